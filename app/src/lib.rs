@@ -1,0 +1,90 @@
+//! The workbench UI: server-rendered, then hydrated in the browser. It shows what the server
+//! allows — every piece of data comes through the same HTTP API a feed or script would use, and
+//! the server decides; hiding a link here is a convenience, never a protection.
+
+pub mod api;
+pub mod components;
+pub mod routes;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use shared::ShellData;
+
+pub const LOGIN_PATH: &str = "/login";
+
+/// The HTML document around the app (rendered on the server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The server provides what the shell needs; the browser reads it back from this tag
+    // before hydrating, so both render the same page.
+    let data = use_context::<ShellData>()
+        .and_then(|d| serde_json::to_string(&d).ok())
+        .unwrap_or_default();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="anpr-shell" content=data/>
+                <link rel="stylesheet" href="/vendor/leaflet/leaflet.css"/>
+                <link rel="stylesheet" id="leptos" href="/pkg/anpr.css"/>
+                <script src="/vendor/leaflet/leaflet.js"></script>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Absent only when the server lists the routes without rendering a request.
+    let user = signed_in_user();
+    view! {
+        <Title text="ANPR workbench"/>
+        <Router>
+            <components::nav::NavBar user=user/>
+            <main>
+                <Routes fallback=|| view! { <p class="notice">"There is no such page."</p> }>
+                    <Route path=path!("/") view=routes::home::HomePage/>
+                    <Route path=path!("/login") view=routes::login::LoginPage/>
+                    <Route path=path!("/map") view=routes::map::MapPage/>
+                    <Route path=path!("/admin/users") view=routes::users::UsersPage/>
+                    <Route path=path!("/audit") view=routes::audit::AuditPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The signed-in user of this page, if any (from the shell data).
+pub fn signed_in_user() -> Option<shared::UserView> {
+    use_context::<ShellData>().and_then(|s| s.user)
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let data: ShellData = document
+        .query_selector("meta[name=anpr-shell]")
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_attribute("content"))
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .expect("the server renders the shell data");
+    leptos::mount::hydrate_body(move || {
+        provide_context(data.clone());
+        view! { <App/> }
+    });
+    if let Some(body) = document.body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,43 @@
+use crate::api;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::{LoginRequest, UserView};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let body = LoginRequest { username: username.get_untracked(), password: password.get_untracked() };
+        spawn_local(async move {
+            match api::post::<_, UserView>("/auth/login", &body).await {
+                Ok(_) => api::reload_at("/"),
+                Err(e) => {
+                    error.set(Some(e));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <section class="page narrow">
+            <h1>"Sign in"</h1>
+            <p class="marking">"OFFICIAL-SENSITIVE. Use of this system is logged and audited."</p>
+            <form on:submit=submit class="stack">
+                <label>"Username" <input name="username" autocomplete="username" required bind:value=username/></label>
+                <label>
+                    "Password"
+                    <input name="password" type="password" autocomplete="current-password" required bind:value=password/>
+                </label>
+                <button type="submit" disabled=move || busy.get()>"Sign in"</button>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,14 @@
+pub mod audit;
+pub mod home;
+pub mod login;
+pub mod map;
+pub mod users;
+
+use leptos::prelude::*;
+use shared::Role;
+
+/// Shown instead of a page the user's roles do not open (the server refuses its data anyway).
+#[component]
+pub fn NotPermitted(role: Role) -> impl IntoView {
+    view! { <p class="notice">"This page is for users with the " {role.label()} " role."</p> }
+}

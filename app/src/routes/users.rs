@@ -1,0 +1,208 @@
+//! User administration (system admins): list, create, change roles/tier/rank, disable.
+
+use crate::api;
+use crate::routes::NotPermitted;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::{AccessTier, NewUser, Rank, Role, UserUpdate, UserView, Username};
+use std::collections::BTreeSet;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    if !crate::signed_in_user().is_some_and(|u| u.has(Role::SystemAdmin)) {
+        return view! { <NotPermitted role=Role::SystemAdmin/> }.into_any();
+    }
+    let users = LocalResource::new(|| api::get::<Vec<UserView>>("/users"));
+    let editing = RwSignal::new(None::<UserView>);
+    let table = move || {
+        users.get().map(|answer| match answer {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(list) => view! {
+                <table class="grid" data-testid="users">
+                    <thead>
+                        <tr><th>"Username"</th><th>"Name"</th><th>"Roles"</th><th>"Tier"</th><th>"Rank"</th><th>"Status"</th><th></th></tr>
+                    </thead>
+                    <tbody>
+                        {list.into_iter().map(|u| user_row(u, editing)).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any(),
+        })
+    };
+    view! {
+        <section class="page">
+            <h1>"Users"</h1>
+            <div class="columns">
+                <div>
+                    <Transition fallback=|| view! { <p>"Loading users…"</p> }>{table}</Transition>
+                </div>
+                <UserForm editing=editing on_saved=move || users.refetch()/>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+fn user_row(u: UserView, editing: RwSignal<Option<UserView>>) -> impl IntoView {
+    let roles = u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+    let status = if u.disabled { "disabled" } else { "active" };
+    let username = u.username.to_string();
+    let key = username.clone();
+    view! {
+        <tr data-username=key>
+            <td>{username}</td>
+            <td>{u.display_name.clone()}</td>
+            <td>{roles}</td>
+            <td>{u.tier.map(|t| t.as_str())}</td>
+            <td>{u.rank.map(|r| r.as_str())}</td>
+            <td>{status}</td>
+            <td><button class="link" on:click=move |_| editing.set(Some(u.clone()))>"Edit"</button></td>
+        </tr>
+    }
+}
+
+/// Creates a user, or edits the one in `editing`.
+#[component]
+fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let roles = RwSignal::new(BTreeSet::<Role>::new());
+    let tier = RwSignal::new(String::new());
+    let rank = RwSignal::new(String::new());
+    let disabled = RwSignal::new(false);
+    let message = RwSignal::new(None::<Result<String, String>>);
+
+    // Load the chosen user into the form, or clear it for a new one.
+    Effect::new(move |_| {
+        let chosen = editing.get();
+        username.set(chosen.as_ref().map(|u| u.username.to_string()).unwrap_or_default());
+        display_name.set(chosen.as_ref().map(|u| u.display_name.clone()).unwrap_or_default());
+        roles.set(chosen.as_ref().map(|u| u.roles.clone()).unwrap_or_default());
+        tier.set(chosen.as_ref().and_then(|u| u.tier).map(|t| t.as_str().to_owned()).unwrap_or_default());
+        rank.set(chosen.as_ref().and_then(|u| u.rank).map(|r| r.as_str().to_owned()).unwrap_or_default());
+        disabled.set(chosen.as_ref().is_some_and(|u| u.disabled));
+        password.set(String::new());
+    });
+
+    let has = move |role: Role| roles.with(|r| r.contains(&role));
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        message.set(None);
+        let chosen_roles = roles.get_untracked();
+        let tier = chosen_roles
+            .contains(&Role::Investigator)
+            .then(|| tier.get_untracked().parse::<AccessTier>().ok())
+            .flatten();
+        let rank =
+            chosen_roles.contains(&Role::Supervisor).then(|| rank.get_untracked().parse::<Rank>().ok()).flatten();
+        let pw = password.get_untracked();
+        match editing.get_untracked() {
+            Some(user) => {
+                let change = UserUpdate {
+                    display_name: Some(display_name.get_untracked()),
+                    roles: Some(chosen_roles),
+                    tier,
+                    rank,
+                    disabled: Some(disabled.get_untracked()),
+                    password: (!pw.is_empty()).then_some(pw),
+                };
+                spawn_local(async move {
+                    let done = api::patch::<_, UserView>(&format!("/users/{}", user.id), &change).await;
+                    message.set(Some(done.map(|u| format!("Saved {}.", u.username))));
+                    on_saved();
+                });
+            }
+            None => {
+                let name = match Username::parse(&username.get_untracked()) {
+                    Ok(n) => n,
+                    Err(e) => return message.set(Some(Err(e.to_string()))),
+                };
+                let new = NewUser {
+                    username: name,
+                    display_name: display_name.get_untracked(),
+                    password: pw,
+                    roles: chosen_roles,
+                    tier,
+                    rank,
+                };
+                spawn_local(async move {
+                    let done = api::post::<_, UserView>("/users", &new).await;
+                    if done.is_ok() {
+                        editing.set(None);
+                    }
+                    message.set(Some(done.map(|u| format!("Created {}.", u.username))));
+                    on_saved();
+                });
+            }
+        }
+    };
+
+    let role_boxes = Role::ALL
+        .into_iter()
+        .map(|role| {
+            view! {
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        name=role.as_str()
+                        prop:checked=move || has(role)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            roles.update(|r| {
+                                if on { r.insert(role); } else { r.remove(&role); }
+                            });
+                        }
+                    />
+                    {role.label()}
+                </label>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <form class="stack panel" on:submit=submit data-testid="user-form">
+            <h2>{move || if editing.get().is_some() { "Edit user" } else { "New user" }}</h2>
+            <label>"Username" <input name="username" bind:value=username disabled=move || editing.get().is_some()/></label>
+            <label>"Display name" <input name="display_name" bind:value=display_name/></label>
+            <label>
+                {move || if editing.get().is_some() { "New password (leave empty to keep)" } else { "Password" }}
+                <input name="password" type="password" autocomplete="new-password" bind:value=password/>
+            </label>
+            <fieldset><legend>"Roles"</legend>{role_boxes}</fieldset>
+            <label>
+                "Tier"
+                <select name="tier" prop:value=move || tier.get() on:change=move |ev| tier.set(event_target_value(&ev))
+                    disabled=move || !has(Role::Investigator)>
+                    <option value="">"—"</option>
+                    <option value="local">"Local (90 days)"</option>
+                    <option value="central">"Central (12 months)"</option>
+                </select>
+            </label>
+            <label>
+                "Rank"
+                <select name="rank" prop:value=move || rank.get() on:change=move |ev| rank.set(event_target_value(&ev))
+                    disabled=move || !has(Role::Supervisor)>
+                    <option value="">"—"</option>
+                    <option value="sergeant">"Sergeant"</option>
+                    <option value="inspector">"Inspector"</option>
+                </select>
+            </label>
+            <Show when=move || editing.get().is_some()>
+                <label class="check"><input type="checkbox" name="disabled" bind:checked=disabled/>"Account disabled"</label>
+            </Show>
+            <div class="row">
+                <button type="submit">{move || if editing.get().is_some() { "Save" } else { "Create user" }}</button>
+                <Show when=move || editing.get().is_some()>
+                    <button type="button" class="link" on:click=move |_| editing.set(None)>"New user instead"</button>
+                </Show>
+            </div>
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+            })}
+        </form>
+    }
+}

@@ -1,0 +1,126 @@
+//! Signing in, with throttling: every attempt on a username counts as a failure until the
+//! password is proved, so parallel guesses cannot slip past the limit; after
+//! `max_failures` within the window the username is refused until the lockout ends.
+//! Every attempt — succeeded, failed or refused — is audited (R21).
+
+use crate::access::{passwords, users};
+use crate::audit::{self, Actor, Event};
+use crate::clock::{from_millis, to_millis};
+use crate::config::LoginThrottleConfig;
+use crate::error::{AppError, AppResult};
+use crate::store::Db;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use shared::{AuditAction, UserView};
+use sqlx::Row;
+
+const WRONG_CREDENTIALS: &str = "username or password is incorrect";
+
+/// Checks `username` and `password`; on success returns the user to sign in.
+pub async fn authenticate(
+    db: &Db,
+    now: DateTime<Utc>,
+    limits: &LoginThrottleConfig,
+    username: &str,
+    password: &str,
+) -> AppResult<UserView> {
+    let name = username.trim().to_lowercase();
+    if name.is_empty() || name.len() > 64 || password.is_empty() || password.len() > 1024 {
+        return Err(AppError::BadRequest("username and password are required".into()));
+    }
+    reserve_attempt(db, now, limits, &name).await?;
+
+    let found = users::find_for_login(db, &name).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let password_ok = passwords::verify(password.to_owned(), hash).await;
+
+    let mut tx = db.begin().await?;
+    let outcome = match user {
+        Some(user) if password_ok && !user.disabled => {
+            sqlx::query("DELETE FROM login_throttle WHERE username = $1").bind(&name).execute(tx.conn()).await?;
+            audit::record(&mut tx, now, Event::new(Actor::user(&user), AuditAction::LoginSucceeded)).await?;
+            Ok(user)
+        }
+        Some(user) if password_ok => {
+            audit::record(
+                &mut tx,
+                now,
+                Event::new(Actor::user(&user), AuditAction::LoginFailed).details(json!({ "reason": "account disabled" })),
+            )
+            .await?;
+            Err(AppError::Forbidden("this account is disabled".into()))
+        }
+        known => {
+            let reason = if known.is_some() { "wrong password" } else { "unknown username" };
+            audit::record(
+                &mut tx,
+                now,
+                Event::new(Actor::claimed(&name), AuditAction::LoginFailed).details(json!({ "reason": reason })),
+            )
+            .await?;
+            Err(AppError::Unauthorized(WRONG_CREDENTIALS.into()))
+        }
+    };
+    tx.commit().await?;
+    outcome
+}
+
+/// Counts this attempt against the username, or refuses it if the username is locked out.
+async fn reserve_attempt(db: &Db, now: DateTime<Utc>, limits: &LoginThrottleConfig, name: &str) -> AppResult<()> {
+    let now_ms = to_millis(now);
+    let mut tx = db.begin().await?;
+    let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE username = $1")
+        .bind(name)
+        .fetch_optional(tx.conn())
+        .await?;
+    let (mut failures, mut window_start, locked_until) = match row {
+        Some(r) => (
+            r.try_get::<i64, _>("failures")?,
+            r.try_get::<i64, _>("window_start")?,
+            r.try_get::<Option<i64>, _>("locked_until")?,
+        ),
+        None => (0, now_ms, None),
+    };
+    if let Some(until) = locked_until.filter(|until| *until > now_ms) {
+        let until = from_millis(until);
+        audit::record(
+            &mut tx,
+            now,
+            Event::new(Actor::claimed(name), AuditAction::LoginThrottled).details(json!({ "locked_until": until })),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::TooManyRequests {
+            message: format!(
+                "too many failed sign-ins for this username; try again after {}",
+                until.format("%H:%M:%S UTC")
+            ),
+            retry_after_secs: (until - now).num_seconds() + 1,
+        });
+    }
+    let window = Duration::minutes(limits.window_minutes);
+    if locked_until.is_some() || now_ms - window_start >= window.num_milliseconds() {
+        // A lockout has run out, or the window has passed: start counting afresh.
+        failures = 0;
+        window_start = now_ms;
+    }
+    failures += 1;
+    let locked_until = (failures >= limits.max_failures)
+        .then(|| now_ms + Duration::minutes(limits.lockout_minutes).num_milliseconds());
+    sqlx::query(
+        "INSERT INTO login_throttle (username, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, \
+         window_start = excluded.window_start, locked_until = excluded.locked_until",
+    )
+    .bind(name)
+    .bind(failures)
+    .bind(window_start)
+    .bind(locked_until)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! Password hashing with Argon2id (the `argon2` crate's defaults, OWASP's recommended
+//! parameters). Hashing is deliberately slow, so it runs on the blocking pool.
+
+use argon2::password_hash::SaltString;
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use std::sync::OnceLock;
+
+pub async fn hash(password: String) -> Result<String, argon2::password_hash::Error> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .expect("password hashing does not panic")
+}
+
+/// Checks `password` against `stored`. With no stored hash (an unknown user) it checks
+/// against a throwaway hash, so that the answer takes as long either way and timing does not
+/// reveal which usernames exist.
+pub async fn verify(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        static DECOY: OnceLock<String> = OnceLock::new();
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| {
+            DECOY
+                .get_or_init(|| {
+                    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+                    Argon2::default()
+                        .hash_password(b"decoy password never used", &salt)
+                        .expect("hashing a fixed password succeeds")
+                        .to_string()
+                })
+                .clone()
+        });
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
+    })
+    .await
+    .expect("password verification does not panic")
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_hash_accepts_its_password_only() {
+        let h = super::hash("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(super::verify("correct horse battery".into(), Some(h.clone())).await);
+        assert!(!super::verify("correct horse batterY".into(), Some(h)).await);
+        assert!(!super::verify("decoy password never used".into(), None).await);
+    }
+}

@@ -1,0 +1,126 @@
+//! Layered configuration: built-in defaults < a TOML file (`ANPR_CONFIG`, default `anpr.toml`
+//! when present) < `ANPR_*` environment variables (`__` separates nested keys, e.g.
+//! `ANPR_LOGIN__MAX_FAILURES=3`).
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use shared::MapSettings;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the server listens.
+    pub listen: SocketAddr,
+    /// `sqlite://path` (the embedded default) or `postgres://…` for production.
+    pub database_url: String,
+    /// The built site (cargo-leptos output): `pkg/` with the WASM, CSS and vendored Leaflet.
+    pub site_root: PathBuf,
+    /// Mark the session cookie `Secure` (set this behind TLS).
+    pub cookie_secure: bool,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    pub login: LoginThrottleConfig,
+    pub map: MapSettings,
+}
+
+/// Login throttling: after `max_failures` failed logins for one username within
+/// `window_minutes`, that username is refused for `lockout_minutes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginThrottleConfig {
+    pub max_failures: i64,
+    pub window_minutes: i64,
+    pub lockout_minutes: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: "sqlite://data/anpr.db".into(),
+            site_root: PathBuf::from("target/site"),
+            cookie_secure: false,
+            session_idle_minutes: 8 * 60,
+            login: LoginThrottleConfig { max_failures: 5, window_minutes: 15, lockout_minutes: 15 },
+            map: MapSettings::default(),
+        }
+    }
+}
+
+/// `ANPR_*` variables that are read elsewhere, not configuration keys.
+const NOT_CONFIG: [&str; 4] = ["config", "demo_password", "admin_password", "test_postgres_url"];
+
+impl Config {
+    pub fn load() -> Result<Config, figment::Error> {
+        let file = std::env::var("ANPR_CONFIG").unwrap_or_else(|_| "anpr.toml".into());
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("ANPR_").split("__").filter(|key| {
+                !NOT_CONFIG.iter().any(|other| key.as_str().eq_ignore_ascii_case(other))
+            }))
+            .extract()
+    }
+}
+
+/// The database URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("site_root", &self.site_root)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("login", &self.login)
+            .field("map", &self.map)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(redact_url("postgres://anpr:s3cret@db:5432/anpr"), "postgres://anpr:***@db:5432/anpr");
+        assert_eq!(redact_url("postgres://anpr@db/anpr"), "postgres://anpr@db/anpr");
+        assert_eq!(redact_url("sqlite://data/anpr.db"), "sqlite://data/anpr.db");
+        let config = Config { database_url: "postgres://u:pw@h/d".into(), ..Config::default() };
+        assert!(!format!("{config:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ANPR_LOGIN__MAX_FAILURES", "3");
+            jail.set_env("ANPR_COOKIE_SECURE", "true");
+            jail.set_env("ANPR_DEMO_PASSWORD", "not a config key");
+            let config = Config::load()?;
+            assert_eq!(config.login.max_failures, 3);
+            assert!(config.cookie_secure);
+            assert_eq!(config.login.window_minutes, 15);
+            jail.set_env("ANPR_LOGIN__MAX_FAILRES", "3");
+            let typo = Config::load().unwrap_err();
+            assert!(typo.to_string().contains("max_failres"), "{typo}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,99 @@
+//! One error type for the whole API. Client mistakes become a 4xx whose message names what is
+//! wrong; server faults are logged once, here, and the client sees no internals.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shared::{AccountError, ErrorBody};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request's body, path or query could not be read; the status is the extractor's
+    /// (400, 413, 415 or 422).
+    #[error("{message}")]
+    Rejected { status: StatusCode, message: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: i64 },
+    #[error(transparent)]
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal(e.into())
+    }
+
+    /// No valid session accompanied the request.
+    pub fn not_signed_in() -> Self {
+        AppError::Unauthorized("sign in first".into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Rejected { status, .. } => *status,
+            AppError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "request failed");
+                "the server could not complete this request".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut response = (status, Json(ErrorBody { error: message })).into_response();
+        if let AppError::TooManyRequests { retry_after_secs, .. } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        AppError::BadRequest(e.to_string())
+    }
+}
+
+macro_rules! rejection {
+    ($($rejection:ty),+) => {$(
+        impl From<$rejection> for AppError {
+            fn from(r: $rejection) -> Self {
+                AppError::Rejected { status: r.status(), message: r.body_text() }
+            }
+        }
+    )+};
+}
+rejection!(JsonRejection, PathRejection, QueryRejection);

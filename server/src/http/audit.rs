@@ -1,0 +1,46 @@
+//! The audit log, for auditors: recent entries and verification of the chain (R21).
+
+use crate::audit::{self, Actor, Event};
+use crate::error::AppResult;
+use crate::http::extract::{ApiQuery, CurrentUser};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use shared::{AuditAction, AuditEntry, ChainReport, Role};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/audit/entries", get(entries)).route("/audit/verify", get(verify))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    before_seq: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn entries(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(page): ApiQuery<Page>,
+) -> AppResult<Json<Vec<AuditEntry>>> {
+    user.require(Role::Auditor)?;
+    let limit = page.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(audit::recent(&state.db, page.before_seq, limit).await?))
+}
+
+/// Verifies the chain, then records that it was verified and with what result.
+async fn verify(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<ChainReport>> {
+    let auditor = user.require(Role::Auditor)?;
+    let report = audit::verify(&state.db).await?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(auditor), AuditAction::AuditVerified).details(json!(report)),
+    )
+    .await?;
+    Ok(Json(report))
+}

@@ -1,0 +1,65 @@
+//! The HTTP surface: the JSON API under `/api/v1` (one router per resource, merged here), a
+//! health check, and the server-rendered UI with its static files.
+
+pub mod audit;
+pub mod auth;
+pub mod extract;
+pub mod pages;
+pub mod users;
+
+use crate::access::sessions::DbSessionStore;
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use leptos_axum::LeptosRoutes;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Largest request body the API reads (ingest, which takes images, sets its own).
+pub const API_BODY_LIMIT: usize = 64 * 1024;
+pub const SESSION_COOKIE: &str = "anpr_session";
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(audit::router())
+        .fallback(pages::api_not_found)
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(state.config.cookie_secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
+
+    let routes = leptos_axum::generate_route_list(app::App);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(health))
+        .leptos_routes_with_handler(routes, get(pages::render))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Liveness and database reachability, for load balancers and test harnesses.
+async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match sqlx::query("SELECT 1").execute(state.db.pool()).await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! User administration: system admins only.
+
+use crate::access::users;
+use crate::audit::Actor;
+use crate::error::AppResult;
+use crate::http::extract::{ApiJson, ApiPath, CurrentUser};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use shared::{NewUser, Role, UserUpdate, UserView};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/users", get(list).post(create)).route("/users/{id}", patch(update))
+}
+
+async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<UserView>>> {
+    user.require(Role::SystemAdmin)?;
+    Ok(Json(users::list(&state.db).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(new): ApiJson<NewUser>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    let admin = user.require(Role::SystemAdmin)?;
+    let created = users::create(&state.db, state.clock.now(), Actor::user(admin), new).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(change): ApiJson<UserUpdate>,
+) -> AppResult<Json<UserView>> {
+    let admin = user.require(Role::SystemAdmin)?;
+    Ok(Json(users::update(&state.db, state.clock.now(), admin, id, change).await?))
+}

@@ -1,0 +1,83 @@
+//! The workbench server: every rule that protects data lives here — accounts and roles, the
+//! audit log, and (in later modules) ingest, matching, access windows, retention — behind one
+//! HTTP API that the UI, camera feeds, scripts and tests all use.
+
+pub mod access;
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod state;
+pub mod store;
+
+use crate::access::sessions::DbSessionStore;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::Db;
+use leptos::config::{Env, LeptosOptions};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// The name cargo-leptos gives the site's WASM and JS (`[[workspace.metadata.leptos]] name`).
+pub const SITE_NAME: &str = "anpr";
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens (and migrates) the database and binds the listening socket. Port 0 picks a free
+    /// port, which `port()` then tells.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let db = Db::connect(&config.database_url).await?;
+        Application::with_db(config, clock, db).await
+    }
+
+    pub async fn with_db(config: Config, clock: Arc<dyn Clock>, db: Db) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let leptos = LeptosOptions::builder()
+            .output_name(SITE_NAME)
+            .site_root(config.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .env(Env::PROD)
+            .build();
+        let state = AppState { db, clock, config: Arc::new(config), leptos };
+        Ok(Application { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let sweeper = tokio::spawn(sweep_sessions(DbSessionStore::new(self.state.db.clone())));
+        let router = http::router(self.state.clone());
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        sweeper.abort();
+        self.state.db.close().await;
+        served
+    }
+}
+
+/// Removes expired sessions every ten minutes.
+async fn sweep_sessions(store: DbSessionStore) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "could not remove expired sessions");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use server::audit::{self, Actor};
+use server::clock::{Clock, SystemClock};
+use server::config::{redact_url, Config};
+use server::store::Db;
+use server::{access::users, demo, Application};
+use shared::{NewUser, Role, Username};
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+/// The ANPR investigation workbench server.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the web UI (the default).
+    Serve {
+        /// On an empty database, create one demo account per role and print their passwords.
+        #[arg(long)]
+        demo: bool,
+        /// Give every demo account this password instead of a random one (for automated tests).
+        #[arg(long, env = "ANPR_DEMO_PASSWORD", hide_env_values = true, requires = "demo")]
+        demo_password: Option<String>,
+    },
+    /// Manage accounts from the command line.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a system admin (the first account of a deployment). The password is read from
+    /// ANPR_ADMIN_PASSWORD or asked for at the terminal.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain from the first row to the last and name the first
+    /// broken row. Exits with status 1 if the chain is broken.
+    Verify,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load().context("reading configuration")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command.unwrap_or(Command::Serve { demo: false, demo_password: None }) {
+        Command::Serve { demo, demo_password } => serve(config, clock, demo, demo_password).await,
+        Command::User { command: UserCommand::CreateAdmin { username, display_name } } => {
+            let db = open(&config).await?;
+            let password = match std::env::var("ANPR_ADMIN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => rpassword::prompt_password("Password for the new admin: ")?,
+            };
+            let new = NewUser {
+                username: Username::parse(&username)?,
+                display_name,
+                password,
+                roles: [Role::SystemAdmin].into_iter().collect(),
+                tier: None,
+                rank: None,
+            };
+            let user = users::create(&db, clock.now(), Actor::system(), new).await?;
+            println!("created system admin `{}` (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = open(&config).await?;
+            let report = audit::verify(&db).await?;
+            match report.first_broken {
+                None => {
+                    println!("audit chain intact: {} rows checked", report.rows_checked);
+                    Ok(())
+                }
+                Some(seq) => {
+                    println!(
+                        "audit chain BROKEN at row {seq}: {}",
+                        report.reason.as_deref().unwrap_or("unknown reason")
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(&config.database_url)))
+}
+
+async fn serve(config: Config, clock: Arc<dyn Clock>, demo: bool, demo_password: Option<String>) -> anyhow::Result<()> {
+    tracing::info!(?config, "starting");
+    let db = open(&config).await?;
+    if demo {
+        let accounts = demo::ensure_accounts(&db, clock.now(), demo_password.as_deref()).await?;
+        if !accounts.is_empty() {
+            println!("\nDemo accounts (shown once; passwords are stored hashed):");
+            for a in &accounts {
+                let roles: Vec<&str> = a.roles.iter().map(|r| r.as_str()).collect();
+                println!("  {:<14} {:<18} {}", a.username, a.password, roles.join(", "));
+            }
+            println!();
+        }
+    }
+    let app = Application::with_db(config, clock, db).await?;
+    println!("listening on http://{}", app.state().leptos.site_addr);
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

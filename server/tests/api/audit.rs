@@ -1,0 +1,139 @@
+//! The audit log (R21): append-only, hash-chained, and a break is found and named.
+
+use crate::helpers::{Backend, TestApp, PASSWORD};
+use crate::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::Value;
+use shared::{ChainReport, Role};
+
+on_both_backends!(
+    the_chain_holds_after_ordinary_work,
+    rows_cannot_be_changed_or_removed_through_the_database,
+    a_tampered_row_is_found_and_named,
+    rows_removed_from_the_end_are_noticed,
+    concurrent_acts_never_fork_the_chain,
+    the_command_line_verifier_names_the_broken_row,
+);
+
+async fn some_activity(app: &TestApp) -> reqwest::Client {
+    let auditor = app.signed_in("audra", &[Role::Auditor]).await;
+    app.create_user("ivan", &[Role::Investigator]).await;
+    app.login(&app.client(), "ivan", "not his password!").await;
+    app.login(&app.client(), "ivan", PASSWORD).await;
+    auditor
+}
+
+async fn verify(app: &TestApp, auditor: &reqwest::Client) -> ChainReport {
+    let r = auditor.get(app.api("/audit/verify")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// Runs SQL that bypasses the append-only guard, as someone with direct database access could.
+async fn tamper(app: &TestApp, sql: &str) {
+    let (off, on) = match app.backend {
+        Backend::Sqlite => (
+            "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;".to_owned(),
+            None::<String>,
+        ),
+        Backend::Postgres => (
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change".to_owned(),
+            Some("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change".to_owned()),
+        ),
+    };
+    sqlx::raw_sql(&off).execute(app.db.pool()).await.unwrap();
+    sqlx::query(sql).execute(app.db.pool()).await.unwrap();
+    if let Some(on) = on {
+        sqlx::query(&on).execute(app.db.pool()).await.unwrap();
+    }
+}
+
+async fn the_chain_holds_after_ordinary_work(app: TestApp) {
+    let auditor = some_activity(&app).await;
+    let report = verify(&app, &auditor).await;
+    assert!(report.intact(), "{report:?}");
+    // user_created ×2, login_succeeded ×2, login_failed ×1
+    assert_eq!(report.rows_checked, 5);
+    // The verification itself is recorded, and the chain still holds with it.
+    let second = verify(&app, &auditor).await;
+    assert_eq!((second.rows_checked, second.first_broken), (6, None));
+    let entries: Vec<Value> =
+        auditor.get(app.api("/audit/entries?limit=3")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["action"], "audit_verified", "newest first");
+    assert_eq!(entries[0]["details"]["rows_checked"], 6);
+}
+
+async fn rows_cannot_be_changed_or_removed_through_the_database(app: TestApp) {
+    some_activity(&app).await;
+    let update = sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1").execute(app.db.pool()).await;
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(app.db.pool()).await;
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+}
+
+async fn a_tampered_row_is_found_and_named(app: TestApp) {
+    let auditor = some_activity(&app).await;
+    tamper(&app, "UPDATE audit_log SET details = '{\"reason\":\"nothing to see\"}' WHERE seq = 3").await;
+    let report = verify(&app, &auditor).await;
+    assert_eq!(report.first_broken, Some(3));
+    assert_eq!(report.reason.as_deref(), Some("row content does not match its hash"));
+
+    // Re-sealing the changed row does not help: the next row's link gives it away.
+    let entries = server::audit::recent(&app.db, Some(4), 1).await.unwrap();
+    let forged = &entries[0];
+    assert_eq!(forged.seq, 3);
+    tamper(&app, "UPDATE audit_log SET hash = 'f00d' WHERE seq = 3").await;
+    let report = verify(&app, &auditor).await;
+    assert_eq!(report.first_broken, Some(3), "{report:?}");
+}
+
+async fn rows_removed_from_the_end_are_noticed(app: TestApp) {
+    let auditor = some_activity(&app).await;
+    tamper(&app, "DELETE FROM audit_log WHERE seq = 5").await;
+    let report = verify(&app, &auditor).await;
+    assert_eq!(report.first_broken, Some(5));
+    assert_eq!(report.reason.as_deref(), Some("rows missing from the end of the log"));
+}
+
+async fn concurrent_acts_never_fork_the_chain(app: TestApp) {
+    let auditor = app.signed_in("audra", &[Role::Auditor]).await;
+    let attempts = (0..24).map(|i| {
+        let client = app.client();
+        let url = app.api("/auth/login");
+        async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({ "username": format!("nobody{i}"), "password": "guess guess guess" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED));
+    let report = verify(&app, &auditor).await;
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.rows_checked, 2 + 24);
+}
+
+async fn the_command_line_verifier_names_the_broken_row(app: TestApp) {
+    some_activity(&app).await;
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["audit", "verify"])
+            .env("ANPR_DATABASE_URL", &app.database_url)
+            .env("ANPR_CONFIG", "/nonexistent/anpr.toml")
+            .output()
+            .unwrap()
+    };
+    let ok = run();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("audit chain intact: 5 rows checked"));
+
+    tamper(&app, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").await;
+    let broken = run();
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("audit chain BROKEN at row 2"));
+}

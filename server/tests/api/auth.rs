@@ -1,0 +1,138 @@
+use crate::helpers::{error_of, TestApp, PASSWORD};
+use crate::on_both_backends;
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::clock::Clock;
+use shared::Role;
+
+on_both_backends!(
+    sign_in_sets_a_strict_http_only_session_cookie_and_sign_out_ends_it,
+    wrong_password_and_unknown_user_are_refused_alike_and_audited,
+    fifth_failure_locks_the_username_until_the_lockout_ends,
+    failures_outside_the_window_do_not_add_up,
+    disabling_an_account_ends_its_sessions_and_refuses_sign_in,
+    a_role_change_takes_effect_in_the_current_session,
+);
+
+async fn sign_in_sets_a_strict_http_only_session_cookie_and_sign_out_ends_it(app: TestApp) {
+    app.create_user("ann", &[Role::Auditor]).await;
+    let client = app.client();
+    assert_eq!(client.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    let response = app.login(&client, "ann", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("anpr_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "not configured secure: {cookie}");
+    let me: Value = client.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["username"], "ann");
+    assert_eq!(me["roles"], json!(["auditor"]));
+    assert!(me.get("password_hash").is_none());
+
+    assert_eq!(app.audit_rows("login_succeeded").await.len(), 1);
+    let out = client.post(app.api("/auth/logout")).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(client.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.audit_rows("logout").await[0].actor, "ann");
+}
+
+async fn wrong_password_and_unknown_user_are_refused_alike_and_audited(app: TestApp) {
+    app.create_user("bob", &[Role::Investigator]).await;
+    let client = app.client();
+    let wrong = app.login(&client, "bob", "not the password at all").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let unknown = app.login(&client, "nobody", PASSWORD).await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_of(wrong).await, error_of(unknown).await);
+
+    let failures = app.audit_rows("login_failed").await;
+    assert_eq!(failures.len(), 2);
+    assert_eq!((failures[0].actor.as_str(), &failures[0].details["reason"]), ("bob", &json!("wrong password")));
+    assert_eq!((failures[1].actor.as_str(), &failures[1].details["reason"]), ("nobody", &json!("unknown username")));
+}
+
+async fn fifth_failure_locks_the_username_until_the_lockout_ends(app: TestApp) {
+    app.create_user("carol", &[Role::Investigator]).await;
+    let client = app.client();
+    for attempt in 1..=4 {
+        let r = app.login(&client, "carol", "wrong wrong wrong").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        app.clock.advance(Duration::seconds(10));
+    }
+    // The fifth failure still answers 401 but locks the username.
+    assert_eq!(app.login(&client, "carol", "wrong wrong wrong").await.status(), StatusCode::UNAUTHORIZED);
+    let locked_at = app.clock.now();
+
+    let refused = app.login(&client, "carol", PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password is refused");
+    let retry_after: i64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((899..=901).contains(&retry_after), "retry after {retry_after}s");
+    assert!(error_of(refused).await.contains("too many failed sign-ins"));
+
+    // Another username is not affected.
+    app.create_user("dave", &[Role::Investigator]).await;
+    assert_eq!(app.login(&client, "dave", PASSWORD).await.status(), StatusCode::OK);
+
+    // One second before the lockout ends: still refused. At its end: admitted.
+    app.clock.set(locked_at + Duration::minutes(15) - Duration::seconds(1));
+    assert_eq!(app.login(&app.client(), "carol", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.clock.set(locked_at + Duration::minutes(15));
+    assert_eq!(app.login(&app.client(), "carol", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(app.audit_rows("login_throttled").await.len(), 2);
+}
+
+async fn failures_outside_the_window_do_not_add_up(app: TestApp) {
+    app.create_user("erin", &[Role::Investigator]).await;
+    let client = app.client();
+    for _ in 0..4 {
+        assert_eq!(app.login(&client, "erin", "wrong wrong wrong").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    app.clock.advance(Duration::minutes(15));
+    for _ in 0..4 {
+        assert_eq!(app.login(&client, "erin", "wrong wrong wrong").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.login(&client, "erin", PASSWORD).await.status(), StatusCode::OK);
+    // A success clears the count: four more failures still do not lock.
+    for _ in 0..4 {
+        assert_eq!(app.login(&client, "erin", "wrong wrong wrong").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.login(&client, "erin", PASSWORD).await.status(), StatusCode::OK);
+}
+
+async fn disabling_an_account_ends_its_sessions_and_refuses_sign_in(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let user = app.signed_in("frank", &[Role::Investigator]).await;
+    assert_eq!(user.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::OK);
+
+    let users: Vec<Value> = admin.get(app.api("/users")).send().await.unwrap().json().await.unwrap();
+    let id = users.iter().find(|u| u["username"] == "frank").unwrap()["id"].as_i64().unwrap();
+    let r = admin.patch(app.api(&format!("/users/{id}"))).json(&json!({ "disabled": true })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    assert_eq!(user.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let again = app.login(&app.client(), "frank", PASSWORD).await;
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_of(again).await, "this account is disabled");
+    let update = &app.audit_rows("user_updated").await[0];
+    assert_eq!(update.subject.as_deref(), Some("frank"));
+    assert_eq!(update.details["disabled"], json!(true));
+    assert_eq!(update.details["sessions_ended"], json!(1));
+}
+
+async fn a_role_change_takes_effect_in_the_current_session(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let user = app.signed_in("gina", &[Role::Auditor]).await;
+    assert_eq!(user.get(app.api("/users")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let me: Value = user.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    let r = admin
+        .patch(app.api(&format!("/users/{}", me["id"])))
+        .json(&json!({ "roles": ["auditor", "system_admin"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(user.get(app.api("/users")).send().await.unwrap().status(), StatusCode::OK);
+}

@@ -1,0 +1,213 @@
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use server::audit::Actor;
+use server::clock::{Clock, ManualClock};
+use server::config::Config;
+use server::store::Db;
+use server::Application;
+use shared::{AccessTier, NewUser, Rank, Role, Username};
+use sqlx::Connection;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test (an `async fn(TestApp)`) once per backend, as `<test>::sqlite` and
+/// `<test>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite");
+                super::$test(app).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                    Some(app) => super::$test(app).await,
+                    None => eprintln!("skipped: ANPR_TEST_POSTGRES_URL is not set"),
+                }
+            }
+        }
+    )*};
+}
+
+/// A running server on a free port with a fresh database and a clock the test controls.
+pub struct TestApp {
+    pub address: String,
+    pub clock: ManualClock,
+    pub db: Db,
+    pub backend: Backend,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+    postgres_cleanup: Option<(String, String)>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, postgres_cleanup) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("anpr.db").display()), None),
+            Backend::Postgres => {
+                let admin_url = std::env::var("ANPR_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+                let name = format!(
+                    "anpr_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    rand_suffix()
+                );
+                sqlx::any::install_default_drivers();
+                let mut admin = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+                admin.close().await.ok();
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                (format!("{base}/{name}"), Some((admin_url.clone(), name)))
+            }
+        };
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: database_url.clone(),
+            site_root: dir.path().join("site"),
+            ..Config::default()
+        };
+        configure(&mut config);
+        let clock = ManualClock::new(start_time());
+        let db = Db::connect(&database_url).await.expect("open database");
+        let app = Application::with_db(config, Arc::new(clock.clone()), db.clone()).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        Some(TestApp {
+            address,
+            clock,
+            db,
+            backend,
+            database_url,
+            _dir: dir,
+            postgres_cleanup,
+            shutdown: Some(tx),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        self.url(&format!("/api/v1{path}"))
+    }
+
+    /// A browser-like client with its own cookie jar, not signed in, not following redirects.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Creates an account directly in the store (as the system would) and returns its name.
+    pub async fn create_user(&self, username: &str, roles: &[Role]) -> String {
+        let tier = roles.contains(&Role::Investigator).then_some(AccessTier::Local);
+        let rank = roles.contains(&Role::Supervisor).then_some(Rank::Sergeant);
+        let new = NewUser {
+            username: Username::parse(username).unwrap(),
+            display_name: format!("Test {username}"),
+            password: PASSWORD.into(),
+            roles: roles.iter().copied().collect(),
+            tier,
+            rank,
+        };
+        server::access::users::create(&self.db, self.clock.now(), Actor::system(), new)
+            .await
+            .expect("create user");
+        username.to_owned()
+    }
+
+    pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
+        client
+            .post(self.api("/auth/login"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A client signed in as a new user holding `roles`.
+    pub async fn signed_in(&self, username: &str, roles: &[Role]) -> Client {
+        self.create_user(username, roles).await;
+        let client = self.client();
+        let response = self.login(&client, username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
+        client
+    }
+
+    /// The audit rows with `action`, oldest first.
+    pub async fn audit_rows(&self, action: &str) -> Vec<shared::AuditEntry> {
+        let mut rows: Vec<_> = server::audit::recent(&self.db, None, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == action)
+            .collect();
+        rows.reverse();
+        rows
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    (h.finish() % 1_000_000) as u32
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some((admin_url, name)) = self.postgres_cleanup.take() {
+            // Dropped from a thread of its own: Drop cannot await, and may run during a panic.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The `error` message of an API error response.
+pub async fn error_of(response: Response) -> String {
+    let body: Value = response.json().await.expect("a JSON error body");
+    body["error"].as_str().expect("an error message").to_owned()
+}

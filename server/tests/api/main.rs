@@ -1,0 +1,10 @@
+//! Integration tests through the HTTP API. Each test runs on SQLite, and on PostgreSQL as well
+//! when `ANPR_TEST_POSTGRES_URL` names a server (a fresh database is made per test).
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod input;
+mod pages;
+mod users;

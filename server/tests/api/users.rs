@@ -1,0 +1,99 @@
+use crate::helpers::{error_of, TestApp, PASSWORD};
+use crate::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shared::Role;
+
+on_both_backends!(
+    an_admin_creates_a_user_who_can_then_sign_in,
+    a_taken_username_is_a_conflict,
+    account_rules_are_enforced_with_a_reason,
+    admins_cannot_lock_themselves_out,
+    a_password_reset_ends_the_users_sessions,
+);
+
+async fn an_admin_creates_a_user_who_can_then_sign_in(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let r = admin
+        .post(app.api("/users"))
+        .json(&json!({
+            "username": "pc.hill", "display_name": "PC Hill", "password": "a long enough password",
+            "roles": ["investigator", "supervisor"], "tier": "central", "rank": "inspector"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["roles"], json!(["investigator", "supervisor"]));
+    assert_eq!((created["tier"].as_str(), created["rank"].as_str()), (Some("central"), Some("inspector")));
+
+    let client = app.client();
+    assert_eq!(app.login(&client, "pc.hill", "a long enough password").await.status(), StatusCode::OK);
+    let listed: Vec<Value> = admin.get(app.api("/users")).send().await.unwrap().json().await.unwrap();
+    assert!(listed.iter().any(|u| u["username"] == "pc.hill"));
+
+    let audit = app.audit_rows("user_created").await;
+    let row = audit.iter().find(|e| e.subject.as_deref() == Some("pc.hill")).expect("audited");
+    assert_eq!(row.actor, "root");
+    assert_eq!(row.details["roles"], json!(["investigator", "supervisor"]));
+    assert!(!row.details.to_string().contains("a long enough password"), "no password in the log");
+}
+
+async fn a_taken_username_is_a_conflict(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let body = json!({ "username": "root", "display_name": "Again", "password": PASSWORD, "roles": ["auditor"] });
+    let r = admin.post(app.api("/users")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(error_of(r).await, "username `root` is already taken");
+}
+
+async fn account_rules_are_enforced_with_a_reason(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let cases = [
+        (json!({ "username": "x1", "display_name": "X", "password": PASSWORD, "roles": ["auditor"] }), "username must be"),
+        (json!({ "username": "inv1", "display_name": "X", "password": PASSWORD, "roles": ["investigator"] }), "needs a tier"),
+        (json!({ "username": "sup", "display_name": "X", "password": PASSWORD, "roles": ["supervisor"] }), "needs a rank"),
+        (json!({ "username": "aud", "display_name": "X", "password": PASSWORD, "roles": ["auditor"], "tier": "local" }), "only for investigators"),
+        (json!({ "username": "pwd", "display_name": "X", "password": "short", "roles": ["auditor"] }), "password must be"),
+        (json!({ "username": "none", "display_name": "X", "password": PASSWORD, "roles": [] }), "at least one role"),
+        (json!({ "username": "god", "display_name": "X", "password": PASSWORD, "roles": ["god"] }), "unknown variant `god`"),
+    ];
+    for (body, expected) in cases {
+        let r = admin.post(app.api("/users")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = error_of(r).await;
+        assert!(message.contains(expected), "{body}: {message}");
+    }
+    let listed: Vec<Value> = admin.get(app.api("/users")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.len(), 1, "nothing was created");
+}
+
+async fn admins_cannot_lock_themselves_out(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let me: Value = admin.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    let path = app.api(&format!("/users/{}", me["id"]));
+    let r = admin.patch(&path).json(&json!({ "disabled": true })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(error_of(r).await, "you cannot disable your own account");
+    let r = admin.patch(&path).json(&json!({ "roles": ["auditor"] })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = admin.patch(app.api("/users/999999")).json(&json!({ "disabled": true })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+async fn a_password_reset_ends_the_users_sessions(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let user = app.signed_in("hal", &[Role::Auditor]).await;
+    let me: Value = user.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    let r = admin
+        .patch(app.api(&format!("/users/{}", me["id"])))
+        .json(&json!({ "password": "a brand new passphrase" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(user.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login(&app.client(), "hal", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login(&app.client(), "hal", "a brand new passphrase").await.status(), StatusCode::OK);
+}

@@ -1,0 +1,39 @@
+//! Shapes shared by the HTTP API, its clients and the UI shell.
+
+use crate::accounts::UserView;
+use serde::{Deserialize, Serialize};
+
+/// The body of every error the API returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// What the server tells the UI shell when it renders a page: who is signed in and how to draw
+/// the map. Rendered into the page so hydration sees the same values as the server did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShellData {
+    pub user: Option<UserView>,
+    pub map: MapSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapSettings {
+    /// A slippy-map tile URL template (`{z}/{x}/{y}`), e.g. the force's own tile server.
+    pub tile_url: String,
+    pub attribution: String,
+    pub centre: [f64; 2],
+    pub zoom: u8,
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        MapSettings {
+            tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            attribution: "© OpenStreetMap contributors".into(),
+            // Central London.
+            centre: [51.5074, -0.1278],
+            zoom: 11,
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The audit log as the API shows it (R21).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What an audit row records. Later capabilities add their own acts (searches, image views,
+/// exports, hotlist changes, purges); the names are stable because auditors query by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    LoginSucceeded,
+    LoginFailed,
+    LoginThrottled,
+    Logout,
+    UserCreated,
+    UserUpdated,
+    AuditVerified,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::LoginSucceeded => "login_succeeded",
+            AuditAction::LoginFailed => "login_failed",
+            AuditAction::LoginThrottled => "login_throttled",
+            AuditAction::Logout => "logout",
+            AuditAction::UserCreated => "user_created",
+            AuditAction::UserUpdated => "user_updated",
+            AuditAction::AuditVerified => "audit_verified",
+        }
+    }
+}
+
+/// One row of the log, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// The acting user's id, if a signed-in user acted.
+    pub actor_id: Option<i64>,
+    /// The acting user's name, or the name tried at a failed login, or `system`.
+    pub actor: String,
+    pub action: String,
+    /// What the act was done to (a user, a request reference, a read id...).
+    pub subject: Option<String>,
+    /// The act's particulars as JSON: what was asked, what changed, how much came back.
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The outcome of checking the hash chain from the first row to the last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub rows_checked: i64,
+    /// The sequence number of the first row whose hash or link does not hold, if any.
+    pub first_broken: Option<i64>,
+    pub reason: Option<String>,
+}
+
+impl ChainReport {
+    pub fn intact(&self) -> bool {
+        self.first_broken.is_none()
+    }
+}

@@ -1,0 +1,13 @@
+//! The workbench's domain: pure types and rules, no I/O. Builds for wasm32 (the UI) and native
+//! (the server), so both sides agree on every shape and check. Rule numbers (R1–R23) refer to
+//! the domain rules in the project's documentation.
+
+pub mod accounts;
+pub mod api;
+pub mod audit;
+pub mod roles;
+
+pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, UserView, Username};
+pub use api::{ErrorBody, MapSettings, ShellData};
+pub use audit::{AuditAction, AuditEntry, ChainReport};
+pub use roles::{AccessTier, Rank, Role};
