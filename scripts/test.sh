@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests (on SQLite, and on PostgreSQL too when
+# ANPR_TEST_POSTGRES_URL names a server, e.g. postgres://postgres@127.0.0.1:5432/postgres),
+# then the Playwright browser tests in Debian's Chromium against the release build.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/build-site.sh --browser || exit 1
+
+if [ -n "${ANPR_TEST_POSTGRES_URL:-}" ]; then
+  echo "== Rust tests on SQLite and PostgreSQL"
+else
+  echo "== Rust tests on SQLite (set ANPR_TEST_POSTGRES_URL to add PostgreSQL)"
+fi
+mkdir -p target
+cargo test --workspace 2>&1 | tee target/rust-tests.log
+rust_status=${PIPESTATUS[0]}
+rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{ s += $1 } END { print s + 0 }')
+rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{ s += $1 } END { print s + 0 }')
+
+echo "== Browser tests (Playwright + /usr/bin/chromium)"
+(cd end2end && PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/results.json npx playwright test --reporter=list,json)
+e2e_status=$?
+read -r e2e_passed e2e_failed < <(node -e '
+  try {
+    const s = require("./end2end/test-results/results.json").stats;
+    console.log(s.expected + s.flaky, s.unexpected);
+  } catch (e) { console.log("0 1"); }')
+
+echo
+echo "rust tests: $rust_passed passed, $rust_failed failed"
+echo "browser tests: $e2e_passed passed, $e2e_failed failed"
+echo "all tests: $((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
+[ "$rust_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]
