@@ -18,9 +18,7 @@ pub const LOGIN_PATH: &str = "/login";
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The server provides what the shell needs; the browser reads it back from this tag
     // before hydrating, so both render the same page.
-    let data = use_context::<ShellData>()
-        .and_then(|d| serde_json::to_string(&d).ok())
-        .unwrap_or_default();
+    let data = use_context::<ShellData>().and_then(|d| serde_json::to_string(&d).ok()).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -55,14 +55,17 @@ impl Default for Config {
 const NOT_CONFIG: [&str; 4] = ["config", "demo_password", "admin_password", "test_postgres_url"];
 
 impl Config {
-    pub fn load() -> Result<Config, figment::Error> {
+    pub fn load() -> Result<Config, Box<figment::Error>> {
         let file = std::env::var("ANPR_CONFIG").unwrap_or_else(|_| "anpr.toml".into());
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("ANPR_").split("__").filter(|key| {
-                !NOT_CONFIG.iter().any(|other| key.as_str().eq_ignore_ascii_case(other))
-            }))
+            .merge(
+                Env::prefixed("ANPR_")
+                    .split("__")
+                    .filter(|key| !NOT_CONFIG.iter().any(|other| key.as_str().eq_ignore_ascii_case(other))),
+            )
             .extract()
+            .map_err(Box::new)
     }
 }
 
@@ -108,12 +111,13 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail decides the closure's error type
     fn environment_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("ANPR_LOGIN__MAX_FAILURES", "3");
             jail.set_env("ANPR_COOKIE_SECURE", "true");
             jail.set_env("ANPR_DEMO_PASSWORD", "not a config key");
-            let config = Config::load()?;
+            let config = Config::load().map_err(|e| *e)?;
             assert_eq!(config.login.max_failures, 3);
             assert!(config.cookie_secure);
             assert_eq!(config.login.window_minutes, 15);

@@ -16,14 +16,31 @@ pub struct DemoAccount {
     pub roles: Vec<Role>,
 }
 
-/// (username, display name, roles, tier, rank)
-const ACCOUNTS: [(&str, &str, &[Role], Option<AccessTier>, Option<Rank>); 6] = [
-    ("admin", "Demo System Admin", &[Role::SystemAdmin], None, None),
-    ("investigator", "Demo Investigator (local)", &[Role::Investigator], Some(AccessTier::Local), None),
-    ("analyst", "Demo Investigator (central)", &[Role::Investigator], Some(AccessTier::Central), None),
-    ("inspector", "Demo Inspector", &[Role::Supervisor], None, Some(Rank::Inspector)),
-    ("hotlists", "Demo Hotlist Admin", &[Role::HotlistAdmin], None, None),
-    ("auditor", "Demo Auditor", &[Role::Auditor], None, None),
+struct Demo {
+    username: &'static str,
+    display_name: &'static str,
+    roles: &'static [Role],
+    tier: Option<AccessTier>,
+    rank: Option<Rank>,
+}
+
+const fn demo(
+    username: &'static str,
+    display_name: &'static str,
+    roles: &'static [Role],
+    tier: Option<AccessTier>,
+    rank: Option<Rank>,
+) -> Demo {
+    Demo { username, display_name, roles, tier, rank }
+}
+
+const ACCOUNTS: [Demo; 6] = [
+    demo("admin", "Demo System Admin", &[Role::SystemAdmin], None, None),
+    demo("investigator", "Demo Investigator (local)", &[Role::Investigator], Some(AccessTier::Local), None),
+    demo("analyst", "Demo Investigator (central)", &[Role::Investigator], Some(AccessTier::Central), None),
+    demo("inspector", "Demo Inspector", &[Role::Supervisor], None, Some(Rank::Inspector)),
+    demo("hotlists", "Demo Hotlist Admin", &[Role::HotlistAdmin], None, None),
+    demo("auditor", "Demo Auditor", &[Role::Auditor], None, None),
 ];
 
 /// Creates the demo accounts if the database has no users yet. `password` fixes every demo
@@ -33,7 +50,7 @@ pub async fn ensure_accounts(db: &Db, now: DateTime<Utc>, password: Option<&str>
         return Ok(Vec::new());
     }
     let mut created = Vec::new();
-    for (username, display_name, roles, tier, rank) in ACCOUNTS {
+    for Demo { username, display_name, roles, tier, rank } in ACCOUNTS {
         let password = match password {
             Some(p) => p.to_owned(),
             None => Alphanumeric.sample_string(&mut rand::rngs::OsRng, 16),

@@ -15,8 +15,9 @@ pub enum AppError {
     /// (400, 413, 415 or 422).
     #[error("{message}")]
     Rejected { status: StatusCode, message: String },
+    /// Well-formed but not acceptable (a rule of the domain says no): 422.
     #[error("{0}")]
-    BadRequest(String),
+    Invalid(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -44,7 +45,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Rejected { status, .. } => *status,
-            AppError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -83,7 +84,7 @@ impl From<sqlx::Error> for AppError {
 
 impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
-        AppError::BadRequest(e.to_string())
+        AppError::Invalid(e.to_string())
     }
 }
 

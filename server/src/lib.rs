@@ -62,7 +62,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let sweeper = tokio::spawn(sweep_sessions(DbSessionStore::new(self.state.db.clone())));
+        let sweeper = tokio::spawn(housekeeping(self.state.clone()));
         let router = http::router(self.state.clone());
         let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
@@ -71,13 +71,17 @@ impl Application {
     }
 }
 
-/// Removes expired sessions every ten minutes.
-async fn sweep_sessions(store: DbSessionStore) {
+/// Every ten minutes: removes expired sessions and stale login-throttling records.
+async fn housekeeping(state: AppState) {
+    let sessions = DbSessionStore::new(state.db.clone());
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
-        if let Err(e) = store.delete_expired().await {
+        if let Err(e) = sessions.delete_expired().await {
             tracing::warn!(error = %e, "could not remove expired sessions");
+        }
+        if let Err(e) = access::login::forget_stale(&state.db, state.clock.now(), &state.config.login).await {
+            tracing::warn!(error = %e, "could not remove stale login-throttling records");
         }
     }
 }

@@ -40,9 +40,7 @@ impl Username {
         let s = raw.trim();
         let ok_len = (3..=64).contains(&s.len());
         let ok_first = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-        let ok_chars = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
         if ok_len && ok_first && ok_chars {
             Ok(Username(s.to_owned()))
         } else {
@@ -263,32 +261,17 @@ mod tests {
         use Rank::*;
         use Role::*;
         assert_eq!(authority(&[], None, None).check(), Err(AccountError::NoRoles));
-        assert_eq!(
-            authority(&[Investigator], None, None).check(),
-            Err(AccountError::InvestigatorWithoutTier)
-        );
-        assert_eq!(
-            authority(&[Auditor], Some(Local), None).check(),
-            Err(AccountError::TierWithoutInvestigator)
-        );
-        assert_eq!(
-            authority(&[Supervisor], None, None).check(),
-            Err(AccountError::SupervisorWithoutRank)
-        );
-        assert_eq!(
-            authority(&[SystemAdmin], None, Some(Sergeant)).check(),
-            Err(AccountError::RankWithoutSupervisor)
-        );
+        assert_eq!(authority(&[Investigator], None, None).check(), Err(AccountError::InvestigatorWithoutTier));
+        assert_eq!(authority(&[Auditor], Some(Local), None).check(), Err(AccountError::TierWithoutInvestigator));
+        assert_eq!(authority(&[Supervisor], None, None).check(), Err(AccountError::SupervisorWithoutRank));
+        assert_eq!(authority(&[SystemAdmin], None, Some(Sergeant)).check(), Err(AccountError::RankWithoutSupervisor));
         assert_eq!(authority(&[Investigator, Supervisor], Some(Central), Some(Inspector)).check(), Ok(()));
     }
 
     #[test]
     fn changing_roles_replaces_tier_and_rank() {
         let current = authority(&[Role::Investigator], Some(AccessTier::Local), None);
-        let to_auditor = UserUpdate {
-            roles: Some([Role::Auditor].into_iter().collect()),
-            ..Default::default()
-        };
+        let to_auditor = UserUpdate { roles: Some([Role::Auditor].into_iter().collect()), ..Default::default() };
         assert_eq!(to_auditor.check(&current).unwrap(), authority(&[Role::Auditor], None, None));
 
         let promote = UserUpdate { tier: Some(AccessTier::Central), ..Default::default() };

@@ -21,13 +21,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Investigator,
-        Role::Supervisor,
-        Role::HotlistAdmin,
-        Role::Auditor,
-        Role::SystemAdmin,
-    ];
+    pub const ALL: [Role; 5] =
+        [Role::Investigator, Role::Supervisor, Role::HotlistAdmin, Role::Auditor, Role::SystemAdmin];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -113,17 +108,7 @@ macro_rules! str_enum {
     };
 }
 
-str_enum!(
-    Role,
-    "role",
-    [
-        Role::Investigator,
-        Role::Supervisor,
-        Role::HotlistAdmin,
-        Role::Auditor,
-        Role::SystemAdmin
-    ]
-);
+str_enum!(Role, "role", [Role::Investigator, Role::Supervisor, Role::HotlistAdmin, Role::Auditor, Role::SystemAdmin]);
 str_enum!(AccessTier, "tier", [AccessTier::Local, AccessTier::Central]);
 str_enum!(Rank, "rank", [Rank::Sergeant, Rank::Inspector]);
 

@@ -11,11 +11,7 @@ struct Section {
 }
 
 const SECTIONS: [Section; 3] = [
-    Section {
-        href: "/map",
-        label: "Map",
-        roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin],
-    },
+    Section { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
     Section { href: "/admin/users", label: "Users", roles: &[Role::SystemAdmin] },
     Section { href: "/audit", label: "Audit", roles: &[Role::Auditor] },
 ];
@@ -31,10 +27,7 @@ pub fn NavBar(user: Option<UserView>) -> impl IntoView {
         return view! { <header class="topbar"><span class="brand">"ANPR workbench"</span></header> }.into_any();
     };
     let roles = user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
-    let links = sections_for(&user)
-        .into_iter()
-        .map(|(href, label)| view! { <a href=href>{label}</a> })
-        .collect_view();
+    let links = sections_for(&user).into_iter().map(|(href, label)| view! { <a href=href>{label}</a> }).collect_view();
     let sign_out = move |_| {
         spawn_local(async move {
             // Whatever the answer, the next page load shows the session as the server has it.

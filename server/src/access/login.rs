@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::Db;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use shared::accounts::MAX_PASSWORD_LEN;
 use shared::{AuditAction, UserView};
 use sqlx::Row;
 
@@ -25,8 +26,11 @@ pub async fn authenticate(
     password: &str,
 ) -> AppResult<UserView> {
     let name = username.trim().to_lowercase();
-    if name.is_empty() || name.len() > 64 || password.is_empty() || password.len() > 1024 {
-        return Err(AppError::BadRequest("username and password are required".into()));
+    if name.is_empty() || password.is_empty() {
+        return Err(AppError::Invalid("username and password are required".into()));
+    }
+    if name.len() > 64 || password.chars().count() > MAX_PASSWORD_LEN {
+        return Err(AppError::Invalid("username or password is too long".into()));
     }
     reserve_attempt(db, now, limits, &name).await?;
 
@@ -48,7 +52,8 @@ pub async fn authenticate(
             audit::record(
                 &mut tx,
                 now,
-                Event::new(Actor::user(&user), AuditAction::LoginFailed).details(json!({ "reason": "account disabled" })),
+                Event::new(Actor::user(&user), AuditAction::LoginFailed)
+                    .details(json!({ "reason": "account disabled" })),
             )
             .await?;
             Err(AppError::Forbidden("this account is disabled".into()))
@@ -123,4 +128,21 @@ async fn reserve_attempt(db: &Db, now: DateTime<Utc>, limits: &LoginThrottleConf
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Forgets throttling records whose window and lockout have both passed (they no longer count),
+/// so guesses at made-up usernames do not pile up. Returns how many were removed.
+pub async fn forget_stale(db: &Db, now: DateTime<Utc>, limits: &LoginThrottleConfig) -> Result<u64, sqlx::Error> {
+    let now_ms = to_millis(now);
+    let window_start_before = now_ms - Duration::minutes(limits.window_minutes).num_milliseconds();
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "DELETE FROM login_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until <= $2)",
+    )
+    .bind(window_start_before)
+    .bind(now_ms)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
 }

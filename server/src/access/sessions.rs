@@ -87,8 +87,7 @@ impl SessionStore for DbSessionStore {
         match row {
             Some(row) => {
                 let text: String = row.try_get("record").map_err(backend)?;
-                let record = serde_json::from_str(&text)
-                    .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+                let record = serde_json::from_str(&text).map_err(|e| session_store::Error::Decode(e.to_string()))?;
                 Ok(Some(record))
             }
             None => Ok(None),
@@ -97,11 +96,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut tx = self.db.begin().await.map_err(backend)?;
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(key(id))
-            .execute(tx.conn())
-            .await
-            .map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(key(id)).execute(tx.conn()).await.map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
 }

@@ -1,10 +1,10 @@
 //! Accounts: stored users with their roles, and the audited acts that create and change them.
 
+use crate::access::{passwords, sessions};
 use crate::audit::{self, Actor, Event};
 use crate::clock::to_millis;
 use crate::error::{AppError, AppResult};
 use crate::store::{is_unique_violation, Db, Tx};
-use crate::access::{passwords, sessions};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::{AuditAction, Authority, NewUser, Role, UserUpdate, UserView, Username};
@@ -68,7 +68,9 @@ pub async fn find_for_login(db: &Db, username: &str) -> Result<Option<(UserView,
     .bind(username)
     .fetch_all(db.pool())
     .await?;
-    let Some(first) = rows.first() else { return Ok(None) };
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
     let hash: String = first.try_get("password_hash")?;
     Ok(fold_users(&rows)?.pop().map(|u| (u, hash)))
 }
@@ -142,15 +144,9 @@ pub async fn create(db: &Db, now: DateTime<Utc>, actor: Actor, new: NewUser) -> 
 
 /// Changes an account and records what changed (R21). A system admin cannot disable their own
 /// account or drop their own system-admin role, so the last admin cannot lock everyone out.
-pub async fn update(
-    db: &Db,
-    now: DateTime<Utc>,
-    by: &UserView,
-    id: i64,
-    change: UserUpdate,
-) -> AppResult<UserView> {
+pub async fn update(db: &Db, now: DateTime<Utc>, by: &UserView, id: i64, change: UserUpdate) -> AppResult<UserView> {
     if change.is_empty() {
-        return Err(AppError::BadRequest("the update changes nothing".into()));
+        return Err(AppError::Invalid("the update changes nothing".into()));
     }
     let new_hash = match &change.password {
         Some(p) => {

@@ -120,10 +120,7 @@ pub async fn record(tx: &mut Tx, at: DateTime<Utc>, event: Event) -> Result<i64,
     .bind(&hash)
     .execute(tx.conn())
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(tx.conn()).await?;
     Ok(seq)
 }
 
@@ -212,13 +209,11 @@ pub async fn verify(db: &Db) -> Result<ChainReport, sqlx::Error> {
 
 /// The newest entries, newest first, optionally before a sequence number (for paging back).
 pub async fn recent(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"
-    ))
-    .bind(before_seq.unwrap_or(i64::MAX))
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"))
+        .bind(before_seq.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(entry_from_row).collect()
 }
 

@@ -13,10 +13,7 @@ use shared::{AuditAction, LoginRequest, UserView};
 use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(sign_in))
-        .route("/auth/logout", post(sign_out))
-        .route("/auth/me", get(me))
+    Router::new().route("/auth/login", post(sign_in)).route("/auth/logout", post(sign_out)).route("/auth/me", get(me))
 }
 
 async fn sign_in(

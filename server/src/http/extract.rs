@@ -64,9 +64,8 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::internal("session layer missing"))?;
+        let session =
+            Session::from_request_parts(parts, state).await.map_err(|_| AppError::internal("session layer missing"))?;
         session_user(state, &session).await?.map(CurrentUser).ok_or_else(AppError::not_signed_in)
     }
 }

@@ -73,10 +73,8 @@ impl Db {
                 let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
                 if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
                 }
                 let sep = if url.contains('?') { '&' } else { '?' };
                 let options = AnyConnectOptions::from_str(&format!("{url}{sep}mode=rwc"))?;
@@ -96,9 +94,7 @@ impl Db {
                     .connect_with(options)
                     .await?
             }
-            Backend::Postgres => {
-                AnyPoolOptions::new().max_connections(16).connect(url).await?
-            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
         };
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,

@@ -57,8 +57,7 @@ async fn the_chain_holds_after_ordinary_work(app: TestApp) {
     // The verification itself is recorded, and the chain still holds with it.
     let second = verify(&app, &auditor).await;
     assert_eq!((second.rows_checked, second.first_broken), (6, None));
-    let entries: Vec<Value> =
-        auditor.get(app.api("/audit/entries?limit=3")).send().await.unwrap().json().await.unwrap();
+    let entries: Vec<Value> = app.get_json(&auditor, "/audit/entries?limit=3").await;
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[0]["action"], "audit_verified", "newest first");
     assert_eq!(entries[0]["details"]["rows_checked"], 6);
@@ -120,14 +119,7 @@ async fn concurrent_acts_never_fork_the_chain(app: TestApp) {
 
 async fn the_command_line_verifier_names_the_broken_row(app: TestApp) {
     some_activity(&app).await;
-    let run = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["audit", "verify"])
-            .env("ANPR_DATABASE_URL", &app.database_url)
-            .env("ANPR_CONFIG", "/nonexistent/anpr.toml")
-            .output()
-            .unwrap()
-    };
+    let run = || app.run_cli(&["audit", "verify"], &[]);
     let ok = run();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("audit chain intact: 5 rows checked"));

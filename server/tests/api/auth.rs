@@ -1,4 +1,4 @@
-use crate::helpers::{error_of, TestApp, PASSWORD};
+use crate::helpers::{error_of, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
 use chrono::Duration;
 use reqwest::StatusCode;
@@ -13,12 +13,35 @@ on_both_backends!(
     failures_outside_the_window_do_not_add_up,
     disabling_an_account_ends_its_sessions_and_refuses_sign_in,
     a_role_change_takes_effect_in_the_current_session,
+    stale_throttling_records_are_forgotten_but_lockouts_kept,
 );
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_configured() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.cookie_secure = true).await.unwrap();
+    app.create_user("ann", &[Role::Auditor]).await;
+    let response = app.login(&app.client(), "ann", PASSWORD).await;
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn empty_and_oversize_credentials_are_refused_before_any_check() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let client = app.client();
+    let r = app.login(&client, "", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_of(r).await, "username and password are required");
+    let r = app.login(&client, "ann", &"p".repeat(257)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_of(r).await, "username or password is too long");
+    assert!(app.audit_rows("login_failed").await.is_empty());
+}
 
 async fn sign_in_sets_a_strict_http_only_session_cookie_and_sign_out_ends_it(app: TestApp) {
     app.create_user("ann", &[Role::Auditor]).await;
     let client = app.client();
-    assert_eq!(client.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&client, "/auth/me").await.status(), StatusCode::UNAUTHORIZED);
 
     let response = app.login(&client, "ann", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -27,7 +50,7 @@ async fn sign_in_sets_a_strict_http_only_session_cookie_and_sign_out_ends_it(app
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     assert!(!cookie.contains("Secure"), "not configured secure: {cookie}");
-    let me: Value = client.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = app.get_json(&client, "/auth/me").await;
     assert_eq!(me["username"], "ann");
     assert_eq!(me["roles"], json!(["auditor"]));
     assert!(me.get("password_hash").is_none());
@@ -35,7 +58,7 @@ async fn sign_in_sets_a_strict_http_only_session_cookie_and_sign_out_ends_it(app
     assert_eq!(app.audit_rows("login_succeeded").await.len(), 1);
     let out = client.post(app.api("/auth/logout")).send().await.unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    assert_eq!(client.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&client, "/auth/me").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.audit_rows("logout").await[0].actor, "ann");
 }
 
@@ -105,14 +128,13 @@ async fn failures_outside_the_window_do_not_add_up(app: TestApp) {
 async fn disabling_an_account_ends_its_sessions_and_refuses_sign_in(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let user = app.signed_in("frank", &[Role::Investigator]).await;
-    assert_eq!(user.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.get(&user, "/auth/me").await.status(), StatusCode::OK);
 
-    let users: Vec<Value> = admin.get(app.api("/users")).send().await.unwrap().json().await.unwrap();
-    let id = users.iter().find(|u| u["username"] == "frank").unwrap()["id"].as_i64().unwrap();
+    let id = app.user_id(&admin, "frank").await;
     let r = admin.patch(app.api(&format!("/users/{id}"))).json(&json!({ "disabled": true })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
-    assert_eq!(user.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&user, "/auth/me").await.status(), StatusCode::UNAUTHORIZED);
     let again = app.login(&app.client(), "frank", PASSWORD).await;
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_of(again).await, "this account is disabled");
@@ -125,8 +147,8 @@ async fn disabling_an_account_ends_its_sessions_and_refuses_sign_in(app: TestApp
 async fn a_role_change_takes_effect_in_the_current_session(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let user = app.signed_in("gina", &[Role::Auditor]).await;
-    assert_eq!(user.get(app.api("/users")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    let me: Value = user.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(app.get(&user, "/users").await.status(), StatusCode::FORBIDDEN);
+    let me: Value = app.get_json(&user, "/auth/me").await;
     let r = admin
         .patch(app.api(&format!("/users/{}", me["id"])))
         .json(&json!({ "roles": ["auditor", "system_admin"] }))
@@ -134,5 +156,20 @@ async fn a_role_change_takes_effect_in_the_current_session(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(user.get(app.api("/users")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.get(&user, "/users").await.status(), StatusCode::OK);
+}
+
+async fn stale_throttling_records_are_forgotten_but_lockouts_kept(app: TestApp) {
+    let client = app.client();
+    app.login(&client, "ghost", "guess guess guess").await;
+    for _ in 0..5 {
+        app.login(&client, "locked", "guess guess guess").await;
+    }
+    let limits = server::config::Config::default().login;
+    let forget = || server::access::login::forget_stale(&app.db, app.clock.now(), &limits);
+    assert_eq!(forget().await.unwrap(), 0, "nothing is stale yet");
+    app.clock.advance(Duration::minutes(15) - Duration::seconds(1));
+    assert_eq!(forget().await.unwrap(), 0, "the window and the lockout still run");
+    app.clock.advance(Duration::seconds(2));
+    assert_eq!(forget().await.unwrap(), 2, "both have run out");
 }

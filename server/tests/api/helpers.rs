@@ -99,16 +99,7 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped(async {
             let _ = rx.await;
         }));
-        Some(TestApp {
-            address,
-            clock,
-            db,
-            backend,
-            database_url,
-            _dir: dir,
-            postgres_cleanup,
-            shutdown: Some(tx),
-        })
+        Some(TestApp { address, clock, db, backend, database_url, _dir: dir, postgres_cleanup, shutdown: Some(tx) })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -121,11 +112,7 @@ impl TestApp {
 
     /// A browser-like client with its own cookie jar, not signed in, not following redirects.
     pub fn client(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     /// Creates an account directly in the store (as the system would) and returns its name.
@@ -140,9 +127,7 @@ impl TestApp {
             tier,
             rank,
         };
-        server::access::users::create(&self.db, self.clock.now(), Actor::system(), new)
-            .await
-            .expect("create user");
+        server::access::users::create(&self.db, self.clock.now(), Actor::system(), new).await.expect("create user");
         username.to_owned()
     }
 
@@ -162,6 +147,31 @@ impl TestApp {
         let response = self.login(&client, username, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "login of {username}");
         client
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.api(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, client: &Client, path: &str) -> T {
+        self.get(client, path).await.json().await.expect("a JSON answer")
+    }
+
+    /// The id of `username`, as a system admin's client sees it.
+    pub async fn user_id(&self, admin: &Client, username: &str) -> i64 {
+        let users: Vec<Value> = self.get_json(admin, "/users").await;
+        users.iter().find(|u| u["username"] == username).expect("listed")["id"].as_i64().unwrap()
+    }
+
+    /// Runs the server's command line against this app's database.
+    pub fn run_cli(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("ANPR_DATABASE_URL", &self.database_url)
+            .env("ANPR_CONFIG", "/nonexistent/anpr.toml")
+            .envs(env.iter().copied())
+            .output()
+            .expect("run the server binary")
     }
 
     /// The audit rows with `action`, oldest first.

@@ -37,7 +37,8 @@ async fn malformed_bodies_are_refused_with_the_reason(app: TestApp) {
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(error_of(r).await.contains("Content-Type"));
 
-    let huge = json!({ "username": "ivy", "display_name": "y".repeat(100_000), "password": "x".repeat(12), "roles": [] });
+    let huge =
+        json!({ "username": "ivy", "display_name": "y".repeat(100_000), "password": "x".repeat(12), "roles": [] });
     let r = admin.post(&url).json(&huge).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(error_of(r).await.contains("length limit exceeded"));
@@ -57,7 +58,13 @@ fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
         (Method::GET, "/auth/me", None),
         (Method::POST, "/auth/logout", None),
         (Method::GET, "/users", None),
-        (Method::POST, "/users", Some(json!({ "username": "newbie", "display_name": "N", "password": "x".repeat(12), "roles": ["auditor"] }))),
+        (
+            Method::POST,
+            "/users",
+            Some(
+                json!({ "username": "newbie", "display_name": "N", "password": "x".repeat(12), "roles": ["auditor"] }),
+            ),
+        ),
         (Method::PATCH, "/users/1", Some(json!({ "display_name": "Renamed" }))),
         (Method::GET, "/audit/entries", None),
         (Method::GET, "/audit/verify", None),

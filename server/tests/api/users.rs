@@ -10,6 +10,7 @@ on_both_backends!(
     account_rules_are_enforced_with_a_reason,
     admins_cannot_lock_themselves_out,
     a_password_reset_ends_the_users_sessions,
+    the_first_admin_is_created_from_the_command_line,
 );
 
 async fn an_admin_creates_a_user_who_can_then_sign_in(app: TestApp) {
@@ -30,7 +31,7 @@ async fn an_admin_creates_a_user_who_can_then_sign_in(app: TestApp) {
 
     let client = app.client();
     assert_eq!(app.login(&client, "pc.hill", "a long enough password").await.status(), StatusCode::OK);
-    let listed: Vec<Value> = admin.get(app.api("/users")).send().await.unwrap().json().await.unwrap();
+    let listed: Vec<Value> = app.get_json(&admin, "/users").await;
     assert!(listed.iter().any(|u| u["username"] == "pc.hill"));
 
     let audit = app.audit_rows("user_created").await;
@@ -51,13 +52,31 @@ async fn a_taken_username_is_a_conflict(app: TestApp) {
 async fn account_rules_are_enforced_with_a_reason(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let cases = [
-        (json!({ "username": "x1", "display_name": "X", "password": PASSWORD, "roles": ["auditor"] }), "username must be"),
-        (json!({ "username": "inv1", "display_name": "X", "password": PASSWORD, "roles": ["investigator"] }), "needs a tier"),
-        (json!({ "username": "sup", "display_name": "X", "password": PASSWORD, "roles": ["supervisor"] }), "needs a rank"),
-        (json!({ "username": "aud", "display_name": "X", "password": PASSWORD, "roles": ["auditor"], "tier": "local" }), "only for investigators"),
-        (json!({ "username": "pwd", "display_name": "X", "password": "short", "roles": ["auditor"] }), "password must be"),
+        (
+            json!({ "username": "x1", "display_name": "X", "password": PASSWORD, "roles": ["auditor"] }),
+            "username must be",
+        ),
+        (
+            json!({ "username": "inv1", "display_name": "X", "password": PASSWORD, "roles": ["investigator"] }),
+            "needs a tier",
+        ),
+        (
+            json!({ "username": "sup", "display_name": "X", "password": PASSWORD, "roles": ["supervisor"] }),
+            "needs a rank",
+        ),
+        (
+            json!({ "username": "aud", "display_name": "X", "password": PASSWORD, "roles": ["auditor"], "tier": "local" }),
+            "only for investigators",
+        ),
+        (
+            json!({ "username": "pwd", "display_name": "X", "password": "short", "roles": ["auditor"] }),
+            "password must be",
+        ),
         (json!({ "username": "none", "display_name": "X", "password": PASSWORD, "roles": [] }), "at least one role"),
-        (json!({ "username": "god", "display_name": "X", "password": PASSWORD, "roles": ["god"] }), "unknown variant `god`"),
+        (
+            json!({ "username": "god", "display_name": "X", "password": PASSWORD, "roles": ["god"] }),
+            "unknown variant `god`",
+        ),
     ];
     for (body, expected) in cases {
         let r = admin.post(app.api("/users")).json(&body).send().await.unwrap();
@@ -65,13 +84,13 @@ async fn account_rules_are_enforced_with_a_reason(app: TestApp) {
         let message = error_of(r).await;
         assert!(message.contains(expected), "{body}: {message}");
     }
-    let listed: Vec<Value> = admin.get(app.api("/users")).send().await.unwrap().json().await.unwrap();
+    let listed: Vec<Value> = app.get_json(&admin, "/users").await;
     assert_eq!(listed.len(), 1, "nothing was created");
 }
 
 async fn admins_cannot_lock_themselves_out(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let me: Value = admin.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = app.get_json(&admin, "/auth/me").await;
     let path = app.api(&format!("/users/{}", me["id"]));
     let r = admin.patch(&path).json(&json!({ "disabled": true })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
@@ -85,7 +104,7 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
 async fn a_password_reset_ends_the_users_sessions(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let user = app.signed_in("hal", &[Role::Auditor]).await;
-    let me: Value = user.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = app.get_json(&user, "/auth/me").await;
     let r = admin
         .patch(app.api(&format!("/users/{}", me["id"])))
         .json(&json!({ "password": "a brand new passphrase" }))
@@ -93,7 +112,25 @@ async fn a_password_reset_ends_the_users_sessions(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(user.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&user, "/auth/me").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.login(&app.client(), "hal", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.login(&app.client(), "hal", "a brand new passphrase").await.status(), StatusCode::OK);
+}
+
+async fn the_first_admin_is_created_from_the_command_line(app: TestApp) {
+    let args = ["user", "create-admin", "--username", "chief", "--display-name", "Chief Admin"];
+    let weak = app.run_cli(&args, &[("ANPR_ADMIN_PASSWORD", "short")]);
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password must be"));
+
+    let made = app.run_cli(&args, &[("ANPR_ADMIN_PASSWORD", "the chief's passphrase")]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("created system admin `chief`"));
+
+    let client = app.client();
+    let r = app.login(&client, "chief", "the chief's passphrase").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.get(&client, "/users").await.status(), StatusCode::OK);
+    let created = &app.audit_rows("user_created").await[0];
+    assert_eq!((created.actor.as_str(), created.subject.as_deref()), ("system", Some("chief")));
 }
