@@ -17,6 +17,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite://path` (the embedded default) or `postgres://…` for production.
     pub database_url: String,
+    /// Where images are kept: `file://DIR` (default), `memory://`, or `s3://BUCKET[/PREFIX]`.
+    pub images_url: String,
+    /// Largest ingest request body, in MiB (a batch of 1,000 reads with images).
+    pub ingest_max_body_mib: usize,
     /// The built site (cargo-leptos output): `pkg/` with the WASM, CSS and vendored Leaflet.
     pub site_root: PathBuf,
     /// Mark the session cookie `Secure` (set this behind TLS).
@@ -42,6 +46,8 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database_url: "sqlite://data/anpr.db".into(),
+            images_url: "file://data/images".into(),
+            ingest_max_body_mib: 64,
             site_root: PathBuf::from("target/site"),
             cookie_secure: false,
             session_idle_minutes: 8 * 60,
@@ -88,6 +94,8 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
+            .field("images_url", &self.images_url)
+            .field("ingest_max_body_mib", &self.ingest_max_body_mib)
             .field("site_root", &self.site_root)
             .field("cookie_secure", &self.cookie_secure)
             .field("session_idle_minutes", &self.session_idle_minutes)

@@ -4,11 +4,15 @@
 
 pub mod access;
 pub mod audit;
+pub mod cameras;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod imagery;
+pub mod ingest;
+pub mod reads;
 pub mod state;
 pub mod store;
 
@@ -48,7 +52,9 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .env(Env::PROD)
             .build();
-        let state = AppState { db, clock, config: Arc::new(config), leptos };
+        let images = imagery::store::Images::from_url(&config.images_url)?;
+        let (live, _) = tokio::sync::broadcast::channel(4096);
+        let state = AppState { db, clock, config: Arc::new(config), leptos, images, live };
         Ok(Application { listener, state })
     }
 

@@ -1,5 +1,6 @@
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::imagery::store::Images;
 use crate::store::Db;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -12,6 +13,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub leptos: LeptosOptions,
+    pub images: Images,
+    /// Reads as they are stored, for the live map.
+    pub live: tokio::sync::broadcast::Sender<Arc<shared::ReadView>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -15,6 +15,17 @@ pub enum AuditAction {
     UserCreated,
     UserUpdated,
     AuditVerified,
+    FeedCreated,
+    FeedKeyRotated,
+    CameraRegistered,
+    CameraStatusChanged,
+    ZoneStatusChanged,
+    ReadsIngested,
+    LiveReadsOpened,
+    ReadsListed,
+    ReadViewed,
+    ImageViewed,
+    DeadLettersViewed,
 }
 
 impl AuditAction {
@@ -27,6 +38,17 @@ impl AuditAction {
             AuditAction::UserCreated => "user_created",
             AuditAction::UserUpdated => "user_updated",
             AuditAction::AuditVerified => "audit_verified",
+            AuditAction::FeedCreated => "feed_created",
+            AuditAction::FeedKeyRotated => "feed_key_rotated",
+            AuditAction::CameraRegistered => "camera_registered",
+            AuditAction::CameraStatusChanged => "camera_status_changed",
+            AuditAction::ZoneStatusChanged => "zone_status_changed",
+            AuditAction::ReadsIngested => "reads_ingested",
+            AuditAction::LiveReadsOpened => "live_reads_opened",
+            AuditAction::ReadsListed => "reads_listed",
+            AuditAction::ReadViewed => "read_viewed",
+            AuditAction::ImageViewed => "image_viewed",
+            AuditAction::DeadLettersViewed => "dead_letters_viewed",
         }
     }
 }

@@ -5,9 +5,15 @@
 pub mod accounts;
 pub mod api;
 pub mod audit;
+pub mod cameras;
+pub mod plate;
+pub mod reads;
 pub mod roles;
 
 pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, UserView, Username};
 pub use api::{ErrorBody, MapSettings, ShellData};
 pub use audit::{AuditAction, AuditEntry, ChainReport};
+pub use cameras::{CameraStatus, CameraView, FeedView};
+pub use plate::Plate;
+pub use reads::{ImageKind, IngestReport, NativeRead, ReadView};
 pub use roles::{AccessTier, Rank, Role};

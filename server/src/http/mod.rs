@@ -3,8 +3,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cameras;
 pub mod extract;
+pub mod ingest;
 pub mod pages;
+pub mod reads;
 pub mod users;
 
 use crate::access::sessions::DbSessionStore;
@@ -28,8 +31,12 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(users::router())
         .merge(audit::router())
-        .fallback(pages::api_not_found)
-        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+        .merge(cameras::router())
+        .merge(reads::router())
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        // Ingest takes batches with images: its own, larger limit.
+        .merge(ingest::router(state.config.ingest_max_body_mib * 1024 * 1024))
+        .fallback(pages::api_not_found);
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)

@@ -88,6 +88,7 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: database_url.clone(),
             site_root: dir.path().join("site"),
+            images_url: format!("file://{}", dir.path().join("images").display()),
             ..Config::default()
         };
         configure(&mut config);

@@ -1,0 +1,291 @@
+//! Feeds and cameras, and their governance (R3): a feed submits reads with an API key of its
+//! own (kept only as a hash); a camera's reads are accepted only while it is approved, and every
+//! change of status records who made it, when and why.
+
+use crate::audit::{self, Actor, Event};
+use crate::clock::{from_millis, to_millis};
+use crate::error::{AppError, AppResult};
+use crate::store::{is_unique_violation, Db};
+use chrono::{DateTime, Utc};
+use rand::distributions::{Alphanumeric, DistString};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use shared::cameras::{FeedCreated, NewCamera, StatusChange, ZoneStatusChange, ZoneStatusChanged};
+use shared::{AuditAction, CameraStatus, CameraView, FeedView};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A feed, as an ingest request authenticates it.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub id: i64,
+    pub name: String,
+}
+
+fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn new_key() -> String {
+    format!("anpr_{}", Alphanumeric.sample_string(&mut rand::rngs::OsRng, 40))
+}
+
+fn feed_from_row(row: &AnyRow) -> Result<FeedView, sqlx::Error> {
+    Ok(FeedView {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+    })
+}
+
+/// Creates a feed and returns its API key, shown this once.
+pub async fn create_feed(db: &Db, now: DateTime<Utc>, actor: Actor, name: &str) -> AppResult<FeedCreated> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::Invalid("feed name must be 1 to 80 characters".into()));
+    }
+    let key = new_key();
+    let mut tx = db.begin().await?;
+    let row = sqlx::query(
+        "INSERT INTO feeds (name, api_key_hash, created_at) VALUES ($1, $2, $3) \
+         RETURNING id, name, created_at, disabled_at",
+    )
+    .bind(name)
+    .bind(key_hash(&key))
+    .bind(to_millis(now))
+    .fetch_one(tx.conn())
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Conflict(format!("a feed named `{name}` exists already"))
+        } else {
+            e.into()
+        }
+    })?;
+    let feed = feed_from_row(&row)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::FeedCreated)
+            .subject(format!("feed {}", feed.id))
+            .details(json!({ "name": name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(FeedCreated { feed, api_key: key })
+}
+
+/// Gives a feed a new API key (the old one stops working at once); returns the new key.
+pub async fn rotate_key(db: &Db, now: DateTime<Utc>, actor: Actor, feed_id: i64) -> AppResult<String> {
+    let key = new_key();
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("UPDATE feeds SET api_key_hash = $1 WHERE id = $2")
+        .bind(key_hash(&key))
+        .bind(feed_id)
+        .execute(tx.conn())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("no feed with id {feed_id}")));
+    }
+    audit::record(&mut tx, now, Event::new(actor, AuditAction::FeedKeyRotated).subject(format!("feed {feed_id}")))
+        .await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+pub async fn feeds(db: &Db) -> Result<Vec<FeedView>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT id, name, created_at, disabled_at FROM feeds ORDER BY name").fetch_all(db.pool()).await?;
+    rows.iter().map(feed_from_row).collect()
+}
+
+pub async fn feed_by_name(db: &Db, name: &str) -> Result<Option<FeedView>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, name, created_at, disabled_at FROM feeds WHERE name = $1")
+        .bind(name)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(feed_from_row).transpose()
+}
+
+/// The feed whose key this is: 401 for a missing or unknown key, 403 for a disabled feed.
+pub async fn authenticate(db: &Db, key: Option<&str>) -> AppResult<Feed> {
+    let key = key.ok_or_else(|| AppError::Unauthorized("send the feed's API key in the X-Api-Key header".into()))?;
+    let row = sqlx::query("SELECT id, name, disabled_at FROM feeds WHERE api_key_hash = $1")
+        .bind(key_hash(key))
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("unknown API key".into()))?;
+    if row.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+        return Err(AppError::Forbidden("this feed is disabled".into()));
+    }
+    Ok(Feed { id: row.try_get("id")?, name: row.try_get("name")? })
+}
+
+const CAMERA_COLUMNS: &str = "id, feed_id, external_id, name, lat, lon, bearing, zone, status, \
+     status_changed_by, status_changed_at, status_reason, refused_reads";
+
+pub fn camera_from_row(row: &AnyRow) -> Result<CameraView, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(CameraView {
+        id: row.try_get("id")?,
+        feed_id: row.try_get("feed_id")?,
+        external_id: row.try_get("external_id")?,
+        name: row.try_get("name")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
+        bearing: row.try_get::<Option<i64>, _>("bearing")?.map(|b| b as i32),
+        zone: row.try_get("zone")?,
+        status: CameraStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "status".into(),
+            source: format!("unknown camera status `{status}`").into(),
+        })?,
+        status_changed_by: row.try_get("status_changed_by")?,
+        status_changed_at: from_millis(row.try_get("status_changed_at")?),
+        status_reason: row.try_get("status_reason")?,
+        refused_reads: row.try_get("refused_reads")?,
+    })
+}
+
+pub async fn cameras(db: &Db) -> Result<Vec<CameraView>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {CAMERA_COLUMNS} FROM cameras ORDER BY zone, name, id"))
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(camera_from_row).collect()
+}
+
+/// A feed's cameras, for ingest to check reads against.
+pub async fn cameras_of_feed(db: &Db, feed_id: i64) -> Result<Vec<CameraView>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {CAMERA_COLUMNS} FROM cameras WHERE feed_id = $1"))
+        .bind(feed_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(camera_from_row).collect()
+}
+
+/// Registers a camera. It starts `pending`: nothing it sends is accepted until it is approved.
+pub async fn create_camera(db: &Db, now: DateTime<Utc>, actor: Actor, new: NewCamera) -> AppResult<CameraView> {
+    new.check().map_err(AppError::Invalid)?;
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO cameras (feed_id, external_id, name, lat, lon, bearing, zone, status, status_changed_by, \
+         status_changed_at, status_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, 'registered') \
+         RETURNING {CAMERA_COLUMNS}"
+    ))
+    .bind(new.feed_id)
+    .bind(new.external_id.trim())
+    .bind(new.name.trim())
+    .bind(new.lat)
+    .bind(new.lon)
+    .bind(new.bearing.map(i64::from))
+    .bind(new.zone.trim())
+    .bind(&actor.name)
+    .bind(to_millis(now))
+    .fetch_one(tx.conn())
+    .await;
+    let row = match inserted {
+        Ok(row) => row,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(format!("feed {} already has a camera `{}`", new.feed_id, new.external_id)))
+        }
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+            return Err(AppError::Invalid(format!("no feed with id {}", new.feed_id)))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let camera = camera_from_row(&row)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::CameraRegistered)
+            .subject(format!("camera {}", camera.id))
+            .details(json!({ "feed_id": camera.feed_id, "external_id": camera.external_id, "zone": camera.zone,
+                             "lat": camera.lat, "lon": camera.lon })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(camera)
+}
+
+/// Approves, suspends or re-enables one camera, with the reason (R3).
+pub async fn set_status(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: Actor,
+    id: i64,
+    change: StatusChange,
+) -> AppResult<CameraView> {
+    change.check().map_err(AppError::Invalid)?;
+    let mut tx = db.begin().await?;
+    let before: Option<String> = sqlx::query("SELECT status FROM cameras WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|r| r.try_get("status"))
+        .transpose()?;
+    let before = before.ok_or_else(|| AppError::NotFound(format!("no camera with id {id}")))?;
+    let row = sqlx::query(&format!(
+        "UPDATE cameras SET status = $1, status_changed_by = $2, status_changed_at = $3, status_reason = $4 \
+         WHERE id = $5 RETURNING {CAMERA_COLUMNS}"
+    ))
+    .bind(change.status.as_str())
+    .bind(&actor.name)
+    .bind(to_millis(now))
+    .bind(change.reason.trim())
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    let camera = camera_from_row(&row)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::CameraStatusChanged)
+            .subject(format!("camera {id}"))
+            .details(json!({ "before": before, "after": change.status, "reason": change.reason.trim() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(camera)
+}
+
+/// The same decision for every camera of a zone at once ("switched on or off as business
+/// demands change", R3).
+pub async fn set_zone_status(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: Actor,
+    change: ZoneStatusChange,
+) -> AppResult<ZoneStatusChanged> {
+    StatusChange { status: change.status, reason: change.reason.clone() }.check().map_err(AppError::Invalid)?;
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE cameras SET status = $1, status_changed_by = $2, status_changed_at = $3, status_reason = $4 \
+         WHERE zone = $5 AND status <> $1",
+    )
+    .bind(change.status.as_str())
+    .bind(&actor.name)
+    .bind(to_millis(now))
+    .bind(change.reason.trim())
+    .bind(&change.zone)
+    .execute(tx.conn())
+    .await?;
+    let changed = done.rows_affected() as i64;
+    let in_zone: i64 = sqlx::query("SELECT COUNT(*) AS n FROM cameras WHERE zone = $1")
+        .bind(&change.zone)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("n")?;
+    if in_zone == 0 {
+        return Err(AppError::NotFound(format!("no cameras in zone `{}`", change.zone)));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::ZoneStatusChanged)
+            .subject(format!("zone {}", change.zone))
+            .details(json!({ "after": change.status, "reason": change.reason.trim(), "cameras_changed": changed })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ZoneStatusChanged { zone: change.zone, cameras_changed: changed })
+}

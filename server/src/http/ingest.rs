@@ -1,0 +1,112 @@
+//! Ingest over HTTP, authenticated per feed by its API key (`X-Api-Key`).
+
+use crate::cameras;
+use crate::error::{AppError, AppResult};
+use crate::ingest::{self, openalpr, Submitted};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::Value;
+use shared::reads::MAX_BATCH;
+use shared::{IngestReport, NativeRead};
+
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+pub fn router(max_body_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route("/ingest/reads", post(native))
+        .route("/ingest/openalpr", post(alpr))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+async fn feed_of(state: &AppState, headers: &HeaderMap) -> AppResult<cameras::Feed> {
+    let key = headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
+    cameras::authenticate(&state.db, key).await
+}
+
+/// Refuses a whole payload: keeps it in the dead-letter store, then answers with the reason.
+async fn refuse(
+    state: &AppState,
+    feed_id: i64,
+    format: &str,
+    body: &[u8],
+    status: StatusCode,
+    reason: String,
+) -> AppError {
+    if let Err(e) = ingest::dead_letter_alone(&state.db, Some(feed_id), state.clock.now(), format, &reason, body).await
+    {
+        return AppError::internal(e);
+    }
+    AppError::Rejected { status, message: reason }
+}
+
+/// Checks the batch's size, and splits it into its reads.
+async fn items(state: &AppState, feed_id: i64, format: &str, body: &[u8], reads: Vec<Value>) -> AppResult<Vec<Value>> {
+    if reads.is_empty() {
+        return Err(refuse(
+            state,
+            feed_id,
+            format,
+            body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the batch holds no reads".into(),
+        )
+        .await);
+    }
+    if reads.len() > MAX_BATCH {
+        let reason = format!("a batch holds at most {MAX_BATCH} reads; this one holds {}", reads.len());
+        return Err(refuse(state, feed_id, format, body, StatusCode::PAYLOAD_TOO_LARGE, reason).await);
+    }
+    Ok(reads)
+}
+
+/// `{"reads": [NativeRead, …]}`: each read is checked on its own, so one bad read does not cost
+/// the others.
+async fn native(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<IngestReport>> {
+    let feed = feed_of(&state, &headers).await?;
+    let reads = match serde_json::from_slice::<shared::reads::NativeBatch<Value>>(&body) {
+        Ok(batch) => batch.reads,
+        Err(e) => {
+            let reason = format!("the body is not a batch of reads: {e}");
+            return Err(refuse(&state, feed.id, "native", &body, StatusCode::BAD_REQUEST, reason).await);
+        }
+    };
+    let reads = items(&state, feed.id, "native", &body, reads).await?;
+    let submitted = reads
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| Submitted {
+            index,
+            read: <NativeRead as serde::Deserialize>::deserialize(&raw).map_err(|e| e.to_string()),
+            raw,
+        })
+        .collect();
+    Ok(Json(ingest::ingest(&state, &feed, "native", submitted).await?))
+}
+
+/// One `alpr_group` object, or an array of them.
+async fn alpr(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<IngestReport>> {
+    let feed = feed_of(&state, &headers).await?;
+    let groups = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(groups)) => groups,
+        Ok(group @ Value::Object(_)) => vec![group],
+        Ok(_) => {
+            let reason = "the body must be an alpr_group object or an array of them".to_owned();
+            return Err(refuse(&state, feed.id, "openalpr", &body, StatusCode::UNPROCESSABLE_ENTITY, reason).await);
+        }
+        Err(e) => {
+            let reason = format!("the body is not JSON: {e}");
+            return Err(refuse(&state, feed.id, "openalpr", &body, StatusCode::BAD_REQUEST, reason).await);
+        }
+    };
+    let groups = items(&state, feed.id, "openalpr", &body, groups).await?;
+    let submitted = groups
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| Submitted { index, read: openalpr::to_read(&raw), raw })
+        .collect();
+    Ok(Json(ingest::ingest(&state, &feed, "openalpr", submitted).await?))
+}

@@ -1,0 +1,86 @@
+//! Where images live: object storage (`object_store`) — local files by default, an
+//! S3-compatible store in production — under day-prefixed keys, so the retention purge (R18)
+//! deletes a whole day by its prefix.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutPayload};
+use shared::ImageKind;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Images {
+    store: Arc<dyn ObjectStore>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImagesError {
+    #[error("unsupported images URL `{0}`: use file://DIR, memory:// or s3://BUCKET (with the s3 feature)")]
+    UnsupportedUrl(String),
+    #[error("could not create the image directory {0}: {1}")]
+    Dir(String, std::io::Error),
+    #[error(transparent)]
+    Store(#[from] object_store::Error),
+}
+
+impl Images {
+    /// `file://data/images` (relative or absolute), `memory://`, or `s3://bucket[/prefix]`
+    /// (credentials and endpoint from the usual `AWS_*` variables).
+    pub fn from_url(url: &str) -> Result<Images, ImagesError> {
+        let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
+            std::fs::create_dir_all(dir).map_err(|e| ImagesError::Dir(dir.to_owned(), e))?;
+            Arc::new(LocalFileSystem::new_with_prefix(dir)?)
+        } else if url == "memory://" {
+            Arc::new(InMemory::new())
+        } else if url.starts_with("s3://") {
+            s3(url)?
+        } else {
+            return Err(ImagesError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Images { store })
+    }
+
+    /// `reads/YYYY-MM-DD/<feed>/<camera>/<capture ms>-<plate>-<kind>.<ext>`: the same read
+    /// always gets the same key, so a retried batch rewrites rather than duplicates.
+    pub fn key(
+        captured_at: DateTime<Utc>,
+        feed_id: i64,
+        camera_id: i64,
+        plate: &str,
+        kind: ImageKind,
+        extension: &str,
+    ) -> String {
+        format!(
+            "{}/{feed_id}/{camera_id}/{}-{plate}-{}.{extension}",
+            Self::day_prefix(captured_at),
+            captured_at.timestamp_millis(),
+            kind.as_str()
+        )
+    }
+
+    pub fn day_prefix(day: DateTime<Utc>) -> String {
+        format!("reads/{}", day.format("%Y-%m-%d"))
+    }
+
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), object_store::Error> {
+        self.store.put(&Path::from(key), PutPayload::from(bytes)).await.map(|_| ())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes, object_store::Error> {
+        self.store.get(&Path::from(key)).await?.bytes().await
+    }
+}
+
+#[cfg(feature = "s3")]
+fn s3(url: &str) -> Result<Arc<dyn ObjectStore>, ImagesError> {
+    let store = object_store::aws::AmazonS3Builder::from_env().with_url(url).build()?;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3(url: &str) -> Result<Arc<dyn ObjectStore>, ImagesError> {
+    Err(ImagesError::UnsupportedUrl(format!("{url} (this build lacks the s3 feature)")))
+}

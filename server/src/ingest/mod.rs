@@ -1,0 +1,383 @@
+//! Reads in: every format is turned into `NativeRead`s, then one path checks each read, brings
+//! its images within the limits (R2), refuses reads from cameras that are not approved (R3),
+//! stores the good ones durably — the response is sent only after the commit — and keeps what
+//! it refused in the dead-letter store.
+
+pub mod openalpr;
+
+use crate::audit::{self, Actor, Event};
+use crate::cameras::{self, Feed};
+use crate::clock::to_millis;
+use crate::error::AppResult;
+use crate::imagery::{self, store::Images, Conformed};
+use crate::state::AppState;
+use crate::store::{Db, Tx};
+use chrono::{DateTime, Utc};
+use futures_util::{stream, StreamExt, TryStreamExt};
+use serde_json::{json, Value};
+use shared::reads::{ImageProblem, Refusal};
+use shared::{AuditAction, CameraStatus, CameraView, ImageKind, IngestReport, NativeRead, ReadView};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Longest payload kept in a dead letter.
+const DEAD_LETTER_MAX: usize = 64 * 1024;
+/// Rows per INSERT statement (15 parameters a row stays far below both databases' limits).
+const ROWS_PER_INSERT: usize = 200;
+
+/// One read of a request, as its format's parser left it.
+pub struct Submitted {
+    pub index: usize,
+    pub read: Result<NativeRead, String>,
+    /// The read as received, kept if it is refused.
+    pub raw: Value,
+}
+
+/// A read that passed every check, with its camera and its images ready to store.
+struct Accepted {
+    read: NativeRead,
+    camera: CameraView,
+    plate_image: Option<(String, Conformed)>,
+    overview_image: Option<(String, Conformed)>,
+}
+
+pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<Submitted>) -> AppResult<IngestReport> {
+    let now = state.clock.now();
+    let cameras: HashMap<String, CameraView> =
+        cameras::cameras_of_feed(&state.db, feed.id).await?.into_iter().map(|c| (c.external_id.clone(), c)).collect();
+
+    let mut report = IngestReport::default();
+    let mut dead = Vec::new();
+    let mut refused_by_camera: HashMap<i64, i64> = HashMap::new();
+    let mut refused_unknown: HashMap<String, i64> = HashMap::new();
+    let mut candidates = Vec::new();
+    for Submitted { index, read, raw } in submitted {
+        let verdict = read.and_then(|read| {
+            read.check()?;
+            match cameras.get(read.camera.trim()) {
+                None => {
+                    *refused_unknown.entry(read.camera.trim().to_owned()).or_default() += 1;
+                    Err(format!("camera `{}` is not registered for this feed", read.camera))
+                }
+                Some(camera) if camera.status != CameraStatus::Approved => {
+                    *refused_by_camera.entry(camera.id).or_default() += 1;
+                    Err(format!("camera `{}` is {}, not approved", read.camera, camera.status.as_str()))
+                }
+                Some(camera) => Ok((index, read, camera.clone())),
+            }
+        });
+        match verdict {
+            Ok(candidate) => candidates.push(candidate),
+            Err(reason) => {
+                dead.push((reason.clone(), raw));
+                report.refused.push(Refusal { index, reason });
+            }
+        }
+    }
+
+    let (accepted, problems) = prepare_images(feed.id, candidates).await;
+    report.image_problems = problems;
+    store_images(&state.images, &accepted).await?;
+
+    let mut tx = state.db.begin().await?;
+    let inserted = insert_reads(&mut tx, feed.id, now, &accepted).await?;
+    report.accepted = inserted.len();
+    report.duplicates = accepted.len() - inserted.len();
+    count_refusals(&mut tx, feed.id, now, &refused_by_camera, &refused_unknown).await?;
+    for (reason, raw) in &dead {
+        dead_letter(&mut tx, Some(feed.id), now, format, reason, &describe(raw)).await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor { id: None, name: format!("feed:{}", feed.name) }, AuditAction::ReadsIngested)
+            .subject(format!("feed {}", feed.id))
+            .details(json!({ "format": format, "accepted": report.accepted, "duplicates": report.duplicates,
+                             "refused": report.refused.len(), "image_problems": report.image_problems.len() })),
+    )
+    .await?;
+    tx.commit().await?;
+
+    // Only now, with the reads durable, are they shown live.
+    if state.live.receiver_count() > 0 {
+        for view in inserted {
+            let _ = state.live.send(Arc::new(view));
+        }
+    }
+    Ok(report)
+}
+
+/// Decodes and conforms every image, spread over the blocking pool. A bad image costs the
+/// read that image, not the read.
+async fn prepare_images(
+    feed_id: i64,
+    candidates: Vec<(usize, NativeRead, CameraView)>,
+) -> (Vec<Accepted>, Vec<ImageProblem>) {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let chunk = candidates.len().div_ceil(workers).max(1);
+    let mut chunks = Vec::new();
+    let mut rest = candidates;
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk.min(rest.len()));
+        chunks.push(std::mem::replace(&mut rest, tail));
+    }
+    let jobs = chunks.into_iter().map(|chunk| {
+        tokio::task::spawn_blocking(move || {
+            let mut accepted = Vec::with_capacity(chunk.len());
+            let mut problems = Vec::new();
+            for (index, mut read, camera) in chunk {
+                let mut conform = |kind: ImageKind, data: Option<String>| {
+                    let data = data?;
+                    let done = imagery::from_base64(&data).and_then(|bytes| imagery::conform(kind, &bytes));
+                    match done {
+                        Ok(image) => {
+                            let key = Images::key(
+                                read.captured_at,
+                                feed_id,
+                                camera.id,
+                                read.plate.as_str(),
+                                kind,
+                                image.format.extension(),
+                            );
+                            Some((key, image))
+                        }
+                        Err(e) => {
+                            problems.push(ImageProblem { index, image: kind, reason: e.to_string() });
+                            None
+                        }
+                    }
+                };
+                let plate_image = conform(ImageKind::Plate, read.plate_image.take());
+                let overview_image = conform(ImageKind::Overview, read.overview_image.take());
+                accepted.push(Accepted { read, camera, plate_image, overview_image });
+            }
+            (accepted, problems)
+        })
+    });
+    let mut accepted = Vec::new();
+    let mut problems = Vec::new();
+    for job in futures_util::future::join_all(jobs).await {
+        let (a, p) = job.expect("image work does not panic");
+        accepted.extend(a);
+        problems.extend(p);
+    }
+    problems.sort_by_key(|p| p.index);
+    (accepted, problems)
+}
+
+async fn store_images(images: &Images, accepted: &[Accepted]) -> AppResult<()> {
+    let mut objects = Vec::new();
+    for a in accepted {
+        for (key, image) in [&a.plate_image, &a.overview_image].into_iter().flatten() {
+            objects.push((key.clone(), image.bytes.clone()));
+        }
+    }
+    stream::iter(objects)
+        .map(|(key, bytes)| {
+            let images = images.clone();
+            async move { images.put(&key, bytes).await }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<()>>()
+        .await
+        .map_err(crate::error::AppError::internal)?;
+    Ok(())
+}
+
+/// Inserts the reads, skipping any already held (same feed, camera, capture time and plate);
+/// returns the ones inserted.
+async fn insert_reads(
+    tx: &mut Tx,
+    feed_id: i64,
+    now: DateTime<Utc>,
+    accepted: &[Accepted],
+) -> AppResult<Vec<ReadView>> {
+    let mut inserted = Vec::with_capacity(accepted.len());
+    for rows in accepted.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, direction, lane, \
+             make, model, colour, plate_image, overview_image) VALUES ",
+        );
+        for i in 0..rows.len() {
+            let b = i * 13;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            sql.push_str(&(1..=13).map(|k| format!("${}", b + k)).collect::<Vec<_>>().join(","));
+            sql.push(')');
+        }
+        sql.push_str(
+            " ON CONFLICT (feed_id, camera_id, captured_at, plate) DO NOTHING RETURNING id, camera_id, plate, captured_at",
+        );
+        let mut query = sqlx::query(&sql);
+        for a in rows {
+            let r = &a.read;
+            query = query
+                .bind(feed_id)
+                .bind(a.camera.id)
+                .bind(r.plate.as_str())
+                .bind(to_millis(r.captured_at))
+                .bind(to_millis(now))
+                .bind(r.confidence)
+                .bind(r.direction.as_deref())
+                .bind(r.lane.map(i64::from))
+                .bind(r.make.as_deref())
+                .bind(r.model.as_deref())
+                .bind(r.colour.as_deref())
+                .bind(a.plate_image.as_ref().map(|(k, _)| k.as_str()))
+                .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()));
+        }
+        let returned = query.fetch_all(tx.conn()).await?;
+        let by_key: HashMap<(i64, &str, i64), &Accepted> =
+            rows.iter().map(|a| ((a.camera.id, a.read.plate.as_str(), to_millis(a.read.captured_at)), a)).collect();
+        for row in returned {
+            let id: i64 = row.try_get("id")?;
+            let camera_id: i64 = row.try_get("camera_id")?;
+            let plate: String = row.try_get("plate")?;
+            let captured: i64 = row.try_get("captured_at")?;
+            if let Some(a) = by_key.get(&(camera_id, plate.as_str(), captured)) {
+                inserted.push(view_of(id, a));
+            }
+        }
+    }
+    Ok(inserted)
+}
+
+fn view_of(id: i64, a: &Accepted) -> ReadView {
+    let r = &a.read;
+    ReadView {
+        id,
+        plate: r.plate.to_string(),
+        captured_at: r.captured_at,
+        camera_id: a.camera.id,
+        camera_name: a.camera.name.clone(),
+        lat: a.camera.lat,
+        lon: a.camera.lon,
+        confidence: r.confidence,
+        direction: r.direction.clone(),
+        lane: r.lane.map(i64::from),
+        make: r.make.clone(),
+        model: r.model.clone(),
+        colour: r.colour.clone(),
+        has_plate_image: a.plate_image.is_some(),
+        has_overview_image: a.overview_image.is_some(),
+    }
+}
+
+/// Counts refused reads against the cameras that sent them (R3).
+async fn count_refusals(
+    tx: &mut Tx,
+    feed_id: i64,
+    now: DateTime<Utc>,
+    by_camera: &HashMap<i64, i64>,
+    unknown: &HashMap<String, i64>,
+) -> Result<(), sqlx::Error> {
+    for (camera_id, n) in by_camera {
+        sqlx::query("UPDATE cameras SET refused_reads = refused_reads + $1 WHERE id = $2")
+            .bind(n)
+            .bind(camera_id)
+            .execute(tx.conn())
+            .await?;
+    }
+    for (external_id, n) in unknown {
+        sqlx::query(
+            "INSERT INTO unknown_cameras (feed_id, external_id, refused_reads, last_seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (feed_id, external_id) DO UPDATE SET \
+             refused_reads = unknown_cameras.refused_reads + excluded.refused_reads, last_seen_at = excluded.last_seen_at",
+        )
+        .bind(feed_id)
+        .bind(external_id.chars().take(64).collect::<String>())
+        .bind(n)
+        .bind(to_millis(now))
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// A refused read or payload as kept for inspection: images reduced to their length.
+fn describe(raw: &Value) -> String {
+    let mut shown = raw.clone();
+    strip_images(&mut shown);
+    shown.to_string()
+}
+
+fn strip_images(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(s) if s.len() > 256 && (key.contains("image") || key.contains("jpeg")) => {
+                        *v = Value::String(format!("[image: {} base64 characters]", s.len()));
+                    }
+                    other => strip_images(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_images),
+        _ => {}
+    }
+}
+
+/// Keeps a refused payload (or one refused read of it), truncated, for an admin to inspect.
+pub async fn dead_letter(
+    tx: &mut Tx,
+    feed_id: Option<i64>,
+    now: DateTime<Utc>,
+    format: &str,
+    reason: &str,
+    payload: &str,
+) -> Result<(), sqlx::Error> {
+    let mut end = payload.len().min(DEAD_LETTER_MAX);
+    while !payload.is_char_boundary(end) {
+        end -= 1;
+    }
+    sqlx::query("INSERT INTO dead_letters (feed_id, received_at, format, reason, payload) VALUES ($1, $2, $3, $4, $5)")
+        .bind(feed_id)
+        .bind(to_millis(now))
+        .bind(format)
+        .bind(reason)
+        .bind(&payload[..end])
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Keeps a whole refused payload in a transaction of its own.
+pub async fn dead_letter_alone(
+    db: &Db,
+    feed_id: Option<i64>,
+    now: DateTime<Utc>,
+    format: &str,
+    reason: &str,
+    payload: &[u8],
+) -> Result<(), sqlx::Error> {
+    let text = String::from_utf8_lossy(payload);
+    let shown = serde_json::from_str::<Value>(&text).map(|v| describe(&v)).unwrap_or_else(|_| text.into_owned());
+    let mut tx = db.begin().await?;
+    dead_letter(&mut tx, feed_id, now, format, reason, &shown).await?;
+    tx.commit().await
+}
+
+pub async fn dead_letters(db: &Db, limit: i64) -> Result<Vec<shared::reads::DeadLetter>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, feed_id, received_at, format, reason, payload FROM dead_letters ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(shared::reads::DeadLetter {
+                id: r.try_get("id")?,
+                feed_id: r.try_get("feed_id")?,
+                received_at: crate::clock::from_millis(r.try_get("received_at")?),
+                format: r.try_get("format")?,
+                reason: r.try_get("reason")?,
+                payload: r.try_get("payload")?,
+            })
+        })
+        .collect()
+}

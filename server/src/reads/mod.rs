@@ -1,0 +1,64 @@
+//! Stored reads, as the workbench shows them.
+
+use crate::clock::from_millis;
+use crate::store::Db;
+use shared::{ImageKind, ReadView};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const READ_COLUMNS: &str = "r.id, r.plate, r.captured_at, r.camera_id, c.name AS camera_name, c.lat, c.lon, \
+     r.confidence, r.direction, r.lane, r.make, r.model, r.colour, r.plate_image, r.overview_image";
+
+fn read_from_row(row: &AnyRow) -> Result<ReadView, sqlx::Error> {
+    Ok(ReadView {
+        id: row.try_get("id")?,
+        plate: row.try_get("plate")?,
+        captured_at: from_millis(row.try_get("captured_at")?),
+        camera_id: row.try_get("camera_id")?,
+        camera_name: row.try_get("camera_name")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
+        confidence: row.try_get("confidence")?,
+        direction: row.try_get("direction")?,
+        lane: row.try_get("lane")?,
+        make: row.try_get("make")?,
+        model: row.try_get("model")?,
+        colour: row.try_get("colour")?,
+        has_plate_image: row.try_get::<Option<String>, _>("plate_image")?.is_some(),
+        has_overview_image: row.try_get::<Option<String>, _>("overview_image")?.is_some(),
+    })
+}
+
+/// The newest reads, newest first.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ReadView>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id ORDER BY r.id DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(read_from_row).collect()
+}
+
+pub async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(read_from_row).transpose()
+}
+
+/// Where a read's image is kept, if it has one.
+pub async fn image_key(db: &Db, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
+    let column = match kind {
+        ImageKind::Plate => "plate_image",
+        ImageKind::Overview => "overview_image",
+    };
+    let row = sqlx::query(&format!("SELECT {column} AS image_key FROM reads WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| r.try_get::<Option<String>, _>("image_key")).transpose()?.flatten())
+}

@@ -1,0 +1,394 @@
+//! Reads in (R1–R3): formats, partial failures, duplicates, camera governance, imagery limits,
+//! per-feed keys and the live stream.
+
+use crate::helpers::{error_of, TestApp};
+use crate::on_both_backends;
+use base64::Engine;
+use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Rgb};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use shared::Role;
+use std::io::Cursor;
+
+on_both_backends!(
+    a_batch_stores_its_good_reads_and_names_the_bad_ones,
+    a_retried_batch_creates_no_duplicates,
+    an_openalpr_group_is_stored_as_a_read,
+    images_over_the_limits_are_downgraded_and_corrupt_ones_refused,
+    each_feed_is_known_only_by_its_own_key,
+    a_zone_is_suspended_and_approved_at_once,
+    whole_payloads_are_refused_and_kept,
+    the_live_stream_carries_reads_as_they_are_stored,
+);
+
+struct Network {
+    key: String,
+    feed_id: i64,
+}
+
+/// A feed with cameras `CAM-A` (approved), `CAM-P` (pending), `CAM-S` (suspended) in zone
+/// `ccz`, and `1234567` (approved) in zone `lez`.
+async fn network(app: &TestApp, admin: &Client, name: &str) -> Network {
+    let created: Value =
+        admin.post(app.api("/feeds")).json(&json!({ "name": name })).send().await.unwrap().json().await.unwrap();
+    let feed_id = created["feed"]["id"].as_i64().unwrap();
+    let key = created["api_key"].as_str().unwrap().to_owned();
+    for (ext, zone, status) in [
+        ("CAM-A", "ccz", "approved"),
+        ("CAM-P", "ccz", "pending"),
+        ("CAM-S", "ccz", "suspended"),
+        ("1234567", "lez", "approved"),
+    ] {
+        let camera: Value = admin
+            .post(app.api("/cameras"))
+            .json(&json!({ "feed_id": feed_id, "external_id": ext, "name": format!("{name} {ext}"),
+                           "lat": 51.515, "lon": -0.09, "bearing": 90, "zone": zone }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(camera["status"], "pending", "cameras start pending (R3)");
+        if status != "pending" {
+            let r = admin
+                .patch(app.api(&format!("/cameras/{}/status", camera["id"])))
+                .json(&json!({ "status": status, "reason": "governance board decision 12" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    }
+    Network { key, feed_id }
+}
+
+fn read(plate: &str, camera: &str, at: &str) -> Value {
+    json!({ "plate": plate, "captured_at": at, "camera": camera, "confidence": 0.93, "direction": "N", "lane": 1,
+            "make": "Ford", "model": "Focus", "colour": "blue" })
+}
+
+async fn send(app: &TestApp, key: &str, path: &str, body: &Value) -> reqwest::Response {
+    app.client().post(app.api(path)).header("x-api-key", key).json(body).send().await.unwrap()
+}
+
+async fn ingest(app: &TestApp, key: &str, reads: Vec<Value>) -> Value {
+    let r = send(app, key, "/ingest/reads", &json!({ "reads": reads })).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn encode(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// Noise, which does not compress: a worst case for the limits.
+fn noisy(w: u32, h: u32, format: ImageFormat) -> Vec<u8> {
+    let mut seed = 0x9e37_79b9_u32;
+    let img = ImageBuffer::from_fn(w, h, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
+    });
+    encode(DynamicImage::ImageRgb8(img), format)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+async fn a_batch_stores_its_good_reads_and_names_the_bad_ones(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let mut unknown_field = read("AB12CDE", "CAM-A", "2026-03-02T08:59:01Z");
+    unknown_field["speed"] = json!(31);
+    let report = ingest(
+        &app,
+        &net.key,
+        vec![
+            read("ab12 cde", "CAM-A", "2026-03-02T08:59:00Z"),
+            read("AB_12CDE", "CAM-A", "2026-03-02T08:59:00Z"),
+            json!({ "plate": "AB12CDE", "captured_at": "2026-03-02T08:59:00Z", "camera": "CAM-A", "confidence": 1.5 }),
+            read("AB12CDE", "CAM-X", "2026-03-02T08:59:00Z"),
+            read("AB12CDE", "CAM-P", "2026-03-02T08:59:00Z"),
+            read("AB12CDE", "CAM-S", "2026-03-02T08:59:00Z"),
+            unknown_field,
+            read("XY99ZZZ", "CAM-A", "2026-03-02T08:59:02Z"),
+        ],
+    )
+    .await;
+    assert_eq!((report["accepted"].as_u64(), report["duplicates"].as_u64()), (Some(2), Some(0)));
+    let refused: Vec<(u64, String)> = report["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["index"].as_u64().unwrap(), r["reason"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected = [
+        (1, "plate may hold only letters"),
+        (2, "confidence 1.5 is not between 0 and 1"),
+        (3, "camera `CAM-X` is not registered for this feed"),
+        (4, "camera `CAM-P` is pending, not approved"),
+        (5, "camera `CAM-S` is suspended, not approved"),
+        (6, "unknown field `speed`"),
+    ];
+    assert_eq!(refused.len(), expected.len(), "{refused:?}");
+    for ((index, reason), (want_index, want)) in refused.iter().zip(expected) {
+        assert_eq!(*index, want_index);
+        assert!(reason.contains(want), "{index}: {reason}");
+    }
+
+    let recent: Vec<Value> = app.get_json(&admin, "/reads/recent").await;
+    let plates: Vec<&str> = recent.iter().map(|r| r["plate"].as_str().unwrap()).collect();
+    assert_eq!(plates, ["XY99ZZZ", "AB12CDE"], "normalised, newest first");
+
+    // Refusals are counted per camera, and kept for inspection.
+    let cameras: Vec<Value> = app.get_json(&admin, "/cameras").await;
+    let refused_at = |ext: &str| cameras.iter().find(|c| c["external_id"] == ext).unwrap()["refused_reads"].as_i64();
+    assert_eq!((refused_at("CAM-A"), refused_at("CAM-P"), refused_at("CAM-S")), (Some(0), Some(1), Some(1)));
+    let letters: Vec<Value> = app.get_json(&admin, "/ingest/dead-letters").await;
+    assert_eq!(letters.len(), 6);
+    assert!(letters.iter().all(|l| l["feed_id"] == net.feed_id && l["format"] == "native"));
+    assert!(letters.iter().any(|l| l["payload"].as_str().unwrap().contains("CAM-X")));
+    let ingested = app.audit_rows("reads_ingested").await;
+    assert_eq!(ingested[0].details["accepted"], 2);
+    assert_eq!(ingested[0].details["refused"], 6);
+}
+
+async fn a_retried_batch_creates_no_duplicates(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let batch =
+        vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z"), read("AB12CDE", "CAM-A", "2026-03-02T08:00:00.500Z")];
+    let first = ingest(&app, &net.key, batch.clone()).await;
+    assert_eq!((first["accepted"].as_u64(), first["duplicates"].as_u64()), (Some(2), Some(0)));
+    let again = ingest(&app, &net.key, batch).await;
+    assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(2)));
+    let same_in_one = ingest(&app, &net.key, vec![read("CD34EFG", "CAM-A", "2026-03-02T08:01:00Z"); 3]).await;
+    assert_eq!((same_in_one["accepted"].as_u64(), same_in_one["duplicates"].as_u64()), (Some(1), Some(2)));
+    let recent: Vec<Value> = app.get_json(&admin, "/reads/recent").await;
+    assert_eq!(recent.len(), 3);
+}
+
+async fn an_openalpr_group_is_stored_as_a_read(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "rekor").await;
+    let group = json!({
+        "data_type": "alpr_group", "version": 2, "epoch_start": 1_772_441_000_000_i64, "epoch_end": 1_772_441_001_000_i64,
+        "agent_uid": "X", "camera_id": 1_234_567, "gps_latitude": 51.5, "gps_longitude": -0.1, "country": "gb",
+        "best_plate_number": "LB07SEO", "best_confidence": 93.1, "travel_direction": 92.0,
+        "best_plate": { "plate": "LB07SEO", "confidence": 93.1, "plate_crop_jpeg": b64(&noisy(60, 20, ImageFormat::Jpeg)) },
+        "vehicle_crop_jpeg": b64(&noisy(160, 120, ImageFormat::Jpeg)),
+        "vehicle": { "color": [{ "name": "silver", "confidence": 90 }], "make": [{ "name": "bmw", "confidence": 80 }],
+                     "make_model": [{ "name": "bmw_3-series", "confidence": 70 }] }
+    });
+    let unsupported = json!({ "data_type": "alpr_alert", "epoch_start": 1, "camera_id": 1 });
+    let r = send(&app, &net.key, "/ingest/openalpr", &json!([group, unsupported])).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["accepted"], 1);
+    assert_eq!(report["refused"][0]["index"], 1);
+    let recent: Vec<Value> = app.get_json(&admin, "/reads/recent").await;
+    let stored = &recent[0];
+    assert_eq!(stored["plate"], "LB07SEO");
+    assert_eq!(stored["captured_at"], "2026-03-02T08:43:20Z");
+    assert_eq!(
+        (&stored["make"], &stored["model"], &stored["colour"]),
+        (&json!("bmw"), &json!("3-series"), &json!("silver"))
+    );
+    assert_eq!(
+        (&stored["direction"], &stored["has_plate_image"], &stored["has_overview_image"]),
+        (&json!("E"), &json!(true), &json!(true))
+    );
+    // A single object is accepted as well as an array.
+    let mut again = group.clone();
+    again["epoch_start"] = json!(1_772_441_060_000_i64);
+    let single: Value = send(&app, &net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
+    assert_eq!(single["accepted"], 1);
+}
+
+async fn images_over_the_limits_are_downgraded_and_corrupt_ones_refused(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let big_patch = noisy(640, 160, ImageFormat::Png);
+    let big_overview = noisy(1024, 768, ImageFormat::Jpeg);
+    assert!(big_patch.len() > 3 * 1024 && big_overview.len() > 25 * 1024);
+    let small_patch =
+        encode(DynamicImage::ImageRgb8(ImageBuffer::from_pixel(110, 30, Rgb([255, 210, 0]))), ImageFormat::Png);
+    let corrupt = &noisy(200, 100, ImageFormat::Jpeg)[..400];
+
+    let mut oversize = read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z");
+    oversize["plate_image"] = json!(b64(&big_patch));
+    oversize["overview_image"] = json!(b64(&big_overview));
+    let mut broken = read("CD34EFG", "CAM-A", "2026-03-02T08:00:01Z");
+    broken["plate_image"] = json!(b64(&small_patch));
+    broken["overview_image"] = json!(b64(corrupt));
+    let mut not_base64 = read("EF56GHI", "CAM-A", "2026-03-02T08:00:02Z");
+    not_base64["plate_image"] = json!("this is not base64 at all!");
+    let report = ingest(&app, &net.key, vec![oversize, broken, not_base64]).await;
+    assert_eq!(report["accepted"], 3, "a bad image costs the read that image, not the read");
+    let problems = report["image_problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!((&problems[0]["index"], &problems[0]["image"]), (&json!(1), &json!("overview")));
+    assert!(problems[0]["reason"].as_str().unwrap().starts_with("image could not be decoded"));
+    assert_eq!(
+        (&problems[1]["index"], &problems[1]["image"], &problems[1]["reason"]),
+        (&json!(2), &json!("plate"), &json!("image is not base64"))
+    );
+
+    let recent: Vec<Value> = app.get_json(&admin, "/reads/recent").await;
+    let id_of = |plate: &str| recent.iter().find(|r| r["plate"] == plate).unwrap()["id"].as_i64().unwrap();
+    let fetch = |id: i64, kind: &'static str| {
+        let admin = admin.clone();
+        let url = app.api(&format!("/reads/{id}/images/{kind}"));
+        async move { admin.get(url).send().await.unwrap() }
+    };
+    let patch = fetch(id_of("AB12CDE"), "plate").await;
+    assert_eq!(patch.headers()["content-type"], "image/jpeg");
+    assert_eq!(patch.headers()["cache-control"], "private, no-store");
+    let patch = patch.bytes().await.unwrap();
+    let (w, h) = image::load_from_memory(&patch).unwrap().dimensions();
+    assert!(patch.len() <= 3 * 1024 && w <= 120 && h <= 60, "{} bytes, {w}x{h}", patch.len());
+    let overview = fetch(id_of("AB12CDE"), "overview").await.bytes().await.unwrap();
+    assert!(overview.len() <= 25 * 1024, "{} bytes", overview.len());
+    image::load_from_memory(&overview).expect("a whole image");
+
+    let kept = fetch(id_of("CD34EFG"), "plate").await;
+    assert_eq!(kept.headers()["content-type"], "image/png");
+    assert_eq!(kept.bytes().await.unwrap().as_ref(), small_patch.as_slice(), "a compliant patch is stored as sent");
+    let missing = fetch(id_of("CD34EFG"), "overview").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.audit_rows("image_viewed").await.len(), 3, "each image view is audited, refusals aside");
+}
+
+async fn each_feed_is_known_only_by_its_own_key(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let tfl = network(&app, &admin, "tfl").await;
+    let other: Value =
+        admin.post(app.api("/feeds")).json(&json!({ "name": "borough" })).send().await.unwrap().json().await.unwrap();
+    let body = json!({ "reads": [read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")] });
+
+    let r = app.client().post(app.api("/ingest/reads")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_of(r).await, "send the feed's API key in the X-Api-Key header");
+    let r = send(&app, "anpr_not-a-real-key", "/ingest/reads", &body).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_of(r).await, "unknown API key");
+    // Another feed's key does not reach this feed's cameras.
+    let borrowed: Value =
+        send(&app, other["api_key"].as_str().unwrap(), "/ingest/reads", &body).await.json().await.unwrap();
+    assert_eq!(borrowed["accepted"], 0);
+    assert!(borrowed["refused"][0]["reason"].as_str().unwrap().contains("not registered for this feed"));
+    // A session is not a feed key either, and a key is not a session.
+    assert_eq!(
+        admin.post(app.api("/ingest/reads")).json(&body).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app.client().get(app.api("/reads/recent")).header("x-api-key", &tfl.key).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let feeds: Vec<Value> = app.get_json(&admin, "/feeds").await;
+    assert!(!serde_json::to_string(&feeds).unwrap().contains(&tfl.key), "keys are shown once, never listed");
+}
+
+async fn a_zone_is_suspended_and_approved_at_once(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let zone = |status: &str| json!({ "zone": "ccz", "status": status, "reason": "charging hours ended" });
+    let r: Value = admin
+        .post(app.api("/cameras/zone-status"))
+        .json(&zone("suspended"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["cameras_changed"], 2, "CAM-A and CAM-P; CAM-S was suspended already");
+    let refused = ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    assert_eq!(refused["accepted"], 0);
+    let other_zone = ingest(&app, &net.key, vec![read("AB12CDE", "1234567", "2026-03-02T08:00:00Z")]).await;
+    assert_eq!(other_zone["accepted"], 1, "another zone is untouched");
+
+    let r: Value =
+        admin.post(app.api("/cameras/zone-status")).json(&zone("approved")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["cameras_changed"], 3);
+    let accepted = ingest(&app, &net.key, vec![read("AB12CDE", "CAM-P", "2026-03-02T08:00:00Z")]).await;
+    assert_eq!(accepted["accepted"], 1);
+    let cameras: Vec<Value> = app.get_json(&admin, "/cameras").await;
+    let cam = cameras.iter().find(|c| c["external_id"] == "CAM-P").unwrap();
+    assert_eq!((&cam["status_changed_by"], &cam["status_reason"]), (&json!("root"), &json!("charging hours ended")));
+    let changes = app.audit_rows("zone_status_changed").await;
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[1].details["cameras_changed"], 3);
+
+    let no_reason = json!({ "zone": "ccz", "status": "suspended", "reason": " " });
+    let r = admin.post(app.api("/cameras/zone-status")).json(&no_reason).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let nowhere = json!({ "zone": "atlantis", "status": "approved", "reason": "x" });
+    assert_eq!(
+        admin.post(app.api("/cameras/zone-status")).json(&nowhere).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn whole_payloads_are_refused_and_kept(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let raw = |body: &'static str| {
+        app.client().post(app.api("/ingest/reads")).header("x-api-key", &net.key).body(body).send()
+    };
+    let r = raw("{\"reads\": [").await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(error_of(r).await.starts_with("the body is not a batch of reads"));
+    let r = raw("{\"reads\": []}").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_of(r).await, "the batch holds no reads");
+    let many = json!({ "reads": vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z"); 1001] });
+    let r = send(&app, &net.key, "/ingest/reads", &many).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_of(r).await, "a batch holds at most 1000 reads; this one holds 1001");
+    let exactly = json!({ "reads": (0..1000).map(|i| read("AB12CDE", "CAM-A", &format!("2026-03-02T08:{:02}:{:02}Z", i / 60, i % 60))).collect::<Vec<_>>() });
+    let full: Value = send(&app, &net.key, "/ingest/reads", &exactly).await.json().await.unwrap();
+    assert_eq!(full["accepted"], 1000);
+
+    let letters: Vec<Value> = app.get_json(&admin, "/ingest/dead-letters").await;
+    let reasons: Vec<&str> = letters.iter().map(|l| l["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(reasons[0].starts_with("a batch holds at most"));
+    assert_eq!(letters[2]["payload"], "{\"reads\": [", "kept as received");
+    let investigator = app.signed_in("ivy", &[Role::Investigator]).await;
+    assert_eq!(app.get(&investigator, "/ingest/dead-letters").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&investigator, "/feeds").await.status(), StatusCode::FORBIDDEN);
+    let auditor = app.signed_in("audra", &[Role::Auditor]).await;
+    assert_eq!(app.get(&auditor, "/cameras").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&auditor, "/reads/recent").await.status(), StatusCode::FORBIDDEN);
+}
+
+async fn the_live_stream_carries_reads_as_they_are_stored(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let investigator = app.signed_in("ivy", &[Role::Investigator]).await;
+    let mut stream = investigator.get(app.api("/reads/live")).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    ingest(
+        &app,
+        &net.key,
+        vec![read("AB12CDE", "CAM-P", "2026-03-02T08:00:00Z"), read("LB07SEO", "CAM-A", "2026-03-02T08:00:00Z")],
+    )
+    .await;
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk =
+            tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk()).await.expect("an event in time");
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("stream open")));
+    }
+    assert!(text.starts_with("event: read\ndata: "), "{text}");
+    let data: Value = serde_json::from_str(text.lines().nth(1).unwrap().trim_start_matches("data: ")).unwrap();
+    assert_eq!(data["plate"], "LB07SEO", "only the stored read; the refused one never appears");
+    assert_eq!(data["camera_name"], "tfl CAM-A");
+    assert_eq!(app.audit_rows("live_reads_opened").await.len(), 1);
+}

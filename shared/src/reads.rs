@@ -1,0 +1,140 @@
+//! Reads (R1): what a camera feed submits, what ingest answers, and what the workbench shows.
+
+use crate::plate::Plate;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Most reads one ingest request may carry.
+pub const MAX_BATCH: usize = 1000;
+
+/// One read in the native JSON format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NativeRead {
+    pub plate: Plate,
+    pub captured_at: DateTime<Utc>,
+    /// The camera's id as the feed knows it.
+    pub camera: String,
+    /// Recognition confidence, 0 to 1.
+    pub confidence: f64,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub lane: Option<u8>,
+    #[serde(default)]
+    pub make: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub colour: Option<String>,
+    /// The plate patch, base64 JPEG or PNG.
+    #[serde(default)]
+    pub plate_image: Option<String>,
+    /// The overview, base64 JPEG or PNG.
+    #[serde(default)]
+    pub overview_image: Option<String>,
+}
+
+impl NativeRead {
+    /// The checks a well-formed read must pass beyond its types.
+    pub fn check(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.confidence) {
+            return Err(format!("confidence {} is not between 0 and 1", self.confidence));
+        }
+        if self.camera.trim().is_empty() || self.camera.len() > 64 {
+            return Err("camera must be 1 to 64 characters".into());
+        }
+        for (name, value, max) in [
+            ("direction", &self.direction, 16),
+            ("make", &self.make, 40),
+            ("model", &self.model, 40),
+            ("colour", &self.colour, 24),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                return Err(format!("{name} is longer than {max} characters"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A batch in the native format.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NativeBatch<R = NativeRead> {
+    pub reads: Vec<R>,
+}
+
+/// Which image of a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageKind {
+    /// The plate patch: at most 120×60 px and 3 KB (R2).
+    Plate,
+    /// The overview of the vehicle: at most 25 KB (R2).
+    Overview,
+}
+
+impl ImageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageKind::Plate => "plate",
+            ImageKind::Overview => "overview",
+        }
+    }
+}
+
+/// What became of an ingest request: reads stored, reads already held, reads refused (with the
+/// position in the batch and why), and images refused from reads that were otherwise stored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IngestReport {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub refused: Vec<Refusal>,
+    pub image_problems: Vec<ImageProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub index: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageProblem {
+    pub index: usize,
+    pub image: ImageKind,
+    pub reason: String,
+}
+
+/// A stored read as the workbench shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadView {
+    pub id: i64,
+    pub plate: String,
+    pub captured_at: DateTime<Utc>,
+    pub camera_id: i64,
+    pub camera_name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub confidence: f64,
+    pub direction: Option<String>,
+    pub lane: Option<i64>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub colour: Option<String>,
+    pub has_plate_image: bool,
+    pub has_overview_image: bool,
+}
+
+/// A refused payload kept for an admin to inspect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub feed_id: Option<i64>,
+    pub received_at: DateTime<Utc>,
+    pub format: String,
+    pub reason: String,
+    /// The payload as received (truncated to 64 KiB).
+    pub payload: String,
+}
