@@ -25,7 +25,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `../target/release/server serve --demo`,
+    command: `../target/release/server serve --demo --simulate 20`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -33,6 +33,7 @@ export default defineConfig({
       ANPR_LISTEN: `127.0.0.1:${port}`,
       ANPR_DATABASE_URL: `sqlite://${dataDir}/anpr.db`,
       ANPR_SITE_ROOT: '../target/site',
+      ANPR_IMAGES_URL: `file://${dataDir}/images`,
       ANPR_DEMO_PASSWORD: DEMO_PASSWORD,
       // Tiles would come from the internet, which tests do not reach.
       ANPR_MAP__TILE_URL: `http://127.0.0.1:${port}/no-tiles/{z}/{x}/{y}.png`,

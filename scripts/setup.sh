@@ -27,13 +27,15 @@ fi
 
 # wasm-opt from npm's binaryen (Debian's older binaryen produces WASM whose hydration fails),
 # and Leaflet, which the server serves itself (no CDN).
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/leaflet/dist/leaflet.js ]; then
-  say "installing npm build tools (binaryen, leaflet)"
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/leaflet.markercluster/dist/leaflet.markercluster.js ]; then
+  say "installing npm build tools (binaryen, leaflet, leaflet.markercluster)"
   npm ci --no-audit --no-fund
 fi
-mkdir -p public/vendor/leaflet
+mkdir -p public/vendor/leaflet public/vendor/leaflet.markercluster
 cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
   public/vendor/leaflet/
+cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+  node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css public/vendor/leaflet.markercluster/
 
 if [ "${1:-}" = "--browser" ]; then
   if [ ! -x /usr/bin/chromium ]; then

@@ -27,8 +27,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="anpr-shell" content=data/>
                 <link rel="stylesheet" href="/vendor/leaflet/leaflet.css"/>
+                <link rel="stylesheet" href="/vendor/leaflet.markercluster/MarkerCluster.css"/>
+                <link rel="stylesheet" href="/vendor/leaflet.markercluster/MarkerCluster.Default.css"/>
                 <link rel="stylesheet" id="leptos" href="/pkg/anpr.css"/>
                 <script src="/vendor/leaflet/leaflet.js"></script>
+                <script src="/vendor/leaflet.markercluster/leaflet.markercluster.js"></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -54,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=routes::login::LoginPage/>
                     <Route path=path!("/map") view=routes::map::MapPage/>
                     <Route path=path!("/admin/users") view=routes::users::UsersPage/>
+                    <Route path=path!("/admin/cameras") view=routes::cameras::CamerasPage/>
                     <Route path=path!("/audit") view=routes::audit::AuditPage/>
                 </Routes>
             </main>

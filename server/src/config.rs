@@ -58,7 +58,7 @@ impl Default for Config {
 }
 
 /// `ANPR_*` variables that are read elsewhere, not configuration keys.
-const NOT_CONFIG: [&str; 4] = ["config", "demo_password", "admin_password", "test_postgres_url"];
+const NOT_CONFIG: [&str; 5] = ["config", "demo_password", "admin_password", "test_postgres_url", "simulate_rate"];
 
 impl Config {
     pub fn load() -> Result<Config, Box<figment::Error>> {

@@ -13,6 +13,7 @@ pub mod http;
 pub mod imagery;
 pub mod ingest;
 pub mod reads;
+pub mod sim;
 pub mod state;
 pub mod store;
 

@@ -4,7 +4,7 @@ use server::audit::{self, Actor};
 use server::clock::{Clock, SystemClock};
 use server::config::{redact_url, Config};
 use server::store::Db;
-use server::{access::users, demo, Application};
+use server::{access::users, demo, sim, Application};
 use shared::{NewUser, Role, Username};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -27,6 +27,39 @@ enum Command {
         /// Give every demo account this password instead of a random one (for automated tests).
         #[arg(long, env = "ANPR_DEMO_PASSWORD", hide_env_values = true, requires = "demo")]
         demo_password: Option<String>,
+        /// Also run the simulated London feed at this many reads a second (0: not at all).
+        #[arg(long, default_value_t = 0.0)]
+        simulate: f64,
+    },
+    /// Feed a running server with the simulated London feed through its ingest API (the
+    /// server's database must be the one configured here: the feed and cameras are set up in it).
+    Simulate {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// Reads a second.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+        /// Send reads without images.
+        #[arg(long)]
+        no_images: bool,
+    },
+    /// Measure ingest: send pre-built batches to a running server and print reads a second.
+    Load {
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// How many reads to send.
+        #[arg(long, default_value_t = 50_000)]
+        reads: usize,
+        /// Reads per request (at most 1,000).
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Send a plate patch and an overview with every read.
+        #[arg(long)]
+        images: bool,
     },
     /// Manage accounts from the command line.
     User {
@@ -67,8 +100,38 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load().context("reading configuration")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    match cli.command.unwrap_or(Command::Serve { demo: false, demo_password: None }) {
-        Command::Serve { demo, demo_password } => serve(config, clock, demo, demo_password).await,
+    match cli.command.unwrap_or(Command::Serve { demo: false, demo_password: None, simulate: 0.0 }) {
+        Command::Serve { demo, demo_password, simulate } => serve(config, clock, demo, demo_password, simulate).await,
+        Command::Simulate { url, rate, no_images } => {
+            let db = open(&config).await?;
+            let key = sim::setup(&db, clock.now(), sim::FEED_NAME, &sim::sites()).await?;
+            println!("simulating {rate} reads/s into {url} (Ctrl-C stops)");
+            sim::run(url, key, rate, !no_images, shutdown_signal()).await
+        }
+        Command::Load { url, reads, batch, concurrency, images } => {
+            let db = open(&config).await?;
+            let sites = sim::sites();
+            let key = sim::setup(&db, clock.now(), "load-test", &sites).await?;
+            db.close().await;
+            let plan = sim::load::LoadPlan { reads, batch: batch.clamp(1, 1000), concurrency, with_images: images };
+            let bodies = sim::load::bodies(&plan, &sites);
+            let r = sim::load::run(&url, &key, &plan, bodies).await?;
+            println!(
+                "load: {} reads ({}) in {:.2} s = {:.0} reads/s; {} requests of {}, {} in flight, {:.1} MB sent; accepted {}, duplicates {}, refused {}",
+                r.sent,
+                if images { "with plate patch and overview" } else { "text only" },
+                r.seconds,
+                r.sent as f64 / r.seconds,
+                r.sent.div_ceil(plan.batch),
+                plan.batch,
+                plan.concurrency,
+                r.body_bytes as f64 / 1e6,
+                r.accepted,
+                r.duplicates,
+                r.refused
+            );
+            Ok(())
+        }
         Command::User { command: UserCommand::CreateAdmin { username, display_name } } => {
             let db = open(&config).await?;
             let password = match std::env::var("ANPR_ADMIN_PASSWORD") {
@@ -113,7 +176,13 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
         .with_context(|| format!("opening the database {}", redact_url(&config.database_url)))
 }
 
-async fn serve(config: Config, clock: Arc<dyn Clock>, demo: bool, demo_password: Option<String>) -> anyhow::Result<()> {
+async fn serve(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    demo: bool,
+    demo_password: Option<String>,
+    simulate: f64,
+) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let db = open(&config).await?;
     if demo {
@@ -127,9 +196,23 @@ async fn serve(config: Config, clock: Arc<dyn Clock>, demo: bool, demo_password:
             println!();
         }
     }
+    let simulator =
+        if simulate > 0.0 { Some(sim::setup(&db, clock.now(), sim::FEED_NAME, &sim::sites()).await?) } else { None };
     let app = Application::with_db(config, clock, db).await?;
-    println!("listening on http://{}", app.state().leptos.site_addr);
+    let address = format!("http://{}", app.state().leptos.site_addr);
+    println!("listening on {address}");
+    let simulator = simulator.map(|key| {
+        println!("simulated London feed: {simulate} reads/s");
+        tokio::spawn(async move {
+            if let Err(e) = sim::run(address, key, simulate, true, std::future::pending()).await {
+                tracing::error!(error = %e, "the simulator stopped");
+            }
+        })
+    });
     app.run_until_stopped(shutdown_signal()).await?;
+    if let Some(task) = simulator {
+        task.abort();
+    }
     Ok(())
 }
 

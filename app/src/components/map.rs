@@ -2,9 +2,20 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use shared::MapSettings;
 
+/// A Leaflet map once it is open in the browser (never on the server).
+#[derive(Clone)]
+pub struct MapHandle {
+    #[cfg(feature = "hydrate")]
+    pub map: leaflet::Map,
+}
+
 /// A Leaflet map. Leaflet itself is served by the server (`/vendor/leaflet`), never from a CDN.
+/// `on_ready` runs once, in the browser, when the map is open.
 #[component]
-pub fn LeafletMap(settings: MapSettings) -> impl IntoView {
+pub fn LeafletMap(
+    settings: MapSettings,
+    #[prop(optional, into)] on_ready: Option<Callback<MapHandle>>,
+) -> impl IntoView {
     let node = NodeRef::<Div>::new();
     #[cfg(feature = "hydrate")]
     {
@@ -13,7 +24,12 @@ pub fn LeafletMap(settings: MapSettings) -> impl IntoView {
             if let Some(el) = node.get() {
                 if map.with_value(|m| m.is_none()) {
                     match open(&el, &settings) {
-                        Ok(m) => map.set_value(Some(m)),
+                        Ok(m) => {
+                            map.set_value(Some(m.clone()));
+                            if let Some(ready) = on_ready {
+                                ready.run(MapHandle { map: m });
+                            }
+                        }
                         Err(e) => leptos::logging::error!("could not open the map: {e:?}"),
                     }
                 }
@@ -28,7 +44,7 @@ pub fn LeafletMap(settings: MapSettings) -> impl IntoView {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = settings;
+    let _ = (settings, on_ready);
     view! { <div class="map" node_ref=node data-testid="map"></div> }
 }
 

@@ -1,2 +1,5 @@
+#[cfg(feature = "hydrate")]
+pub mod live;
 pub mod map;
 pub mod nav;
+pub mod read_detail;

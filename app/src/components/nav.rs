@@ -10,9 +10,10 @@ struct Section {
     roles: &'static [Role],
 }
 
-const SECTIONS: [Section; 3] = [
+const SECTIONS: [Section; 4] = [
     Section { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
     Section { href: "/admin/users", label: "Users", roles: &[Role::SystemAdmin] },
+    Section { href: "/admin/cameras", label: "Cameras", roles: &[Role::SystemAdmin] },
     Section { href: "/audit", label: "Audit", roles: &[Role::Auditor] },
 ];
 

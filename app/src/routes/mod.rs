@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod cameras;
 pub mod home;
 pub mod login;
 pub mod map;

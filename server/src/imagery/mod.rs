@@ -139,23 +139,34 @@ fn downgrade(kind: ImageKind, image: DynamicImage) -> Result<Vec<u8>, ImageError
             current = current.thumbnail(1280, h);
         }
     }
-    for _ in 0..12 {
+    for _ in 0..8 {
+        let mut at_lowest = usize::MAX;
         for quality in [85u8, 70, 55, 40, 30] {
-            let mut out = Vec::with_capacity(max_bytes);
-            JpegEncoder::new_with_quality(&mut out, quality)
-                .encode_image(&current)
-                .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+            let out = encode_jpeg(&current, quality, max_bytes)?;
             if out.len() <= max_bytes {
                 return Ok(out);
             }
+            at_lowest = out.len();
         }
+        // Still too large at the lowest quality: shrink by what the overshoot suggests (bytes
+        // go roughly with area), a little more to be sure of progress.
         let (w, h) = current.dimensions();
-        if w <= 8 || h <= 8 {
+        let factor = ((max_bytes as f64 / at_lowest as f64).sqrt() * 0.9).clamp(0.3, 0.9);
+        let (nw, nh) = (((w as f64) * factor) as u32, ((h as f64) * factor) as u32);
+        if nw < 8 || nh < 8 {
             break;
         }
-        current = current.thumbnail(w * 3 / 4, h * 3 / 4);
+        current = current.thumbnail(nw, nh);
     }
     Err(ImageError::CannotComply)
+}
+
+fn encode_jpeg(image: &DynamicImage, quality: u8, expected: usize) -> Result<Vec<u8>, ImageError> {
+    let mut out = Vec::with_capacity(expected);
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(image)
+        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    Ok(out)
 }
 
 /// Decodes base64 (standard alphabet, padding optional) into bytes.

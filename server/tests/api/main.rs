@@ -8,4 +8,5 @@ mod auth;
 mod ingest;
 mod input;
 mod pages;
+mod simulator;
 mod users;

@@ -1,0 +1,202 @@
+//! Camera governance for system admins (R3): approve, suspend and re-enable cameras one by one
+//! or a whole zone, with a reason; register feeds; inspect refused payloads.
+
+use crate::api;
+use crate::routes::NotPermitted;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::cameras::{FeedCreated, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
+use shared::reads::DeadLetter;
+use shared::{CameraStatus, CameraView, Role};
+use std::collections::BTreeMap;
+
+#[component]
+pub fn CamerasPage() -> impl IntoView {
+    if !crate::signed_in_user().is_some_and(|u| u.has(Role::SystemAdmin)) {
+        return view! { <NotPermitted role=Role::SystemAdmin/> }.into_any();
+    }
+    let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>("/cameras"));
+    let reason = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<Result<String, String>>);
+
+    let decide = move |target: Target, status: CameraStatus| {
+        let why = reason.get_untracked();
+        spawn_local(async move {
+            let done = match target {
+                Target::Camera(id, name) => {
+                    api::patch::<_, CameraView>(&format!("/cameras/{id}/status"), &StatusChange { status, reason: why })
+                        .await
+                        .map(|_| format!("{name} is now {}.", status.as_str()))
+                }
+                Target::Zone(zone) => api::post::<_, ZoneStatusChanged>(
+                    "/cameras/zone-status",
+                    &ZoneStatusChange { zone: zone.clone(), status, reason: why },
+                )
+                .await
+                .map(|z| format!("Zone {zone}: {} cameras now {}.", z.cameras_changed, status.as_str())),
+            };
+            message.set(Some(done));
+            cameras.refetch();
+        });
+    };
+
+    let zones = move || {
+        cameras.get().map(|answer| match answer {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(list) => {
+                let mut by_zone: BTreeMap<String, Vec<CameraView>> = BTreeMap::new();
+                for c in list {
+                    by_zone.entry(c.zone.clone()).or_default().push(c);
+                }
+                by_zone.into_iter().map(|(zone, cams)| zone_view(zone, cams, decide)).collect_view().into_any()
+            }
+        })
+    };
+
+    view! {
+        <section class="page">
+            <h1>"Cameras"</h1>
+            <p class="notice">"Reads are accepted only from approved cameras (R3). Every decision needs a reason and is audited."</p>
+            <div class="row panel">
+                <label class="grow">"Reason for the decision" <input name="reason" bind:value=reason placeholder="e.g. governance board minute 14/3"/></label>
+            </div>
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+            })}
+            <Transition fallback=|| view! { <p>"Loading cameras…"</p> }>{zones}</Transition>
+            <Feeds/>
+            <DeadLetters/>
+        </section>
+    }
+    .into_any()
+}
+
+#[derive(Clone)]
+enum Target {
+    Camera(i64, String),
+    Zone(String),
+}
+
+fn actions(
+    target: Target,
+    current: Option<CameraStatus>,
+    decide: impl Fn(Target, CameraStatus) + Copy + 'static,
+) -> impl IntoView {
+    let button = move |label: &'static str, status: CameraStatus| {
+        let target = target.clone();
+        (current != Some(status))
+            .then(|| view! { <button class="small" on:click=move |_| decide(target.clone(), status)>{label}</button> })
+    };
+    let enable = if current == Some(CameraStatus::Suspended) { "Re-enable" } else { "Approve" };
+    view! {
+        {button(enable, CameraStatus::Approved)}
+        {button("Suspend", CameraStatus::Suspended)}
+    }
+}
+
+fn zone_view(
+    zone: String,
+    cams: Vec<CameraView>,
+    decide: impl Fn(Target, CameraStatus) + Copy + Send + 'static,
+) -> impl IntoView {
+    let count = |s: CameraStatus| cams.iter().filter(|c| c.status == s).count();
+    let summary = format!(
+        "{} cameras: {} approved, {} pending, {} suspended",
+        cams.len(),
+        count(CameraStatus::Approved),
+        count(CameraStatus::Pending),
+        count(CameraStatus::Suspended)
+    );
+    let zone_id = zone.clone();
+    view! {
+        <details class="zone panel" data-zone=zone_id>
+            <summary>
+                <strong>{zone.clone()}</strong> " — " {summary} " "
+                {actions(Target::Zone(zone.clone()), None, decide)}
+            </summary>
+            <table class="grid">
+                <thead><tr><th>"Camera"</th><th>"Id"</th><th>"Status"</th><th>"Decided by"</th><th>"Reason"</th><th>"Refused reads"</th><th></th></tr></thead>
+                <tbody>
+                    {cams.into_iter().map(|c| {
+                        let status = c.status;
+                        view! {
+                            <tr>
+                                <td>{c.name.clone()}</td>
+                                <td>{c.external_id.clone()}</td>
+                                <td class=format!("status-{}", status.as_str())>{status.as_str()}</td>
+                                <td>{c.status_changed_by.clone()} " " <small>{c.status_changed_at.format("%Y-%m-%d %H:%M").to_string()}</small></td>
+                                <td>{c.status_reason.clone()}</td>
+                                <td>{c.refused_reads}</td>
+                                <td>{actions(Target::Camera(c.id, c.name.clone()), Some(status), decide)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+}
+
+#[component]
+fn Feeds() -> impl IntoView {
+    let feeds = LocalResource::new(|| api::get::<Vec<shared::FeedView>>("/feeds"));
+    let name = RwSignal::new(String::new());
+    let created = RwSignal::new(None::<Result<FeedCreated, String>>);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = NewFeed { name: name.get_untracked() };
+        spawn_local(async move {
+            created.set(Some(api::post::<_, FeedCreated>("/feeds", &new).await));
+            feeds.refetch();
+        });
+    };
+    view! {
+        <h2>"Feeds"</h2>
+        <div class="columns">
+            <Transition fallback=|| ()>
+                {move || feeds.get().map(|f| match f {
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul>{list.into_iter().map(|f| view! { <li>{f.name} " (id " {f.id} ")"</li> }).collect_view()}</ul>
+                    }.into_any(),
+                })}
+            </Transition>
+            <form class="stack panel" on:submit=create>
+                <label>"New feed name" <input name="feed" bind:value=name/></label>
+                <button type="submit">"Create feed"</button>
+                {move || created.get().map(|c| match c {
+                    Ok(c) => view! { <p class="ok">"Key for " {c.feed.name} " (shown once): " <code>{c.api_key}</code></p> }.into_any(),
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                })}
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn DeadLetters() -> impl IntoView {
+    let shown = RwSignal::new(None::<Result<Vec<DeadLetter>, String>>);
+    let load = move |_| spawn_local(async move { shown.set(Some(api::get("/ingest/dead-letters?limit=50").await)) });
+    view! {
+        <h2>"Refused payloads"</h2>
+        <button on:click=load>"Show the newest 50"</button>
+        {move || shown.get().map(|s| match s {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(list) => view! {
+                <table class="grid">
+                    <thead><tr><th>"When (UTC)"</th><th>"Feed"</th><th>"Format"</th><th>"Reason"</th><th>"Payload"</th></tr></thead>
+                    <tbody>{list.into_iter().map(|d| view! {
+                        <tr>
+                            <td>{d.received_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                            <td>{d.feed_id}</td>
+                            <td>{d.format}</td>
+                            <td>{d.reason}</td>
+                            <td><code>{d.payload}</code></td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any(),
+        })}
+    }
+}

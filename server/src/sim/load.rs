@@ -1,0 +1,104 @@
+//! A load tool: drives ingest through HTTP with pre-built batches (so building them is not
+//! measured) and prints reads a second.
+
+use super::{b64, images, network::Site};
+use bytes::Bytes;
+use chrono::{Duration, Utc};
+use futures_util::{stream, StreamExt};
+use image::Rgb;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+use shared::{NativeRead, Plate};
+use std::time::Instant;
+
+pub struct LoadPlan {
+    pub reads: usize,
+    pub batch: usize,
+    pub concurrency: usize,
+    pub with_images: bool,
+}
+
+pub struct LoadResult {
+    pub sent: usize,
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub refused: u64,
+    pub seconds: f64,
+    pub body_bytes: usize,
+}
+
+/// Builds the request bodies: distinct reads at approved sites, with images from a small pool
+/// of rendered ones when asked for.
+pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
+    let mut rng = StdRng::seed_from_u64(99);
+    let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != super::network::EXPANSION).collect();
+    let pool: Vec<(String, String)> = if plan.with_images {
+        (0..64)
+            .map(|i| {
+                let plate = super::traffic::random_plate(&mut rng);
+                let colour = Rgb([rng.gen(), rng.gen(), rng.gen()]);
+                (b64(&images::patch(&plate, i % 2 == 0)), b64(&images::overview(&plate, colour, "LOAD", 320, 200)))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let start = Utc::now() - Duration::hours(1);
+    let reads: Vec<NativeRead> = (0..plan.reads)
+        .map(|i| {
+            let site = approved[rng.gen_range(0..approved.len())];
+            let images = pool.get(i % pool.len().max(1));
+            NativeRead {
+                plate: Plate::parse(&super::traffic::random_plate(&mut rng)).expect("valid"),
+                captured_at: start + Duration::milliseconds(i as i64),
+                camera: site.external_id.clone(),
+                confidence: 0.9,
+                direction: Some("towards".into()),
+                lane: Some(1),
+                make: Some("Ford".into()),
+                model: Some("Focus".into()),
+                colour: Some("blue".into()),
+                plate_image: images.map(|(p, _)| p.clone()),
+                overview_image: images.map(|(_, o)| o.clone()),
+            }
+        })
+        .collect();
+    reads
+        .chunks(plan.batch)
+        .map(|chunk| {
+            Bytes::from(serde_json::to_vec(&shared::reads::NativeBatch { reads: chunk.to_vec() }).expect("serialises"))
+        })
+        .collect()
+}
+
+pub async fn run(url: &str, key: &str, plan: &LoadPlan, bodies: Vec<Bytes>) -> anyhow::Result<LoadResult> {
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/ingest/reads", url.trim_end_matches('/'));
+    let body_bytes = bodies.iter().map(|b| b.len()).sum();
+    let started = Instant::now();
+    let answers: Vec<anyhow::Result<Value>> = stream::iter(bodies)
+        .map(|body| {
+            let request =
+                client.post(&url).header("x-api-key", key).header("content-type", "application/json").body(body);
+            async move {
+                let response = request.send().await?;
+                let status = response.status();
+                let answer: Value = response.json().await?;
+                anyhow::ensure!(status.is_success(), "batch refused: {status} {answer}");
+                Ok(answer)
+            }
+        })
+        .buffer_unordered(plan.concurrency.max(1))
+        .collect()
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut result = LoadResult { sent: plan.reads, accepted: 0, duplicates: 0, refused: 0, seconds, body_bytes };
+    for answer in answers {
+        let answer = answer?;
+        result.accepted += answer["accepted"].as_u64().unwrap_or(0);
+        result.duplicates += answer["duplicates"].as_u64().unwrap_or(0);
+        result.refused += answer["refused"].as_array().map_or(0, |r| r.len() as u64);
+    }
+    Ok(result)
+}

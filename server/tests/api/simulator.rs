@@ -1,0 +1,44 @@
+//! The simulated London feed, through the real ingest API.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+use serde_json::Value;
+use server::clock::Clock;
+use server::sim;
+use shared::Role;
+
+on_both_backends!(the_simulator_feeds_reads_with_images_through_ingest);
+
+async fn the_simulator_feeds_reads_with_images_through_ingest(app: TestApp) {
+    let sites = sim::sites();
+    let key = sim::setup(&app.db, app.clock.now(), sim::FEED_NAME, &sites).await.unwrap();
+    // Setting up again finds the cameras and only renews the key.
+    let key = {
+        let again = sim::setup(&app.db, app.clock.now(), sim::FEED_NAME, &sites).await.unwrap();
+        assert_ne!(again, key);
+        again
+    };
+    let stop = tokio::time::sleep(std::time::Duration::from_millis(2500));
+    sim::run(app.address.clone(), key, 100.0, true, stop).await.unwrap();
+
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let cameras: Vec<Value> = app.get_json(&admin, "/cameras").await;
+    assert_eq!(cameras.len(), sites.len());
+    let in_zone =
+        |zone: &str, status: &str| cameras.iter().filter(|c| c["zone"] == zone && c["status"] == status).count();
+    assert_eq!(in_zone("ccz", "approved"), 230);
+    assert_eq!(in_zone("lez-boundary", "approved"), 400);
+    assert_eq!(in_zone("expansion", "pending"), 70, "a new zone is not approved by default (R3)");
+    let refused: i64 = cameras.iter().map(|c| c["refused_reads"].as_i64().unwrap()).sum();
+    assert!(refused > 0, "reads from the pending expansion ring are refused and counted");
+
+    let reads: Vec<Value> = app.get_json(&admin, "/reads/recent?limit=1000").await;
+    assert!(reads.len() >= 50, "{} reads", reads.len());
+    assert!(reads.iter().all(|r| r["has_plate_image"] == true && r["has_overview_image"] == true));
+    let id = reads[0]["id"].as_i64().unwrap();
+    for kind in ["plate", "overview"] {
+        let bytes =
+            admin.get(app.api(&format!("/reads/{id}/images/{kind}"))).send().await.unwrap().bytes().await.unwrap();
+        image::load_from_memory(&bytes).expect("a whole image");
+    }
+}
