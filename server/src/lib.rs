@@ -55,7 +55,7 @@ impl Application {
             .build();
         let images = imagery::store::Images::from_url(&config.images_url)?;
         let (live, _) = tokio::sync::broadcast::channel(4096);
-        let state = AppState { db, clock, config: Arc::new(config), leptos, images, live };
+        let state = AppState { db, clock, config: Arc::new(config), leptos, images, live, cameras: Default::default() };
         Ok(Application { listener, state })
     }
 

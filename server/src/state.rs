@@ -14,6 +14,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub leptos: LeptosOptions,
     pub images: Images,
+    pub cameras: crate::cameras::CameraCache,
     /// Reads as they are stored, for the live map.
     pub live: tokio::sync::broadcast::Sender<Arc<shared::ReadView>>,
 }

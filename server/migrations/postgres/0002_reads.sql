@@ -50,11 +50,12 @@ CREATE TABLE reads (
     colour       TEXT,
     plate_image    TEXT,
     overview_image TEXT,
-    -- A retried batch must not store a read twice.
-    UNIQUE (feed_id, camera_id, captured_at, plate)
+    -- A retried batch must not store a read twice. Camera first: each camera's reads arrive in
+    -- time order, so inserts land at the end of its range, and the index also serves searches
+    -- by camera and time.
+    UNIQUE (camera_id, captured_at, plate, feed_id)
 );
 CREATE INDEX reads_plate_time ON reads (plate, captured_at);
-CREATE INDEX reads_camera_time ON reads (camera_id, captured_at);
 CREATE INDEX reads_time ON reads (captured_at);
 
 CREATE TABLE dead_letters (

@@ -14,6 +14,40 @@ use shared::cameras::{FeedCreated, NewCamera, StatusChange, ZoneStatusChange, Zo
 use shared::{AuditAction, CameraStatus, CameraView, FeedView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long another server's change to a camera may take to reach this server's ingest.
+pub const CAMERA_CACHE_TTL: Duration = Duration::from_secs(2);
+
+type FeedCameras = Arc<HashMap<String, CameraView>>;
+
+/// Each feed's cameras by their external id, as ingest checks reads against them (R3), kept
+/// for a moment so that a batch does not read the whole network again. A change made through
+/// this server clears it at once; one made through another server is seen within
+/// [`CAMERA_CACHE_TTL`].
+#[derive(Clone, Default)]
+pub struct CameraCache {
+    feeds: Arc<Mutex<HashMap<i64, (Instant, FeedCameras)>>>,
+}
+
+impl CameraCache {
+    pub async fn of_feed(&self, db: &Db, feed_id: i64) -> Result<FeedCameras, sqlx::Error> {
+        let cached = self.feeds.lock().expect("camera cache lock").get(&feed_id).cloned();
+        if let Some((_, cameras)) = cached.filter(|(at, _)| at.elapsed() < CAMERA_CACHE_TTL) {
+            return Ok(cameras);
+        }
+        let cameras: FeedCameras =
+            Arc::new(cameras_of_feed(db, feed_id).await?.into_iter().map(|c| (c.external_id.clone(), c)).collect());
+        self.feeds.lock().expect("camera cache lock").insert(feed_id, (Instant::now(), cameras.clone()));
+        Ok(cameras)
+    }
+
+    pub fn clear(&self) {
+        self.feeds.lock().expect("camera cache lock").clear();
+    }
+}
 
 /// A feed, as an ingest request authenticates it.
 #[derive(Debug, Clone)]

@@ -55,6 +55,7 @@ async fn create_camera(
 ) -> AppResult<(StatusCode, Json<CameraView>)> {
     let admin = user.require(Role::SystemAdmin)?;
     let camera = cameras::create_camera(&state.db, state.clock.now(), Actor::user(admin), new).await?;
+    state.cameras.clear();
     Ok((StatusCode::CREATED, Json(camera)))
 }
 
@@ -65,7 +66,9 @@ async fn set_status(
     ApiJson(change): ApiJson<StatusChange>,
 ) -> AppResult<Json<CameraView>> {
     let admin = user.require(Role::SystemAdmin)?;
-    Ok(Json(cameras::set_status(&state.db, state.clock.now(), Actor::user(admin), id, change).await?))
+    let camera = cameras::set_status(&state.db, state.clock.now(), Actor::user(admin), id, change).await?;
+    state.cameras.clear();
+    Ok(Json(camera))
 }
 
 async fn set_zone_status(
@@ -74,7 +77,9 @@ async fn set_zone_status(
     ApiJson(change): ApiJson<ZoneStatusChange>,
 ) -> AppResult<Json<ZoneStatusChanged>> {
     let admin = user.require(Role::SystemAdmin)?;
-    Ok(Json(cameras::set_zone_status(&state.db, state.clock.now(), Actor::user(admin), change).await?))
+    let changed = cameras::set_zone_status(&state.db, state.clock.now(), Actor::user(admin), change).await?;
+    state.cameras.clear();
+    Ok(Json(changed))
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use shared::reads::MAX_BATCH;
 use shared::{IngestReport, NativeRead};
 
@@ -44,7 +44,13 @@ async fn refuse(
 }
 
 /// Checks the batch's size, and splits it into its reads.
-async fn items(state: &AppState, feed_id: i64, format: &str, body: &[u8], reads: Vec<Value>) -> AppResult<Vec<Value>> {
+async fn items(
+    state: &AppState,
+    feed_id: i64,
+    format: &str,
+    body: &[u8],
+    reads: Vec<Box<RawValue>>,
+) -> AppResult<Vec<Box<RawValue>>> {
     if reads.is_empty() {
         return Err(refuse(
             state,
@@ -67,7 +73,7 @@ async fn items(state: &AppState, feed_id: i64, format: &str, body: &[u8], reads:
 /// the others.
 async fn native(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<IngestReport>> {
     let feed = feed_of(&state, &headers).await?;
-    let reads = match serde_json::from_slice::<shared::reads::NativeBatch<Value>>(&body) {
+    let reads = match serde_json::from_slice::<shared::reads::NativeBatch<Box<RawValue>>>(&body) {
         Ok(batch) => batch.reads,
         Err(e) => {
             let reason = format!("the body is not a batch of reads: {e}");
@@ -80,7 +86,7 @@ async fn native(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         .enumerate()
         .map(|(index, raw)| Submitted {
             index,
-            read: <NativeRead as serde::Deserialize>::deserialize(&raw).map_err(|e| e.to_string()),
+            read: serde_json::from_str::<NativeRead>(raw.get()).map_err(|e| e.to_string()),
             raw,
         })
         .collect();
@@ -90,10 +96,15 @@ async fn native(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 /// One `alpr_group` object, or an array of them.
 async fn alpr(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<IngestReport>> {
     let feed = feed_of(&state, &headers).await?;
-    let groups = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Array(groups)) => groups,
-        Ok(group @ Value::Object(_)) => vec![group],
-        Ok(_) => {
+    let parsed =
+        serde_json::from_slice::<Box<RawValue>>(&body).and_then(|whole| match whole.get().as_bytes().first() {
+            Some(b'[') => serde_json::from_str::<Vec<Box<RawValue>>>(whole.get()).map(Some),
+            Some(b'{') => Ok(Some(vec![whole])),
+            _ => Ok(None),
+        });
+    let groups = match parsed {
+        Ok(Some(groups)) => groups,
+        Ok(None) => {
             let reason = "the body must be an alpr_group object or an array of them".to_owned();
             return Err(refuse(&state, feed.id, "openalpr", &body, StatusCode::UNPROCESSABLE_ENTITY, reason).await);
         }
@@ -106,7 +117,7 @@ async fn alpr(State(state): State<AppState>, headers: HeaderMap, body: Bytes) ->
     let submitted = groups
         .into_iter()
         .enumerate()
-        .map(|(index, raw)| Submitted { index, read: openalpr::to_read(&raw), raw })
+        .map(|(index, raw)| Submitted { index, read: openalpr::to_read(raw.get()), raw })
         .collect();
     Ok(Json(ingest::ingest(&state, &feed, "openalpr", submitted).await?))
 }

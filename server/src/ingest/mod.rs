@@ -6,7 +6,7 @@
 pub mod openalpr;
 
 use crate::audit::{self, Actor, Event};
-use crate::cameras::{self, Feed};
+use crate::cameras::Feed;
 use crate::clock::to_millis;
 use crate::error::AppResult;
 use crate::imagery::{self, store::Images, Conformed};
@@ -14,6 +14,7 @@ use crate::state::AppState;
 use crate::store::{Db, Tx};
 use chrono::{DateTime, Utc};
 use futures_util::{stream, StreamExt, TryStreamExt};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use shared::reads::{ImageProblem, Refusal};
 use shared::{AuditAction, CameraStatus, CameraView, ImageKind, IngestReport, NativeRead, ReadView};
@@ -23,15 +24,15 @@ use std::sync::Arc;
 
 /// Longest payload kept in a dead letter.
 const DEAD_LETTER_MAX: usize = 64 * 1024;
-/// Rows per INSERT statement (15 parameters a row stays far below both databases' limits).
-const ROWS_PER_INSERT: usize = 200;
+/// Rows per INSERT statement (13 parameters a row stays far below both databases' limits).
+const ROWS_PER_INSERT: usize = 250;
 
 /// One read of a request, as its format's parser left it.
 pub struct Submitted {
     pub index: usize,
     pub read: Result<NativeRead, String>,
     /// The read as received, kept if it is refused.
-    pub raw: Value,
+    pub raw: Box<RawValue>,
 }
 
 /// A read that passed every check, with its camera and its images ready to store.
@@ -44,8 +45,7 @@ struct Accepted {
 
 pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<Submitted>) -> AppResult<IngestReport> {
     let now = state.clock.now();
-    let cameras: HashMap<String, CameraView> =
-        cameras::cameras_of_feed(&state.db, feed.id).await?.into_iter().map(|c| (c.external_id.clone(), c)).collect();
+    let cameras = state.cameras.of_feed(&state.db, feed.id).await?;
 
     let mut report = IngestReport::default();
     let mut dead = Vec::new();
@@ -86,7 +86,7 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
     report.duplicates = accepted.len() - inserted.len();
     count_refusals(&mut tx, feed.id, now, &refused_by_camera, &refused_unknown).await?;
     for (reason, raw) in &dead {
-        dead_letter(&mut tx, Some(feed.id), now, format, reason, &describe(raw)).await?;
+        dead_letter(&mut tx, Some(feed.id), now, format, reason, &describe_raw(raw)).await?;
     }
     audit::record(
         &mut tx,
@@ -205,11 +205,11 @@ async fn insert_reads(
                 sql.push(',');
             }
             sql.push('(');
-            sql.push_str(&(1..=13).map(|k| format!("${}", b + k)).collect::<Vec<_>>().join(","));
+            sql.push_str(&(1..=13).map(|k| tx.backend().parameter(b + k)).collect::<Vec<_>>().join(","));
             sql.push(')');
         }
         sql.push_str(
-            " ON CONFLICT (feed_id, camera_id, captured_at, plate) DO NOTHING RETURNING id, camera_id, plate, captured_at",
+            " ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING RETURNING id, camera_id, plate, captured_at",
         );
         let mut query = sqlx::query(&sql);
         for a in rows {
@@ -295,6 +295,10 @@ async fn count_refusals(
         .await?;
     }
     Ok(())
+}
+
+fn describe_raw(raw: &RawValue) -> String {
+    serde_json::from_str::<Value>(raw.get()).map(|v| describe(&v)).unwrap_or_else(|_| raw.get().to_owned())
 }
 
 /// A refused read or payload as kept for inspection: images reduced to their length.

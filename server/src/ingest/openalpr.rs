@@ -51,9 +51,9 @@ fn compass(degrees: f64) -> String {
     POINTS[i].to_owned()
 }
 
-/// Maps one `alpr_group` object to a read, or says why it cannot.
-pub fn to_read(value: &Value) -> Result<NativeRead, String> {
-    let group = Group::deserialize(value).map_err(|e| format!("not an alpr_group: {e}"))?;
+/// Maps one `alpr_group` object (as JSON text) to a read, or says why it cannot.
+pub fn to_read(json: &str) -> Result<NativeRead, String> {
+    let group: Group = serde_json::from_str(json).map_err(|e| format!("not an alpr_group: {e}"))?;
     if group.data_type != "alpr_group" {
         return Err(format!("data_type `{}` is not accepted (only alpr_group)", group.data_type));
     }
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn an_alpr_group_becomes_a_read() {
-        let read = to_read(&group()).unwrap();
+        let read = to_read(&group().to_string()).unwrap();
         assert_eq!(read.plate.as_str(), "AB12CDE");
         assert_eq!(read.camera, "1234567");
         assert_eq!(read.captured_at.timestamp_millis(), 1_767_225_600_123);
@@ -133,14 +133,17 @@ mod tests {
     fn other_payloads_are_refused_with_the_reason() {
         let mut alert = group();
         alert["data_type"] = json!("alpr_alert");
-        assert_eq!(to_read(&alert).unwrap_err(), "data_type `alpr_alert` is not accepted (only alpr_group)");
+        assert_eq!(
+            to_read(&alert.to_string()).unwrap_err(),
+            "data_type `alpr_alert` is not accepted (only alpr_group)"
+        );
         let mut bare = group();
         bare.as_object_mut().unwrap().remove("best_plate");
-        assert_eq!(to_read(&bare).unwrap().plate.as_str(), "AB12CDE", "best_plate_number suffices");
+        assert_eq!(to_read(&bare.to_string()).unwrap().plate.as_str(), "AB12CDE", "best_plate_number suffices");
         bare.as_object_mut().unwrap().remove("best_plate_number");
-        assert!(to_read(&bare).unwrap_err().contains("neither best_plate"));
+        assert!(to_read(&bare.to_string()).unwrap_err().contains("neither best_plate"));
         let no_time = json!({ "data_type": "alpr_group", "camera_id": 1 });
-        assert!(to_read(&no_time).unwrap_err().contains("missing field `epoch_start`"));
+        assert!(to_read(&no_time.to_string()).unwrap_err().contains("missing field `epoch_start`"));
     }
 
     #[test]

@@ -43,10 +43,15 @@ pub struct Db {
 /// A write transaction. On SQLite it holds the writer lock until it ends.
 pub struct Tx {
     tx: Transaction<'static, Any>,
+    backend: Backend,
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
 impl Tx {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }
@@ -88,6 +93,9 @@ impl Db {
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            // Reads arrive in plate order nowhere: a large page cache keeps the
+                            // indexes' hot pages in memory as the table grows.
+                            conn.execute("PRAGMA cache_size = -65536").await?;
                             Ok(())
                         })
                     })
@@ -120,11 +128,23 @@ impl Db {
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(Tx { tx, _writer: writer })
+        Ok(Tx { tx, backend: self.backend, _writer: writer })
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+impl Backend {
+    /// The `n`th (from 1) bind parameter in SQL generated for many rows. SQLite looks up every
+    /// numbered parameter by name, which costs time quadratic in their number; its anonymous
+    /// `?` binds by position. PostgreSQL takes `$n`.
+    pub fn parameter(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${n}"),
+        }
     }
 }
 
