@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod cameras;
+pub mod hotlists;
 pub mod plate;
 pub mod reads;
 pub mod roles;

@@ -1,0 +1,326 @@
+//! Hotlists and how reads are matched against them (R5–R9).
+
+use crate::plate::{skeleton, Plate, MAX_PLATE_LEN};
+use crate::roles::Role;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Days after it was added or last reviewed that an entry is due for review (R9).
+pub const REVIEW_DAYS: i64 = 14;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HotlistKind {
+    /// Vehicles of interest.
+    Voi,
+    /// The violence suppression hotlist.
+    Vsh,
+    /// National PNC markers.
+    PncMarker,
+    /// An operation's own list.
+    Operation,
+}
+
+impl HotlistKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HotlistKind::Voi => "voi",
+            HotlistKind::Vsh => "vsh",
+            HotlistKind::PncMarker => "pnc_marker",
+            HotlistKind::Operation => "operation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HotlistKind> {
+        [HotlistKind::Voi, HotlistKind::Vsh, HotlistKind::PncMarker, HotlistKind::Operation]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Who receives a list's alerts (R8): everyone holding a role, or named users only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Audience {
+    Role { role: Role },
+    Members { user_ids: Vec<i64> },
+}
+
+/// How an entry's VRM is written: a whole plate, or a pattern with `?` (one character) and `*`
+/// (any run of characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum EntryPattern {
+    Plate(Plate),
+    Wildcard(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("{0}")]
+    Plate(#[from] crate::plate::PlateError),
+    #[error("a pattern needs at least two letters or digits besides its wildcards")]
+    TooVague,
+}
+
+impl EntryPattern {
+    pub fn parse(raw: &str) -> Result<EntryPattern, PatternError> {
+        let cleaned: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect::<String>().to_ascii_uppercase();
+        if !cleaned.contains(['?', '*']) {
+            return Ok(EntryPattern::Plate(Plate::parse(&cleaned)?));
+        }
+        let literals = cleaned.chars().filter(|c| c.is_ascii_alphanumeric()).count();
+        if let Some(bad) = cleaned.chars().find(|c| !c.is_ascii_alphanumeric() && !matches!(c, '?' | '*')) {
+            return Err(crate::plate::PlateError::BadCharacter(bad).into());
+        }
+        if cleaned.chars().filter(|c| *c != '*').count() > MAX_PLATE_LEN {
+            return Err(crate::plate::PlateError::TooLong.into());
+        }
+        if literals < 2 {
+            return Err(PatternError::TooVague);
+        }
+        Ok(EntryPattern::Wildcard(cleaned))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            EntryPattern::Plate(p) => p.as_str(),
+            EntryPattern::Wildcard(w) => w,
+        }
+    }
+}
+
+impl TryFrom<String> for EntryPattern {
+    type Error = PatternError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        EntryPattern::parse(&value)
+    }
+}
+
+impl From<EntryPattern> for String {
+    fn from(p: EntryPattern) -> String {
+        p.as_str().to_owned()
+    }
+}
+
+/// Whether `text` matches the glob `pattern` (`?` one character, `*` any run), comparing
+/// characters with `same`.
+pub fn glob(pattern: &[char], text: &[char], same: &impl Fn(char, char) -> bool) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '?' || (pattern[p] != '*' && same(pattern[p], text[t]))) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some(p);
+            mark = t;
+            p += 1;
+        } else if let Some(s) = star {
+            p = s + 1;
+            mark += 1;
+            t = mark;
+        } else {
+            return false;
+        }
+    }
+    while p < pattern.len() && pattern[p] == '*' {
+        p += 1;
+    }
+    p == pattern.len()
+}
+
+/// How sure a hit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// The read is the entry's plate, or fits its pattern.
+    Exact,
+    /// The read differs only by typical misreads (R5): a possible match.
+    Possible,
+}
+
+/// An index of live entries for matching reads as they arrive (R7): exact plates and their
+/// confusion skeletons by hash, wildcard patterns by length (for `?`-only patterns) or scanned
+/// (for `*` patterns, which are few).
+#[derive(Debug, Default, Clone)]
+pub struct MatchIndex<E: Clone> {
+    exact: HashMap<String, Vec<E>>,
+    skeletons: HashMap<String, Vec<(String, E)>>,
+    fixed_length: HashMap<usize, Vec<(Vec<char>, E)>>,
+    open_ended: Vec<(Vec<char>, E)>,
+    len: usize,
+}
+
+impl<E: Clone> MatchIndex<E> {
+    pub fn new() -> Self {
+        MatchIndex {
+            exact: HashMap::new(),
+            skeletons: HashMap::new(),
+            fixed_length: HashMap::new(),
+            open_ended: Vec::new(),
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn insert(&mut self, pattern: &EntryPattern, entry: E) {
+        self.len += 1;
+        match pattern {
+            EntryPattern::Plate(p) => {
+                self.exact.entry(p.as_str().to_owned()).or_default().push(entry.clone());
+                self.skeletons.entry(p.skeleton()).or_default().push((p.as_str().to_owned(), entry));
+            }
+            EntryPattern::Wildcard(w) => {
+                let chars: Vec<char> = w.chars().collect();
+                if w.contains('*') {
+                    self.open_ended.push((chars, entry));
+                } else {
+                    self.fixed_length.entry(chars.len()).or_default().push((chars, entry));
+                }
+            }
+        }
+    }
+
+    /// Every entry `plate` hits, each once, with how sure the hit is.
+    pub fn matches(&self, plate: &str) -> Vec<(E, MatchKind)> {
+        let mut hits = Vec::new();
+        if let Some(entries) = self.exact.get(plate) {
+            hits.extend(entries.iter().map(|e| (e.clone(), MatchKind::Exact)));
+        }
+        if let Some(entries) = self.skeletons.get(&skeleton(plate)) {
+            hits.extend(entries.iter().filter(|(p, _)| p != plate).map(|(_, e)| (e.clone(), MatchKind::Possible)));
+        }
+        let text: Vec<char> = plate.chars().collect();
+        let wildcards = self.fixed_length.get(&text.len()).into_iter().flatten().chain(&self.open_ended);
+        for (pattern, entry) in wildcards {
+            if glob(pattern, &text, &|a, b| a == b) {
+                hits.push((entry.clone(), MatchKind::Exact));
+            } else if glob(pattern, &text, &|a, b| crate::plate::confusion_class(a) == crate::plate::confusion_class(b))
+            {
+                hits.push((entry.clone(), MatchKind::Possible));
+            }
+        }
+        hits
+    }
+}
+
+/// A hotlist as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotlistView {
+    pub id: i64,
+    pub name: String,
+    pub kind: HotlistKind,
+    pub audience: Audience,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewHotlist {
+    pub name: String,
+    pub kind: HotlistKind,
+    pub audience: Audience,
+}
+
+/// An entry (R6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntryView {
+    pub id: i64,
+    pub hotlist_id: i64,
+    pub vrm: String,
+    pub intelligence_ref: String,
+    pub reason: String,
+    pub warning_markers: Vec<String>,
+    pub action: String,
+    pub added_by: String,
+    pub added_at: DateTime<Utc>,
+    pub reviewed_at: DateTime<Utc>,
+    /// When it lapses unless reviewed (R9).
+    pub review_due: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEntry {
+    pub vrm: EntryPattern,
+    pub intelligence_ref: String,
+    pub reason: String,
+    #[serde(default)]
+    pub warning_markers: Vec<String>,
+    #[serde(default)]
+    pub action: String,
+}
+
+impl NewEntry {
+    pub fn check(&self) -> Result<(), String> {
+        if self.intelligence_ref.trim().is_empty() || self.intelligence_ref.len() > 64 {
+            return Err("intelligence_ref must be 1 to 64 characters".into());
+        }
+        if self.reason.trim().is_empty() || self.reason.chars().count() > 1000 {
+            return Err("reason must be 1 to 1000 characters".into());
+        }
+        if self.warning_markers.len() > 10 || self.warning_markers.iter().any(|m| m.trim().is_empty() || m.len() > 40) {
+            return Err("at most 10 warning markers of 1 to 40 characters".into());
+        }
+        if self.action.chars().count() > 500 {
+            return Err("action must be at most 500 characters".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(patterns: &[&str]) -> MatchIndex<usize> {
+        let mut index = MatchIndex::new();
+        for (i, p) in patterns.iter().enumerate() {
+            index.insert(&EntryPattern::parse(p).unwrap(), i);
+        }
+        index
+    }
+
+    #[test]
+    fn patterns_are_plates_or_wildcards() {
+        assert_eq!(EntryPattern::parse("ab12 cde").unwrap(), EntryPattern::Plate(Plate::parse("AB12CDE").unwrap()));
+        assert_eq!(EntryPattern::parse("ab12?cd").unwrap(), EntryPattern::Wildcard("AB12?CD".into()));
+        assert_eq!(EntryPattern::parse("AB*").unwrap(), EntryPattern::Wildcard("AB*".into()));
+        assert_eq!(EntryPattern::parse("A*"), Err(PatternError::TooVague));
+        assert_eq!(EntryPattern::parse("??*"), Err(PatternError::TooVague));
+        assert!(EntryPattern::parse("AB_*").is_err());
+    }
+
+    #[test]
+    fn exact_confusable_and_wildcard_matches_and_their_edges() {
+        let idx = index(&["AB12CDE", "AB12?CD", "AB*", "?B51SMR", "XY*99"]);
+        let hits = |plate: &str| {
+            let mut h = idx.matches(plate);
+            h.sort();
+            h
+        };
+        assert_eq!(hits("AB12CDE"), vec![(0, MatchKind::Exact), (2, MatchKind::Exact)]);
+        // One typical misread away: a possible match only (R5).
+        assert_eq!(hits("A812CDE"), vec![(0, MatchKind::Possible), (2, MatchKind::Possible)]);
+        assert_eq!(hits("AB12XCD"), vec![(1, MatchKind::Exact), (2, MatchKind::Exact)]);
+        assert_eq!(hits("AB12XCDE"), vec![(2, MatchKind::Exact)], "? is exactly one character");
+        assert_eq!(hits("AB"), vec![(2, MatchKind::Exact)], "* may be empty");
+        assert_eq!(hits("ZB51SMR"), vec![(3, MatchKind::Exact)]);
+        assert_eq!(hits("Z851SMR"), vec![(3, MatchKind::Possible)]);
+        assert_eq!(hits("XY12399"), vec![(4, MatchKind::Exact)]);
+        assert_eq!(hits("XY1239"), vec![]);
+        assert_eq!(hits("CD34EFG"), vec![], "a different plate");
+        assert_eq!(hits("AB12CDF"), vec![(2, MatchKind::Exact)], "F is no misread of E");
+        assert_eq!(idx.len(), 5);
+    }
+}
