@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod hotlists;
 pub mod http;
 pub mod imagery;
 pub mod ingest;
@@ -55,7 +56,18 @@ impl Application {
             .build();
         let images = imagery::store::Images::from_url(&config.images_url)?;
         let (live, _) = tokio::sync::broadcast::channel(4096);
-        let state = AppState { db, clock, config: Arc::new(config), leptos, images, live, cameras: Default::default() };
+        let hotlists = hotlists::Matcher::default();
+        hotlists.reload(&db).await?;
+        let state = AppState {
+            db,
+            clock,
+            config: Arc::new(config),
+            leptos,
+            images,
+            live,
+            cameras: Default::default(),
+            hotlists,
+        };
         Ok(Application { listener, state })
     }
 
@@ -78,7 +90,18 @@ impl Application {
     }
 }
 
-/// Every ten minutes: removes expired sessions and stale login-throttling records.
+/// Lapses hotlist entries past their review date (R9) and stops matching them. Returns how
+/// many lapsed.
+pub async fn lapse_hotlist_entries(state: &AppState) -> Result<usize, sqlx::Error> {
+    let lapsed = hotlists::lapse_overdue(&state.db, state.clock.now()).await?;
+    if !lapsed.is_empty() {
+        state.hotlists.reload(&state.db).await?;
+    }
+    Ok(lapsed.len())
+}
+
+/// Every ten minutes: removes expired sessions and stale login-throttling records, and lapses
+/// hotlist entries that were not reviewed in time.
 async fn housekeeping(state: AppState) {
     let sessions = DbSessionStore::new(state.db.clone());
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -89,6 +112,9 @@ async fn housekeeping(state: AppState) {
         }
         if let Err(e) = access::login::forget_stale(&state.db, state.clock.now(), &state.config.login).await {
             tracing::warn!(error = %e, "could not remove stale login-throttling records");
+        }
+        if let Err(e) = lapse_hotlist_entries(&state).await {
+            tracing::error!(error = %e, "could not lapse overdue hotlist entries");
         }
     }
 }

@@ -15,6 +15,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub images: Images,
     pub cameras: crate::cameras::CameraCache,
+    /// Live hotlist entries, every ingested read is matched against them (R7).
+    pub hotlists: crate::hotlists::Matcher,
     /// Reads as they are stored, for the live map.
     pub live: tokio::sync::broadcast::Sender<Arc<shared::ReadView>>,
 }

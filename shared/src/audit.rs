@@ -26,6 +26,11 @@ pub enum AuditAction {
     ReadViewed,
     ImageViewed,
     DeadLettersViewed,
+    HotlistCreated,
+    HotlistEntryAdded,
+    HotlistEntryRemoved,
+    HotlistEntriesLapsed,
+    AlertsListed,
 }
 
 impl AuditAction {
@@ -49,6 +54,11 @@ impl AuditAction {
             AuditAction::ReadViewed => "read_viewed",
             AuditAction::ImageViewed => "image_viewed",
             AuditAction::DeadLettersViewed => "dead_letters_viewed",
+            AuditAction::HotlistCreated => "hotlist_created",
+            AuditAction::HotlistEntryAdded => "hotlist_entry_added",
+            AuditAction::HotlistEntryRemoved => "hotlist_entry_removed",
+            AuditAction::HotlistEntriesLapsed => "hotlist_entries_lapsed",
+            AuditAction::AlertsListed => "alerts_listed",
         }
     }
 }

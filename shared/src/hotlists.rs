@@ -142,15 +142,30 @@ pub enum MatchKind {
 }
 
 /// An index of live entries for matching reads as they arrive (R7): exact plates and their
-/// confusion skeletons by hash, wildcard patterns by length (for `?`-only patterns) or scanned
-/// (for `*` patterns, which are few).
-#[derive(Debug, Default, Clone)]
+/// confusion skeletons by hash; wildcard patterns by the skeleton of their first two
+/// characters (a plate can only fit a pattern, even through misreads, if those agree), and the
+/// few patterns that begin with a wildcard scanned for every read.
+#[derive(Debug, Clone)]
 pub struct MatchIndex<E: Clone> {
     exact: HashMap<String, Vec<E>>,
     skeletons: HashMap<String, Vec<(String, E)>>,
-    fixed_length: HashMap<usize, Vec<(Vec<char>, E)>>,
-    open_ended: Vec<(Vec<char>, E)>,
+    by_head: HashMap<String, Vec<(Vec<char>, E)>>,
+    headless: Vec<(Vec<char>, E)>,
     len: usize,
+}
+
+/// The skeleton of the first two characters: the bucket key of wildcard patterns.
+fn head(chars: &[char]) -> Option<String> {
+    let two = chars.get(..2)?;
+    two.iter()
+        .all(|c| c.is_ascii_alphanumeric())
+        .then(|| two.iter().map(|c| crate::plate::confusion_class(*c)).collect())
+}
+
+impl<E: Clone> Default for MatchIndex<E> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<E: Clone> MatchIndex<E> {
@@ -158,8 +173,8 @@ impl<E: Clone> MatchIndex<E> {
         MatchIndex {
             exact: HashMap::new(),
             skeletons: HashMap::new(),
-            fixed_length: HashMap::new(),
-            open_ended: Vec::new(),
+            by_head: HashMap::new(),
+            headless: Vec::new(),
             len: 0,
         }
     }
@@ -181,10 +196,9 @@ impl<E: Clone> MatchIndex<E> {
             }
             EntryPattern::Wildcard(w) => {
                 let chars: Vec<char> = w.chars().collect();
-                if w.contains('*') {
-                    self.open_ended.push((chars, entry));
-                } else {
-                    self.fixed_length.entry(chars.len()).or_default().push((chars, entry));
+                match head(&chars) {
+                    Some(key) => self.by_head.entry(key).or_default().push((chars, entry)),
+                    None => self.headless.push((chars, entry)),
                 }
             }
         }
@@ -200,7 +214,8 @@ impl<E: Clone> MatchIndex<E> {
             hits.extend(entries.iter().filter(|(p, _)| p != plate).map(|(_, e)| (e.clone(), MatchKind::Possible)));
         }
         let text: Vec<char> = plate.chars().collect();
-        let wildcards = self.fixed_length.get(&text.len()).into_iter().flatten().chain(&self.open_ended);
+        let bucket = head(&text).and_then(|key| self.by_head.get(&key));
+        let wildcards = bucket.into_iter().flatten().chain(&self.headless);
         for (pattern, entry) in wildcards {
             if glob(pattern, &text, &|a, b| a == b) {
                 hits.push((entry.clone(), MatchKind::Exact));
@@ -277,6 +292,28 @@ impl NewEntry {
         }
         Ok(())
     }
+}
+
+/// A hit, as its audience sees it: the list, the entry's markers and action, and only the read
+/// that hit — nothing else about the vehicle (R8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertView {
+    pub id: i64,
+    pub hotlist_id: i64,
+    pub hotlist_name: String,
+    pub kind: HotlistKind,
+    pub match_kind: MatchKind,
+    pub entry_vrm: String,
+    pub warning_markers: Vec<String>,
+    pub action: String,
+    pub raised_at: DateTime<Utc>,
+    pub read: crate::reads::ReadView,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveEntry {
+    pub reason: String,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cameras;
 pub mod extract;
+pub mod hotlists;
 pub mod ingest;
 pub mod pages;
 pub mod reads;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(cameras::router())
         .merge(reads::router())
+        .merge(hotlists::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.config.ingest_max_body_mib * 1024 * 1024))

@@ -84,6 +84,7 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
     let inserted = insert_reads(&mut tx, feed.id, now, &accepted).await?;
     report.accepted = inserted.len();
     report.duplicates = accepted.len() - inserted.len();
+    let alerts = crate::hotlists::raise_alerts(&mut tx, &state.hotlists, now, &inserted).await?;
     count_refusals(&mut tx, feed.id, now, &refused_by_camera, &refused_unknown).await?;
     for (reason, raw) in &dead {
         dead_letter(&mut tx, Some(feed.id), now, format, reason, &describe_raw(raw)).await?;
@@ -94,7 +95,8 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
         Event::new(Actor { id: None, name: format!("feed:{}", feed.name) }, AuditAction::ReadsIngested)
             .subject(format!("feed {}", feed.id))
             .details(json!({ "format": format, "accepted": report.accepted, "duplicates": report.duplicates,
-                             "refused": report.refused.len(), "image_problems": report.image_problems.len() })),
+                             "refused": report.refused.len(), "image_problems": report.image_problems.len(),
+                             "alerts": alerts })),
     )
     .await?;
     tx.commit().await?;

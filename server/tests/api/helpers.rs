@@ -48,6 +48,8 @@ pub struct TestApp {
     pub db: Db,
     pub backend: Backend,
     pub database_url: String,
+    /// The running server's state, for driving its jobs.
+    pub state: server::state::AppState,
     _dir: tempfile::TempDir,
     postgres_cleanup: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -96,11 +98,22 @@ impl TestApp {
         let db = Db::connect(&database_url).await.expect("open database");
         let app = Application::with_db(config, Arc::new(clock.clone()), db.clone()).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
             let _ = rx.await;
         }));
-        Some(TestApp { address, clock, db, backend, database_url, _dir: dir, postgres_cleanup, shutdown: Some(tx) })
+        Some(TestApp {
+            address,
+            clock,
+            db,
+            backend,
+            database_url,
+            state,
+            _dir: dir,
+            postgres_cleanup,
+            shutdown: Some(tx),
+        })
     }
 
     pub fn url(&self, path: &str) -> String {

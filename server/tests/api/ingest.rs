@@ -21,14 +21,14 @@ on_both_backends!(
     the_live_stream_carries_reads_as_they_are_stored,
 );
 
-struct Network {
-    key: String,
-    feed_id: i64,
+pub struct Network {
+    pub key: String,
+    pub feed_id: i64,
 }
 
 /// A feed with cameras `CAM-A` (approved), `CAM-P` (pending), `CAM-S` (suspended) in zone
 /// `ccz`, and `1234567` (approved) in zone `lez`.
-async fn network(app: &TestApp, admin: &Client, name: &str) -> Network {
+pub async fn network(app: &TestApp, admin: &Client, name: &str) -> Network {
     let created: Value =
         admin.post(app.api("/feeds")).json(&json!({ "name": name })).send().await.unwrap().json().await.unwrap();
     let feed_id = created["feed"]["id"].as_i64().unwrap();
@@ -63,7 +63,7 @@ async fn network(app: &TestApp, admin: &Client, name: &str) -> Network {
     Network { key, feed_id }
 }
 
-fn read(plate: &str, camera: &str, at: &str) -> Value {
+pub fn read(plate: &str, camera: &str, at: &str) -> Value {
     json!({ "plate": plate, "captured_at": at, "camera": camera, "confidence": 0.93, "direction": "N", "lane": 1,
             "make": "Ford", "model": "Focus", "colour": "blue" })
 }
@@ -72,7 +72,7 @@ async fn send(app: &TestApp, key: &str, path: &str, body: &Value) -> reqwest::Re
     app.client().post(app.api(path)).header("x-api-key", key).json(body).send().await.unwrap()
 }
 
-async fn ingest(app: &TestApp, key: &str, reads: Vec<Value>) -> Value {
+pub async fn ingest(app: &TestApp, key: &str, reads: Vec<Value>) -> Value {
     let r = send(app, key, "/ingest/reads", &json!({ "reads": reads })).await;
     assert_eq!(r.status(), StatusCode::OK);
     r.json().await.unwrap()

@@ -68,6 +68,18 @@ fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
         (Method::PATCH, "/users/1", Some(json!({ "display_name": "Renamed" }))),
         (Method::GET, "/audit/entries", None),
         (Method::GET, "/audit/verify", None),
+        (Method::GET, "/feeds", None),
+        (Method::GET, "/cameras", None),
+        (Method::GET, "/reads/recent", None),
+        (Method::GET, "/reads/live", None),
+        (Method::GET, "/ingest/dead-letters", None),
+        (Method::GET, "/hotlists", None),
+        (
+            Method::POST,
+            "/hotlists",
+            Some(json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } })),
+        ),
+        (Method::GET, "/alerts", None),
     ]
 }
 
@@ -86,14 +98,23 @@ async fn every_api_route_needs_a_session(app: TestApp) {
 
 async fn each_role_is_refused_what_it_may_not_reach(app: TestApp) {
     // (role, routes it must not reach)
-    let admin_only = [(Method::GET, "/users"), (Method::POST, "/users"), (Method::PATCH, "/users/1")];
+    let admin_only = [
+        (Method::GET, "/users"),
+        (Method::POST, "/users"),
+        (Method::PATCH, "/users/1"),
+        (Method::GET, "/feeds"),
+        (Method::GET, "/ingest/dead-letters"),
+    ];
     let auditor_only = [(Method::GET, "/audit/entries"), (Method::GET, "/audit/verify")];
+    let hotlists_only = [(Method::GET, "/hotlists"), (Method::POST, "/hotlists")];
+    let map = [(Method::GET, "/cameras"), (Method::GET, "/reads/recent"), (Method::GET, "/reads/live")];
+    let all = |groups: &[&[(Method, &'static str)]]| groups.iter().flat_map(|g| g.iter().cloned()).collect::<Vec<_>>();
     let cases: Vec<(Role, Vec<(Method, &str)>)> = vec![
-        (Role::Investigator, admin_only.iter().chain(&auditor_only).cloned().collect()),
-        (Role::Supervisor, admin_only.iter().chain(&auditor_only).cloned().collect()),
-        (Role::HotlistAdmin, admin_only.iter().chain(&auditor_only).cloned().collect()),
-        (Role::Auditor, admin_only.to_vec()),
-        (Role::SystemAdmin, auditor_only.to_vec()),
+        (Role::Investigator, all(&[&admin_only, &auditor_only, &hotlists_only])),
+        (Role::Supervisor, all(&[&admin_only, &auditor_only, &hotlists_only, &map])),
+        (Role::HotlistAdmin, all(&[&admin_only, &auditor_only])),
+        (Role::Auditor, all(&[&admin_only, &hotlists_only, &map])),
+        (Role::SystemAdmin, all(&[&auditor_only, &hotlists_only])),
     ];
     let bodies = routes();
     for (role, refused) in cases {

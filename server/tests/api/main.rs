@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod hotlists;
 mod ingest;
 mod input;
 mod pages;

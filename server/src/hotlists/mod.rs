@@ -1,0 +1,354 @@
+//! Hotlists (R6): lists of entries with an audience (R8), reviewed every 14 days or lapsing
+//! (R9), and the in-memory index every ingested read is matched against (R7).
+
+use crate::audit::{self, Actor, Event};
+use crate::clock::{from_millis, to_millis};
+use crate::error::{AppError, AppResult};
+use crate::store::{is_unique_violation, Db, Tx};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use shared::hotlists::{
+    Audience, EntryPattern, EntryView, HotlistKind, HotlistView, MatchIndex, MatchKind, NewEntry, NewHotlist,
+    REVIEW_DAYS,
+};
+use shared::{AuditAction, ReadView, Role};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+
+/// An entry as the index holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveEntry {
+    pub entry_id: i64,
+    pub hotlist_id: i64,
+}
+
+/// The live entries of every list, ready to match reads against. Rebuilt from the database
+/// whenever an entry is added, removed or lapses through this server.
+#[derive(Clone, Default)]
+pub struct Matcher {
+    index: Arc<RwLock<Arc<MatchIndex<LiveEntry>>>>,
+}
+
+impl Matcher {
+    pub async fn reload(&self, db: &Db) -> Result<usize, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, hotlist_id, vrm FROM hotlist_entries WHERE ended_at IS NULL")
+            .fetch_all(db.pool())
+            .await?;
+        let mut index = MatchIndex::new();
+        for row in rows {
+            let vrm: String = row.try_get("vrm")?;
+            match EntryPattern::parse(&vrm) {
+                Ok(pattern) => index.insert(
+                    &pattern,
+                    LiveEntry { entry_id: row.try_get("id")?, hotlist_id: row.try_get("hotlist_id")? },
+                ),
+                Err(e) => tracing::error!(vrm, error = %e, "a stored hotlist entry no longer parses"),
+            }
+        }
+        let n = index.len();
+        *self.index.write().expect("matcher lock") = Arc::new(index);
+        Ok(n)
+    }
+
+    pub fn matches(&self, plate: &str) -> Vec<(LiveEntry, MatchKind)> {
+        let index = self.index.read().expect("matcher lock").clone();
+        index.matches(plate)
+    }
+}
+
+/// Stores an alert for every hit among `reads`, inside the ingest transaction. Returns how many.
+pub async fn raise_alerts(
+    tx: &mut Tx,
+    matcher: &Matcher,
+    now: DateTime<Utc>,
+    reads: &[ReadView],
+) -> Result<usize, sqlx::Error> {
+    let mut raised = 0;
+    for read in reads {
+        for (entry, kind) in matcher.matches(&read.plate) {
+            let done = sqlx::query(
+                "INSERT INTO alerts (read_id, entry_id, hotlist_id, match_kind, raised_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (read_id, entry_id) DO NOTHING",
+            )
+            .bind(read.id)
+            .bind(entry.entry_id)
+            .bind(entry.hotlist_id)
+            .bind(match kind {
+                MatchKind::Exact => "exact",
+                MatchKind::Possible => "possible",
+            })
+            .bind(to_millis(now))
+            .execute(tx.conn())
+            .await?;
+            raised += done.rows_affected() as usize;
+        }
+    }
+    Ok(raised)
+}
+
+async fn members(db: &Db, hotlist_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows = sqlx::query("SELECT user_id FROM hotlist_members WHERE hotlist_id = $1 ORDER BY user_id")
+        .bind(hotlist_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(|r| r.try_get("user_id")).collect()
+}
+
+async fn list_from_row(db: &Db, row: &AnyRow) -> Result<HotlistView, sqlx::Error> {
+    let id: i64 = row.try_get("id")?;
+    let kind: String = row.try_get("kind")?;
+    let audience = match row.try_get::<Option<String>, _>("audience_role")? {
+        Some(role) => Audience::Role {
+            role: Role::from_str(&role)
+                .map_err(|e| sqlx::Error::ColumnDecode { index: "audience_role".into(), source: Box::new(e) })?,
+        },
+        None => Audience::Members { user_ids: members(db, id).await? },
+    };
+    Ok(HotlistView {
+        id,
+        name: row.try_get("name")?,
+        kind: HotlistKind::parse(&kind).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "kind".into(),
+            source: format!("unknown hotlist kind `{kind}`").into(),
+        })?,
+        audience,
+        created_by: row.try_get("created_by")?,
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+pub async fn lists(db: &Db) -> Result<Vec<HotlistView>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, name, kind, audience_role, created_by, created_at FROM hotlists ORDER BY name")
+        .fetch_all(db.pool())
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(list_from_row(db, row).await?);
+    }
+    Ok(out)
+}
+
+pub async fn create_list(db: &Db, now: DateTime<Utc>, actor: Actor, new: NewHotlist) -> AppResult<HotlistView> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::Invalid("name must be 1 to 120 characters".into()));
+    }
+    let (role, member_ids) = match &new.audience {
+        Audience::Role { role } => (Some(role.as_str()), Vec::new()),
+        Audience::Members { user_ids } if user_ids.is_empty() => {
+            return Err(AppError::Invalid("a restricted list needs at least one member".into()))
+        }
+        Audience::Members { user_ids } => (None, user_ids.clone()),
+    };
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO hotlists (name, kind, audience_role, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(name)
+    .bind(new.kind.as_str())
+    .bind(role)
+    .bind(&actor.name)
+    .bind(to_millis(now))
+    .fetch_one(tx.conn())
+    .await;
+    let id: i64 = match inserted {
+        Ok(row) => row.try_get("id")?,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(format!("a hotlist named `{name}` exists already")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for user_id in &member_ids {
+        let added = sqlx::query("INSERT INTO hotlist_members (hotlist_id, user_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await;
+        match added {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                return Err(AppError::Invalid(format!("no user with id {user_id}")))
+            }
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::HotlistCreated)
+            .subject(format!("hotlist {id}"))
+            .details(json!({ "name": name, "kind": new.kind, "audience": new.audience })),
+    )
+    .await?;
+    tx.commit().await?;
+    let row = sqlx::query("SELECT id, name, kind, audience_role, created_by, created_at FROM hotlists WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(list_from_row(db, &row).await?)
+}
+
+const ENTRY_COLUMNS: &str =
+    "id, hotlist_id, vrm, intelligence_ref, reason, warning_markers, action, added_by, added_at, reviewed_at";
+
+fn entry_from_row(row: &AnyRow) -> Result<EntryView, sqlx::Error> {
+    let markers: String = row.try_get("warning_markers")?;
+    let reviewed_at = from_millis(row.try_get("reviewed_at")?);
+    Ok(EntryView {
+        id: row.try_get("id")?,
+        hotlist_id: row.try_get("hotlist_id")?,
+        vrm: row.try_get("vrm")?,
+        intelligence_ref: row.try_get("intelligence_ref")?,
+        reason: row.try_get("reason")?,
+        warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
+        action: row.try_get("action")?,
+        added_by: row.try_get("added_by")?,
+        added_at: from_millis(row.try_get("added_at")?),
+        reviewed_at,
+        review_due: reviewed_at + Duration::days(REVIEW_DAYS),
+    })
+}
+
+/// The live entries of a list.
+pub async fn entries(db: &Db, hotlist_id: i64) -> Result<Vec<EntryView>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE hotlist_id = $1 AND ended_at IS NULL ORDER BY vrm, id"
+    ))
+    .bind(hotlist_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
+pub async fn add_entry(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: Actor,
+    hotlist_id: i64,
+    new: NewEntry,
+) -> AppResult<EntryView> {
+    new.check().map_err(AppError::Invalid)?;
+    let mut tx = db.begin().await?;
+    let exists =
+        sqlx::query("SELECT 1 AS one FROM hotlists WHERE id = $1").bind(hotlist_id).fetch_optional(tx.conn()).await?;
+    if exists.is_none() {
+        return Err(AppError::NotFound(format!("no hotlist with id {hotlist_id}")));
+    }
+    let row = sqlx::query(&format!(
+        "INSERT INTO hotlist_entries (hotlist_id, vrm, intelligence_ref, reason, warning_markers, action, added_by, \
+         added_at, reviewed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ENTRY_COLUMNS}"
+    ))
+    .bind(hotlist_id)
+    .bind(new.vrm.as_str())
+    .bind(new.intelligence_ref.trim())
+    .bind(new.reason.trim())
+    .bind(json!(new.warning_markers).to_string())
+    .bind(new.action.trim())
+    .bind(&actor.name)
+    .bind(to_millis(now))
+    .fetch_one(tx.conn())
+    .await?;
+    let entry = entry_from_row(&row)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::HotlistEntryAdded)
+            .subject(format!("hotlist {hotlist_id} entry {}", entry.id))
+            .details(json!({ "vrm": entry.vrm, "intelligence_ref": entry.intelligence_ref, "reason": entry.reason })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// Ends an entry so it stops matching: removed by an admin (with why), or lapsed unreviewed.
+pub async fn remove_entry(db: &Db, now: DateTime<Utc>, actor: Actor, entry_id: i64, why: &str) -> AppResult<()> {
+    if why.trim().is_empty() {
+        return Err(AppError::Invalid("a reason for removing the entry is required".into()));
+    }
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE hotlist_entries SET ended_at = $1, ended_how = 'removed' WHERE id = $2 AND ended_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(entry_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("no live hotlist entry with id {entry_id}")));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::HotlistEntryRemoved)
+            .subject(format!("entry {entry_id}"))
+            .details(json!({ "reason": why.trim() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Lapses every entry not reviewed within 14 days (R9); returns the ids lapsed.
+pub async fn lapse_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, sqlx::Error> {
+    let cutoff = to_millis(now - Duration::days(REVIEW_DAYS));
+    let mut tx = db.begin().await?;
+    let rows = sqlx::query(
+        "UPDATE hotlist_entries SET ended_at = $1, ended_how = 'lapsed' WHERE ended_at IS NULL AND reviewed_at <= $2 RETURNING id",
+    )
+    .bind(to_millis(now))
+    .bind(cutoff)
+    .fetch_all(tx.conn())
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    if !ids.is_empty() {
+        audit::record(
+            &mut tx,
+            now,
+            Event::new(Actor::system(), AuditAction::HotlistEntriesLapsed).details(json!({ "entries": ids })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// The alerts `user_id` is in the audience of (R8), newest first.
+pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<shared::hotlists::AlertView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, a.raised_at, e.vrm AS entry_vrm, \
+         e.warning_markers, e.action, a.read_id FROM alerts a \
+         JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
+         WHERE EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = $1 AND ur.role = h.audience_role) \
+            OR EXISTS (SELECT 1 FROM hotlist_members m WHERE m.hotlist_id = h.id AND m.user_id = $1) \
+         ORDER BY a.id DESC LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let read_id: i64 = row.try_get("read_id")?;
+        let Some(read) = crate::reads::find(db, read_id).await? else { continue };
+        let kind: String = row.try_get("kind")?;
+        let match_kind: String = row.try_get("match_kind")?;
+        let markers: String = row.try_get("warning_markers")?;
+        out.push(shared::hotlists::AlertView {
+            id: row.try_get("id")?,
+            hotlist_id: row.try_get("hotlist_id")?,
+            hotlist_name: row.try_get("hotlist_name")?,
+            kind: HotlistKind::parse(&kind).unwrap_or(HotlistKind::Operation),
+            match_kind: if match_kind == "exact" { MatchKind::Exact } else { MatchKind::Possible },
+            entry_vrm: row.try_get("entry_vrm")?,
+            warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
+            action: row.try_get("action")?,
+            raised_at: from_millis(row.try_get("raised_at")?),
+            read,
+        });
+    }
+    Ok(out)
+}
