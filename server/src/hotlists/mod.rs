@@ -318,37 +318,37 @@ pub async fn lapse_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, sqlx
 
 /// The alerts `user_id` is in the audience of (R8), newest first.
 pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<shared::hotlists::AlertView>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT a.id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, a.raised_at, e.vrm AS entry_vrm, \
-         e.warning_markers, e.action, a.read_id FROM alerts a \
+    let rows = sqlx::query(&format!(
+        "SELECT a.id AS alert_id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, a.raised_at, \
+         e.vrm AS entry_vrm, e.warning_markers, e.action, {} FROM alerts a \
          JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
+         JOIN reads r ON r.id = a.read_id JOIN cameras c ON c.id = r.camera_id \
          WHERE EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = $1 AND ur.role = h.audience_role) \
             OR EXISTS (SELECT 1 FROM hotlist_members m WHERE m.hotlist_id = h.id AND m.user_id = $1) \
          ORDER BY a.id DESC LIMIT $2",
-    )
+        crate::reads::READ_COLUMNS
+    ))
     .bind(user_id)
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let read_id: i64 = row.try_get("read_id")?;
-        let Some(read) = crate::reads::find(db, read_id).await? else { continue };
-        let kind: String = row.try_get("kind")?;
-        let match_kind: String = row.try_get("match_kind")?;
-        let markers: String = row.try_get("warning_markers")?;
-        out.push(shared::hotlists::AlertView {
-            id: row.try_get("id")?,
-            hotlist_id: row.try_get("hotlist_id")?,
-            hotlist_name: row.try_get("hotlist_name")?,
-            kind: HotlistKind::parse(&kind).unwrap_or(HotlistKind::Operation),
-            match_kind: if match_kind == "exact" { MatchKind::Exact } else { MatchKind::Possible },
-            entry_vrm: row.try_get("entry_vrm")?,
-            warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
-            action: row.try_get("action")?,
-            raised_at: from_millis(row.try_get("raised_at")?),
-            read,
-        });
-    }
-    Ok(out)
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("kind")?;
+            let match_kind: String = row.try_get("match_kind")?;
+            let markers: String = row.try_get("warning_markers")?;
+            Ok(shared::hotlists::AlertView {
+                id: row.try_get("alert_id")?,
+                hotlist_id: row.try_get("hotlist_id")?,
+                hotlist_name: row.try_get("hotlist_name")?,
+                kind: HotlistKind::parse(&kind).unwrap_or(HotlistKind::Operation),
+                match_kind: if match_kind == "exact" { MatchKind::Exact } else { MatchKind::Possible },
+                entry_vrm: row.try_get("entry_vrm")?,
+                warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
+                action: row.try_get("action")?,
+                raised_at: from_millis(row.try_get("raised_at")?),
+                read: crate::reads::read_from_row(row)?,
+            })
+        })
+        .collect()
 }

@@ -6,10 +6,11 @@ use shared::{ImageKind, ReadView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const READ_COLUMNS: &str = "r.id, r.plate, r.captured_at, r.camera_id, c.name AS camera_name, c.lat, c.lon, \
+/// A read's columns, from `reads r JOIN cameras c`.
+pub const READ_COLUMNS: &str = "r.id, r.plate, r.captured_at, r.camera_id, c.name AS camera_name, c.lat, c.lon, \
      r.confidence, r.direction, r.lane, r.make, r.model, r.colour, r.plate_image, r.overview_image";
 
-fn read_from_row(row: &AnyRow) -> Result<ReadView, sqlx::Error> {
+pub fn read_from_row(row: &AnyRow) -> Result<ReadView, sqlx::Error> {
     Ok(ReadView {
         id: row.try_get("id")?,
         plate: row.try_get("plate")?,
