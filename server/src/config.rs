@@ -21,6 +21,8 @@ pub struct Config {
     pub images_url: String,
     /// Largest ingest request body, in MiB (a batch of 1,000 reads with images).
     pub ingest_max_body_mib: usize,
+    /// How far back a new hotlist entry is matched against stored reads, in hours (R7).
+    pub hotlist_retro_hours: i64,
     /// The built site (cargo-leptos output): `pkg/` with the WASM, CSS and vendored Leaflet.
     pub site_root: PathBuf,
     /// Mark the session cookie `Secure` (set this behind TLS).
@@ -48,6 +50,7 @@ impl Default for Config {
             database_url: "sqlite://data/anpr.db".into(),
             images_url: "file://data/images".into(),
             ingest_max_body_mib: 64,
+            hotlist_retro_hours: 24,
             site_root: PathBuf::from("target/site"),
             cookie_secure: false,
             session_idle_minutes: 8 * 60,
@@ -96,6 +99,7 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("images_url", &self.images_url)
             .field("ingest_max_body_mib", &self.ingest_max_body_mib)
+            .field("hotlist_retro_hours", &self.hotlist_retro_hours)
             .field("site_root", &self.site_root)
             .field("cookie_secure", &self.cookie_secure)
             .field("session_idle_minutes", &self.session_idle_minutes)

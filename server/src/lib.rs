@@ -67,6 +67,7 @@ impl Application {
             live,
             cameras: Default::default(),
             hotlists,
+            alerts: tokio::sync::broadcast::channel(1024).0,
         };
         Ok(Application { listener, state })
     }

@@ -31,6 +31,10 @@ pub enum AuditAction {
     HotlistEntryRemoved,
     HotlistEntriesLapsed,
     AlertsListed,
+    HotlistEntryReviewed,
+    AlertDecided,
+    AlertImageViewed,
+    AlertsStreamOpened,
 }
 
 impl AuditAction {
@@ -59,6 +63,10 @@ impl AuditAction {
             AuditAction::HotlistEntryRemoved => "hotlist_entry_removed",
             AuditAction::HotlistEntriesLapsed => "hotlist_entries_lapsed",
             AuditAction::AlertsListed => "alerts_listed",
+            AuditAction::HotlistEntryReviewed => "hotlist_entry_reviewed",
+            AuditAction::AlertDecided => "alert_decided",
+            AuditAction::AlertImageViewed => "alert_image_viewed",
+            AuditAction::AlertsStreamOpened => "alerts_stream_opened",
         }
     }
 }

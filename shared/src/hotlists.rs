@@ -308,6 +308,47 @@ pub struct AlertView {
     pub action: String,
     pub raised_at: DateTime<Utc>,
     pub read: crate::reads::ReadView,
+    pub decision: Option<DecisionView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted,
+    Rejected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// A recipient's decision on a hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub outcome: Outcome,
+    pub reason: String,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertDecision {
+    pub outcome: Outcome,
+    /// e.g. misread, vehicle does not match, actioned.
+    pub reason: String,
+}
+
+/// A review of an entry (R9): why it is still needed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewEntry {
+    pub justification: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -40,6 +40,12 @@ CREATE TABLE alerts (
     hotlist_id  BIGINT NOT NULL REFERENCES hotlists (id),
     match_kind  TEXT   NOT NULL CHECK (match_kind IN ('exact', 'possible')),
     raised_at   BIGINT NOT NULL,
+    -- The recipient's decision on the hit, with the reason (misread, vehicle does not match,
+    -- actioned...).
+    decision        TEXT CHECK (decision IN ('accepted', 'rejected')),
+    decision_reason TEXT,
+    decided_by      TEXT,
+    decided_at      BIGINT,
     UNIQUE (read_id, entry_id)
 );
 CREATE INDEX alerts_list ON alerts (hotlist_id, id);

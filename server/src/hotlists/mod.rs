@@ -8,7 +8,7 @@ use crate::store::{is_unique_violation, Db, Tx};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use shared::hotlists::{
-    Audience, EntryPattern, EntryView, HotlistKind, HotlistView, MatchIndex, MatchKind, NewEntry, NewHotlist,
+    Audience, EntryPattern, EntryView, HotlistKind, HotlistView, MatchIndex, MatchKind, NewEntry, NewHotlist, Outcome,
     REVIEW_DAYS,
 };
 use shared::{AuditAction, ReadView, Role};
@@ -58,19 +58,29 @@ impl Matcher {
     }
 }
 
-/// Stores an alert for every hit among `reads`, inside the ingest transaction. Returns how many.
+/// Stores an alert for every hit of `matcher` among `reads`, inside the caller's transaction.
+/// Returns the new alerts' ids.
 pub async fn raise_alerts(
     tx: &mut Tx,
     matcher: &Matcher,
     now: DateTime<Utc>,
     reads: &[ReadView],
-) -> Result<usize, sqlx::Error> {
-    let mut raised = 0;
+) -> Result<Vec<i64>, sqlx::Error> {
+    raise_with(tx, now, reads, |plate| matcher.matches(plate)).await
+}
+
+async fn raise_with(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    reads: &[ReadView],
+    matches: impl Fn(&str) -> Vec<(LiveEntry, MatchKind)>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut raised = Vec::new();
     for read in reads {
-        for (entry, kind) in matcher.matches(&read.plate) {
-            let done = sqlx::query(
+        for (entry, kind) in matches(&read.plate) {
+            let inserted = sqlx::query(
                 "INSERT INTO alerts (read_id, entry_id, hotlist_id, match_kind, raised_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (read_id, entry_id) DO NOTHING",
+                 ON CONFLICT (read_id, entry_id) DO NOTHING RETURNING id",
             )
             .bind(read.id)
             .bind(entry.entry_id)
@@ -80,12 +90,42 @@ pub async fn raise_alerts(
                 MatchKind::Possible => "possible",
             })
             .bind(to_millis(now))
-            .execute(tx.conn())
+            .fetch_optional(tx.conn())
             .await?;
-            raised += done.rows_affected() as usize;
+            if let Some(row) = inserted {
+                raised.push(row.try_get("id")?);
+            }
         }
     }
     Ok(raised)
+}
+
+/// Matches a new entry against the reads of the last `hours` (so a vehicle already seen is not
+/// missed) and stores the hits. Returns the new alerts' ids.
+pub async fn match_retroactively(db: &Db, now: DateTime<Utc>, entry: &EntryView, hours: i64) -> AppResult<Vec<i64>> {
+    let pattern = EntryPattern::parse(&entry.vrm).map_err(|e| AppError::internal(e.to_string()))?;
+    let mut index = MatchIndex::new();
+    let live = LiveEntry { entry_id: entry.id, hotlist_id: entry.hotlist_id };
+    index.insert(&pattern, live);
+    let since = to_millis(now - Duration::hours(hours));
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.captured_at >= $1",
+        crate::reads::READ_COLUMNS
+    ))
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    let hits: Vec<ReadView> = rows
+        .iter()
+        .map(crate::reads::read_from_row)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|r| !index.matches(&r.plate).is_empty())
+        .collect();
+    let mut tx = db.begin().await?;
+    let ids = raise_with(&mut tx, now, &hits, |plate| index.matches(plate)).await?;
+    tx.commit().await?;
+    Ok(ids)
 }
 
 async fn members(db: &Db, hotlist_id: i64) -> Result<Vec<i64>, sqlx::Error> {
@@ -316,39 +356,196 @@ pub async fn lapse_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, sqlx
     Ok(ids)
 }
 
+const ALERT_SELECT: &str = "SELECT a.id AS alert_id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, \
+     a.raised_at, a.decision, a.decision_reason, a.decided_by, a.decided_at, e.vrm AS entry_vrm, e.warning_markers, \
+     e.action, {READ} FROM alerts a JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
+     JOIN reads r ON r.id = a.read_id JOIN cameras c ON c.id = r.camera_id";
+
+/// Whether `user_id`, as they are now, is in the audience of `hotlist_id` (R8): holds its role,
+/// or is one of its members. Every way an alert leaves the server asks this.
+const IN_AUDIENCE: &str = "(EXISTS (SELECT 1 FROM user_roles ur JOIN users u ON u.id = ur.user_id \
+     WHERE ur.user_id = $1 AND u.disabled_at IS NULL AND ur.role = h.audience_role) \
+     OR EXISTS (SELECT 1 FROM hotlist_members m JOIN users u ON u.id = m.user_id \
+     WHERE m.hotlist_id = h.id AND m.user_id = $1 AND u.disabled_at IS NULL))";
+
+fn alert_from_row(row: &AnyRow) -> Result<shared::hotlists::AlertView, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let match_kind: String = row.try_get("match_kind")?;
+    let markers: String = row.try_get("warning_markers")?;
+    let decision = match row.try_get::<Option<String>, _>("decision")? {
+        Some(outcome) => Some(shared::hotlists::DecisionView {
+            outcome: if outcome == "accepted" { Outcome::Accepted } else { Outcome::Rejected },
+            reason: row.try_get::<Option<String>, _>("decision_reason")?.unwrap_or_default(),
+            decided_by: row.try_get::<Option<String>, _>("decided_by")?.unwrap_or_default(),
+            decided_at: from_millis(row.try_get::<Option<i64>, _>("decided_at")?.unwrap_or_default()),
+        }),
+        None => None,
+    };
+    Ok(shared::hotlists::AlertView {
+        id: row.try_get("alert_id")?,
+        hotlist_id: row.try_get("hotlist_id")?,
+        hotlist_name: row.try_get("hotlist_name")?,
+        kind: HotlistKind::parse(&kind).unwrap_or(HotlistKind::Operation),
+        match_kind: if match_kind == "exact" { MatchKind::Exact } else { MatchKind::Possible },
+        entry_vrm: row.try_get("entry_vrm")?,
+        warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
+        action: row.try_get("action")?,
+        raised_at: from_millis(row.try_get("raised_at")?),
+        read: crate::reads::read_from_row(row)?,
+        decision,
+    })
+}
+
+fn alert_select() -> String {
+    ALERT_SELECT.replace("{READ}", crate::reads::READ_COLUMNS)
+}
+
 /// The alerts `user_id` is in the audience of (R8), newest first.
 pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<shared::hotlists::AlertView>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT a.id AS alert_id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, a.raised_at, \
-         e.vrm AS entry_vrm, e.warning_markers, e.action, {} FROM alerts a \
-         JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
-         JOIN reads r ON r.id = a.read_id JOIN cameras c ON c.id = r.camera_id \
-         WHERE EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = $1 AND ur.role = h.audience_role) \
-            OR EXISTS (SELECT 1 FROM hotlist_members m WHERE m.hotlist_id = h.id AND m.user_id = $1) \
-         ORDER BY a.id DESC LIMIT $2",
-        crate::reads::READ_COLUMNS
+    let rows = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} ORDER BY a.id DESC LIMIT $2", alert_select()))
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(alert_from_row).collect()
+}
+
+/// One alert, if `user_id` is in its audience; `None` both when it does not exist and when the
+/// user may not see it, so that nobody learns of an alert outside their audience.
+pub async fn alert_for(
+    db: &Db,
+    user_id: i64,
+    alert_id: i64,
+) -> Result<Option<shared::hotlists::AlertView>, sqlx::Error> {
+    let row = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} AND a.id = $2", alert_select()))
+        .bind(user_id)
+        .bind(alert_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(alert_from_row).transpose()
+}
+
+/// Alerts by id, for the live stream (each subscriber's audience is checked as it is sent).
+pub async fn alerts_by_id(db: &Db, ids: &[i64]) -> Result<Vec<shared::hotlists::AlertView>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len()).map(|i| db.backend().parameter(i)).collect::<Vec<_>>().join(",");
+        let query_text = format!("{} WHERE a.id IN ({list}) ORDER BY a.id", alert_select());
+        let mut query = sqlx::query(&query_text);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            out.push(alert_from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Records the recipient's decision on a hit (once; the first decision stands).
+pub async fn decide(
+    db: &Db,
+    now: DateTime<Utc>,
+    user: &shared::UserView,
+    alert_id: i64,
+    decision: shared::hotlists::AlertDecision,
+) -> AppResult<shared::hotlists::AlertView> {
+    let reason = decision.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::Invalid("a reason of 1 to 500 characters is required".into()));
+    }
+    let not_found = || AppError::NotFound(format!("no alert {alert_id} for you"));
+    alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)?;
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE alerts SET decision = $1, decision_reason = $2, decided_by = $3, decided_at = $4 \
+         WHERE id = $5 AND decision IS NULL",
+    )
+    .bind(decision.outcome.as_str())
+    .bind(reason)
+    .bind(user.username.as_str())
+    .bind(to_millis(now))
+    .bind(alert_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::Conflict(format!("alert {alert_id} has been decided already")));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(user), AuditAction::AlertDecided)
+            .subject(format!("alert {alert_id}"))
+            .details(json!({ "outcome": decision.outcome, "reason": reason })),
+    )
+    .await?;
+    tx.commit().await?;
+    alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)
+}
+
+/// Records a review (R9): the entry stays, with why, and is next due 14 days from now.
+pub async fn review_entry(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: Actor,
+    entry_id: i64,
+    justification: &str,
+) -> AppResult<EntryView> {
+    let justification = justification.trim();
+    if justification.is_empty() || justification.chars().count() > 1000 {
+        return Err(AppError::Invalid("a justification of 1 to 1000 characters is required".into()));
+    }
+    let mut tx = db.begin().await?;
+    let row = sqlx::query(&format!(
+        "UPDATE hotlist_entries SET reviewed_at = $1 WHERE id = $2 AND ended_at IS NULL RETURNING {ENTRY_COLUMNS}"
     ))
-    .bind(user_id)
-    .bind(limit)
+    .bind(to_millis(now))
+    .bind(entry_id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no live hotlist entry with id {entry_id}")))?;
+    let entry = entry_from_row(&row)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::HotlistEntryReviewed)
+            .subject(format!("entry {entry_id}"))
+            .details(json!({ "justification": justification, "next_due": entry.review_due })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// Live entries due for review within `days` (overdue ones included), soonest first.
+pub async fn due_for_review(db: &Db, now: DateTime<Utc>, days: i64) -> Result<Vec<EntryView>, sqlx::Error> {
+    let reviewed_before = to_millis(now + Duration::days(days) - Duration::days(REVIEW_DAYS));
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE ended_at IS NULL AND reviewed_at <= $1 ORDER BY reviewed_at, id"
+    ))
+    .bind(reviewed_before)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|row| {
-            let kind: String = row.try_get("kind")?;
-            let match_kind: String = row.try_get("match_kind")?;
-            let markers: String = row.try_get("warning_markers")?;
-            Ok(shared::hotlists::AlertView {
-                id: row.try_get("alert_id")?,
-                hotlist_id: row.try_get("hotlist_id")?,
-                hotlist_name: row.try_get("hotlist_name")?,
-                kind: HotlistKind::parse(&kind).unwrap_or(HotlistKind::Operation),
-                match_kind: if match_kind == "exact" { MatchKind::Exact } else { MatchKind::Possible },
-                entry_vrm: row.try_get("entry_vrm")?,
-                warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
-                action: row.try_get("action")?,
-                raised_at: from_millis(row.try_get("raised_at")?),
-                read: crate::reads::read_from_row(row)?,
-            })
-        })
-        .collect()
+    rows.iter().map(entry_from_row).collect()
+}
+
+/// Sends stored alerts to the live alert stream; each subscriber's audience is checked there.
+pub async fn publish(state: &crate::state::AppState, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() || state.alerts.receiver_count() == 0 {
+        return Ok(());
+    }
+    for alert in alerts_by_id(&state.db, ids).await? {
+        let _ = state.alerts.send(Arc::new(alert));
+    }
+    Ok(())
+}
+
+/// Whether `user_id` may see the alert of `hotlist_id` now (R8).
+pub async fn in_audience(db: &Db, user_id: i64, hotlist_id: i64) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT 1 AS yes FROM hotlists h WHERE h.id = $2 AND {IN_AUDIENCE}"))
+        .bind(user_id)
+        .bind(hotlist_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
 }

@@ -1,24 +1,36 @@
 //! Hotlists (hotlist admins) and the alerts they raise (their audiences).
 
 use crate::audit::{self, Actor, Event};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::hotlists;
-use crate::http::extract::{ApiJson, ApiPath, CurrentUser};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::{Stream, StreamExt};
 use serde_json::json;
-use shared::hotlists::{AlertView, EntryView, HotlistView, NewEntry, NewHotlist, RemoveEntry};
-use shared::{AuditAction, Role};
+use shared::hotlists::{
+    AlertDecision, AlertView, EntryView, HotlistView, NewEntry, NewHotlist, RemoveEntry, ReviewEntry, REVIEW_DAYS,
+};
+use shared::{AuditAction, ImageKind, Role};
+use std::convert::Infallible;
+use tokio_stream::wrappers::BroadcastStream;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/hotlists", get(lists).post(create))
         .route("/hotlists/{id}/entries", get(entries).post(add_entry))
         .route("/hotlists/entries/{id}/remove", post(remove_entry))
+        .route("/hotlists/entries/{id}/review", post(review))
+        .route("/hotlists/reviews/due", get(due))
         .route("/alerts", get(alerts))
+        .route("/alerts/live", get(live))
+        .route("/alerts/{id}/decision", post(decide))
+        .route("/alerts/{id}/images/{kind}", get(image))
 }
 
 async fn lists(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<HotlistView>>> {
@@ -51,8 +63,12 @@ async fn add_entry(
     ApiJson(new): ApiJson<NewEntry>,
 ) -> AppResult<(StatusCode, Json<EntryView>)> {
     let admin = user.require(Role::HotlistAdmin)?;
-    let entry = hotlists::add_entry(&state.db, state.clock.now(), Actor::user(admin), id, new).await?;
+    let now = state.clock.now();
+    let entry = hotlists::add_entry(&state.db, now, Actor::user(admin), id, new).await?;
     state.hotlists.reload(&state.db).await?;
+    // A vehicle seen before the entry was added is not missed (R7).
+    let raised = hotlists::match_retroactively(&state.db, now, &entry, state.config.hotlist_retro_hours).await?;
+    hotlists::publish(&state, &raised).await?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -78,4 +94,92 @@ async fn alerts(State(state): State<AppState>, user: CurrentUser) -> AppResult<J
     )
     .await?;
     Ok(Json(list))
+}
+
+async fn review(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReviewEntry>,
+) -> AppResult<Json<EntryView>> {
+    let admin = user.require(Role::HotlistAdmin)?;
+    Ok(Json(hotlists::review_entry(&state.db, state.clock.now(), Actor::user(admin), id, &body.justification).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Within {
+    within_days: Option<i64>,
+}
+
+/// Entries due for review within `within_days` (default 3), overdue ones first.
+async fn due(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<Within>,
+) -> AppResult<Json<Vec<EntryView>>> {
+    user.require(Role::HotlistAdmin)?;
+    let days = q.within_days.unwrap_or(3).clamp(0, REVIEW_DAYS);
+    Ok(Json(hotlists::due_for_review(&state.db, state.clock.now(), days).await?))
+}
+
+/// Server-sent events, one `alert` event per hit of a list whose audience the user is in at the
+/// moment it is sent (R8). Opening the stream is audited.
+async fn live(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let receiver = state.alerts.subscribe();
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(&user.0), AuditAction::AlertsStreamOpened),
+    )
+    .await?;
+    let user_id = user.0.id;
+    let stream = BroadcastStream::new(receiver).filter_map(move |item| {
+        let db = state.db.clone();
+        async move {
+            let alert = item.ok()?;
+            match hotlists::in_audience(&db, user_id, alert.hotlist_id).await {
+                Ok(true) => SseEvent::default().event("alert").json_data(&*alert).ok().map(Ok),
+                Ok(false) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "alert stream: audience check failed; alert withheld");
+                    None
+                }
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(decision): ApiJson<AlertDecision>,
+) -> AppResult<Json<AlertView>> {
+    Ok(Json(hotlists::decide(&state.db, state.clock.now(), &user.0, id, decision).await?))
+}
+
+/// An alert's image, for its audience only (who may hold no other right to reads).
+async fn image(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath((id, kind)): ApiPath<(i64, ImageKind)>,
+) -> AppResult<Response> {
+    let alert = hotlists::alert_for(&state.db, user.0.id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no alert {id} for you")))?;
+    let response = crate::http::reads::image_response(&state, alert.read.id, kind).await?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(&user.0), AuditAction::AlertImageViewed)
+            .subject(format!("alert {id}"))
+            .details(json!({ "read": alert.read.id, "image": kind })),
+    )
+    .await?;
+    Ok(response)
 }

@@ -95,10 +95,7 @@ async fn image(
     ApiPath((id, kind)): ApiPath<(i64, ImageKind)>,
 ) -> AppResult<Response> {
     let viewer = user.require_any(&MAP_ROLES)?;
-    let key = reads::image_key(&state.db, id, kind)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("read {id} has no {} image", kind.as_str())))?;
-    let bytes = state.images.get(&key).await.map_err(AppError::internal)?;
+    let response = image_response(&state, id, kind).await?;
     audit::record_alone(
         &state.db,
         state.clock.now(),
@@ -107,6 +104,15 @@ async fn image(
             .details(json!({ "image": kind })),
     )
     .await?;
+    Ok(response)
+}
+
+/// A read's image as a response, for callers that have already checked the viewer may see it.
+pub async fn image_response(state: &AppState, id: i64, kind: ImageKind) -> AppResult<Response> {
+    let key = reads::image_key(&state.db, id, kind)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("read {id} has no {} image", kind.as_str())))?;
+    let bytes = state.images.get(&key).await.map_err(AppError::internal)?;
     let content_type = key.rsplit('.').next().and_then(StoredFormat::from_extension).map(|f| f.content_type());
     Ok((
         [

@@ -96,12 +96,13 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
             .subject(format!("feed {}", feed.id))
             .details(json!({ "format": format, "accepted": report.accepted, "duplicates": report.duplicates,
                              "refused": report.refused.len(), "image_problems": report.image_problems.len(),
-                             "alerts": alerts })),
+                             "alerts": alerts.len() })),
     )
     .await?;
     tx.commit().await?;
 
-    // Only now, with the reads durable, are they shown live.
+    // Only now, with the reads and their alerts durable, are they shown live.
+    crate::hotlists::publish(state, &alerts).await?;
     if state.live.receiver_count() > 0 {
         for view in inserted {
             let _ = state.live.send(Arc::new(view));

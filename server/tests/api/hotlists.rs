@@ -14,6 +14,10 @@ on_both_backends!(
     misreads_and_wildcards_raise_alerts_of_their_kind,
     an_entry_lapses_at_day_14_not_day_13_and_then_stops_matching,
     a_removed_entry_stops_matching,
+    a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours,
+    the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it,
+    the_alert_stream_carries_a_hit_to_its_audience_only,
+    a_review_keeps_an_entry_for_14_more_days,
 );
 
 async fn list(app: &TestApp, admin: &Client, name: &str, audience: Value) -> i64 {
@@ -150,4 +154,139 @@ async fn a_removed_entry_stops_matching(app: TestApp) {
     ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
     assert!(alerts(&app, &hotlister).await.is_empty());
     assert_eq!(app.audit_rows("hotlist_entry_removed").await[0].details["reason"], "vehicle recovered");
+}
+
+async fn a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours(app: TestApp) {
+    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &sysadmin, "tfl").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    // The clock stands at 2026-03-02T09:00Z.
+    let reads = vec![
+        read("AB12CDE", "CAM-A", "2026-03-01T09:00:01Z"),
+        read("AB12CDE", "CAM-A", "2026-03-01T08:59:59Z"),
+        read("A812CDE", "CAM-A", "2026-03-02T07:00:00Z"),
+    ];
+    ingest(&app, &net.key, reads).await;
+    let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "hotlist_admin" })).await;
+    entry(&app, &hotlister, voi, "AB12CDE").await;
+    let seen = alerts(&app, &hotlister).await;
+    let got: Vec<(&str, &str, &str)> = seen
+        .iter()
+        .map(|a| {
+            (
+                a["read"]["plate"].as_str().unwrap(),
+                a["read"]["captured_at"].as_str().unwrap(),
+                a["match_kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("A812CDE", "2026-03-02T07:00:00Z", "possible"), ("AB12CDE", "2026-03-01T09:00:01Z", "exact")],
+        "24 hours minus a second is inside the window, 24 hours and a second is not"
+    );
+}
+
+async fn the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it(app: TestApp) {
+    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &sysadmin, "tfl").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let member = app.signed_in("moira", &[Role::Supervisor]).await;
+    let outsider = app.signed_in("otto", &[Role::Investigator]).await;
+    let member_id = app.user_id(&sysadmin, "moira").await;
+    let op = list(&app, &hotlister, "Op Kestrel", json!({ "type": "members", "user_ids": [member_id] })).await;
+    entry(&app, &hotlister, op, "AB12CDE").await;
+    let mut with_images = read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z");
+    with_images["plate_image"] = json!(crate::ingest::small_png_b64());
+    ingest(&app, &net.key, vec![with_images]).await;
+    let id = alerts(&app, &member).await[0]["id"].as_i64().unwrap();
+
+    // Outside the audience, the alert does not exist: not its decision, not its images.
+    let decide = |client: &Client, outcome: &str, reason: &str| {
+        client
+            .post(app.api(&format!("/alerts/{id}/decision")))
+            .json(&json!({ "outcome": outcome, "reason": reason }))
+            .send()
+    };
+    assert_eq!(decide(&outsider, "rejected", "not mine").await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&outsider, &format!("/alerts/{id}/images/plate")).await.status(), StatusCode::NOT_FOUND);
+    // The member, a supervisor with no right to the live map, sees this read's image.
+    assert_eq!(app.get(&member, &format!("/reads/{}/images/plate", 1)).await.status(), StatusCode::FORBIDDEN);
+    let image = app.get(&member, &format!("/alerts/{id}/images/plate")).await;
+    assert_eq!(image.status(), StatusCode::OK);
+    assert_eq!(image.headers()["content-type"], "image/png");
+
+    assert_eq!(decide(&member, "accepted", " ").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let decided: Value =
+        decide(&member, "rejected", "misread: vehicle does not match").await.unwrap().json().await.unwrap();
+    assert_eq!(decided["decision"]["outcome"], "rejected");
+    assert_eq!(decided["decision"]["decided_by"], "moira");
+    assert_eq!(decide(&member, "accepted", "changed my mind").await.unwrap().status(), StatusCode::CONFLICT);
+    let audited = app.audit_rows("alert_decided").await;
+    assert_eq!((audited.len(), audited[0].details["reason"].as_str()), (1, Some("misread: vehicle does not match")));
+}
+
+async fn the_alert_stream_carries_a_hit_to_its_audience_only(app: TestApp) {
+    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &sysadmin, "tfl").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let member = app.signed_in("moira", &[Role::Investigator]).await;
+    let outsider = app.signed_in("otto", &[Role::Investigator]).await;
+    let member_id = app.user_id(&sysadmin, "moira").await;
+    let op = list(&app, &hotlister, "Op Kestrel", json!({ "type": "members", "user_ids": [member_id] })).await;
+    entry(&app, &hotlister, op, "AB12CDE").await;
+    let voi = list(&app, &hotlister, "Force VOI", json!({ "type": "role", "role": "investigator" })).await;
+    entry(&app, &hotlister, voi, "LB07SEO").await;
+
+    let mut member_stream = member.get(app.api("/alerts/live")).send().await.unwrap();
+    let mut outsider_stream = outsider.get(app.api("/alerts/live")).send().await.unwrap();
+    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    ingest(&app, &net.key, vec![read("LB07SEO", "CAM-A", "2026-03-02T08:00:01Z")]).await;
+
+    async fn next_event(stream: &mut reqwest::Response) -> Value {
+        let mut text = String::new();
+        while !text.contains("\n\n") {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+                .await
+                .expect("an event in time");
+            text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("open")));
+        }
+        assert!(text.starts_with("event: alert\n"), "{text}");
+        serde_json::from_str(text.lines().nth(1).unwrap().trim_start_matches("data: ")).unwrap()
+    }
+    assert_eq!(next_event(&mut member_stream).await["read"]["plate"], "AB12CDE");
+    assert_eq!(next_event(&mut member_stream).await["read"]["plate"], "LB07SEO");
+    // The outsider's first event is the force-wide hit: the restricted one never reached them.
+    assert_eq!(next_event(&mut outsider_stream).await["read"]["plate"], "LB07SEO");
+}
+
+async fn a_review_keeps_an_entry_for_14_more_days(app: TestApp) {
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "hotlist_admin" })).await;
+    let id = entry(&app, &hotlister, voi, "AB12CDE").await;
+    let added = app.clock.now();
+    let due = |days: i64| {
+        let url = format!("/hotlists/reviews/due?within_days={days}");
+        let client = hotlister.clone();
+        let app = &app;
+        async move { app.get_json::<Vec<Value>>(&client, &url).await.len() }
+    };
+    assert_eq!(due(3).await, 0, "due on day 14, not within 3 days of day 0");
+    app.clock.set(added + Duration::days(11));
+    assert_eq!(due(3).await, 1);
+    app.clock.set(added + Duration::days(13));
+    let r = hotlister
+        .post(app.api(&format!("/hotlists/entries/{id}/review")))
+        .json(&json!({ "justification": "still linked to open investigation 77" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let reviewed: Value = r.json().await.unwrap();
+    assert_eq!(reviewed["review_due"], "2026-03-29T09:00:00Z");
+    app.clock.set(added + Duration::days(14));
+    assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 0, "reviewed in time");
+    app.clock.set(added + Duration::days(27));
+    assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 1, "14 days after the review");
+    assert_eq!(app.audit_rows("hotlist_entry_reviewed").await.len(), 1);
 }

@@ -392,3 +392,8 @@ async fn the_live_stream_carries_reads_as_they_are_stored(app: TestApp) {
     assert_eq!(data["camera_name"], "tfl CAM-A");
     assert_eq!(app.audit_rows("live_reads_opened").await.len(), 1);
 }
+
+/// A small, compliant plate patch as base64 PNG.
+pub fn small_png_b64() -> String {
+    b64(&encode(DynamicImage::ImageRgb8(ImageBuffer::from_pixel(100, 25, Rgb([255, 210, 0]))), ImageFormat::Png))
+}
