@@ -344,6 +344,20 @@ pub struct AlertDecision {
     pub reason: String,
 }
 
+/// What a CSV import did: how many entries it added, and each refused row with its line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub added: usize,
+    pub refused: Vec<RefusedRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedRow {
+    /// The line of the file (the header is line 1).
+    pub line: u64,
+    pub reason: String,
+}
+
 /// A review of an entry (R9): why it is still needed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -100,13 +100,22 @@ async fn raise_with(
     Ok(raised)
 }
 
-/// Matches a new entry against the reads of the last `hours` (so a vehicle already seen is not
+/// Matches new entries against the reads of the last `hours` (so a vehicle already seen is not
 /// missed) and stores the hits. Returns the new alerts' ids.
-pub async fn match_retroactively(db: &Db, now: DateTime<Utc>, entry: &EntryView, hours: i64) -> AppResult<Vec<i64>> {
-    let pattern = EntryPattern::parse(&entry.vrm).map_err(|e| AppError::internal(e.to_string()))?;
+pub async fn match_retroactively(
+    db: &Db,
+    now: DateTime<Utc>,
+    entries: &[EntryView],
+    hours: i64,
+) -> AppResult<Vec<i64>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut index = MatchIndex::new();
-    let live = LiveEntry { entry_id: entry.id, hotlist_id: entry.hotlist_id };
-    index.insert(&pattern, live);
+    for entry in entries {
+        let pattern = EntryPattern::parse(&entry.vrm).map_err(|e| AppError::internal(e.to_string()))?;
+        index.insert(&pattern, LiveEntry { entry_id: entry.id, hotlist_id: entry.hotlist_id });
+    }
     let since = to_millis(now - Duration::hours(hours));
     let rows = sqlx::query(&format!(
         "SELECT {} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.captured_at >= $1",
@@ -272,11 +281,25 @@ pub async fn add_entry(
 ) -> AppResult<EntryView> {
     new.check().map_err(AppError::Invalid)?;
     let mut tx = db.begin().await?;
+    require_list(&mut tx, hotlist_id).await?;
+    let entry = insert_entry(&mut tx, now, &actor, hotlist_id, &new).await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+async fn require_list(tx: &mut Tx, hotlist_id: i64) -> AppResult<()> {
     let exists =
         sqlx::query("SELECT 1 AS one FROM hotlists WHERE id = $1").bind(hotlist_id).fetch_optional(tx.conn()).await?;
-    if exists.is_none() {
-        return Err(AppError::NotFound(format!("no hotlist with id {hotlist_id}")));
-    }
+    exists.map(|_| ()).ok_or_else(|| AppError::NotFound(format!("no hotlist with id {hotlist_id}")))
+}
+
+async fn insert_entry(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    hotlist_id: i64,
+    new: &NewEntry,
+) -> AppResult<EntryView> {
     let row = sqlx::query(&format!(
         "INSERT INTO hotlist_entries (hotlist_id, vrm, intelligence_ref, reason, warning_markers, action, added_by, \
          added_at, reviewed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ENTRY_COLUMNS}"
@@ -293,15 +316,89 @@ pub async fn add_entry(
     .await?;
     let entry = entry_from_row(&row)?;
     audit::record(
-        &mut tx,
+        tx,
         now,
-        Event::new(actor, AuditAction::HotlistEntryAdded)
+        Event::new(actor.clone(), AuditAction::HotlistEntryAdded)
             .subject(format!("hotlist {hotlist_id} entry {}", entry.id))
             .details(json!({ "vrm": entry.vrm, "intelligence_ref": entry.intelligence_ref, "reason": entry.reason })),
     )
     .await?;
-    tx.commit().await?;
     Ok(entry)
+}
+
+/// One CSV row, as imported.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsvRow {
+    vrm: String,
+    intelligence_ref: String,
+    reason: String,
+    #[serde(default)]
+    warning_markers: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Imports entries from CSV with a header `vrm,intelligence_ref,reason,warning_markers,action`
+/// (markers separated by `;`). Good rows are added in one transaction, each audited; the report
+/// names every refused row by its line and why.
+pub async fn import_csv(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: Actor,
+    hotlist_id: i64,
+    csv_text: &[u8],
+) -> AppResult<(shared::hotlists::ImportReport, Vec<EntryView>)> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(csv_text);
+    let headers = reader.headers().map_err(|e| AppError::Invalid(format!("the CSV cannot be read: {e}")))?.clone();
+    for needed in ["vrm", "intelligence_ref", "reason"] {
+        if !headers.iter().any(|h| h == needed) {
+            return Err(AppError::Invalid(format!(
+                "the CSV header lacks `{needed}` (expected vrm,intelligence_ref,reason,warning_markers,action)"
+            )));
+        }
+    }
+    let mut report = shared::hotlists::ImportReport::default();
+    let mut good = Vec::new();
+    for record in reader.records() {
+        let (line, parsed) = match record {
+            Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| p.line());
+                let parsed = record.deserialize::<CsvRow>(Some(&headers)).map_err(|e| e.to_string()).and_then(|row| {
+                    let new = NewEntry {
+                        vrm: EntryPattern::parse(&row.vrm).map_err(|e| format!("vrm `{}`: {e}", row.vrm))?,
+                        intelligence_ref: row.intelligence_ref,
+                        reason: row.reason,
+                        warning_markers: row
+                            .warning_markers
+                            .split(';')
+                            .map(str::trim)
+                            .filter(|m| !m.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                        action: row.action,
+                    };
+                    new.check()?;
+                    Ok(new)
+                });
+                (line, parsed)
+            }
+        };
+        match parsed {
+            Ok(new) => good.push(new),
+            Err(reason) => report.refused.push(shared::hotlists::RefusedRow { line, reason }),
+        }
+    }
+    let mut tx = db.begin().await?;
+    require_list(&mut tx, hotlist_id).await?;
+    let mut added = Vec::with_capacity(good.len());
+    for new in &good {
+        added.push(insert_entry(&mut tx, now, &actor, hotlist_id, new).await?);
+    }
+    tx.commit().await?;
+    report.added = added.len();
+    Ok((report, added))
 }
 
 /// Ends an entry so it stops matching: removed by an admin (with why), or lapsed unreviewed.

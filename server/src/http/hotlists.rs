@@ -14,7 +14,8 @@ use axum::{Json, Router};
 use futures_util::{Stream, StreamExt};
 use serde_json::json;
 use shared::hotlists::{
-    AlertDecision, AlertView, EntryView, HotlistView, NewEntry, NewHotlist, RemoveEntry, ReviewEntry, REVIEW_DAYS,
+    AlertDecision, AlertView, EntryView, HotlistView, ImportReport, NewEntry, NewHotlist, RemoveEntry, ReviewEntry,
+    REVIEW_DAYS,
 };
 use shared::{AuditAction, ImageKind, Role};
 use std::convert::Infallible;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/hotlists", get(lists).post(create))
         .route("/hotlists/{id}/entries", get(entries).post(add_entry))
+        .route("/hotlists/{id}/import", post(import))
         .route("/hotlists/entries/{id}/remove", post(remove_entry))
         .route("/hotlists/entries/{id}/review", post(review))
         .route("/hotlists/reviews/due", get(due))
@@ -67,7 +69,9 @@ async fn add_entry(
     let entry = hotlists::add_entry(&state.db, now, Actor::user(admin), id, new).await?;
     state.hotlists.reload(&state.db).await?;
     // A vehicle seen before the entry was added is not missed (R7).
-    let raised = hotlists::match_retroactively(&state.db, now, &entry, state.config.hotlist_retro_hours).await?;
+    let raised =
+        hotlists::match_retroactively(&state.db, now, std::slice::from_ref(&entry), state.config.hotlist_retro_hours)
+            .await?;
     hotlists::publish(&state, &raised).await?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
@@ -182,4 +186,21 @@ async fn image(
     )
     .await?;
     Ok(response)
+}
+
+/// A CSV file of entries (`vrm,intelligence_ref,reason,warning_markers,action`), with a report
+/// of each refused row.
+async fn import(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<ImportReport>> {
+    let admin = user.require(Role::HotlistAdmin)?;
+    let now = state.clock.now();
+    let (report, added) = hotlists::import_csv(&state.db, now, Actor::user(admin), id, &body).await?;
+    state.hotlists.reload(&state.db).await?;
+    let raised = hotlists::match_retroactively(&state.db, now, &added, state.config.hotlist_retro_hours).await?;
+    hotlists::publish(&state, &raised).await?;
+    Ok(Json(report))
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it,
     the_alert_stream_carries_a_hit_to_its_audience_only,
     a_review_keeps_an_entry_for_14_more_days,
+    a_csv_import_adds_the_good_rows_and_names_the_bad,
 );
 
 async fn list(app: &TestApp, admin: &Client, name: &str, audience: Value) -> i64 {
@@ -289,4 +290,53 @@ async fn a_review_keeps_an_entry_for_14_more_days(app: TestApp) {
     app.clock.set(added + Duration::days(27));
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 1, "14 days after the review");
     assert_eq!(app.audit_rows("hotlist_entry_reviewed").await.len(), 1);
+}
+
+async fn a_csv_import_adds_the_good_rows_and_names_the_bad(app: TestApp) {
+    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &sysadmin, "tfl").await;
+    ingest(&app, &net.key, vec![read("CD34EFG", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "hotlist_admin" })).await;
+    let csv = "vrm,intelligence_ref,reason,warning_markers,action\n\
+               AB12CDE,INT/1,stolen vehicle,violence;firearms,stop and check\n\
+               AB_12,INT/2,bad plate,,\n\
+               CD34EFG,INT/3,,,\n\
+               AB12?CD,INT/4,\"partial plate, from a witness\",,\n\
+               CD34EFG,INT/5,seen at a burglary,,\n";
+    let r = hotlister
+        .post(app.api(&format!("/hotlists/{voi}/import")))
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["added"], 3);
+    let refused: Vec<(u64, &str)> = report["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert_eq!(refused[0].0, 3);
+    assert!(refused[0].1.contains("vrm `AB_12`"));
+    assert_eq!(refused[1], (4, "reason must be 1 to 1000 characters"));
+    let entries: Vec<Value> = app.get_json(&hotlister, &format!("/hotlists/{voi}/entries")).await;
+    let vrms: Vec<&str> = entries.iter().map(|e| e["vrm"].as_str().unwrap()).collect();
+    assert_eq!(vrms, ["AB12?CD", "AB12CDE", "CD34EFG"]);
+    assert_eq!(entries[1]["warning_markers"], json!(["violence", "firearms"]));
+    assert_eq!(app.audit_rows("hotlist_entry_added").await.len(), 3);
+    // An imported entry is matched against recent reads too.
+    assert_eq!(alerts(&app, &hotlister).await.len(), 1);
+
+    let bad_header = hotlister
+        .post(app.api(&format!("/hotlists/{voi}/import")))
+        .body("plate,why\nAB12CDE,x\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_header.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
