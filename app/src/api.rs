@@ -46,6 +46,17 @@ pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> R
     with_body(Request::patch(&url(path)), body).await
 }
 
+/// A POST with a JSON body whose answer has no body.
+pub async fn post_no_answer<B: Serialize>(path: &str, body: &B) -> Result<(), String> {
+    send(Request::post(&url(path)).json(body)).await.map(|_| ())
+}
+
+/// A POST of text (e.g. CSV) with a JSON answer.
+pub async fn post_text<T: DeserializeOwned>(path: &str, body: String, content_type: &str) -> Result<T, String> {
+    let response = send(Request::post(&url(path)).header("content-type", content_type).body(body)).await?;
+    response.json().await.map_err(|e| e.to_string())
+}
+
 /// A POST without a body or an answer (sign-out).
 pub async fn post_empty(path: &str) -> Result<(), String> {
     send(Request::post(&url(path)).build()).await.map(|_| ())

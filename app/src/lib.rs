@@ -2,6 +2,8 @@
 //! allows — every piece of data comes through the same HTTP API a feed or script would use, and
 //! the server decides; hiding a link here is a convenience, never a protection.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod routes;
@@ -50,7 +52,8 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text="ANPR workbench"/>
         <Router>
-            <components::nav::NavBar user=user/>
+            <components::nav::NavBar user=user.clone()/>
+            {user.is_some().then(|| view! { <components::alerts::AlertTray/> })}
             <main>
                 <Routes fallback=|| view! { <p class="notice">"There is no such page."</p> }>
                     <Route path=path!("/") view=routes::home::HomePage/>
@@ -58,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/map") view=routes::map::MapPage/>
                     <Route path=path!("/admin/users") view=routes::users::UsersPage/>
                     <Route path=path!("/admin/cameras") view=routes::cameras::CamerasPage/>
+                    <Route path=path!("/hotlists") view=routes::hotlists::HotlistsPage/>
                     <Route path=path!("/audit") view=routes::audit::AuditPage/>
                 </Routes>
             </main>

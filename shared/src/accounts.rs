@@ -141,6 +141,14 @@ impl UserView {
     }
 }
 
+/// A user as others may look them up (to name them in an audience).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    pub id: i64,
+    pub username: Username,
+    pub display_name: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {

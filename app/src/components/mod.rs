@@ -1,3 +1,4 @@
+pub mod alerts;
 #[cfg(feature = "hydrate")]
 pub mod live;
 pub mod map;

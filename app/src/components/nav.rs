@@ -10,8 +10,9 @@ struct Section {
     roles: &'static [Role],
 }
 
-const SECTIONS: [Section; 4] = [
+const SECTIONS: [Section; 5] = [
     Section { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
+    Section { href: "/hotlists", label: "Hotlists", roles: &[Role::HotlistAdmin] },
     Section { href: "/admin/users", label: "Users", roles: &[Role::SystemAdmin] },
     Section { href: "/admin/cameras", label: "Cameras", roles: &[Role::SystemAdmin] },
     Section { href: "/audit", label: "Audit", roles: &[Role::Auditor] },

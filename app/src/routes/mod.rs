@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod cameras;
 pub mod home;
+pub mod hotlists;
 pub mod login;
 pub mod map;
 pub mod users;

@@ -12,7 +12,10 @@ use axum::{Json, Router};
 use shared::{NewUser, Role, UserUpdate, UserView};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/users", get(list).post(create)).route("/users/{id}", patch(update))
+    Router::new()
+        .route("/users", get(list).post(create))
+        .route("/users/{id}", patch(update))
+        .route("/users/directory", get(directory))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<UserView>>> {
@@ -38,4 +41,20 @@ async fn update(
 ) -> AppResult<Json<UserView>> {
     let admin = user.require(Role::SystemAdmin)?;
     Ok(Json(users::update(&state.db, state.clock.now(), admin, id, change).await?))
+}
+
+/// Who can be named in a restricted hotlist's audience: active users' ids and names only.
+async fn directory(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<shared::accounts::DirectoryEntry>>> {
+    user.require_any(&[Role::HotlistAdmin, Role::SystemAdmin])?;
+    let users = users::list(&state.db).await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .map(|u| shared::accounts::DirectoryEntry { id: u.id, username: u.username, display_name: u.display_name })
+            .collect(),
+    ))
 }

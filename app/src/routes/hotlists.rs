@@ -1,0 +1,270 @@
+//! Hotlist administration (R6, R9): lists with their audience, entries, reviews, CSV import.
+
+use crate::api;
+use crate::routes::NotPermitted;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::accounts::DirectoryEntry;
+use shared::hotlists::{
+    Audience, EntryPattern, EntryView, HotlistKind, HotlistView, ImportReport, NewEntry, NewHotlist, RemoveEntry,
+    ReviewEntry,
+};
+use shared::Role;
+
+type Message = RwSignal<Option<Result<String, String>>>;
+
+fn show(message: Message) -> impl IntoView {
+    move || {
+        message.get().map(|m| match m {
+            Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
+            Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+        })
+    }
+}
+
+#[component]
+pub fn HotlistsPage() -> impl IntoView {
+    if !crate::signed_in_user().is_some_and(|u| u.has(Role::HotlistAdmin)) {
+        return view! { <NotPermitted role=Role::HotlistAdmin/> }.into_any();
+    }
+    let lists = LocalResource::new(|| api::get::<Vec<HotlistView>>("/hotlists"));
+    let selected = RwSignal::new(None::<HotlistView>);
+    let due = LocalResource::new(|| api::get::<Vec<EntryView>>("/hotlists/reviews/due?within_days=3"));
+    view! {
+        <section class="page">
+            <h1>"Hotlists"</h1>
+            <div class="columns">
+                <div>
+                    <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                        {move || lists.get().map(|l| match l {
+                            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                            Ok(list) => view! {
+                                <table class="grid" data-testid="hotlists">
+                                    <thead><tr><th>"List"</th><th>"Kind"</th><th>"Audience"</th><th></th></tr></thead>
+                                    <tbody>{list.into_iter().map(|h| {
+                                        let audience = match &h.audience {
+                                            Audience::Role { role } => format!("everyone with {}", role.label()),
+                                            Audience::Members { user_ids } => format!("restricted: {} members", user_ids.len()),
+                                        };
+                                        let chosen = h.clone();
+                                        view! {
+                                            <tr data-hotlist=h.name.clone()>
+                                                <td>{h.name.clone()}</td><td>{h.kind.as_str()}</td><td>{audience}</td>
+                                                <td><button class="small" on:click=move |_| selected.set(Some(chosen.clone()))>"Open"</button></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}</tbody>
+                                </table>
+                            }.into_any(),
+                        })}
+                    </Transition>
+                    {move || selected.get().map(|h| view! { <Entries list=h on_change=move || due.refetch()/> })}
+                </div>
+                <div class="stack">
+                    <NewList on_created=move || lists.refetch()/>
+                    <div class="panel">
+                        <h2>"Due for review within 3 days"</h2>
+                        <Transition fallback=|| ()>
+                            {move || due.get().map(|d| match d {
+                                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                                Ok(list) if list.is_empty() => view! { <p class="notice">"Nothing is due."</p> }.into_any(),
+                                Ok(list) => view! {
+                                    <ul>{list.into_iter().map(|e| view! {
+                                        <li><strong>{e.vrm}</strong> " — due " {e.review_due.format("%Y-%m-%d %H:%M").to_string()}</li>
+                                    }).collect_view()}</ul>
+                                }.into_any(),
+                            })}
+                        </Transition>
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new("voi".to_owned());
+    let audience = RwSignal::new("role:investigator".to_owned());
+    let members = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let directory = LocalResource::new(|| api::get::<Vec<DirectoryEntry>>("/users/directory"));
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let names: Vec<String> =
+            members.get_untracked().split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        let audience = match audience.get_untracked().strip_prefix("role:").and_then(|r| r.parse::<Role>().ok()) {
+            Some(role) => Audience::Role { role },
+            None => {
+                let known = directory.get().and_then(|d| d.ok()).unwrap_or_default();
+                let mut ids = Vec::new();
+                for name in &names {
+                    match known.iter().find(|u| u.username.as_str() == name) {
+                        Some(u) => ids.push(u.id),
+                        None => return message.set(Some(Err(format!("no user `{name}`")))),
+                    }
+                }
+                Audience::Members { user_ids: ids }
+            }
+        };
+        let new = NewHotlist {
+            name: name.get_untracked(),
+            kind: HotlistKind::parse(&kind.get_untracked()).unwrap_or(HotlistKind::Voi),
+            audience,
+        };
+        spawn_local(async move {
+            let done = api::post::<_, HotlistView>("/hotlists", &new).await;
+            message.set(Some(done.map(|h| format!("Created {}.", h.name))));
+            on_created();
+        });
+    };
+    view! {
+        <form class="stack panel" on:submit=submit data-testid="new-hotlist">
+            <h2>"New list"</h2>
+            <label>"Name" <input name="name" bind:value=name/></label>
+            <label>"Kind"
+                <select name="kind" on:change=move |ev| kind.set(event_target_value(&ev)) prop:value=move || kind.get()>
+                    <option value="voi">"Vehicles of interest"</option>
+                    <option value="vsh">"Violence suppression"</option>
+                    <option value="pnc_marker">"PNC markers"</option>
+                    <option value="operation">"Operation"</option>
+                </select>
+            </label>
+            <label>"Audience"
+                <select name="audience" on:change=move |ev| audience.set(event_target_value(&ev)) prop:value=move || audience.get()>
+                    <option value="role:investigator">"All investigators"</option>
+                    <option value="role:supervisor">"All supervisors"</option>
+                    <option value="role:hotlist_admin">"Hotlist admins"</option>
+                    <option value="members">"Restricted: named users"</option>
+                </select>
+            </label>
+            <Show when=move || audience.get() == "members">
+                <label>"Members (usernames, comma-separated)" <input name="members" bind:value=members/></label>
+            </Show>
+            <button type="submit">"Create list"</button>
+            {show(message)}
+        </form>
+    }
+}
+
+#[component]
+fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let id = list.id;
+    let entries =
+        LocalResource::new(move || async move { api::get::<Vec<EntryView>>(&format!("/hotlists/{id}/entries")).await });
+    let vrm = RwSignal::new(String::new());
+    let reference = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let markers = RwSignal::new(String::new());
+    let action = RwSignal::new(String::new());
+    let why = RwSignal::new(String::new());
+    let csv = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let refresh = move || {
+        entries.refetch();
+        on_change();
+    };
+    let add = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let pattern = match EntryPattern::parse(&vrm.get_untracked()) {
+            Ok(p) => p,
+            Err(e) => return message.set(Some(Err(e.to_string()))),
+        };
+        let new = NewEntry {
+            vrm: pattern,
+            intelligence_ref: reference.get_untracked(),
+            reason: reason.get_untracked(),
+            warning_markers: markers
+                .get_untracked()
+                .split(';')
+                .map(|m| m.trim().to_owned())
+                .filter(|m| !m.is_empty())
+                .collect(),
+            action: action.get_untracked(),
+        };
+        spawn_local(async move {
+            let done = api::post::<_, EntryView>(&format!("/hotlists/{id}/entries"), &new).await;
+            message.set(Some(done.map(|e| format!("Added {}.", e.vrm))));
+            refresh();
+        });
+    };
+    let import = move |_| {
+        let text = csv.get_untracked();
+        spawn_local(async move {
+            let done = api::post_text::<ImportReport>(&format!("/hotlists/{id}/import"), text, "text/csv").await;
+            message.set(Some(done.map(|r| {
+                let refused: Vec<String> = r.refused.iter().map(|x| format!("line {}: {}", x.line, x.reason)).collect();
+                format!("Imported {} entries. {}", r.added, refused.join("; "))
+            })));
+            refresh();
+        });
+    };
+    let act = move |entry_id: i64, review: bool| {
+        let text = why.get_untracked();
+        spawn_local(async move {
+            let done = if review {
+                api::post::<_, EntryView>(
+                    &format!("/hotlists/entries/{entry_id}/review"),
+                    &ReviewEntry { justification: text },
+                )
+                .await
+                .map(|e| format!("Reviewed {}; next due {}.", e.vrm, e.review_due.format("%Y-%m-%d")))
+            } else {
+                api::post_no_answer(&format!("/hotlists/entries/{entry_id}/remove"), &RemoveEntry { reason: text })
+                    .await
+                    .map(|_| "Removed.".to_owned())
+            };
+            message.set(Some(done));
+            refresh();
+        });
+    };
+    view! {
+        <div class="panel" data-testid="entries">
+            <h2>{list.name.clone()}</h2>
+            {show(message)}
+            <label>"Justification or reason (for review and removal)" <input name="why" bind:value=why/></label>
+            <Transition fallback=|| ()>
+                {move || entries.get().map(|e| match e {
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="grid">
+                            <thead><tr><th>"VRM"</th><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th><th>"Added"</th><th>"Review due"</th><th></th></tr></thead>
+                            <tbody>{list.into_iter().map(|e| {
+                                let entry_id = e.id;
+                                view! {
+                                    <tr data-vrm=e.vrm.clone()>
+                                        <td class="plate">{e.vrm.clone()}</td><td>{e.intelligence_ref.clone()}</td><td>{e.reason.clone()}</td>
+                                        <td>{e.warning_markers.join(", ")}</td>
+                                        <td>{e.added_by.clone()} " " <small>{e.added_at.format("%Y-%m-%d").to_string()}</small></td>
+                                        <td>{e.review_due.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                        <td>
+                                            <button class="small" on:click=move |_| act(entry_id, true)>"Review"</button>
+                                            <button class="small" on:click=move |_| act(entry_id, false)>"Remove"</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Transition>
+            <form class="stack" on:submit=add data-testid="new-entry">
+                <h3>"Add an entry"</h3>
+                <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm/></label>
+                <label>"Intelligence reference" <input name="intelligence_ref" bind:value=reference/></label>
+                <label>"Reason" <input name="reason" bind:value=reason/></label>
+                <label>"Warning markers (;-separated)" <input name="markers" bind:value=markers/></label>
+                <label>"Action" <input name="action" bind:value=action/></label>
+                <button type="submit">"Add entry"</button>
+            </form>
+            <div class="stack">
+                <h3>"Import CSV"</h3>
+                <label>"vrm,intelligence_ref,reason,warning_markers,action" <textarea name="csv" rows="5" bind:value=csv></textarea></label>
+                <button on:click=import>"Import"</button>
+            </div>
+        </div>
+    }
+}

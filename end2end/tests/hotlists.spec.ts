@@ -1,0 +1,63 @@
+import { test, expect, Page } from '@playwright/test';
+import { DEMO_PASSWORD } from '../playwright.config';
+
+async function signIn(page: Page, username: string) {
+  await page.goto('/login');
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-user')).toBeVisible();
+}
+
+async function signOut(page: Page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}
+
+test('a restricted list alerts its member with the plate patch, and nobody else', async ({ page }) => {
+  await signIn(page, 'hotlists');
+  // A plate the simulated feed has just sent through ingest.
+  let plate = '';
+  await expect.poll(async () => {
+    const reads = await (await page.request.get('/api/v1/reads/recent?limit=50')).json();
+    const withPatch = reads.find((r: any) => r.has_plate_image);
+    plate = withPatch ? withPatch.plate : '';
+    return plate;
+  }, { timeout: 20_000 }).not.toBe('');
+
+  await page.getByRole('navigation').getByRole('link', { name: 'Hotlists' }).click();
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  const form = page.getByTestId('new-hotlist');
+  await form.getByLabel('Name', { exact: true }).fill('Op Nightjar');
+  await form.getByLabel('Kind').selectOption('operation');
+  await form.getByLabel('Audience').selectOption('members');
+  await form.getByLabel('Members').fill('investigator');
+  await form.getByRole('button', { name: 'Create list' }).click();
+  await expect(form.getByRole('status')).toHaveText('Created Op Nightjar.');
+  await page.locator('tr[data-hotlist="Op Nightjar"]').getByRole('button', { name: 'Open' }).click();
+  const entry = page.getByTestId('new-entry');
+  await entry.getByLabel('VRM or pattern').fill(plate);
+  await entry.getByLabel('Intelligence reference').fill('INT/2026/0099');
+  await entry.getByLabel('Reason').fill('linked to an armed robbery');
+  await entry.getByLabel('Warning markers').fill('firearms');
+  await entry.getByRole('button', { name: 'Add entry' }).click();
+  await expect(page.getByTestId('entries').getByRole('status')).toHaveText(`Added ${plate}.`);
+  await signOut(page);
+
+  await signIn(page, 'investigator');
+  const alert = page.getByTestId('alert-tray').locator(`.alert[data-plate="${plate}"]`).first();
+  await expect(alert).toBeVisible({ timeout: 20_000 });
+  await expect(alert).toContainText('Op Nightjar');
+  await expect(alert).toContainText('firearms');
+  await expect(alert).not.toContainText('armed robbery');
+  const patch = alert.locator('img.alert-plate');
+  await expect.poll(async () => patch.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+  await signOut(page);
+
+  await signIn(page, 'analyst');
+  await page.waitForTimeout(1500);
+  await expect(page.locator(`.alert[data-plate="${plate}"]`)).toHaveCount(0);
+  const theirs = await (await page.request.get('/api/v1/alerts')).json();
+  expect(theirs.filter((a: any) => a.read.plate === plate)).toHaveLength(0);
+});
