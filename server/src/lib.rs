@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::store::Db;
+use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use std::future::Future;
 use std::sync::Arc;
@@ -84,7 +85,13 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let sweeper = tokio::spawn(housekeeping(self.state.clone()));
         let router = http::router(self.state.clone());
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        // Alerts and live reads are small writes that must leave at once, not wait for Nagle.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         self.state.db.close().await;
         served

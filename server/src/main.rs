@@ -44,6 +44,20 @@ enum Command {
         #[arg(long)]
         no_images: bool,
     },
+    /// Measure alert latency: send reads at a steady rate, some of them listed plates, and time
+    /// each alert from the ingest request to its arrival on the alert stream (p50/p99).
+    AlertLatency {
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// Reads a second.
+        #[arg(long, default_value_t = 1000)]
+        rate: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// One read in this many is a listed plate.
+        #[arg(long, default_value_t = 50)]
+        hit_every: usize,
+    },
     /// Measure ingest: send pre-built batches to a running server and print reads a second.
     Load {
         #[arg(long, default_value = "http://127.0.0.1:3000")]
@@ -107,6 +121,18 @@ async fn main() -> anyhow::Result<()> {
             let key = sim::setup(&db, clock.now(), sim::FEED_NAME, &sim::sites()).await?;
             println!("simulating {rate} reads/s into {url} (Ctrl-C stops)");
             sim::run(url, key, rate, !no_images, shutdown_signal()).await
+        }
+        Command::AlertLatency { url, rate, seconds, hit_every } => {
+            let db = open(&config).await?;
+            let sites = sim::sites();
+            let key = sim::setup(&db, clock.now(), "latency-test", &sites).await?;
+            let r = sim::latency::run(&db, &url, &key, &sites, rate, seconds, hit_every.max(1)).await?;
+            println!(
+                "alert latency at {rate} reads/s for {seconds} s: {} reads, {} listed, {} alerts received; \
+                 p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (ingest request sent -> alert event received)",
+                r.sent, r.hits, r.received, r.p50_ms, r.p99_ms, r.max_ms
+            );
+            Ok(())
         }
         Command::Load { url, reads, batch, concurrency, images } => {
             let db = open(&config).await?;

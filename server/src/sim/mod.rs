@@ -4,6 +4,7 @@
 
 pub mod font;
 pub mod images;
+pub mod latency;
 pub mod load;
 pub mod network;
 pub mod traffic;

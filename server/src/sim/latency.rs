@@ -1,0 +1,173 @@
+//! Alert latency (R7): reads sent through ingest at a steady rate, some of them listed plates,
+//! while a signed-in member of the list's audience listens on the alert stream; prints the time
+//! from sending the ingest request to receiving the alert, p50 and p99.
+
+use super::network::Site;
+use crate::access::users;
+use crate::audit::Actor;
+use crate::store::Db;
+use chrono::{Duration, Utc};
+use futures_util::StreamExt;
+use rand::distributions::{Alphanumeric, DistString};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use shared::{NativeRead, Plate, Role};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub struct LatencyResult {
+    pub sent: usize,
+    pub hits: usize,
+    pub received: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Runs for `seconds` at `rate` reads a second; one read in `hit_every` is a listed plate.
+pub async fn run(
+    db: &Db,
+    url: &str,
+    key: &str,
+    sites: &[Site],
+    rate: usize,
+    seconds: u64,
+    hit_every: usize,
+) -> anyhow::Result<LatencyResult> {
+    let base = url.trim_end_matches('/').to_owned();
+    // A probe account that holds the hotlist role, and a list whose audience is that role.
+    let username = format!("latency{}", Alphanumeric.sample_string(&mut rand::rngs::OsRng, 6).to_lowercase());
+    let password = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24);
+    let new = shared::NewUser {
+        username: shared::Username::parse(&username)?,
+        display_name: "Latency probe".into(),
+        password: password.clone(),
+        roles: [Role::HotlistAdmin].into_iter().collect(),
+        tier: None,
+        rank: None,
+    };
+    users::create(db, Utc::now(), Actor::system(), new).await?;
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await?;
+    anyhow::ensure!(login.status().is_success(), "probe sign-in refused: {}", login.status());
+    let list: Value = client
+        .post(format!("{base}/api/v1/hotlists"))
+        .json(&json!({ "name": format!("Latency {username}"), "kind": "voi", "audience": { "type": "role", "role": "hotlist_admin" } }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let list_id = list["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no hotlist created: {list}"))?;
+    let mut rng = StdRng::from_entropy();
+    let listed: Vec<String> = (0..200).map(|_| super::traffic::random_plate(&mut rng)).collect();
+    let csv = std::iter::once("vrm,intelligence_ref,reason".to_owned())
+        .chain(listed.iter().map(|p| format!("{p},LAT/1,latency probe")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let imported = client.post(format!("{base}/api/v1/hotlists/{list_id}/import")).body(csv).send().await?;
+    anyhow::ensure!(imported.status().is_success(), "entries refused: {}", imported.text().await?);
+
+    // Listen before sending.
+    let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let stream = client.get(format!("{base}/api/v1/alerts/live")).send().await?;
+    let listener = {
+        let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
+        tokio::spawn(async move {
+            let mut bytes = stream.bytes_stream();
+            let mut buffer = String::new();
+            while let Some(Ok(chunk)) = bytes.next().await {
+                let now = Instant::now();
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let event: String = buffer.drain(..end + 2).collect();
+                    let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+                    let Ok(alert) = serde_json::from_str::<Value>(data) else { continue };
+                    let key = format!(
+                        "{}@{}",
+                        alert["read"]["plate"].as_str().unwrap_or(""),
+                        alert["read"]["captured_at"].as_str().unwrap_or("")
+                    );
+                    if let Some(at) = sent_at.lock().expect("lock").remove(&key) {
+                        latencies.lock().expect("lock").push(now.duration_since(at).as_secs_f64() * 1000.0);
+                    }
+                }
+            }
+        })
+    };
+
+    let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != super::network::EXPANSION).collect();
+    let ingest_url = format!("{base}/api/v1/ingest/reads");
+    let ticks_per_sec = 10;
+    let per_tick = (rate / ticks_per_sec).max(1);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(1000 / ticks_per_sec as u64));
+    let (mut sent, mut hits) = (0, 0);
+    // Stored to the millisecond: start on one so the alert's capture time matches the key.
+    let start = crate::clock::from_millis(Utc::now().timestamp_millis());
+    for _ in 0..seconds * ticks_per_sec as u64 {
+        tick.tick().await;
+        let mut reads = Vec::with_capacity(per_tick);
+        let mut keys = Vec::new();
+        for _ in 0..per_tick {
+            sent += 1;
+            let hit = sent % hit_every == 0;
+            let plate = if hit {
+                listed[rng.gen_range(0..listed.len())].clone()
+            } else {
+                super::traffic::random_plate(&mut rng)
+            };
+            let captured_at = start + Duration::milliseconds(sent as i64);
+            if hit {
+                hits += 1;
+                keys.push(format!("{plate}@{}", captured_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+            }
+            reads.push(NativeRead {
+                plate: Plate::parse(&plate)?,
+                captured_at,
+                camera: approved[rng.gen_range(0..approved.len())].external_id.clone(),
+                confidence: 0.9,
+                direction: None,
+                lane: None,
+                make: None,
+                model: None,
+                colour: None,
+                plate_image: None,
+                overview_image: None,
+            });
+        }
+        let now = Instant::now();
+        sent_at.lock().expect("lock").extend(keys.into_iter().map(|k| (k, now)));
+        let response = client
+            .post(&ingest_url)
+            .header("x-api-key", key)
+            .json(&shared::reads::NativeBatch { reads })
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "batch refused: {}", response.status());
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    listener.abort();
+    let mut all = latencies.lock().expect("lock").clone();
+    all.sort_by(f64::total_cmp);
+    Ok(LatencyResult {
+        sent,
+        hits,
+        received: all.len(),
+        p50_ms: percentile(&all, 0.5),
+        p99_ms: percentile(&all, 0.99),
+        max_ms: all.last().copied().unwrap_or(f64::NAN),
+    })
+}
