@@ -1,16 +1,9 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { DEMO_PASSWORD } from '../playwright.config';
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto('/login');
-  await expect(page.locator('body[data-hydrated]')).toBeAttached();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+import { signIn, signOut, submitLogin } from './helpers';
 
 test('an admin creates an investigator, who signs in and sees the map', async ({ page }) => {
-  await signIn(page, 'admin', 'wrong password entirely');
+  await submitLogin(page, 'admin', 'wrong password entirely');
   await expect(page.getByRole('alert')).toHaveText('username or password is incorrect');
 
   await page.getByLabel('Password').fill(DEMO_PASSWORD);
@@ -33,8 +26,7 @@ test('an admin creates an investigator, who signs in and sees the map', async ({
   await expect(row).toContainText('Investigator');
   await expect(row).toContainText('local');
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await signOut(page);
 
   await signIn(page, 'pc.newton', 'a long enough passphrase');
   await expect(page.getByTestId('signed-in-user')).toContainText('PC Newton');

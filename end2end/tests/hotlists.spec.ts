@@ -1,19 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { DEMO_PASSWORD } from '../playwright.config';
-
-async function signIn(page: Page, username: string) {
-  await page.goto('/login');
-  await expect(page.locator('body[data-hydrated]')).toBeAttached();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toBeVisible();
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
-}
+import { test, expect } from '@playwright/test';
+import { signIn, signOut } from './helpers';
 
 test('a restricted list alerts its member with the plate patch, and nobody else', async ({ page }) => {
   await signIn(page, 'hotlists');

@@ -1,14 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { DEMO_PASSWORD } from '../playwright.config';
-
-async function signIn(page: Page, username: string) {
-  await page.goto('/login');
-  await expect(page.locator('body[data-hydrated]')).toBeAttached();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toBeVisible();
-}
+import { test, expect } from '@playwright/test';
+import { signIn } from './helpers';
 
 test('a simulated read appears on the live map and its detail shows both images', async ({ page }) => {
   await signIn(page, 'investigator');

@@ -3,4 +3,5 @@ pub mod alerts;
 pub mod live;
 pub mod map;
 pub mod nav;
+pub mod outcome;
 pub mod read_detail;

@@ -2,6 +2,7 @@
 //! or a whole zone, with a reason; register feeds; inspect refused payloads.
 
 use crate::api;
+use crate::components::outcome::{Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,7 +18,7 @@ pub fn CamerasPage() -> impl IntoView {
     }
     let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>("/cameras"));
     let reason = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<Result<String, String>>);
+    let message: Message = RwSignal::new(None);
 
     let decide = move |target: Target, status: CameraStatus| {
         let why = reason.get_untracked();
@@ -60,10 +61,7 @@ pub fn CamerasPage() -> impl IntoView {
             <div class="row panel">
                 <label class="grow">"Reason for the decision" <input name="reason" bind:value=reason placeholder="e.g. governance board minute 14/3"/></label>
             </div>
-            {move || message.get().map(|m| match m {
-                Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
-                Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
-            })}
+            <Outcome message=message/>
             <Transition fallback=|| view! { <p>"Loading cameras…"</p> }>{zones}</Transition>
             <Feeds/>
             <DeadLetters/>

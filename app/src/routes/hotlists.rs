@@ -1,6 +1,7 @@
 //! Hotlist administration (R6, R9): lists with their audience, entries, reviews, CSV import.
 
 use crate::api;
+use crate::components::outcome::{Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -11,17 +12,6 @@ use shared::hotlists::{
     ReviewEntry,
 };
 use shared::Role;
-
-type Message = RwSignal<Option<Result<String, String>>>;
-
-fn show(message: Message) -> impl IntoView {
-    move || {
-        message.get().map(|m| match m {
-            Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
-            Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
-        })
-    }
-}
 
 #[component]
 pub fn HotlistsPage() -> impl IntoView {
@@ -145,7 +135,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <label>"Members (usernames, comma-separated)" <input name="members" bind:value=members/></label>
             </Show>
             <button type="submit">"Create list"</button>
-            {show(message)}
+            <Outcome message=message/>
         </form>
     }
 }
@@ -224,7 +214,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
     view! {
         <div class="panel" data-testid="entries">
             <h2>{list.name.clone()}</h2>
-            {show(message)}
+            <Outcome message=message/>
             <label>"Justification or reason (for review and removal)" <input name="why" bind:value=why/></label>
             <Transition fallback=|| ()>
                 {move || entries.get().map(|e| match e {

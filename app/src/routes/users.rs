@@ -1,6 +1,7 @@
 //! User administration (system admins): list, create, change roles/tier/rank, disable.
 
 use crate::api;
+use crate::components::outcome::{Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -73,7 +74,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
     let tier = RwSignal::new(String::new());
     let rank = RwSignal::new(String::new());
     let disabled = RwSignal::new(false);
-    let message = RwSignal::new(None::<Result<String, String>>);
+    let message: Message = RwSignal::new(None);
 
     // Load the chosen user into the form, or clear it for a new one.
     Effect::new(move |_| {
@@ -199,10 +200,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                     <button type="button" class="link" on:click=move |_| editing.set(None)>"New user instead"</button>
                 </Show>
             </div>
-            {move || message.get().map(|m| match m {
-                Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
-                Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
-            })}
+            <Outcome message=message/>
         </form>
     }
 }

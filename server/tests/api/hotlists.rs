@@ -44,17 +44,33 @@ async fn entry(app: &TestApp, admin: &Client, list_id: i64, vrm: &str) -> i64 {
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
+/// The people of an alert: a feed, a hotlist admin, a member of a restricted list (holding
+/// `member_role`) and an investigator outside it.
+struct Cast {
+    sysadmin: Client,
+    net: crate::ingest::Network,
+    hotlister: Client,
+    member: Client,
+    outsider: Client,
+    member_id: i64,
+}
+
+async fn cast(app: &TestApp, member_role: Role) -> Cast {
+    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(app, &sysadmin, "tfl").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let member = app.signed_in("moira", &[member_role]).await;
+    let outsider = app.signed_in("otto", &[Role::Investigator]).await;
+    let member_id = app.user_id(&sysadmin, "moira").await;
+    Cast { sysadmin, net, hotlister, member, outsider, member_id }
+}
+
 async fn alerts(app: &TestApp, client: &Client) -> Vec<Value> {
     app.get_json(client, "/alerts").await
 }
 
 async fn a_restricted_lists_alert_reaches_its_members_and_nobody_else(app: TestApp) {
-    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
-    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let member = app.signed_in("moira", &[Role::Investigator]).await;
-    let outsider = app.signed_in("otto", &[Role::Investigator]).await;
-    let member_id = app.user_id(&sysadmin, "moira").await;
+    let Cast { sysadmin, net, hotlister, member, outsider, member_id } = cast(&app, Role::Investigator).await;
 
     let secret = list(&app, &hotlister, "Op Nightjar", json!({ "type": "members", "user_ids": [member_id] })).await;
     entry(&app, &hotlister, secret, "AB12CDE").await;
@@ -189,12 +205,7 @@ async fn a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours(app: TestApp) {
 }
 
 async fn the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it(app: TestApp) {
-    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
-    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let member = app.signed_in("moira", &[Role::Supervisor]).await;
-    let outsider = app.signed_in("otto", &[Role::Investigator]).await;
-    let member_id = app.user_id(&sysadmin, "moira").await;
+    let Cast { net, hotlister, member, outsider, member_id, .. } = cast(&app, Role::Supervisor).await;
     let op = list(&app, &hotlister, "Op Kestrel", json!({ "type": "members", "user_ids": [member_id] })).await;
     entry(&app, &hotlister, op, "AB12CDE").await;
     let mut with_images = read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z");
@@ -228,12 +239,7 @@ async fn the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it(app: Tes
 }
 
 async fn the_alert_stream_carries_a_hit_to_its_audience_only(app: TestApp) {
-    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
-    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let member = app.signed_in("moira", &[Role::Investigator]).await;
-    let outsider = app.signed_in("otto", &[Role::Investigator]).await;
-    let member_id = app.user_id(&sysadmin, "moira").await;
+    let Cast { net, hotlister, member, outsider, member_id, .. } = cast(&app, Role::Investigator).await;
     let op = list(&app, &hotlister, "Op Kestrel", json!({ "type": "members", "user_ids": [member_id] })).await;
     entry(&app, &hotlister, op, "AB12CDE").await;
     let voi = list(&app, &hotlister, "Force VOI", json!({ "type": "role", "role": "investigator" })).await;
