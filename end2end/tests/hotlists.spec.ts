@@ -29,6 +29,10 @@ test('a restricted list alerts its member with the plate patch, and nobody else'
   await entry.getByLabel('Warning markers').fill('firearms');
   await entry.getByRole('button', { name: 'Add entry' }).click();
   await expect(page.getByTestId('entries').getByRole('status')).toHaveText(`Added ${plate}.`);
+  await page.locator(`tr[data-vrm="${plate}"]`).getByRole('button', { name: 'Edit' }).click();
+  await entry.getByLabel('Action').fill('do not stop; report at once');
+  await entry.getByRole('button', { name: 'Save entry' }).click();
+  await expect(page.getByTestId('entries').getByRole('status')).toHaveText(`Saved ${plate}.`);
   await signOut(page);
 
   await signIn(page, 'investigator');
@@ -36,6 +40,7 @@ test('a restricted list alerts its member with the plate patch, and nobody else'
   await expect(alert).toBeVisible({ timeout: 20_000 });
   await expect(alert).toContainText('Op Nightjar');
   await expect(alert).toContainText('firearms');
+  await expect(alert).toContainText('report at once');
   await expect(alert).not.toContainText('armed robbery');
   const patch = alert.locator('img.alert-plate');
   await expect.poll(async () => patch.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);

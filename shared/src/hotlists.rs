@@ -294,6 +294,37 @@ impl NewEntry {
     }
 }
 
+/// A change to an entry's particulars (its VRM is its identity: to change it, remove the entry
+/// and add another). Absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryUpdate {
+    #[serde(default)]
+    pub intelligence_ref: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub warning_markers: Option<Vec<String>>,
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+impl EntryUpdate {
+    /// The entry as it would be after this update, checked like a new one.
+    pub fn apply(&self, current: &EntryView) -> Result<NewEntry, String> {
+        let vrm = EntryPattern::parse(&current.vrm).map_err(|e| e.to_string())?;
+        let next = NewEntry {
+            vrm,
+            intelligence_ref: self.intelligence_ref.clone().unwrap_or_else(|| current.intelligence_ref.clone()),
+            reason: self.reason.clone().unwrap_or_else(|| current.reason.clone()),
+            warning_markers: self.warning_markers.clone().unwrap_or_else(|| current.warning_markers.clone()),
+            action: self.action.clone().unwrap_or_else(|| current.action.clone()),
+        };
+        next.check()?;
+        Ok(next)
+    }
+}
+
 /// A hit, as its audience sees it: the list, the entry's markers and action, and only the read
 /// that hit — nothing else about the vehicle (R8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::accounts::DirectoryEntry;
 use shared::hotlists::{
-    Audience, EntryPattern, EntryView, HotlistKind, HotlistView, ImportReport, NewEntry, NewHotlist, RemoveEntry,
-    ReviewEntry,
+    Audience, EntryPattern, EntryUpdate, EntryView, HotlistKind, HotlistView, ImportReport, NewEntry, NewHotlist,
+    RemoveEntry, ReviewEntry,
 };
 use shared::Role;
 
@@ -152,6 +152,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
     let action = RwSignal::new(String::new());
     let why = RwSignal::new(String::new());
     let csv = RwSignal::new(String::new());
+    let editing = RwSignal::new(None::<i64>);
     let message: Message = RwSignal::new(None);
     let refresh = move || {
         entries.refetch();
@@ -159,6 +160,25 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
     };
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
+        if let Some(entry_id) = editing.get_untracked() {
+            let change = EntryUpdate {
+                intelligence_ref: Some(reference.get_untracked()),
+                reason: Some(reason.get_untracked()),
+                warning_markers: Some(
+                    markers.get_untracked().split(';').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect(),
+                ),
+                action: Some(action.get_untracked()),
+            };
+            spawn_local(async move {
+                let done = api::patch::<_, EntryView>(&format!("/hotlists/entries/{entry_id}"), &change).await;
+                if done.is_ok() {
+                    editing.set(None);
+                }
+                message.set(Some(done.map(|e| format!("Saved {}.", e.vrm))));
+                refresh();
+            });
+            return;
+        }
         let pattern = match EntryPattern::parse(&vrm.get_untracked()) {
             Ok(p) => p,
             Err(e) => return message.set(Some(Err(e.to_string()))),
@@ -224,6 +244,15 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                             <thead><tr><th>"VRM"</th><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th><th>"Added"</th><th>"Review due"</th><th></th></tr></thead>
                             <tbody>{list.into_iter().map(|e| {
                                 let entry_id = e.id;
+                                let chosen = e.clone();
+                                let edit = move |_| {
+                                    vrm.set(chosen.vrm.clone());
+                                    reference.set(chosen.intelligence_ref.clone());
+                                    reason.set(chosen.reason.clone());
+                                    markers.set(chosen.warning_markers.join("; "));
+                                    action.set(chosen.action.clone());
+                                    editing.set(Some(chosen.id));
+                                };
                                 view! {
                                     <tr data-vrm=e.vrm.clone()>
                                         <td class="plate">{e.vrm.clone()}</td><td>{e.intelligence_ref.clone()}</td><td>{e.reason.clone()}</td>
@@ -231,6 +260,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                                         <td>{e.added_by.clone()} " " <small>{e.added_at.format("%Y-%m-%d").to_string()}</small></td>
                                         <td>{e.review_due.format("%Y-%m-%d %H:%M").to_string()}</td>
                                         <td>
+                                            <button class="small" on:click=edit>"Edit"</button>
                                             <button class="small" on:click=move |_| act(entry_id, true)>"Review"</button>
                                             <button class="small" on:click=move |_| act(entry_id, false)>"Remove"</button>
                                         </td>
@@ -242,13 +272,13 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                 })}
             </Transition>
             <form class="stack" on:submit=add data-testid="new-entry">
-                <h3>"Add an entry"</h3>
-                <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm/></label>
+                <h3>{move || if editing.get().is_some() { "Edit the entry" } else { "Add an entry" }}</h3>
+                <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm disabled=move || editing.get().is_some()/></label>
                 <label>"Intelligence reference" <input name="intelligence_ref" bind:value=reference/></label>
                 <label>"Reason" <input name="reason" bind:value=reason/></label>
                 <label>"Warning markers (;-separated)" <input name="markers" bind:value=markers/></label>
                 <label>"Action" <input name="action" bind:value=action/></label>
-                <button type="submit">"Add entry"</button>
+                <button type="submit">{move || if editing.get().is_some() { "Save entry" } else { "Add entry" }}</button>
             </form>
             <div class="stack">
                 <h3>"Import CSV"</h3>

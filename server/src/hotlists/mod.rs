@@ -401,6 +401,49 @@ pub async fn import_csv(
     Ok((report, added))
 }
 
+/// Changes an entry's particulars, recording before and after (R21).
+pub async fn update_entry(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: Actor,
+    entry_id: i64,
+    change: shared::hotlists::EntryUpdate,
+) -> AppResult<EntryView> {
+    let mut tx = db.begin().await?;
+    let current =
+        sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE id = $1 AND ended_at IS NULL"))
+            .bind(entry_id)
+            .fetch_optional(tx.conn())
+            .await?
+            .map(|row| entry_from_row(&row))
+            .transpose()?
+            .ok_or_else(|| AppError::NotFound(format!("no live hotlist entry with id {entry_id}")))?;
+    let next = change.apply(&current).map_err(AppError::Invalid)?;
+    let row = sqlx::query(&format!(
+        "UPDATE hotlist_entries SET intelligence_ref = $1, reason = $2, warning_markers = $3, action = $4 \
+         WHERE id = $5 RETURNING {ENTRY_COLUMNS}"
+    ))
+    .bind(next.intelligence_ref.trim())
+    .bind(next.reason.trim())
+    .bind(json!(next.warning_markers).to_string())
+    .bind(next.action.trim())
+    .bind(entry_id)
+    .fetch_one(tx.conn())
+    .await?;
+    let updated = entry_from_row(&row)?;
+    let particulars = |e: &EntryView| json!({ "intelligence_ref": e.intelligence_ref, "reason": e.reason, "warning_markers": e.warning_markers, "action": e.action });
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(actor, AuditAction::HotlistEntryEdited)
+            .subject(format!("entry {entry_id}"))
+            .details(json!({ "vrm": current.vrm, "before": particulars(&current), "after": particulars(&updated) })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
 /// Ends an entry so it stops matching: removed by an admin (with why), or lapsed unreviewed.
 pub async fn remove_entry(db: &Db, now: DateTime<Utc>, actor: Actor, entry_id: i64, why: &str) -> AppResult<()> {
     if why.trim().is_empty() {

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/hotlists", get(lists).post(create))
         .route("/hotlists/{id}/entries", get(entries).post(add_entry))
         .route("/hotlists/{id}/import", post(import))
+        .route("/hotlists/entries/{id}", axum::routing::patch(edit_entry))
         .route("/hotlists/entries/{id}/remove", post(remove_entry))
         .route("/hotlists/entries/{id}/review", post(review))
         .route("/hotlists/reviews/due", get(due))
@@ -74,6 +75,16 @@ async fn add_entry(
             .await?;
     hotlists::publish(&state, &raised).await?;
     Ok((StatusCode::CREATED, Json(entry)))
+}
+
+async fn edit_entry(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(change): ApiJson<shared::hotlists::EntryUpdate>,
+) -> AppResult<Json<EntryView>> {
+    let admin = user.require(Role::HotlistAdmin)?;
+    Ok(Json(hotlists::update_entry(&state.db, state.clock.now(), Actor::user(admin), id, change).await?))
 }
 
 async fn remove_entry(

@@ -19,6 +19,7 @@ on_both_backends!(
     the_alert_stream_carries_a_hit_to_its_audience_only,
     a_review_keeps_an_entry_for_14_more_days,
     a_csv_import_adds_the_good_rows_and_names_the_bad,
+    an_entrys_particulars_are_edited_and_audited,
 );
 
 async fn list(app: &TestApp, admin: &Client, name: &str, audience: Value) -> i64 {
@@ -345,4 +346,28 @@ async fn a_csv_import_adds_the_good_rows_and_names_the_bad(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(bad_header.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn an_entrys_particulars_are_edited_and_audited(app: TestApp) {
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "hotlist_admin" })).await;
+    let id = entry(&app, &hotlister, voi, "AB12CDE").await;
+    let edit = |body: Value| hotlister.patch(app.api(&format!("/hotlists/entries/{id}"))).json(&body).send();
+    let r = edit(json!({ "reason": "now linked to two robberies", "warning_markers": ["firearms"] })).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let edited: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&edited["reason"], &edited["warning_markers"]),
+        (&json!("now linked to two robberies"), &json!(["firearms"]))
+    );
+    assert_eq!(edited["intelligence_ref"], "INT/2026/0042", "untouched fields stay");
+    assert_eq!(edit(json!({ "reason": "" })).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        edit(json!({ "vrm": "XX11XXX" })).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the VRM is the entry"
+    );
+    let audited = &app.audit_rows("hotlist_entry_edited").await[0];
+    assert_eq!(audited.details["before"]["reason"], "linked to a series of burglaries");
+    assert_eq!(audited.details["after"]["reason"], "now linked to two robberies");
 }
