@@ -141,6 +141,19 @@ pub enum MatchKind {
     Possible,
 }
 
+impl MatchKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchKind::Exact => "exact",
+            MatchKind::Possible => "possible",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MatchKind> {
+        [MatchKind::Exact, MatchKind::Possible].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// An index of live entries for matching reads as they arrive (R7): exact plates and their
 /// confusion skeletons by hash; wildcard patterns by the skeleton of their first two
 /// characters (a plate can only fit a pattern, even through misreads, if those agree), and the
@@ -356,6 +369,10 @@ impl Outcome {
             Outcome::Rejected => "rejected",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [Outcome::Accepted, Outcome::Rejected].into_iter().find(|o| o.as_str() == s)
+    }
 }
 
 /// A recipient's decision on a hit.
@@ -412,6 +429,18 @@ mod tests {
             index.insert(&EntryPattern::parse(p).unwrap(), i);
         }
         index
+    }
+
+    #[test]
+    fn stored_names_round_trip_and_unknown_ones_are_refused() {
+        for k in [MatchKind::Exact, MatchKind::Possible] {
+            assert_eq!(MatchKind::parse(k.as_str()), Some(k));
+        }
+        for o in [Outcome::Accepted, Outcome::Rejected] {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(HotlistKind::parse("pnc_marker"), Some(HotlistKind::PncMarker));
+        assert_eq!((MatchKind::parse("Exact"), Outcome::parse("maybe"), HotlistKind::parse("")), (None, None, None));
     }
 
     #[test]

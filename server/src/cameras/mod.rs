@@ -170,10 +170,7 @@ pub fn camera_from_row(row: &AnyRow) -> Result<CameraView, sqlx::Error> {
         lon: row.try_get("lon")?,
         bearing: row.try_get::<Option<i64>, _>("bearing")?.map(|b| b as i32),
         zone: row.try_get("zone")?,
-        status: CameraStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "status".into(),
-            source: format!("unknown camera status `{status}`").into(),
-        })?,
+        status: crate::store::decode("status", &status, CameraStatus::parse)?,
         status_changed_by: row.try_get("status_changed_by")?,
         status_changed_at: from_millis(row.try_get("status_changed_at")?),
         status_reason: row.try_get("status_reason")?,

@@ -4,7 +4,7 @@
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{AppError, AppResult};
-use crate::store::{is_unique_violation, Db, Tx};
+use crate::store::{decode, is_unique_violation, Db, Tx};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use shared::hotlists::{
@@ -85,10 +85,7 @@ async fn raise_with(
             .bind(read.id)
             .bind(entry.entry_id)
             .bind(entry.hotlist_id)
-            .bind(match kind {
-                MatchKind::Exact => "exact",
-                MatchKind::Possible => "possible",
-            })
+            .bind(kind.as_str())
             .bind(to_millis(now))
             .fetch_optional(tx.conn())
             .await?;
@@ -158,10 +155,7 @@ async fn list_from_row(db: &Db, row: &AnyRow) -> Result<HotlistView, sqlx::Error
     Ok(HotlistView {
         id,
         name: row.try_get("name")?,
-        kind: HotlistKind::parse(&kind).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "kind".into(),
-            source: format!("unknown hotlist kind `{kind}`").into(),
-        })?,
+        kind: decode("kind", &kind, HotlistKind::parse)?,
         audience,
         created_by: row.try_get("created_by")?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -514,7 +508,7 @@ fn alert_from_row(row: &AnyRow) -> Result<shared::hotlists::AlertView, sqlx::Err
     let markers: String = row.try_get("warning_markers")?;
     let decision = match row.try_get::<Option<String>, _>("decision")? {
         Some(outcome) => Some(shared::hotlists::DecisionView {
-            outcome: if outcome == "accepted" { Outcome::Accepted } else { Outcome::Rejected },
+            outcome: decode("decision", &outcome, Outcome::parse)?,
             reason: row.try_get::<Option<String>, _>("decision_reason")?.unwrap_or_default(),
             decided_by: row.try_get::<Option<String>, _>("decided_by")?.unwrap_or_default(),
             decided_at: from_millis(row.try_get::<Option<i64>, _>("decided_at")?.unwrap_or_default()),
@@ -525,8 +519,8 @@ fn alert_from_row(row: &AnyRow) -> Result<shared::hotlists::AlertView, sqlx::Err
         id: row.try_get("alert_id")?,
         hotlist_id: row.try_get("hotlist_id")?,
         hotlist_name: row.try_get("hotlist_name")?,
-        kind: HotlistKind::parse(&kind).unwrap_or(HotlistKind::Operation),
-        match_kind: if match_kind == "exact" { MatchKind::Exact } else { MatchKind::Possible },
+        kind: decode("kind", &kind, HotlistKind::parse)?,
+        match_kind: decode("match_kind", &match_kind, MatchKind::parse)?,
         entry_vrm: row.try_get("entry_vrm")?,
         warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
         action: row.try_get("action")?,

@@ -152,3 +152,11 @@ impl Backend {
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// A stored name decoded by `parse`; a name it does not know is a decode error, never a guess.
+pub fn decode<T>(column: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    parse(raw).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.into(),
+        source: format!("unknown {column} `{raw}`").into(),
+    })
+}
