@@ -171,6 +171,11 @@ impl TestApp {
         self.get(client, path).await.json().await.expect("a JSON answer")
     }
 
+    /// POSTs `body` as JSON and returns the JSON answer, whatever its status.
+    pub async fn post_json(&self, client: &Client, path: &str, body: &Value) -> Value {
+        client.post(self.api(path)).json(body).send().await.unwrap().json().await.expect("a JSON answer")
+    }
+
     /// The id of `username`, as a system admin's client sees it.
     pub async fn user_id(&self, admin: &Client, username: &str) -> i64 {
         let users: Vec<Value> = self.get_json(admin, "/users").await;

@@ -29,8 +29,7 @@ pub struct Network {
 /// A feed with cameras `CAM-A` (approved), `CAM-P` (pending), `CAM-S` (suspended) in zone
 /// `ccz`, and `1234567` (approved) in zone `lez`.
 pub async fn network(app: &TestApp, admin: &Client, name: &str) -> Network {
-    let created: Value =
-        admin.post(app.api("/feeds")).json(&json!({ "name": name })).send().await.unwrap().json().await.unwrap();
+    let created: Value = app.post_json(admin, "/feeds", &json!({ "name": name })).await;
     let feed_id = created["feed"]["id"].as_i64().unwrap();
     let key = created["api_key"].as_str().unwrap().to_owned();
     for (ext, zone, status) in [
@@ -39,16 +38,14 @@ pub async fn network(app: &TestApp, admin: &Client, name: &str) -> Network {
         ("CAM-S", "ccz", "suspended"),
         ("1234567", "lez", "approved"),
     ] {
-        let camera: Value = admin
-            .post(app.api("/cameras"))
-            .json(&json!({ "feed_id": feed_id, "external_id": ext, "name": format!("{name} {ext}"),
-                           "lat": 51.515, "lon": -0.09, "bearing": 90, "zone": zone }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let camera: Value = app
+            .post_json(
+                admin,
+                "/cameras",
+                &json!({ "feed_id": feed_id, "external_id": ext, "name": format!("{name} {ext}"),
+                           "lat": 51.515, "lon": -0.09, "bearing": 90, "zone": zone }),
+            )
+            .await;
         assert_eq!(camera["status"], "pending", "cameras start pending (R3)");
         if status != "pending" {
             let r = admin
@@ -267,8 +264,7 @@ async fn images_over_the_limits_are_downgraded_and_corrupt_ones_refused(app: Tes
 async fn each_feed_is_known_only_by_its_own_key(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let tfl = network(&app, &admin, "tfl").await;
-    let other: Value =
-        admin.post(app.api("/feeds")).json(&json!({ "name": "borough" })).send().await.unwrap().json().await.unwrap();
+    let other: Value = app.post_json(&admin, "/feeds", &json!({ "name": "borough" })).await;
     let body = json!({ "reads": [read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")] });
 
     let r = app.client().post(app.api("/ingest/reads")).json(&body).send().await.unwrap();
@@ -297,23 +293,14 @@ async fn a_zone_is_suspended_and_approved_at_once(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let net = network(&app, &admin, "tfl").await;
     let zone = |status: &str| json!({ "zone": "ccz", "status": status, "reason": "charging hours ended" });
-    let r: Value = admin
-        .post(app.api("/cameras/zone-status"))
-        .json(&zone("suspended"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.post_json(&admin, "/cameras/zone-status", &zone("suspended")).await;
     assert_eq!(r["cameras_changed"], 2, "CAM-A and CAM-P; CAM-S was suspended already");
     let refused = ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
     assert_eq!(refused["accepted"], 0);
     let other_zone = ingest(&app, &net.key, vec![read("AB12CDE", "1234567", "2026-03-02T08:00:00Z")]).await;
     assert_eq!(other_zone["accepted"], 1, "another zone is untouched");
 
-    let r: Value =
-        admin.post(app.api("/cameras/zone-status")).json(&zone("approved")).send().await.unwrap().json().await.unwrap();
+    let r: Value = app.post_json(&admin, "/cameras/zone-status", &zone("approved")).await;
     assert_eq!(r["cameras_changed"], 3);
     let accepted = ingest(&app, &net.key, vec![read("AB12CDE", "CAM-P", "2026-03-02T08:00:00Z")]).await;
     assert_eq!(accepted["accepted"], 1);
