@@ -30,7 +30,58 @@ pub struct Config {
     /// A session ends after this long without a request.
     pub session_idle_minutes: i64,
     pub login: LoginThrottleConfig,
+    pub access: AccessConfig,
+    pub audit_sample: SampleConfig,
     pub map: MapSettings,
+}
+
+/// How far back searches reach (R12) and how long approvals last (R10).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// A local-tier investigator's reach, in days.
+    pub local_days: i64,
+    /// A central-tier investigator's reach, in calendar months.
+    pub central_months: u32,
+    /// The standard window, in days: searches reaching further back are for serious crime only,
+    /// and are sampled for audit at the higher rate (R22).
+    pub standard_days: i64,
+    /// Nothing older than this, in calendar months, is ever returned, whether or not the purge
+    /// has run.
+    pub retention_months: u32,
+    /// How long an approval lasts unless the approver says otherwise, in days.
+    pub approval_days: i64,
+    /// The longest an approver may let an approval last, in days.
+    pub max_approval_days: i64,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig {
+            local_days: 90,
+            central_months: 12,
+            standard_days: 90,
+            retention_months: 12,
+            approval_days: 28,
+            max_approval_days: 90,
+        }
+    }
+}
+
+/// The share of searches drawn at random for the audit unit (R22), in percent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleConfig {
+    /// Of searches reaching beyond the standard window.
+    pub beyond_standard_percent: f64,
+    /// Of the others.
+    pub other_percent: f64,
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        SampleConfig { beyond_standard_percent: 5.0, other_percent: 2.0 }
+    }
 }
 
 /// Login throttling: after `max_failures` failed logins for one username within
@@ -55,6 +106,8 @@ impl Default for Config {
             cookie_secure: false,
             session_idle_minutes: 8 * 60,
             login: LoginThrottleConfig { max_failures: 5, window_minutes: 15, lockout_minutes: 15 },
+            access: AccessConfig::default(),
+            audit_sample: SampleConfig::default(),
             map: MapSettings::default(),
         }
     }
@@ -104,6 +157,8 @@ impl fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("login", &self.login)
+            .field("access", &self.access)
+            .field("audit_sample", &self.audit_sample)
             .field("map", &self.map)
             .finish()
     }

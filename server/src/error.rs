@@ -5,6 +5,8 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use shared::requests::RequestError;
+use shared::search::SearchError;
 use shared::{AccountError, ErrorBody};
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -82,11 +84,16 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-impl From<AccountError> for AppError {
-    fn from(e: AccountError) -> Self {
-        AppError::Invalid(e.to_string())
-    }
+macro_rules! invalid {
+    ($($error:ty),+) => {$(
+        impl From<$error> for AppError {
+            fn from(e: $error) -> Self {
+                AppError::Invalid(e.to_string())
+            }
+        }
+    )+};
 }
+invalid!(AccountError, RequestError, SearchError);
 
 macro_rules! rejection {
     ($($rejection:ty),+) => {$(

@@ -14,6 +14,8 @@ pub mod http;
 pub mod imagery;
 pub mod ingest;
 pub mod reads;
+pub mod requests;
+pub mod search;
 pub mod sim;
 pub mod state;
 pub mod store;

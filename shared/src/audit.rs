@@ -36,6 +36,13 @@ pub enum AuditAction {
     AlertDecided,
     AlertImageViewed,
     AlertsStreamOpened,
+    RequestSubmitted,
+    RequestDecided,
+    SearchRun,
+    SearchPageViewed,
+    SampleReviewed,
+    SamplesListed,
+    RestrictionsChanged,
 }
 
 impl AuditAction {
@@ -69,6 +76,13 @@ impl AuditAction {
             AuditAction::AlertDecided => "alert_decided",
             AuditAction::AlertImageViewed => "alert_image_viewed",
             AuditAction::AlertsStreamOpened => "alerts_stream_opened",
+            AuditAction::RequestSubmitted => "request_submitted",
+            AuditAction::RequestDecided => "request_decided",
+            AuditAction::SearchRun => "search_run",
+            AuditAction::SearchPageViewed => "search_page_viewed",
+            AuditAction::SampleReviewed => "sample_reviewed",
+            AuditAction::SamplesListed => "samples_listed",
+            AuditAction::RestrictionsChanged => "restrictions_changed",
         }
     }
 }

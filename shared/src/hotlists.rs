@@ -89,6 +89,18 @@ impl EntryPattern {
             EntryPattern::Wildcard(w) => w,
         }
     }
+
+    /// Whether `plate` is this plate, or fits this partial plate, character for character.
+    pub fn matches(&self, plate: &str) -> bool {
+        match self {
+            EntryPattern::Plate(p) => p.as_str() == plate,
+            EntryPattern::Wildcard(w) => {
+                let pattern: Vec<char> = w.chars().collect();
+                let text: Vec<char> = plate.chars().collect();
+                glob(&pattern, &text, &|a, b| a == b)
+            }
+        }
+    }
 }
 
 impl TryFrom<String> for EntryPattern {

@@ -9,7 +9,9 @@ pub mod cameras;
 pub mod hotlists;
 pub mod plate;
 pub mod reads;
+pub mod requests;
 pub mod roles;
+pub mod search;
 
 pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, UserView, Username};
 pub use api::{ErrorBody, MapSettings, ShellData};

@@ -3,5 +3,6 @@
 
 pub mod login;
 pub mod passwords;
+pub mod restrictions;
 pub mod sessions;
 pub mod users;

@@ -9,6 +9,8 @@ pub mod hotlists;
 pub mod ingest;
 pub mod pages;
 pub mod reads;
+pub mod requests;
+pub mod search;
 pub mod users;
 
 use crate::access::sessions::DbSessionStore;
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(cameras::router())
         .merge(reads::router())
         .merge(hotlists::router())
+        .merge(requests::router())
+        .merge(search::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.config.ingest_max_body_mib * 1024 * 1024))

@@ -24,7 +24,9 @@ use std::sync::Arc;
 
 /// Longest payload kept in a dead letter.
 const DEAD_LETTER_MAX: usize = 64 * 1024;
-/// Rows per INSERT statement (13 parameters a row stays far below both databases' limits).
+/// Parameters per stored read.
+const READ_PARAMETERS: usize = 14;
+/// Rows per INSERT statement (250 × 14 parameters stays far below both databases' limits).
 const ROWS_PER_INSERT: usize = 250;
 
 /// One read of a request, as its format's parser left it.
@@ -200,15 +202,15 @@ async fn insert_reads(
     for rows in accepted.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, direction, lane, \
-             make, model, colour, plate_image, overview_image) VALUES ",
+             make, model, colour, plate_image, overview_image, plate_skeleton) VALUES ",
         );
         for i in 0..rows.len() {
-            let b = i * 13;
+            let b = i * READ_PARAMETERS;
             if i > 0 {
                 sql.push(',');
             }
             sql.push('(');
-            sql.push_str(&(1..=13).map(|k| tx.backend().parameter(b + k)).collect::<Vec<_>>().join(","));
+            sql.push_str(&(1..=READ_PARAMETERS).map(|k| tx.backend().parameter(b + k)).collect::<Vec<_>>().join(","));
             sql.push(')');
         }
         sql.push_str(
@@ -230,7 +232,8 @@ async fn insert_reads(
                 .bind(r.model.as_deref())
                 .bind(r.colour.as_deref())
                 .bind(a.plate_image.as_ref().map(|(k, _)| k.as_str()))
-                .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()));
+                .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()))
+                .bind(r.plate.skeleton());
         }
         let returned = query.fetch_all(tx.conn()).await?;
         let by_key: HashMap<(i64, &str, i64), &Accepted> =

@@ -20,19 +20,26 @@ pub enum Backend {
 }
 
 /// Runs each named test (an `async fn(TestApp)`) once per backend, as `<test>::sqlite` and
-/// `<test>::postgres`.
+/// `<test>::postgres`; `test with |config| …` changes the configuration first.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {$(
+    ($($test:ident $(with $configure:expr)?),* $(,)?) => {$(
         mod $test {
+            #[allow(unused_variables)]
+            async fn spawn(backend: $crate::helpers::Backend) -> Option<$crate::helpers::TestApp> {
+                $crate::helpers::TestApp::spawn_with(backend, |config: &mut server::config::Config| {
+                    $( ($configure)(config); )?
+                })
+                .await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite");
+                let app = spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite");
                 super::$test(app).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                match $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                match spawn($crate::helpers::Backend::Postgres).await {
                     Some(app) => super::$test(app).await,
                     None => eprintln!("skipped: ANPR_TEST_POSTGRES_URL is not set"),
                 }
@@ -133,6 +140,17 @@ impl TestApp {
     pub async fn create_user(&self, username: &str, roles: &[Role]) -> String {
         let tier = roles.contains(&Role::Investigator).then_some(AccessTier::Local);
         let rank = roles.contains(&Role::Supervisor).then_some(Rank::Sergeant);
+        self.create_user_with(username, roles, tier, rank).await
+    }
+
+    /// Creates an account with the given tier and rank.
+    pub async fn create_user_with(
+        &self,
+        username: &str,
+        roles: &[Role],
+        tier: Option<AccessTier>,
+        rank: Option<Rank>,
+    ) -> String {
         let new = NewUser {
             username: Username::parse(username).unwrap(),
             display_name: format!("Test {username}"),
@@ -157,6 +175,11 @@ impl TestApp {
     /// A client signed in as a new user holding `roles`.
     pub async fn signed_in(&self, username: &str, roles: &[Role]) -> Client {
         self.create_user(username, roles).await;
+        self.sign_in(username).await
+    }
+
+    /// A client signed in as an existing user.
+    pub async fn sign_in(&self, username: &str) -> Client {
         let client = self.client();
         let response = self.login(&client, username, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "login of {username}");

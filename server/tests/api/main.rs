@@ -9,5 +9,6 @@ mod hotlists;
 mod ingest;
 mod input;
 mod pages;
+mod search;
 mod simulator;
 mod users;

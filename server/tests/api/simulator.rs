@@ -18,7 +18,26 @@ async fn the_simulator_feeds_reads_with_images_through_ingest(app: TestApp) {
         assert_ne!(again, key);
         again
     };
-    let stop = tokio::time::sleep(std::time::Duration::from_millis(2500));
+    // Runs until enough reads are stored and some refused (or 60 s pass), however busy the
+    // machine is.
+    let db = app.db.clone();
+    let stop = async move {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let row = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM reads) AS stored, (SELECT CAST(SUM(refused_reads) AS BIGINT) FROM cameras) AS refused",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            let stored: i64 = sqlx::Row::get(&row, "stored");
+            let refused: Option<i64> = sqlx::Row::get(&row, "refused");
+            if stored >= 50 && refused.unwrap_or(0) > 0 {
+                break;
+            }
+        }
+    };
     sim::run(app.address.clone(), key, 100.0, true, stop).await.unwrap();
 
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;

@@ -1,0 +1,84 @@
+//! Search requests (R10, R11): investigators submit and list their own; supervisors see the
+//! queue and decide; auditors read them all.
+
+use crate::error::AppResult;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::requests::{self, Listing};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use shared::requests::{NewRequest, RequestDecision, RequestView};
+use shared::Role;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/requests", get(list).post(submit))
+        .route("/requests/{id}", get(detail))
+        .route("/requests/{id}/decision", post(decide))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Which {
+    /// The caller's own requests.
+    Mine,
+    /// Pending requests the caller may decide (supervisors).
+    Queue,
+    /// Every request (auditors).
+    All,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    which: Which,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<Vec<RequestView>>> {
+    let listing = match q.which {
+        Which::Mine => Listing::Mine(user.require(Role::Investigator)?.id),
+        Which::Queue => Listing::Queue { supervisor_id: user.require(Role::Supervisor)?.id },
+        Which::All => {
+            user.require(Role::Auditor)?;
+            Listing::All
+        }
+    };
+    Ok(Json(requests::list(&state.db, listing, q.limit.unwrap_or(200).clamp(1, 1000)).await?))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(new): ApiJson<NewRequest>,
+) -> AppResult<(StatusCode, Json<RequestView>)> {
+    let investigator = user.require(Role::Investigator)?;
+    let stored = requests::submit(&state.db, state.clock.now(), investigator, new).await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<RequestView>> {
+    Ok(Json(requests::visible(&state.db, &user.0, id).await?))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(decision): ApiJson<RequestDecision>,
+) -> AppResult<Json<RequestView>> {
+    let supervisor = user.require(Role::Supervisor)?;
+    let now = state.clock.now();
+    Ok(Json(requests::decide(&state.db, now, &state.config.access, supervisor, id, decision).await?))
+}

@@ -1,0 +1,89 @@
+//! Searching reads under a request (investigators) and the audit sample (auditors).
+
+use crate::audit::{self, Actor, Event};
+use crate::error::AppResult;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::search::{self, sample, Cursor, Grant};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use shared::search::{NewSearch, SampleFinding, SampleView, SearchPage};
+use shared::{AuditAction, Role};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/searches", post(run))
+        .route("/searches/{id}", get(next_page))
+        .route("/audit/samples", get(samples))
+        .route("/audit/samples/{id}/finding", post(review))
+}
+
+async fn run(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(new): ApiJson<NewSearch>,
+) -> AppResult<(StatusCode, Json<SearchPage>)> {
+    let investigator = user.require(Role::Investigator)?;
+    let now = state.clock.now();
+    let grant = Grant::issue(&state.db, &state.config.access, now, investigator, new.request_id).await?;
+    let permitted = grant.permit(&state.db, new).await?;
+    let page = search::run(&state.db, now, &state.config.audit_sample, investigator, &permitted).await?;
+    Ok((StatusCode::CREATED, Json(page)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct After {
+    after: String,
+}
+
+async fn next_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<After>,
+) -> AppResult<Json<SearchPage>> {
+    let investigator = user.require(Role::Investigator)?;
+    let after = Cursor::parse(&q.after)?;
+    let now = state.clock.now();
+    Ok(Json(search::next_page(&state.db, now, &state.config.access, investigator, id, after).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleQuery {
+    #[serde(default)]
+    reviewed: bool,
+    limit: Option<i64>,
+}
+
+async fn samples(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<SampleQuery>,
+) -> AppResult<Json<Vec<SampleView>>> {
+    let auditor = user.require(Role::Auditor)?;
+    let list = sample::list(&state.db, q.reviewed, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(auditor), AuditAction::SamplesListed)
+            .details(json!({ "reviewed": q.reviewed, "count": list.len() })),
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+async fn review(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(finding): ApiJson<SampleFinding>,
+) -> AppResult<Json<SampleView>> {
+    let auditor = user.require(Role::Auditor)?;
+    Ok(Json(sample::review(&state.db, state.clock.now(), auditor, id, finding).await?))
+}

@@ -1,0 +1,221 @@
+//! Search requests (R10, R11): submitted by investigators, decided by supervisors, kept for
+//! audit. A request's reference is unique and stable: `REQ-<year>-<number>`.
+
+use crate::audit::{self, Actor, Event};
+use crate::clock::{from_millis, to_millis};
+use crate::config::AccessConfig;
+use crate::error::{AppError, AppResult};
+use crate::store::{decode, Db};
+use chrono::{DateTime, Datelike, Duration, Utc};
+use serde_json::json;
+use shared::requests::{NewRequest, Purpose, RequestDecision, RequestScope, RequestStatus, RequestView, Seriousness};
+use shared::{AuditAction, Rank, Role, UserView};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+const REQUEST_COLUMNS: &str =
+    "q.id, q.reference, q.requester_id, ru.username AS requester, q.submitted_at, q.purpose, \
+     q.reason, q.crime_type, q.seriousness, q.scope, q.handling, q.surveillance, q.dsa_reference, q.status, \
+     du.username AS decided_by, q.decided_at, q.rationale, q.expires_at";
+const REQUEST_FROM: &str =
+    "requests q JOIN users ru ON ru.id = q.requester_id LEFT JOIN users du ON du.id = q.decided_by";
+
+fn request_from_row(row: &AnyRow) -> Result<RequestView, sqlx::Error> {
+    let scope: String = row.try_get("scope")?;
+    let scope: RequestScope = serde_json::from_str(&scope)
+        .map_err(|e| sqlx::Error::ColumnDecode { index: "scope".into(), source: Box::new(e) })?;
+    Ok(RequestView {
+        id: row.try_get("id")?,
+        reference: row.try_get("reference")?,
+        requester_id: row.try_get("requester_id")?,
+        requester: row.try_get("requester")?,
+        submitted_at: from_millis(row.try_get("submitted_at")?),
+        request: NewRequest {
+            purpose: decode("purpose", &row.try_get::<String, _>("purpose")?, Purpose::parse)?,
+            reason: row.try_get("reason")?,
+            crime_type: row.try_get("crime_type")?,
+            seriousness: decode("seriousness", &row.try_get::<String, _>("seriousness")?, Seriousness::parse)?,
+            scope,
+            handling: row.try_get("handling")?,
+            surveillance: row.try_get::<i64, _>("surveillance")? == 1,
+            dsa_reference: row.try_get("dsa_reference")?,
+        },
+        status: decode("status", &row.try_get::<String, _>("status")?, RequestStatus::parse)?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_millis),
+        rationale: row.try_get("rationale")?,
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_millis),
+    })
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<RequestView>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE q.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(request_from_row).transpose()
+}
+
+/// A request the caller may see: their own, or any if they decide or audit requests.
+pub async fn visible(db: &Db, viewer: &UserView, id: i64) -> AppResult<RequestView> {
+    let mut conn = db.pool().acquire().await?;
+    let request = find(&mut conn, id).await?;
+    match request {
+        Some(r) if r.requester_id == viewer.id || viewer.has_any(&[Role::Supervisor, Role::Auditor]) => Ok(r),
+        _ => Err(AppError::NotFound(format!("no request with id {id}"))),
+    }
+}
+
+/// Which requests to list.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing {
+    /// The caller's own.
+    Mine(i64),
+    /// Pending requests a supervisor could decide: everyone's but their own.
+    Queue { supervisor_id: i64 },
+    /// All, newest first (auditors).
+    All,
+}
+
+pub async fn list(db: &Db, listing: Listing, limit: i64) -> Result<Vec<RequestView>, sqlx::Error> {
+    let (filter, id) = match listing {
+        Listing::Mine(id) => ("q.requester_id = $1", id),
+        Listing::Queue { supervisor_id } => ("q.status = 'pending' AND q.requester_id <> $1", supervisor_id),
+        Listing::All => ("$1 = $1", 0),
+    };
+    let order = if matches!(listing, Listing::Queue { .. }) { "ASC" } else { "DESC" };
+    let rows = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE {filter} ORDER BY q.submitted_at {order}, q.id {order} LIMIT $2"
+    ))
+    .bind(id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(request_from_row).collect()
+}
+
+/// Records an investigator's request (R10) and gives it its reference.
+pub async fn submit(db: &Db, now: DateTime<Utc>, by: &UserView, new: NewRequest) -> AppResult<RequestView> {
+    if !by.has(Role::Investigator) {
+        return Err(AppError::Forbidden("only investigators submit search requests".into()));
+    }
+    new.check()?;
+    let mut new = new;
+    new.reason = new.reason.trim().to_owned();
+    new.crime_type = new.crime_type.trim().to_owned();
+    new.handling = new.handling.trim().to_owned();
+    new.dsa_reference = new.dsa_reference.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    let scope = serde_json::to_string(&new.scope).map_err(AppError::internal)?;
+    let mut tx = db.begin().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO requests (requester_id, submitted_at, purpose, reason, crime_type, seriousness, scope, handling, \
+         surveillance, dsa_reference, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending') RETURNING id",
+    )
+    .bind(by.id)
+    .bind(to_millis(now))
+    .bind(new.purpose.as_str())
+    .bind(&new.reason)
+    .bind(&new.crime_type)
+    .bind(new.seriousness.as_str())
+    .bind(&scope)
+    .bind(&new.handling)
+    .bind(i64::from(new.surveillance))
+    .bind(new.dsa_reference.as_deref())
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    let reference = format!("REQ-{}-{id:06}", now.year());
+    sqlx::query("UPDATE requests SET reference = $1 WHERE id = $2")
+        .bind(&reference)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(by), AuditAction::RequestSubmitted).subject(&reference).details(json!(new)),
+    )
+    .await?;
+    let stored = find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("submitted request vanished"))?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// A supervisor's decision (R10, R11): never on their own request; a volume-crime request only
+/// by an inspector; once; with a rationale. An approval lasts until its expiry.
+pub async fn decide(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    by: &UserView,
+    id: i64,
+    decision: RequestDecision,
+) -> AppResult<RequestView> {
+    if !by.has(Role::Supervisor) {
+        return Err(AppError::Forbidden("only supervisors decide search requests".into()));
+    }
+    decision.check()?;
+    let mut tx = db.begin().await?;
+    let request = find(tx.conn(), id).await?.ok_or_else(|| AppError::NotFound(format!("no request with id {id}")))?;
+    if request.requester_id == by.id {
+        return Err(AppError::Forbidden(format!(
+            "{} is your own request: another supervisor must decide it",
+            request.reference
+        )));
+    }
+    if request.request.seriousness == Seriousness::Volume && by.rank != Some(Rank::Inspector) {
+        return Err(AppError::Forbidden(format!(
+            "{} is a volume-crime request: only an inspector may decide it (R11)",
+            request.reference
+        )));
+    }
+    if request.status != RequestStatus::Pending {
+        return Err(AppError::Conflict(format!("{} was already {}", request.reference, request.status.as_str())));
+    }
+    let expires_at = if decision.approve {
+        let latest = now + Duration::days(policy.max_approval_days);
+        let expires = decision.expires_at.unwrap_or(now + Duration::days(policy.approval_days));
+        if expires <= now || expires > latest {
+            return Err(AppError::Invalid(format!(
+                "an approval must expire after now and within {} days",
+                policy.max_approval_days
+            )));
+        }
+        Some(expires)
+    } else {
+        None
+    };
+    let status = if decision.approve { RequestStatus::Approved } else { RequestStatus::Rejected };
+    let rationale = decision.rationale.trim();
+    // The status guard makes a concurrent second decision change nothing.
+    let changed = sqlx::query(
+        "UPDATE requests SET status = $1, decided_by = $2, decided_at = $3, rationale = $4, expires_at = $5 \
+         WHERE id = $6 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(by.id)
+    .bind(to_millis(now))
+    .bind(rationale)
+    .bind(expires_at.map(to_millis))
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    if changed.rows_affected() != 1 {
+        return Err(AppError::Conflict(format!("{} was decided meanwhile", request.reference)));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(by), AuditAction::RequestDecided).subject(&request.reference).details(json!({
+            "status": status,
+            "rationale": rationale,
+            "expires_at": expires_at,
+            "seriousness": request.request.seriousness,
+            "requester": request.requester,
+        })),
+    )
+    .await?;
+    let stored = find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("decided request vanished"))?;
+    tx.commit().await?;
+    Ok(stored)
+}

@@ -1,0 +1,219 @@
+//! The one place that decides whether a search may run (R10, R12, R13). A [`Grant`] is issued
+//! for a user under one of their approved, unexpired requests; it turns a search into a
+//! [`Permitted`] search only if the request's scope covers it and it reaches no further back
+//! than the user may see. The search functions take nothing else.
+
+use crate::access::restrictions;
+use crate::config::AccessConfig;
+use crate::error::{AppError, AppResult};
+use crate::requests;
+use crate::store::Db;
+use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
+use shared::hotlists::EntryPattern;
+use shared::requests::{RequestStatus, RequestView, Seriousness};
+use shared::search::{partial_prefixes, NewSearch, PlateMode, Restrictions, SearchQuery};
+use shared::{AccessTier, Role, UserView};
+use sqlx::Row;
+use std::collections::BTreeSet;
+
+/// A user's standing to search under one request, at one instant.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    user_id: i64,
+    request: RequestView,
+    restrictions: Restrictions,
+    /// The oldest instant any search under this grant may reach.
+    earliest: DateTime<Utc>,
+    /// Why `earliest` is where it is, for the refusal message.
+    limit: &'static str,
+    /// Searches reaching before this go beyond the standard window (R12, R22).
+    standard_floor: DateTime<Utc>,
+}
+
+/// How a permitted search finds its reads.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Plan {
+    /// `reads.plate` equal to the value.
+    Plate(String),
+    /// `reads.plate_skeleton` equal to the value (R5).
+    Skeleton(String),
+    /// Plates starting with one of the prefixes that fit the partial plate.
+    Partial { prefixes: Vec<String>, like: String },
+    /// Reads at these cameras.
+    Cameras(Vec<i64>),
+}
+
+/// A search the grant allows, with its bounds fixed. Only [`Grant::permit`] makes one.
+#[derive(Debug, Clone)]
+pub struct Permitted {
+    pub(crate) user_id: i64,
+    pub(crate) request_id: i64,
+    pub(crate) reference: String,
+    pub(crate) search: NewSearch,
+    pub(crate) plan: Plan,
+    /// The oldest instant returned: the later of the search's start and the grant's reach, so
+    /// nothing older is returned even if the search was stored when the reach was longer.
+    pub(crate) from: DateTime<Utc>,
+    pub(crate) to: DateTime<Utc>,
+    pub(crate) excluded_cameras: Vec<i64>,
+    pub(crate) beyond_standard: bool,
+}
+
+impl Permitted {
+    pub fn reference(&self) -> &str {
+        &self.reference
+    }
+}
+
+fn months_before(now: DateTime<Utc>, months: u32) -> DateTime<Utc> {
+    now.checked_sub_months(Months::new(months)).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Grant {
+    /// The grant of `user` under request `request_id` at `now`, or why there is none.
+    pub async fn issue(
+        db: &Db,
+        policy: &AccessConfig,
+        now: DateTime<Utc>,
+        user: &UserView,
+        request_id: i64,
+    ) -> AppResult<Grant> {
+        let tier = match (user.has(Role::Investigator), user.tier) {
+            (true, Some(tier)) => tier,
+            _ => return Err(AppError::Forbidden("only investigators search reads".into())),
+        };
+        let mut conn = db.pool().acquire().await?;
+        let request = requests::find(&mut conn, request_id)
+            .await?
+            .filter(|r| r.requester_id == user.id)
+            .ok_or_else(|| AppError::NotFound(format!("you have no request with id {request_id}")))?;
+        let reference = &request.reference;
+        match (request.status, request.expires_at) {
+            (RequestStatus::Pending, _) => {
+                return Err(AppError::Forbidden(format!("{reference} is awaiting a supervisor's decision")))
+            }
+            (RequestStatus::Rejected, _) => return Err(AppError::Forbidden(format!("{reference} was rejected"))),
+            (RequestStatus::Approved, Some(expiry)) if now >= expiry => {
+                return Err(AppError::Forbidden(format!("{reference}'s approval expired at {}", stamp(expiry))))
+            }
+            (RequestStatus::Approved, _) => {}
+        }
+        let restrictions = restrictions::of(&mut conn, user.id).await?;
+
+        let standard_floor = now - Duration::days(policy.standard_days);
+        let mut limits = vec![(months_before(now, policy.retention_months), "nothing older than the retention period")];
+        limits.push(match tier {
+            AccessTier::Local => (now - Duration::days(policy.local_days), "the reach of a local-tier user"),
+            AccessTier::Central => (months_before(now, policy.central_months), "the reach of a central-tier user"),
+        });
+        if request.request.seriousness == Seriousness::Volume {
+            limits.push((standard_floor, "beyond the standard window is for serious crime only"));
+        }
+        let (earliest, limit) = limits.into_iter().max_by_key(|(t, _)| *t).expect("at least one limit");
+        Ok(Grant { user_id: user.id, request, restrictions, earliest, limit, standard_floor })
+    }
+
+    pub fn request(&self) -> &RequestView {
+        &self.request
+    }
+
+    pub fn earliest(&self) -> DateTime<Utc> {
+        self.earliest
+    }
+
+    /// Checks `search` against the request's scope, the user's restrictions and the reach.
+    pub async fn permit(&self, db: &Db, search: NewSearch) -> AppResult<Permitted> {
+        search.check()?;
+        let reference = &self.request.reference;
+        let scope = &self.request.request.scope;
+        let capability = search.query.capability();
+        if self.restrictions.denied_capabilities.contains(&capability) {
+            return Err(AppError::Forbidden(format!("you are restricted from {}", capability.label())));
+        }
+        if search.from < scope.from || search.to > scope.to {
+            return Err(AppError::Forbidden(format!(
+                "{reference} covers {} to {}: the search's time range lies outside it",
+                stamp(scope.from),
+                stamp(scope.to)
+            )));
+        }
+        if search.from < self.earliest {
+            return Err(AppError::Forbidden(format!(
+                "searches under {reference} may reach back to {} ({})",
+                stamp(self.earliest),
+                self.limit
+            )));
+        }
+        let plan = match &search.query {
+            SearchQuery::Plate { plate, mode } => {
+                let pattern = SearchQuery::pattern(plate, *mode)?;
+                if !scope.covers_pattern(&pattern) {
+                    return Err(AppError::Forbidden(format!(
+                        "{reference} does not cover the plate {}",
+                        pattern.as_str()
+                    )));
+                }
+                match (mode, pattern) {
+                    (PlateMode::Misread, EntryPattern::Plate(p)) => Plan::Skeleton(p.skeleton()),
+                    (_, EntryPattern::Plate(p)) => Plan::Plate(p.as_str().to_owned()),
+                    (_, EntryPattern::Wildcard(w)) => {
+                        Plan::Partial { prefixes: partial_prefixes(&w)?, like: w.replace('?', "_").replace('*', "%") }
+                    }
+                }
+            }
+            SearchQuery::Area { area, cameras } => Plan::Cameras(self.cameras_for(db, area.as_ref(), cameras).await?),
+        };
+        Ok(Permitted {
+            user_id: self.user_id,
+            request_id: self.request.id,
+            reference: reference.clone(),
+            from: search.from.max(self.earliest),
+            to: search.to,
+            beyond_standard: search.from < self.standard_floor,
+            excluded_cameras: self.restrictions.denied_cameras.iter().copied().collect(),
+            plan,
+            search,
+        })
+    }
+
+    /// The cameras an area search reads: those named and those inside the rectangle, each
+    /// within the request's area or cameras; the user's restricted cameras are refused when
+    /// named and left out when merely inside the rectangle.
+    async fn cameras_for(&self, db: &Db, area: Option<&shared::requests::Area>, named: &[i64]) -> AppResult<Vec<i64>> {
+        let reference = &self.request.reference;
+        let scope = &self.request.request.scope;
+        if scope.area.is_none() && scope.cameras.is_empty() {
+            return Err(AppError::Forbidden(format!("{reference} covers plates only, not an area")));
+        }
+        if let Some(area) = area {
+            if !scope.area.is_some_and(|s| s.covers(area)) {
+                return Err(AppError::Forbidden(format!("{reference} does not cover the drawn area")));
+            }
+        }
+        let rows = sqlx::query("SELECT id, lat, lon FROM cameras").fetch_all(db.pool()).await?;
+        let mut chosen = BTreeSet::new();
+        for row in rows {
+            let (id, lat, lon): (i64, f64, f64) = (row.try_get("id")?, row.try_get("lat")?, row.try_get("lon")?);
+            let in_scope = scope.cameras.contains(&id) || scope.area.is_some_and(|a| a.contains(lat, lon));
+            if named.contains(&id) {
+                if self.restrictions.denied_cameras.contains(&id) {
+                    return Err(AppError::Forbidden(format!("you are restricted from camera {id}")));
+                }
+                if !in_scope {
+                    return Err(AppError::Forbidden(format!("{reference} does not cover camera {id}")));
+                }
+                chosen.insert(id);
+            } else if area.is_some_and(|a| a.contains(lat, lon)) && !self.restrictions.denied_cameras.contains(&id) {
+                chosen.insert(id);
+            }
+        }
+        if let Some(unknown) = named.iter().find(|id| !chosen.contains(id)) {
+            return Err(AppError::Invalid(format!("no camera with id {unknown}")));
+        }
+        Ok(chosen.into_iter().collect())
+    }
+}

@@ -1,0 +1,291 @@
+//! Searches of stored reads under a [`Grant`] (R10, R12, R13): vehicle history by plate (exact,
+//! partial, misread-tolerant, R5) and area-and-time. Every search and every further page is
+//! audited with its request reference, query and result count (R21), and a share of searches
+//! is drawn for the audit unit (R22).
+
+pub mod grant;
+pub mod sample;
+
+pub use grant::{Grant, Permitted};
+
+use crate::audit::{self, Actor, Event};
+use crate::clock::{from_millis, to_millis};
+use crate::config::{AccessConfig, SampleConfig};
+use crate::error::{AppError, AppResult};
+use crate::reads::{read_from_row, READ_COLUMNS};
+use crate::store::{Backend, Db};
+use chrono::{DateTime, Utc};
+use grant::Plan;
+use serde_json::json;
+use shared::search::{NewSearch, SearchPage, COUNT_CAP, PAGE_SIZE};
+use shared::{AuditAction, ReadView, UserView};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
+
+/// Where the next page starts: after the read captured at `at` with id `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    at: i64,
+    id: i64,
+}
+
+impl Cursor {
+    pub fn parse(raw: &str) -> AppResult<Cursor> {
+        raw.split_once('-')
+            .and_then(|(at, id)| Some(Cursor { at: at.parse().ok()?, id: id.parse().ok()? }))
+            .ok_or_else(|| AppError::Invalid(format!("`{raw}` is not a page cursor from this search")))
+    }
+
+    fn of(read: &ReadView) -> Cursor {
+        Cursor { at: to_millis(read.captured_at), id: read.id }
+    }
+
+    fn encode(self) -> String {
+        format!("{}-{}", self.at, self.id)
+    }
+}
+
+/// A value bound into the generated SQL.
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
+/// The WHERE clause of a permitted search, with its values in order.
+struct Filter {
+    sql: String,
+    values: Vec<Value>,
+    backend: Backend,
+}
+
+impl Filter {
+    fn new(backend: Backend) -> Self {
+        Filter { sql: String::new(), values: Vec::new(), backend }
+    }
+
+    fn param(&mut self, value: Value) -> String {
+        self.values.push(value);
+        self.backend.parameter(self.values.len())
+    }
+
+    fn and(&mut self, clause: &str) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(" AND ");
+        }
+        self.sql.push_str(clause);
+    }
+
+    fn list(&mut self, ids: &[i64]) -> String {
+        ids.iter().map(|id| self.param(Value::Int(*id))).collect::<Vec<_>>().join(",")
+    }
+
+    /// The search's filter, or `None` when it can match nothing (no cameras to read).
+    fn of(backend: Backend, p: &Permitted, after: Option<Cursor>) -> Option<Filter> {
+        let mut f = Filter::new(backend);
+        match &p.plan {
+            Plan::Plate(plate) => {
+                let v = f.param(Value::Text(plate.clone()));
+                f.and(&format!("r.plate = {v}"));
+            }
+            Plan::Skeleton(skeleton) => {
+                let v = f.param(Value::Text(skeleton.clone()));
+                f.and(&format!("r.plate_skeleton = {v}"));
+            }
+            Plan::Partial { prefixes, like } => {
+                // Plates hold only A–Z and 0–9, all below `~`: each prefix is one index range.
+                let ranges: Vec<String> = prefixes
+                    .iter()
+                    .map(|prefix| {
+                        let lo = f.param(Value::Text(prefix.clone()));
+                        let hi = f.param(Value::Text(format!("{prefix}~")));
+                        format!("(r.plate >= {lo} AND r.plate < {hi})")
+                    })
+                    .collect();
+                f.and(&format!("({})", ranges.join(" OR ")));
+                let v = f.param(Value::Text(like.clone()));
+                f.and(&format!("r.plate LIKE {v}"));
+            }
+            Plan::Cameras(ids) if ids.is_empty() => return None,
+            Plan::Cameras(ids) => {
+                let list = f.list(ids);
+                f.and(&format!("r.camera_id IN ({list})"));
+            }
+        }
+        let from = f.param(Value::Int(to_millis(p.from)));
+        let to = f.param(Value::Int(to_millis(p.to)));
+        f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
+        if !p.excluded_cameras.is_empty() {
+            let list = f.list(&p.excluded_cameras);
+            f.and(&format!("r.camera_id NOT IN ({list})"));
+        }
+        if let Some(c) = after {
+            let (at1, at2, id) = (f.param(Value::Int(c.at)), f.param(Value::Int(c.at)), f.param(Value::Int(c.id)));
+            f.and(&format!("(r.captured_at > {at1} OR (r.captured_at = {at2} AND r.id > {id}))"));
+        }
+        Some(f)
+    }
+
+    fn bind<'q>(&'q self, mut query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        for value in &self.values {
+            query = match value {
+                Value::Int(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        query
+    }
+}
+
+/// One page of a permitted search's reads, oldest first, and the cursor of the next.
+pub async fn page(db: &Db, p: &Permitted, after: Option<Cursor>) -> AppResult<(Vec<ReadView>, Option<String>)> {
+    let Some(f) = Filter::of(db.backend(), p, after) else {
+        return Ok((Vec::new(), None));
+    };
+    let sql = format!(
+        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE {} \
+         ORDER BY r.captured_at, r.id LIMIT {}",
+        f.sql,
+        PAGE_SIZE + 1
+    );
+    let rows = f.bind(sqlx::query(&sql)).fetch_all(db.pool()).await?;
+    let mut reads = rows.iter().map(read_from_row).collect::<Result<Vec<_>, _>>()?;
+    let next = (reads.len() > PAGE_SIZE).then(|| {
+        reads.truncate(PAGE_SIZE);
+        Cursor::of(reads.last().expect("a full page")).encode()
+    });
+    Ok((reads, next))
+}
+
+/// How many reads the search finds, counting up to [`COUNT_CAP`].
+pub async fn count(db: &Db, p: &Permitted) -> AppResult<(i64, bool)> {
+    let Some(f) = Filter::of(db.backend(), p, None) else {
+        return Ok((0, false));
+    };
+    let sql =
+        format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM reads r WHERE {} LIMIT {}) t", f.sql, COUNT_CAP + 1);
+    let n: i64 = f.bind(sqlx::query(&sql)).fetch_one(db.pool()).await?.try_get("n")?;
+    Ok((n.min(COUNT_CAP), n > COUNT_CAP))
+}
+
+/// Runs a permitted search: its first page, stored and audited with its result count (R21),
+/// and drawn into the audit sample at the configured rate (R22).
+pub async fn run(
+    db: &Db,
+    now: DateTime<Utc>,
+    rates: &SampleConfig,
+    user: &UserView,
+    p: &Permitted,
+) -> AppResult<SearchPage> {
+    let (total, total_capped) = count(db, p).await?;
+    let (results, next) = page(db, p, None).await?;
+    let query = serde_json::to_string(&p.search.query).map_err(AppError::internal)?;
+    let mut tx = db.begin().await?;
+    let search_id: i64 = sqlx::query(
+        "INSERT INTO searches (user_id, request_id, at, capability, query, window_from, window_to, result_count, \
+         beyond_standard) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(p.user_id)
+    .bind(p.request_id)
+    .bind(to_millis(now))
+    .bind(p.search.query.capability().as_str())
+    .bind(&query)
+    .bind(to_millis(p.search.from))
+    .bind(to_millis(p.search.to))
+    .bind(total)
+    .bind(i64::from(p.beyond_standard))
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    let sampled = sample::draw(rates, p.beyond_standard, &mut rand::thread_rng());
+    if sampled {
+        sqlx::query("INSERT INTO audit_samples (search_id, sampled_at) VALUES ($1, $2)")
+            .bind(search_id)
+            .bind(to_millis(now))
+            .execute(tx.conn())
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(user), AuditAction::SearchRun).subject(&p.reference).details(json!({
+            "search_id": search_id,
+            "query": p.search.query,
+            "from": p.search.from,
+            "to": p.search.to,
+            "result_count": total,
+            "result_count_capped": total_capped,
+            "beyond_standard": p.beyond_standard,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SearchPage { search_id, reference: p.reference.clone(), total, total_capped, results, next })
+}
+
+/// A stored search, for fetching its further pages.
+pub struct Stored {
+    pub user_id: i64,
+    pub request_id: i64,
+    pub search: NewSearch,
+    pub result_count: i64,
+}
+
+pub async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
+    let row = sqlx::query(
+        "SELECT user_id, request_id, query, window_from, window_to, result_count FROM searches WHERE id = $1",
+    )
+    .bind(search_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let query: String = row.try_get("query")?;
+    let request_id: i64 = row.try_get("request_id")?;
+    Ok(Some(Stored {
+        user_id: row.try_get("user_id")?,
+        request_id,
+        search: NewSearch {
+            request_id,
+            query: serde_json::from_str(&query).map_err(AppError::internal)?,
+            from: from_millis(row.try_get("window_from")?),
+            to: from_millis(row.try_get("window_to")?),
+        },
+        result_count: row.try_get("result_count")?,
+    }))
+}
+
+/// A further page of a search the user ran, re-permitted under their grant as it is now.
+pub async fn next_page(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    user: &UserView,
+    search_id: i64,
+    after: Cursor,
+) -> AppResult<SearchPage> {
+    let stored = stored(db, search_id)
+        .await?
+        .filter(|s| s.user_id == user.id)
+        .ok_or_else(|| AppError::NotFound(format!("you ran no search with id {search_id}")))?;
+    let grant = Grant::issue(db, policy, now, user, stored.request_id).await?;
+    let permitted = grant.permit(db, stored.search).await?;
+    let (results, next) = page(db, &permitted, Some(after)).await?;
+    audit::record_alone(
+        db,
+        now,
+        Event::new(Actor::user(user), AuditAction::SearchPageViewed).subject(permitted.reference()).details(json!({
+            "search_id": search_id,
+            "after": after.encode(),
+            "count": results.len(),
+        })),
+    )
+    .await?;
+    Ok(SearchPage {
+        search_id,
+        reference: permitted.reference.clone(),
+        total: stored.result_count,
+        total_capped: stored.result_count >= COUNT_CAP,
+        results,
+        next,
+    })
+}

@@ -1,0 +1,510 @@
+//! Requests, approvals and access windows (R10–R13), searches (R5) and their audit (R21, R22).
+
+use crate::helpers::{error_of, TestApp};
+use crate::ingest::{ingest, read};
+use crate::on_both_backends;
+use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use server::clock::Clock;
+use shared::{AccessTier, Rank, Role};
+
+on_both_backends!(
+    requests_are_decided_by_another_supervisor_of_the_right_rank,
+    a_local_investigator_reaches_back_90_days_and_no_further,
+    a_central_investigator_reaches_back_12_months_and_never_beyond,
+    a_search_outside_its_request_is_refused_with_the_reason,
+    an_approval_ends_at_its_expiry,
+    plate_searches_find_exact_partial_and_misread_plates,
+    area_searches_and_per_user_restrictions,
+    large_results_page_and_every_page_is_audited,
+    every_search_is_audited_and_sampled_for_the_auditors with |c: &mut server::config::Config| {
+        // Every search beyond the standard window is drawn, none of the others: the rates
+        // themselves are measured in `search::sample`'s unit test.
+        c.audit_sample.beyond_standard_percent = 100.0;
+        c.audit_sample.other_percent = 0.0;
+    },
+    stored_reads_get_the_same_misread_form_as_new_ones,
+);
+
+struct Desk {
+    admin: Client,
+    key: String,
+    /// Cameras `N1` (51.52, −0.10) and `N2` (51.50, −0.08), inside the test area, and `FAR`
+    /// (51.60, 0.10) outside it.
+    n1: i64,
+    n2: i64,
+    far: i64,
+}
+
+/// The area around `N1` and `N2`.
+fn test_area() -> Value {
+    json!({ "south": 51.49, "west": -0.11, "north": 51.53, "east": -0.07 })
+}
+
+async fn desk(app: &TestApp) -> Desk {
+    let admin = app.signed_in("admin", &[Role::SystemAdmin]).await;
+    let created: Value = app.post_json(&admin, "/feeds", &json!({ "name": "tfl" })).await;
+    let feed_id = created["feed"]["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for (ext, lat, lon) in [("N1", 51.52, -0.10), ("N2", 51.50, -0.08), ("FAR", 51.60, 0.10)] {
+        let camera = app
+            .post_json(
+                &admin,
+                "/cameras",
+                &json!({ "feed_id": feed_id, "external_id": ext, "name": ext, "lat": lat, "lon": lon, "zone": "ccz" }),
+            )
+            .await;
+        let r = admin
+            .patch(app.api(&format!("/cameras/{}/status", camera["id"])))
+            .json(&json!({ "status": "approved", "reason": "governance board decision 12" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        ids.push(camera["id"].as_i64().unwrap());
+    }
+    Desk { admin, key: created["api_key"].as_str().unwrap().to_owned(), n1: ids[0], n2: ids[1], far: ids[2] }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+async fn investigator(app: &TestApp, name: &str, tier: AccessTier) -> Client {
+    app.create_user_with(name, &[Role::Investigator], Some(tier), None).await;
+    app.sign_in(name).await
+}
+
+async fn supervisor(app: &TestApp, name: &str, rank: Rank) -> Client {
+    app.create_user_with(name, &[Role::Supervisor], None, Some(rank)).await;
+    app.sign_in(name).await
+}
+
+fn request(seriousness: &str, scope: Value) -> Value {
+    json!({
+        "purpose": "crime_investigation",
+        "reason": "Linked series of burglaries; suspect vehicle seen leaving",
+        "crime_type": "Burglary",
+        "seriousness": seriousness,
+        "scope": scope,
+        "handling": "Intelligence only; not for disclosure without further approval",
+    })
+}
+
+fn plates_scope(plates: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+    json!({ "plates": plates, "from": ts(from), "to": ts(to) })
+}
+
+async fn submit(app: &TestApp, client: &Client, body: &Value) -> Value {
+    let r = client.post(app.api("/requests")).json(body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+async fn decide(app: &TestApp, client: &Client, id: &Value, body: Value) -> reqwest::Response {
+    client.post(app.api(&format!("/requests/{id}/decision"))).json(&body).send().await.unwrap()
+}
+
+fn approval() -> Value {
+    json!({ "approve": true, "rationale": "Necessary and proportionate to identify the vehicle" })
+}
+
+/// A request of `client`'s, approved by a new inspector; returns its id.
+async fn approved(app: &TestApp, client: &Client, body: Value) -> i64 {
+    let submitted = submit(app, client, &body).await;
+    let name = format!("insp{}", submitted["id"]);
+    let inspector = supervisor(app, &name, Rank::Inspector).await;
+    let r = decide(app, &inspector, &submitted["id"], approval()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    submitted["id"].as_i64().unwrap()
+}
+
+async fn search(
+    app: &TestApp,
+    client: &Client,
+    request_id: i64,
+    query: Value,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> reqwest::Response {
+    let body = json!({ "request_id": request_id, "query": query, "from": ts(from), "to": ts(to) });
+    client.post(app.api("/searches")).json(&body).send().await.unwrap()
+}
+
+fn plate(p: &str, mode: &str) -> Value {
+    json!({ "kind": "plate", "plate": p, "mode": mode })
+}
+
+/// The plates of a successful search's first page, in order.
+async fn found(response: reqwest::Response) -> Vec<String> {
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let page: Value = response.json().await.unwrap();
+    page["results"].as_array().unwrap().iter().map(|r| r["plate"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn refused(response: reqwest::Response, status: StatusCode, words: &str) {
+    assert_eq!(response.status(), status);
+    let message = error_of(response).await;
+    assert!(message.contains(words), "`{message}` should say `{words}`");
+}
+
+async fn requests_are_decided_by_another_supervisor_of_the_right_rank(app: TestApp) {
+    let now = app.clock.now();
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let body = request("volume", plates_scope(&["AB12CDE"], now - Duration::days(30), now));
+    let volume = submit(&app, &inv, &body).await;
+    assert_eq!(volume["reference"], "REQ-2026-000001");
+    assert_eq!(volume["status"], "pending");
+    assert_eq!(volume["crime_type"], "Burglary");
+
+    let sergeant = supervisor(&app, "sgt", Rank::Sergeant).await;
+    let queue: Vec<Value> = app.get_json(&sergeant, "/requests?which=queue").await;
+    assert_eq!(queue.len(), 1);
+    refused(decide(&app, &sergeant, &volume["id"], approval()).await, StatusCode::FORBIDDEN, "only an inspector").await;
+    refused(decide(&app, &inv, &volume["id"], approval()).await, StatusCode::FORBIDDEN, "Supervisor").await;
+
+    // An inspector who is also an investigator cannot approve their own request.
+    app.create_user_with(
+        "duo",
+        &[Role::Investigator, Role::Supervisor],
+        Some(AccessTier::Central),
+        Some(Rank::Inspector),
+    )
+    .await;
+    let duo = app.sign_in("duo").await;
+    let own = submit(&app, &duo, &body).await;
+    refused(decide(&app, &duo, &own["id"], approval()).await, StatusCode::FORBIDDEN, "your own request").await;
+    let queue: Vec<Value> = app.get_json(&duo, "/requests?which=queue").await;
+    assert!(queue.iter().all(|r| r["id"] != own["id"]), "one's own request is not in one's queue");
+
+    let short = json!({ "approve": true, "rationale": "ok" });
+    refused(decide(&app, &duo, &volume["id"], short).await, StatusCode::UNPROCESSABLE_ENTITY, "rationale").await;
+    let r = decide(&app, &duo, &volume["id"], approval()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let decided: Value = r.json().await.unwrap();
+    assert_eq!(decided["status"], "approved");
+    assert_eq!(decided["decided_by"], "duo");
+    assert_eq!(decided["expires_at"], ts(now + Duration::days(28)), "the standard approval period");
+    refused(decide(&app, &duo, &volume["id"], approval()).await, StatusCode::CONFLICT, "already approved").await;
+
+    // A sergeant may decide serious-crime requests; a rejection keeps its rationale.
+    let serious =
+        submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(1), now))).await;
+    let rejection = json!({ "approve": false, "rationale": "Scope is wider than the reason supports" });
+    let r = decide(&app, &sergeant, &serious["id"], rejection).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let rejected: Value = r.json().await.unwrap();
+    assert_eq!((rejected["status"].as_str(), rejected["expires_at"].is_null()), (Some("rejected"), true));
+    assert_eq!(rejected["rationale"], "Scope is wider than the reason supports");
+
+    let mine: Vec<Value> = app.get_json(&inv, "/requests?which=mine").await;
+    assert_eq!(mine.len(), 2);
+    let r = app.get(&inv, &format!("/requests/{}", own["id"])).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "another investigator's request is not shown");
+    let r = app.get(&inv, "/requests?which=all").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    let decisions = app.audit_rows("request_decided").await;
+    assert_eq!(decisions.len(), 2);
+    assert_eq!(decisions[0].subject.as_deref(), Some("REQ-2026-000001"));
+    assert_eq!(decisions[1].details["rationale"], "Scope is wider than the reason supports");
+    assert_eq!(app.audit_rows("request_submitted").await.len(), 3);
+
+    // Surveillance needs a DSA reference.
+    let mut covert = request("serious", plates_scope(&["AB12CDE"], now - Duration::days(1), now));
+    covert["surveillance"] = json!(true);
+    let r = inv.post(app.api("/requests")).json(&covert).send().await.unwrap();
+    refused(r, StatusCode::UNPROCESSABLE_ENTITY, "Directed Surveillance Authority").await;
+}
+
+async fn a_local_investigator_reaches_back_90_days_and_no_further(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    let day90 = now - Duration::days(90);
+    ingest(
+        &app,
+        &d.key,
+        vec![read("AB12CDE", "N1", &ts(day90)), read("AB12CDE", "N1", &ts(day90 - Duration::seconds(1)))],
+    )
+    .await;
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(365), now))).await;
+
+    let results = found(search(&app, &inv, id, plate("AB12CDE", "exact"), day90, now).await).await;
+    assert_eq!(results.len(), 1, "the read of day 90 and not the one a second older");
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), day90 - Duration::seconds(1), now).await;
+    refused(r, StatusCode::FORBIDDEN, "local-tier").await;
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(91), now).await;
+    refused(r, StatusCode::FORBIDDEN, "local-tier").await;
+}
+
+async fn a_central_investigator_reaches_back_12_months_and_never_beyond(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    let year = now.checked_sub_months(Months::new(12)).unwrap();
+    // The purge has not run: a read a second older than 12 months is still stored.
+    ingest(
+        &app,
+        &d.key,
+        vec![
+            read("AB12CDE", "N1", &ts(year + Duration::seconds(1))),
+            read("AB12CDE", "N1", &ts(year - Duration::seconds(1))),
+            read("AB12CDE", "N1", &ts(now - Duration::days(91))),
+            read("AB12CDE", "N1", &ts(now - Duration::days(10))),
+        ],
+    )
+    .await;
+    let inv = investigator(&app, "cen", AccessTier::Central).await;
+    let scope = plates_scope(&["AB12CDE"], now - Duration::days(800), now);
+    let serious = approved(&app, &inv, request("serious", scope.clone())).await;
+    let results = found(search(&app, &inv, serious, plate("AB12CDE", "exact"), year, now).await).await;
+    assert_eq!(results.len(), 3, "12 months minus a second is returned, plus a second is not");
+    let r = search(&app, &inv, serious, plate("AB12CDE", "exact"), year - Duration::seconds(1), now).await;
+    refused(r, StatusCode::FORBIDDEN, "central-tier").await;
+
+    // Beyond 90 days is for serious crime only (R12).
+    let volume = approved(&app, &inv, request("volume", scope)).await;
+    let r = search(&app, &inv, volume, plate("AB12CDE", "exact"), now - Duration::days(91), now).await;
+    refused(r, StatusCode::FORBIDDEN, "serious crime only").await;
+    let results =
+        found(search(&app, &inv, volume, plate("AB12CDE", "exact"), now - Duration::days(90), now).await).await;
+    assert_eq!(results.len(), 1);
+}
+
+async fn a_search_outside_its_request_is_refused_with_the_reason(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let scope = json!({ "plates": ["AB12CDE", "XY1*"], "area": test_area(), "cameras": [d.far],
+                        "from": ts(now - Duration::days(30)), "to": ts(now + Duration::days(1)) });
+    let id = approved(&app, &inv, request("serious", scope)).await;
+    let (from, to) = (now - Duration::days(7), now);
+
+    let r = search(&app, &inv, id, plate("ZZ99ZZZ", "exact"), from, to).await;
+    refused(r, StatusCode::FORBIDDEN, "does not cover the plate ZZ99ZZZ").await;
+    let r = search(&app, &inv, id, plate("XY*", "partial"), from, to).await;
+    refused(r, StatusCode::FORBIDDEN, "does not cover the plate XY*").await;
+    assert!(found(search(&app, &inv, id, plate("XY1*", "partial"), from, to).await).await.is_empty());
+    assert!(found(search(&app, &inv, id, plate("XY15ABC", "exact"), from, to).await).await.is_empty());
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(31), to).await;
+    refused(r, StatusCode::FORBIDDEN, "outside it").await;
+
+    let outside = json!({ "south": 51.49, "west": -0.11, "north": 51.61, "east": -0.07 });
+    let r = search(&app, &inv, id, json!({ "kind": "area", "area": outside }), from, to).await;
+    refused(r, StatusCode::FORBIDDEN, "does not cover the drawn area").await;
+    let r = search(&app, &inv, id, json!({ "kind": "area", "cameras": [d.n1, d.far] }), from, to).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "cameras in the area or named by the request");
+    let plates_only = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = search(&app, &inv, plates_only, json!({ "kind": "area", "cameras": [d.n1] }), from, to).await;
+    refused(r, StatusCode::FORBIDDEN, "plates only").await;
+    let r = search(&app, &inv, id, json!({ "kind": "area", "cameras": [] }), from, to).await;
+    refused(r, StatusCode::UNPROCESSABLE_ENTITY, "rectangle or cameras").await;
+    let r = search(&app, &inv, id, plate("*B12CDE", "partial"), from, to).await;
+    refused(r, StatusCode::UNPROCESSABLE_ENTITY, "first character").await;
+
+    // Pending, rejected and other people's requests grant nothing.
+    let pending = submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = search(&app, &inv, pending["id"].as_i64().unwrap(), plate("AB12CDE", "exact"), from, to).await;
+    refused(r, StatusCode::FORBIDDEN, "awaiting a supervisor").await;
+    let other = investigator(&app, "otto", AccessTier::Local).await;
+    let r = search(&app, &other, id, plate("AB12CDE", "exact"), from, to).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let admin_search = search(&app, &d.admin, id, plate("AB12CDE", "exact"), from, to).await;
+    assert_eq!(admin_search.status(), StatusCode::FORBIDDEN);
+}
+
+async fn an_approval_ends_at_its_expiry(app: TestApp) {
+    let now = app.clock.now();
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let submitted =
+        submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(5), now))).await;
+    let inspector = supervisor(&app, "insp", Rank::Inspector).await;
+    let too_long = json!({ "approve": true, "rationale": "Necessary and proportionate",
+                           "expires_at": ts(now + Duration::days(91)) });
+    refused(decide(&app, &inspector, &submitted["id"], too_long).await, StatusCode::UNPROCESSABLE_ENTITY, "90 days")
+        .await;
+    let hour = json!({ "approve": true, "rationale": "Necessary and proportionate", "expires_at": ts(now + Duration::hours(1)) });
+    assert_eq!(decide(&app, &inspector, &submitted["id"], hour).await.status(), StatusCode::OK);
+    let id = submitted["id"].as_i64().unwrap();
+
+    app.clock.advance(Duration::hours(1) - Duration::seconds(1));
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(1), now).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "a second before expiry");
+    app.clock.advance(Duration::seconds(1));
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(1), now).await;
+    refused(r, StatusCode::FORBIDDEN, "expired").await;
+}
+
+async fn plate_searches_find_exact_partial_and_misread_plates(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    let at = |minutes: i64| ts(now - Duration::days(2) + Duration::minutes(minutes));
+    ingest(
+        &app,
+        &d.key,
+        vec![
+            read("AB12CDE", "N2", &at(30)),
+            read("AB12CDE", "N1", &at(10)),
+            read("A812CDE", "N1", &at(20)),
+            read("AB12CDF", "N1", &at(40)),
+            read("XB12CDE", "N2", &at(50)),
+            read("AB13CDE", "N2", &at(60)),
+        ],
+    )
+    .await;
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let scope = plates_scope(&["AB12CDE", "AB12*", "?B12CDE"], now - Duration::days(10), now);
+    let id = approved(&app, &inv, request("serious", scope)).await;
+    let (from, to) = (now - Duration::days(3), now);
+
+    let exact = found(search(&app, &inv, id, plate("ab12 cde", "exact"), from, to).await).await;
+    assert_eq!(exact, ["AB12CDE", "AB12CDE"]);
+    let misread = found(search(&app, &inv, id, plate("AB12CDE", "misread"), from, to).await).await;
+    assert_eq!(misread, ["AB12CDE", "A812CDE", "AB12CDE"], "in time order, with the 8-for-B misread (R5)");
+    let prefix = found(search(&app, &inv, id, plate("AB12*", "partial"), from, to).await).await;
+    assert_eq!(prefix, ["AB12CDE", "AB12CDE", "AB12CDF"]);
+    let first_unknown = found(search(&app, &inv, id, plate("?B12CDE", "partial"), from, to).await).await;
+    assert_eq!(first_unknown, ["AB12CDE", "AB12CDE", "XB12CDE"]);
+
+    let page: Value = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await.json().await.unwrap();
+    let first = &page["results"][0];
+    assert_eq!((first["camera_name"].as_str(), first["lat"].as_f64()), (Some("N1"), Some(51.52)));
+    assert_eq!(page["total"], 2);
+}
+
+async fn area_searches_and_per_user_restrictions(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    let at = |minutes: i64| ts(now - Duration::hours(5) + Duration::minutes(minutes));
+    ingest(
+        &app,
+        &d.key,
+        vec![read("AA11AAA", "N1", &at(1)), read("BB22BBB", "N2", &at(2)), read("CC33CCC", "FAR", &at(3))],
+    )
+    .await;
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let scope =
+        json!({ "plates": ["BB22BBB"], "area": test_area(), "from": ts(now - Duration::days(1)), "to": ts(now) });
+    let id = approved(&app, &inv, request("serious", scope)).await;
+    let (from, to) = (now - Duration::hours(6), now);
+    let area = json!({ "kind": "area", "area": test_area() });
+    assert_eq!(found(search(&app, &inv, id, area.clone(), from, to).await).await, ["AA11AAA", "BB22BBB"]);
+    let one = json!({ "kind": "area", "cameras": [d.n2] });
+    assert_eq!(found(search(&app, &inv, id, one.clone(), from, to).await).await, ["BB22BBB"]);
+
+    // R13: restricted from camera N2 and from misread-tolerant search.
+    let ivy = app.user_id(&d.admin, "ivy").await;
+    let restrictions = json!({ "denied_capabilities": ["plate_misread"], "denied_cameras": [d.n2] });
+    let r = d.admin.put(app.api(&format!("/users/{ivy}/restrictions"))).json(&restrictions).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(found(search(&app, &inv, id, area, from, to).await).await, ["AA11AAA"], "N2's read is left out");
+    refused(search(&app, &inv, id, one, from, to).await, StatusCode::FORBIDDEN, "restricted from camera").await;
+    assert!(found(search(&app, &inv, id, plate("BB22BBB", "exact"), from, to).await).await.is_empty());
+    let r = search(&app, &inv, id, plate("BB22BBB", "misread"), from, to).await;
+    refused(r, StatusCode::FORBIDDEN, "restricted from misread-tolerant search").await;
+
+    let changes = app.audit_rows("restrictions_changed").await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].details["after"]["denied_cameras"], json!([d.n2]));
+    let bad = json!({ "denied_cameras": [999_999] });
+    let r = d.admin.put(app.api(&format!("/users/{ivy}/restrictions"))).json(&bad).send().await.unwrap();
+    refused(r, StatusCode::UNPROCESSABLE_ENTITY, "no camera with id 999999").await;
+    let r = inv.get(app.api(&format!("/users/{ivy}/restrictions"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let _ = d.far;
+}
+
+async fn large_results_page_and_every_page_is_audited(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    let start = now - Duration::days(1);
+    let reads = (0..620)
+        .map(|i| read("AB12CDE", if i % 2 == 0 { "N1" } else { "N2" }, &ts(start + Duration::seconds(i))))
+        .collect();
+    ingest(&app, &d.key, reads).await;
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(2), now))).await;
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(2), now).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!((first["total"].as_i64(), first["results"].as_array().unwrap().len()), (Some(620), 500));
+    let next = first["next"].as_str().expect("a next page");
+    let second: Value = app.get_json(&inv, &format!("/searches/{}?after={next}", first["search_id"])).await;
+    let rest = second["results"].as_array().unwrap();
+    assert_eq!(rest.len(), 120);
+    assert!(second["next"].is_null());
+    assert_eq!(rest[0]["captured_at"], ts(start + Duration::seconds(500)), "the page starts where the last ended");
+
+    let other = investigator(&app, "otto", AccessTier::Local).await;
+    let r = app.get(&other, &format!("/searches/{}?after={next}", first["search_id"])).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "only its own searches' pages");
+    let r = app.get(&inv, &format!("/searches/{}?after=yesterday", first["search_id"])).await;
+    refused(r, StatusCode::UNPROCESSABLE_ENTITY, "not a page cursor").await;
+    let pages = app.audit_rows("search_page_viewed").await;
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].details["count"], 120);
+}
+
+async fn every_search_is_audited_and_sampled_for_the_auditors(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::days(100)))]).await;
+    app.create_user_with("cen", &[Role::Investigator], Some(AccessTier::Central), None).await;
+    let inv = app.sign_in("cen").await;
+    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(200), now))).await;
+    let within = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(90), now).await;
+    assert!(found(within).await.is_empty());
+    let beyond = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(120), now).await;
+    assert_eq!(found(beyond).await, ["AB12CDE"]);
+
+    let runs = app.audit_rows("search_run").await;
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].actor, "cen");
+    assert_eq!(runs[1].subject.as_deref(), Some("REQ-2026-000001"));
+    assert_eq!(runs[1].details["result_count"], 1);
+    assert_eq!(runs[1].details["query"], plate("AB12CDE", "exact"));
+    assert_eq!(
+        (runs[0].details["beyond_standard"].as_bool(), runs[1].details["beyond_standard"].as_bool()),
+        (Some(false), Some(true))
+    );
+
+    let auditor = app.signed_in("audrey", &[Role::Auditor]).await;
+    let open: Vec<Value> = app.get_json(&auditor, "/audit/samples").await;
+    assert_eq!(open.len(), 1, "only the search beyond 90 days was drawn");
+    let sample = &open[0];
+    assert_eq!((sample["searched_by"].as_str(), sample["result_count"].as_i64()), (Some("cen"), Some(1)));
+    assert_eq!(sample["reason"], "Linked series of burglaries; suspect vehicle seen leaving");
+    let finding = json!({ "necessary": true, "proportionate": false, "note": "Window wider than the reason needs" });
+    let path = format!("/audit/samples/{}/finding", sample["search_id"]);
+    let reviewed = app.post_json(&auditor, &path, &finding).await;
+    assert_eq!(reviewed["review"]["reviewed_by"], "audrey");
+    assert_eq!(reviewed["review"]["proportionate"], false);
+    let again = auditor.post(app.api(&path)).json(&finding).send().await.unwrap();
+    refused(again, StatusCode::CONFLICT, "has a finding already").await;
+    let open: Vec<Value> = app.get_json(&auditor, "/audit/samples").await;
+    assert!(open.is_empty());
+    let done: Vec<Value> = app.get_json(&auditor, "/audit/samples?reviewed=true").await;
+    assert_eq!(done.len(), 1);
+    assert_eq!(app.audit_rows("sample_reviewed").await.len(), 1);
+    let r = app.get(&inv, "/audit/samples").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn stored_reads_get_the_same_misread_form_as_new_ones(app: TestApp) {
+    let d = desk(&app).await;
+    let now = ts(app.clock.now());
+    let plates = ["ABCDEFGHIJKL", "MNOPQRSTUVWX", "YZ0123456789"];
+    ingest(&app, &d.key, plates.iter().map(|p| read(p, "N1", &now)).collect()).await;
+    let migration = include_str!("../../migrations/sqlite/0004_requests.sql");
+    let backfill = migration.lines().find(|l| l.starts_with("UPDATE reads SET plate_skeleton")).unwrap();
+    assert!(include_str!("../../migrations/postgres/0004_requests.sql").contains(backfill));
+    sqlx::query("UPDATE reads SET plate_skeleton = NULL").execute(app.db.pool()).await.unwrap();
+    sqlx::query(backfill.trim_end_matches(';')).execute(app.db.pool()).await.unwrap();
+    for p in plates {
+        let row =
+            sqlx::query("SELECT plate_skeleton FROM reads WHERE plate = $1").bind(p).fetch_one(app.db.pool()).await;
+        let stored: String = sqlx::Row::get(&row.unwrap(), "plate_skeleton");
+        assert_eq!(stored, shared::plate::skeleton(p), "{p}");
+    }
+}

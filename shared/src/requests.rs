@@ -1,0 +1,349 @@
+//! Search requests (R10, R11): what an investigator asks to search and why, and a supervisor's
+//! decision on it. Every search runs under an approved request whose scope covers it.
+
+use crate::hotlists::EntryPattern;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Most plates or partial plates one request may name.
+pub const MAX_SCOPE_PLATES: usize = 50;
+/// Most cameras one request may name.
+pub const MAX_SCOPE_CAMERAS: usize = 500;
+
+/// The lawful purpose a search serves (R10); oversight figures group searches by it (R23).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Prevention and detection of crime, apprehension and prosecution of offenders.
+    CrimeInvestigation,
+    /// Developing intelligence about offending.
+    Intelligence,
+    /// Protecting life: missing and vulnerable people.
+    Safeguarding,
+    /// National security and counter-terrorism.
+    NationalSecurity,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 4] =
+        [Purpose::CrimeInvestigation, Purpose::Intelligence, Purpose::Safeguarding, Purpose::NationalSecurity];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::CrimeInvestigation => "crime_investigation",
+            Purpose::Intelligence => "intelligence",
+            Purpose::Safeguarding => "safeguarding",
+            Purpose::NationalSecurity => "national_security",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Purpose::CrimeInvestigation => "Crime investigation",
+            Purpose::Intelligence => "Intelligence development",
+            Purpose::Safeguarding => "Safeguarding (missing or vulnerable person)",
+            Purpose::NationalSecurity => "National security",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Purpose> {
+        Purpose::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// Serious crime may reach beyond 90 days; volume crime needs an inspector's approval (R11, R12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seriousness {
+    Serious,
+    Volume,
+}
+
+impl Seriousness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Seriousness::Serious => "serious",
+            Seriousness::Volume => "volume",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Seriousness> {
+        [Seriousness::Serious, Seriousness::Volume].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A rectangle on the map, in degrees (WGS84).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    pub south: f64,
+    pub west: f64,
+    pub north: f64,
+    pub east: f64,
+}
+
+impl Area {
+    pub fn check(&self) -> Result<(), RequestError> {
+        let finite = [self.south, self.west, self.north, self.east].iter().all(|v| v.is_finite());
+        let in_range = (-90.0..=90.0).contains(&self.south)
+            && (-90.0..=90.0).contains(&self.north)
+            && (-180.0..=180.0).contains(&self.west)
+            && (-180.0..=180.0).contains(&self.east);
+        if finite && in_range && self.south < self.north && self.west < self.east {
+            Ok(())
+        } else {
+            Err(RequestError::Area)
+        }
+    }
+
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        (self.south..=self.north).contains(&lat) && (self.west..=self.east).contains(&lon)
+    }
+
+    pub fn covers(&self, other: &Area) -> bool {
+        self.contains(other.south, other.west) && self.contains(other.north, other.east)
+    }
+}
+
+/// What a request asks to search: plates or partial plates, an area or cameras, a time window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestScope {
+    #[serde(default)]
+    pub plates: Vec<EntryPattern>,
+    #[serde(default)]
+    pub area: Option<Area>,
+    #[serde(default)]
+    pub cameras: Vec<i64>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl RequestScope {
+    pub fn check(&self) -> Result<(), RequestError> {
+        if self.plates.is_empty() && self.area.is_none() && self.cameras.is_empty() {
+            return Err(RequestError::EmptyScope);
+        }
+        if self.plates.len() > MAX_SCOPE_PLATES {
+            return Err(RequestError::TooManyPlates);
+        }
+        if self.cameras.len() > MAX_SCOPE_CAMERAS {
+            return Err(RequestError::TooManyCameras);
+        }
+        if let Some(area) = &self.area {
+            area.check()?;
+        }
+        if self.from >= self.to {
+            return Err(RequestError::Window);
+        }
+        Ok(())
+    }
+
+    /// Whether the scope names `pattern` (a plate or partial plate) among its plates: an exact
+    /// plate is covered by any scope pattern that matches it; a partial plate only by itself.
+    pub fn covers_pattern(&self, pattern: &EntryPattern) -> bool {
+        self.plates.iter().any(|scoped| match (scoped, pattern) {
+            (_, EntryPattern::Plate(plate)) => scoped.matches(plate.as_str()),
+            (EntryPattern::Wildcard(a), EntryPattern::Wildcard(b)) => a == b,
+            (EntryPattern::Plate(_), EntryPattern::Wildcard(_)) => false,
+        })
+    }
+}
+
+/// A request as an investigator submits it (R10).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub purpose: Purpose,
+    pub reason: String,
+    pub crime_type: String,
+    pub seriousness: Seriousness,
+    pub scope: RequestScope,
+    /// How the results will be handled, stored and shared.
+    pub handling: String,
+    /// Whether the use could amount to directed surveillance (then a DSA reference is required).
+    #[serde(default)]
+    pub surveillance: bool,
+    #[serde(default)]
+    pub dsa_reference: Option<String>,
+}
+
+fn text_between(text: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&text.trim().chars().count())
+}
+
+impl NewRequest {
+    pub fn check(&self) -> Result<(), RequestError> {
+        if !text_between(&self.reason, 10, 2000) {
+            return Err(RequestError::Reason);
+        }
+        if !text_between(&self.crime_type, 2, 80) {
+            return Err(RequestError::CrimeType);
+        }
+        if !text_between(&self.handling, 10, 2000) {
+            return Err(RequestError::Handling);
+        }
+        match self.dsa_reference.as_deref().map(str::trim) {
+            Some(dsa) if !text_between(dsa, 1, 64) => return Err(RequestError::DsaReference),
+            None | Some("") if self.surveillance => return Err(RequestError::DsaRequired),
+            _ => {}
+        }
+        self.scope.check()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("reason must be 10 to 2000 characters")]
+    Reason,
+    #[error("crime type must be 2 to 80 characters")]
+    CrimeType,
+    #[error("handling statement must be 10 to 2000 characters")]
+    Handling,
+    #[error("a use that could amount to surveillance needs a Directed Surveillance Authority reference")]
+    DsaRequired,
+    #[error("DSA reference must be 1 to 64 characters")]
+    DsaReference,
+    #[error("scope needs plates, an area or cameras")]
+    EmptyScope,
+    #[error("scope may name at most {MAX_SCOPE_PLATES} plates")]
+    TooManyPlates,
+    #[error("scope may name at most {MAX_SCOPE_CAMERAS} cameras")]
+    TooManyCameras,
+    #[error("area must have south < north within ±90 and west < east within ±180")]
+    Area,
+    #[error("time window must start before it ends")]
+    Window,
+    #[error("rationale must be 10 to 2000 characters")]
+    Rationale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestStatus> {
+        [RequestStatus::Pending, RequestStatus::Approved, RequestStatus::Rejected].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A stored request with its decision, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: i64,
+    pub reference: String,
+    pub requester_id: i64,
+    pub requester: String,
+    pub submitted_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub request: NewRequest,
+    pub status: RequestStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub rationale: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl RequestView {
+    /// Approved and not yet expired at `now`.
+    pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == RequestStatus::Approved && self.expires_at.is_some_and(|e| now < e)
+    }
+}
+
+/// A supervisor's decision (R10, R11). An approval may name its expiry; by default it lasts the
+/// deployment's standard approval period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDecision {
+    pub approve: bool,
+    pub rationale: String,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl RequestDecision {
+    pub fn check(&self) -> Result<(), RequestError> {
+        if text_between(&self.rationale, 10, 2000) {
+            Ok(())
+        } else {
+            Err(RequestError::Rationale)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn scope(plates: &[&str]) -> RequestScope {
+        RequestScope {
+            plates: plates.iter().map(|p| EntryPattern::parse(p).unwrap()).collect(),
+            area: None,
+            cameras: vec![],
+            from: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            to: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_scope_covers_its_plates_and_only_its_own_partial_plates() {
+        let s = scope(&["AB12CDE", "XY1*"]);
+        let p = |raw: &str| EntryPattern::parse(raw).unwrap();
+        assert!(s.covers_pattern(&p("AB12CDE")));
+        assert!(s.covers_pattern(&p("XY15ABC")), "an exact plate inside a scoped partial plate");
+        assert!(s.covers_pattern(&p("XY1*")));
+        assert!(!s.covers_pattern(&p("XY*")), "a broader pattern than the scope's");
+        assert!(!s.covers_pattern(&p("AB12CD?")), "a partial plate the scope does not name");
+        assert!(!s.covers_pattern(&p("AB12CDF")));
+    }
+
+    #[test]
+    fn a_request_needs_a_scope_a_window_and_a_dsa_reference_for_surveillance() {
+        let mut r = NewRequest {
+            purpose: Purpose::CrimeInvestigation,
+            reason: "Burglary series, suspect vehicle".into(),
+            crime_type: "Burglary".into(),
+            seriousness: Seriousness::Volume,
+            scope: scope(&["AB12CDE"]),
+            handling: "Intelligence only, not for disclosure".into(),
+            surveillance: false,
+            dsa_reference: None,
+        };
+        assert_eq!(r.check(), Ok(()));
+        r.surveillance = true;
+        assert_eq!(r.check(), Err(RequestError::DsaRequired));
+        r.dsa_reference = Some("DSA/2026/114".into());
+        assert_eq!(r.check(), Ok(()));
+        r.scope.plates.clear();
+        assert_eq!(r.check(), Err(RequestError::EmptyScope));
+        r.scope.area = Some(Area { south: 51.5, west: -0.2, north: 51.4, east: -0.1 });
+        assert_eq!(r.check(), Err(RequestError::Area));
+        r.scope.area = Some(Area { south: 51.4, west: -0.2, north: 51.5, east: -0.1 });
+        r.scope.to = r.scope.from;
+        assert_eq!(r.check(), Err(RequestError::Window));
+    }
+
+    #[test]
+    fn areas_cover_what_lies_inside_them() {
+        let big = Area { south: 51.0, west: -1.0, north: 52.0, east: 0.0 };
+        assert!(big.covers(&Area { south: 51.2, west: -0.5, north: 51.8, east: 0.0 }));
+        assert!(!big.covers(&Area { south: 51.2, west: -0.5, north: 52.1, east: 0.0 }));
+        assert!(big.contains(52.0, -1.0));
+        assert!(!big.contains(52.000001, -1.0));
+    }
+}
