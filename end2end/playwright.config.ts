@@ -35,6 +35,9 @@ export default defineConfig({
       ANPR_SITE_ROOT: '../target/site',
       ANPR_IMAGES_URL: `file://${dataDir}/images`,
       ANPR_DEMO_PASSWORD: DEMO_PASSWORD,
+      // Every search is drawn for the audit sample, so the auditor's page has one to show.
+      ANPR_AUDIT_SAMPLE__OTHER_PERCENT: '100',
+      ANPR_AUDIT_SAMPLE__BEYOND_STANDARD_PERCENT: '100',
       // Tiles would come from the internet, which tests do not reach.
       ANPR_MAP__TILE_URL: `http://127.0.0.1:${port}/no-tiles/{z}/{x}/{y}.png`,
     },

@@ -63,6 +63,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/cameras") view=routes::cameras::CamerasPage/>
                     <Route path=path!("/hotlists") view=routes::hotlists::HotlistsPage/>
                     <Route path=path!("/audit") view=routes::audit::AuditPage/>
+                    <Route path=path!("/audit/sample") view=routes::sample::SamplePage/>
+                    <Route path=path!("/requests") view=routes::requests::RequestsPage/>
+                    <Route path=path!("/search") view=routes::search::SearchPage/>
                 </Routes>
             </main>
         </Router>
@@ -72,6 +75,18 @@ pub fn App() -> impl IntoView {
 /// The signed-in user of this page, if any (from the shell data).
 pub fn signed_in_user() -> Option<shared::UserView> {
     use_context::<ShellData>().and_then(|s| s.user)
+}
+
+/// The current instant: the browser's clock in the browser, the system's on the server.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    #[cfg(feature = "hydrate")]
+    {
+        chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        chrono::Utc::now()
+    }
 }
 
 #[cfg(feature = "hydrate")]

@@ -1,5 +1,7 @@
 pub mod alerts;
 #[cfg(feature = "hydrate")]
+pub mod journey;
+#[cfg(feature = "hydrate")]
 pub mod live;
 pub mod map;
 pub mod nav;

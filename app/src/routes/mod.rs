@@ -4,6 +4,9 @@ pub mod home;
 pub mod hotlists;
 pub mod login;
 pub mod map;
+pub mod requests;
+pub mod sample;
+pub mod search;
 pub mod users;
 
 use leptos::prelude::*;

@@ -19,14 +19,17 @@ async fn the_simulator_feeds_reads_with_images_through_ingest(app: TestApp) {
         again
     };
     // Runs until enough reads are stored and some refused (or 60 s pass), however busy the
-    // machine is.
+    // machine is. The watcher is a task of its own: the simulator polls `stop` only between
+    // its ticks.
     let db = app.db.clone();
-    let stop = async move {
+    let (enough, stop) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             let row = sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM reads) AS stored, (SELECT CAST(SUM(refused_reads) AS BIGINT) FROM cameras) AS refused",
+                "SELECT (SELECT COUNT(*) FROM reads) AS stored, \
+                 (SELECT CAST(SUM(refused_reads) AS BIGINT) FROM cameras) AS refused",
             )
             .fetch_one(db.pool())
             .await
@@ -37,6 +40,10 @@ async fn the_simulator_feeds_reads_with_images_through_ingest(app: TestApp) {
                 break;
             }
         }
+        let _ = enough.send(());
+    });
+    let stop = async move {
+        let _ = stop.await;
     };
     sim::run(app.address.clone(), key, 100.0, true, stop).await.unwrap();
 

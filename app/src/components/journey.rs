@@ -1,0 +1,144 @@
+//! Search results on the map (browser only): each vehicle's sightings joined in time order as a
+//! journey, drawn up to the slider's position, and a rectangle drawn by two clicks.
+
+use crate::components::map::MapHandle;
+use leptos::prelude::*;
+use shared::requests::Area;
+use shared::ReadView;
+use std::collections::BTreeMap;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+const COLOURS: [&str; 6] = ["#0b5cad", "#b42318", "#1a7f37", "#7a3db8", "#c4661f", "#0f7b8a"];
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = js_sys::Object::new();
+    for (key, value) in pairs {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object.into()
+}
+
+/// The journey layer of a map and the click handlers its markers need.
+pub struct Journey {
+    map: leaflet::Map,
+    group: leaflet::LayerGroup,
+    handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+impl Journey {
+    pub fn new(handle: &MapHandle) -> Journey {
+        let group = leaflet::LayerGroup::new();
+        group.add_to(&handle.map);
+        Journey { map: handle.map.clone(), group, handlers: Vec::new() }
+    }
+
+    /// Draws `reads` (in time order) up to and including index `upto`, one line per plate;
+    /// the newest drawn sighting is marked. Fits the map to all reads when `fit` is set.
+    pub fn draw(&mut self, reads: &[ReadView], upto: usize, fit: bool, selected: RwSignal<Option<ReadView>>) {
+        self.group.clear_layers();
+        self.handlers.clear();
+        let shown = &reads[..reads.len().min(upto + 1)];
+        let mut by_plate: BTreeMap<&str, Vec<&ReadView>> = BTreeMap::new();
+        for r in shown {
+            by_plate.entry(r.plate.as_str()).or_default().push(r);
+        }
+        for (i, sightings) in by_plate.values().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let points: js_sys::Array =
+                sightings.iter().map(|r| JsValue::from(leaflet::LatLng::new(r.lat, r.lon))).collect();
+            let line = leaflet::Polyline::new_with_options(
+                &points,
+                &options(&[
+                    ("color", colour.into()),
+                    ("weight", 3.into()),
+                    ("opacity", 0.7.into()),
+                    ("className", "journey".into()),
+                ])
+                .unchecked_into(),
+            );
+            self.group.add_layer(&line);
+            for r in sightings {
+                self.marker(r, colour, false, selected);
+            }
+        }
+        if let Some(last) = shown.last() {
+            self.marker(last, "#111111", true, selected);
+        }
+        if fit && !reads.is_empty() {
+            let points: js_sys::Array =
+                reads.iter().map(|r| JsValue::from(leaflet::LatLng::new(r.lat, r.lon))).collect();
+            let bounds = leaflet::LatLngBounds::new_from_list(&points);
+            self.map.fit_bounds_with_options(
+                &bounds,
+                &options(&[("padding", js_sys::Array::of2(&40.into(), &40.into()).into()), ("maxZoom", 15.into())]),
+            );
+        }
+    }
+
+    fn marker(&mut self, r: &ReadView, colour: &str, current: bool, selected: RwSignal<Option<ReadView>>) {
+        let marker = leaflet::CircleMarker::new_with_options(
+            &leaflet::LatLng::new(r.lat, r.lon),
+            &options(&[
+                ("radius", if current { 9 } else { 5 }.into()),
+                ("color", colour.into()),
+                ("fillColor", colour.into()),
+                ("fillOpacity", if current { 0.9 } else { 0.6 }.into()),
+                ("weight", 1.into()),
+                ("className", if current { "sighting current" } else { "sighting" }.into()),
+            ])
+            .unchecked_into(),
+        );
+        let chosen = r.clone();
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| selected.set(Some(chosen.clone())));
+        marker.on("click", on_click.as_ref().unchecked_ref());
+        self.group.add_layer(&marker);
+        self.handlers.push(on_click);
+    }
+}
+
+/// Lets the user draw a rectangle with two clicks while `drawing` is set; the result lands in
+/// `area` and is shown on the map.
+pub fn draw_area(handle: &MapHandle, drawing: RwSignal<bool>, area: RwSignal<Option<Area>>) {
+    let map = handle.map.clone();
+    let shape = leaflet::LayerGroup::new();
+    shape.add_to(&map);
+    let first = StoredValue::new_local(None::<(f64, f64)>);
+    let on_click = Closure::<dyn FnMut(leaflet::MouseEvent)>::new(move |event: leaflet::MouseEvent| {
+        if !drawing.get_untracked() {
+            return;
+        }
+        let at = event.lat_lng();
+        let (lat, lng) = (at.lat(), at.lng());
+        match first.get_value() {
+            None => first.set_value(Some((lat, lng))),
+            Some((lat0, lng0)) => {
+                first.set_value(None);
+                drawing.set(false);
+                area.set(Some(Area {
+                    south: lat0.min(lat),
+                    west: lng0.min(lng),
+                    north: lat0.max(lat),
+                    east: lng0.max(lng),
+                }));
+            }
+        }
+    });
+    map.on("click", on_click.as_ref().unchecked_ref());
+    on_click.forget(); // lives as long as the map
+    Effect::new(move |_| {
+        shape.clear_layers();
+        if let Some(a) = area.get() {
+            let bounds = leaflet::LatLngBounds::new(
+                &leaflet::LatLng::new(a.south, a.west),
+                &leaflet::LatLng::new(a.north, a.east),
+            );
+            let rect = leaflet::Rectangle::new_with_options(
+                &bounds,
+                &options(&[("color", "#d4a017".into()), ("weight", 2.into()), ("className", "search-area".into())])
+                    .unchecked_into(),
+            );
+            shape.add_layer(&rect);
+        }
+    });
+}

@@ -1,0 +1,281 @@
+//! Search requests (R10, R11): investigators submit them and follow their decisions;
+//! supervisors work through the queue.
+
+use crate::api;
+use crate::components::outcome::{Message, Outcome};
+use crate::routes::NotPermitted;
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::hotlists::EntryPattern;
+use shared::requests::{Area, NewRequest, Purpose, RequestDecision, RequestScope, RequestView, Seriousness};
+use shared::Role;
+
+/// The format of `<input type="datetime-local">`, read as UTC.
+pub const INPUT_TIME: &str = "%Y-%m-%dT%H:%M";
+
+pub fn parse_input_time(raw: &str, what: &str) -> Result<DateTime<Utc>, String> {
+    NaiveDateTime::parse_from_str(raw, INPUT_TIME)
+        .map(|t| t.and_utc())
+        .map_err(|_| format!("{what}: choose a date and time"))
+}
+
+pub fn input_time(t: DateTime<Utc>) -> String {
+    t.format(INPUT_TIME).to_string()
+}
+
+pub fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The scope of a request in a line.
+pub fn scope_summary(scope: &RequestScope) -> String {
+    let mut parts = Vec::new();
+    if !scope.plates.is_empty() {
+        parts.push(scope.plates.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "));
+    }
+    if let Some(a) = scope.area {
+        parts.push(format!("area {:.3},{:.3} – {:.3},{:.3}", a.south, a.west, a.north, a.east));
+    }
+    if !scope.cameras.is_empty() {
+        parts.push(format!("{} cameras", scope.cameras.len()));
+    }
+    format!("{} · {} to {}", parts.join(" · "), when(scope.from), when(scope.to))
+}
+
+#[component]
+pub fn RequestsPage() -> impl IntoView {
+    let user = crate::signed_in_user();
+    let investigator = user.as_ref().is_some_and(|u| u.has(Role::Investigator));
+    let supervisor = user.as_ref().is_some_and(|u| u.has(Role::Supervisor));
+    if !investigator && !supervisor {
+        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    }
+    let mine = LocalResource::new(move || async move {
+        if investigator {
+            api::get::<Vec<RequestView>>("/requests?which=mine").await
+        } else {
+            Ok(Vec::new())
+        }
+    });
+    view! {
+        <section class="page">
+            <h1>"Search requests"</h1>
+            {supervisor.then(|| view! { <Queue/> })}
+            {investigator.then(|| view! {
+                <div class="columns">
+                    <div>
+                        <h2>"My requests"</h2>
+                        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                            {move || mine.get().map(|m| match m {
+                                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                                Ok(list) => view! { <RequestTable list=list/> }.into_any(),
+                            })}
+                        </Transition>
+                    </div>
+                    <NewRequestForm on_submitted=move || mine.refetch()/>
+                </div>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn RequestTable(list: Vec<RequestView>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="notice">"No requests yet."</p> }.into_any();
+    }
+    view! {
+        <table class="grid" data-testid="my-requests">
+            <thead><tr><th>"Reference"</th><th>"Crime"</th><th>"Scope"</th><th>"Status"</th><th>"Decision"</th></tr></thead>
+            <tbody>{list.into_iter().map(|r| {
+                let decision = match (&r.decided_by, &r.rationale) {
+                    (Some(by), Some(why)) => format!("{by}: {why}"),
+                    _ => String::new(),
+                };
+                let status = match r.expires_at {
+                    Some(e) => format!("{} until {}", r.status.as_str(), when(e)),
+                    None => r.status.as_str().to_owned(),
+                };
+                view! {
+                    <tr data-reference=r.reference.clone()>
+                        <td>{r.reference.clone()}</td>
+                        <td>{format!("{} ({})", r.request.crime_type, r.request.seriousness.as_str())}</td>
+                        <td>{scope_summary(&r.request.scope)}</td>
+                        <td class="status">{status}</td>
+                        <td>{decision}</td>
+                    </tr>
+                }
+            }).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn optional_area(fields: [&str; 4]) -> Result<Option<Area>, String> {
+    if fields.iter().all(|f| f.trim().is_empty()) {
+        return Ok(None);
+    }
+    let mut v = [0.0; 4];
+    for (slot, raw) in v.iter_mut().zip(fields) {
+        *slot = raw.trim().parse().map_err(|_| format!("area: `{raw}` is not a number"))?;
+    }
+    Ok(Some(Area { south: v[0], west: v[1], north: v[2], east: v[3] }))
+}
+
+fn list_of<T>(raw: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse).collect()
+}
+
+#[component]
+fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let now = crate::now();
+    let purpose = RwSignal::new(Purpose::CrimeInvestigation.as_str().to_owned());
+    let seriousness = RwSignal::new("serious".to_owned());
+    let crime_type = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let plates = RwSignal::new(String::new());
+    let cameras = RwSignal::new(String::new());
+    let area = [(); 4].map(|_| RwSignal::new(String::new()));
+    let from = RwSignal::new(input_time(now - Duration::days(30)));
+    // Minute precision: the window runs to the end of the coming hour, so reads of this
+    // minute are inside it.
+    let to = RwSignal::new(input_time(now + Duration::hours(1)));
+    let handling = RwSignal::new(String::new());
+    let surveillance = RwSignal::new(false);
+    let dsa = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+
+    let build = move || -> Result<NewRequest, String> {
+        let area_fields = area.map(|s| s.get_untracked());
+        Ok(NewRequest {
+            purpose: Purpose::parse(&purpose.get_untracked()).ok_or("choose a purpose")?,
+            reason: reason.get_untracked(),
+            crime_type: crime_type.get_untracked(),
+            seriousness: Seriousness::parse(&seriousness.get_untracked()).ok_or("choose serious or volume")?,
+            scope: RequestScope {
+                plates: list_of(&plates.get_untracked(), |p| EntryPattern::parse(p).map_err(|e| format!("{p}: {e}")))?,
+                area: optional_area([&area_fields[0], &area_fields[1], &area_fields[2], &area_fields[3]])?,
+                cameras: list_of(&cameras.get_untracked(), |c| c.parse().map_err(|_| format!("camera `{c}`")))?,
+                from: parse_input_time(&from.get_untracked(), "from")?,
+                to: parse_input_time(&to.get_untracked(), "to")?,
+            },
+            handling: handling.get_untracked(),
+            surveillance: surveillance.get_untracked(),
+            dsa_reference: Some(dsa.get_untracked()).filter(|d| !d.trim().is_empty()),
+        })
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let new = match build() {
+            Ok(new) => new,
+            Err(e) => return message.set(Some(Err(e))),
+        };
+        spawn_local(async move {
+            let done = api::post::<_, RequestView>("/requests", &new).await;
+            message.set(Some(done.map(|r| format!("Submitted as {}.", r.reference))));
+            on_submitted();
+        });
+    };
+    let text = |label: &'static str, name: &'static str, value: RwSignal<String>| {
+        view! { <label>{label} <input name=name bind:value=value/></label> }
+    };
+    view! {
+        <form class="stack panel" on:submit=submit data-testid="new-request">
+            <h2>"New request"</h2>
+            <label>"Purpose"
+                <select name="purpose" on:change=move |ev| purpose.set(event_target_value(&ev)) prop:value=move || purpose.get()>
+                    {Purpose::ALL.into_iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            {text("Crime type", "crime_type", crime_type)}
+            <label>"Seriousness"
+                <select name="seriousness" on:change=move |ev| seriousness.set(event_target_value(&ev)) prop:value=move || seriousness.get()>
+                    <option value="serious">"Serious crime"</option>
+                    <option value="volume">"Volume crime (inspector approves)"</option>
+                </select>
+            </label>
+            <label>"Reason" <textarea name="reason" bind:value=reason></textarea></label>
+            {text("Plates or partial plates (comma-separated)", "plates", plates)}
+            <fieldset class="area">
+                <legend>"Area (degrees, optional)"</legend>
+                {text("South", "south", area[0])}{text("West", "west", area[1])}
+                {text("North", "north", area[2])}{text("East", "east", area[3])}
+            </fieldset>
+            {text("Camera ids (comma-separated, optional)", "cameras", cameras)}
+            <label>"From (UTC)" <input type="datetime-local" name="from" bind:value=from/></label>
+            <label>"To (UTC)" <input type="datetime-local" name="to" bind:value=to/></label>
+            <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea></label>
+            <label class="check"><input type="checkbox" name="surveillance" bind:checked=surveillance/> "Could amount to directed surveillance"</label>
+            {text("DSA reference", "dsa_reference", dsa)}
+            <button type="submit">"Submit request"</button>
+            <Outcome message=message/>
+        </form>
+    }
+}
+
+/// Pending requests of others, for a supervisor to decide with a rationale.
+#[component]
+fn Queue() -> impl IntoView {
+    let queue = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=queue"));
+    view! {
+        <h2>"Awaiting decision"</h2>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || queue.get().map(|q| match q {
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p class="notice">"Nothing awaits a decision."</p> }.into_any(),
+                Ok(list) => view! {
+                    <div class="stack" data-testid="request-queue">
+                        {list.into_iter().map(|r| view! { <Decide request=r on_decided=move || queue.refetch()/> }).collect_view()}
+                    </div>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Decide(request: RequestView, on_decided: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let rationale = RwSignal::new(String::new());
+    let expires = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let id = request.id;
+    let send = move |approve: bool| {
+        let expires_at = match expires.get_untracked() {
+            e if e.is_empty() => None,
+            e => match parse_input_time(&e, "expiry") {
+                Ok(t) => Some(t),
+                Err(e) => return message.set(Some(Err(e))),
+            },
+        };
+        let decision = RequestDecision { approve, rationale: rationale.get_untracked(), expires_at };
+        spawn_local(async move {
+            let done = api::post::<_, RequestView>(&format!("/requests/{id}/decision"), &decision).await;
+            message.set(Some(done.map(|r| format!("{} {}.", r.reference, r.status.as_str()))));
+            on_decided();
+        });
+    };
+    let r = &request.request;
+    view! {
+        <article class="panel decision" data-reference=request.reference.clone()>
+            <h3>{request.reference.clone()} " — " {request.requester.clone()}</h3>
+            <dl>
+                <dt>"Purpose"</dt><dd>{r.purpose.label()}</dd>
+                <dt>"Crime"</dt><dd>{format!("{} ({} crime)", r.crime_type, r.seriousness.as_str())}</dd>
+                <dt>"Reason"</dt><dd>{r.reason.clone()}</dd>
+                <dt>"Scope"</dt><dd>{scope_summary(&r.scope)}</dd>
+                <dt>"Handling"</dt><dd>{r.handling.clone()}</dd>
+                <dt>"DSA"</dt><dd>{r.dsa_reference.clone().unwrap_or_else(|| if r.surveillance { "required".into() } else { "not needed".into() })}</dd>
+            </dl>
+            <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
+            <label>"Approval expires (UTC, optional)" <input type="datetime-local" name="expires" bind:value=expires/></label>
+            <div class="actions">
+                <button on:click=move |_| send(true)>"Approve"</button>
+                <button class="danger" on:click=move |_| send(false)>"Reject"</button>
+            </div>
+            <Outcome message=message/>
+        </article>
+    }
+}

@@ -1,0 +1,115 @@
+//! The random audit sample (R22): auditors work through sampled searches and record whether
+//! each was necessary and proportionate, with a note.
+
+use crate::api;
+use crate::components::outcome::{Message, Outcome};
+use crate::routes::requests::when;
+use crate::routes::NotPermitted;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::search::{SampleFinding, SampleView, SearchQuery};
+use shared::Role;
+
+fn describe(query: &SearchQuery) -> String {
+    match query {
+        SearchQuery::Plate { plate, mode } => {
+            format!("{plate} ({})", serde_json::to_string(mode).unwrap_or_default().trim_matches('"'))
+        }
+        SearchQuery::Area { area, cameras } => {
+            let area = area.map(|a| format!("area {:.3},{:.3} – {:.3},{:.3}", a.south, a.west, a.north, a.east));
+            let cameras = (!cameras.is_empty()).then(|| format!("cameras {cameras:?}"));
+            [area, cameras].into_iter().flatten().collect::<Vec<_>>().join(" and ")
+        }
+    }
+}
+
+#[component]
+pub fn SamplePage() -> impl IntoView {
+    if !crate::signed_in_user().is_some_and(|u| u.has(Role::Auditor)) {
+        return view! { <NotPermitted role=Role::Auditor/> }.into_any();
+    }
+    let open = LocalResource::new(|| api::get::<Vec<SampleView>>("/audit/samples"));
+    let done = LocalResource::new(|| api::get::<Vec<SampleView>>("/audit/samples?reviewed=true&limit=50"));
+    let refresh = move || {
+        open.refetch();
+        done.refetch();
+    };
+    view! {
+        <section class="page">
+            <h1>"Audit sample"</h1>
+            <p class="notice">"5% of searches reaching beyond 90 days and 2% of the others are drawn at random as they run."</p>
+            <h2>"Awaiting a finding"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || open.get().map(|o| match o {
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="notice">"No sampled search awaits a finding."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="stack" data-testid="open-samples">
+                            {list.into_iter().map(|s| view! { <Sample sample=s on_done=refresh/> }).collect_view()}
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+            <h2>"Recent findings"</h2>
+            <Transition fallback=|| ()>
+                {move || done.get().map(|d| match d {
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="grid" data-testid="sample-findings">
+                            <thead><tr><th>"Search"</th><th>"By"</th><th>"Request"</th><th>"Necessary"</th><th>"Proportionate"</th><th>"Note"</th><th>"Auditor"</th></tr></thead>
+                            <tbody>{list.into_iter().filter_map(|s| s.review.clone().map(|r| (s, r))).map(|(s, r)| view! {
+                                <tr>
+                                    <td>{s.search_id}</td><td>{s.searched_by}</td><td>{s.reference}</td>
+                                    <td>{if r.finding.necessary { "yes" } else { "no" }}</td>
+                                    <td>{if r.finding.proportionate { "yes" } else { "no" }}</td>
+                                    <td>{r.finding.note}</td><td>{r.reviewed_by}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Sample(sample: SampleView, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let necessary = RwSignal::new(true);
+    let proportionate = RwSignal::new(true);
+    let note = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let id = sample.search_id;
+    let record = move |_| {
+        let finding = SampleFinding {
+            necessary: necessary.get_untracked(),
+            proportionate: proportionate.get_untracked(),
+            note: note.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::post::<_, SampleView>(&format!("/audit/samples/{id}/finding"), &finding).await {
+                Ok(_) => on_done(),
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <article class="panel sample" data-search=id.to_string()>
+            <h3>"Search " {id} " by " {sample.searched_by.clone()} " under " {sample.reference.clone()}
+                {sample.beyond_standard.then_some(" — beyond 90 days")}</h3>
+            <dl>
+                <dt>"When"</dt><dd>{when(sample.searched_at)}</dd>
+                <dt>"Asked for"</dt><dd>{describe(&sample.query)} ", " {when(sample.from)} " to " {when(sample.to)}</dd>
+                <dt>"Results"</dt><dd>{sample.result_count}</dd>
+                <dt>"Purpose"</dt><dd>{sample.purpose.label()} " — " {sample.crime_type.clone()} " (" {sample.seriousness.as_str()} ")"</dd>
+                <dt>"Reason"</dt><dd>{sample.reason.clone()}</dd>
+            </dl>
+            <label class="check"><input type="checkbox" name="necessary" bind:checked=necessary/> "Necessary"</label>
+            <label class="check"><input type="checkbox" name="proportionate" bind:checked=proportionate/> "Proportionate"</label>
+            <label>"Note" <textarea name="note" bind:value=note></textarea></label>
+            <button on:click=record>"Record finding"</button>
+            <Outcome message=message/>
+        </article>
+    }
+}

@@ -1,0 +1,250 @@
+//! Searching reads under an approved request (R10, R12): vehicle history by plate — exact,
+//! partial or misread-tolerant (R5) — or everything in an area over a time range. Results show
+//! on the map as journeys with playback along a time slider, in a timeline beside it, and in
+//! the read detail with its images.
+
+use crate::api;
+use crate::components::map::{LeafletMap, MapHandle};
+use crate::components::outcome::{Message, Outcome};
+use crate::components::read_detail::ReadDetail;
+use crate::routes::requests::{input_time, parse_input_time, scope_summary, when};
+use crate::routes::NotPermitted;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::requests::{Area, RequestView};
+use shared::search::{NewSearch, PlateMode, SearchPage as Page, SearchQuery};
+use shared::{ReadView, Role, ShellData};
+
+/// The result set shown: the search's first page and any further pages fetched.
+#[derive(Clone, Debug, Default)]
+struct Shown {
+    search_id: i64,
+    reference: String,
+    total: i64,
+    capped: bool,
+    next: Option<String>,
+}
+
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let shell = use_context::<ShellData>();
+    let Some(shell) = shell.filter(|s| s.user.as_ref().is_some_and(|u| u.has(Role::Investigator))) else {
+        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    };
+    let requests = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=mine"));
+    let request_id = RwSignal::new(String::new());
+    let mode = RwSignal::new("exact".to_owned());
+    let plate = RwSignal::new(String::new());
+    let cameras = RwSignal::new(String::new());
+    let area = RwSignal::new(None::<Area>);
+    let drawing = RwSignal::new(false);
+    let now = crate::now();
+    let from = RwSignal::new(input_time(now - chrono::Duration::days(7)));
+    let to = RwSignal::new(input_time(now + chrono::Duration::hours(1)));
+    let message: Message = RwSignal::new(None);
+    let results = RwSignal::new(Vec::<ReadView>::new());
+    let shown = RwSignal::new(None::<Shown>);
+    let position = RwSignal::new(0usize);
+    let selected = RwSignal::new(None::<ReadView>);
+
+    let usable = move || -> Vec<RequestView> {
+        let now = crate::now();
+        requests.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().filter(|r| r.usable_at(now)).collect()
+    };
+    // Choosing a request fills in its window and, where it names one plate, that plate.
+    let choose = move |id: String| {
+        request_id.set(id.clone());
+        if let Some(r) = usable().into_iter().find(|r| r.id.to_string() == id) {
+            from.set(input_time(r.request.scope.from.max(now - chrono::Duration::days(90))));
+            to.set(input_time(r.request.scope.to));
+            if let [only] = r.request.scope.plates.as_slice() {
+                plate.set(only.as_str().to_owned());
+                mode.set(if only.as_str().contains(['?', '*']) { "partial" } else { "exact" }.to_owned());
+            }
+        }
+    };
+
+    let build = move || -> Result<NewSearch, String> {
+        let request_id = request_id.get_untracked().parse().map_err(|_| "choose an approved request".to_owned())?;
+        let query = match mode.get_untracked().as_str() {
+            "area" => SearchQuery::Area {
+                area: area.get_untracked(),
+                cameras: cameras
+                    .get_untracked()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|c| c.parse().map_err(|_| format!("camera `{c}` is not an id")))
+                    .collect::<Result<_, _>>()?,
+            },
+            "partial" => SearchQuery::Plate { plate: plate.get_untracked(), mode: PlateMode::Partial },
+            "misread" => SearchQuery::Plate { plate: plate.get_untracked(), mode: PlateMode::Misread },
+            _ => SearchQuery::Plate { plate: plate.get_untracked(), mode: PlateMode::Exact },
+        };
+        Ok(NewSearch {
+            request_id,
+            query,
+            from: parse_input_time(&from.get_untracked(), "from")?,
+            to: parse_input_time(&to.get_untracked(), "to")?,
+        })
+    };
+    let show = move |page: Page, more: bool| {
+        results.update(|r| {
+            if !more {
+                r.clear();
+            }
+            r.extend(page.results);
+        });
+        position.set(results.with_untracked(|r| r.len().saturating_sub(1)));
+        message.set(Some(Ok(format!(
+            "{} reads under {}{}",
+            page.total,
+            page.reference,
+            if page.total_capped { " or more" } else { "" }
+        ))));
+        shown.set(Some(Shown {
+            search_id: page.search_id,
+            reference: page.reference,
+            total: page.total,
+            capped: page.total_capped,
+            next: page.next,
+        }));
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let search = match build() {
+            Ok(s) => s,
+            Err(e) => return message.set(Some(Err(e))),
+        };
+        spawn_local(async move {
+            match api::post::<_, Page>("/searches", &search).await {
+                Ok(page) => show(page, false),
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    let more = move |_| {
+        let Some(Shown { search_id, next: Some(after), .. }) = shown.get_untracked() else { return };
+        spawn_local(async move {
+            match api::get::<Page>(&format!("/searches/{search_id}?after={after}")).await {
+                Ok(page) => show(page, true),
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+
+    let on_ready = move |handle: MapHandle| {
+        #[cfg(feature = "hydrate")]
+        {
+            crate::components::journey::draw_area(&handle, drawing, area);
+            let journey = StoredValue::new_local(crate::components::journey::Journey::new(&handle));
+            Effect::new(move |_| {
+                let all = results.get();
+                journey.update_value(|j| j.draw(&all, all.len().saturating_sub(1), true, selected));
+            });
+            Effect::new(move |_| {
+                let upto = position.get();
+                results.with_untracked(|all| journey.update_value(|j| j.draw(all, upto, false, selected)));
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = handle;
+    };
+    let play = move |_| {
+        let total = results.with_untracked(|r| r.len());
+        if total < 2 {
+            return;
+        }
+        position.set(0);
+        let handle = StoredValue::new(None::<IntervalHandle>);
+        let step = move || {
+            let next = position.get_untracked() + 1;
+            if next >= total {
+                if let Some(h) = handle.get_value() {
+                    h.clear();
+                }
+            } else {
+                position.set(next);
+            }
+        };
+        if let Ok(h) = set_interval_with_handle(step, std::time::Duration::from_millis(400)) {
+            handle.set_value(Some(h));
+        }
+    };
+
+    view! {
+        <section class="page map-page search-page">
+            <LeafletMap settings=shell.map.clone() on_ready=on_ready/>
+            <aside class="side">
+                <form class="stack panel" on:submit=submit data-testid="search-form">
+                    <label>"Under request"
+                        <select name="request" on:change=move |ev| choose(event_target_value(&ev)) prop:value=move || request_id.get()>
+                            <option value="">"Choose an approved request"</option>
+                            {move || usable().into_iter().map(|r| view! {
+                                <option value=r.id.to_string()>{format!("{} — {}", r.reference, scope_summary(&r.request.scope))}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Search"
+                        <select name="mode" on:change=move |ev| mode.set(event_target_value(&ev)) prop:value=move || mode.get()>
+                            <option value="exact">"Vehicle history (exact plate)"</option>
+                            <option value="partial">"Partial plate (AB12*, ?B12CDE)"</option>
+                            <option value="misread">"Plate and its misreads"</option>
+                            <option value="area">"Area and time"</option>
+                        </select>
+                    </label>
+                    <Show when=move || mode.get() != "area" fallback=move || view! {
+                        <div class="stack">
+                            <button type="button" on:click=move |_| drawing.set(true)>
+                                {move || if drawing.get() { "Click two corners on the map…" } else { "Draw area on the map" }}
+                            </button>
+                            <p class="notice" data-testid="drawn-area">{move || area.get().map(|a| format!("{:.4},{:.4} – {:.4},{:.4}", a.south, a.west, a.north, a.east)).unwrap_or_else(|| "No area drawn.".into())}</p>
+                            <label>"And/or camera ids" <input name="cameras" bind:value=cameras/></label>
+                        </div>
+                    }>
+                        <label>"Plate" <input name="plate" bind:value=plate/></label>
+                    </Show>
+                    <label>"From (UTC)" <input type="datetime-local" name="from" bind:value=from/></label>
+                    <label>"To (UTC)" <input type="datetime-local" name="to" bind:value=to/></label>
+                    <button type="submit">"Search"</button>
+                    <Outcome message=message/>
+                </form>
+                <Show when=move || !results.with(|r| r.is_empty())>
+                    <div class="panel playback">
+                        <label>"Time"
+                            <input type="range" name="time" min="0" data-testid="time-slider"
+                                max=move || results.with(|r| r.len().saturating_sub(1)).to_string()
+                                prop:value=move || position.get().to_string()
+                                on:input=move |ev| position.set(event_target_value(&ev).parse().unwrap_or(0))/>
+                        </label>
+                        <p data-testid="slider-time">{move || results.with(|r| r.get(position.get()).map(|x| format!("{} at {} ({})", x.plate, when(x.captured_at), x.camera_name)))}</p>
+                        <button type="button" on:click=play>"Play journey"</button>
+                    </div>
+                </Show>
+                <ReadDetail selected=selected/>
+                <table class="grid reads" data-testid="search-results">
+                    <thead><tr><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th></tr></thead>
+                    <tbody>
+                        {move || results.get().into_iter().enumerate().map(|(i, r)| {
+                            let chosen = r.clone();
+                            view! {
+                                <tr class="pick" class:current=move || position.get() == i
+                                    on:click=move |_| { position.set(i); selected.set(Some(chosen.clone())); }>
+                                    <td>{r.captured_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                    <td class="plate">{r.plate.clone()}</td>
+                                    <td>{r.camera_name.clone()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                {move || shown.get().filter(|s| s.next.is_some()).map(|s| view! {
+                    <button type="button" on:click=more>{format!("More results ({} shown of {}{})", results.with(|r| r.len()), s.total, if s.capped { "+" } else { "" })}</button>
+                })}
+                {move || shown.get().map(|s| view! { <p class="notice">"Search " {s.search_id} " under " {s.reference} " is recorded in the audit log."</p> })}
+            </aside>
+        </section>
+    }
+    .into_any()
+}
