@@ -75,6 +75,15 @@ enum Command {
         #[arg(long)]
         images: bool,
     },
+    /// Measure searches: fill the configured database with a year of reads up to `--reads`
+    /// (kept for later runs), then time vehicle-history and misread-tolerant searches.
+    SearchLoad {
+        #[arg(long, default_value_t = 10_000_000)]
+        reads: u64,
+        /// Searches of each kind.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
     /// Manage accounts from the command line.
     User {
         #[command(subcommand)]
@@ -132,6 +141,22 @@ async fn main() -> anyhow::Result<()> {
                  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (ingest request sent -> alert event received)",
                 r.sent, r.hits, r.received, r.p50_ms, r.p99_ms, r.max_ms
             );
+            Ok(())
+        }
+        Command::SearchLoad { reads, queries } => {
+            let db = open(&config).await?;
+            let now = clock.now();
+            sim::setup(&db, now, sim::search_load::FEED, &sim::sites()).await?;
+            let filled = sim::search_load::fill(&db, now, reads).await?;
+            println!("search-load: {} reads stored ({} added in {:.0} s)", filled.reads, filled.added, filled.seconds);
+            let (exact, misread) = sim::search_load::measure(&db, &config, now, reads, queries).await?;
+            for (name, t) in [("vehicle history (exact plate)", exact), ("misread-tolerant", misread)] {
+                println!(
+                    "search-load: {name}, 12 months, {queries} searches: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; \
+                     {:.1} reads found on average",
+                    t.p50_ms, t.p95_ms, t.p99_ms, t.mean_results
+                );
+            }
             Ok(())
         }
         Command::Load { url, reads, batch, concurrency, images } => {

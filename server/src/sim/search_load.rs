@@ -1,0 +1,286 @@
+//! A load tool for searches (R5, R12): fills a database with a year of reads (one force's
+//! scale: millions), then times vehicle-history and misread-tolerant searches through the same
+//! path the API takes — grant, permit, count, first page, stored search and audit row — and
+//! prints their percentiles.
+
+use crate::access::users;
+use crate::audit::Actor;
+use crate::clock::to_millis;
+use crate::config::Config;
+use crate::requests;
+use crate::search::{self, Grant};
+use crate::store::Db;
+use chrono::{DateTime, Duration, Months, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use shared::hotlists::EntryPattern;
+use shared::requests::{NewRequest, Purpose, RequestDecision, RequestScope, Seriousness};
+use shared::search::{NewSearch, PlateMode, SearchQuery};
+use shared::{AccessTier, NewUser, Rank, Role, Username};
+use sqlx::Row;
+use std::time::Instant;
+
+/// Plates begin with one of these 50 two-letter tags, so one request's scope can name them all.
+fn tags() -> Vec<String> {
+    let mut out = Vec::new();
+    for first in ['L', 'Y', 'B', 'M', 'S'] {
+        for second in ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K'] {
+            out.push(format!("{first}{second}"));
+        }
+    }
+    out
+}
+
+/// The plate of vehicle `i`: a tag, two digits, three letters; distinct for every `i` below
+/// 87 million.
+fn plate_of(tags: &[String], i: u64) -> String {
+    let letters: String = {
+        let mut n = i / 5000;
+        (0..3)
+            .map(|_| {
+                let c = (b'A' + (n % 26) as u8) as char;
+                n /= 26;
+                c
+            })
+            .collect()
+    };
+    format!("{}{:02}{letters}", tags[(i % 50) as usize], (i / 50) % 100)
+}
+
+/// A typical misread (R5): the first character that has a look-alike, swapped for it.
+fn misread(plate: &str) -> String {
+    let swap = |c: char| match c {
+        'B' => Some('8'),
+        '8' => Some('B'),
+        'S' => Some('5'),
+        '5' => Some('S'),
+        'O' => Some('0'),
+        '0' => Some('D'),
+        'D' => Some('0'),
+        'I' => Some('1'),
+        '1' => Some('I'),
+        'Z' => Some('2'),
+        '2' => Some('Z'),
+        'G' => Some('6'),
+        '6' => Some('G'),
+        _ => None,
+    };
+    let mut done = false;
+    plate
+        .chars()
+        .map(|c| match (done, swap(c)) {
+            (false, Some(other)) => {
+                done = true;
+                other
+            }
+            _ => c,
+        })
+        .collect()
+}
+
+pub struct Filled {
+    pub reads: i64,
+    pub added: u64,
+    pub seconds: f64,
+}
+
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Adds reads until the database holds `target`: a year of days, each day's reads in time
+/// order, vehicles drawn uniformly from `target / 10` plates, 3% misread.
+pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Filled> {
+    let started = Instant::now();
+    let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
+    let missing = target.saturating_sub(stored as u64);
+    if missing == 0 {
+        return Ok(Filled { reads: stored, added: 0, seconds: 0.0 });
+    }
+    let feed_id: i64 =
+        sqlx::query("SELECT id FROM feeds WHERE name = $1").bind(FEED).fetch_one(db.pool()).await?.try_get("id")?;
+    let cameras: Vec<i64> = sqlx::query("SELECT id FROM cameras WHERE feed_id = $1 AND status = 'approved'")
+        .bind(feed_id)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let tags = tags();
+    let vehicles = (target / 10).max(1);
+    let mut rng = StdRng::seed_from_u64(stored as u64);
+    let days = 365u64;
+    let per_day = missing.div_ceil(days);
+    let mut added = 0u64;
+    for day in 0..days {
+        let start = now - Duration::days(days as i64 - day as i64);
+        let n = per_day.min(missing - added);
+        let mut rows: Vec<(i64, i64, String)> = (0..n)
+            .map(|_| {
+                let at = to_millis(start) + rng.gen_range(0..86_400_000);
+                let plate = plate_of(&tags, rng.gen_range(0..vehicles));
+                let plate = if rng.gen_bool(0.03) { misread(&plate) } else { plate };
+                (at, cameras[rng.gen_range(0..cameras.len())], plate)
+            })
+            .collect();
+        rows.sort_unstable();
+        let mut tx = db.begin().await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from(
+                "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, make, colour, \
+                 plate_skeleton) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let p: Vec<String> = (1..=9).map(|k| tx.backend().parameter(i * 9 + k)).collect();
+                sql.push_str(if i == 0 { "(" } else { ",(" });
+                sql.push_str(&p.join(","));
+                sql.push(')');
+            }
+            sql.push_str(" ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING");
+            let mut query = sqlx::query(&sql);
+            for (at, camera, plate) in chunk {
+                query = query
+                    .bind(feed_id)
+                    .bind(*camera)
+                    .bind(plate.as_str())
+                    .bind(*at)
+                    .bind(*at + 1500)
+                    .bind(0.93)
+                    .bind("Ford")
+                    .bind("blue")
+                    .bind(shared::plate::skeleton(plate));
+            }
+            query.execute(tx.conn()).await?;
+        }
+        tx.commit().await?;
+        added += n;
+        if day % 30 == 29 {
+            let rate = added as f64 / started.elapsed().as_secs_f64();
+            eprintln!("search-load: {} of {missing} reads added ({rate:.0} reads/s)", added);
+        }
+    }
+    let reads: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
+    Ok(Filled { reads, added, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The feed whose cameras the filled reads come from.
+pub const FEED: &str = "search-load";
+
+pub struct Timing {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub mean_results: f64,
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+}
+
+async fn account(db: &Db, now: DateTime<Utc>, name: &str, new: NewUser) -> anyhow::Result<shared::UserView> {
+    let id = sqlx::query("SELECT id FROM users WHERE username = $1").bind(name).fetch_optional(db.pool()).await?;
+    let id: i64 = match id {
+        Some(row) => row.try_get("id")?,
+        None => users::create(db, now, Actor::system(), new).await?.id,
+    };
+    let mut conn = db.pool().acquire().await?;
+    Ok(users::find(&mut conn, id).await?.expect("just created"))
+}
+
+/// Times `queries` searches of each kind (exact vehicle history, misread-tolerant) over the
+/// last 12 months, for plates of vehicles that exist, one after another.
+pub async fn measure(
+    db: &Db,
+    config: &Config,
+    now: DateTime<Utc>,
+    target: u64,
+    queries: usize,
+) -> anyhow::Result<(Timing, Timing)> {
+    let password = "search load tool account".to_owned();
+    let new = |name: &str, roles: &[Role], tier, rank| NewUser {
+        username: Username::parse(name).expect("valid"),
+        display_name: name.into(),
+        password: password.clone(),
+        roles: roles.iter().copied().collect(),
+        tier,
+        rank,
+    };
+    let analyst =
+        account(db, now, "search-load", new("search-load", &[Role::Investigator], Some(AccessTier::Central), None))
+            .await?;
+    let inspector =
+        account(db, now, "search-load-insp", new("search-load-insp", &[Role::Supervisor], None, Some(Rank::Inspector)))
+            .await?;
+    let tags = tags();
+    let request = requests::submit(
+        db,
+        now,
+        &analyst,
+        NewRequest {
+            purpose: Purpose::CrimeInvestigation,
+            reason: "Measuring search latency at scale".into(),
+            crime_type: "Measurement".into(),
+            seriousness: Seriousness::Serious,
+            scope: RequestScope {
+                plates: tags.iter().map(|t| EntryPattern::parse(&format!("{t}*")).expect("valid")).collect(),
+                area: None,
+                cameras: vec![],
+                from: now - Duration::days(400),
+                to: now + Duration::days(1),
+            },
+            handling: "Discarded after measuring".into(),
+            surveillance: false,
+            dsa_reference: None,
+        },
+    )
+    .await?;
+    let decision =
+        RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
+    requests::decide(db, now, &config.access, &inspector, request.id, decision).await?;
+
+    let vehicles = (target / 10).max(1);
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut timings = Vec::new();
+    for mode in [PlateMode::Exact, PlateMode::Misread] {
+        let mut ms = Vec::with_capacity(queries);
+        let mut results = 0usize;
+        for _ in 0..queries {
+            let plate = plate_of(&tags, rng.gen_range(0..vehicles));
+            let started = Instant::now();
+            let grant = Grant::issue(db, &config.access, now, &analyst, request.id).await?;
+            let from = now.checked_sub_months(Months::new(12)).expect("in range").max(grant.earliest());
+            let search = NewSearch { request_id: request.id, query: SearchQuery::Plate { plate, mode }, from, to: now };
+            let permitted = grant.permit(db, search).await?;
+            let page = search::run(db, now, &config.audit_sample, &analyst, &permitted).await?;
+            ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            results += page.results.len();
+        }
+        ms.sort_by(f64::total_cmp);
+        timings.push(Timing {
+            p50_ms: percentile(&ms, 0.50),
+            p95_ms: percentile(&ms, 0.95),
+            p99_ms: percentile(&ms, 0.99),
+            mean_results: results as f64 / queries as f64,
+        });
+    }
+    let misread = timings.pop().expect("two");
+    let exact = timings.pop().expect("two");
+    Ok((exact, misread))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_plates_are_distinct_valid_and_in_scope() {
+        let tags = tags();
+        let plates: std::collections::HashSet<String> = (0..200_000).map(|i| plate_of(&tags, i)).collect();
+        assert_eq!(plates.len(), 200_000);
+        for p in plates.iter().take(1000) {
+            assert!(shared::Plate::parse(p).is_ok(), "{p}");
+            assert!(tags.iter().any(|t| p.starts_with(t.as_str())), "{p}");
+        }
+        let m = misread("LB05ABC");
+        assert_ne!(m, "LB05ABC");
+        assert_eq!(shared::plate::skeleton(&m), shared::plate::skeleton("LB05ABC"));
+    }
+}
