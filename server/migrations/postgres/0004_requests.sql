@@ -1,9 +1,14 @@
 -- Search requests and their decisions (R10, R11), searches with their audit sample (R21, R22),
 -- per-user search restrictions (R13), and each read's misread-tolerant plate form (R5).
 
+-- Plates are ASCII codes: compared byte by byte (collation "C") whatever the database's locale,
+-- so a partial plate's prefix is one index range (a locale collation may ignore or reorder
+-- characters).
+ALTER TABLE reads ALTER COLUMN plate TYPE TEXT COLLATE "C";
+
 -- A read's plate with every character replaced by its confusion class (shared::plate::skeleton),
 -- so a misread-tolerant search is an index lookup.
-ALTER TABLE reads ADD COLUMN plate_skeleton TEXT;
+ALTER TABLE reads ADD COLUMN plate_skeleton TEXT COLLATE "C";
 UPDATE reads SET plate_skeleton = REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(plate, 'O', '0'), 'D', '0'), 'Q', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'B', '8'), 'G', '6');
 CREATE INDEX reads_skeleton_time ON reads (plate_skeleton, captured_at);
 
