@@ -78,19 +78,23 @@ pub enum Listing {
 }
 
 pub async fn list(db: &Db, listing: Listing, limit: i64) -> Result<Vec<RequestView>, sqlx::Error> {
-    let (filter, id) = match listing {
-        Listing::Mine(id) => ("q.requester_id = $1", id),
-        Listing::Queue { supervisor_id } => ("q.status = 'pending' AND q.requester_id <> $1", supervisor_id),
-        Listing::All => ("$1 = $1", 0),
+    let (user_id, filter, order) = match listing {
+        Listing::Mine(id) => (Some(id), "WHERE q.requester_id = $1", "DESC"),
+        Listing::Queue { supervisor_id } => {
+            (Some(supervisor_id), "WHERE q.status = 'pending' AND q.requester_id <> $1", "ASC")
+        }
+        Listing::All => (None, "", "DESC"),
     };
-    let order = if matches!(listing, Listing::Queue { .. }) { "ASC" } else { "DESC" };
-    let rows = sqlx::query(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} WHERE {filter} ORDER BY q.submitted_at {order}, q.id {order} LIMIT $2"
-    ))
-    .bind(id)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
+    let limit_parameter = if user_id.is_some() { "$2" } else { "$1" };
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} {filter} \
+         ORDER BY q.submitted_at {order}, q.id {order} LIMIT {limit_parameter}"
+    );
+    let mut query = sqlx::query(&sql);
+    if let Some(id) = user_id {
+        query = query.bind(id);
+    }
+    let rows = query.bind(limit).fetch_all(db.pool()).await?;
     rows.iter().map(request_from_row).collect()
 }
 

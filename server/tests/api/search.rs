@@ -204,6 +204,10 @@ async fn requests_are_decided_by_another_supervisor_of_the_right_rank(app: TestA
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "another investigator's request is not shown");
     let r = app.get(&inv, "/requests?which=all").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let auditor = app.signed_in("audrey", &[Role::Auditor]).await;
+    let all: Vec<Value> = app.get_json(&auditor, "/requests?which=all").await;
+    let references: Vec<&str> = all.iter().map(|r| r["reference"].as_str().unwrap()).collect();
+    assert_eq!(references, ["REQ-2026-000003", "REQ-2026-000002", "REQ-2026-000001"], "newest first");
 
     let decisions = app.audit_rows("request_decided").await;
     assert_eq!(decisions.len(), 2);
