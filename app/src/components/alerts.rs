@@ -40,6 +40,7 @@ pub fn AlertTray() -> impl IntoView {
         }
     }
     let reason = RwSignal::new(String::new());
+    let open = RwSignal::new(true);
     let decide = move |id: i64, outcome: Outcome| {
         let body = AlertDecision { outcome, reason: reason.get_untracked() };
         spawn_local(async move {
@@ -51,7 +52,13 @@ pub fn AlertTray() -> impl IntoView {
     view! {
         <Show when=move || !alerts.with(|a| a.is_empty())>
             <aside class="alert-tray" data-testid="alert-tray">
-                <h2>"Hotlist alerts"</h2>
+                <h2>
+                    {move || format!("Hotlist alerts ({})", alerts.with(|a| a.len()))}
+                    <button class="small" on:click=move |_| open.update(|o| *o = !*o)>
+                        {move || if open.get() { "Hide" } else { "Show" }}
+                    </button>
+                </h2>
+                <div class="alert-list" class:hidden=move || !open.get()>
                 <label>"Reason for your decision" <input name="decision-reason" bind:value=reason/></label>
                 <For each=move || alerts.get() key=|a| a.id let:a>
                     {
@@ -75,6 +82,7 @@ pub fn AlertTray() -> impl IntoView {
                         }
                     }
                 </For>
+                </div>
             </aside>
         </Show>
     }
