@@ -47,7 +47,7 @@ test('a request is approved, the journey searched on the map, and the search sam
   const chooser = search.getByLabel('Under request');
   await expect(chooser.locator('option', { hasText: reference })).toBeAttached();
   await chooser.selectOption((await chooser.locator('option', { hasText: reference }).getAttribute('value')) ?? '');
-  await expect(search.getByLabel('Plate')).toHaveValue(plate);
+  await expect(search.getByLabel('Plate', { exact: true })).toHaveValue(plate);
   await search.getByRole('button', { name: 'Search' }).click();
   await expect(search.getByRole('status')).toContainText(`under ${reference}`);
   const rows = page.getByTestId('search-results').locator('tbody tr');
