@@ -268,7 +268,11 @@ pub async fn next_page(
         .filter(|s| s.user_id == user.id)
         .ok_or_else(|| AppError::NotFound(format!("you ran no search with id {search_id}")))?;
     let grant = Grant::issue(db, policy, now, user, stored.request_id).await?;
-    let permitted = grant.permit(db, stored.search).await?;
+    // Time has passed since the first page: what has meanwhile left the user's reach is
+    // dropped, not refused.
+    let mut search = stored.search;
+    search.from = search.from.max(grant.earliest());
+    let permitted = grant.permit(db, search).await?;
     let (results, next) = page(db, &permitted, Some(after)).await?;
     audit::record_alone(
         db,

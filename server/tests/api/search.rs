@@ -422,32 +422,40 @@ async fn area_searches_and_per_user_restrictions(app: TestApp) {
 async fn large_results_page_and_every_page_is_audited(app: TestApp) {
     let d = desk(&app).await;
     let now = app.clock.now();
-    let start = now - Duration::days(1);
+    // At the far edge of a local-tier user's reach.
+    let start = now - Duration::days(90);
     let reads = (0..620)
         .map(|i| read("AB12CDE", if i % 2 == 0 { "N1" } else { "N2" }, &ts(start + Duration::seconds(i))))
         .collect();
     ingest(&app, &d.key, reads).await;
     let inv = investigator(&app, "ivy", AccessTier::Local).await;
-    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(2), now))).await;
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(2), now).await;
+    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(100), now))).await;
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), start, now).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let first: Value = r.json().await.unwrap();
     assert_eq!((first["total"].as_i64(), first["results"].as_array().unwrap().len()), (Some(620), 500));
     let next = first["next"].as_str().expect("a next page");
-    let second: Value = app.get_json(&inv, &format!("/searches/{}?after={next}", first["search_id"])).await;
-    let rest = second["results"].as_array().unwrap();
-    assert_eq!(rest.len(), 120);
-    assert!(second["next"].is_null());
-    assert_eq!(rest[0]["captured_at"], ts(start + Duration::seconds(500)), "the page starts where the last ended");
+    let path = format!("/searches/{}?after={next}", first["search_id"]);
+    let second: Value = app.get_json(&inv, &path).await;
+    assert_eq!(second["results"].as_array().unwrap().len(), 120);
+    assert_eq!(second["results"][0]["captured_at"], ts(start + Duration::seconds(500)), "where the last page ended");
+    // 550 s later the first 550 reads are beyond the user's reach: the next page leaves out
+    // those it would have shown (R12), without refusing.
+    app.clock.advance(Duration::seconds(550));
+    let later: Value = app.get_json(&inv, &path).await;
+    let rest = later["results"].as_array().unwrap();
+    assert_eq!(rest.len(), 70);
+    assert!(later["next"].is_null());
+    assert_eq!(rest[0]["captured_at"], ts(start + Duration::seconds(550)), "nothing older than 90 days");
 
     let other = investigator(&app, "otto", AccessTier::Local).await;
-    let r = app.get(&other, &format!("/searches/{}?after={next}", first["search_id"])).await;
+    let r = app.get(&other, &path).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "only its own searches' pages");
     let r = app.get(&inv, &format!("/searches/{}?after=yesterday", first["search_id"])).await;
     refused(r, StatusCode::UNPROCESSABLE_ENTITY, "not a page cursor").await;
     let pages = app.audit_rows("search_page_viewed").await;
-    assert_eq!(pages.len(), 1);
-    assert_eq!(pages[0].details["count"], 120);
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[1].details["count"], 70);
 }
 
 async fn every_search_is_audited_and_sampled_for_the_auditors(app: TestApp) {
