@@ -46,6 +46,10 @@ pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> R
     with_body(Request::patch(&url(path)), body).await
 }
 
+pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, String> {
+    with_body(Request::put(&url(path)), body).await
+}
+
 /// A POST with a JSON body whose answer has no body.
 pub async fn post_no_answer<B: Serialize>(path: &str, body: &B) -> Result<(), String> {
     send(Request::post(&url(path)).json(body)).await.map(|_| ())

@@ -75,3 +75,19 @@ test('a request is approved, the journey searched on the map, and the search sam
   await sample.getByRole('button', { name: 'Record finding' }).click();
   await expect(page.getByTestId('sample-findings')).toContainText(reference);
 });
+
+test('an admin withholds a kind of search from an investigator', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.getByRole('navigation').getByRole('link', { name: 'Users' }).click();
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  await page.locator('tr[data-username="analyst"]').getByRole('button', { name: 'Edit' }).click();
+  const form = page.getByTestId('search-restrictions');
+  await expect(form).toContainText('analyst');
+  await form.getByLabel('No misread-tolerant search').check();
+  await form.getByRole('button', { name: 'Save restrictions' }).click();
+  await expect(form.getByRole('status')).toHaveText('Restrictions saved.');
+  const users = await (await page.request.get('/api/v1/users')).json();
+  const analyst = users.find((u: any) => u.username === 'analyst');
+  const saved = await (await page.request.get(`/api/v1/users/${analyst.id}/restrictions`)).json();
+  expect(saved.denied_capabilities).toEqual(['plate_misread']);
+});

@@ -6,6 +6,7 @@ use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::search::{Capability, Restrictions};
 use shared::{AccessTier, NewUser, Rank, Role, UserUpdate, UserView, Username};
 use std::collections::BTreeSet;
 
@@ -39,7 +40,10 @@ pub fn UsersPage() -> impl IntoView {
                 <div>
                     <Transition fallback=|| view! { <p>"Loading users…"</p> }>{table}</Transition>
                 </div>
-                <UserForm editing=editing on_saved=move || users.refetch()/>
+                <div class="stack">
+                    <UserForm editing=editing on_saved=move || users.refetch()/>
+                    {move || editing.get().filter(|u| u.has(Role::Investigator)).map(|u| view! { <SearchRestrictions user=u/> })}
+                </div>
             </div>
         </section>
     }
@@ -200,6 +204,63 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                     <button type="button" class="link" on:click=move |_| editing.set(None)>"New user instead"</button>
                 </Show>
             </div>
+            <Outcome message=message/>
+        </form>
+    }
+}
+
+/// What an investigator may not search (R13): kinds of search and cameras.
+#[component]
+fn SearchRestrictions(user: UserView) -> impl IntoView {
+    let path = format!("/users/{}/restrictions", user.id);
+    let denied = RwSignal::new(BTreeSet::<Capability>::new());
+    let cameras = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let load = path.clone();
+    spawn_local(async move {
+        match api::get::<Restrictions>(&load).await {
+            Ok(r) => {
+                denied.set(r.denied_capabilities);
+                cameras.set(r.denied_cameras.iter().map(i64::to_string).collect::<Vec<_>>().join(", "));
+            }
+            Err(e) => message.set(Some(Err(e))),
+        }
+    });
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let ids: Result<BTreeSet<i64>, String> = cameras
+            .get_untracked()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|c| c.parse().map_err(|_| format!("camera `{c}` is not an id")))
+            .collect();
+        let body = match ids {
+            Ok(denied_cameras) => Restrictions { denied_capabilities: denied.get_untracked(), denied_cameras },
+            Err(e) => return message.set(Some(Err(e))),
+        };
+        let path = path.clone();
+        spawn_local(async move {
+            let done = api::put::<_, Restrictions>(&path, &body).await;
+            message.set(Some(done.map(|_| "Restrictions saved.".to_owned())));
+        });
+    };
+    view! {
+        <form class="stack panel" on:submit=save data-testid="search-restrictions">
+            <h2>"Search restrictions: " {user.username.to_string()}</h2>
+            {Capability::ALL.into_iter().map(|c| view! {
+                <label class="check">
+                    <input type="checkbox" name=c.as_str()
+                        prop:checked=move || denied.with(|d| d.contains(&c))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            denied.update(|d| { if on { d.insert(c); } else { d.remove(&c); } });
+                        }/>
+                    "No " {c.label()}
+                </label>
+            }).collect_view()}
+            <label>"Cameras withheld (ids, comma-separated)" <input name="denied_cameras" bind:value=cameras/></label>
+            <button type="submit">"Save restrictions"</button>
             <Outcome message=message/>
         </form>
     }

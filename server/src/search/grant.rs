@@ -129,6 +129,12 @@ impl Grant {
     pub async fn permit(&self, db: &Db, search: NewSearch) -> AppResult<Permitted> {
         search.check()?;
         let reference = &self.request.reference;
+        if search.request_id != self.request.id {
+            return Err(AppError::Forbidden(format!(
+                "this grant is for {reference}, not request {}",
+                search.request_id
+            )));
+        }
         let scope = &self.request.request.scope;
         let capability = search.query.capability();
         if self.restrictions.denied_capabilities.contains(&capability) {
