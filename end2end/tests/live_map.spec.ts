@@ -12,8 +12,9 @@ test('a simulated read appears on the live map and its detail shows both images'
   // Reads arrive from the simulator through ingest and the live stream.
   const rows = page.getByTestId('newest-reads').locator('tbody tr');
   await expect(rows.first()).toBeVisible({ timeout: 20_000 });
-  const before = await rows.count();
-  await expect.poll(async () => rows.count(), { timeout: 20_000 }).toBeGreaterThan(before);
+  // Newest first, and the list is capped: a read arriving over the stream becomes the top row.
+  const newest = await rows.first().textContent();
+  await expect.poll(async () => rows.first().textContent(), { timeout: 20_000 }).not.toBe(newest);
 
   await rows.first().click();
   const detail = page.getByTestId('read-detail');
