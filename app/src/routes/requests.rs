@@ -125,8 +125,13 @@ fn optional_area(fields: [&str; 4]) -> Result<Option<Area>, String> {
     Ok(Some(Area { south: v[0], west: v[1], north: v[2], east: v[3] }))
 }
 
-fn list_of<T>(raw: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+fn list_of<T, C: FromIterator<T>>(raw: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<C, String> {
     raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse).collect()
+}
+
+/// Camera ids typed as a comma-separated list.
+pub fn camera_ids<C: FromIterator<i64>>(raw: &str) -> Result<C, String> {
+    list_of(raw, |c| c.parse().map_err(|_| format!("camera `{c}` is not an id")))
 }
 
 #[component]
@@ -158,7 +163,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
             scope: RequestScope {
                 plates: list_of(&plates.get_untracked(), |p| EntryPattern::parse(p).map_err(|e| format!("{p}: {e}")))?,
                 area: optional_area([&area_fields[0], &area_fields[1], &area_fields[2], &area_fields[3]])?,
-                cameras: list_of(&cameras.get_untracked(), |c| c.parse().map_err(|_| format!("camera `{c}`")))?,
+                cameras: camera_ids(&cameras.get_untracked())?,
                 from: parse_input_time(&from.get_untracked(), "from")?,
                 to: parse_input_time(&to.get_untracked(), "to")?,
             },

@@ -7,7 +7,7 @@ use crate::api;
 use crate::components::map::{LeafletMap, MapHandle};
 use crate::components::outcome::{Message, Outcome};
 use crate::components::read_detail::ReadDetail;
-use crate::routes::requests::{input_time, parse_input_time, scope_summary, when};
+use crate::routes::requests::{camera_ids, input_time, parse_input_time, scope_summary, when};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -68,16 +68,7 @@ pub fn SearchPage() -> impl IntoView {
     let build = move || -> Result<NewSearch, String> {
         let request_id = request_id.get_untracked().parse().map_err(|_| "choose an approved request".to_owned())?;
         let query = match mode.get_untracked().as_str() {
-            "area" => SearchQuery::Area {
-                area: area.get_untracked(),
-                cameras: cameras
-                    .get_untracked()
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|c| c.parse().map_err(|_| format!("camera `{c}` is not an id")))
-                    .collect::<Result<_, _>>()?,
-            },
+            "area" => SearchQuery::Area { area: area.get_untracked(), cameras: camera_ids(&cameras.get_untracked())? },
             "partial" => SearchQuery::Plate { plate: plate.get_untracked(), mode: PlateMode::Partial },
             "misread" => SearchQuery::Plate { plate: plate.get_untracked(), mode: PlateMode::Misread },
             _ => SearchQuery::Plate { plate: plate.get_untracked(), mode: PlateMode::Exact },

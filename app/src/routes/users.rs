@@ -228,13 +228,7 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
     });
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let ids: Result<BTreeSet<i64>, String> = cameras
-            .get_untracked()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|c| c.parse().map_err(|_| format!("camera `{c}` is not an id")))
-            .collect();
+        let ids: Result<BTreeSet<i64>, String> = crate::routes::requests::camera_ids(&cameras.get_untracked());
         let body = match ids {
             Ok(denied_cameras) => Restrictions { denied_capabilities: denied.get_untracked(), denied_cameras },
             Err(e) => return message.set(Some(Err(e))),
