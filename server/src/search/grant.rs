@@ -117,10 +117,6 @@ impl Grant {
         Ok(Grant { user_id: user.id, request, restrictions, earliest, limit, standard_floor })
     }
 
-    pub fn request(&self) -> &RequestView {
-        &self.request
-    }
-
     pub fn earliest(&self) -> DateTime<Utc> {
         self.earliest
     }

@@ -224,14 +224,14 @@ pub async fn run(
 }
 
 /// A stored search, for fetching its further pages.
-pub struct Stored {
-    pub user_id: i64,
-    pub request_id: i64,
-    pub search: NewSearch,
-    pub result_count: i64,
+struct Stored {
+    user_id: i64,
+    request_id: i64,
+    search: NewSearch,
+    result_count: i64,
 }
 
-pub async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
+async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
     let row = sqlx::query(
         "SELECT user_id, request_id, query, window_from, window_to, result_count FROM searches WHERE id = $1",
     )
