@@ -32,7 +32,61 @@ pub struct Config {
     pub login: LoginThrottleConfig,
     pub access: AccessConfig,
     pub audit_sample: SampleConfig,
+    pub clones: CloneConfig,
+    pub locker: LockerConfig,
+    pub retention: RetentionConfig,
     pub map: MapSettings,
+}
+
+/// Cloned-plate indicators (R17).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloneConfig {
+    /// Two sightings of one plate that would need a faster average speed than this, in km/h,
+    /// are flagged.
+    pub max_speed_kmh: f64,
+    /// Sightings closer than this, in km, are never flagged (cameras at one junction, clock
+    /// drift between cameras).
+    pub min_distance_km: f64,
+    /// How often the scan looks at newly stored reads, in seconds.
+    pub scan_seconds: u64,
+}
+
+impl Default for CloneConfig {
+    fn default() -> Self {
+        CloneConfig { max_speed_kmh: 200.0, min_distance_km: 1.0, scan_seconds: 30 }
+    }
+}
+
+/// Evidence locker reviews (R19).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockerConfig {
+    /// An item is due for review this many calendar months after preservation or its last review.
+    pub review_months: u32,
+    /// After an unanswered review, the next attempt is due this many days later.
+    pub retry_days: i64,
+}
+
+impl Default for LockerConfig {
+    fn default() -> Self {
+        LockerConfig { review_months: 6, retry_days: 14 }
+    }
+}
+
+/// The retention purge (R18); how long reads are kept is `access.retention_months`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// How often the purge runs, in hours (it also runs when the server starts); 0 leaves it to
+    /// `server retention purge` (from cron, say).
+    pub purge_every_hours: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { purge_every_hours: 24 }
+    }
 }
 
 /// How far back searches reach (R12) and how long approvals last (R10).
@@ -108,6 +162,9 @@ impl Default for Config {
             login: LoginThrottleConfig { max_failures: 5, window_minutes: 15, lockout_minutes: 15 },
             access: AccessConfig::default(),
             audit_sample: SampleConfig::default(),
+            clones: CloneConfig::default(),
+            locker: LockerConfig::default(),
+            retention: RetentionConfig::default(),
             map: MapSettings::default(),
         }
     }
@@ -159,6 +216,9 @@ impl fmt::Debug for Config {
             .field("login", &self.login)
             .field("access", &self.access)
             .field("audit_sample", &self.audit_sample)
+            .field("clones", &self.clones)
+            .field("locker", &self.locker)
+            .field("retention", &self.retention)
             .field("map", &self.map)
             .finish()
     }

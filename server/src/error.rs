@@ -5,8 +5,11 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use shared::export::ExportError;
+use shared::locker::LockerError;
 use shared::requests::RequestError;
 use shared::search::SearchError;
+use shared::verification::VerificationError;
 use shared::{AccountError, ErrorBody};
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -93,7 +96,7 @@ macro_rules! invalid {
         }
     )+};
 }
-invalid!(AccountError, RequestError, SearchError);
+invalid!(AccountError, RequestError, SearchError, VerificationError, LockerError, ExportError);
 
 macro_rules! rejection {
     ($($rejection:ty),+) => {$(

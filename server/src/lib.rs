@@ -6,19 +6,25 @@ pub mod access;
 pub mod audit;
 pub mod cameras;
 pub mod clock;
+pub mod clones;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod hotlists;
 pub mod http;
 pub mod imagery;
 pub mod ingest;
+pub mod locker;
+pub mod oversight;
 pub mod reads;
 pub mod requests;
+pub mod retention;
 pub mod search;
 pub mod sim;
 pub mod state;
 pub mod store;
+pub mod verification;
 
 use crate::access::sessions::DbSessionStore;
 use crate::clock::Clock;
@@ -86,6 +92,8 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let sweeper = tokio::spawn(housekeeping(self.state.clone()));
+        let clone_scan = tokio::spawn(scan_for_clones(self.state.clone()));
+        let purge = tokio::spawn(daily_purge(self.state.clone()));
         let router = http::router(self.state.clone());
         // Alerts and live reads are small writes that must leave at once, not wait for Nagle.
         let listener = self.listener.tap_io(|tcp| {
@@ -95,6 +103,8 @@ impl Application {
         });
         let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
+        clone_scan.abort();
+        purge.abort();
         self.state.db.close().await;
         served
     }
@@ -125,6 +135,38 @@ async fn housekeeping(state: AppState) {
         }
         if let Err(e) = lapse_hotlist_entries(&state).await {
             tracing::error!(error = %e, "could not lapse overdue hotlist entries");
+        }
+    }
+}
+
+/// Flags cloned-plate indicators among newly stored reads (R17), every `clones.scan_seconds`.
+async fn scan_for_clones(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(state.config.clones.scan_seconds.max(1)));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match clones::scan(&state.db, state.clock.now(), &state.config.clones).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pairs = n, "cloned-plate indicators flagged"),
+            Err(e) => tracing::error!(error = %e, "cloned-plate scan failed"),
+        }
+    }
+}
+
+/// Runs the retention purge (R18) at start and then every `retention.purge_every_hours` (0:
+/// never; the purge is then run by `server retention purge`).
+async fn daily_purge(state: AppState) {
+    let hours = state.config.retention.purge_every_hours;
+    if hours == 0 {
+        return;
+    }
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(hours * 3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match retention::purge(&state.db, &state.images, state.clock.now(), &state.config.access).await {
+            Ok(report) => tracing::info!(?report, "retention purge done"),
+            Err(e) => tracing::error!(error = %e, "retention purge failed"),
         }
     }
 }

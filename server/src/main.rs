@@ -90,6 +90,11 @@ enum Command {
         command: UserCommand,
     },
     /// Work with the audit log.
+    /// Retention: the purge of reads and images past the retention period.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -113,6 +118,12 @@ enum AuditCommand {
     /// Check the audit log's hash chain from the first row to the last and name the first
     /// broken row. Exits with status 1 if the chain is broken.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Run the retention purge now (R18), as the server does daily, and print what it deleted.
+    Purge,
 }
 
 #[tokio::main]
@@ -199,6 +210,13 @@ async fn main() -> anyhow::Result<()> {
             };
             let user = users::create(&db, clock.now(), Actor::system(), new).await?;
             println!("created system admin `{}` (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::Retention { command: RetentionCommand::Purge } => {
+            let db = open(&config).await?;
+            let images = server::imagery::store::Images::from_url(&config.images_url)?;
+            let report = server::retention::purge(&db, &images, clock.now(), &config.access).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         Command::Audit { command: AuditCommand::Verify } => {

@@ -43,6 +43,19 @@ pub enum AuditAction {
     SampleReviewed,
     SamplesListed,
     RestrictionsChanged,
+    ReadVerified,
+    ClonePairsListed,
+    RetentionPurged,
+    LockerCaseOpened,
+    ReadsPreserved,
+    LockerViewed,
+    LockerImageViewed,
+    LockerReviewed,
+    LockerItemDeleted,
+    Exported,
+    StatementRequested,
+    StatementDecided,
+    OversightFiguresViewed,
 }
 
 impl AuditAction {
@@ -83,6 +96,19 @@ impl AuditAction {
             AuditAction::SampleReviewed => "sample_reviewed",
             AuditAction::SamplesListed => "samples_listed",
             AuditAction::RestrictionsChanged => "restrictions_changed",
+            AuditAction::ReadVerified => "read_verified",
+            AuditAction::ClonePairsListed => "clone_pairs_listed",
+            AuditAction::RetentionPurged => "retention_purged",
+            AuditAction::LockerCaseOpened => "locker_case_opened",
+            AuditAction::ReadsPreserved => "reads_preserved",
+            AuditAction::LockerViewed => "locker_viewed",
+            AuditAction::LockerImageViewed => "locker_image_viewed",
+            AuditAction::LockerReviewed => "locker_reviewed",
+            AuditAction::LockerItemDeleted => "locker_item_deleted",
+            AuditAction::Exported => "exported",
+            AuditAction::StatementRequested => "statement_requested",
+            AuditAction::StatementDecided => "statement_decided",
+            AuditAction::OversightFiguresViewed => "oversight_figures_viewed",
         }
     }
 }

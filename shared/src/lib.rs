@@ -6,12 +6,16 @@ pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod cameras;
+pub mod export;
 pub mod hotlists;
+pub mod locker;
+pub mod oversight;
 pub mod plate;
 pub mod reads;
 pub mod requests;
 pub mod roles;
 pub mod search;
+pub mod verification;
 
 pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, UserView, Username};
 pub use api::{ErrorBody, MapSettings, ShellData};

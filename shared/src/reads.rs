@@ -125,6 +125,20 @@ pub struct ReadView {
     pub colour: Option<String>,
     pub has_plate_image: bool,
     pub has_overview_image: bool,
+    /// The latest verification's outcome, if the read has been checked (R15).
+    #[serde(default)]
+    pub verdict: Option<crate::verification::Verdict>,
+    /// The plate the images show, when the latest verification found a misread (R16). The
+    /// plate as read stays in `plate`.
+    #[serde(default)]
+    pub corrected_plate: Option<String>,
+}
+
+impl ReadView {
+    /// The plate to go by: the correction if there is one, else the plate as read.
+    pub fn best_plate(&self) -> &str {
+        self.corrected_plate.as_deref().unwrap_or(&self.plate)
+    }
 }
 
 /// A refused payload kept for an admin to inspect.

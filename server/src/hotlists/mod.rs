@@ -115,7 +115,8 @@ pub async fn match_retroactively(
     }
     let since = to_millis(now - Duration::hours(hours));
     let rows = sqlx::query(&format!(
-        "SELECT {} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.captured_at >= $1",
+        "SELECT {} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.captured_at >= $1 \
+         ORDER BY r.captured_at, r.id",
         crate::reads::READ_COLUMNS
     ))
     .bind(since)

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cameras;
+pub mod evidence;
 pub mod extract;
 pub mod hotlists;
 pub mod ingest;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hotlists::router())
         .merge(requests::router())
         .merge(search::router())
+        .merge(evidence::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.config.ingest_max_body_mib * 1024 * 1024))

@@ -112,7 +112,12 @@ pub async fn image_response(state: &AppState, id: i64, kind: ImageKind) -> AppRe
     let key = reads::image_key(&state.db, id, kind)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("read {id} has no {} image", kind.as_str())))?;
-    let bytes = state.images.get(&key).await.map_err(AppError::internal)?;
+    image_from_store(state, &key).await
+}
+
+/// The image kept under `key`, as a response no cache keeps.
+pub async fn image_from_store(state: &AppState, key: &str) -> AppResult<Response> {
+    let bytes = state.images.get(key).await.map_err(AppError::internal)?;
     let content_type = key.rsplit('.').next().and_then(StoredFormat::from_extension).map(|f| f.content_type());
     Ok((
         [

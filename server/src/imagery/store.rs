@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -32,7 +33,8 @@ impl Images {
     pub fn from_url(url: &str) -> Result<Images, ImagesError> {
         let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
             std::fs::create_dir_all(dir).map_err(|e| ImagesError::Dir(dir.to_owned(), e))?;
-            Arc::new(LocalFileSystem::new_with_prefix(dir)?)
+            // Deleting a day's images leaves no empty directories behind.
+            Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true))
         } else if url == "memory://" {
             Arc::new(InMemory::new())
         } else if url.starts_with("s3://") {
@@ -62,7 +64,7 @@ impl Images {
     }
 
     pub fn day_prefix(day: DateTime<Utc>) -> String {
-        format!("reads/{}", day.format("%Y-%m-%d"))
+        format!("{READS}/{}", day.format("%Y-%m-%d"))
     }
 
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), object_store::Error> {
@@ -72,7 +74,42 @@ impl Images {
     pub async fn get(&self, key: &str) -> Result<Bytes, object_store::Error> {
         self.store.get(&Path::from(key)).await?.bytes().await
     }
+
+    pub async fn copy(&self, from: &str, to: &str) -> Result<(), object_store::Error> {
+        self.store.copy(&Path::from(from), &Path::from(to)).await
+    }
+
+    /// Deletes one image; one already gone is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), object_store::Error> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The days that hold read images, oldest first, as `YYYY-MM-DD`.
+    pub async fn read_days(&self) -> Result<Vec<String>, object_store::Error> {
+        let listed = match self.store.list_with_delimiter(Some(&Path::from(READS))).await {
+            Ok(listed) => listed,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut days: Vec<String> =
+            listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).collect();
+        days.sort();
+        Ok(days)
+    }
+
+    /// Deletes every image under a day's prefix (R18); returns how many there were.
+    pub async fn delete_day(&self, day: &str) -> Result<usize, object_store::Error> {
+        let prefix = Path::from(format!("{READS}/{day}"));
+        let locations = self.store.list(Some(&prefix)).map_ok(|meta| meta.location).boxed();
+        self.store.delete_stream(locations).try_fold(0, |n, _| async move { Ok(n + 1) }).await
+    }
 }
+
+/// The prefix under which read images are kept, one folder per capture day.
+const READS: &str = "reads";
 
 #[cfg(feature = "s3")]
 fn s3(url: &str) -> Result<Arc<dyn ObjectStore>, ImagesError> {

@@ -269,6 +269,8 @@ fn view_of(id: i64, a: &Accepted) -> ReadView {
         colour: r.colour.clone(),
         has_plate_image: a.plate_image.is_some(),
         has_overview_image: a.overview_image.is_some(),
+        verdict: None,
+        corrected_plate: None,
     }
 }
 

@@ -1,14 +1,16 @@
 //! Stored reads, as the workbench shows them.
 
 use crate::clock::from_millis;
-use crate::store::Db;
+use crate::store::{decode, Db};
+use shared::verification::Verdict;
 use shared::{ImageKind, ReadView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// A read's columns, from `reads r JOIN cameras c`.
 pub const READ_COLUMNS: &str = "r.id, r.plate, r.captured_at, r.camera_id, c.name AS camera_name, c.lat, c.lon, \
-     r.confidence, r.direction, r.lane, r.make, r.model, r.colour, r.plate_image, r.overview_image";
+     r.confidence, r.direction, r.lane, r.make, r.model, r.colour, r.plate_image, r.overview_image, r.verdict, r.corrected_plate";
 
 pub fn read_from_row(row: &AnyRow) -> Result<ReadView, sqlx::Error> {
     Ok(ReadView {
@@ -27,6 +29,11 @@ pub fn read_from_row(row: &AnyRow) -> Result<ReadView, sqlx::Error> {
         colour: row.try_get("colour")?,
         has_plate_image: row.try_get::<Option<String>, _>("plate_image")?.is_some(),
         has_overview_image: row.try_get::<Option<String>, _>("overview_image")?.is_some(),
+        verdict: row
+            .try_get::<Option<String>, _>("verdict")?
+            .map(|v| decode("verdict", &v, Verdict::parse))
+            .transpose()?,
+        corrected_plate: row.try_get("corrected_plate")?,
     })
 }
 
@@ -62,4 +69,26 @@ pub async fn image_key(db: &Db, id: i64, kind: ImageKind) -> Result<Option<Strin
         .fetch_optional(db.pool())
         .await?;
     Ok(row.map(|r| r.try_get::<Option<String>, _>("image_key")).transpose()?.flatten())
+}
+
+/// The reads with these ids that exist, by id.
+pub async fn find_many(db: &Db, ids: &[i64]) -> Result<HashMap<i64, ReadView>, sqlx::Error> {
+    let mut found = HashMap::with_capacity(ids.len());
+    // Bounded lists keep within every backend's limit on bound values.
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|n| db.backend().parameter(n)).collect();
+        let sql = format!(
+            "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.id IN ({})",
+            list.join(",")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            let read = read_from_row(&row)?;
+            found.insert(read.id, read);
+        }
+    }
+    Ok(found)
 }

@@ -69,7 +69,27 @@ fn months_before(now: DateTime<Utc>, months: u32) -> DateTime<Utc> {
     now.checked_sub_months(Months::new(months)).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-fn stamp(t: DateTime<Utc>) -> String {
+/// The oldest instant a user of `tier` may see at `now`, and why (R12): the tier's reach, and
+/// never beyond the retention period.
+pub fn reach(policy: &AccessConfig, now: DateTime<Utc>, tier: AccessTier) -> (DateTime<Utc>, &'static str) {
+    let retention = (retention_cutoff(policy, now), "nothing older than the retention period");
+    let tier = match tier {
+        AccessTier::Local => (now - Duration::days(policy.local_days), "the reach of a local-tier user"),
+        AccessTier::Central => (months_before(now, policy.central_months), "the reach of a central-tier user"),
+    };
+    if tier.0 >= retention.0 {
+        tier
+    } else {
+        retention
+    }
+}
+
+/// Reads captured before this are past the retention period (R12, R18).
+pub fn retention_cutoff(policy: &AccessConfig, now: DateTime<Utc>) -> DateTime<Utc> {
+    months_before(now, policy.retention_months)
+}
+
+pub(crate) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -105,11 +125,7 @@ impl Grant {
         let restrictions = restrictions::of(&mut conn, user.id).await?;
 
         let standard_floor = now - Duration::days(policy.standard_days);
-        let mut limits = vec![(months_before(now, policy.retention_months), "nothing older than the retention period")];
-        limits.push(match tier {
-            AccessTier::Local => (now - Duration::days(policy.local_days), "the reach of a local-tier user"),
-            AccessTier::Central => (months_before(now, policy.central_months), "the reach of a central-tier user"),
-        });
+        let mut limits = vec![reach(policy, now, tier)];
         if request.request.seriousness == Seriousness::Volume {
             limits.push((standard_floor, "beyond the standard window is for serious crime only"));
         }

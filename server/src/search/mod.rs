@@ -76,6 +76,21 @@ impl Filter {
         self.sql.push_str(clause);
     }
 
+    /// `column` starts with one of `prefixes` and is `LIKE` the pattern. Plates hold only A–Z
+    /// and 0–9, all below `~`: each prefix is one index range.
+    fn partial(&mut self, column: &str, prefixes: &[String], like: &str) -> String {
+        let ranges: Vec<String> = prefixes
+            .iter()
+            .map(|prefix| {
+                let lo = self.param(Value::Text(prefix.clone()));
+                let hi = self.param(Value::Text(format!("{prefix}~")));
+                format!("({column} >= {lo} AND {column} < {hi})")
+            })
+            .collect();
+        let v = self.param(Value::Text(like.to_owned()));
+        format!("(({}) AND {column} LIKE {v})", ranges.join(" OR "))
+    }
+
     fn list(&mut self, ids: &[i64]) -> String {
         ids.iter().map(|id| self.param(Value::Int(*id))).collect::<Vec<_>>().join(",")
     }
@@ -83,28 +98,19 @@ impl Filter {
     /// The search's filter, or `None` when it can match nothing (no cameras to read).
     fn of(backend: Backend, p: &Permitted, after: Option<Cursor>) -> Option<Filter> {
         let mut f = Filter::new(backend);
+        // A corrected read is found by its corrected plate as well as the plate as read (R16).
         match &p.plan {
             Plan::Plate(plate) => {
-                let v = f.param(Value::Text(plate.clone()));
-                f.and(&format!("r.plate = {v}"));
+                let (v1, v2) = (f.param(Value::Text(plate.clone())), f.param(Value::Text(plate.clone())));
+                f.and(&format!("(r.plate = {v1} OR r.corrected_plate = {v2})"));
             }
             Plan::Skeleton(skeleton) => {
-                let v = f.param(Value::Text(skeleton.clone()));
-                f.and(&format!("r.plate_skeleton = {v}"));
+                let (v1, v2) = (f.param(Value::Text(skeleton.clone())), f.param(Value::Text(skeleton.clone())));
+                f.and(&format!("(r.plate_skeleton = {v1} OR r.corrected_skeleton = {v2})"));
             }
             Plan::Partial { prefixes, like } => {
-                // Plates hold only A–Z and 0–9, all below `~`: each prefix is one index range.
-                let ranges: Vec<String> = prefixes
-                    .iter()
-                    .map(|prefix| {
-                        let lo = f.param(Value::Text(prefix.clone()));
-                        let hi = f.param(Value::Text(format!("{prefix}~")));
-                        format!("(r.plate >= {lo} AND r.plate < {hi})")
-                    })
-                    .collect();
-                f.and(&format!("({})", ranges.join(" OR ")));
-                let v = f.param(Value::Text(like.clone()));
-                f.and(&format!("r.plate LIKE {v}"));
+                let either = ["r.plate", "r.corrected_plate"].map(|column| f.partial(column, prefixes, like));
+                f.and(&format!("({})", either.join(" OR ")));
             }
             Plan::Cameras(ids) if ids.is_empty() => return None,
             Plan::Cameras(ids) => {
@@ -254,6 +260,64 @@ async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
     }))
 }
 
+/// A search `user` ran, re-permitted under their grant as it is now, with the count its first
+/// run found. What has meanwhile left the user's reach is dropped, not refused.
+pub async fn reopen(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    user: &UserView,
+    search_id: i64,
+) -> AppResult<(Permitted, i64)> {
+    let stored = stored(db, search_id)
+        .await?
+        .filter(|s| s.user_id == user.id)
+        .ok_or_else(|| AppError::NotFound(format!("you ran no search with id {search_id}")))?;
+    let grant = Grant::issue(db, policy, now, user, stored.request_id).await?;
+    let mut search = stored.search;
+    search.from = search.from.max(grant.earliest());
+    Ok((grant.permit(db, search).await?, stored.result_count))
+}
+
+/// Every read the search finds, oldest first, up to [`COUNT_CAP`].
+pub async fn all(db: &Db, p: &Permitted) -> AppResult<Vec<ReadView>> {
+    let mut reads = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = page(db, p, after).await?;
+        reads.extend(page);
+        match next {
+            Some(cursor) if reads.len() < COUNT_CAP as usize => after = Some(Cursor::parse(&cursor)?),
+            _ => break,
+        }
+    }
+    reads.truncate(COUNT_CAP as usize);
+    Ok(reads)
+}
+
+/// Those of `ids` that the search finds, oldest first; an id it does not find is refused.
+pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadView>> {
+    let found = crate::reads::find_many(db, ids).await?;
+    let Some(mut f) = Filter::of(db.backend(), p, None) else {
+        return Err(AppError::Invalid("this search finds no reads".into()));
+    };
+    let list = f.list(&found.keys().copied().collect::<Vec<_>>());
+    if !found.is_empty() {
+        f.and(&format!("r.id IN ({list})"));
+    }
+    let sql = format!("SELECT r.id FROM reads r WHERE {} ORDER BY r.captured_at, r.id", f.sql);
+    let rows = if found.is_empty() { Vec::new() } else { f.bind(sqlx::query(&sql)).fetch_all(db.pool()).await? };
+    let mut reads = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        reads.push(found[&id].clone());
+    }
+    if let Some(missing) = ids.iter().find(|id| !reads.iter().any(|r| r.id == **id)) {
+        return Err(AppError::Invalid(format!("read {missing} is not among this search's results")));
+    }
+    Ok(reads)
+}
+
 /// A further page of a search the user ran, re-permitted under their grant as it is now.
 pub async fn next_page(
     db: &Db,
@@ -263,16 +327,7 @@ pub async fn next_page(
     search_id: i64,
     after: Cursor,
 ) -> AppResult<SearchPage> {
-    let stored = stored(db, search_id)
-        .await?
-        .filter(|s| s.user_id == user.id)
-        .ok_or_else(|| AppError::NotFound(format!("you ran no search with id {search_id}")))?;
-    let grant = Grant::issue(db, policy, now, user, stored.request_id).await?;
-    // Time has passed since the first page: what has meanwhile left the user's reach is
-    // dropped, not refused.
-    let mut search = stored.search;
-    search.from = search.from.max(grant.earliest());
-    let permitted = grant.permit(db, search).await?;
+    let (permitted, result_count) = reopen(db, now, policy, user, search_id).await?;
     let (results, next) = page(db, &permitted, Some(after)).await?;
     audit::record_alone(
         db,
@@ -287,8 +342,8 @@ pub async fn next_page(
     Ok(SearchPage {
         search_id,
         reference: permitted.reference.clone(),
-        total: stored.result_count,
-        total_capped: stored.result_count >= COUNT_CAP,
+        total: result_count,
+        total_capped: result_count >= COUNT_CAP,
         results,
         next,
     })

@@ -98,6 +98,8 @@ impl TestApp {
             database_url: database_url.clone(),
             site_root: dir.path().join("site"),
             images_url: format!("file://{}", dir.path().join("images").display()),
+            // Tests run the purge themselves, at the instants they choose.
+            retention: server::config::RetentionConfig { purge_every_hours: 0 },
             ..Config::default()
         };
         configure(&mut config);

@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod evidence;
 mod hotlists;
 mod ingest;
 mod input;

@@ -27,22 +27,22 @@ on_both_backends!(
     stored_reads_get_the_same_misread_form_as_new_ones,
 );
 
-struct Desk {
-    admin: Client,
-    key: String,
+pub(crate) struct Desk {
+    pub admin: Client,
+    pub key: String,
     /// Cameras `N1` (51.52, −0.10) and `N2` (51.50, −0.08), inside the test area, and `FAR`
     /// (51.60, 0.10) outside it.
-    n1: i64,
-    n2: i64,
-    far: i64,
+    pub n1: i64,
+    pub n2: i64,
+    pub far: i64,
 }
 
 /// The area around `N1` and `N2`.
-fn test_area() -> Value {
+pub(crate) fn test_area() -> Value {
     json!({ "south": 51.49, "west": -0.11, "north": 51.53, "east": -0.07 })
 }
 
-async fn desk(app: &TestApp) -> Desk {
+pub(crate) async fn desk(app: &TestApp) -> Desk {
     let admin = app.signed_in("admin", &[Role::SystemAdmin]).await;
     let created: Value = app.post_json(&admin, "/feeds", &json!({ "name": "tfl" })).await;
     let feed_id = created["feed"]["id"].as_i64().unwrap();
@@ -67,21 +67,21 @@ async fn desk(app: &TestApp) -> Desk {
     Desk { admin, key: created["api_key"].as_str().unwrap().to_owned(), n1: ids[0], n2: ids[1], far: ids[2] }
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-async fn investigator(app: &TestApp, name: &str, tier: AccessTier) -> Client {
+pub(crate) async fn investigator(app: &TestApp, name: &str, tier: AccessTier) -> Client {
     app.create_user_with(name, &[Role::Investigator], Some(tier), None).await;
     app.sign_in(name).await
 }
 
-async fn supervisor(app: &TestApp, name: &str, rank: Rank) -> Client {
+pub(crate) async fn supervisor(app: &TestApp, name: &str, rank: Rank) -> Client {
     app.create_user_with(name, &[Role::Supervisor], None, Some(rank)).await;
     app.sign_in(name).await
 }
 
-fn request(seriousness: &str, scope: Value) -> Value {
+pub(crate) fn request(seriousness: &str, scope: Value) -> Value {
     json!({
         "purpose": "crime_investigation",
         "reason": "Linked series of burglaries; suspect vehicle seen leaving",
@@ -92,26 +92,26 @@ fn request(seriousness: &str, scope: Value) -> Value {
     })
 }
 
-fn plates_scope(plates: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+pub(crate) fn plates_scope(plates: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
     json!({ "plates": plates, "from": ts(from), "to": ts(to) })
 }
 
-async fn submit(app: &TestApp, client: &Client, body: &Value) -> Value {
+pub(crate) async fn submit(app: &TestApp, client: &Client, body: &Value) -> Value {
     let r = client.post(app.api("/requests")).json(body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json().await.unwrap()
 }
 
-async fn decide(app: &TestApp, client: &Client, id: &Value, body: Value) -> reqwest::Response {
+pub(crate) async fn decide(app: &TestApp, client: &Client, id: &Value, body: Value) -> reqwest::Response {
     client.post(app.api(&format!("/requests/{id}/decision"))).json(&body).send().await.unwrap()
 }
 
-fn approval() -> Value {
+pub(crate) fn approval() -> Value {
     json!({ "approve": true, "rationale": "Necessary and proportionate to identify the vehicle" })
 }
 
 /// A request of `client`'s, approved by a new inspector; returns its id.
-async fn approved(app: &TestApp, client: &Client, body: Value) -> i64 {
+pub(crate) async fn approved(app: &TestApp, client: &Client, body: Value) -> i64 {
     let submitted = submit(app, client, &body).await;
     let name = format!("insp{}", submitted["id"]);
     let inspector = supervisor(app, &name, Rank::Inspector).await;
@@ -120,7 +120,7 @@ async fn approved(app: &TestApp, client: &Client, body: Value) -> i64 {
     submitted["id"].as_i64().unwrap()
 }
 
-async fn search(
+pub(crate) async fn search(
     app: &TestApp,
     client: &Client,
     request_id: i64,
@@ -132,18 +132,18 @@ async fn search(
     client.post(app.api("/searches")).json(&body).send().await.unwrap()
 }
 
-fn plate(p: &str, mode: &str) -> Value {
+pub(crate) fn plate(p: &str, mode: &str) -> Value {
     json!({ "kind": "plate", "plate": p, "mode": mode })
 }
 
 /// The plates of a successful search's first page, in order.
-async fn found(response: reqwest::Response) -> Vec<String> {
+pub(crate) async fn found(response: reqwest::Response) -> Vec<String> {
     assert_eq!(response.status(), StatusCode::CREATED);
     let page: Value = response.json().await.unwrap();
     page["results"].as_array().unwrap().iter().map(|r| r["plate"].as_str().unwrap().to_owned()).collect()
 }
 
-async fn refused(response: reqwest::Response, status: StatusCode, words: &str) {
+pub(crate) async fn refused(response: reqwest::Response, status: StatusCode, words: &str) {
     assert_eq!(response.status(), status);
     let message = error_of(response).await;
     assert!(message.contains(words), "`{message}` should say `{words}`");

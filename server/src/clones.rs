@@ -1,0 +1,174 @@
+//! Cloned-plate indicators (R17): a plate seen at two places further apart than a vehicle could
+//! travel in the time between. A scan takes newly stored reads in id order and compares each
+//! with the same plate's sightings just before and just after it in capture time, so a read
+//! that arrives late is still paired with its neighbours.
+
+use crate::clock::{from_millis, to_millis};
+use crate::config::CloneConfig;
+use crate::reads;
+use crate::store::Db;
+use chrono::{DateTime, Duration, Utc};
+use shared::verification::{distance_m, ClonePair};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Reads stored less than this long ago are left to the next scan, so that a batch still being
+/// committed is not skipped.
+const SETTLE_SECONDS: i64 = 5;
+/// Most reads one scan looks at.
+const SCAN_BATCH: i64 = 5000;
+
+#[derive(Debug, Clone, Copy)]
+struct Sighting {
+    id: i64,
+    at: i64,
+    lat: f64,
+    lon: f64,
+}
+
+impl Sighting {
+    fn of(row: &AnyRow) -> Result<Sighting, sqlx::Error> {
+        Ok(Sighting {
+            id: row.try_get("id")?,
+            at: row.try_get("captured_at")?,
+            lat: row.try_get("lat")?,
+            lon: row.try_get("lon")?,
+        })
+    }
+}
+
+/// Whether one vehicle could not have made both sightings: further apart than the minimum
+/// distance, at an average speed above the limit.
+pub fn impossible(config: &CloneConfig, distance_m: f64, seconds: f64) -> bool {
+    distance_m >= config.min_distance_km * 1000.0 && distance_m * 3.6 > config.max_speed_kmh * seconds
+}
+
+const SIGHTING: &str = "SELECT r.id, r.captured_at, c.lat, c.lon FROM reads r JOIN cameras c ON c.id = r.camera_id";
+
+async fn neighbour(db: &Db, plate: &str, s: Sighting, before: bool) -> Result<Option<Sighting>, sqlx::Error> {
+    let sql = if before {
+        format!(
+            "{SIGHTING} WHERE r.plate = $1 AND (r.captured_at < $2 OR (r.captured_at = $3 AND r.id < $4)) \
+             ORDER BY r.captured_at DESC, r.id DESC LIMIT 1"
+        )
+    } else {
+        format!(
+            "{SIGHTING} WHERE r.plate = $1 AND (r.captured_at > $2 OR (r.captured_at = $3 AND r.id > $4)) \
+             ORDER BY r.captured_at, r.id LIMIT 1"
+        )
+    };
+    let row = sqlx::query(&sql).bind(plate).bind(s.at).bind(s.at).bind(s.id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(Sighting::of).transpose()
+}
+
+/// Looks at reads stored since the last scan and flags impossible pairs. Returns how many
+/// pairs were flagged.
+pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<usize, sqlx::Error> {
+    let last: i64 = sqlx::query("SELECT last_read_id FROM clone_scan WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?
+        .try_get("last_read_id")?;
+    let rows = sqlx::query(&format!(
+        "SELECT r.id, r.plate, r.captured_at, c.lat, c.lon FROM reads r JOIN cameras c ON c.id = r.camera_id \
+         WHERE r.id > $1 AND r.received_at <= $2 ORDER BY r.id LIMIT {SCAN_BATCH}"
+    ))
+    .bind(last)
+    .bind(to_millis(now - Duration::seconds(SETTLE_SECONDS)))
+    .fetch_all(db.pool())
+    .await?;
+    let mut flagged = 0;
+    let mut high = last;
+    for row in &rows {
+        let read = Sighting::of(row)?;
+        let plate: String = row.try_get("plate")?;
+        high = high.max(read.id);
+        for before in [true, false] {
+            let Some(other) = neighbour(db, &plate, read, before).await? else { continue };
+            let (first, second) = if before { (other, read) } else { (read, other) };
+            let distance = distance_m(first.lat, first.lon, second.lat, second.lon);
+            let seconds = (second.at - first.at) as f64 / 1000.0;
+            if impossible(config, distance, seconds) {
+                let inserted = sqlx::query(
+                    "INSERT INTO clone_pairs (plate, first_read_id, second_read_id, first_at, distance_m, seconds, \
+                     flagged_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (first_read_id, second_read_id) DO NOTHING",
+                )
+                .bind(&plate)
+                .bind(first.id)
+                .bind(second.id)
+                .bind(first.at)
+                .bind(distance)
+                .bind(seconds)
+                .bind(to_millis(now))
+                .execute(db.pool())
+                .await?;
+                flagged += inserted.rows_affected() as usize;
+            }
+        }
+    }
+    sqlx::query("UPDATE clone_scan SET last_read_id = $1 WHERE id = 1").bind(high).execute(db.pool()).await?;
+    Ok(flagged)
+}
+
+/// Flagged pairs whose first sighting is at or after `since`, newest first, leaving out pairs
+/// at the cameras in `excluded`.
+pub async fn list(
+    db: &Db,
+    since: DateTime<Utc>,
+    excluded: &std::collections::BTreeSet<i64>,
+    limit: i64,
+) -> Result<Vec<ClonePair>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, plate, first_read_id, second_read_id, distance_m, seconds, flagged_at FROM clone_pairs \
+         WHERE first_at >= $1 ORDER BY first_at DESC, id DESC LIMIT $2",
+    )
+    .bind(to_millis(since))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut ids = Vec::with_capacity(rows.len() * 2);
+    for row in &rows {
+        ids.push(row.try_get::<i64, _>("first_read_id")?);
+        ids.push(row.try_get::<i64, _>("second_read_id")?);
+    }
+    let found = reads::find_many(db, &ids).await?;
+    let mut pairs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let (Some(first), Some(second)) =
+            (found.get(&row.try_get::<i64, _>("first_read_id")?), found.get(&row.try_get::<i64, _>("second_read_id")?))
+        else {
+            continue;
+        };
+        if excluded.contains(&first.camera_id) || excluded.contains(&second.camera_id) {
+            continue;
+        }
+        let distance: f64 = row.try_get("distance_m")?;
+        let seconds: f64 = row.try_get("seconds")?;
+        pairs.push(ClonePair {
+            id: row.try_get("id")?,
+            plate: row.try_get("plate")?,
+            first: first.clone(),
+            second: second.clone(),
+            distance_km: distance / 1000.0,
+            minutes: seconds / 60.0,
+            speed_kmh: (seconds > 0.0).then(|| distance * 3.6 / seconds),
+            flagged_at: from_millis(row.try_get("flagged_at")?),
+        });
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_speed_limit_is_the_edge() {
+        let config = CloneConfig { max_speed_kmh: 200.0, min_distance_km: 1.0, scan_seconds: 30 };
+        // 100 km in 30 minutes is exactly 200 km/h: possible. A second less is not.
+        assert!(!impossible(&config, 100_000.0, 1800.0));
+        assert!(impossible(&config, 100_000.0, 1799.0));
+        // Close sightings are never flagged, however little time lies between them.
+        assert!(!impossible(&config, 999.0, 0.0));
+        assert!(impossible(&config, 1000.0, 0.0));
+    }
+}

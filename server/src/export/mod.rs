@@ -1,0 +1,237 @@
+//! Exports of search results (R14, R20): the intelligence product as CSV or XLSX, marked
+//! OFFICIAL-SENSITIVE with the request reference and the handling conditions; and the
+//! evidential statement (PDF), which a supervisor must approve on its own. Every export is
+//! recorded as a disclosure with its recipient (R21) and counted for the yearly figures (R23).
+
+mod pdf;
+pub mod statements;
+
+use crate::audit::{self, Actor, Event};
+use crate::clock::to_millis;
+use crate::config::AccessConfig;
+use crate::error::{AppError, AppResult};
+use crate::requests;
+use crate::search::{self, Permitted};
+use crate::store::Db;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::json;
+use shared::export::{ExportFormat, NewExport, HANDLING, MARKING};
+use shared::{AuditAction, ReadView, UserView};
+
+/// A file ready to send.
+#[derive(Debug)]
+pub struct ExportFile {
+    pub format: ExportFormat,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+const COLUMNS: [&str; 15] = [
+    "Read id",
+    "Captured (UTC)",
+    "Plate as read",
+    "Corrected plate",
+    "Verification",
+    "Camera id",
+    "Camera",
+    "Latitude",
+    "Longitude",
+    "Direction",
+    "Lane",
+    "Confidence",
+    "Make",
+    "Model",
+    "Colour",
+];
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A read as one row of text cells, in [`COLUMNS`] order.
+fn cells(r: &ReadView) -> [String; 15] {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        r.id.to_string(),
+        time(r.captured_at),
+        r.plate.clone(),
+        text(&r.corrected_plate),
+        r.verdict.map(|v| v.label().to_owned()).unwrap_or_default(),
+        r.camera_id.to_string(),
+        r.camera_name.clone(),
+        format!("{:.6}", r.lat),
+        format!("{:.6}", r.lon),
+        text(&r.direction),
+        r.lane.map(|l| l.to_string()).unwrap_or_default(),
+        format!("{:.2}", r.confidence),
+        text(&r.make),
+        text(&r.model),
+        text(&r.colour),
+    ]
+}
+
+/// The lines above the table: marking, reference, handling conditions, and who it is for.
+fn preamble(
+    reference: &str,
+    request_handling: &str,
+    by: &UserView,
+    at: DateTime<Utc>,
+    to: &NewExport,
+) -> Vec<[String; 2]> {
+    vec![
+        [MARKING.to_owned(), String::new()],
+        ["Request reference".into(), reference.to_owned()],
+        ["Handling conditions".into(), HANDLING.to_owned()],
+        ["Handling agreed in the request".into(), request_handling.to_owned()],
+        ["Exported by".into(), format!("{} ({})", by.display_name, by.username)],
+        ["Exported at (UTC)".into(), time(at)],
+        ["Recipient".into(), to.recipient.trim().to_owned()],
+        ["Transfer to another agency".into(), if to.transfer { "yes" } else { "no" }.into()],
+    ]
+}
+
+fn csv(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
+    let mut w = ::csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let io = |e: ::csv::Error| AppError::internal(e);
+    for line in preamble {
+        w.write_record(line).map_err(io)?;
+    }
+    w.write_record([""]).map_err(io)?;
+    w.write_record(COLUMNS).map_err(io)?;
+    for read in reads {
+        w.write_record(cells(read)).map_err(io)?;
+    }
+    w.write_record([""]).map_err(io)?;
+    w.write_record([MARKING]).map_err(io)?;
+    w.into_inner().map_err(|e| AppError::internal(e.to_string()))
+}
+
+fn xlsx(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
+    use rust_xlsxwriter::{DocProperties, Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
+    let mut book = Workbook::new();
+    book.set_properties(&DocProperties::new().set_category(MARKING).set_keywords(MARKING).set_title(&preamble[1][1]));
+    let bold = Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Reads").map_err(fail)?;
+    // Printed pages carry the marking at the top and bottom of every page.
+    sheet.set_header(format!("&C&\"-,Bold\"{MARKING}"));
+    sheet.set_footer(format!("&L{MARKING}&RPage &P of &N"));
+    let mut row = 0u32;
+    for [label, value] in preamble {
+        sheet.write_string_with_format(row, 0, label, &bold).map_err(fail)?;
+        sheet.write_string(row, 1, value).map_err(fail)?;
+        row += 1;
+    }
+    row += 1;
+    for (col, name) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(row, col as u16, *name, &bold).map_err(fail)?;
+    }
+    sheet.set_freeze_panes(row + 1, 0).map_err(fail)?;
+    for read in reads {
+        row += 1;
+        for (col, cell) in cells(read).iter().enumerate() {
+            sheet.write_string(row, col as u16, cell).map_err(fail)?;
+        }
+    }
+    sheet.write_string_with_format(row + 2, 0, MARKING, &bold).map_err(fail)?;
+    sheet.set_column_width(0, 24).map_err(fail)?;
+    sheet.set_column_width(1, 22).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
+}
+
+/// Records an export as a disclosure (R20, R21): who, what, to whom, under which request.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record(
+    db: &Db,
+    now: DateTime<Utc>,
+    user: &UserView,
+    search_id: i64,
+    reference: &str,
+    format: ExportFormat,
+    recipient: &str,
+    transfer: bool,
+    rows: usize,
+    extra: serde_json::Value,
+) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO exports (user_id, search_id, format, recipient, transfer, row_count, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(user.id)
+    .bind(search_id)
+    .bind(format.as_str())
+    .bind(recipient.trim())
+    .bind(i64::from(transfer))
+    .bind(rows as i64)
+    .bind(to_millis(now))
+    .execute(tx.conn())
+    .await?;
+    let mut details = json!({
+        "search_id": search_id,
+        "format": format,
+        "recipient": recipient.trim(),
+        "transfer": transfer,
+        "rows": rows,
+    });
+    if let (Some(d), serde_json::Value::Object(more)) = (details.as_object_mut(), extra) {
+        d.extend(more);
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(user), AuditAction::Exported).subject(reference).details(details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn request_handling(db: &Db, p: &Permitted) -> AppResult<String> {
+    let mut conn = db.pool().acquire().await?;
+    let request = requests::find(&mut conn, p.request_id)
+        .await?
+        .ok_or_else(|| AppError::internal("a permitted search's request vanished"))?;
+    Ok(request.request.handling)
+}
+
+/// Exports every result of a search `user` ran (up to the count cap) as an intelligence
+/// product.
+pub async fn search_results(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    user: &UserView,
+    search_id: i64,
+    new: NewExport,
+) -> AppResult<ExportFile> {
+    new.check()?;
+    let (permitted, _) = search::reopen(db, now, policy, user, search_id).await?;
+    let reads = search::all(db, &permitted).await?;
+    let handling = request_handling(db, &permitted).await?;
+    let lines = preamble(permitted.reference(), &handling, user, now, &new);
+    let bytes = match new.format {
+        ExportFormat::Csv => csv(&lines, &reads)?,
+        ExportFormat::Xlsx => xlsx(&lines, &reads)?,
+        ExportFormat::Pdf => unreachable!("refused by NewExport::check"),
+    };
+    record(
+        db,
+        now,
+        user,
+        search_id,
+        permitted.reference(),
+        new.format,
+        &new.recipient,
+        new.transfer,
+        reads.len(),
+        json!({}),
+    )
+    .await?;
+    Ok(ExportFile {
+        format: new.format,
+        filename: format!("{}-search-{search_id}.{}", permitted.reference(), new.format.as_str()),
+        bytes,
+    })
+}

@@ -1,0 +1,121 @@
+//! Checking reads against their imagery (R15): an investigator who may see a read records
+//! whether it is right, misread (with the corrected plate; the plate as read is kept), a
+//! suspected cloned or switched plate, or unreadable. The latest outcome and correction sit on
+//! the read, so searches for the corrected plate find it (R16); every verification is kept as
+//! its history and audited (R21).
+
+use crate::access::restrictions;
+use crate::audit::{self, Actor, Event};
+use crate::clock::{from_millis, to_millis};
+use crate::config::AccessConfig;
+use crate::error::{AppError, AppResult};
+use crate::reads;
+use crate::search::grant::{reach, stamp};
+use crate::store::{decode, Db};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use shared::verification::{NewVerification, Verdict, VerificationView, VerifiedRead};
+use shared::{AuditAction, ReadView, Role, UserView};
+use sqlx::Row;
+
+/// The read `id` if `user` may see it for verification: an investigator, within their tier's
+/// reach (R12) and not at a camera they are restricted from (R13).
+pub async fn visible_read(
+    db: &Db,
+    policy: &AccessConfig,
+    now: DateTime<Utc>,
+    user: &UserView,
+    id: i64,
+) -> AppResult<ReadView> {
+    let tier = match (user.has(Role::Investigator), user.tier) {
+        (true, Some(tier)) => tier,
+        _ => return Err(AppError::Forbidden("only investigators verify reads".into())),
+    };
+    let read = reads::find(db, id).await?.ok_or_else(|| AppError::NotFound(format!("no read with id {id}")))?;
+    let (earliest, why) = reach(policy, now, tier);
+    if read.captured_at < earliest {
+        return Err(AppError::Forbidden(format!("read {id} was captured before {} ({why})", stamp(earliest))));
+    }
+    let mut conn = db.pool().acquire().await?;
+    if restrictions::of(&mut conn, user.id).await?.denied_cameras.contains(&read.camera_id) {
+        return Err(AppError::Forbidden(format!("you are restricted from camera {}", read.camera_id)));
+    }
+    Ok(read)
+}
+
+/// A read's verifications, oldest first.
+pub async fn history(db: &Db, read_id: i64) -> Result<Vec<VerificationView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT v.id, v.read_id, v.verdict, v.plate_before, v.corrected_plate, v.reason, v.verified_at, \
+         u.display_name FROM verifications v JOIN users u ON u.id = v.verified_by WHERE v.read_id = $1 ORDER BY v.id",
+    )
+    .bind(read_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let verdict: String = row.try_get("verdict")?;
+            Ok(VerificationView {
+                id: row.try_get("id")?,
+                read_id: row.try_get("read_id")?,
+                verdict: decode("verdict", &verdict, Verdict::parse)?,
+                plate_before: row.try_get("plate_before")?,
+                corrected_plate: row.try_get("corrected_plate")?,
+                reason: row.try_get("reason")?,
+                verified_by: row.try_get("display_name")?,
+                verified_at: from_millis(row.try_get("verified_at")?),
+            })
+        })
+        .collect()
+}
+
+/// Records `user`'s verification of read `id` and returns the read with its history.
+pub async fn verify(
+    db: &Db,
+    policy: &AccessConfig,
+    now: DateTime<Utc>,
+    user: &UserView,
+    id: i64,
+    new: NewVerification,
+) -> AppResult<VerifiedRead> {
+    let read = visible_read(db, policy, now, user, id).await?;
+    new.check(&read.plate)?;
+    let corrected = new.corrected_plate.as_ref();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO verifications (read_id, read_captured_at, verified_by, verified_at, verdict, plate_before, \
+         corrected_plate, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(to_millis(read.captured_at))
+    .bind(user.id)
+    .bind(to_millis(now))
+    .bind(new.verdict.as_str())
+    .bind(read.best_plate())
+    .bind(corrected.map(|p| p.as_str()))
+    .bind(new.reason())
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("UPDATE reads SET verdict = $1, corrected_plate = $2, corrected_skeleton = $3 WHERE id = $4")
+        .bind(new.verdict.as_str())
+        .bind(corrected.map(|p| p.as_str()))
+        .bind(corrected.map(|p| p.skeleton()))
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(user), AuditAction::ReadVerified).subject(format!("read {id}")).details(json!({
+            "verdict": new.verdict,
+            "plate": read.plate,
+            "plate_before": read.best_plate(),
+            "corrected_plate": corrected,
+            "reason": new.reason(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    let read = reads::find(db, id).await?.ok_or_else(|| AppError::NotFound(format!("no read with id {id}")))?;
+    Ok(VerifiedRead { read, history: history(db, id).await? })
+}
