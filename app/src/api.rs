@@ -73,3 +73,45 @@ pub fn reload_at(path: &str) {
         let _ = window.location().assign(path);
     }
 }
+
+/// POSTs `body` and saves the answer as a file, named as the server names it (exports).
+pub async fn download<B: Serialize>(path: &str, body: &B) -> Result<String, String> {
+    let response = send(Request::post(&url(path)).json(body)).await?;
+    let name = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|d| d.split("filename=\"").nth(1).map(|n| n.trim_end_matches('"').to_owned()))
+        .unwrap_or_else(|| "export".into());
+    let bytes = response.binary().await.map_err(|e| e.to_string())?;
+    save(&name, &bytes, &response.headers().get("content-type").unwrap_or_default())?;
+    Ok(name)
+}
+
+#[cfg(feature = "hydrate")]
+fn save(name: &str, bytes: &[u8], content_type: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let fail = |e: wasm_bindgen::JsValue| format!("{e:?}");
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(content_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(fail)?;
+    let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = document.create_element("a").map_err(fail)?.unchecked_into();
+    a.set_href(&href);
+    a.set_download(name);
+    a.click();
+    // Released once the browser has surely taken the file.
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&href);
+        },
+        std::time::Duration::from_secs(30),
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn save(_name: &str, _bytes: &[u8], _content_type: &str) -> Result<(), String> {
+    Err("downloads happen in the browser".into())
+}

@@ -1,57 +1,16 @@
 import { test, expect } from '@playwright/test';
-import { signIn, signOut } from './helpers';
+import { approveAsInspector, plateSeenTwice, searchUnder, signIn, signOut, submitRequest } from './helpers';
 
 test('a request is approved, the journey searched on the map, and the search sampled for audit', async ({ page }) => {
   test.setTimeout(120_000);
   await signIn(page, 'investigator');
-  // A plate the simulated feed has sent through ingest at two or more cameras.
-  let plate = '';
-  await expect.poll(async () => {
-    const reads = await (await page.request.get('/api/v1/reads/recent?limit=1000')).json();
-    const seen = new Map<string, Set<number>>();
-    for (const r of reads) {
-      seen.set(r.plate, (seen.get(r.plate) ?? new Set()).add(r.camera_id));
-    }
-    plate = [...seen.entries()].find(([, cameras]) => cameras.size >= 2)?.[0] ?? '';
-    return plate;
-  }, { timeout: 60_000, intervals: [2_000] }).not.toBe('');
-
-  await page.getByRole('navigation').getByRole('link', { name: 'Requests' }).click();
-  await expect(page.locator('body[data-hydrated]')).toBeAttached();
-  const form = page.getByTestId('new-request');
-  await form.getByLabel('Crime type').fill('Robbery');
-  await form.getByLabel('Reason', { exact: true }).fill('Vehicle seen leaving a street robbery; establish its route');
-  await form.getByLabel('Plates or partial plates').fill(plate);
-  await form.getByLabel('Handling of the results').fill('Intelligence only; shared within the investigation team');
-  await form.getByRole('button', { name: 'Submit request' }).click();
-  await expect(form.getByRole('status')).toHaveText(/^Submitted as REQ-\d{4}-\d{6}\.$/);
-  const reference = ((await form.getByRole('status').textContent()) ?? '').replace('Submitted as ', '').replace('.', '');
-  await expect(page.locator(`tr[data-reference="${reference}"] .status`)).toHaveText('pending');
+  const plate = await plateSeenTwice(page);
+  const reference = await submitRequest(page, plate, 'Robbery');
   await signOut(page);
-
-  await signIn(page, 'inspector');
-  await page.getByRole('navigation').getByRole('link', { name: 'Requests' }).click();
-  await expect(page.locator('body[data-hydrated]')).toBeAttached();
-  const pending = page.locator(`article[data-reference="${reference}"]`);
-  await expect(pending).toContainText(plate);
-  await pending.getByLabel('Rationale').fill('Proportionate: one vehicle, a short window, serious offence');
-  await pending.getByRole('button', { name: 'Approve' }).click();
-  await expect(page.getByTestId('request-queue').or(page.getByText('Nothing awaits a decision.'))).toBeVisible();
-  await expect(page.locator(`article[data-reference="${reference}"]`)).toHaveCount(0);
-  await signOut(page);
+  await approveAsInspector(page, reference, plate);
 
   await signIn(page, 'investigator');
-  await page.getByRole('navigation').getByRole('link', { name: 'Search' }).click();
-  await expect(page.locator('body[data-hydrated]')).toBeAttached();
-  const search = page.getByTestId('search-form');
-  const chooser = search.getByLabel('Under request');
-  await expect(chooser.locator('option', { hasText: reference })).toBeAttached();
-  await chooser.selectOption((await chooser.locator('option', { hasText: reference }).getAttribute('value')) ?? '');
-  await expect(search.getByLabel('Plate', { exact: true })).toHaveValue(plate);
-  await search.getByRole('button', { name: 'Search' }).click();
-  await expect(search.getByRole('status')).toContainText(`under ${reference}`);
-  const rows = page.getByTestId('search-results').locator('tbody tr');
-  expect(await rows.count()).toBeGreaterThanOrEqual(2);
+  const rows = await searchUnder(page, reference, plate);
   await expect(rows.first()).toContainText(plate);
   // The journey joins the sightings on the map, and the slider plays it back.
   await expect(page.locator('path.journey')).toHaveCount(1);
@@ -60,9 +19,9 @@ test('a request is approved, the journey searched on the map, and the search sam
   await expect(page.getByTestId('slider-time')).toContainText(plate);
   await expect(rows.first()).toHaveClass(/current/);
   await rows.first().click();
-  const detail = page.getByTestId('read-detail');
+  const detail = page.getByTestId('verify-panel');
   await expect(detail.locator('.plate')).toHaveText(plate);
-  await expect.poll(async () => detail.locator('img.read-overview').evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+  await expect.poll(async () => detail.locator('img.verify-overview').evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
   await signOut(page);
 
   await signIn(page, 'auditor');

@@ -7,3 +7,5 @@ pub mod map;
 pub mod nav;
 pub mod outcome;
 pub mod read_detail;
+pub mod search_actions;
+pub mod verify;

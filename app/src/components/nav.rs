@@ -10,15 +10,19 @@ struct Section {
     roles: &'static [Role],
 }
 
-const SECTIONS: [Section; 8] = [
+const SECTIONS: [Section; 12] = [
     Section { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
     Section { href: "/search", label: "Search", roles: &[Role::Investigator] },
+    Section { href: "/clones", label: "Clones", roles: &[Role::Investigator] },
     Section { href: "/requests", label: "Requests", roles: &[Role::Investigator, Role::Supervisor] },
+    Section { href: "/statements", label: "Statements", roles: &[Role::Investigator, Role::Supervisor] },
+    Section { href: "/locker", label: "Locker", roles: &[Role::Investigator, Role::Supervisor, Role::Auditor] },
     Section { href: "/hotlists", label: "Hotlists", roles: &[Role::HotlistAdmin] },
     Section { href: "/admin/users", label: "Users", roles: &[Role::SystemAdmin] },
     Section { href: "/admin/cameras", label: "Cameras", roles: &[Role::SystemAdmin] },
     Section { href: "/audit", label: "Audit log", roles: &[Role::Auditor] },
     Section { href: "/audit/sample", label: "Audit sample", roles: &[Role::Auditor] },
+    Section { href: "/oversight", label: "Oversight", roles: &[Role::Auditor] },
 ];
 
 /// The sections `user` may open, for navigation and the home page.

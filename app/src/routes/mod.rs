@@ -1,12 +1,16 @@
 pub mod audit;
 pub mod cameras;
+pub mod clones;
 pub mod home;
 pub mod hotlists;
+pub mod locker;
 pub mod login;
 pub mod map;
+pub mod oversight;
 pub mod requests;
 pub mod sample;
 pub mod search;
+pub mod statements;
 pub mod users;
 
 use leptos::prelude::*;

@@ -6,7 +6,8 @@
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle};
 use crate::components::outcome::{Message, Outcome};
-use crate::components::read_detail::ReadDetail;
+use crate::components::search_actions::SearchActions;
+use crate::components::verify::VerifyPanel;
 use crate::routes::requests::{camera_ids, input_time, parse_input_time, scope_summary, when};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
@@ -15,6 +16,7 @@ use leptos::task::spawn_local;
 use shared::requests::{Area, RequestView};
 use shared::search::{NewSearch, PlateMode, SearchPage as Page, SearchQuery};
 use shared::{ReadView, Role, ShellData};
+use std::collections::BTreeSet;
 
 /// The result set shown: the search's first page and any further pages fetched.
 #[derive(Clone, Debug, Default)]
@@ -47,6 +49,7 @@ pub fn SearchPage() -> impl IntoView {
     let shown = RwSignal::new(None::<Shown>);
     let position = RwSignal::new(0usize);
     let selected = RwSignal::new(None::<ReadView>);
+    let chosen = RwSignal::new(BTreeSet::<i64>::new());
 
     let usable = move || -> Vec<RequestView> {
         let now = crate::now();
@@ -87,6 +90,10 @@ pub fn SearchPage() -> impl IntoView {
             }
             r.extend(page.results);
         });
+        if !more {
+            chosen.set(BTreeSet::new());
+            selected.set(None);
+        }
         position.set(results.with_untracked(|r| r.len().saturating_sub(1)));
         message.set(Some(Ok(format!(
             "{} reads under {}{}",
@@ -164,6 +171,30 @@ pub fn SearchPage() -> impl IntoView {
         }
     };
 
+    // Moving through the results for verification follows the table and the map.
+    let step = Callback::new(move |delta: i64| {
+        let len = results.with_untracked(|r| r.len()) as i64;
+        if len == 0 {
+            return;
+        }
+        let current = selected.with_untracked(|s| s.as_ref().map(|r| r.id));
+        let at = results.with_untracked(|r| current.and_then(|id| r.iter().position(|x| x.id == id)));
+        let next = match at {
+            Some(i) => (i as i64 + delta).clamp(0, len - 1) as usize,
+            None => 0,
+        };
+        position.set(next);
+        selected.set(results.with_untracked(|r| r.get(next).cloned()));
+    });
+    let recorded = Callback::new(move |read: ReadView| {
+        results.update(|r| {
+            if let Some(slot) = r.iter_mut().find(|x| x.id == read.id) {
+                *slot = read;
+            }
+        });
+    });
+    let search_id = Signal::derive(move || shown.with(|s| s.as_ref().map(|s| s.search_id)));
+
     view! {
         <section class="page map-page search-page">
             <LeafletMap settings=shell.map.clone() on_ready=on_ready/>
@@ -213,18 +244,31 @@ pub fn SearchPage() -> impl IntoView {
                         <button type="button" on:click=play>"Play journey"</button>
                     </div>
                 </Show>
-                <ReadDetail selected=selected/>
+                <VerifyPanel selected=selected step=step recorded=recorded/>
                 <table class="grid reads" data-testid="search-results">
-                    <thead><tr><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th></tr></thead>
+                    <thead><tr><th>"Choose"</th><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th><th>"Check"</th></tr></thead>
                     <tbody>
                         {move || results.get().into_iter().enumerate().map(|(i, r)| {
-                            let chosen = r.clone();
+                            let pick = r.clone();
+                            let id = r.id;
+                            let check = match (r.verdict, &r.corrected_plate) {
+                                (Some(v), Some(p)) => format!("{} → {p}", v.label()),
+                                (Some(v), None) => v.label().to_owned(),
+                                (None, _) => String::new(),
+                            };
                             view! {
                                 <tr class="pick" class:current=move || position.get() == i
-                                    on:click=move |_| { position.set(i); selected.set(Some(chosen.clone())); }>
+                                    class:selected=move || selected.with(|s| s.as_ref().is_some_and(|s| s.id == id))
+                                    on:click=move |_| { position.set(i); selected.set(Some(pick.clone())); }>
+                                    <td on:click=|ev| ev.stop_propagation()>
+                                        <input type="checkbox" aria-label=format!("choose read {id}")
+                                            prop:checked=move || chosen.with(|c| c.contains(&id))
+                                            on:change=move |_| chosen.update(|c| if !c.remove(&id) { c.insert(id); })/>
+                                    </td>
                                     <td>{r.captured_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                     <td class="plate">{r.plate.clone()}</td>
                                     <td>{r.camera_name.clone()}</td>
+                                    <td class="check">{check}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -234,6 +278,9 @@ pub fn SearchPage() -> impl IntoView {
                     <button type="button" on:click=more>{format!("More results ({} shown of {}{})", results.with(|r| r.len()), s.total, if s.capped { "+" } else { "" })}</button>
                 })}
                 {move || shown.get().map(|s| view! { <p class="notice">"Search " {s.search_id} " under " {s.reference} " is recorded in the audit log."</p> })}
+                <Show when=move || shown.with(|s| s.is_some())>
+                    <SearchActions search_id=search_id chosen=chosen/>
+                </Show>
             </aside>
         </section>
     }

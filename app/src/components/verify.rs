@@ -1,0 +1,203 @@
+//! Checking a read against its images (R15): the plate patch enlarged beside the overview and
+//! the recorded vehicle, the read's verification history (R16), and one key per outcome so a
+//! run of reads is quick to work through — C confirm, M misread, X suspected clone, U
+//! unreadable; J / K (or the arrow keys) move to the next / previous read.
+
+use crate::api;
+use crate::routes::requests::when;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::verification::{NewVerification, Verdict, VerifiedRead};
+use shared::{Plate, ReadView};
+
+/// The verification panel for `selected`. `step` moves through the list (+1 / −1); `recorded`
+/// receives the read as it stands after a verification.
+#[component]
+pub fn VerifyPanel(
+    selected: RwSignal<Option<ReadView>>,
+    step: Callback<i64>,
+    recorded: Callback<ReadView>,
+) -> impl IntoView {
+    let detail = RwSignal::new(None::<Result<VerifiedRead, String>>);
+    Effect::new(move |_| {
+        let Some(id) = selected.with(|s| s.as_ref().map(|r| r.id)) else { return detail.set(None) };
+        spawn_local(async move {
+            detail.set(Some(api::get::<VerifiedRead>(&format!("/reads/{id}/verifications")).await));
+        });
+    });
+    // The outcome being written up (misread, clone), with its corrected plate and reason.
+    let writing = RwSignal::new(None::<Verdict>);
+    let corrected = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let plate_input = NodeRef::<leptos::html::Input>::new();
+    let reason_input = NodeRef::<leptos::html::Input>::new();
+
+    let record = move |verdict: Verdict| {
+        let Some(id) = selected.with_untracked(|s| s.as_ref().map(|r| r.id)) else { return };
+        let corrected_plate = match verdict {
+            Verdict::Misread => match Plate::parse(&corrected.get_untracked()) {
+                Ok(p) => Some(p),
+                Err(e) => return error.set(Some(format!("corrected plate: {e}"))),
+            },
+            _ => None,
+        };
+        let reason = Some(reason.get_untracked()).filter(|r| !r.trim().is_empty());
+        let body = NewVerification { verdict, corrected_plate, reason };
+        spawn_local(async move {
+            match api::post::<_, VerifiedRead>(&format!("/reads/{id}/verifications"), &body).await {
+                Ok(v) => {
+                    error.set(None);
+                    writing.set(None);
+                    recorded.run(v.read.clone());
+                    detail.set(Some(Ok(v)));
+                    step.run(1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let write_up = move |verdict: Verdict| {
+        corrected.set(String::new());
+        reason.set(String::new());
+        writing.set(Some(verdict));
+        let target = if verdict == Verdict::Misread { plate_input } else { reason_input };
+        request_animation_frame(move || {
+            if let Some(input) = target.get_untracked() {
+                let _ = input.focus();
+            }
+        });
+    };
+
+    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if selected.with_untracked(|s| s.is_none()) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        // Typing in a field is typing, not a shortcut.
+        let typing = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+        if typing {
+            if ev.key() == "Escape" {
+                writing.set(None);
+            }
+            return;
+        }
+        let handled = match ev.key().as_str() {
+            "c" | "C" => {
+                record(Verdict::Confirmed);
+                true
+            }
+            "u" | "U" => {
+                record(Verdict::Unreadable);
+                true
+            }
+            "m" | "M" => {
+                write_up(Verdict::Misread);
+                true
+            }
+            "x" | "X" => {
+                write_up(Verdict::Cloned);
+                true
+            }
+            "j" | "J" | "ArrowDown" => {
+                step.run(1);
+                true
+            }
+            "k" | "K" | "ArrowUp" => {
+                step.run(-1);
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Some(v) = writing.get_untracked() {
+            record(v);
+        }
+    };
+
+    let body = move || {
+        detail.get().map(|answer| match answer {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(VerifiedRead { read: r, history }) => {
+                let vehicle = [r.colour.clone(), r.make.clone(), r.model.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let image = |kind: &str, present: bool| {
+                    present.then(|| {
+                        let src = format!("{}/reads/{}/images/{kind}", api::BASE, r.id);
+                        let alt = format!("{kind} image of read {}", r.id);
+                        view! { <img class=format!("verify-{kind}") src=src alt=alt/> }
+                    })
+                };
+                let status = match (r.verdict, &r.corrected_plate) {
+                    (Some(v), Some(p)) => format!("{}: {p}", v.label()),
+                    (Some(v), None) => v.label().to_owned(),
+                    (None, _) => "Not yet checked".to_owned(),
+                };
+                view! {
+                    <div class="verify" data-testid="verify-panel">
+                        <div class="verify-images">
+                            {image("plate", r.has_plate_image)}
+                            {image("overview", r.has_overview_image)}
+                        </div>
+                        <p class="plate big">{r.plate.clone()}</p>
+                        <dl>
+                            <dt>"Vehicle recorded"</dt><dd>{if vehicle.is_empty() { "—".to_owned() } else { vehicle }}</dd>
+                            <dt>"Captured"</dt><dd>{when(r.captured_at)}</dd>
+                            <dt>"Camera"</dt><dd>{r.camera_name.clone()}</dd>
+                            <dt>"Confidence"</dt><dd>{format!("{:.0}%", r.confidence * 100.0)}</dd>
+                            <dt>"Check"</dt><dd data-testid="verdict">{status}</dd>
+                        </dl>
+                        <ol class="history">
+                            {history.into_iter().map(|h| view! {
+                                <li>{format!(
+                                    "{} — {} by {}{}{}",
+                                    when(h.verified_at),
+                                    h.verdict.label(),
+                                    h.verified_by,
+                                    h.corrected_plate.map(|p| format!(": {} → {p}", h.plate_before.unwrap_or_default())).unwrap_or_default(),
+                                    h.reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+                                )}</li>
+                            }).collect_view()}
+                        </ol>
+                    </div>
+                }
+                .into_any()
+            }
+        })
+    };
+
+    view! {
+        <Show when=move || selected.get().is_some() fallback=|| view! { <p class="notice">"Choose a read to check it against its images."</p> }>
+            {body}
+            <div class="verify-actions">
+                <button type="button" on:click=move |_| record(Verdict::Confirmed)><kbd>"C"</kbd>" Confirmed"</button>
+                <button type="button" on:click=move |_| write_up(Verdict::Misread)><kbd>"M"</kbd>" Misread"</button>
+                <button type="button" on:click=move |_| write_up(Verdict::Cloned)><kbd>"X"</kbd>" Suspected clone"</button>
+                <button type="button" on:click=move |_| record(Verdict::Unreadable)><kbd>"U"</kbd>" Unreadable"</button>
+                <span class="notice">"J / K: next / previous"</span>
+            </div>
+            <Show when=move || writing.get().is_some()>
+                <form class="stack panel" on:submit=submit data-testid="verify-form">
+                    <Show when=move || writing.get() == Some(Verdict::Misread)>
+                        <label>"Corrected plate" <input name="corrected" node_ref=plate_input bind:value=corrected/></label>
+                    </Show>
+                    <label>"Why (what the images show)" <input name="reason" node_ref=reason_input bind:value=reason/></label>
+                    <button type="submit">"Record"</button>
+                </form>
+            </Show>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </Show>
+    }
+}

@@ -1,0 +1,74 @@
+//! Cloned-plate indicators (R17): one plate seen at two places further apart than a vehicle
+//! could travel in the time between, both sightings side by side with their images.
+
+use crate::api;
+use crate::routes::requests::when;
+use crate::routes::NotPermitted;
+use leptos::prelude::*;
+use shared::verification::ClonePair;
+use shared::{ReadView, Role};
+
+#[component]
+pub fn ClonesPage() -> impl IntoView {
+    if !crate::signed_in_user().is_some_and(|u| u.has(Role::Investigator)) {
+        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    }
+    let pairs = LocalResource::new(|| api::get::<Vec<ClonePair>>("/clones"));
+    view! {
+        <section class="page">
+            <h1>"Cloned-plate indicators"</h1>
+            <p class="notice">"Pairs of sightings of one plate that a single vehicle could not have made, newest first, within your reach."</p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || pairs.get().map(|p| match p {
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="notice">"No pairs flagged."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="stack" data-testid="clone-pairs">
+                            {list.into_iter().map(|pair| view! {
+                                <article class="panel clone-pair">
+                                    <h3>
+                                        <span class="plate">{pair.plate.clone()}</span>
+                                        {format!(
+                                            ": {:.1} km in {:.0} min{}",
+                                            pair.distance_km,
+                                            pair.minutes,
+                                            pair.speed_kmh.map(|s| format!(" — {s:.0} km/h needed")).unwrap_or_else(|| " — at the same instant".into())
+                                        )}
+                                    </h3>
+                                    <div class="side-by-side">
+                                        <Sighting read=pair.first.clone()/>
+                                        <Sighting read=pair.second.clone()/>
+                                    </div>
+                                </article>
+                            }).collect_view()}
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Sighting(read: ReadView) -> impl IntoView {
+    let image = |kind: &str, present: bool| {
+        present.then(|| {
+            let src = format!("{}/reads/{}/images/{kind}", api::BASE, read.id);
+            view! { <img class=format!("verify-{kind}") src=src alt=format!("{kind} image of read {}", read.id)/> }
+        })
+    };
+    let vehicle = [read.colour.clone(), read.make.clone(), read.model.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    view! {
+        <div class="sighting">
+            {image("plate", read.has_plate_image)}
+            {image("overview", read.has_overview_image)}
+            <p>{when(read.captured_at)} " at " {read.camera_name.clone()}</p>
+            <p>{vehicle}</p>
+        </div>
+    }
+}

@@ -1,0 +1,173 @@
+//! The evidence locker (R19): cases and the reads preserved in them; for auditors, the items
+//! due for review with the answer of the person asked; for supervisors, items escalated to
+//! them because the officer in charge did not answer.
+
+use crate::api;
+use crate::components::outcome::{Message, Outcome};
+use crate::routes::requests::when;
+use crate::routes::NotPermitted;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::locker::{CaseView, ItemView, NewReview, ReviewAnswer};
+use shared::Role;
+
+#[component]
+pub fn LockerPage() -> impl IntoView {
+    let Some(user) =
+        crate::signed_in_user().filter(|u| u.has_any(&[Role::Investigator, Role::Supervisor, Role::Auditor]))
+    else {
+        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    };
+    let cases = LocalResource::new(|| api::get::<Vec<CaseView>>("/locker/cases"));
+    let open_case = RwSignal::new(None::<i64>);
+    view! {
+        <section class="page">
+            <h1>"Evidence locker"</h1>
+            <p class="notice">"Preserved reads outlive the 12-month purge. Each is reviewed every 6 months with its officer in charge; three unanswered reviews, or an answer that it is no longer needed, delete it."</p>
+            {user.has(Role::Auditor).then(|| view! { <DueForReview/> })}
+            {user.has(Role::Supervisor).then(|| view! { <Escalated/> })}
+            <h2>"Cases"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || cases.get().map(|c| match c {
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="notice">"No cases yet: preserve reads from a search."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="stack" data-testid="locker-cases">
+                            {list.into_iter().map(|c| {
+                                let id = c.id;
+                                view! {
+                                    <article class="panel case" data-case=id.to_string()>
+                                        <h3>{c.title.clone()}</h3>
+                                        <p>{c.crime_type.clone()} " — OIC " {c.oic.clone()} " (supervisor " {c.oic_supervisor.clone()} "), opened by " {c.created_by.clone()} " " {when(c.created_at)}</p>
+                                        <p>{c.reason.clone()}</p>
+                                        <button type="button" on:click=move |_| open_case.set(Some(id))>{format!("Show {} held items", c.held)}</button>
+                                        <Show when=move || open_case.get() == Some(id)>
+                                            <CaseItems case_id=id/>
+                                        </Show>
+                                    </article>
+                                }
+                            }).collect_view()}
+                        </div>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+fn item_summary(item: &ItemView) -> String {
+    match &item.read {
+        Some(r) => format!("{} at {} ({})", r.best_plate(), when(r.captured_at), r.camera_name),
+        None => format!("read {} (deleted)", item.read_id),
+    }
+}
+
+fn item_status(item: &ItemView) -> String {
+    match (item.deleted_at, item.deleted_why) {
+        (Some(at), Some(why)) => format!("deleted {} ({})", when(at), why.as_str().replace('_', " ")),
+        _ => format!(
+            "review due {}; ask {}{}",
+            when(item.review_due_at),
+            item.ask,
+            if item.unanswered > 0 { format!(" ({} unanswered)", item.unanswered) } else { String::new() }
+        ),
+    }
+}
+
+#[component]
+fn CaseItems(case_id: i64) -> impl IntoView {
+    let items = LocalResource::new(move || async move {
+        api::get::<Vec<ItemView>>(&format!("/locker/cases/{case_id}/items")).await
+    });
+    move || {
+        items.get().map(|i| match i {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(list) => view! {
+                <table class="grid" data-testid="locker-items">
+                    <thead><tr><th>"Read"</th><th>"Plate patch"</th><th>"Preserved"</th><th>"Status"</th></tr></thead>
+                    <tbody>{list.into_iter().map(|item| {
+                        let image = item.read.as_ref().filter(|r| r.has_plate_image).map(|_| view! {
+                            <img class="thumb" src=format!("{}/locker/items/{}/images/plate", api::BASE, item.id) alt="plate patch"/>
+                        });
+                        view! {
+                            <tr>
+                                <td>{item_summary(&item)}</td>
+                                <td>{image}</td>
+                                <td>{format!("{} by {}", when(item.preserved_at), item.preserved_by)}</td>
+                                <td>{item_status(&item)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn DueForReview() -> impl IntoView {
+    let due = LocalResource::new(|| api::get::<Vec<ItemView>>("/locker/due"));
+    view! {
+        <h2>"Due for review"</h2>
+        <Transition fallback=|| ()>
+            {move || due.get().map(|d| match d {
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p class="notice">"Nothing is due for review."</p> }.into_any(),
+                Ok(list) => view! {
+                    <div class="stack" data-testid="locker-due">
+                        {list.into_iter().map(|item| view! { <Review item=item on_done=move || due.refetch()/> }).collect_view()}
+                    </div>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Review(item: ItemView, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let note = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let id = item.id;
+    let answer = move |answer: ReviewAnswer| {
+        let body = NewReview { answer, note: note.get_untracked() };
+        spawn_local(async move {
+            match api::post::<_, ItemView>(&format!("/locker/items/{id}/reviews"), &body).await {
+                Ok(_) => on_done(),
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <article class="panel review" data-item=id.to_string()>
+            <h3>{item.case_title.clone()} ": " {item_summary(&item)}</h3>
+            <p>{item_status(&item)}{item.escalated.then_some(" — escalated to the OIC's supervisor")}</p>
+            <label>"Who was asked, how, and what they said" <textarea name="note" bind:value=note></textarea></label>
+            <div class="row">
+                <button type="button" on:click=move |_| answer(ReviewAnswer::StillNeeded)>"Still needed"</button>
+                <button type="button" on:click=move |_| answer(ReviewAnswer::NotNeeded)>"No longer needed"</button>
+                <button type="button" on:click=move |_| answer(ReviewAnswer::NoAnswer)>"No answer"</button>
+            </div>
+            <Outcome message=message/>
+        </article>
+    }
+}
+
+#[component]
+fn Escalated() -> impl IntoView {
+    let items = LocalResource::new(|| api::get::<Vec<ItemView>>("/locker/escalated"));
+    view! {
+        <h2>"Escalated to you"</h2>
+        {move || items.get().map(|i| match i {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(list) if list.is_empty() => view! { <p class="notice">"No locker item awaits your answer."</p> }.into_any(),
+            Ok(list) => view! {
+                <ul data-testid="locker-escalated">
+                    {list.into_iter().map(|item| view! {
+                        <li>{format!("{}: {} — {}. Tell the audit unit whether it is still needed.", item.case_title, item_summary(&item), item_status(&item))}</li>
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+        })}
+    }
+}

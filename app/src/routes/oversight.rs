@@ -1,0 +1,45 @@
+//! The year's figures for the annual report to oversight bodies (R23), downloadable as CSV.
+
+use crate::api;
+use crate::routes::NotPermitted;
+use chrono::Datelike;
+use leptos::prelude::*;
+use shared::oversight::Figures;
+use shared::Role;
+
+#[component]
+pub fn OversightPage() -> impl IntoView {
+    if !crate::signed_in_user().is_some_and(|u| u.has(Role::Auditor)) {
+        return view! { <NotPermitted role=Role::Auditor/> }.into_any();
+    }
+    let year = RwSignal::new(crate::now().year());
+    let figures = LocalResource::new(move || {
+        let y = year.get();
+        async move { api::get::<Figures>(&format!("/oversight/{y}")).await }
+    });
+    view! {
+        <section class="page">
+            <h1>"Figures for oversight"</h1>
+            <div class="row">
+                <label>"Year" <input type="number" name="year" min="2000" max="2100" prop:value=move || year.get().to_string()
+                    on:change=move |ev| if let Ok(y) = event_target_value(&ev).parse() { year.set(y) }/></label>
+                <a class="button" href=move || format!("{}/oversight/{}/csv", api::BASE, year.get()) download="">"Download CSV"</a>
+            </div>
+            <p class="notice">"Breaches and subject access requests are recorded outside the workbench and are not counted here."</p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || figures.get().map(|f| match f {
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                    Ok(f) => view! {
+                        <table class="grid" data-testid="figures">
+                            <thead><tr><th>"Section"</th><th>"What"</th><th>"Count"</th></tr></thead>
+                            <tbody>{f.figures.into_iter().map(|x| view! {
+                                <tr><td>{x.section}</td><td>{x.item}</td><td class="number">{x.count}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}

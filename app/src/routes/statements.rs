@@ -1,0 +1,124 @@
+//! Evidential statements (R14): investigators see theirs and produce the PDF once approved;
+//! supervisors approve or reject the statements others asked for.
+
+use crate::api;
+use crate::components::outcome::{Message, Outcome};
+use crate::routes::requests::when;
+use crate::routes::NotPermitted;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::export::{Recipient, StatementDecision, StatementStatus, StatementView};
+use shared::Role;
+
+#[component]
+pub fn StatementsPage() -> impl IntoView {
+    let Some(user) = crate::signed_in_user().filter(|u| u.has_any(&[Role::Investigator, Role::Supervisor])) else {
+        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    };
+    view! {
+        <section class="page">
+            <h1>"Evidential statements"</h1>
+            <p class="notice">"A statement is a separate product from the intelligence spreadsheet: it needs a supervisor's approval, and producing it is recorded as a disclosure."</p>
+            {user.has(Role::Supervisor).then(|| view! { <Queue/> })}
+            {user.has(Role::Investigator).then(|| view! { <Mine/> })}
+        </section>
+    }
+    .into_any()
+}
+
+fn summary(s: &StatementView) -> String {
+    format!(
+        "Statement {} under {} — {} reads, asked {} by {}",
+        s.id,
+        s.reference,
+        s.read_ids.len(),
+        when(s.requested_at),
+        s.requester
+    )
+}
+
+#[component]
+fn Mine() -> impl IntoView {
+    let list = LocalResource::new(|| api::get::<Vec<StatementView>>("/statements?which=mine"));
+    view! {
+        <h2>"Yours"</h2>
+        {move || list.get().map(|l| match l {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(items) if items.is_empty() => view! { <p class="notice">"None yet: choose reads in a search and ask for a statement."</p> }.into_any(),
+            Ok(items) => items.into_iter().map(|s| view! { <Own statement=s/> }).collect_view().into_any(),
+        })}
+    }
+}
+
+#[component]
+fn Own(statement: StatementView) -> impl IntoView {
+    let recipient = RwSignal::new(String::new());
+    let transfer = RwSignal::new(false);
+    let message: Message = RwSignal::new(None);
+    let id = statement.id;
+    let produce = move |_| {
+        let body = Recipient { recipient: recipient.get_untracked(), transfer: transfer.get_untracked() };
+        spawn_local(async move {
+            match api::download(&format!("/statements/{id}/pdf"), &body).await {
+                Ok(name) => message.set(Some(Ok(format!("Produced {name}")))),
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    let decided = statement.decided_by.clone().map(|by| {
+        format!("{} by {by}: {}", statement.status.as_str(), statement.rationale.clone().unwrap_or_default())
+    });
+    view! {
+        <article class="panel statement" data-statement=id.to_string()>
+            <h3>{summary(&statement)}</h3>
+            <p>{decided.unwrap_or_else(|| "Awaiting a supervisor's decision".into())}</p>
+            <Show when=move || statement.status == StatementStatus::Approved>
+                <label>"Recipient" <input name="recipient" bind:value=recipient/></label>
+                <label class="inline"><input type="checkbox" name="transfer" bind:checked=transfer/>" Transfer to another agency"</label>
+                <button type="button" on:click=produce>"Produce PDF"</button>
+            </Show>
+            <Outcome message=message/>
+        </article>
+    }
+}
+
+#[component]
+fn Queue() -> impl IntoView {
+    let list = LocalResource::new(|| api::get::<Vec<StatementView>>("/statements?which=queue"));
+    view! {
+        <h2>"To decide"</h2>
+        {move || list.get().map(|l| match l {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(items) if items.is_empty() => view! { <p class="notice">"No statement awaits a decision."</p> }.into_any(),
+            Ok(items) => items.into_iter().map(|s| view! { <Decide statement=s on_done=move || list.refetch()/> }).collect_view().into_any(),
+        })}
+    }
+}
+
+#[component]
+fn Decide(statement: StatementView, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let rationale = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let id = statement.id;
+    let decide = move |approve: bool| {
+        let body = StatementDecision { approve, rationale: rationale.get_untracked() };
+        spawn_local(async move {
+            match api::post::<_, StatementView>(&format!("/statements/{id}/decision"), &body).await {
+                Ok(_) => on_done(),
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <article class="panel statement">
+            <h3>{summary(&statement)}</h3>
+            <p>{statement.reason.clone()}</p>
+            <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
+            <div class="row">
+                <button type="button" on:click=move |_| decide(true)>"Approve"</button>
+                <button type="button" on:click=move |_| decide(false)>"Reject"</button>
+            </div>
+            <Outcome message=message/>
+        </article>
+    }
+}
