@@ -139,6 +139,11 @@ impl ReadView {
     pub fn best_plate(&self) -> &str {
         self.corrected_plate.as_deref().unwrap_or(&self.plate)
     }
+
+    /// The vehicle as the camera recorded it: colour, make and model, where given.
+    pub fn vehicle(&self) -> String {
+        [&self.colour, &self.make, &self.model].into_iter().flatten().cloned().collect::<Vec<_>>().join(" ")
+    }
 }
 
 /// A refused payload kept for an admin to inspect.

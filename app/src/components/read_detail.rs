@@ -19,31 +19,19 @@ pub fn ReadDetail(selected: RwSignal<Option<ReadView>>) -> impl IntoView {
         detail.get().flatten().map(|answer| match answer {
             Err(e) => view! { <p class="error">{e}</p> }.into_any(),
             Ok(r) => {
-                let vehicle = [r.colour.clone(), r.make.clone(), r.model.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let image = |kind: &str, present: bool| {
-                    present.then(|| {
-                        let src = format!("{}/reads/{}/images/{kind}", api::BASE, r.id);
-                        let alt = format!("{kind} image of read {}", r.id);
-                        view! { <img class=format!("read-{kind}") src=src alt=alt/> }
-                    })
-                };
                 view! {
                     <div class="read-detail" data-testid="read-detail">
                         <h2 class="plate">{r.plate.clone()}</h2>
                         <div class="images">
-                            {image("plate", r.has_plate_image)}
-                            {image("overview", r.has_overview_image)}
+                            {read_image(r.id, "plate", r.has_plate_image, "read")}
+                            {read_image(r.id, "overview", r.has_overview_image, "read")}
                         </div>
                         <dl>
                             <dt>"Captured"</dt><dd>{r.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</dd>
                             <dt>"Camera"</dt><dd>{r.camera_name.clone()}</dd>
                             <dt>"Confidence"</dt><dd>{format!("{:.0}%", r.confidence * 100.0)}</dd>
                             <dt>"Direction"</dt><dd>{r.direction.clone()}</dd>
-                            <dt>"Vehicle"</dt><dd>{vehicle}</dd>
+                            <dt>"Vehicle"</dt><dd>{r.vehicle()}</dd>
                         </dl>
                     </div>
                 }
@@ -56,4 +44,13 @@ pub fn ReadDetail(selected: RwSignal<Option<ReadView>>) -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>{body}</Transition>
         </Show>
     }
+}
+
+/// A read's image (`plate` or `overview`) if it has one, with the class `<prefix>-<kind>`.
+/// Each fetch of it is audited by the server (R21).
+pub fn read_image(id: i64, kind: &'static str, present: bool, prefix: &str) -> Option<impl IntoView> {
+    present.then(|| {
+        let src = format!("{}/reads/{id}/images/{kind}", api::BASE);
+        view! { <img class=format!("{prefix}-{kind}") src=src alt=format!("{kind} image of read {id}")/> }
+    })
 }

@@ -4,6 +4,7 @@
 //! unreadable; J / K (or the arrow keys) move to the next / previous read.
 
 use crate::api;
+use crate::components::read_detail::read_image;
 use crate::routes::requests::when;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -128,18 +129,7 @@ pub fn VerifyPanel(
         detail.get().map(|answer| match answer {
             Err(e) => view! { <p class="error">{e}</p> }.into_any(),
             Ok(VerifiedRead { read: r, history }) => {
-                let vehicle = [r.colour.clone(), r.make.clone(), r.model.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let image = |kind: &str, present: bool| {
-                    present.then(|| {
-                        let src = format!("{}/reads/{}/images/{kind}", api::BASE, r.id);
-                        let alt = format!("{kind} image of read {}", r.id);
-                        view! { <img class=format!("verify-{kind}") src=src alt=alt/> }
-                    })
-                };
+                let vehicle = r.vehicle();
                 let status = match (r.verdict, &r.corrected_plate) {
                     (Some(v), Some(p)) => format!("{}: {p}", v.label()),
                     (Some(v), None) => v.label().to_owned(),
@@ -148,8 +138,8 @@ pub fn VerifyPanel(
                 view! {
                     <div class="verify" data-testid="verify-panel">
                         <div class="verify-images">
-                            {image("plate", r.has_plate_image)}
-                            {image("overview", r.has_overview_image)}
+                            {read_image(r.id, "plate", r.has_plate_image, "verify")}
+                            {read_image(r.id, "overview", r.has_overview_image, "verify")}
                         </div>
                         <p class="plate big">{r.plate.clone()}</p>
                         <dl>

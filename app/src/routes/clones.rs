@@ -2,6 +2,7 @@
 //! could travel in the time between, both sightings side by side with their images.
 
 use crate::api;
+use crate::components::read_detail::read_image;
 use crate::routes::requests::when;
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
@@ -52,23 +53,12 @@ pub fn ClonesPage() -> impl IntoView {
 
 #[component]
 fn Sighting(read: ReadView) -> impl IntoView {
-    let image = |kind: &str, present: bool| {
-        present.then(|| {
-            let src = format!("{}/reads/{}/images/{kind}", api::BASE, read.id);
-            view! { <img class=format!("verify-{kind}") src=src alt=format!("{kind} image of read {}", read.id)/> }
-        })
-    };
-    let vehicle = [read.colour.clone(), read.make.clone(), read.model.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
     view! {
         <div class="sighting">
-            {image("plate", read.has_plate_image)}
-            {image("overview", read.has_overview_image)}
+            {read_image(read.id, "plate", read.has_plate_image, "verify")}
+            {read_image(read.id, "overview", read.has_overview_image, "verify")}
             <p>{when(read.captured_at)} " at " {read.camera_name.clone()}</p>
-            <p>{vehicle}</p>
+            <p>{read.vehicle()}</p>
         </div>
     }
 }
