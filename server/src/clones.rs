@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use shared::verification::{distance_m, ClonePair};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// Reads stored less than this long ago are left to the next scan, so that a batch still being
 /// committed is not skipped.
@@ -45,46 +46,69 @@ pub fn impossible(config: &CloneConfig, distance_m: f64, seconds: f64) -> bool {
 
 const SIGHTING: &str = "SELECT r.id, r.captured_at, c.lat, c.lon FROM reads r JOIN cameras c ON c.id = r.camera_id";
 
-async fn neighbour(db: &Db, plate: &str, s: Sighting, before: bool) -> Result<Option<Sighting>, sqlx::Error> {
-    let sql = if before {
-        format!(
-            "{SIGHTING} WHERE r.plate = $1 AND (r.captured_at < $2 OR (r.captured_at = $3 AND r.id < $4)) \
-             ORDER BY r.captured_at DESC, r.id DESC LIMIT 1"
-        )
-    } else {
-        format!(
-            "{SIGHTING} WHERE r.plate = $1 AND (r.captured_at > $2 OR (r.captured_at = $3 AND r.id > $4)) \
-             ORDER BY r.captured_at, r.id LIMIT 1"
-        )
-    };
-    let row = sqlx::query(&sql).bind(plate).bind(s.at).bind(s.at).bind(s.id).fetch_optional(db.pool()).await?;
-    row.as_ref().map(Sighting::of).transpose()
+/// The sightings with these ids, by id.
+async fn sightings(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Sighting>, sqlx::Error> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|n| db.backend().parameter(n)).collect();
+        let sql = format!("{SIGHTING} WHERE r.id IN ({})", list.join(","));
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            let s = Sighting::of(&row)?;
+            found.insert(s.id, s);
+        }
+    }
+    Ok(found)
 }
 
-/// Looks at reads stored since the last scan and flags impossible pairs. Returns how many
-/// pairs were flagged.
-pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<usize, sqlx::Error> {
+/// What one scan did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scanned {
+    /// Reads looked at (at most one batch); 0 when the scan has caught up.
+    pub reads: usize,
+    /// Pairs flagged.
+    pub flagged: usize,
+}
+
+/// Looks at (a batch of) the reads stored since the last scan and flags impossible pairs. One
+/// query finds each read's neighbours in capture time (index lookups on plate and time), a
+/// second where they were.
+pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<Scanned, sqlx::Error> {
     let last: i64 = sqlx::query("SELECT last_read_id FROM clone_scan WHERE id = 1")
         .fetch_one(db.pool())
         .await?
         .try_get("last_read_id")?;
     let rows = sqlx::query(&format!(
-        "SELECT r.id, r.plate, r.captured_at, c.lat, c.lon FROM reads r JOIN cameras c ON c.id = r.camera_id \
+        "SELECT r.id, r.plate, r.captured_at, c.lat, c.lon, \
+         (SELECT b.id FROM reads b WHERE b.plate = r.plate AND (b.captured_at < r.captured_at \
+            OR (b.captured_at = r.captured_at AND b.id < r.id)) ORDER BY b.captured_at DESC, b.id DESC LIMIT 1) AS before_id, \
+         (SELECT a.id FROM reads a WHERE a.plate = r.plate AND (a.captured_at > r.captured_at \
+            OR (a.captured_at = r.captured_at AND a.id > r.id)) ORDER BY a.captured_at, a.id LIMIT 1) AS after_id \
+         FROM reads r JOIN cameras c ON c.id = r.camera_id \
          WHERE r.id > $1 AND r.received_at <= $2 ORDER BY r.id LIMIT {SCAN_BATCH}"
     ))
     .bind(last)
     .bind(to_millis(now - Duration::seconds(SETTLE_SECONDS)))
     .fetch_all(db.pool())
     .await?;
+    let mut neighbours = Vec::with_capacity(rows.len() * 2);
+    for row in &rows {
+        neighbours.extend(row.try_get::<Option<i64>, _>("before_id")?);
+        neighbours.extend(row.try_get::<Option<i64>, _>("after_id")?);
+    }
+    let known = sightings(db, &neighbours).await?;
     let mut flagged = 0;
     let mut high = last;
     for row in &rows {
         let read = Sighting::of(row)?;
         let plate: String = row.try_get("plate")?;
         high = high.max(read.id);
-        for before in [true, false] {
-            let Some(other) = neighbour(db, &plate, read, before).await? else { continue };
-            let (first, second) = if before { (other, read) } else { (read, other) };
+        let before = row.try_get::<Option<i64>, _>("before_id")?.and_then(|id| known.get(&id));
+        let after = row.try_get::<Option<i64>, _>("after_id")?.and_then(|id| known.get(&id));
+        for (first, second) in [before.map(|b| (*b, read)), after.map(|a| (read, *a))].into_iter().flatten() {
             let distance = distance_m(first.lat, first.lon, second.lat, second.lon);
             let seconds = (second.at - first.at) as f64 / 1000.0;
             if impossible(config, distance, seconds) {
@@ -106,7 +130,7 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<u
         }
     }
     sqlx::query("UPDATE clone_scan SET last_read_id = $1 WHERE id = 1").bind(high).execute(db.pool()).await?;
-    Ok(flagged)
+    Ok(Scanned { reads: rows.len(), flagged })
 }
 
 /// Flagged pairs whose first sighting is at or after `since`, newest first, leaving out pairs

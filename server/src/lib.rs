@@ -145,10 +145,22 @@ async fn scan_for_clones(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match clones::scan(&state.db, state.clock.now(), &state.config.clones).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(pairs = n, "cloned-plate indicators flagged"),
-            Err(e) => tracing::error!(error = %e, "cloned-plate scan failed"),
+        // A backlog (after downtime) is worked through batch by batch.
+        loop {
+            match clones::scan(&state.db, state.clock.now(), &state.config.clones).await {
+                Ok(done) => {
+                    if done.flagged > 0 {
+                        tracing::info!(pairs = done.flagged, "cloned-plate indicators flagged");
+                    }
+                    if done.reads == 0 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cloned-plate scan failed");
+                    break;
+                }
+            }
         }
     }
 }

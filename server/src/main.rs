@@ -90,6 +90,11 @@ enum Command {
         command: UserCommand,
     },
     /// Work with the audit log.
+    /// Cloned-plate indicators.
+    Clones {
+        #[command(subcommand)]
+        command: ClonesCommand,
+    },
     /// Retention: the purge of reads and images past the retention period.
     Retention {
         #[command(subcommand)]
@@ -118,6 +123,13 @@ enum AuditCommand {
     /// Check the audit log's hash chain from the first row to the last and name the first
     /// broken row. Exits with status 1 if the chain is broken.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum ClonesCommand {
+    /// Scan every read not yet scanned for cloned-plate indicators (R17), as the server does
+    /// every few seconds, and print reads scanned a second.
+    Scan,
 }
 
 #[derive(Subcommand)]
@@ -210,6 +222,25 @@ async fn main() -> anyhow::Result<()> {
             };
             let user = users::create(&db, clock.now(), Actor::system(), new).await?;
             println!("created system admin `{}` (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::Clones { command: ClonesCommand::Scan } => {
+            let db = open(&config).await?;
+            let started = std::time::Instant::now();
+            let (mut reads, mut flagged) = (0, 0);
+            loop {
+                let done = server::clones::scan(&db, clock.now(), &config.clones).await?;
+                reads += done.reads;
+                flagged += done.flagged;
+                if done.reads == 0 {
+                    break;
+                }
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "scanned {reads} reads in {secs:.1} s ({:.0} reads/s); {flagged} pairs flagged",
+                reads as f64 / secs.max(1e-9)
+            );
             Ok(())
         }
         Command::Retention { command: RetentionCommand::Purge } => {

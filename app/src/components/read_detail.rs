@@ -18,25 +18,23 @@ pub fn ReadDetail(selected: RwSignal<Option<ReadView>>) -> impl IntoView {
     let body = move || {
         detail.get().flatten().map(|answer| match answer {
             Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(r) => {
-                view! {
-                    <div class="read-detail" data-testid="read-detail">
-                        <h2 class="plate">{r.plate.clone()}</h2>
-                        <div class="images">
-                            {read_image(r.id, "plate", r.has_plate_image, "read")}
-                            {read_image(r.id, "overview", r.has_overview_image, "read")}
-                        </div>
-                        <dl>
-                            <dt>"Captured"</dt><dd>{r.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</dd>
-                            <dt>"Camera"</dt><dd>{r.camera_name.clone()}</dd>
-                            <dt>"Confidence"</dt><dd>{format!("{:.0}%", r.confidence * 100.0)}</dd>
-                            <dt>"Direction"</dt><dd>{r.direction.clone()}</dd>
-                            <dt>"Vehicle"</dt><dd>{r.vehicle()}</dd>
-                        </dl>
+            Ok(r) => view! {
+                <div class="read-detail" data-testid="read-detail">
+                    <h2 class="plate">{r.plate.clone()}</h2>
+                    <div class="images">
+                        {read_image(r.id, "plate", r.has_plate_image, "read")}
+                        {read_image(r.id, "overview", r.has_overview_image, "read")}
                     </div>
-                }
-                .into_any()
+                    <dl>
+                        <dt>"Captured"</dt><dd>{r.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</dd>
+                        <dt>"Camera"</dt><dd>{r.camera_name.clone()}</dd>
+                        <dt>"Confidence"</dt><dd>{format!("{:.0}%", r.confidence * 100.0)}</dd>
+                        <dt>"Direction"</dt><dd>{r.direction.clone()}</dd>
+                        <dt>"Vehicle"</dt><dd>{r.vehicle()}</dd>
+                    </dl>
+                </div>
             }
+            .into_any(),
         })
     };
     view! {
