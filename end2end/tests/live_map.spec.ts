@@ -17,14 +17,15 @@ test('a simulated read appears on the live map and its detail shows both images'
   await expect.poll(async () => rows.first().textContent(), { timeout: 20_000 }).not.toBe(newest);
 
   await rows.first().click();
-  const detail = page.getByTestId('read-detail');
-  await expect(detail.locator('h2.plate')).toHaveText(/^[A-Z0-9]+$/);
+  // An investigator sees the read ready to check against its images (R15).
+  const detail = page.getByTestId('verify-panel');
+  await expect(detail.locator('.plate.big')).toHaveText(/^[A-Z0-9]+$/);
   for (const kind of ['plate', 'overview']) {
-    const img = detail.locator(`img.read-${kind}`);
+    const img = detail.locator(`img.verify-${kind}`);
     await expect(img).toBeVisible();
     await expect.poll(async () => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
   }
-  const patchWidth = await detail.locator('img.read-plate').evaluate((el: HTMLImageElement) => el.naturalWidth);
+  const patchWidth = await detail.locator('img.verify-plate').evaluate((el: HTMLImageElement) => el.naturalWidth);
   expect(patchWidth).toBeLessThanOrEqual(120);
 });
 

@@ -9,7 +9,7 @@
 use crate::access::users;
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
-use crate::config::{AccessConfig, LockerConfig};
+use crate::config::{Config, LockerConfig};
 use crate::error::{AppError, AppResult};
 use crate::imagery::store::Images;
 use crate::reads;
@@ -198,13 +198,11 @@ fn locker_key(case_id: i64, read_id: i64, kind: ImageKind, from: &str) -> String
 
 /// Preserves reads from a search `user` ran into their case; reads the case already holds are
 /// left as they are. Returns the items added.
-#[allow(clippy::too_many_arguments)]
 pub async fn preserve(
     db: &Db,
     images: &Images,
     now: DateTime<Utc>,
-    policy: &AccessConfig,
-    locker: &LockerConfig,
+    config: &Config,
     user: &UserView,
     case_id: i64,
     new: Preserve,
@@ -214,9 +212,9 @@ pub async fn preserve(
     if !user.has(Role::Investigator) {
         return Err(AppError::Forbidden("only investigators preserve reads".into()));
     }
-    let (permitted, _) = search::reopen(db, now, policy, user, new.search_id).await?;
+    let (permitted, _) = search::reopen(db, now, &config.access, user, new.search_id).await?;
     let found = search::among(db, &permitted, &new.read_ids).await?;
-    let due = now.checked_add_months(Months::new(locker.review_months)).expect("a date in range");
+    let due = now.checked_add_months(Months::new(config.locker.review_months)).expect("a date in range");
     let mut added = Vec::new();
     for read in found {
         let mut keys = [None, None];

@@ -99,7 +99,7 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
         <div class="panel stack search-actions" data-testid="search-actions">
             <h3>"Export (OFFICIAL-SENSITIVE)"</h3>
             <label>"Recipient" <input name="recipient" bind:value=recipient placeholder="Who receives the data"/></label>
-            <label class="inline"><input type="checkbox" name="transfer" bind:checked=transfer/>" Transfer to another agency"</label>
+            <label class="check"><input type="checkbox" name="transfer" bind:checked=transfer/>" Transfer to another agency"</label>
             <div class="row">
                 <button type="button" on:click=move |_| export(ExportFormat::Csv)>"Export CSV"</button>
                 <button type="button" on:click=move |_| export(ExportFormat::Xlsx)>"Export XLSX"</button>

@@ -3,7 +3,6 @@
 
 use crate::api;
 use crate::components::read_detail::read_image;
-use crate::routes::requests::when;
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use shared::verification::ClonePair;
@@ -30,9 +29,9 @@ pub fn ClonesPage() -> impl IntoView {
                                     <h3>
                                         <span class="plate">{pair.plate.clone()}</span>
                                         {format!(
-                                            ": {:.1} km in {:.0} min{}",
+                                            ": {:.1} km in {}{}",
                                             pair.distance_km,
-                                            pair.minutes,
+                                            if pair.minutes < 2.0 { format!("{:.0} s", pair.minutes * 60.0) } else { format!("{:.0} min", pair.minutes) },
                                             pair.speed_kmh.map(|s| format!(" — {s:.0} km/h needed")).unwrap_or_else(|| " — at the same instant".into())
                                         )}
                                     </h3>
@@ -57,7 +56,7 @@ fn Sighting(read: ReadView) -> impl IntoView {
         <div class="sighting">
             {read_image(read.id, "plate", read.has_plate_image, "verify")}
             {read_image(read.id, "overview", read.has_overview_image, "verify")}
-            <p>{when(read.captured_at)} " at " {read.camera_name.clone()}</p>
+            <p>{read.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()} " at " {read.camera_name.clone()}</p>
             <p>{read.vehicle()}</p>
         </div>
     }

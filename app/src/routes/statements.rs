@@ -74,7 +74,7 @@ fn Own(statement: StatementView) -> impl IntoView {
             <p>{decided.unwrap_or_else(|| "Awaiting a supervisor's decision".into())}</p>
             <Show when=move || statement.status == StatementStatus::Approved>
                 <label>"Recipient" <input name="recipient" bind:value=recipient/></label>
-                <label class="inline"><input type="checkbox" name="transfer" bind:checked=transfer/>" Transfer to another agency"</label>
+                <label class="check"><input type="checkbox" name="transfer" bind:checked=transfer/>" Transfer to another agency"</label>
                 <button type="button" on:click=produce>"Produce PDF"</button>
             </Show>
             <Outcome message=message/>

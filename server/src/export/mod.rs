@@ -140,48 +140,46 @@ fn xlsx(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
     book.save_to_buffer().map_err(fail)
 }
 
-/// Records an export as a disclosure (R20, R21): who, what, to whom, under which request.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn record(
-    db: &Db,
-    now: DateTime<Utc>,
-    user: &UserView,
-    search_id: i64,
-    reference: &str,
-    format: ExportFormat,
-    recipient: &str,
-    transfer: bool,
-    rows: usize,
-    extra: serde_json::Value,
-) -> AppResult<()> {
+/// One export as a disclosure (R20, R21): what went, to whom, under which request.
+pub(crate) struct Disclosure<'a> {
+    pub search_id: i64,
+    pub reference: &'a str,
+    pub format: ExportFormat,
+    pub recipient: &'a str,
+    pub transfer: bool,
+    pub rows: usize,
+    pub statement_id: Option<i64>,
+}
+
+/// Records an export, counted for the yearly figures (R23) and audited with its recipient.
+pub(crate) async fn record(db: &Db, now: DateTime<Utc>, user: &UserView, d: Disclosure<'_>) -> AppResult<()> {
+    let recipient = d.recipient.trim();
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO exports (user_id, search_id, format, recipient, transfer, row_count, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(user.id)
-    .bind(search_id)
-    .bind(format.as_str())
-    .bind(recipient.trim())
-    .bind(i64::from(transfer))
-    .bind(rows as i64)
+    .bind(d.search_id)
+    .bind(d.format.as_str())
+    .bind(recipient)
+    .bind(i64::from(d.transfer))
+    .bind(d.rows as i64)
     .bind(to_millis(now))
     .execute(tx.conn())
     .await?;
-    let mut details = json!({
-        "search_id": search_id,
-        "format": format,
-        "recipient": recipient.trim(),
-        "transfer": transfer,
-        "rows": rows,
+    let details = json!({
+        "search_id": d.search_id,
+        "statement_id": d.statement_id,
+        "format": d.format,
+        "recipient": recipient,
+        "transfer": d.transfer,
+        "rows": d.rows,
     });
-    if let (Some(d), serde_json::Value::Object(more)) = (details.as_object_mut(), extra) {
-        d.extend(more);
-    }
     audit::record(
         &mut tx,
         now,
-        Event::new(Actor::user(user), AuditAction::Exported).subject(reference).details(details),
+        Event::new(Actor::user(user), AuditAction::Exported).subject(d.reference).details(details),
     )
     .await?;
     tx.commit().await?;
@@ -216,19 +214,16 @@ pub async fn search_results(
         ExportFormat::Xlsx => xlsx(&lines, &reads)?,
         ExportFormat::Pdf => unreachable!("refused by NewExport::check"),
     };
-    record(
-        db,
-        now,
-        user,
+    let disclosure = Disclosure {
         search_id,
-        permitted.reference(),
-        new.format,
-        &new.recipient,
-        new.transfer,
-        reads.len(),
-        json!({}),
-    )
-    .await?;
+        reference: permitted.reference(),
+        format: new.format,
+        recipient: &new.recipient,
+        transfer: new.transfer,
+        rows: reads.len(),
+        statement_id: None,
+    };
+    record(db, now, user, disclosure).await?;
     Ok(ExportFile {
         format: new.format,
         filename: format!("{}-search-{search_id}.{}", permitted.reference(), new.format.as_str()),

@@ -4,7 +4,7 @@
 //! disclosure with its recipient (R20, R21).
 
 use super::pdf::{render, Block};
-use super::{record, time, ExportFile};
+use super::{record, time, Disclosure, ExportFile};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::AccessConfig;
@@ -165,7 +165,7 @@ pub async fn produce(
     to: Recipient,
 ) -> AppResult<ExportFile> {
     check_recipient(&to.recipient)?;
-    let (statement, requester_id) = find(db, id)
+    let (statement, _) = find(db, id)
         .await?
         .filter(|(_, by)| *by == user.id)
         .ok_or_else(|| AppError::NotFound(format!("you asked for no statement with id {id}")))?;
@@ -176,7 +176,6 @@ pub async fn produce(
         }
         StatementStatus::Rejected => return Err(AppError::Forbidden(format!("statement {id} was rejected"))),
     }
-    debug_assert_eq!(requester_id, user.id);
     let (permitted, _) = search::reopen(db, now, policy, user, statement.search_id).await?;
     let reads = search::among(db, &permitted, &statement.read_ids).await?;
     let reference = format!("{}/S{id}", statement.reference);
@@ -234,18 +233,15 @@ pub async fn produce(
         Block::Text("Signed: ______________________    Date: ______________".into()),
     ]);
     let bytes = render(&format!("Witness statement {reference}"), MARKING, &blocks);
-    record(
-        db,
-        now,
-        user,
-        statement.search_id,
-        permitted.reference(),
-        ExportFormat::Pdf,
-        &to.recipient,
-        to.transfer,
-        reads.len(),
-        json!({ "statement_id": id }),
-    )
-    .await?;
+    let disclosure = Disclosure {
+        search_id: statement.search_id,
+        reference: permitted.reference(),
+        format: ExportFormat::Pdf,
+        recipient: &to.recipient,
+        transfer: to.transfer,
+        rows: reads.len(),
+        statement_id: Some(id),
+    };
+    record(db, now, user, disclosure).await?;
     Ok(ExportFile { format: ExportFormat::Pdf, filename: format!("statement-{id}.pdf"), bytes })
 }

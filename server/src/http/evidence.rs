@@ -169,9 +169,7 @@ async fn preserve(
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<Preserve>,
 ) -> AppResult<(StatusCode, Json<Vec<ItemView>>)> {
-    let c = &state.config;
-    let added =
-        locker::preserve(&state.db, &state.images, state.clock.now(), &c.access, &c.locker, &user.0, id, new).await?;
+    let added = locker::preserve(&state.db, &state.images, state.clock.now(), &state.config, &user.0, id, new).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -244,23 +242,29 @@ async fn export_results(
     download(export::search_results(&state.db, state.clock.now(), &state.config.access, investigator, id, new).await?)
 }
 
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Statements {
+    /// The caller's own statements.
+    #[default]
+    Mine,
+    /// Pending statements the caller may decide (supervisors).
+    Queue,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Which {
-    /// `mine` (default) or `queue` (supervisors: pending statements to decide).
-    which: Option<String>,
+struct StatementsQuery {
+    #[serde(default)]
+    which: Statements,
 }
 
 async fn statement_list(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiQuery(q): ApiQuery<Which>,
+    ApiQuery(q): ApiQuery<StatementsQuery>,
 ) -> AppResult<Json<Vec<StatementView>>> {
-    let mine = match q.which.as_deref() {
-        None | Some("mine") => true,
-        Some("queue") => false,
-        Some(other) => return Err(AppError::Invalid(format!("`which` is `mine` or `queue`, not `{other}`"))),
-    };
+    let mine = matches!(q.which, Statements::Mine);
     Ok(Json(statements::list(&state.db, &user.0, mine).await?))
 }
 
