@@ -297,22 +297,19 @@ pub async fn all(db: &Db, p: &Permitted) -> AppResult<Vec<ReadView>> {
 
 /// Those of `ids` that the search finds, oldest first; an id it does not find is refused.
 pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadView>> {
-    let found = crate::reads::find_many(db, ids).await?;
-    let Some(mut f) = Filter::of(db.backend(), p, None) else {
-        return Err(AppError::Invalid("this search finds no reads".into()));
+    let Some(mut f) = Filter::of(db.backend(), p, None).filter(|_| !ids.is_empty()) else {
+        return Err(AppError::Invalid("name reads this search finds".into()));
     };
-    let list = f.list(&found.keys().copied().collect::<Vec<_>>());
-    if !found.is_empty() {
-        f.and(&format!("r.id IN ({list})"));
-    }
-    let sql = format!("SELECT r.id FROM reads r WHERE {} ORDER BY r.captured_at, r.id", f.sql);
-    let rows = if found.is_empty() { Vec::new() } else { f.bind(sqlx::query(&sql)).fetch_all(db.pool()).await? };
-    let mut reads = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: i64 = row.try_get("id")?;
-        reads.push(found[&id].clone());
-    }
-    if let Some(missing) = ids.iter().find(|id| !reads.iter().any(|r| r.id == **id)) {
+    let list = f.list(ids);
+    f.and(&format!("r.id IN ({list})"));
+    let sql = format!(
+        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE {} ORDER BY r.captured_at, r.id",
+        f.sql
+    );
+    let rows = f.bind(sqlx::query(&sql)).fetch_all(db.pool()).await?;
+    let reads = rows.iter().map(read_from_row).collect::<Result<Vec<_>, _>>()?;
+    let found: std::collections::HashSet<i64> = reads.iter().map(|r| r.id).collect();
+    if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
         return Err(AppError::Invalid(format!("read {missing} is not among this search's results")));
     }
     Ok(reads)
