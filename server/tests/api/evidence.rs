@@ -5,7 +5,8 @@ use crate::helpers::TestApp;
 use crate::ingest::{ingest, read};
 use crate::on_both_backends;
 use crate::search::{
-    approved, desk, found, investigator, plate, plates_scope, refused, request, search, supervisor, ts,
+    approved, desk, found, investigating_inspector, investigator, plate, plates_scope, refused, request, search,
+    supervisor, ts,
 };
 use base64::Engine;
 use chrono::{DateTime, Duration, Months, Utc};
@@ -466,14 +467,7 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
     let d = desk(&app).await;
     let now = app.clock.now();
     ingest(&app, &d.key, vec![read("EVI1", "N1", &ts(now - Duration::hours(5)))]).await;
-    app.create_user_with(
-        "duo",
-        &[Role::Investigator, Role::Supervisor],
-        Some(AccessTier::Central),
-        Some(Rank::Inspector),
-    )
-    .await;
-    let duo = app.sign_in("duo").await;
+    let duo = investigating_inspector(&app, "duo").await;
     let scope = plates_scope(&["EVI1"], now - Months::new(11), now);
     let req = approved(&app, &duo, request("serious", scope)).await;
     let (search_id, id) = read_id(&app, &duo, req, "EVI1", now - Months::new(11)).await;

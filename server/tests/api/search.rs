@@ -76,6 +76,18 @@ pub(crate) async fn investigator(app: &TestApp, name: &str, tier: AccessTier) ->
     app.sign_in(name).await
 }
 
+/// A central-tier investigator who is also an inspector.
+pub(crate) async fn investigating_inspector(app: &TestApp, name: &str) -> Client {
+    app.create_user_with(
+        name,
+        &[Role::Investigator, Role::Supervisor],
+        Some(AccessTier::Central),
+        Some(Rank::Inspector),
+    )
+    .await;
+    app.sign_in(name).await
+}
+
 pub(crate) async fn supervisor(app: &TestApp, name: &str, rank: Rank) -> Client {
     app.create_user_with(name, &[Role::Supervisor], None, Some(rank)).await;
     app.sign_in(name).await
@@ -165,14 +177,7 @@ async fn requests_are_decided_by_another_supervisor_of_the_right_rank(app: TestA
     refused(decide(&app, &inv, &volume["id"], approval()).await, StatusCode::FORBIDDEN, "Supervisor").await;
 
     // An inspector who is also an investigator cannot approve their own request.
-    app.create_user_with(
-        "duo",
-        &[Role::Investigator, Role::Supervisor],
-        Some(AccessTier::Central),
-        Some(Rank::Inspector),
-    )
-    .await;
-    let duo = app.sign_in("duo").await;
+    let duo = investigating_inspector(&app, "duo").await;
     let own = submit(&app, &duo, &body).await;
     refused(decide(&app, &duo, &own["id"], approval()).await, StatusCode::FORBIDDEN, "your own request").await;
     let queue: Vec<Value> = app.get_json(&duo, "/requests?which=queue").await;
