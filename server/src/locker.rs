@@ -403,13 +403,5 @@ pub async fn review(
 
 /// Where item `id`'s image is kept, if it still has one.
 pub async fn image_key(db: &Db, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
-    let column = match kind {
-        ImageKind::Plate => "plate_image",
-        ImageKind::Overview => "overview_image",
-    };
-    let row = sqlx::query(&format!("SELECT {column} AS image_key FROM locker_items WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.map(|r| r.try_get::<Option<String>, _>("image_key")).transpose()?.flatten())
+    reads::stored_image_key(db, "locker_items", id, kind).await
 }

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use shared::export::{NewExport, NewStatement, Recipient, StatementDecision, StatementView};
+use shared::export::{ExportFormat, NewExport, NewStatement, Recipient, StatementDecision, StatementView};
 use shared::locker::{CaseView, ItemView, NewCase, NewReview, People, Person, Preserve};
 use shared::oversight::Figures;
 use shared::verification::{ClonePair, NewVerification, VerifiedRead};
@@ -327,14 +327,5 @@ async fn figures_csv(
 ) -> AppResult<Response> {
     let figures = audited_figures(&state, &user, year).await?;
     let bytes = oversight::csv(&figures).map_err(AppError::internal)?;
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"anpr-figures-{year}.csv\""))
-        .map_err(AppError::internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    download(ExportFile { format: ExportFormat::Csv, filename: format!("anpr-figures-{year}.csv"), bytes })
 }

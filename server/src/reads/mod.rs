@@ -60,11 +60,17 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
 
 /// Where a read's image is kept, if it has one.
 pub async fn image_key(db: &Db, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
+    stored_image_key(db, "reads", id, kind).await
+}
+
+/// The image key of `kind` on row `id` of `table` (reads, or the evidence locker's copies,
+/// which keep the same columns).
+pub async fn stored_image_key(db: &Db, table: &str, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
     let column = match kind {
         ImageKind::Plate => "plate_image",
         ImageKind::Overview => "overview_image",
     };
-    let row = sqlx::query(&format!("SELECT {column} AS image_key FROM reads WHERE id = $1"))
+    let row = sqlx::query(&format!("SELECT {column} AS image_key FROM {table} WHERE id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
         .await?;
