@@ -5,10 +5,10 @@
 
 use crate::clock::{from_millis, to_millis};
 use crate::config::CloneConfig;
-use crate::reads;
 use crate::store::Db;
 use chrono::{DateTime, Duration, Utc};
 use shared::verification::{distance_m, ClonePair};
+use shared::ReadView;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -133,51 +133,44 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<S
     Ok(Scanned { reads: rows.len(), flagged })
 }
 
-/// Flagged pairs whose first sighting is at or after `since`, newest first, leaving out pairs
-/// at the cameras in `excluded`.
-pub async fn list(
-    db: &Db,
-    since: DateTime<Utc>,
-    excluded: &std::collections::BTreeSet<i64>,
-    limit: i64,
-) -> Result<Vec<ClonePair>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, plate, first_read_id, second_read_id, distance_m, seconds, flagged_at FROM clone_pairs \
-         WHERE first_at >= $1 ORDER BY first_at DESC, id DESC LIMIT $2",
-    )
-    .bind(to_millis(since))
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    let mut ids = Vec::with_capacity(rows.len() * 2);
-    for row in &rows {
-        ids.push(row.try_get::<i64, _>("first_read_id")?);
-        ids.push(row.try_get::<i64, _>("second_read_id")?);
-    }
-    let found = reads::find_many(db, &ids).await?;
-    let mut pairs = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let (Some(first), Some(second)) =
-            (found.get(&row.try_get::<i64, _>("first_read_id")?), found.get(&row.try_get::<i64, _>("second_read_id")?))
-        else {
-            continue;
-        };
-        if excluded.contains(&first.camera_id) || excluded.contains(&second.camera_id) {
-            continue;
+/// The flagged pairs both of whose sightings are among `results` (the reads a search or watch
+/// returned under its grant, R17), newest first.
+pub async fn among(db: &Db, results: &[ReadView]) -> Result<Vec<ClonePair>, sqlx::Error> {
+    let found: HashMap<i64, &ReadView> = results.iter().map(|r| (r.id, r)).collect();
+    let ids: Vec<i64> = found.keys().copied().collect();
+    let mut pairs = Vec::new();
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|n| db.backend().parameter(n)).collect();
+        let sql = format!(
+            "SELECT id, plate, first_read_id, second_read_id, distance_m, seconds, flagged_at FROM clone_pairs \
+             WHERE first_read_id IN ({})",
+            list.join(",")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
         }
-        let distance: f64 = row.try_get("distance_m")?;
-        let seconds: f64 = row.try_get("seconds")?;
-        pairs.push(ClonePair {
-            id: row.try_get("id")?,
-            plate: row.try_get("plate")?,
-            first: first.clone(),
-            second: second.clone(),
-            distance_km: distance / 1000.0,
-            minutes: seconds / 60.0,
-            speed_kmh: (seconds > 0.0).then(|| distance * 3.6 / seconds),
-            flagged_at: from_millis(row.try_get("flagged_at")?),
-        });
+        for row in query.fetch_all(db.pool()).await? {
+            let (Some(first), Some(second)) =
+                (found.get(&row.try_get::<i64, _>("first_read_id")?), found.get(&row.try_get::<i64, _>("second_read_id")?))
+            else {
+                continue;
+            };
+            let distance: f64 = row.try_get("distance_m")?;
+            let seconds: f64 = row.try_get("seconds")?;
+            pairs.push(ClonePair {
+                id: row.try_get("id")?,
+                plate: row.try_get("plate")?,
+                first: (*first).clone(),
+                second: (*second).clone(),
+                distance_km: distance / 1000.0,
+                minutes: seconds / 60.0,
+                speed_kmh: (seconds > 0.0).then(|| distance * 3.6 / seconds),
+                flagged_at: from_millis(row.try_get("flagged_at")?),
+            });
+        }
     }
+    pairs.sort_by_key(|p| std::cmp::Reverse((p.first.captured_at, p.id)));
     Ok(pairs)
 }
 

@@ -213,19 +213,26 @@ pub async fn preserve(
         return Err(AppError::Forbidden("only investigators preserve reads".into()));
     }
     let (permitted, _) = search::reopen(db, now, &config.access, user, new.search_id).await?;
-    let found = search::among(db, &permitted, &new.read_ids).await?;
+    let found = reads::access::many_in_search(db, user, &permitted, new.search_id, &new.read_ids).await?;
     let due = now.checked_add_months(Months::new(config.locker.review_months)).expect("a date in range");
-    let mut added = Vec::new();
-    for read in found {
+    // The copies go first: an item is only recorded once its images are safely held.
+    let mut copies = Vec::with_capacity(found.len());
+    for reached in &found {
+        let read = reached.read();
         let mut keys = [None, None];
         for (slot, kind) in keys.iter_mut().zip([ImageKind::Plate, ImageKind::Overview]) {
-            if let Some(from) = reads::image_key(db, read.id, kind).await? {
+            if let Some(from) = reached.image_key(db, kind).await? {
                 let to = locker_key(case.id, read.id, kind, &from);
                 images.copy(&from, &to).await.map_err(AppError::internal)?;
                 *slot = Some(to);
             }
         }
-        let snapshot = serde_json::to_string(&read).map_err(AppError::internal)?;
+        copies.push((read, keys));
+    }
+    let mut tx = db.begin().await?;
+    let mut added = Vec::new();
+    for (read, keys) in copies {
+        let snapshot = serde_json::to_string(read).map_err(AppError::internal)?;
         let inserted = sqlx::query(
             "INSERT INTO locker_items (case_id, read_id, search_id, read, plate_image, overview_image, preserved_by, \
              preserved_at, review_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -240,14 +247,15 @@ pub async fn preserve(
         .bind(user.id)
         .bind(to_millis(now))
         .bind(to_millis(due))
-        .fetch_optional(db.pool())
+        .fetch_optional(tx.conn())
         .await?;
         if let Some(row) = inserted {
             added.push(row.try_get::<i64, _>("id")?);
         }
     }
-    audit::record_alone(
-        db,
+    // The act and its record commit together (R21).
+    audit::record(
+        &mut tx,
         now,
         Event::new(Actor::user(user), AuditAction::ReadsPreserved).subject(permitted.reference()).details(json!({
             "case_id": case.id,
@@ -257,6 +265,7 @@ pub async fn preserve(
         })),
     )
     .await?;
+    tx.commit().await?;
     let mut views = Vec::with_capacity(added.len());
     for id in added {
         views.extend(find_item(db, id).await?.map(|(item, _)| item));

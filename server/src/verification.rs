@@ -4,47 +4,20 @@
 //! the read, so searches for the corrected plate find it (R16); every verification is kept as
 //! its history and audited (R21).
 
-use crate::access::restrictions;
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
-use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
-use crate::reads;
-use crate::search::grant::{reach, stamp};
+use crate::reads::access::{Reached, Under};
 use crate::store::{decode, Db};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::verification::{NewVerification, Verdict, VerificationView, VerifiedRead};
-use shared::{AuditAction, ReadView, Role, UserView};
+use shared::{AuditAction, Role, UserView};
 use sqlx::Row;
 
-/// The read `id` if `user` may see it for verification: an investigator, within their tier's
-/// reach (R12) and not at a camera they are restricted from (R13).
-pub async fn visible_read(
-    db: &Db,
-    policy: &AccessConfig,
-    now: DateTime<Utc>,
-    user: &UserView,
-    id: i64,
-) -> AppResult<ReadView> {
-    let tier = match (user.has(Role::Investigator), user.tier) {
-        (true, Some(tier)) => tier,
-        _ => return Err(AppError::Forbidden("only investigators verify reads".into())),
-    };
-    let read = reads::find(db, id).await?.ok_or_else(|| AppError::NotFound(format!("no read with id {id}")))?;
-    let (earliest, why) = reach(policy, now, tier);
-    if read.captured_at < earliest {
-        return Err(AppError::Forbidden(format!("read {id} was captured before {} ({why})", stamp(earliest))));
-    }
-    let mut conn = db.pool().acquire().await?;
-    if restrictions::of(&mut conn, user.id).await?.denied_cameras.contains(&read.camera_id) {
-        return Err(AppError::Forbidden(format!("you are restricted from camera {}", read.camera_id)));
-    }
-    Ok(read)
-}
-
 /// A read's verifications, oldest first.
-pub async fn history(db: &Db, read_id: i64) -> Result<Vec<VerificationView>, sqlx::Error> {
+pub async fn history(db: &Db, reached: &Reached) -> Result<Vec<VerificationView>, sqlx::Error> {
+    let read_id = reached.read().id;
     let rows = sqlx::query(
         "SELECT v.id, v.read_id, v.verdict, v.plate_before, v.corrected_plate, v.reason, v.verified_at, \
          u.display_name FROM verifications v JOIN users u ON u.id = v.verified_by WHERE v.read_id = $1 ORDER BY v.id",
@@ -69,16 +42,21 @@ pub async fn history(db: &Db, read_id: i64) -> Result<Vec<VerificationView>, sql
         .collect()
 }
 
-/// Records `user`'s verification of read `id` and returns the read with its history.
+/// Records `user`'s verification of a read they reached through a search or watch (R15), and
+/// returns the read with its history. Only investigators verify; the gate has already held the
+/// read to their reach and restrictions (R12, R13).
 pub async fn verify(
     db: &Db,
-    policy: &AccessConfig,
     now: DateTime<Utc>,
     user: &UserView,
-    id: i64,
+    reached: Reached,
     new: NewVerification,
 ) -> AppResult<VerifiedRead> {
-    let read = visible_read(db, policy, now, user, id).await?;
+    if !user.has(Role::Investigator) {
+        return Err(AppError::Forbidden("only investigators verify reads".into()));
+    }
+    let read = reached.read();
+    let id = read.id;
     new.check(&read.plate)?;
     let corrected = new.corrected_plate.as_ref();
     let mut tx = db.begin().await?;
@@ -103,19 +81,25 @@ pub async fn verify(
         .bind(id)
         .execute(tx.conn())
         .await?;
+    let mut details = json!({
+        "verdict": new.verdict,
+        "plate": read.plate,
+        "plate_before": read.best_plate(),
+        "corrected_plate": corrected,
+        "reason": new.reason(),
+    });
+    if let Under::Search { search_id, reference } = reached.under() {
+        details["search_id"] = json!(search_id);
+        details["request"] = json!(reference);
+    }
     audit::record(
         &mut tx,
         now,
-        Event::new(Actor::user(user), AuditAction::ReadVerified).subject(format!("read {id}")).details(json!({
-            "verdict": new.verdict,
-            "plate": read.plate,
-            "plate_before": read.best_plate(),
-            "corrected_plate": corrected,
-            "reason": new.reason(),
-        })),
+        Event::new(Actor::user(user), AuditAction::ReadVerified).subject(format!("read {id}")).details(details),
     )
     .await?;
     tx.commit().await?;
-    let read = reads::find(db, id).await?.ok_or_else(|| AppError::NotFound(format!("no read with id {id}")))?;
-    Ok(VerifiedRead { read, history: history(db, id).await? })
+    let reached = reached.refreshed(db).await?;
+    let history = history(db, &reached).await?;
+    Ok(VerifiedRead { read: reached.read().clone(), history })
 }

@@ -56,6 +56,11 @@ pub enum AuditAction {
     StatementRequested,
     StatementDecided,
     OversightFiguresViewed,
+    WatchOpened,
+    WatchClosed,
+    ReadRefused,
+    RequestWithdrawn,
+    DeadLettersPurged,
 }
 
 impl AuditAction {
@@ -109,6 +114,11 @@ impl AuditAction {
             AuditAction::StatementRequested => "statement_requested",
             AuditAction::StatementDecided => "statement_decided",
             AuditAction::OversightFiguresViewed => "oversight_figures_viewed",
+            AuditAction::WatchOpened => "watch_opened",
+            AuditAction::WatchClosed => "watch_closed",
+            AuditAction::ReadRefused => "read_refused",
+            AuditAction::RequestWithdrawn => "request_withdrawn",
+            AuditAction::DeadLettersPurged => "dead_letters_purged",
         }
     }
 }

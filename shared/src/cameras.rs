@@ -140,3 +140,36 @@ pub struct ZoneStatusChanged {
     pub zone: String,
     pub cameras_changed: i64,
 }
+
+/// How a camera is doing, as figures (no plates): what a system admin's map shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraHealth {
+    pub camera: CameraView,
+    pub reads_last_hour: i64,
+    pub reads_last_day: i64,
+    /// Capture time of its newest read within the last day.
+    pub last_read_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Approved, and quiet for longer than is usual for it (see `silent_since`).
+    pub silent: bool,
+}
+
+impl CameraHealth {
+    /// Whether an approved camera with `reads_last_day` reads, the newest at `last_read_at`,
+    /// is silent at `now`: no read in the last day, or none for four times its mean gap over
+    /// the day (and at least `floor_minutes`).
+    pub fn is_silent(
+        status: CameraStatus,
+        reads_last_day: i64,
+        last_read_at: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+        floor_minutes: i64,
+    ) -> bool {
+        if status != CameraStatus::Approved {
+            return false;
+        }
+        let Some(last) = last_read_at.filter(|_| reads_last_day > 0) else { return true };
+        let mean_gap_s = 86_400 / reads_last_day;
+        let allowed = (4 * mean_gap_s).max(floor_minutes * 60);
+        (now - last).num_seconds() > allowed
+    }
+}

@@ -16,11 +16,12 @@ pub mod requests;
 pub mod roles;
 pub mod search;
 pub mod verification;
+pub mod watch;
 
 pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, UserView, Username};
 pub use api::{ErrorBody, MapSettings, ShellData};
 pub use audit::{AuditAction, AuditEntry, ChainReport};
-pub use cameras::{CameraStatus, CameraView, FeedView};
+pub use cameras::{CameraHealth, CameraStatus, CameraView, FeedView};
 pub use plate::Plate;
 pub use reads::{ImageKind, IngestReport, NativeRead, ReadView};
 pub use roles::{AccessTier, Rank, Role};

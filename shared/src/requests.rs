@@ -255,12 +255,20 @@ pub struct RequestView {
     pub decided_at: Option<DateTime<Utc>>,
     pub rationale: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// When the requester withdrew it: nothing runs under it from then on.
+    #[serde(default)]
+    pub withdrawn_at: Option<DateTime<Utc>>,
 }
 
 impl RequestView {
-    /// Approved and not yet expired at `now`.
+    /// Approved, not withdrawn and not yet expired at `now`.
     pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
-        self.status == RequestStatus::Approved && self.expires_at.is_some_and(|e| now < e)
+        self.status == RequestStatus::Approved && self.withdrawn_at.is_none() && self.expires_at.is_some_and(|e| now < e)
+    }
+
+    /// Whether a live-time watch may run under it at `now`: usable, and its window covers now.
+    pub fn watchable_at(&self, now: DateTime<Utc>) -> bool {
+        self.usable_at(now) && self.request.scope.from <= now && now < self.request.scope.to
     }
 }
 

@@ -503,6 +503,11 @@ const IN_AUDIENCE: &str = "(EXISTS (SELECT 1 FROM user_roles ur JOIN users u ON 
      OR EXISTS (SELECT 1 FROM hotlist_members m JOIN users u ON u.id = m.user_id \
      WHERE m.hotlist_id = h.id AND m.user_id = $1 AND u.disabled_at IS NULL))";
 
+/// Whether the alert's read is from a camera `$1` is not restricted from (R13): an alert from
+/// such a camera does not reach them.
+const NOT_RESTRICTED: &str =
+    "NOT EXISTS (SELECT 1 FROM user_denied_cameras dc WHERE dc.user_id = $1 AND dc.camera_id = r.camera_id)";
+
 fn alert_from_row(row: &AnyRow) -> Result<shared::hotlists::AlertView, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     let match_kind: String = row.try_get("match_kind")?;
@@ -537,7 +542,7 @@ fn alert_select() -> String {
 
 /// The alerts `user_id` is in the audience of (R8), newest first.
 pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<shared::hotlists::AlertView>, sqlx::Error> {
-    let rows = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} ORDER BY a.id DESC LIMIT $2", alert_select()))
+    let rows = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} ORDER BY a.id DESC LIMIT $2", alert_select()))
         .bind(user_id)
         .bind(limit)
         .fetch_all(db.pool())
@@ -545,14 +550,14 @@ pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<shared:
     rows.iter().map(alert_from_row).collect()
 }
 
-/// One alert, if `user_id` is in its audience; `None` both when it does not exist and when the
+/// One alert, if `user_id` is in its audience and not restricted from its camera; `None` both when it does not exist and when the
 /// user may not see it, so that nobody learns of an alert outside their audience.
 pub async fn alert_for(
     db: &Db,
     user_id: i64,
     alert_id: i64,
 ) -> Result<Option<shared::hotlists::AlertView>, sqlx::Error> {
-    let row = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} AND a.id = $2", alert_select()))
+    let row = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} AND a.id = $2", alert_select()))
         .bind(user_id)
         .bind(alert_id)
         .fetch_optional(db.pool())
@@ -673,14 +678,4 @@ pub async fn publish(state: &crate::state::AppState, ids: &[i64]) -> Result<(), 
         let _ = state.alerts.send(Arc::new(alert));
     }
     Ok(())
-}
-
-/// Whether `user_id` may see the alert of `hotlist_id` now (R8).
-pub async fn in_audience(db: &Db, user_id: i64, hotlist_id: i64) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT 1 AS yes FROM hotlists h WHERE h.id = $2 AND {IN_AUDIENCE}"))
-        .bind(user_id)
-        .bind(hotlist_id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.is_some())
 }

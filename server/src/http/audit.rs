@@ -2,7 +2,7 @@
 
 use crate::audit::{self, Actor, Event};
 use crate::error::AppResult;
-use crate::http::extract::{ApiQuery, CurrentUser};
+use crate::http::extract::{ApiQuery, Auditor, CurrentUser};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
@@ -24,10 +24,9 @@ struct Page {
 
 async fn entries(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Auditor,
     ApiQuery(page): ApiQuery<Page>,
 ) -> AppResult<Json<Vec<AuditEntry>>> {
-    user.require(Role::Auditor)?;
     let limit = page.limit.unwrap_or(100).clamp(1, 1000);
     Ok(Json(audit::recent(&state.db, page.before_seq, limit).await?))
 }

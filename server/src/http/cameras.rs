@@ -3,7 +3,7 @@
 use crate::audit::{self, Actor, Event};
 use crate::cameras;
 use crate::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, SystemAdmin};
 use crate::ingest;
 use crate::state::AppState;
 use axum::extract::State;
@@ -28,8 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/ingest/dead-letters", get(dead_letters))
 }
 
-async fn list_feeds(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<FeedView>>> {
-    user.require(Role::SystemAdmin)?;
+async fn list_feeds(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<FeedView>>> {
     Ok(Json(cameras::feeds(&state.db).await?))
 }
 

@@ -69,3 +69,36 @@ impl FromRequestParts<AppState> for CurrentUser {
         session_user(state, &session).await?.map(CurrentUser).ok_or_else(AppError::not_signed_in)
     }
 }
+
+/// Role extractors: a handler that takes one can only run for a signed-in user who holds the
+/// role (401 without a session, 403 without the role), so who may call it is in its signature.
+macro_rules! role_extractor {
+    ($($(#[$doc:meta])* $name:ident => $role:expr),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub UserView);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = AppError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let user = CurrentUser::from_request_parts(parts, state).await?;
+                user.require($role)?;
+                Ok($name(user.0))
+            }
+        }
+    )*};
+}
+
+role_extractor! {
+    /// A signed-in investigator (R10, R12): searches, watches, verification, the locker.
+    Investigator => Role::Investigator,
+    /// A signed-in supervisor (R10, R11): decisions on requests and statements.
+    Supervisor => Role::Supervisor,
+    /// A signed-in auditor (R21, R22): the audit log, the sample, locker reviews, figures.
+    Auditor => Role::Auditor,
+    /// A signed-in hotlist admin (R6, R9).
+    HotlistAdmin => Role::HotlistAdmin,
+    /// A signed-in system admin (R3): users, feeds, cameras, camera health.
+    SystemAdmin => Role::SystemAdmin,
+}

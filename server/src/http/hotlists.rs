@@ -1,9 +1,9 @@
 //! Hotlists (hotlist admins) and the alerts they raise (their audiences).
 
 use crate::audit::{self, Actor, Event};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::hotlists;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, HotlistAdmin};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -36,8 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}/images/{kind}", get(image))
 }
 
-async fn lists(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<HotlistView>>> {
-    user.require(Role::HotlistAdmin)?;
+async fn lists(State(state): State<AppState>, _: HotlistAdmin) -> AppResult<Json<Vec<HotlistView>>> {
     Ok(Json(hotlists::lists(&state.db).await?))
 }
 
@@ -52,10 +51,9 @@ async fn create(
 
 async fn entries(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: HotlistAdmin,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Vec<EntryView>>> {
-    user.require(Role::HotlistAdmin)?;
     Ok(Json(hotlists::entries(&state.db, id).await?))
 }
 
@@ -156,9 +154,11 @@ async fn live(
         let db = state.db.clone();
         async move {
             let alert = item.ok()?;
-            match hotlists::in_audience(&db, user_id, alert.hotlist_id).await {
-                Ok(true) => SseEvent::default().event("alert").json_data(&*alert).ok().map(Ok),
-                Ok(false) => None,
+            // Asked afresh as each alert is sent: the audience as it is now, and the user's
+            // camera restrictions (R8, R13).
+            match hotlists::alert_for(&db, user_id, alert.id).await {
+                Ok(Some(_)) => SseEvent::default().event("alert").json_data(&*alert).ok().map(Ok),
+                Ok(None) => None,
                 Err(e) => {
                     tracing::error!(error = %e, "alert stream: audience check failed; alert withheld");
                     None
@@ -178,25 +178,16 @@ async fn decide(
     Ok(Json(hotlists::decide(&state.db, state.clock.now(), &user.0, id, decision).await?))
 }
 
-/// An alert's image, for its audience only (who may hold no other right to reads).
+/// An alert's image, for its audience only (who may hold no other right to reads), and not
+/// from a camera the user is restricted from (R8, R13).
 async fn image(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath((id, kind)): ApiPath<(i64, ImageKind)>,
 ) -> AppResult<Response> {
-    let alert = hotlists::alert_for(&state.db, user.0.id, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no alert {id} for you")))?;
-    let response = crate::http::reads::image_response(&state, alert.read.id, kind).await?;
-    audit::record_alone(
-        &state.db,
-        state.clock.now(),
-        Event::new(Actor::user(&user.0), AuditAction::AlertImageViewed)
-            .subject(format!("alert {id}"))
-            .details(json!({ "read": alert.read.id, "image": kind })),
-    )
-    .await?;
-    Ok(response)
+    let now = state.clock.now();
+    let (_, reached) = crate::reads::access::in_alert(&state.db, now, &user.0, id).await?;
+    reached.image(&state.db, &state.images, now, kind).await
 }
 
 /// A CSV file of entries (`vrm,intelligence_ref,reason,warning_markers,action`), with a report

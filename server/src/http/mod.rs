@@ -4,15 +4,21 @@
 pub mod audit;
 pub mod auth;
 pub mod cameras;
-pub mod evidence;
+pub mod clones;
+pub mod exports;
 pub mod extract;
 pub mod hotlists;
 pub mod ingest;
+pub mod locker;
+pub mod oversight;
 pub mod pages;
 pub mod reads;
 pub mod requests;
 pub mod search;
+pub mod statements;
 pub mod users;
+pub mod verifications;
+pub mod watches;
 
 use crate::access::sessions::DbSessionStore;
 use crate::state::AppState;
@@ -40,7 +46,13 @@ pub fn router(state: AppState) -> Router {
         .merge(hotlists::router())
         .merge(requests::router())
         .merge(search::router())
-        .merge(evidence::router())
+        .merge(verifications::router())
+        .merge(clones::router())
+        .merge(locker::router())
+        .merge(exports::router())
+        .merge(statements::router())
+        .merge(oversight::router())
+        .merge(watches::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.config.ingest_max_body_mib * 1024 * 1024))

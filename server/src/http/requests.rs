@@ -2,7 +2,7 @@
 //! queue and decide; auditors read them all.
 
 use crate::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, Investigator, Supervisor};
 use crate::requests::{self, Listing};
 use crate::state::AppState;
 use axum::extract::State;
@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests", get(list).post(submit))
         .route("/requests/{id}", get(detail))
         .route("/requests/{id}/decision", post(decide))
+        .route("/requests/{id}/withdraw", post(withdraw))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -56,11 +57,10 @@ async fn list(
 
 async fn submit(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Investigator(investigator): Investigator,
     ApiJson(new): ApiJson<NewRequest>,
 ) -> AppResult<(StatusCode, Json<RequestView>)> {
-    let investigator = user.require(Role::Investigator)?;
-    let stored = requests::submit(&state.db, state.clock.now(), investigator, new).await?;
+    let stored = requests::submit(&state.db, state.clock.now(), &investigator, new).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -74,11 +74,18 @@ async fn detail(
 
 async fn decide(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Supervisor(supervisor): Supervisor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(decision): ApiJson<RequestDecision>,
 ) -> AppResult<Json<RequestView>> {
-    let supervisor = user.require(Role::Supervisor)?;
     let now = state.clock.now();
-    Ok(Json(requests::decide(&state.db, now, &state.config.access, supervisor, id, decision).await?))
+    Ok(Json(requests::decide(&state.db, now, &state.config.access, &supervisor, id, decision).await?))
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    Investigator(investigator): Investigator,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<RequestView>> {
+    Ok(Json(requests::withdraw(&state.db, state.clock.now(), &investigator, id).await?))
 }

@@ -2,7 +2,7 @@
 
 use crate::audit::{self, Actor, Event};
 use crate::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auditor, CurrentUser, Investigator};
 use crate::search::{self, sample, Cursor, Grant};
 use crate::state::AppState;
 use axum::extract::State;
@@ -24,14 +24,13 @@ pub fn router() -> Router<AppState> {
 
 async fn run(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Investigator(investigator): Investigator,
     ApiJson(new): ApiJson<NewSearch>,
 ) -> AppResult<(StatusCode, Json<SearchPage>)> {
-    let investigator = user.require(Role::Investigator)?;
     let now = state.clock.now();
-    let grant = Grant::issue(&state.db, &state.config.access, now, investigator, new.request_id).await?;
+    let grant = Grant::issue(&state.db, &state.config.access, now, &investigator, new.request_id).await?;
     let permitted = grant.permit(&state.db, new).await?;
-    let page = search::run(&state.db, now, &state.config.audit_sample, investigator, &permitted).await?;
+    let page = search::run(&state.db, now, &state.config.audit_sample, &investigator, &permitted).await?;
     Ok((StatusCode::CREATED, Json(page)))
 }
 
@@ -43,14 +42,13 @@ struct After {
 
 async fn next_page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Investigator(investigator): Investigator,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<After>,
 ) -> AppResult<Json<SearchPage>> {
-    let investigator = user.require(Role::Investigator)?;
     let after = Cursor::parse(&q.after)?;
     let now = state.clock.now();
-    Ok(Json(search::next_page(&state.db, now, &state.config.access, investigator, id, after).await?))
+    Ok(Json(search::next_page(&state.db, now, &state.config.access, &investigator, id, after).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,10 +78,9 @@ async fn samples(
 
 async fn review(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Auditor(auditor): Auditor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(finding): ApiJson<SampleFinding>,
 ) -> AppResult<Json<SampleView>> {
-    let auditor = user.require(Role::Auditor)?;
-    Ok(Json(sample::review(&state.db, state.clock.now(), auditor, id, finding).await?))
+    Ok(Json(sample::review(&state.db, state.clock.now(), &auditor, id, finding).await?))
 }

@@ -3,7 +3,7 @@
 use crate::access::{restrictions, users};
 use crate::audit::Actor;
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ApiPath, CurrentUser};
+use crate::http::extract::{ApiJson, ApiPath, CurrentUser, SystemAdmin};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,8 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/directory", get(directory))
 }
 
-async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<UserView>>> {
-    user.require(Role::SystemAdmin)?;
+async fn list(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<UserView>>> {
     Ok(Json(users::list(&state.db).await?))
 }
 
@@ -59,12 +58,11 @@ async fn restrictions(
 
 async fn set_restrictions(
     State(state): State<AppState>,
-    user: CurrentUser,
+    SystemAdmin(admin): SystemAdmin,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<Restrictions>,
 ) -> AppResult<Json<Restrictions>> {
-    let admin = user.require(Role::SystemAdmin)?;
-    Ok(Json(restrictions::set(&state.db, state.clock.now(), admin, id, new).await?))
+    Ok(Json(restrictions::set(&state.db, state.clock.now(), &admin, id, new).await?))
 }
 
 /// Who can be named in a restricted hotlist's audience: active users' ids and names only.

@@ -75,6 +75,21 @@ impl Images {
         self.store.get(&Path::from(key)).await?.bytes().await
     }
 
+    /// The image kept under `key`, as a response no cache keeps (R1: personal data).
+    pub async fn response(&self, key: &str) -> crate::error::AppResult<axum::response::Response> {
+        use axum::response::IntoResponse;
+        let bytes = self.get(key).await.map_err(crate::error::AppError::internal)?;
+        let content_type = key.rsplit('.').next().and_then(super::StoredFormat::from_extension).map(|f| f.content_type());
+        Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, content_type.unwrap_or("application/octet-stream")),
+                (axum::http::header::CACHE_CONTROL, "private, no-store"),
+            ],
+            bytes,
+        )
+            .into_response())
+    }
+
     pub async fn copy(&self, from: &str, to: &str) -> Result<(), object_store::Error> {
         self.store.copy(&Path::from(from), &Path::from(to)).await
     }

@@ -1,4 +1,8 @@
-//! Stored reads, as the workbench shows them.
+//! Stored reads, as the workbench shows them. Reads leave the server only through
+//! [`access::Reached`] (or a search's own results under its grant): the finders here by bare id
+//! are private to this module.
+
+pub mod access;
 
 use crate::clock::from_millis;
 use crate::store::{decode, Db};
@@ -6,7 +10,6 @@ use shared::verification::Verdict;
 use shared::{ImageKind, ReadView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::collections::HashMap;
 
 /// A read's columns, from `reads r JOIN cameras c`.
 pub const READ_COLUMNS: &str = "r.id, r.plate, r.captured_at, r.camera_id, c.name AS camera_name, c.lat, c.lon, \
@@ -37,18 +40,7 @@ pub fn read_from_row(row: &AnyRow) -> Result<ReadView, sqlx::Error> {
     })
 }
 
-/// The newest reads, newest first.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ReadView>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id ORDER BY r.id DESC LIMIT $1"
-    ))
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(read_from_row).collect()
-}
-
-pub async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
+async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.id = $1"
     ))
@@ -58,14 +50,9 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
     row.as_ref().map(read_from_row).transpose()
 }
 
-/// Where a read's image is kept, if it has one.
-pub async fn image_key(db: &Db, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
-    stored_image_key(db, "reads", id, kind).await
-}
-
 /// The image key of `kind` on row `id` of `table` (reads, or the evidence locker's copies,
 /// which keep the same columns).
-pub async fn stored_image_key(db: &Db, table: &str, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
+pub(crate) async fn stored_image_key(db: &Db, table: &str, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
     let column = match kind {
         ImageKind::Plate => "plate_image",
         ImageKind::Overview => "overview_image",
@@ -75,26 +62,4 @@ pub async fn stored_image_key(db: &Db, table: &str, id: i64, kind: ImageKind) ->
         .fetch_optional(db.pool())
         .await?;
     Ok(row.map(|r| r.try_get::<Option<String>, _>("image_key")).transpose()?.flatten())
-}
-
-/// The reads with these ids that exist, by id.
-pub async fn find_many(db: &Db, ids: &[i64]) -> Result<HashMap<i64, ReadView>, sqlx::Error> {
-    let mut found = HashMap::with_capacity(ids.len());
-    // Bounded lists keep within every backend's limit on bound values.
-    for chunk in ids.chunks(500) {
-        let list: Vec<String> = (1..=chunk.len()).map(|n| db.backend().parameter(n)).collect();
-        let sql = format!(
-            "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.id IN ({})",
-            list.join(",")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(db.pool()).await? {
-            let read = read_from_row(&row)?;
-            found.insert(read.id, read);
-        }
-    }
-    Ok(found)
 }

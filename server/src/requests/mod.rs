@@ -16,7 +16,7 @@ use sqlx::{AnyConnection, Row};
 const REQUEST_COLUMNS: &str =
     "q.id, q.reference, q.requester_id, ru.username AS requester, q.submitted_at, q.purpose, \
      q.reason, q.crime_type, q.seriousness, q.scope, q.handling, q.surveillance, q.dsa_reference, q.status, \
-     du.username AS decided_by, q.decided_at, q.rationale, q.expires_at";
+     du.username AS decided_by, q.decided_at, q.rationale, q.expires_at, q.withdrawn_at";
 const REQUEST_FROM: &str =
     "requests q JOIN users ru ON ru.id = q.requester_id LEFT JOIN users du ON du.id = q.decided_by";
 
@@ -45,6 +45,7 @@ fn request_from_row(row: &AnyRow) -> Result<RequestView, sqlx::Error> {
         decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_millis),
         rationale: row.try_get("rationale")?,
         expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_millis),
+        withdrawn_at: row.try_get::<Option<i64>, _>("withdrawn_at")?.map(from_millis),
     })
 }
 
@@ -220,6 +221,36 @@ pub async fn decide(
     )
     .await?;
     let stored = find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("decided request vanished"))?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// The requester withdraws their request (R10): from now on no search or watch runs under it,
+/// and open watches end. It stays on record with its decision.
+pub async fn withdraw(db: &Db, now: DateTime<Utc>, by: &UserView, id: i64) -> AppResult<RequestView> {
+    let mut tx = db.begin().await?;
+    let request = find(tx.conn(), id)
+        .await?
+        .filter(|r| r.requester_id == by.id)
+        .ok_or_else(|| AppError::NotFound(format!("you have no request with id {id}")))?;
+    if request.withdrawn_at.is_some() {
+        return Err(AppError::Conflict(format!("{} was already withdrawn", request.reference)));
+    }
+    sqlx::query("UPDATE requests SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    crate::search::watch::close_under_request(&mut tx, now, &Actor::user(by), id).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(by), AuditAction::RequestWithdrawn)
+            .subject(&request.reference)
+            .details(json!({ "status": request.status })),
+    )
+    .await?;
+    let stored = find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("withdrawn request vanished"))?;
     tx.commit().await?;
     Ok(stored)
 }

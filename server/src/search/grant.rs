@@ -12,16 +12,51 @@ use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
 use shared::hotlists::EntryPattern;
 use shared::requests::{RequestStatus, RequestView, Seriousness};
 use shared::search::{partial_prefixes, NewSearch, PlateMode, Restrictions, SearchQuery};
-use shared::{AccessTier, Role, UserView};
+use shared::{AccessTier, ReadView, Role, UserView};
 use sqlx::Row;
 use std::collections::BTreeSet;
+
+/// How far an investigator reaches at one instant (R12, R13): their tier's reach (never past
+/// retention) and their restrictions. The grant, the read gate and verification all take it, so
+/// the "investigator with a tier, within reach, not at a restricted camera" check exists once.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    pub(crate) user_id: i64,
+    pub(crate) restrictions: Restrictions,
+    /// The oldest instant the user may see.
+    pub(crate) earliest: DateTime<Utc>,
+    /// Why `earliest` is where it is, for the refusal message.
+    pub(crate) limit: &'static str,
+}
+
+impl Reach {
+    /// The reach of `user` at `now`, or why they have none (only investigators with a tier).
+    pub async fn of(db: &Db, policy: &AccessConfig, now: DateTime<Utc>, user: &UserView) -> AppResult<Reach> {
+        let tier = match (user.has(Role::Investigator), user.tier) {
+            (true, Some(tier)) => tier,
+            _ => return Err(AppError::Forbidden("only investigators with an access tier reach reads".into())),
+        };
+        let mut conn = db.pool().acquire().await?;
+        let restrictions = restrictions::of(&mut conn, user.id).await?;
+        let (earliest, limit) = reach(policy, now, tier);
+        Ok(Reach { user_id: user.id, restrictions, earliest, limit })
+    }
+
+    pub fn earliest(&self) -> DateTime<Utc> {
+        self.earliest
+    }
+
+    /// Whether the user is kept away from `camera_id` (R13).
+    pub fn excludes_camera(&self, camera_id: i64) -> bool {
+        self.restrictions.denied_cameras.contains(&camera_id)
+    }
+}
 
 /// A user's standing to search under one request, at one instant.
 #[derive(Debug, Clone)]
 pub struct Grant {
-    user_id: i64,
+    reach: Reach,
     request: RequestView,
-    restrictions: Restrictions,
     /// The oldest instant any search under this grant may reach.
     earliest: DateTime<Utc>,
     /// Why `earliest` is where it is, for the refusal message.
@@ -38,7 +73,7 @@ pub(crate) enum Plan {
     /// `reads.plate_skeleton` equal to the value (R5).
     Skeleton(String),
     /// Plates starting with one of the prefixes that fit the partial plate.
-    Partial { prefixes: Vec<String>, like: String },
+    Partial { prefixes: Vec<String>, like: String, pattern: EntryPattern },
     /// Reads at these cameras.
     Cameras(Vec<i64>),
 }
@@ -62,6 +97,23 @@ pub struct Permitted {
 impl Permitted {
     pub fn reference(&self) -> &str {
         &self.reference
+    }
+
+    /// Whether `read` could be among this search's reads, judged from the read alone: a quick
+    /// sieve for a watch's stream. What passes is confirmed against the stored read through the
+    /// search's own query before it is sent.
+    pub fn may_find(&self, read: &ReadView) -> bool {
+        let plates = || std::iter::once(read.plate.as_str()).chain(read.corrected_plate.as_deref());
+        let by_query = match &self.plan {
+            Plan::Plate(plate) => plates().any(|p| p == plate),
+            Plan::Skeleton(skeleton) => plates().any(|p| shared::plate::skeleton(p) == *skeleton),
+            Plan::Partial { pattern, .. } => plates().any(|p| pattern.matches(p)),
+            Plan::Cameras(ids) => ids.contains(&read.camera_id),
+        };
+        by_query
+            && read.captured_at >= self.from
+            && read.captured_at <= self.to
+            && !self.excluded_cameras.contains(&read.camera_id)
     }
 }
 
@@ -102,16 +154,17 @@ impl Grant {
         user: &UserView,
         request_id: i64,
     ) -> AppResult<Grant> {
-        let tier = match (user.has(Role::Investigator), user.tier) {
-            (true, Some(tier)) => tier,
-            _ => return Err(AppError::Forbidden("only investigators search reads".into())),
-        };
+        let reach = Reach::of(db, policy, now, user).await?;
         let mut conn = db.pool().acquire().await?;
         let request = requests::find(&mut conn, request_id)
             .await?
             .filter(|r| r.requester_id == user.id)
             .ok_or_else(|| AppError::NotFound(format!("you have no request with id {request_id}")))?;
+        drop(conn);
         let reference = &request.reference;
+        if let Some(at) = request.withdrawn_at {
+            return Err(AppError::Forbidden(format!("{reference} was withdrawn at {}", stamp(at))));
+        }
         match (request.status, request.expires_at) {
             (RequestStatus::Pending, _) => {
                 return Err(AppError::Forbidden(format!("{reference} is awaiting a supervisor's decision")))
@@ -122,15 +175,25 @@ impl Grant {
             }
             (RequestStatus::Approved, _) => {}
         }
-        let restrictions = restrictions::of(&mut conn, user.id).await?;
 
         let standard_floor = now - Duration::days(policy.standard_days);
-        let mut limits = vec![reach(policy, now, tier)];
+        let mut limits = vec![(reach.earliest, reach.limit)];
         if request.request.seriousness == Seriousness::Volume {
             limits.push((standard_floor, "beyond the standard window is for serious crime only"));
         }
         let (earliest, limit) = limits.into_iter().max_by_key(|(t, _)| *t).expect("at least one limit");
-        Ok(Grant { user_id: user.id, request, restrictions, earliest, limit, standard_floor })
+        Ok(Grant { reach, request, earliest, limit, standard_floor })
+    }
+
+    /// When a live-time watch under this grant ends by itself: the end of the request's window
+    /// or of its approval, whichever comes first.
+    pub fn watch_ends_at(&self) -> DateTime<Utc> {
+        let window = self.request.request.scope.to;
+        self.request.expires_at.map_or(window, |expiry| expiry.min(window))
+    }
+
+    pub fn request(&self) -> &RequestView {
+        &self.request
     }
 
     pub fn earliest(&self) -> DateTime<Utc> {
@@ -149,7 +212,7 @@ impl Grant {
         }
         let scope = &self.request.request.scope;
         let capability = search.query.capability();
-        if self.restrictions.denied_capabilities.contains(&capability) {
+        if self.reach.restrictions.denied_capabilities.contains(&capability) {
             return Err(AppError::Forbidden(format!("you are restricted from {}", capability.label())));
         }
         if search.from < scope.from || search.to > scope.to {
@@ -178,21 +241,23 @@ impl Grant {
                 match (mode, pattern) {
                     (PlateMode::Misread, EntryPattern::Plate(p)) => Plan::Skeleton(p.skeleton()),
                     (_, EntryPattern::Plate(p)) => Plan::Plate(p.as_str().to_owned()),
-                    (_, EntryPattern::Wildcard(w)) => {
-                        Plan::Partial { prefixes: partial_prefixes(&w)?, like: w.replace('?', "_").replace('*', "%") }
-                    }
+                    (_, EntryPattern::Wildcard(w)) => Plan::Partial {
+                        prefixes: partial_prefixes(&w)?,
+                        like: w.replace('?', "_").replace('*', "%"),
+                        pattern: EntryPattern::Wildcard(w),
+                    },
                 }
             }
             SearchQuery::Area { area, cameras } => Plan::Cameras(self.cameras_for(db, area.as_ref(), cameras).await?),
         };
         Ok(Permitted {
-            user_id: self.user_id,
+            user_id: self.reach.user_id,
             request_id: self.request.id,
             reference: reference.clone(),
             from: search.from.max(self.earliest),
             to: search.to,
             beyond_standard: search.from < self.standard_floor,
-            excluded_cameras: self.restrictions.denied_cameras.iter().copied().collect(),
+            excluded_cameras: self.reach.restrictions.denied_cameras.iter().copied().collect(),
             plan,
             search,
         })
@@ -218,14 +283,14 @@ impl Grant {
             let (id, lat, lon): (i64, f64, f64) = (row.try_get("id")?, row.try_get("lat")?, row.try_get("lon")?);
             let in_scope = scope.cameras.contains(&id) || scope.area.is_some_and(|a| a.contains(lat, lon));
             if named.contains(&id) {
-                if self.restrictions.denied_cameras.contains(&id) {
+                if self.reach.restrictions.denied_cameras.contains(&id) {
                     return Err(AppError::Forbidden(format!("you are restricted from camera {id}")));
                 }
                 if !in_scope {
                     return Err(AppError::Forbidden(format!("{reference} does not cover camera {id}")));
                 }
                 chosen.insert(id);
-            } else if area.is_some_and(|a| a.contains(lat, lon)) && !self.restrictions.denied_cameras.contains(&id) {
+            } else if area.is_some_and(|a| a.contains(lat, lon)) && !self.reach.restrictions.denied_cameras.contains(&id) {
                 chosen.insert(id);
             }
         }

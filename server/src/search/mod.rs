@@ -5,6 +5,7 @@
 
 pub mod grant;
 pub mod sample;
+pub mod watch;
 
 pub use grant::{Grant, Permitted};
 
@@ -108,7 +109,7 @@ impl Filter {
                 let (v1, v2) = (f.param(Value::Text(skeleton.clone())), f.param(Value::Text(skeleton.clone())));
                 f.and(&format!("(r.plate_skeleton = {v1} OR r.corrected_skeleton = {v2})"));
             }
-            Plan::Partial { prefixes, like } => {
+            Plan::Partial { prefixes, like, .. } => {
                 let either = ["r.plate", "r.corrected_plate"].map(|column| f.partial(column, prefixes, like));
                 f.and(&format!("({})", either.join(" OR ")));
             }
@@ -185,32 +186,8 @@ pub async fn run(
 ) -> AppResult<SearchPage> {
     let (total, total_capped) = count(db, p).await?;
     let (results, next) = page(db, p, None).await?;
-    let query = serde_json::to_string(&p.search.query).map_err(AppError::internal)?;
     let mut tx = db.begin().await?;
-    let search_id: i64 = sqlx::query(
-        "INSERT INTO searches (user_id, request_id, at, capability, query, window_from, window_to, result_count, \
-         beyond_standard) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(p.user_id)
-    .bind(p.request_id)
-    .bind(to_millis(now))
-    .bind(p.search.query.capability().as_str())
-    .bind(&query)
-    .bind(to_millis(p.search.from))
-    .bind(to_millis(p.search.to))
-    .bind(total)
-    .bind(i64::from(p.beyond_standard))
-    .fetch_one(tx.conn())
-    .await?
-    .try_get("id")?;
-    let sampled = sample::draw(rates, p.beyond_standard, &mut rand::thread_rng());
-    if sampled {
-        sqlx::query("INSERT INTO audit_samples (search_id, sampled_at) VALUES ($1, $2)")
-            .bind(search_id)
-            .bind(to_millis(now))
-            .execute(tx.conn())
-            .await?;
-    }
+    let search_id = store(&mut tx, now, rates, p, total, false).await?;
     audit::record(
         &mut tx,
         now,
@@ -227,6 +204,44 @@ pub async fn run(
     .await?;
     tx.commit().await?;
     Ok(SearchPage { search_id, reference: p.reference.clone(), total, total_capped, results, next })
+}
+
+/// Stores a permitted search (or, `live`, a watch) with its result count, and draws it for the
+/// audit sample at the configured rate (R22). Returns its id.
+async fn store(
+    tx: &mut crate::store::Tx,
+    now: DateTime<Utc>,
+    rates: &SampleConfig,
+    p: &Permitted,
+    result_count: i64,
+    live: bool,
+) -> AppResult<i64> {
+    let query = serde_json::to_string(&p.search.query).map_err(AppError::internal)?;
+    let search_id: i64 = sqlx::query(
+        "INSERT INTO searches (user_id, request_id, at, capability, query, window_from, window_to, result_count, \
+         beyond_standard, live) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(p.user_id)
+    .bind(p.request_id)
+    .bind(to_millis(now))
+    .bind(p.search.query.capability().as_str())
+    .bind(&query)
+    .bind(to_millis(p.search.from))
+    .bind(to_millis(p.search.to))
+    .bind(result_count)
+    .bind(i64::from(p.beyond_standard))
+    .bind(i64::from(live))
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    if sample::draw(rates, p.beyond_standard, &mut rand::thread_rng()) {
+        sqlx::query("INSERT INTO audit_samples (search_id, sampled_at) VALUES ($1, $2)")
+            .bind(search_id)
+            .bind(to_millis(now))
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(search_id)
 }
 
 /// A stored search, for fetching its further pages.
@@ -313,6 +328,16 @@ pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadVie
         return Err(AppError::Invalid(format!("read {missing} is not among this search's results")));
     }
     Ok(reads)
+}
+
+/// Read `id`, if the search finds it.
+pub async fn find_one(db: &Db, p: &Permitted, id: i64) -> AppResult<Option<ReadView>> {
+    let Some(mut f) = Filter::of(db.backend(), p, None) else { return Ok(None) };
+    let v = f.param(Value::Int(id));
+    f.and(&format!("r.id = {v}"));
+    let sql = format!("SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE {}", f.sql);
+    let row = f.bind(sqlx::query(&sql)).fetch_optional(db.pool()).await?;
+    Ok(row.as_ref().map(read_from_row).transpose()?)
 }
 
 /// A further page of a search the user ran, re-permitted under their grant as it is now.

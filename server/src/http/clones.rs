@@ -1,0 +1,41 @@
+//! Cloned-plate indicators (R17) among the reads a search or watch returned under its grant:
+//! both sightings of each pair must be among them, so a pair reaches nobody outside a grant.
+
+use crate::audit::{self, Actor, Event};
+use crate::clones;
+use crate::error::AppResult;
+use crate::http::extract::{ApiPath, Investigator};
+use crate::search;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use shared::verification::ClonePair;
+use shared::AuditAction;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/searches/{id}/clones", get(clone_pairs))
+}
+
+async fn clone_pairs(
+    State(state): State<AppState>,
+    Investigator(user): Investigator,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Vec<ClonePair>>> {
+    let now = state.clock.now();
+    let (permitted, _) = search::reopen(&state.db, now, &state.config.access, &user, id).await?;
+    let results = search::all(&state.db, &permitted).await?;
+    let pairs = clones::among(&state.db, &results).await?;
+    audit::record_alone(
+        &state.db,
+        now,
+        Event::new(Actor::user(&user), AuditAction::ClonePairsListed).subject(permitted.reference()).details(json!({
+            "search_id": id,
+            "count": pairs.len(),
+            "plates": pairs.iter().map(|p| p.plate.as_str()).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    Ok(Json(pairs))
+}

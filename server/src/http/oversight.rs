@@ -1,0 +1,52 @@
+//! The yearly figures for oversight bodies (R23), for auditors: as JSON or CSV.
+
+use crate::audit::{self, Actor, Event};
+use crate::error::{AppError, AppResult};
+use crate::export::ExportFile;
+use crate::http::exports::download;
+use crate::http::extract::{ApiPath, Auditor};
+use crate::oversight;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use shared::export::ExportFormat;
+use shared::oversight::Figures;
+use shared::AuditAction;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/oversight/{year}", get(figures)).route("/oversight/{year}/csv", get(figures_csv))
+}
+
+async fn audited_figures(state: &AppState, auditor: &shared::UserView, year: i32) -> AppResult<Figures> {
+    let figures = oversight::figures(&state.db, year)
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("{year} is not a year the figures can cover")))?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(auditor), AuditAction::OversightFiguresViewed).details(json!({ "year": year })),
+    )
+    .await?;
+    Ok(figures)
+}
+
+async fn figures(
+    State(state): State<AppState>,
+    Auditor(auditor): Auditor,
+    ApiPath(year): ApiPath<i32>,
+) -> AppResult<Json<Figures>> {
+    Ok(Json(audited_figures(&state, &auditor, year).await?))
+}
+
+async fn figures_csv(
+    State(state): State<AppState>,
+    Auditor(auditor): Auditor,
+    ApiPath(year): ApiPath<i32>,
+) -> AppResult<Response> {
+    let figures = audited_figures(&state, &auditor, year).await?;
+    let bytes = oversight::csv(&figures).map_err(AppError::internal)?;
+    download(ExportFile { format: ExportFormat::Csv, filename: format!("anpr-figures-{year}.csv"), bytes })
+}

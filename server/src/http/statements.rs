@@ -1,0 +1,75 @@
+//! Evidential statements (R14): asked for by an investigator over chosen reads, decided by a
+//! supervisor other than them, then produced as a PDF.
+
+use crate::error::AppResult;
+use crate::export::statements;
+use crate::http::exports::download;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, Investigator, Supervisor};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use shared::export::{NewStatement, Recipient, StatementDecision, StatementView};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/statements", get(statement_list).post(statement_request))
+        .route("/statements/{id}/decision", post(statement_decide))
+        .route("/statements/{id}/pdf", post(statement_pdf))
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Statements {
+    /// The caller's own statements.
+    #[default]
+    Mine,
+    /// Pending statements the caller may decide (supervisors).
+    Queue,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementsQuery {
+    #[serde(default)]
+    which: Statements,
+}
+
+async fn statement_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<StatementsQuery>,
+) -> AppResult<Json<Vec<StatementView>>> {
+    let mine = matches!(q.which, Statements::Mine);
+    Ok(Json(statements::list(&state.db, &user.0, mine).await?))
+}
+
+async fn statement_request(
+    State(state): State<AppState>,
+    Investigator(investigator): Investigator,
+    ApiJson(new): ApiJson<NewStatement>,
+) -> AppResult<(StatusCode, Json<StatementView>)> {
+    let made = statements::request(&state.db, state.clock.now(), &state.config.access, &investigator, new).await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+async fn statement_decide(
+    State(state): State<AppState>,
+    Supervisor(supervisor): Supervisor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(decision): ApiJson<StatementDecision>,
+) -> AppResult<Json<StatementView>> {
+    Ok(Json(statements::decide(&state.db, state.clock.now(), &supervisor, id, decision).await?))
+}
+
+async fn statement_pdf(
+    State(state): State<AppState>,
+    Investigator(investigator): Investigator,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(to): ApiJson<Recipient>,
+) -> AppResult<Response> {
+    download(statements::produce(&state.db, state.clock.now(), &state.config.access, &investigator, id, to).await?)
+}

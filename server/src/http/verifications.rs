@@ -1,0 +1,28 @@
+//! Verifying a read reached through a search or watch (R15, R16): confirmed, misread (with the
+//! corrected plate), suspected clone, or unreadable.
+
+use crate::error::AppResult;
+use crate::http::extract::{ApiJson, ApiPath, Investigator};
+use crate::reads::access;
+use crate::state::AppState;
+use crate::verification;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use shared::verification::{NewVerification, VerifiedRead};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/searches/{search}/reads/{read}/verifications", post(verify))
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    Investigator(user): Investigator,
+    ApiPath((search_id, read_id)): ApiPath<(i64, i64)>,
+    ApiJson(new): ApiJson<NewVerification>,
+) -> AppResult<(StatusCode, Json<VerifiedRead>)> {
+    let now = state.clock.now();
+    let reached = access::in_search(&state.db, now, &state.config.access, &user, search_id, read_id).await?;
+    Ok((StatusCode::CREATED, Json(verification::verify(&state.db, now, &user, reached, new).await?)))
+}

@@ -1,0 +1,156 @@
+//! Live-time watches (investigators): open one under an approved request whose window covers
+//! now, receive its reads as they are stored (server-sent events), close it. A watch is a
+//! search, so its reads, images and verifications are reached at `/searches/{id}/reads/…`.
+
+use crate::error::AppResult;
+use crate::http::extract::{ApiJson, ApiPath, Investigator};
+use crate::search::watch::{self, Next};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use shared::watch::{NewWatch, WatchEnd, WatchEnded, WatchView};
+use shared::{ReadView, UserView};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/watches", get(list).post(open))
+        .route("/watches/{id}", get(detail))
+        .route("/watches/{id}/live", get(live))
+        .route("/watches/{id}/close", post(close))
+}
+
+async fn open(
+    State(state): State<AppState>,
+    Investigator(user): Investigator,
+    ApiJson(new): ApiJson<NewWatch>,
+) -> AppResult<(StatusCode, Json<WatchView>)> {
+    let config = &state.config;
+    let watch = watch::open(&state.db, state.clock.now(), &config.access, &config.audit_sample, &user, new).await?;
+    Ok((StatusCode::CREATED, Json(watch)))
+}
+
+async fn list(State(state): State<AppState>, Investigator(user): Investigator) -> AppResult<Json<Vec<WatchView>>> {
+    Ok(Json(watch::list(&state.db, state.clock.now(), &state.config.access, &user).await?))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    Investigator(user): Investigator,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<WatchView>> {
+    Ok(Json(watch::find(&state.db, state.clock.now(), &state.config.access, &user, id).await?))
+}
+
+async fn close(
+    State(state): State<AppState>,
+    Investigator(user): Investigator,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<WatchView>> {
+    Ok(Json(watch::close(&state.db, state.clock.now(), &user, id, WatchEnd::Closed).await?))
+}
+
+/// One open watch's stream: the stored reads it may send, and a check each second that it may
+/// still run (its end, its request, its user's standing).
+struct Watching {
+    state: AppState,
+    user: UserView,
+    id: i64,
+    sieve: crate::search::Permitted,
+    receiver: broadcast::Receiver<Arc<ReadView>>,
+    tick: tokio::time::Interval,
+    ended: bool,
+}
+
+fn ended_event(watch: &WatchView) -> SseEvent {
+    let ended = WatchEnded { ended: watch.ended.unwrap_or(WatchEnd::Closed), delivered: watch.delivered };
+    SseEvent::default().event("end").json_data(ended).unwrap_or_default()
+}
+
+impl Watching {
+    /// The next event to send, or `None` when the stream is over.
+    async fn next_event(&mut self) -> Option<SseEvent> {
+        if self.ended {
+            return None;
+        }
+        let (db, policy) = (&self.state.db, &self.state.config.access);
+        loop {
+            tokio::select! {
+                item = self.receiver.recv() => {
+                    let read = match item {
+                        Ok(read) => read,
+                        // A slow client skips what it missed rather than holding everyone up.
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    };
+                    if !self.sieve.may_find(&read) {
+                        continue;
+                    }
+                    let now = self.state.clock.now();
+                    match watch::next(db, now, policy, &self.user, self.id, &read).await {
+                        Ok(Next::Send(read)) => return SseEvent::default().event("read").json_data(read).ok(),
+                        Ok(Next::Skip) => continue,
+                        Ok(Next::End(watch)) => {
+                            self.ended = true;
+                            return Some(ended_event(&watch));
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, watch = self.id, "watch stream: check failed; read withheld");
+                            continue;
+                        }
+                    }
+                }
+                _ = self.tick.tick() => {
+                    let now = self.state.clock.now();
+                    match watch::find(db, now, policy, &self.user, self.id).await {
+                        Ok(watch) if watch.closed_at.is_some() => {
+                            self.ended = true;
+                            return Some(ended_event(&watch));
+                        }
+                        Ok(_) => continue,
+                        Err(e) => {
+                            tracing::error!(error = %e, watch = self.id, "watch stream: check failed");
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Server-sent events: a `read` event for each stored read the watch covers, and an `end`
+/// event when the watch ends (closed, its window or approval over, its request withdrawn).
+async fn live(
+    State(state): State<AppState>,
+    Investigator(user): Investigator,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let now = state.clock.now();
+    let receiver = state.live.subscribe();
+    let permitted = watch::permitted(&state.db, now, &state.config.access, &user, id).await?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (sieve, ended) = match permitted {
+        Ok(p) => (Some(p), None),
+        Err(watch) => (None, Some(watch)),
+    };
+    let stream = futures_util::stream::unfold(
+        (sieve.map(|sieve| Watching { state, user, id, sieve, receiver, tick, ended: false }), ended),
+        |(mut watching, ended)| async move {
+            if let Some(watch) = ended {
+                return Some((Ok(ended_event(&watch)), (None, None)));
+            }
+            let event = watching.as_mut()?.next_event().await?;
+            Some((Ok(event), (watching, None)))
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

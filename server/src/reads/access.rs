@@ -1,0 +1,178 @@
+//! The one gate to a read (R8, R10, R12, R13, R21). No read, plate, image or verification
+//! history leaves the server except through a [`Reached`], and only this module makes one:
+//! from a search (or live-time watch, which is a search) the caller ran under a grant that
+//! holds now, or from an alert they received. Anything else is answered 404, exactly as for a
+//! read that does not exist, and the refusal is audited with its real reason. Each view of a
+//! reached read or its images is audited here, naming what it was reached under.
+
+use crate::audit::{self, Actor, Event};
+use crate::config::AccessConfig;
+use crate::error::{AppError, AppResult};
+use crate::hotlists;
+use crate::imagery::store::Images;
+use crate::search;
+use crate::store::Db;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use shared::hotlists::AlertView;
+use shared::{AuditAction, ImageKind, ReadView, UserView};
+
+/// What gives the caller the right to a read, named in every audit row of its view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Under {
+    /// A search or watch the caller ran, under the request with this reference.
+    Search { search_id: i64, reference: String },
+    /// An alert the caller received (R8: that vehicle only).
+    Alert { alert_id: i64, hotlist_id: i64 },
+}
+
+impl Under {
+    fn subject(&self) -> String {
+        match self {
+            Under::Search { reference, .. } => reference.clone(),
+            Under::Alert { alert_id, .. } => format!("alert {alert_id}"),
+        }
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            Under::Search { search_id, reference } => json!({ "search_id": search_id, "request": reference }),
+            Under::Alert { alert_id, hotlist_id } => json!({ "alert_id": alert_id, "hotlist_id": hotlist_id }),
+        }
+    }
+}
+
+/// A read the caller holds a right to now. Its fields are private: only the gate makes one.
+#[derive(Debug, Clone)]
+pub struct Reached {
+    read: ReadView,
+    under: Under,
+    viewer: Actor,
+}
+
+/// Records a refused access with its reason and answers as for a read that does not exist.
+async fn refuse(db: &Db, now: DateTime<Utc>, user: &UserView, asked: Value, why: &AppError) -> AppError {
+    let event = Event::new(Actor::user(user), AuditAction::ReadRefused)
+        .details(json!({ "asked": asked, "reason": why.to_string() }));
+    if let Err(e) = audit::record_alone(db, now, event).await {
+        return AppError::from(e);
+    }
+    AppError::NotFound("no such read is open to you".into())
+}
+
+/// Read `read_id` as one of the results of search (or watch) `search_id`, which `user` ran
+/// under a grant that holds now (R10, R12, R13). Reads outside the search, beyond the user's
+/// reach, at a camera they are restricted from, or under a request that is no longer usable
+/// are refused, and the refusal audited.
+pub async fn in_search(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    user: &UserView,
+    search_id: i64,
+    read_id: i64,
+) -> AppResult<Reached> {
+    let reached = async {
+        let (permitted, _) = search::reopen(db, now, policy, user, search_id).await?;
+        let read = search::find_one(db, &permitted, read_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("read {read_id} is not among search {search_id}'s results")))?;
+        let under = Under::Search { search_id, reference: permitted.reference().to_owned() };
+        Ok::<_, AppError>(Reached { read, under, viewer: Actor::user(user) })
+    }
+    .await;
+    match reached {
+        Ok(r) => Ok(r),
+        Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
+        Err(why) => Err(refuse(db, now, user, json!({ "search_id": search_id, "read_id": read_id }), &why).await),
+    }
+}
+
+/// Reads `ids`, each among the results of the permitted search `p` that `user` ran as search
+/// `search_id`: for acts on chosen reads (preserving them, R19). An id it does not find is
+/// refused.
+pub async fn many_in_search(
+    db: &Db,
+    user: &UserView,
+    p: &search::Permitted,
+    search_id: i64,
+    ids: &[i64],
+) -> AppResult<Vec<Reached>> {
+    let reads = search::among(db, p, ids).await?;
+    let under = Under::Search { search_id, reference: p.reference().to_owned() };
+    Ok(reads.into_iter().map(|read| Reached { read, under: under.clone(), viewer: Actor::user(user) }).collect())
+}
+
+/// The read of alert `alert_id`, if `user` is in its list's audience now and not restricted
+/// from its camera (R8, R13).
+pub async fn in_alert(db: &Db, now: DateTime<Utc>, user: &UserView, alert_id: i64) -> AppResult<(AlertView, Reached)> {
+    match hotlists::alert_for(db, user.id, alert_id).await? {
+        Some(alert) => {
+            let under = Under::Alert { alert_id, hotlist_id: alert.hotlist_id };
+            let reached = Reached { read: alert.read.clone(), under, viewer: Actor::user(user) };
+            Ok((alert, reached))
+        }
+        None => {
+            let why = AppError::NotFound(format!("alert {alert_id} is not one of yours"));
+            Err(refuse(db, now, user, json!({ "alert_id": alert_id }), &why).await)
+        }
+    }
+}
+
+impl Reached {
+    pub fn read(&self) -> &ReadView {
+        &self.read
+    }
+
+    pub fn under(&self) -> &Under {
+        &self.under
+    }
+
+    /// The read, its view audited with `what` was shown with it (R21).
+    pub async fn shown(&self, db: &Db, now: DateTime<Utc>, what: &str) -> AppResult<&ReadView> {
+        let mut details = self.under.details();
+        details["read_id"] = json!(self.read.id);
+        details["plate"] = json!(self.read.plate);
+        details["with"] = json!(what);
+        audit::record_alone(
+            db,
+            now,
+            Event::new(self.viewer.clone(), AuditAction::ReadViewed).subject(self.under.subject()).details(details),
+        )
+        .await?;
+        Ok(&self.read)
+    }
+
+    /// Where the read's `kind` image is kept, if it has one.
+    pub(crate) async fn image_key(&self, db: &Db, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
+        super::stored_image_key(db, "reads", self.read.id, kind).await
+    }
+
+    /// The read's `kind` image, its view audited naming what the read was reached under (R21).
+    pub async fn image(&self, db: &Db, images: &Images, now: DateTime<Utc>, kind: ImageKind) -> AppResult<Response> {
+        let key = self
+            .image_key(db, kind)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("read {} has no {} image", self.read.id, kind.as_str())))?;
+        let response = images.response(&key).await?;
+        let action = match self.under {
+            Under::Search { .. } => AuditAction::ImageViewed,
+            Under::Alert { .. } => AuditAction::AlertImageViewed,
+        };
+        let mut details = self.under.details();
+        details["read_id"] = json!(self.read.id);
+        details["image"] = json!(kind);
+        audit::record_alone(db, now, Event::new(self.viewer.clone(), action).subject(self.under.subject()).details(details))
+            .await?;
+        Ok(response)
+    }
+
+    /// The read as it is stored now (after a verification changed it).
+    pub(crate) async fn refreshed(mut self, db: &Db) -> AppResult<Reached> {
+        self.read = super::find(db, self.read.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("read {} is no longer held", self.read.id)))?;
+        Ok(self)
+    }
+}
