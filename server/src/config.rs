@@ -35,7 +35,25 @@ pub struct Config {
     pub clones: CloneConfig,
     pub locker: LockerConfig,
     pub retention: RetentionConfig,
+    pub ingest: IngestConfig,
     pub map: MapSettings,
+}
+
+/// What ingest refuses at the door (R1, R18), and how long refused payloads are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// A read captured more than this many seconds after the server's clock is refused (a
+    /// camera whose clock runs fast, or a made-up time).
+    pub max_future_seconds: i64,
+    /// Refused payloads (which hold plates) are purged after this many days.
+    pub dead_letter_days: i64,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig { max_future_seconds: 300, dead_letter_days: 30 }
+    }
 }
 
 /// Cloned-plate indicators (R17).
@@ -165,6 +183,7 @@ impl Default for Config {
             clones: CloneConfig::default(),
             locker: LockerConfig::default(),
             retention: RetentionConfig::default(),
+            ingest: IngestConfig::default(),
             map: MapSettings::default(),
         }
     }
@@ -219,6 +238,7 @@ impl fmt::Debug for Config {
             .field("clones", &self.clones)
             .field("locker", &self.locker)
             .field("retention", &self.retention)
+            .field("ingest", &self.ingest)
             .field("map", &self.map)
             .finish()
     }

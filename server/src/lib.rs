@@ -180,5 +180,10 @@ async fn daily_purge(state: AppState) {
             Ok(report) => tracing::info!(?report, "retention purge done"),
             Err(e) => tracing::error!(error = %e, "retention purge failed"),
         }
+        // Refused payloads hold plates too: kept only `ingest.dead_letter_days`.
+        match ingest::purge_dead_letters(&state.db, state.clock.now(), state.config.ingest.dead_letter_days).await {
+            Ok(n) => tracing::info!(deleted = n, "dead-letter purge done"),
+            Err(e) => tracing::error!(error = %e, "dead-letter purge failed"),
+        }
     }
 }

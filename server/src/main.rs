@@ -248,6 +248,8 @@ async fn main() -> anyhow::Result<()> {
             let images = server::imagery::store::Images::from_url(&config.images_url)?;
             let report = server::retention::purge(&db, &images, clock.now(), &config.access).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+            let dead = server::ingest::purge_dead_letters(&db, clock.now(), config.ingest.dead_letter_days).await?;
+            println!("dead letters older than {} days deleted: {dead}", config.ingest.dead_letter_days);
             Ok(())
         }
         Command::Audit { command: AuditCommand::Verify } => {

@@ -320,3 +320,39 @@ pub async fn set_zone_status(
     tx.commit().await?;
     Ok(ZoneStatusChanged { zone: change.zone, cameras_changed: changed })
 }
+
+/// Every camera's health at `now` (figures, no plates): reads in the last hour and day, the
+/// newest read's time, and whether an approved camera is silent for longer than usual for it.
+pub async fn health(db: &Db, now: DateTime<Utc>) -> Result<Vec<shared::CameraHealth>, sqlx::Error> {
+    let day_ago = to_millis(now - chrono::Duration::days(1));
+    let hour_ago = to_millis(now - chrono::Duration::hours(1));
+    let rows = sqlx::query(
+        "SELECT camera_id, COUNT(*) AS day, SUM(CASE WHEN captured_at >= $1 THEN 1 ELSE 0 END) AS hour, \
+         MAX(captured_at) AS last FROM reads WHERE captured_at >= $2 AND captured_at <= $3 GROUP BY camera_id",
+    )
+    .bind(hour_ago)
+    .bind(day_ago)
+    .bind(to_millis(now))
+    .fetch_all(db.pool())
+    .await?;
+    let mut seen = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let camera_id: i64 = row.try_get("camera_id")?;
+        let day: i64 = row.try_get("day")?;
+        let hour: Option<i64> = row.try_get("hour")?;
+        let last: Option<i64> = row.try_get("last")?;
+        seen.insert(camera_id, (day, hour.unwrap_or(0), last.map(crate::clock::from_millis)));
+    }
+    Ok(cameras(db)
+        .await?
+        .into_iter()
+        .map(|camera| {
+            let (day, hour, last) = seen.get(&camera.id).copied().unwrap_or((0, 0, None));
+            let silent = shared::CameraHealth::is_silent(camera.status, day, last, now, SILENT_FLOOR_MINUTES);
+            shared::CameraHealth { camera, reads_last_hour: hour, reads_last_day: day, last_read_at: last, silent }
+        })
+        .collect())
+}
+
+/// A camera is never called silent for a gap shorter than this.
+const SILENT_FLOOR_MINUTES: i64 = 15;

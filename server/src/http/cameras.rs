@@ -1,20 +1,16 @@
-//! Feeds, cameras and their governance (R3); the dead-letter store.
+//! Feeds, cameras and their governance (R3); the network's health as figures.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit::Actor;
 use crate::cameras;
 use crate::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, SystemAdmin};
-use crate::ingest;
+use crate::http::extract::{ApiJson, ApiPath, CurrentUser, SystemAdmin};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
 use shared::cameras::{FeedCreated, NewCamera, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
-use shared::reads::DeadLetter;
-use shared::{AuditAction, CameraView, FeedView, Role};
+use shared::{CameraHealth, CameraView, FeedView, Role};
 
 /// Who may see the camera network on the map.
 pub const MAP_ROLES: [Role; 3] = [Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin];
@@ -25,7 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/cameras", get(list_cameras).post(create_camera))
         .route("/cameras/{id}/status", patch(set_status))
         .route("/cameras/zone-status", post(set_zone_status))
-        .route("/ingest/dead-letters", get(dead_letters))
+        .route("/cameras/health", get(health))
 }
 
 async fn list_feeds(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<FeedView>>> {
@@ -81,24 +77,9 @@ async fn set_zone_status(
     Ok(Json(changed))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Limit {
-    limit: Option<i64>,
-}
 
-async fn dead_letters(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ApiQuery(q): ApiQuery<Limit>,
-) -> AppResult<Json<Vec<DeadLetter>>> {
-    let admin = user.require(Role::SystemAdmin)?;
-    let letters = ingest::dead_letters(&state.db, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
-    audit::record_alone(
-        &state.db,
-        state.clock.now(),
-        Event::new(Actor::user(admin), AuditAction::DeadLettersViewed).details(json!({ "count": letters.len() })),
-    )
-    .await?;
-    Ok(Json(letters))
+/// The camera network's health as figures, no plates (system admins): status, reads in the last
+/// hour and day, the last read's time, refusals, and whether it is silent for longer than usual.
+async fn health(State(state): State<AppState>, SystemAdmin(_): SystemAdmin) -> AppResult<Json<Vec<CameraHealth>>> {
+    Ok(Json(cameras::health(&state.db, state.clock.now()).await?))
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cameras;
 pub mod clones;
+pub mod dead_letters;
 pub mod exports;
 pub mod extract;
 pub mod hotlists;
@@ -53,10 +54,13 @@ pub fn router(state: AppState) -> Router {
         .merge(statements::router())
         .merge(oversight::router())
         .merge(watches::router())
+        .merge(dead_letters::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.config.ingest_max_body_mib * 1024 * 1024))
-        .fallback(pages::api_not_found);
+        .fallback(pages::api_not_found)
+        // API answers carry personal data: no cache keeps them.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)
@@ -71,11 +75,16 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(health))
         .leptos_routes_with_handler(routes, get(pages::render))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(pages::fallback)
         .layer(sessions)
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // Whatever is not a page (API answers, files) may not run or frame anything.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

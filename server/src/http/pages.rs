@@ -7,10 +7,33 @@ use crate::http::extract::session_user;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use shared::ShellData;
+use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
+
+/// The Content-Security-Policy of a rendered page: only the site's own scripts and styles, the
+/// hydration script by this response's nonce, WebAssembly compiled from the site's own module,
+/// images from the site and the map's tile server, no framing.
+fn content_security_policy(nonce: &str, tile_origin: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data: {tile_origin}; connect-src 'self'; font-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The scheme and host of the map's tile URL (a `{s}` subdomain becomes `*`), for `img-src`.
+fn tile_origin(tile_url: &str) -> String {
+    let Some((scheme, rest)) = tile_url.split_once("://") else { return String::new() };
+    let host = rest.split('/').next().unwrap_or_default().replace("{s}", "*");
+    if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || ".-*:".contains(c)) {
+        return String::new();
+    }
+    format!("{scheme}://{host}")
+}
 
 pub async fn render(State(state): State<AppState>, session: Session, request: Request<Body>) -> Response {
     let user = match session_user(&state, &session).await {
@@ -23,13 +46,61 @@ pub async fn render(State(state): State<AppState>, session: Session, request: Re
         (Some(_), true) => return Redirect::to("/").into_response(),
         _ => {}
     }
+    let signed_in = user.is_some();
+    let origin = tile_origin(&state.config.map.tile_url);
     let shell = ShellData { user, map: state.config.map.clone() };
     let options = state.leptos.clone();
+    // The nonce is made as the page's context is set up, before the response leaves.
+    let nonce = Arc::new(Mutex::new(None::<String>));
+    let seen = nonce.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(shell.clone()),
+        move || {
+            provide_context(shell.clone());
+            leptos::nonce::provide_nonce();
+            if let Ok(mut slot) = seen.lock() {
+                *slot = use_context::<leptos::nonce::Nonce>().map(|n| n.to_string());
+            }
+        },
         move || app::shell(options.clone()),
     );
-    handler(request).await.into_response()
+    let mut response = handler(request).await.into_response();
+    let nonce = nonce.lock().ok().and_then(|n| n.clone()).unwrap_or_default();
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce, &origin)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    if signed_in {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// What no route matched: a file of the built site if there is one, otherwise the page (whose
+/// router shows that there is no such page), rendered with its policy like any other.
+pub async fn fallback(state: State<AppState>, session: Session, request: Request<Body>) -> Response {
+    let path = request.uri().path();
+    let is_file = path.starts_with("/pkg/") || path.starts_with("/vendor/") || path == "/favicon.ico";
+    if is_file {
+        let files = leptos_axum::file_and_error_handler::<AppState, _>(app::shell);
+        return files(request.uri().clone(), state, request).await.into_response();
+    }
+    render(state, session, request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tile_server_is_the_only_foreign_image_origin() {
+        assert_eq!(tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "https://tile.openstreetmap.org");
+        assert_eq!(tile_origin("https://{s}.tiles.example.org:8443/{z}/{x}/{y}.png"), "https://*.tiles.example.org:8443");
+        assert_eq!(tile_origin("/tiles/{z}/{x}/{y}.png"), "");
+        assert_eq!(tile_origin("https://evil.example; script-src *"), "");
+        let csp = content_security_policy("abc", "");
+        assert!(csp.contains("'nonce-abc'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"));
+    }
 }
 
 pub async fn api_not_found() -> AppError {

@@ -10,6 +10,7 @@ use crate::cameras::Feed;
 use crate::clock::to_millis;
 use crate::error::AppResult;
 use crate::imagery::{self, store::Images, Conformed};
+use crate::search::grant::stamp;
 use crate::state::AppState;
 use crate::store::{Db, Tx};
 use chrono::{DateTime, Utc};
@@ -54,10 +55,36 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
     let mut refused_by_camera: HashMap<i64, i64> = HashMap::new();
     let mut refused_unknown: HashMap<String, i64> = HashMap::new();
     let mut candidates = Vec::new();
+    // Checked at the door (R1, R18): a capture time too far ahead of the server's clock, or
+    // before the retention cutoff, is refused and never stored; a backlog inside retention is
+    // taken.
+    let latest = now + chrono::Duration::seconds(state.config.ingest.max_future_seconds);
+    let cutoff = crate::search::grant::retention_cutoff(&state.config.access, now);
     for Submitted { index, read, raw } in submitted {
         let verdict = read.and_then(|read| {
             read.check()?;
-            match cameras.get(read.camera.trim()) {
+            let camera = cameras.get(read.camera.trim());
+            let time_refusal = if read.captured_at > latest {
+                Some(format!(
+                    "captured_at {} is more than {} s after the server's clock ({})",
+                    stamp(read.captured_at),
+                    state.config.ingest.max_future_seconds,
+                    stamp(now)
+                ))
+            } else if read.captured_at < cutoff {
+                Some(format!(
+                    "captured_at {} is before the retention cutoff {}: such reads are not kept (R18)",
+                    stamp(read.captured_at),
+                    stamp(cutoff)
+                ))
+            } else {
+                None
+            };
+            if let (Some(why), Some(camera)) = (&time_refusal, camera) {
+                *refused_by_camera.entry(camera.id).or_default() += 1;
+                return Err(why.clone());
+            }
+            match camera {
                 None => {
                     *refused_unknown.entry(read.camera.trim().to_owned()).or_default() += 1;
                     Err(format!("camera `{}` is not registered for this feed", read.camera))
@@ -66,7 +93,10 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
                     *refused_by_camera.entry(camera.id).or_default() += 1;
                     Err(format!("camera `{}` is {}, not approved", read.camera, camera.status.as_str()))
                 }
-                Some(camera) => Ok((index, read, camera.clone())),
+                Some(camera) => match time_refusal {
+                    Some(why) => Err(why),
+                    None => Ok((index, read, camera.clone())),
+                },
             }
         });
         match verdict {
@@ -392,4 +422,24 @@ pub async fn dead_letters(db: &Db, limit: i64) -> Result<Vec<shared::reads::Dead
             })
         })
         .collect()
+}
+
+/// Deletes refused payloads older than `days` (they hold plates, R18), audited with the count.
+pub async fn purge_dead_letters(db: &Db, now: DateTime<Utc>, days: i64) -> Result<u64, sqlx::Error> {
+    let before = now - chrono::Duration::days(days);
+    let mut tx = db.begin().await?;
+    let gone = sqlx::query("DELETE FROM dead_letters WHERE received_at < $1")
+        .bind(to_millis(before))
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::system(), AuditAction::DeadLettersPurged)
+            .details(json!({ "received_before": before, "deleted": gone })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(gone)
 }

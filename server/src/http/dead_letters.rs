@@ -1,0 +1,44 @@
+//! The dead-letter store (system admins): refused payloads as they came, images reduced to their
+//! length. They hold plates, so each viewing is audited (R21) and they are purged after
+//! `ingest.dead_letter_days`.
+
+use crate::audit::{self, Actor, Event};
+use crate::error::AppResult;
+use crate::http::extract::{ApiQuery, SystemAdmin};
+use crate::ingest;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use shared::reads::DeadLetter;
+use shared::AuditAction;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ingest/dead-letters", get(dead_letters))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Limit {
+    limit: Option<i64>,
+}
+
+async fn dead_letters(
+    State(state): State<AppState>,
+    SystemAdmin(admin): SystemAdmin,
+    ApiQuery(q): ApiQuery<Limit>,
+) -> AppResult<Json<Vec<DeadLetter>>> {
+    let letters = ingest::dead_letters(&state.db, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(&admin), AuditAction::DeadLettersViewed).details(json!({
+            "count": letters.len(),
+            "ids": letters.iter().map(|l| l.id).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    Ok(Json(letters))
+}
