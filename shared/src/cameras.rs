@@ -154,12 +154,13 @@ pub struct CameraHealth {
 }
 
 impl CameraHealth {
-    /// Whether an approved camera with `reads_last_day` reads, the newest at `last_read_at`,
-    /// is silent at `now`: no read in the last day, or none for four times its mean gap over
-    /// the day (and at least `floor_minutes`).
+    /// Whether an approved camera is silent at `now`, given its reads of the last day (how many,
+    /// the first and the last): no read in the day, or none for four times its usual gap (the
+    /// mean gap between its reads of the day; at least `floor_minutes`).
     pub fn is_silent(
         status: CameraStatus,
         reads_last_day: i64,
+        first_read_at: Option<chrono::DateTime<chrono::Utc>>,
         last_read_at: Option<chrono::DateTime<chrono::Utc>>,
         now: chrono::DateTime<chrono::Utc>,
         floor_minutes: i64,
@@ -167,9 +168,32 @@ impl CameraHealth {
         if status != CameraStatus::Approved {
             return false;
         }
-        let Some(last) = last_read_at.filter(|_| reads_last_day > 0) else { return true };
-        let mean_gap_s = 86_400 / reads_last_day;
-        let allowed = (4 * mean_gap_s).max(floor_minutes * 60);
+        let (Some(first), Some(last)) = (first_read_at, last_read_at) else { return true };
+        let usual_gap_s = if reads_last_day >= 2 { (last - first).num_seconds() / (reads_last_day - 1) } else { 86_400 };
+        let allowed = (4 * usual_gap_s).max(floor_minutes * 60);
         (now - last).num_seconds() > allowed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn a_camera_is_silent_after_four_usual_gaps() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap();
+        let approved = CameraStatus::Approved;
+        // Every 10 minutes for a day: 40 minutes of quiet is usual enough, 40 and a second is not.
+        let first = now - Duration::minutes(10 * 143);
+        let silent_after = |quiet: Duration| {
+            CameraHealth::is_silent(approved, 144, Some(first - quiet), Some(now - quiet), now, 15)
+        };
+        assert!(!silent_after(Duration::minutes(40)));
+        assert!(silent_after(Duration::minutes(40) + Duration::seconds(1)));
+        // Busy cameras still get the floor; pending ones are never silent; no reads is silent.
+        assert!(!CameraHealth::is_silent(approved, 1000, Some(now - Duration::hours(1)), Some(now - Duration::minutes(14)), now, 15));
+        assert!(!CameraHealth::is_silent(CameraStatus::Pending, 0, None, None, now, 15));
+        assert!(CameraHealth::is_silent(approved, 0, None, None, now, 15));
     }
 }

@@ -328,7 +328,7 @@ pub async fn health(db: &Db, now: DateTime<Utc>) -> Result<Vec<shared::CameraHea
     let hour_ago = to_millis(now - chrono::Duration::hours(1));
     let rows = sqlx::query(
         "SELECT camera_id, COUNT(*) AS day, SUM(CASE WHEN captured_at >= $1 THEN 1 ELSE 0 END) AS hour, \
-         MAX(captured_at) AS last FROM reads WHERE captured_at >= $2 AND captured_at <= $3 GROUP BY camera_id",
+         MIN(captured_at) AS first, MAX(captured_at) AS last FROM reads WHERE captured_at >= $2 AND captured_at <= $3 GROUP BY camera_id",
     )
     .bind(hour_ago)
     .bind(day_ago)
@@ -340,15 +340,17 @@ pub async fn health(db: &Db, now: DateTime<Utc>) -> Result<Vec<shared::CameraHea
         let camera_id: i64 = row.try_get("camera_id")?;
         let day: i64 = row.try_get("day")?;
         let hour: Option<i64> = row.try_get("hour")?;
+        let first: Option<i64> = row.try_get("first")?;
         let last: Option<i64> = row.try_get("last")?;
-        seen.insert(camera_id, (day, hour.unwrap_or(0), last.map(crate::clock::from_millis)));
+        let at = |t: Option<i64>| t.map(crate::clock::from_millis);
+        seen.insert(camera_id, (day, hour.unwrap_or(0), at(first), at(last)));
     }
     Ok(cameras(db)
         .await?
         .into_iter()
         .map(|camera| {
-            let (day, hour, last) = seen.get(&camera.id).copied().unwrap_or((0, 0, None));
-            let silent = shared::CameraHealth::is_silent(camera.status, day, last, now, SILENT_FLOOR_MINUTES);
+            let (day, hour, first, last) = seen.get(&camera.id).copied().unwrap_or((0, 0, None, None));
+            let silent = shared::CameraHealth::is_silent(camera.status, day, first, last, now, SILENT_FLOOR_MINUTES);
             shared::CameraHealth { camera, reads_last_hour: hour, reads_last_day: day, last_read_at: last, silent }
         })
         .collect())

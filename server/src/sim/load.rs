@@ -44,7 +44,8 @@ pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
     } else {
         Vec::new()
     };
-    let start = Utc::now() - Duration::hours(1);
+    // All in the recent past (ingest refuses reads from the future), a millisecond apart.
+    let start = Utc::now() - Duration::hours(1) - Duration::milliseconds(plan.reads as i64);
     let reads: Vec<NativeRead> = (0..plan.reads)
         .map(|i| {
             let site = approved[rng.gen_range(0..approved.len())];

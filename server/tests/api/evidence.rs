@@ -51,8 +51,9 @@ async fn read_id(app: &TestApp, client: &Client, request_id: i64, p: &str, from:
     (page["search_id"].as_i64().unwrap(), page["results"][0]["id"].as_i64().unwrap())
 }
 
-async fn verify(app: &TestApp, client: &Client, id: i64, body: Value) -> reqwest::Response {
-    client.post(app.api(&format!("/reads/{id}/verifications"))).json(&body).send().await.unwrap()
+/// Verifies read `id` as one of search `search_id`'s results.
+async fn verify(app: &TestApp, client: &Client, search_id: i64, id: i64, body: Value) -> reqwest::Response {
+    client.post(app.api(&format!("/searches/{search_id}/reads/{id}/verifications"))).json(&body).send().await.unwrap()
 }
 
 async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
@@ -64,18 +65,18 @@ async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
     let scope = plates_scope(&["AB12CDE", "AB12CDF", "XY99ZZZ", "AB12C*", "A812CDE"], now - Duration::days(30), now);
     let req = approved(&app, &inv, request("serious", scope)).await;
     let from = now - Duration::days(30);
-    let (_, id) = read_id(&app, &inv, req, "AB12CDF", from).await;
+    let (sid, id) = read_id(&app, &inv, req, "AB12CDF", from).await;
     // Before the correction, the true plate finds nothing.
     assert!(found(search(&app, &inv, req, plate("AB12CDE", "exact"), from, now).await).await.is_empty());
 
     refused(
-        verify(&app, &inv, id, json!({ "verdict": "misread", "corrected_plate": "AB12CDE" })).await,
+        verify(&app, &inv, sid, id, json!({ "verdict": "misread", "corrected_plate": "AB12CDE" })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "say why",
     )
     .await;
     refused(
-        verify(&app, &inv, id, json!({ "verdict": "misread", "corrected_plate": "AB12CDF", "reason": "x" })).await,
+        verify(&app, &inv, sid, id, json!({ "verdict": "misread", "corrected_plate": "AB12CDF", "reason": "x" })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "confirmed instead",
     )
@@ -83,6 +84,7 @@ async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
     let r = verify(
         &app,
         &inv,
+        sid,
         id,
         json!({ "verdict": "misread", "corrected_plate": "ab12 cde", "reason": "Plate patch shows E; F is a smudge" }),
     )
@@ -107,7 +109,7 @@ async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
     assert_eq!(found(search(&app, &inv, req, plate("XY99ZZZ", "exact"), from, now).await).await, vec!["XY99ZZZ"]);
 
     // A later verification overrides the correction; the history keeps both.
-    let r = verify(&app, &inv, id, json!({ "verdict": "confirmed" })).await;
+    let r = verify(&app, &inv, sid, id, json!({ "verdict": "confirmed" })).await;
     let verified: Value = r.json().await.unwrap();
     assert_eq!(verified["read"]["corrected_plate"], Value::Null);
     assert_eq!(verified["history"].as_array().unwrap().len(), 2);
@@ -125,21 +127,32 @@ async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
 async fn only_reads_within_reach_may_be_verified(app: TestApp) {
     let d = desk(&app).await;
     let now = app.clock.now();
-    let day90 = ts(now - Duration::days(90) + Duration::seconds(1));
-    let day91 = ts(now - Duration::days(91));
-    ingest(&app, &d.key, vec![read("INSIDE1", "N1", &day90), read("OUTSIDE1", "N1", &day91)]).await;
-    let ids: Vec<Value> = app.get_json(&d.admin, "/reads/recent?limit=10").await;
-    let id_of = |p: &str| ids.iter().find(|r| r["plate"] == p).unwrap()["id"].as_i64().unwrap();
+    let day90 = now - Duration::days(90) + Duration::seconds(1);
+    let day91 = now - Duration::days(91);
+    ingest(&app, &d.key, vec![read("INSIDE1", "N1", &ts(day90)), read("OUTSIDE1", "N1", &ts(day91))]).await;
     let local = investigator(&app, "loc", AccessTier::Local).await;
     let central = investigator(&app, "cen", AccessTier::Central).await;
+    let scope = || plates_scope(&["INSIDE1", "OUTSIDE1"], now - Duration::days(100), now);
+    let local_req = approved(&app, &local, request("serious", scope())).await;
+    let central_req = approved(&app, &central, request("serious", scope())).await;
+    let (local_search, inside) = read_id(&app, &local, local_req, "INSIDE1", day90).await;
+    let (central_search, outside) = read_id(&app, &central, central_req, "OUTSIDE1", day91).await;
     let confirm = json!({ "verdict": "confirmed" });
-    assert_eq!(verify(&app, &local, id_of("INSIDE1"), confirm.clone()).await.status(), StatusCode::CREATED);
-    refused(verify(&app, &local, id_of("OUTSIDE1"), confirm.clone()).await, StatusCode::FORBIDDEN, "local-tier").await;
-    assert_eq!(verify(&app, &central, id_of("OUTSIDE1"), confirm.clone()).await.status(), StatusCode::CREATED);
-    // Admins see the live map but do not verify.
-    refused(verify(&app, &d.admin, id_of("INSIDE1"), confirm.clone()).await, StatusCode::FORBIDDEN, "investigators")
+    assert_eq!(verify(&app, &local, local_search, inside, confirm.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(verify(&app, &central, central_search, outside, confirm.clone()).await.status(), StatusCode::CREATED);
+    // Day 91 is out of the local user's reach: not through their own search, nor another's.
+    for (search_id, id) in [(local_search, outside), (central_search, outside), (central_search, inside)] {
+        refused(verify(&app, &local, search_id, id, confirm.clone()).await, StatusCode::NOT_FOUND, "no such read").await;
+    }
+    // Admins do not verify; a made-up read is as absent as one out of reach.
+    refused(verify(&app, &d.admin, central_search, outside, confirm.clone()).await, StatusCode::FORBIDDEN, "Investigator")
         .await;
-    refused(verify(&app, &local, 999_999, confirm).await, StatusCode::NOT_FOUND, "no read").await;
+    refused(verify(&app, &central, central_search, 999_999, confirm).await, StatusCode::NOT_FOUND, "no such read").await;
+    // Each refusal is audited with its reason (R21).
+    let refusals = app.audit_rows("read_refused").await;
+    assert_eq!(refusals.len(), 4);
+    assert!(refusals[0].details["reason"].as_str().unwrap().contains("not among"), "{:?}", refusals[0].details);
+    assert!(refusals[1].details["reason"].as_str().unwrap().contains("no search"), "{:?}", refusals[1].details);
 }
 
 async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
@@ -175,8 +188,15 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     let again = server::clones::scan(&app.db, app.clock.now(), &app.state.config.clones).await.unwrap();
     assert_eq!((again.reads, again.flagged), (0, 0));
 
+    // Pairs are listed among a search's results, under its grant (R17).
     let inv = investigator(&app, "ivy", AccessTier::Local).await;
-    let pairs: Vec<Value> = app.get_json(&inv, "/clones").await;
+    let scope = json!({ "plates": [], "cameras": [d.n1, d.n2, d.far], "from": ts(now - Duration::days(1)), "to": ts(now + Duration::hours(1)) });
+    let req = approved(&app, &inv, request("serious", scope)).await;
+    let everywhere = json!({ "kind": "area", "cameras": [d.n1, d.n2, d.far] });
+    let run = |query: Value| search(&app, &inv, req, query, now - Duration::days(1), app.clock.now());
+    let page: Value = run(everywhere.clone()).await.json().await.unwrap();
+    let everywhere_id = page["search_id"].as_i64().unwrap();
+    let pairs: Vec<Value> = app.get_json(&inv, &format!("/searches/{everywhere_id}/clones")).await;
     let plates: Vec<&str> = pairs.iter().map(|p| p["plate"].as_str().unwrap()).collect();
     assert_eq!(plates.len(), 2);
     assert!(plates.contains(&"CLONE1") && plates.contains(&"EDGE1"), "{plates:?}");
@@ -186,6 +206,11 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     assert!(clone["speed_kmh"].as_f64().unwrap() > 100.0);
     assert!(clone["first"]["has_plate_image"].is_boolean());
     assert_eq!(app.audit_rows("clone_pairs_listed").await.len(), 1);
+    // A search that holds only one sighting of a pair lists none of it.
+    let page: Value = run(json!({ "kind": "area", "cameras": [d.n1] })).await.json().await.unwrap();
+    let n1_only = page["search_id"].as_i64().unwrap();
+    let pairs: Vec<Value> = app.get_json(&inv, &format!("/searches/{n1_only}/clones")).await;
+    assert!(pairs.is_empty(), "{pairs:?}");
 
     // A user restricted from FAR does not see pairs there.
     let admin_id = app.user_id(&d.admin, "ivy").await;
@@ -197,9 +222,16 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let pairs: Vec<Value> = app.get_json(&inv, "/clones").await;
+    let page: Value = run(json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await.json().await.unwrap();
+    let unrestricted = page["search_id"].as_i64().unwrap();
+    let pairs: Vec<Value> = app.get_json(&inv, &format!("/searches/{unrestricted}/clones")).await;
     assert!(pairs.iter().all(|p| p["plate"] != "CLONE1"));
-    refused(app.get(&d.admin, "/clones").await, StatusCode::FORBIDDEN, "Investigator").await;
+    // The earlier search named FAR: re-permitted as the grant stands now, it is refused.
+    let path = format!("/searches/{everywhere_id}/clones");
+    refused(app.get(&inv, &path).await, StatusCode::FORBIDDEN, "restricted from camera").await;
+    refused(app.get(&d.admin, &path).await, StatusCode::FORBIDDEN, "Investigator").await;
+    let other = investigator(&app, "otto", AccessTier::Central).await;
+    refused(app.get(&other, &path).await, StatusCode::NOT_FOUND, "no search").await;
 }
 
 /// A central investigator with an approved serious request over `plates` reaching 11 months
@@ -254,25 +286,27 @@ async fn the_purge_deletes_what_is_older_than_12_months_except_the_locker(app: T
     // Preserving again adds nothing.
     assert!(preserve(&app, &inv, case, search_id, &[kept]).await.is_empty());
 
-    // A year on: reads a day either side of the 12-month line, and two on the cutoff's own day.
+    // Reads a day either side of the 12-month line, and two on the cutoff's own day, each
+    // taken as it was captured (ingest refuses reads from the future).
+    for (p, at) in [
+        ("OLD1", start - Duration::days(1)),
+        ("SAMEDAY1", start - Duration::hours(1)),
+        ("SAMEDAY2", start + Duration::hours(1)),
+        ("YOUNG1", start + Duration::days(1)),
+    ] {
+        app.clock.set(at + Duration::minutes(1));
+        ingest(&app, &d.key, vec![with_images(read(p, "N1", &ts(at)))]).await;
+    }
+    // A year on, the purge.
     let purge_at = start.checked_add_months(Months::new(12)).unwrap();
     app.clock.set(purge_at);
-    ingest(
-        &app,
-        &d.key,
-        vec![
-            with_images(read("OLD1", "N1", &ts(start - Duration::days(1)))),
-            with_images(read("YOUNG1", "N1", &ts(start + Duration::days(1)))),
-            with_images(read("SAMEDAY1", "N1", &ts(start - Duration::hours(1)))),
-            with_images(read("SAMEDAY2", "N1", &ts(start + Duration::hours(1)))),
-        ],
-    )
-    .await;
-    let recent: Vec<Value> = app.get_json(&d.admin, "/reads/recent?limit=10").await;
-    let id_of = |p: &str| recent.iter().find(|r| r["plate"] == p).unwrap()["id"].as_i64().unwrap();
-    let ids = ["OLD1", "YOUNG1", "SAMEDAY1", "SAMEDAY2"].map(id_of);
-    for id in ids {
-        assert_eq!(image_status(&app, &d.admin, &format!("/reads/{id}/images/plate")).await, StatusCode::OK);
+    let mut ids = [0; 4];
+    let mut keys = Vec::new();
+    for (slot, p) in ids.iter_mut().zip(["OLD1", "YOUNG1", "SAMEDAY1", "SAMEDAY2"]) {
+        let (id, plate_key, overview_key) = app.stored_read(p).await.expect("stored");
+        *slot = id;
+        keys.push((plate_key.expect("a plate patch"), overview_key.expect("an overview")));
+        assert!(app.image_bytes(&keys.last().unwrap().0).await.is_some());
     }
 
     let report =
@@ -284,11 +318,13 @@ async fn the_purge_deletes_what_is_older_than_12_months_except_the_locker(app: T
     assert_eq!(report.day_prefixes, 2);
     assert_eq!(report.images, 6);
 
-    for (id, status) in [(ids[0], 404), (ids[1], 200), (ids[2], 404), (ids[3], 200), (kept, 404)] {
-        assert_eq!(app.get(&d.admin, &format!("/reads/{id}")).await.status().as_u16(), status, "read {id}");
+    for (id, held) in [(ids[0], false), (ids[1], true), (ids[2], false), (ids[3], true), (kept, false)] {
+        assert_eq!(app.read_is_stored(id).await, held, "read {id}");
     }
-    assert_eq!(image_status(&app, &d.admin, &format!("/reads/{}/images/plate", ids[3])).await, StatusCode::OK);
-    assert_eq!(image_status(&app, &d.admin, &format!("/reads/{}/images/overview", ids[1])).await, StatusCode::OK);
+    for (n, held) in [(0, false), (1, true), (2, false), (3, true)] {
+        assert_eq!(app.image_bytes(&keys[n].0).await.is_some(), held, "plate patch {n}");
+        assert_eq!(app.image_bytes(&keys[n].1).await.is_some(), held, "overview {n}");
+    }
 
     // The locker still holds the preserved read and its images.
     let items: Vec<Value> = app.get_json(&inv, &format!("/locker/cases/{case}/items")).await;
@@ -528,7 +564,7 @@ async fn the_yearly_figures_count_what_happened(app: TestApp) {
     let (inv, req) = central_with_request(&app, "cen", &["FIG1"]).await;
     let (search_id, id) = read_id(&app, &inv, req, "FIG1", now - Months::new(11)).await;
     assert_eq!(
-        verify(&app, &inv, id, json!({ "verdict": "cloned", "reason": "Overview shows a van, plate is a car's" }))
+        verify(&app, &inv, search_id, id, json!({ "verdict": "cloned", "reason": "Overview shows a van, plate is a car's" }))
             .await
             .status(),
         StatusCode::CREATED

@@ -218,6 +218,63 @@ impl TestApp {
             .expect("run the server binary")
     }
 
+    /// The id of the newest stored read of `plate`, looked up in the database as an operator
+    /// would (no API route hands out a read by plate).
+    pub async fn stored_read_id(&self, plate: &str) -> i64 {
+        self.stored_read(plate).await.unwrap_or_else(|| panic!("no stored read of {plate}")).0
+    }
+
+    /// The newest stored read of `plate`: its id and its image keys.
+    pub async fn stored_read(&self, plate: &str) -> Option<(i64, Option<String>, Option<String>)> {
+        use sqlx::Row;
+        let row = sqlx::query("SELECT id, plate_image, overview_image FROM reads WHERE plate = $1 ORDER BY id DESC LIMIT 1")
+            .bind(plate)
+            .fetch_optional(self.db.pool())
+            .await
+            .unwrap()?;
+        Some((row.get("id"), row.get("plate_image"), row.get("overview_image")))
+    }
+
+    /// Whether read `id` is stored.
+    pub async fn read_is_stored(&self, id: i64) -> bool {
+        sqlx::query("SELECT 1 AS one FROM reads WHERE id = $1").bind(id).fetch_optional(self.db.pool()).await.unwrap().is_some()
+    }
+
+    /// Every stored read, newest first, as JSON of its columns (looked up in the database).
+    pub async fn stored_reads(&self) -> Vec<Value> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT id, plate, captured_at, camera_id, confidence, direction, make, model, colour, plate_image, \
+             overview_image FROM reads ORDER BY id DESC",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap();
+        rows.iter()
+            .map(|r| {
+                let at = chrono::DateTime::from_timestamp_millis(r.get::<i64, _>("captured_at")).unwrap();
+                json!({
+                    "id": r.get::<i64, _>("id"),
+                    "plate": r.get::<String, _>("plate"),
+                    "captured_at": at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    "camera_id": r.get::<i64, _>("camera_id"),
+                    "confidence": r.get::<f64, _>("confidence"),
+                    "direction": r.get::<Option<String>, _>("direction"),
+                    "make": r.get::<Option<String>, _>("make"),
+                    "model": r.get::<Option<String>, _>("model"),
+                    "colour": r.get::<Option<String>, _>("colour"),
+                    "plate_image": r.get::<Option<String>, _>("plate_image"),
+                    "overview_image": r.get::<Option<String>, _>("overview_image"),
+                })
+            })
+            .collect()
+    }
+
+    /// The bytes kept under an image key.
+    pub async fn image_bytes(&self, key: &str) -> Option<Vec<u8>> {
+        self.state.images.get(key).await.ok().map(|b| b.to_vec())
+    }
+
     /// The audit rows with `action`, oldest first.
     pub async fn audit_rows(&self, action: &str) -> Vec<shared::AuditEntry> {
         let mut rows: Vec<_> = server::audit::recent(&self.db, None, 10_000)

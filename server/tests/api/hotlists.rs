@@ -223,8 +223,11 @@ async fn the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it(app: Tes
     };
     assert_eq!(decide(&outsider, "rejected", "not mine").await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get(&outsider, &format!("/alerts/{id}/images/plate")).await.status(), StatusCode::NOT_FOUND);
-    // The member, a supervisor with no right to the live map, sees this read's image.
-    assert_eq!(app.get(&member, &format!("/reads/{}/images/plate", 1)).await.status(), StatusCode::FORBIDDEN);
+    // The member, a supervisor who runs no searches, sees this read's image through the alert
+    // only (R8).
+    let read_id = alerts(&app, &member).await[0]["read"]["id"].as_i64().unwrap();
+    let direct = app.get(&member, &format!("/searches/1/reads/{read_id}/images/plate")).await;
+    assert_eq!(direct.status(), StatusCode::FORBIDDEN);
     let image = app.get(&member, &format!("/alerts/{id}/images/plate")).await;
     assert_eq!(image.status(), StatusCode::OK);
     assert_eq!(image.headers()["content-type"], "image/png");

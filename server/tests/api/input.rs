@@ -70,8 +70,10 @@ fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
         (Method::GET, "/audit/verify", None),
         (Method::GET, "/feeds", None),
         (Method::GET, "/cameras", None),
-        (Method::GET, "/reads/recent", None),
-        (Method::GET, "/reads/live", None),
+        (Method::GET, "/cameras/health", None),
+        (Method::GET, "/watches", None),
+        (Method::GET, "/searches/1/reads/1", None),
+        (Method::GET, "/searches/1/reads/1/images/plate", None),
         (Method::GET, "/ingest/dead-letters", None),
         (Method::GET, "/hotlists", None),
         (
@@ -104,17 +106,20 @@ async fn each_role_is_refused_what_it_may_not_reach(app: TestApp) {
         (Method::PATCH, "/users/1"),
         (Method::GET, "/feeds"),
         (Method::GET, "/ingest/dead-letters"),
+        (Method::GET, "/cameras/health"),
     ];
     let auditor_only = [(Method::GET, "/audit/entries"), (Method::GET, "/audit/verify")];
     let hotlists_only = [(Method::GET, "/hotlists"), (Method::POST, "/hotlists")];
-    let map = [(Method::GET, "/cameras"), (Method::GET, "/reads/recent"), (Method::GET, "/reads/live")];
+    let map = [(Method::GET, "/cameras")];
+    // Reads are reached only by investigators, through a search or watch they ran (R10).
+    let reads = [(Method::GET, "/watches"), (Method::GET, "/searches/1/reads/1"), (Method::GET, "/searches/1/reads/1/images/plate")];
     let all = |groups: &[&[(Method, &'static str)]]| groups.iter().flat_map(|g| g.iter().cloned()).collect::<Vec<_>>();
     let cases: Vec<(Role, Vec<(Method, &str)>)> = vec![
         (Role::Investigator, all(&[&admin_only, &auditor_only, &hotlists_only])),
-        (Role::Supervisor, all(&[&admin_only, &auditor_only, &hotlists_only, &map])),
-        (Role::HotlistAdmin, all(&[&admin_only, &auditor_only])),
-        (Role::Auditor, all(&[&admin_only, &hotlists_only, &map])),
-        (Role::SystemAdmin, all(&[&auditor_only, &hotlists_only])),
+        (Role::Supervisor, all(&[&admin_only, &auditor_only, &hotlists_only, &map, &reads])),
+        (Role::HotlistAdmin, all(&[&admin_only, &auditor_only, &reads])),
+        (Role::Auditor, all(&[&admin_only, &hotlists_only, &map, &reads])),
+        (Role::SystemAdmin, all(&[&auditor_only, &hotlists_only, &reads])),
     ];
     let bodies = routes();
     for (role, refused) in cases {
