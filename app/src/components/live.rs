@@ -1,10 +1,13 @@
-//! The live layers of the map (browser only): camera sites coloured by status, and reads as
-//! they arrive over the server's event stream, clustered where dense.
+//! The live layers of the map (browser only): camera sites coloured by status (with their health
+//! for system admins), the user's own alerts, and the reads of a live-time watch as the server
+//! sends them, clustered where dense. Nothing else of a read reaches the map.
 
 use crate::api;
 use crate::components::map::MapHandle;
 use leptos::prelude::*;
-use shared::{CameraStatus, CameraView, ReadView};
+use shared::hotlists::AlertView;
+use shared::watch::WatchEnded;
+use shared::{CameraHealth, CameraStatus, CameraView, ReadView};
 use std::collections::VecDeque;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -41,39 +44,123 @@ fn status_colour(status: CameraStatus) -> &'static str {
     }
 }
 
-fn add_cameras(map: &leaflet::Map, cameras: &[CameraView]) {
-    let layer = leaflet::LayerGroup::new();
-    for c in cameras {
-        let colour = status_colour(c.status);
-        let marker = leaflet::CircleMarker::new_with_options(
-            &leaflet::LatLng::new(c.lat, c.lon),
-            &options(&[
-                ("radius", 4.into()),
-                ("color", colour.into()),
-                ("fillColor", colour.into()),
-                ("fillOpacity", 0.6.into()),
-                ("weight", 1.into()),
-                ("className", format!("camera camera-{}", c.status.as_str()).into()),
-            ]),
-        );
-        let tip = format!("{} · {} · {}", c.name, c.zone, c.status.as_str());
-        marker.unchecked_ref::<TooltipLayer>().bind_tooltip(&tip);
-        layer.add_layer(&marker);
-    }
-    layer.add_to(map);
+fn dot(lat: f64, lon: f64, radius: i32, colour: &str, fill: &str, class: &str) -> leaflet::CircleMarker {
+    leaflet::CircleMarker::new_with_options(
+        &leaflet::LatLng::new(lat, lon),
+        &options(&[
+            ("radius", radius.into()),
+            ("color", colour.into()),
+            ("fillColor", fill.into()),
+            ("fillOpacity", 0.7.into()),
+            ("weight", 1.into()),
+            ("className", class.into()),
+        ]),
+    )
+}
+
+fn camera_marker(c: &CameraView, silent: bool, tip: &str) -> leaflet::CircleMarker {
+    let colour = status_colour(c.status);
+    let edge = if silent { "#111111" } else { colour };
+    let class = format!("camera camera-{}{}", c.status.as_str(), if silent { " camera-silent" } else { "" });
+    let marker = dot(c.lat, c.lon, if silent { 6 } else { 4 }, edge, colour, &class);
+    marker.unchecked_ref::<TooltipLayer>().bind_tooltip(tip);
+    marker
+}
+
+/// Camera sites by status; for system admins, with each camera's health as figures, silent
+/// ones ringed, and the health list filled in.
+pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth>>>) {
+    let map = handle.map.clone();
+    leptos::task::spawn_local(async move {
+        let layer = leaflet::LayerGroup::new();
+        match health {
+            Some(list) => match api::get::<Vec<CameraHealth>>("/cameras/health").await {
+                Ok(all) => {
+                    for h in &all {
+                        let last = h.last_read_at.map(|t| t.format("%H:%M:%S UTC").to_string()).unwrap_or("none today".into());
+                        let tip = format!(
+                            "{} · {} · {} · {} reads in the last hour · last read {} · {} refused{}",
+                            h.camera.name,
+                            h.camera.zone,
+                            h.camera.status.as_str(),
+                            h.reads_last_hour,
+                            last,
+                            h.camera.refused_reads,
+                            if h.silent { " · SILENT" } else { "" }
+                        );
+                        layer.add_layer(&camera_marker(&h.camera, h.silent, &tip));
+                    }
+                    list.set(all);
+                }
+                Err(e) => leptos::logging::error!("camera health: {e}"),
+            },
+            None => match api::get::<Vec<CameraView>>("/cameras").await {
+                Ok(cameras) => {
+                    for c in &cameras {
+                        let tip = format!("{} · {} · {}", c.name, c.zone, c.status.as_str());
+                        layer.add_layer(&camera_marker(c, false, &tip));
+                    }
+                }
+                Err(e) => leptos::logging::error!("cameras: {e}"),
+            },
+        }
+        layer.add_to(&map);
+        if let Some(el) = map.get_container().dyn_ref::<web_sys::Element>() {
+            let _ = el.set_attribute("data-live", "true");
+        }
+    });
+}
+
+/// The user's own alerts (R8: those of the lists whose audience they are in), as markers.
+pub fn show_alerts(handle: &MapHandle) {
+    let map = handle.map.clone();
+    leptos::task::spawn_local(async move {
+        let Ok(alerts) = api::get::<Vec<AlertView>>("/alerts").await else { return };
+        let layer = leaflet::LayerGroup::new();
+        for a in alerts.iter().take(KEEP) {
+            let marker = dot(a.read.lat, a.read.lon, 7, "#7a0c0c", "#e5484d", "alert-marker");
+            let tip = format!("{} · {} · {}", a.read.plate, a.hotlist_name, a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC"));
+            marker.unchecked_ref::<TooltipLayer>().bind_tooltip(&tip);
+            layer.add_layer(&marker);
+        }
+        layer.add_to(&map);
+    });
 }
 
 /// A read's marker and the click handler that must live as long as it.
 struct ReadMarker {
-    id: i64,
     marker: leaflet::CircleMarker,
     _on_click: Closure<dyn FnMut(JsValue)>,
 }
 
-/// Opens the live layers on `handle`'s map, filling `reads` (newest first) and setting
-/// `selected` when a read's marker is clicked.
-pub fn start(handle: MapHandle, reads: RwSignal<VecDeque<ReadView>>, selected: RwSignal<Option<ReadView>>) {
-    let map = handle.map;
+/// A watch's stream on the map. Dropping it closes the stream and clears its reads.
+pub struct LiveWatch {
+    source: web_sys::EventSource,
+    cluster: leaflet::LayerGroup,
+    map: leaflet::Map,
+    markers: StoredValue<VecDeque<ReadMarker>, LocalStorage>,
+    _on_read: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_end: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+impl Drop for LiveWatch {
+    fn drop(&mut self) {
+        self.source.close();
+        self.markers.update_value(|all| all.clear());
+        self.map.remove_layer(&self.cluster);
+    }
+}
+
+/// Opens watch `id`'s stream on `handle`'s map, filling `reads` (newest first), setting
+/// `selected` when a read's marker is clicked and `ended` when the server ends the watch.
+pub fn watch(
+    handle: &MapHandle,
+    id: i64,
+    reads: RwSignal<VecDeque<ReadView>>,
+    selected: RwSignal<Option<ReadView>>,
+    ended: RwSignal<Option<WatchEnded>>,
+) -> Option<LiveWatch> {
+    let map = handle.map.clone();
     let cluster = marker_cluster_group(&options(&[
         ("maxClusterRadius", 40.into()),
         ("disableClusteringAtZoom", 16.into()),
@@ -81,78 +168,46 @@ pub fn start(handle: MapHandle, reads: RwSignal<VecDeque<ReadView>>, selected: R
     ]));
     cluster.add_to(&map);
     let markers = StoredValue::new_local(VecDeque::<ReadMarker>::new());
-
-    let add = {
-        let cluster = cluster.clone();
-        move |read: ReadView| {
-            let marker = leaflet::CircleMarker::new_with_options(
-                &leaflet::LatLng::new(read.lat, read.lon),
-                &options(&[
-                    ("radius", 6.into()),
-                    ("color", "#0b5cad".into()),
-                    ("fillColor", "#3b8ee8".into()),
-                    ("fillOpacity", 0.8.into()),
-                    ("weight", 1.into()),
-                    ("className", "read".into()),
-                ]),
-            );
-            let chosen = read.clone();
-            let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| selected.set(Some(chosen.clone())));
-            marker.on("click", on_click.as_ref().unchecked_ref());
-            cluster.add_layer(&marker);
-            let id = read.id;
-            reads.update(|list| {
-                list.push_front(read);
-                list.truncate(KEEP);
-            });
-            markers.update_value(|all| {
-                all.push_front(ReadMarker { id, marker, _on_click: on_click });
-                while all.len() > KEEP {
-                    if let Some(old) = all.pop_back() {
-                        cluster.remove_layer(&old.marker);
-                    }
-                }
-            });
+    let source = match web_sys::EventSource::new(&format!("{}/watches/{id}/live", api::BASE)) {
+        Ok(source) => source,
+        Err(e) => {
+            leptos::logging::error!("could not open the watch's stream: {e:?}");
+            return None;
         }
     };
-
-    let map_for_cameras = map.clone();
-    let add_initial = add.clone();
-    leptos::task::spawn_local(async move {
-        match api::get::<Vec<CameraView>>("/cameras").await {
-            Ok(cameras) => add_cameras(&map_for_cameras, &cameras),
-            Err(e) => leptos::logging::error!("cameras: {e}"),
+    let layer = cluster.clone();
+    let on_read = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        let Some(read) = event.data().as_string().and_then(|text| serde_json::from_str::<ReadView>(&text).ok()) else {
+            return;
+        };
+        if reads.with_untracked(|list| list.iter().any(|r| r.id == read.id)) {
+            return;
         }
-        match api::get::<Vec<ReadView>>(&format!("/reads/recent?limit={KEEP}")).await {
-            Ok(recent) => recent.into_iter().rev().for_each(&add_initial),
-            Err(e) => leptos::logging::error!("recent reads: {e}"),
-        }
-        if let Some(el) = map_for_cameras.get_container().dyn_ref::<web_sys::Element>() {
-            let _ = el.set_attribute("data-live", "true");
-        }
-    });
-
-    match web_sys::EventSource::new(&format!("{}/reads/live", api::BASE)) {
-        Ok(source) => {
-            let on_read = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-                let parsed = event.data().as_string().and_then(|text| serde_json::from_str::<ReadView>(&text).ok());
-                if let Some(read) = parsed {
-                    // The stream may repeat what the first fill already showed.
-                    if !markers.with_value(|all| all.iter().any(|m| m.id == read.id)) {
-                        add(read);
-                    }
+        let marker = dot(read.lat, read.lon, 6, "#0b5cad", "#3b8ee8", "read");
+        marker.unchecked_ref::<TooltipLayer>().bind_tooltip(&format!("{} · {}", read.plate, read.camera_name));
+        let chosen = read.clone();
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| selected.set(Some(chosen.clone())));
+        marker.on("click", on_click.as_ref().unchecked_ref());
+        layer.add_layer(&marker);
+        reads.update(|list| {
+            list.push_front(read);
+            list.truncate(KEEP);
+        });
+        markers.update_value(|all| {
+            all.push_front(ReadMarker { marker, _on_click: on_click });
+            while all.len() > KEEP {
+                if let Some(old) = all.pop_back() {
+                    layer.remove_layer(&old.marker);
                 }
-            });
-            let _ = source.add_event_listener_with_callback("read", on_read.as_ref().unchecked_ref());
-            let source = StoredValue::new_local(Some((source, on_read)));
-            on_cleanup(move || {
-                source.update_value(|s| {
-                    if let Some((source, _)) = s.take() {
-                        source.close();
-                    }
-                })
-            });
-        }
-        Err(e) => leptos::logging::error!("could not open the live stream: {e:?}"),
-    }
+            }
+        });
+    });
+    let closing = source.clone();
+    let on_end = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        closing.close();
+        ended.set(event.data().as_string().and_then(|text| serde_json::from_str::<WatchEnded>(&text).ok()));
+    });
+    let _ = source.add_event_listener_with_callback("read", on_read.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("end", on_end.as_ref().unchecked_ref());
+    Some(LiveWatch { source, cluster, map, markers, _on_read: on_read, _on_end: on_end })
 }

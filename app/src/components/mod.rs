@@ -6,6 +6,5 @@ pub mod live;
 pub mod map;
 pub mod nav;
 pub mod outcome;
-pub mod read_detail;
 pub mod search_actions;
 pub mod verify;

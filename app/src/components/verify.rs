@@ -4,7 +4,6 @@
 //! unreadable; J / K (or the arrow keys) move to the next / previous read.
 
 use crate::api;
-use crate::components::read_detail::read_image;
 use crate::routes::requests::when;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -12,19 +11,33 @@ use leptos::task::spawn_local;
 use shared::verification::{NewVerification, Verdict, VerifiedRead};
 use shared::{Plate, ReadView};
 
-/// The verification panel for `selected`. `step` moves through the list (+1 / −1); `recorded`
-/// receives the read as it stands after a verification.
+/// A read's image (`plate` or `overview`) if it has one, reached through the search (or watch)
+/// `search_id` that returned it, with the class `<prefix>-<kind>`. The server audits each fetch
+/// under the search's request (R21).
+pub fn read_image(search_id: i64, id: i64, kind: &'static str, present: bool, prefix: &str) -> Option<impl IntoView> {
+    present.then(|| {
+        let src = format!("{}/searches/{search_id}/reads/{id}/images/{kind}", api::BASE);
+        view! { <img class=format!("{prefix}-{kind}") src=src alt=format!("{kind} image of read {id}")/> }
+    })
+}
+
+/// The verification panel for `selected`, one of the reads of search (or watch) `search_id`.
+/// `step` moves through the list (+1 / −1); `recorded` receives the read as it stands after a
+/// verification.
 #[component]
 pub fn VerifyPanel(
+    #[prop(into)] search_id: Signal<Option<i64>>,
     selected: RwSignal<Option<ReadView>>,
     step: Callback<i64>,
     recorded: Callback<ReadView>,
 ) -> impl IntoView {
     let detail = RwSignal::new(None::<Result<VerifiedRead, String>>);
     Effect::new(move |_| {
-        let Some(id) = selected.with(|s| s.as_ref().map(|r| r.id)) else { return detail.set(None) };
+        let (Some(sid), Some(id)) = (search_id.get(), selected.with(|s| s.as_ref().map(|r| r.id))) else {
+            return detail.set(None);
+        };
         spawn_local(async move {
-            detail.set(Some(api::get::<VerifiedRead>(&format!("/reads/{id}/verifications")).await));
+            detail.set(Some(api::get::<VerifiedRead>(&format!("/searches/{sid}/reads/{id}")).await));
         });
     });
     // The outcome being written up (misread, clone), with its corrected plate and reason.
@@ -36,7 +49,10 @@ pub fn VerifyPanel(
     let reason_input = NodeRef::<leptos::html::Input>::new();
 
     let record = move |verdict: Verdict| {
-        let Some(id) = selected.with_untracked(|s| s.as_ref().map(|r| r.id)) else { return };
+        let (Some(sid), Some(id)) = (search_id.get_untracked(), selected.with_untracked(|s| s.as_ref().map(|r| r.id)))
+        else {
+            return;
+        };
         let corrected_plate = match verdict {
             Verdict::Misread => match Plate::parse(&corrected.get_untracked()) {
                 Ok(p) => Some(p),
@@ -47,7 +63,7 @@ pub fn VerifyPanel(
         let reason = Some(reason.get_untracked()).filter(|r| !r.trim().is_empty());
         let body = NewVerification { verdict, corrected_plate, reason };
         spawn_local(async move {
-            match api::post::<_, VerifiedRead>(&format!("/reads/{id}/verifications"), &body).await {
+            match api::post::<_, VerifiedRead>(&format!("/searches/{sid}/reads/{id}/verifications"), &body).await {
                 Ok(v) => {
                     error.set(None);
                     writing.set(None);
@@ -71,7 +87,7 @@ pub fn VerifyPanel(
         });
     };
 
-    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if selected.with_untracked(|s| s.is_none()) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
@@ -117,6 +133,8 @@ pub fn VerifyPanel(
             ev.prevent_default();
         }
     });
+    // Leaving the page takes the shortcuts with it.
+    on_cleanup(move || keys.remove());
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -138,8 +156,8 @@ pub fn VerifyPanel(
                 view! {
                     <div class="verify" data-testid="verify-panel">
                         <div class="verify-images">
-                            {read_image(r.id, "plate", r.has_plate_image, "verify")}
-                            {read_image(r.id, "overview", r.has_overview_image, "verify")}
+                            {search_id.get_untracked().and_then(|sid| read_image(sid, r.id, "plate", r.has_plate_image, "verify"))}
+                            {search_id.get_untracked().and_then(|sid| read_image(sid, r.id, "overview", r.has_overview_image, "verify"))}
                         </div>
                         <p class="plate big">{r.plate.clone()}</p>
                         <dl>

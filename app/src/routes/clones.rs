@@ -1,8 +1,9 @@
-//! Cloned-plate indicators (R17): one plate seen at two places further apart than a vehicle
-//! could travel in the time between, both sightings side by side with their images.
+//! Cloned-plate indicators (R17) among a search's results: one plate seen at two places further
+//! apart than a vehicle could travel in the time between, both sightings side by side with their
+//! images. Pairs are listed only under the grant of the search that returned both sightings.
 
 use crate::api;
-use crate::components::read_detail::read_image;
+use crate::components::verify::read_image;
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use shared::verification::ClonePair;
@@ -13,13 +14,26 @@ pub fn ClonesPage() -> impl IntoView {
     if !crate::signed_in_user().is_some_and(|u| u.has(Role::Investigator)) {
         return view! { <NotPermitted role=Role::Investigator/> }.into_any();
     }
-    let pairs = LocalResource::new(|| api::get::<Vec<ClonePair>>("/clones"));
+    let query = leptos_router::hooks::use_query_map();
+    let search = move || query.with(|q| q.get("search").and_then(|s| s.parse::<i64>().ok()));
+    let pairs = LocalResource::new(move || {
+        let search = search();
+        async move {
+            match search {
+                Some(id) => Some(api::get::<Vec<ClonePair>>(&format!("/searches/{id}/clones")).await),
+                None => None,
+            }
+        }
+    });
     view! {
         <section class="page">
             <h1>"Cloned-plate indicators"</h1>
-            <p class="notice">"Pairs of sightings of one plate that a single vehicle could not have made, newest first, within your reach."</p>
+            <p class="notice">"Pairs of sightings of one plate that a single vehicle could not have made, newest first, both among the results of one of your searches."</p>
+            <Show when=move || search().is_none()>
+                <p class="notice" data-testid="clones-no-search">"Run a search under an approved request, then open its cloned-plate indicators from the results."</p>
+            </Show>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || pairs.get().map(|p| match p {
+                {move || pairs.get().flatten().map(|p| match p {
                     Err(e) => view! { <p class="error">{e}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="notice">"No pairs flagged."</p> }.into_any(),
                     Ok(list) => view! {
@@ -36,8 +50,8 @@ pub fn ClonesPage() -> impl IntoView {
                                         )}
                                     </h3>
                                     <div class="side-by-side">
-                                        <Sighting read=pair.first.clone()/>
-                                        <Sighting read=pair.second.clone()/>
+                                        <Sighting search_id=search().unwrap_or_default() read=pair.first.clone()/>
+                                        <Sighting search_id=search().unwrap_or_default() read=pair.second.clone()/>
                                     </div>
                                 </article>
                             }).collect_view()}
@@ -51,11 +65,11 @@ pub fn ClonesPage() -> impl IntoView {
 }
 
 #[component]
-fn Sighting(read: ReadView) -> impl IntoView {
+fn Sighting(search_id: i64, read: ReadView) -> impl IntoView {
     view! {
         <div class="sighting">
-            {read_image(read.id, "plate", read.has_plate_image, "verify")}
-            {read_image(read.id, "overview", read.has_overview_image, "verify")}
+            {read_image(search_id, read.id, "plate", read.has_plate_image, "verify")}
+            {read_image(search_id, read.id, "overview", read.has_overview_image, "verify")}
             <p>{read.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()} " at " {read.camera_name.clone()}</p>
             <p>{read.vehicle()}</p>
         </div>

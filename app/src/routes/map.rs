@@ -1,12 +1,25 @@
+//! The map. Without a watch it shows the camera network and the user's own alerts, nothing
+//! else (R10). Investigators open a live-time watch under an approved request whose window
+//! covers now: the reads it matches arrive on the map and in the list as they are stored, and
+//! are checked in the verification panel (R15). System admins see the network's health as
+//! figures — status, reads in the last hour, the last read, refusals, silent cameras — and no
+//! reads.
+
+use crate::api;
 use crate::components::map::{LeafletMap, MapHandle};
-use crate::components::read_detail::ReadDetail;
+use crate::components::outcome::{Message, Outcome};
 use crate::components::verify::VerifyPanel;
+use crate::routes::requests::{camera_ids, scope_summary, when};
 use crate::routes::NotPermitted;
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use shared::{ReadView, Role, ShellData};
+use leptos::task::spawn_local;
+use shared::requests::RequestView;
+use shared::search::{PlateMode, SearchQuery};
+use shared::watch::{NewWatch, WatchEnded, WatchView};
+use shared::{CameraHealth, ReadView, Role, ShellData};
 use std::collections::VecDeque;
 
-/// The live map: camera sites by status, the newest reads as they arrive, a read's detail.
 #[component]
 pub fn MapPage() -> impl IntoView {
     let shell = use_context::<ShellData>();
@@ -16,9 +29,49 @@ pub fn MapPage() -> impl IntoView {
     let Some(shell) = shell.filter(allowed) else {
         return view! { <NotPermitted role=Role::Investigator/> }.into_any();
     };
-    let investigator = shell.user.as_ref().is_some_and(|u| u.has(Role::Investigator));
+    let user = shell.user.clone().expect("signed in");
+    let investigator = user.has(Role::Investigator);
+    let admin = user.has(Role::SystemAdmin);
+    let health = RwSignal::new(Vec::<CameraHealth>::new());
     let reads = RwSignal::new(VecDeque::<ReadView>::new());
     let selected = RwSignal::new(None::<ReadView>);
+    let active = RwSignal::new(None::<WatchView>);
+    let ended = RwSignal::new(None::<WatchEnded>);
+    let handle = StoredValue::new_local(None::<MapHandle>);
+    let ready = RwSignal::new(false);
+
+    let on_ready = move |h: MapHandle| {
+        #[cfg(feature = "hydrate")]
+        {
+            crate::components::live::show_cameras(&h, admin.then_some(health));
+            crate::components::live::show_alerts(&h);
+        }
+        handle.set_value(Some(h));
+        ready.set(true);
+    };
+
+    // The open watch's stream follows the watch chosen; leaving the page closes it.
+    #[cfg(feature = "hydrate")]
+    {
+        let stream = StoredValue::new_local(None::<crate::components::live::LiveWatch>);
+        Effect::new(move |_| {
+            let id = active.with(|w| w.as_ref().filter(|w| w.closed_at.is_none()).map(|w| w.id));
+            if !ready.get() {
+                return;
+            }
+            stream.set_value(None);
+            reads.set(VecDeque::new());
+            selected.set(None);
+            ended.set(None);
+            if let Some(id) = id {
+                let opened = handle
+                    .with_value(|h| h.as_ref().and_then(|h| crate::components::live::watch(h, id, reads, selected, ended)));
+                stream.set_value(opened);
+            }
+        });
+        on_cleanup(move || stream.set_value(None));
+    }
+
     // Investigators check reads as they arrive (R15): the next read is the next older one.
     let step = Callback::new(move |delta: i64| {
         let current = selected.with_untracked(|s| s.as_ref().map(|r| r.id));
@@ -38,42 +91,203 @@ pub fn MapPage() -> impl IntoView {
             }
         });
     });
-    let on_ready = move |handle: MapHandle| {
-        #[cfg(feature = "hydrate")]
-        crate::components::live::start(handle, reads, selected);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = handle;
-    };
+    let watch_id = Signal::derive(move || active.with(|w| w.as_ref().map(|w| w.id)));
+
     view! {
         <section class="page map-page">
             <LeafletMap settings=shell.map.clone() on_ready=on_ready/>
             <aside class="side">
                 {if investigator {
-                    view! { <VerifyPanel selected=selected step=step recorded=recorded/> }.into_any()
+                    view! {
+                        <WatchPanel active=active ended=ended/>
+                        <Show when=move || active.with(|a| a.is_some())>
+                            <VerifyPanel search_id=watch_id selected=selected step=step recorded=recorded/>
+                            <h2>"Reads of this watch"</h2>
+                            <table class="grid reads" data-testid="watch-reads">
+                                <thead><tr><th>"Plate"</th><th>"Time (UTC)"</th><th>"Camera"</th></tr></thead>
+                                <tbody>
+                                    <For each=move || reads.get() key=|r| r.id let:r>
+                                        {
+                                            let chosen = r.clone();
+                                            let id = r.id;
+                                            view! {
+                                                <tr class="pick" class:selected=move || selected.with(|s| s.as_ref().is_some_and(|s| s.id == id))
+                                                    on:click=move |_| selected.set(Some(chosen.clone()))>
+                                                    <td class="plate">{r.plate.clone()}</td>
+                                                    <td>{r.captured_at.format("%H:%M:%S").to_string()}</td>
+                                                    <td>{r.camera_name.clone()}</td>
+                                                </tr>
+                                            }
+                                        }
+                                    </For>
+                                </tbody>
+                            </table>
+                        </Show>
+                    }.into_any()
                 } else {
-                    view! { <ReadDetail selected=selected/> }.into_any()
+                    ().into_any()
                 }}
-                <h2>"Newest reads"</h2>
-                <table class="grid reads" data-testid="newest-reads">
-                    <thead><tr><th>"Plate"</th><th>"Time (UTC)"</th><th>"Camera"</th></tr></thead>
-                    <tbody>
-                        <For each=move || reads.get() key=|r| r.id let:r>
-                            {
-                                let chosen = r.clone();
-                                view! {
-                                    <tr class="pick" class:selected=move || selected.with(|s| s.as_ref().is_some_and(|s| s.id == chosen.id))
-                                        on:click={let chosen = chosen.clone(); move |_| selected.set(Some(chosen.clone()))}>
-                                        <td class="plate">{r.plate.clone()}</td>
-                                        <td>{r.captured_at.format("%H:%M:%S").to_string()}</td>
-                                        <td>{r.camera_name.clone()}</td>
-                                    </tr>
-                                }
-                            }
-                        </For>
-                    </tbody>
-                </table>
+                {admin.then(|| view! { <HealthPanel health=health/> })}
+                {(!investigator && !admin).then(|| view! {
+                    <p class="notice">"Camera sites and your alerts. Reads are seen only under a search request, by investigators."</p>
+                })}
             </aside>
         </section>
     }
     .into_any()
+}
+
+/// Opening, choosing and closing live-time watches.
+#[component]
+fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchEnded>>) -> impl IntoView {
+    let requests = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=mine"));
+    let watches = LocalResource::new(|| api::get::<Vec<WatchView>>("/watches"));
+    let request_id = RwSignal::new(String::new());
+    let mode = RwSignal::new("exact".to_owned());
+    let plate = RwSignal::new(String::new());
+    let cameras = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let watchable = move || -> Vec<RequestView> {
+        let now = crate::now();
+        requests.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().filter(|r| r.watchable_at(now)).collect()
+    };
+    let open = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Ok(request_id) = request_id.get_untracked().parse::<i64>() else {
+            return message.set(Some(Err("choose an approved request whose window covers now".into())));
+        };
+        let query = match mode.get_untracked().as_str() {
+            "area" => match camera_ids(&cameras.get_untracked()) {
+                Ok(ids) => SearchQuery::Area { area: None, cameras: ids },
+                Err(e) => return message.set(Some(Err(e))),
+            },
+            m => {
+                let mode = match m {
+                    "partial" => PlateMode::Partial,
+                    "misread" => PlateMode::Misread,
+                    _ => PlateMode::Exact,
+                };
+                SearchQuery::Plate { plate: plate.get_untracked(), mode }
+            }
+        };
+        let body = NewWatch { request_id, query };
+        spawn_local(async move {
+            match api::post::<_, WatchView>("/watches", &body).await {
+                Ok(w) => {
+                    message.set(Some(Ok(format!("Watching under {} until {}.", w.reference, when(w.ends_at)))));
+                    active.set(Some(w));
+                    watches.refetch();
+                }
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    let close = move |id: i64| {
+        spawn_local(async move {
+            match api::post::<_, WatchView>(&format!("/watches/{id}/close"), &serde_json::json!({})).await {
+                Ok(w) => {
+                    message.set(Some(Ok(format!("Watch under {} closed; {} reads delivered.", w.reference, w.delivered))));
+                    if active.with_untracked(|a| a.as_ref().is_some_and(|a| a.id == id)) {
+                        active.set(None);
+                    }
+                    watches.refetch();
+                }
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <form class="stack panel" on:submit=open data-testid="watch-form">
+            <h2>"Live-time watch"</h2>
+            <p class="notice">"Reads are shown only as a watch under an approved request finds them."</p>
+            <label>"Under request"
+                <select name="request" on:change=move |ev| request_id.set(event_target_value(&ev)) prop:value=move || request_id.get()>
+                    <option value="">"Choose a request whose window covers now"</option>
+                    {move || watchable().into_iter().map(|r| view! {
+                        <option value=r.id.to_string()>{format!("{} — {}", r.reference, scope_summary(&r.request.scope))}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Watch for"
+                <select name="mode" on:change=move |ev| mode.set(event_target_value(&ev)) prop:value=move || mode.get()>
+                    <option value="exact">"A plate"</option>
+                    <option value="partial">"A partial plate (AB12*, ?B12CDE)"</option>
+                    <option value="misread">"A plate and its misreads"</option>
+                    <option value="area">"Cameras"</option>
+                </select>
+            </label>
+            <Show when=move || mode.get() != "area" fallback=move || view! {
+                <label>"Camera ids" <input name="cameras" bind:value=cameras/></label>
+            }>
+                <label>"Plate" <input name="plate" bind:value=plate/></label>
+            </Show>
+            <button type="submit">"Open watch"</button>
+            <Outcome message=message/>
+        </form>
+        {move || ended.get().map(|e| view! {
+            <p class="notice" role="status" data-testid="watch-ended">{format!("The watch {}; {} reads delivered.", e.ended.label(), e.delivered)}</p>
+        })}
+        <Transition fallback=|| ()>
+            {move || watches.get().and_then(|w| w.ok()).map(|list| {
+                let open: Vec<WatchView> = list.into_iter().filter(|w| w.closed_at.is_none()).collect();
+                (!open.is_empty()).then(|| view! {
+                    <ul class="watches" data-testid="open-watches">
+                        {open.into_iter().map(|w| {
+                            let id = w.id;
+                            let shown = w.clone();
+                            view! {
+                                <li class:current=move || active.with(|a| a.as_ref().is_some_and(|a| a.id == id))>
+                                    {format!("{} — {} — until {}", w.reference, describe(&w.query), when(w.ends_at))}
+                                    " "
+                                    <button type="button" on:click=move |_| active.set(Some(shown.clone()))>"Show"</button>
+                                    <button type="button" on:click=move |_| close(id)>"Close"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })
+            })}
+        </Transition>
+    }
+}
+
+fn describe(query: &SearchQuery) -> String {
+    match query {
+        SearchQuery::Plate { plate, mode } => match mode {
+            PlateMode::Exact => plate.clone(),
+            PlateMode::Partial => format!("{plate} (partial)"),
+            PlateMode::Misread => format!("{plate} and misreads"),
+        },
+        SearchQuery::Area { cameras, .. } => format!("{} cameras", cameras.len()),
+    }
+}
+
+/// The network's health for system admins: figures, never plates.
+#[component]
+fn HealthPanel(health: RwSignal<Vec<CameraHealth>>) -> impl IntoView {
+    let silent = move || health.with(|h| h.iter().filter(|c| c.silent).cloned().collect::<Vec<_>>());
+    let summary = move || {
+        health.with(|h| {
+            let hour: i64 = h.iter().map(|c| c.reads_last_hour).sum();
+            let refused: i64 = h.iter().map(|c| c.camera.refused_reads).sum();
+            format!("{} cameras · {hour} reads in the last hour · {refused} refused in all · {} silent", h.len(), h.iter().filter(|c| c.silent).count())
+        })
+    };
+    view! {
+        <h2>"Camera health"</h2>
+        <p data-testid="health-summary">{summary}</p>
+        <table class="grid" data-testid="silent-cameras">
+            <thead><tr><th>"Silent camera"</th><th>"Zone"</th><th>"Last read"</th><th>"Reads today"</th></tr></thead>
+            <tbody>
+                {move || silent().into_iter().take(200).map(|c| view! {
+                    <tr>
+                        <td>{c.camera.name.clone()}</td>
+                        <td>{c.camera.zone.clone()}</td>
+                        <td>{c.last_read_at.map(when).unwrap_or_else(|| "none in 24 h".into())}</td>
+                        <td>{c.reads_last_day}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
 }

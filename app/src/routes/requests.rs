@@ -70,7 +70,7 @@ pub fn RequestsPage() -> impl IntoView {
                         <Transition fallback=|| view! { <p>"Loading…"</p> }>
                             {move || mine.get().map(|m| match m {
                                 Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                                Ok(list) => view! { <RequestTable list=list/> }.into_any(),
+                                Ok(list) => view! { <RequestTable list=list on_change=move || mine.refetch()/> }.into_any(),
                             })}
                         </Transition>
                     </div>
@@ -83,21 +83,42 @@ pub fn RequestsPage() -> impl IntoView {
 }
 
 #[component]
-fn RequestTable(list: Vec<RequestView>) -> impl IntoView {
+fn RequestTable(list: Vec<RequestView>, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     if list.is_empty() {
         return view! { <p class="notice">"No requests yet."</p> }.into_any();
     }
+    let message: crate::components::outcome::Message = RwSignal::new(None);
+    // Withdrawing ends every search and watch under the request (R10); it asks first.
+    let withdraw = move |id: i64, reference: String| {
+        let sure = web_sys_confirm(&format!("Withdraw {reference}? No search or watch will run under it again."));
+        if !sure {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match crate::api::post::<_, RequestView>(&format!("/requests/{id}/withdraw"), &serde_json::json!({})).await {
+                Ok(r) => {
+                    message.set(Some(Ok(format!("{} withdrawn.", r.reference))));
+                    on_change();
+                }
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
     view! {
+        <crate::components::outcome::Outcome message=message/>
         <table class="grid" data-testid="my-requests">
-            <thead><tr><th>"Reference"</th><th>"Crime"</th><th>"Scope"</th><th>"Status"</th><th>"Decision"</th></tr></thead>
+            <thead><tr><th>"Reference"</th><th>"Crime"</th><th>"Scope"</th><th>"Status"</th><th>"Decision"</th><th></th></tr></thead>
             <tbody>{list.into_iter().map(|r| {
+                let (id, reference) = (r.id, r.reference.clone());
+                let withdrawable = r.withdrawn_at.is_none() && r.status != shared::requests::RequestStatus::Rejected;
                 let decision = match (&r.decided_by, &r.rationale) {
                     (Some(by), Some(why)) => format!("{by}: {why}"),
                     _ => String::new(),
                 };
-                let status = match r.expires_at {
-                    Some(e) => format!("{} until {}", r.status.as_str(), when(e)),
-                    None => r.status.as_str().to_owned(),
+                let status = match (r.withdrawn_at, r.expires_at) {
+                    (Some(w), _) => format!("withdrawn {}", when(w)),
+                    (None, Some(e)) => format!("{} until {}", r.status.as_str(), when(e)),
+                    (None, None) => r.status.as_str().to_owned(),
                 };
                 view! {
                     <tr data-reference=r.reference.clone()>
@@ -106,6 +127,9 @@ fn RequestTable(list: Vec<RequestView>) -> impl IntoView {
                         <td>{scope_summary(&r.request.scope)}</td>
                         <td class="status">{status}</td>
                         <td>{decision}</td>
+                        <td>{withdrawable.then(|| view! {
+                            <button type="button" on:click=move |_| withdraw(id, reference.clone())>"Withdraw"</button>
+                        })}</td>
                     </tr>
                 }
             }).collect_view()}</tbody>
@@ -282,5 +306,18 @@ fn Decide(request: RequestView, on_decided: impl Fn() + Copy + Send + Sync + 'st
             </div>
             <Outcome message=message/>
         </article>
+    }
+}
+
+/// Asks the user to confirm (browser only; elsewhere nothing is confirmed).
+fn web_sys_confirm(question: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        false
     }
 }

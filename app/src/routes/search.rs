@@ -244,7 +244,7 @@ pub fn SearchPage() -> impl IntoView {
                         <button type="button" on:click=play>"Play journey"</button>
                     </div>
                 </Show>
-                <VerifyPanel selected=selected step=step recorded=recorded/>
+                <VerifyPanel search_id=search_id selected=selected step=step recorded=recorded/>
                 <table class="grid reads" data-testid="search-results">
                     <thead><tr><th>"Choose"</th><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th><th>"Check"</th></tr></thead>
                     <tbody>
@@ -280,6 +280,9 @@ pub fn SearchPage() -> impl IntoView {
                 {move || shown.get().map(|s| view! { <p class="notice">"Search " {s.search_id} " under " {s.reference} " is recorded in the audit log."</p> })}
                 <Show when=move || shown.with(|s| s.is_some())>
                     <SearchActions search_id=search_id chosen=chosen/>
+                    {move || search_id.get().map(|id| view! {
+                        <a href=format!("/clones?search={id}") data-testid="clones-link">"Cloned-plate indicators among these results"</a>
+                    })}
                 </Show>
             </aside>
         </section>
