@@ -5,6 +5,7 @@ import { defineConfig } from '@playwright/test';
 const port = 3107;
 const dataDir = `.data/run-${Date.now()}`;
 export const DEMO_PASSWORD = 'demo password for browser tests';
+export const BASE_URL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -14,7 +15,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: BASE_URL,
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: '/usr/bin/chromium',

@@ -11,6 +11,10 @@ if [ -n "${ANPR_TEST_POSTGRES_URL:-}" ]; then
 else
   echo "== Rust tests on SQLite (set ANPR_TEST_POSTGRES_URL to add PostgreSQL)"
 fi
+echo "== Lints (clippy, warnings are errors)"
+cargo clippy --workspace -- -D warnings
+clippy_status=$?
+
 mkdir -p target
 cargo test --workspace 2>&1 | tee target/rust-tests.log
 rust_status=${PIPESTATUS[0]}
@@ -30,4 +34,5 @@ echo
 echo "rust tests: $rust_passed passed, $rust_failed failed"
 echo "browser tests: $e2e_passed passed, $e2e_failed failed"
 echo "all tests: $((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
-[ "$rust_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]
+[ "$clippy_status" -eq 0 ] || echo "clippy: failed"
+[ "$clippy_status" -eq 0 ] && [ "$rust_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]

@@ -5,7 +5,7 @@ import { approveAsInspector, openSection, plateSeenTwice, searchUnder, signIn, s
 test('an investigator verifies a run of reads by keyboard, preserves one to the locker, and exports', async ({ page }) => {
   test.setTimeout(150_000);
   await signIn(page, 'investigator');
-  const plate = await plateSeenTwice(page);
+  const plate = await plateSeenTwice();
   const reference = await submitRequest(page, plate, 'Theft of motor vehicle');
   await signOut(page);
   await approveAsInspector(page, reference, plate);

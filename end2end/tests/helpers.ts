@@ -1,5 +1,5 @@
-import { expect, Page } from '@playwright/test';
-import { DEMO_PASSWORD } from '../playwright.config';
+import { expect, Page, request } from '@playwright/test';
+import { BASE_URL, DEMO_PASSWORD } from '../playwright.config';
 
 /** Fills the login form once the page is hydrated and submits it. */
 export async function submitLogin(page: Page, username: string, password: string) {
@@ -27,18 +27,63 @@ export async function openSection(page: Page, name: string) {
   await expect(page.locator('body[data-hydrated]')).toBeAttached();
 }
 
-/** Waits for a plate the simulated feed has sent through ingest at two or more cameras. */
-export async function plateSeenTwice(page: Page): Promise<string> {
-  let plate = '';
-  await expect.poll(async () => {
-    const reads = await (await page.request.get('/api/v1/reads/recent?limit=1000')).json();
-    const seen = new Map<string, Set<number>>();
-    for (const r of reads) {
-      seen.set(r.plate, (seen.get(r.plate) ?? new Set()).add(r.camera_id));
-    }
-    plate = [...seen.entries()].find(([, cameras]) => cameras.size >= 2)?.[0] ?? '';
-    return plate;
-  }, { timeout: 60_000, intervals: [2_000] }).not.toBe('');
+// A compliant plate patch (100×25) and overview (160×100), as PNG.
+const PATCH = 'iVBORw0KGgoAAAANSUhEUgAAAGQAAAAZCAIAAABIPBwcAAAAOUlEQVR42u3QMQ0AAAwDoPqXVzm9ZmECSFBA1vCkQJYsWbJkoUCWLFmyZKFAlixZsmShQJYsWbJkcaQ2jTBRGlgwAAAAAElFTkSuQmCC';
+const OVERVIEW = 'iVBORw0KGgoAAAANSUhEUgAAAKAAAABkCAIAAACO1KzYAAAAsUlEQVR42u3RQQ0AAAgDsencG/8asEFIk1NwTTt6XCwALMACLMACLMACDFiABViABViABRiwAAuwAAuwAAuwAAMWYAEWYAEWYAEGLMACLMACLMACDFiABViABViABViAAQuwAAuwAAuwAAMWYAEWYAEWYAEG7AJgARZgARZgARZgwAIswAIswAIswIAFWIAFWIAFWIAFGLAAC7AAC7AACzBgARZgARZgARZgwAIswLrXAqNzX/3ttr/qAAAAAElFTkSuQmCC';
+
+/** A plate nobody else uses: two letters, two digits, three letters. */
+export function freshPlate(): string {
+  const letter = () => 'ABCEFHJKLMNPRTVWXY'[Math.floor(Math.random() * 18)];
+  const digit = () => String(Math.floor(Math.random() * 10));
+  return `${letter()}${letter()}${digit()}${digit()}${letter()}${letter()}${letter()}`;
+}
+
+/** A feed of its own with two approved cameras in central London, set up by the demo admin. */
+export async function testFeed(): Promise<{ key: string; cameras: string[] }> {
+  const admin = await request.newContext({ baseURL: BASE_URL });
+  const login = await admin.post('/api/v1/auth/login', { data: { username: 'admin', password: DEMO_PASSWORD } });
+  expect(login.ok()).toBeTruthy();
+  const name = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const created = await (await admin.post('/api/v1/feeds', { data: { name } })).json();
+  const cameras: string[] = [];
+  for (const [n, lat, lon] of [[1, 51.513, -0.092], [2, 51.507, -0.075]] as const) {
+    const camera = await (await admin.post('/api/v1/cameras', {
+      data: { feed_id: created.feed.id, external_id: `E2E-${n}`, name: `${name} site ${n}`, lat, lon, zone: 'e2e' },
+    })).json();
+    const approved = await admin.patch(`/api/v1/cameras/${camera.id}/status`, {
+      data: { status: 'approved', reason: 'browser test site' },
+    });
+    expect(approved.ok()).toBeTruthy();
+    cameras.push(`E2E-${n}`);
+  }
+  await admin.dispose();
+  return { key: created.api_key, cameras };
+}
+
+/** Sends reads of `plate` through ingest, as a camera would, with both images. */
+export async function sendReads(key: string, reads: { plate: string; camera: string; secondsAgo: number }[]) {
+  const feed = await request.newContext({ baseURL: BASE_URL });
+  const body = {
+    reads: reads.map((r) => ({
+      plate: r.plate, camera: r.camera, confidence: 0.92, direction: 'N', make: 'Ford', model: 'Focus', colour: 'blue',
+      captured_at: new Date(Date.now() - r.secondsAgo * 1000).toISOString(),
+      plate_image: PATCH, overview_image: OVERVIEW,
+    })),
+  };
+  const r = await feed.post('/api/v1/ingest/reads', { data: body, headers: { 'x-api-key': key } });
+  expect(r.ok()).toBeTruthy();
+  expect((await r.json()).accepted).toBe(reads.length);
+  await feed.dispose();
+}
+
+/** A fresh plate seen at two cameras a few minutes apart; returns the plate. */
+export async function plateSeenTwice(): Promise<string> {
+  const { key, cameras } = await testFeed();
+  const plate = freshPlate();
+  await sendReads(key, [
+    { plate, camera: cameras[0], secondsAgo: 600 },
+    { plate, camera: cameras[1], secondsAgo: 300 },
+  ]);
   return plate;
 }
 

@@ -1,16 +1,10 @@
 import { test, expect } from '@playwright/test';
-import { signIn, signOut } from './helpers';
+import { plateSeenTwice, signIn, signOut } from './helpers';
 
 test('a restricted list alerts its member with the plate patch, and nobody else', async ({ page }) => {
+  // A vehicle a camera has just seen; a new entry finds it (R7).
+  const plate = await plateSeenTwice();
   await signIn(page, 'hotlists');
-  // A plate the simulated feed has just sent through ingest.
-  let plate = '';
-  await expect.poll(async () => {
-    const reads = await (await page.request.get('/api/v1/reads/recent?limit=50')).json();
-    const withPatch = reads.find((r: any) => r.has_plate_image);
-    plate = withPatch ? withPatch.plate : '';
-    return plate;
-  }, { timeout: 20_000 }).not.toBe('');
 
   await page.getByRole('navigation').getByRole('link', { name: 'Hotlists' }).click();
   await expect(page.locator('body[data-hydrated]')).toBeAttached();

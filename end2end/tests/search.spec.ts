@@ -4,7 +4,7 @@ import { approveAsInspector, plateSeenTwice, searchUnder, signIn, signOut, submi
 test('a request is approved, the journey searched on the map, and the search sampled for audit', async ({ page }) => {
   test.setTimeout(120_000);
   await signIn(page, 'investigator');
-  const plate = await plateSeenTwice(page);
+  const plate = await plateSeenTwice();
   const reference = await submitRequest(page, plate, 'Robbery');
   await signOut(page);
   await approveAsInspector(page, reference, plate);

@@ -75,18 +75,18 @@ pub async fn open(
         })),
     )
     .await?;
-    let view = find_in(&mut tx, user.id, id).await?.ok_or_else(|| AppError::internal("opened watch vanished"))?;
+    let view = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::internal("opened watch vanished"))?;
     tx.commit().await?;
     Ok(view)
 }
 
-async fn find_in(tx: &mut Tx, user_id: i64, id: i64) -> Result<Option<WatchView>, sqlx::Error> {
+async fn find_in(conn: &mut sqlx::AnyConnection, user_id: i64, id: i64) -> Result<Option<WatchView>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {WATCH_COLUMNS} FROM {WATCH_FROM} WHERE s.id = $1 AND s.user_id = $2 AND s.live = 1"
     ))
     .bind(id)
     .bind(user_id)
-    .fetch_optional(tx.conn())
+    .fetch_optional(conn)
     .await?;
     row.as_ref().map(watch_from_row).transpose()
 }
@@ -94,9 +94,10 @@ async fn find_in(tx: &mut Tx, user_id: i64, id: i64) -> Result<Option<WatchView>
 /// `user`'s watch `id`, as it stands at `now`: one whose end has passed, or whose request can no
 /// longer be used, is closed first.
 pub async fn find(db: &Db, now: DateTime<Utc>, policy: &AccessConfig, user: &UserView, id: i64) -> AppResult<WatchView> {
-    let mut tx = db.begin().await?;
-    let watch = find_in(&mut tx, user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
-    tx.commit().await?;
+    // Read without the writer: streams ask this every second.
+    let mut conn = db.pool().acquire().await?;
+    let watch = find_in(&mut conn, user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
+    drop(conn);
     if watch.closed_at.is_some() {
         return Ok(watch);
     }
@@ -145,12 +146,12 @@ pub async fn list(db: &Db, now: DateTime<Utc>, policy: &AccessConfig, user: &Use
 /// already closed is returned as it is.
 pub async fn close(db: &Db, now: DateTime<Utc>, user: &UserView, id: i64, end: WatchEnd) -> AppResult<WatchView> {
     let mut tx = db.begin().await?;
-    let watch = find_in(&mut tx, user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
+    let watch = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
     if watch.closed_at.is_some() {
         return Ok(watch);
     }
     close_in(&mut tx, now, Actor::user(user), &watch, end).await?;
-    let closed = find_in(&mut tx, user.id, id).await?.ok_or_else(|| AppError::internal("closed watch vanished"))?;
+    let closed = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::internal("closed watch vanished"))?;
     tx.commit().await?;
     Ok(closed)
 }
@@ -236,10 +237,12 @@ pub async fn next(
     };
     match super::find_one(db, &permitted, read.id).await? {
         Some(found) => {
+            let mut tx = db.begin().await?;
             sqlx::query("UPDATE searches SET result_count = result_count + 1 WHERE id = $1")
                 .bind(id)
-                .execute(db.pool())
+                .execute(tx.conn())
                 .await?;
+            tx.commit().await?;
             Ok(Next::Send(found))
         }
         None => Ok(Next::Skip),
