@@ -61,6 +61,8 @@ pub enum AuditAction {
     ReadRefused,
     RequestWithdrawn,
     DeadLettersPurged,
+    SearchRefused,
+    AuditLogRead,
 }
 
 impl AuditAction {
@@ -119,6 +121,8 @@ impl AuditAction {
             AuditAction::ReadRefused => "read_refused",
             AuditAction::RequestWithdrawn => "request_withdrawn",
             AuditAction::DeadLettersPurged => "dead_letters_purged",
+            AuditAction::SearchRefused => "search_refused",
+            AuditAction::AuditLogRead => "audit_log_read",
         }
     }
 }

@@ -4,8 +4,17 @@
 use argon2::password_hash::SaltString;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use std::sync::OnceLock;
+use tokio::sync::Semaphore;
+
+/// At most one Argon2 computation per core at a time: each holds about 19 MiB, so a flood of
+/// sign-ins waits its turn instead of taking the server's memory.
+fn limit() -> &'static Semaphore {
+    static LIMIT: OnceLock<Semaphore> = OnceLock::new();
+    LIMIT.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
 
 pub async fn hash(password: String) -> Result<String, argon2::password_hash::Error> {
+    let _turn = limit().acquire().await.expect("the limit is never closed");
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
@@ -18,6 +27,7 @@ pub async fn hash(password: String) -> Result<String, argon2::password_hash::Err
 /// against a throwaway hash, so that the answer takes as long either way and timing does not
 /// reveal which usernames exist.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
+    let _turn = limit().acquire().await.expect("the limit is never closed");
     tokio::task::spawn_blocking(move || {
         static DECOY: OnceLock<String> = OnceLock::new();
         let known = stored.is_some();

@@ -48,17 +48,28 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A read as one row of text cells, in [`COLUMNS`] order.
+/// Text from a feed or a user, made safe for a spreadsheet (R14; OWASP's CSV-injection rule): a
+/// cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be taken for a
+/// formula, so it is prefixed with `'` and shown as the text it is.
+pub(crate) fn neutral(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
+/// A read as one row of text cells, in [`COLUMNS`] order. Numbers are formatted here; every
+/// text that came from a feed is neutralised.
 fn cells(r: &ReadView) -> [String; 15] {
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let text = |v: &Option<String>| neutral(v.as_deref().unwrap_or_default());
     [
         r.id.to_string(),
         time(r.captured_at),
-        r.plate.clone(),
+        neutral(&r.plate),
         text(&r.corrected_plate),
         r.verdict.map(|v| v.label().to_owned()).unwrap_or_default(),
         r.camera_id.to_string(),
-        r.camera_name.clone(),
+        neutral(&r.camera_name),
         format!("{:.6}", r.lat),
         format!("{:.6}", r.lon),
         text(&r.direction),
@@ -82,10 +93,10 @@ fn preamble(
         [MARKING.to_owned(), String::new()],
         ["Request reference".into(), reference.to_owned()],
         ["Handling conditions".into(), HANDLING.to_owned()],
-        ["Handling agreed in the request".into(), request_handling.to_owned()],
-        ["Exported by".into(), format!("{} ({})", by.display_name, by.username)],
+        ["Handling agreed in the request".into(), neutral(request_handling)],
+        ["Exported by".into(), neutral(&format!("{} ({})", by.display_name, by.username))],
         ["Exported at (UTC)".into(), time(at)],
-        ["Recipient".into(), to.recipient.trim().to_owned()],
+        ["Recipient".into(), neutral(to.recipient.trim())],
         ["Transfer to another agency".into(), if to.transfer { "yes" } else { "no" }.into()],
     ]
 }
@@ -229,4 +240,19 @@ pub async fn search_results(
         filename: format!("{}-search-{search_id}.{}", permitted.reference(), new.format.as_str()),
         bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutral;
+
+    #[test]
+    fn formula_openers_are_neutralised_and_nothing_else() {
+        for risky in ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"] {
+            assert_eq!(neutral(risky), format!("'{risky}"));
+        }
+        for plain in ["Ford", "blue", "AB12CDE", "", "1+2", "a=b"] {
+            assert_eq!(neutral(plain), plain);
+        }
+    }
 }

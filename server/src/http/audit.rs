@@ -22,13 +22,26 @@ struct Page {
     limit: Option<i64>,
 }
 
+/// The newest entries; each read of the log is itself recorded (R21).
 async fn entries(
     State(state): State<AppState>,
-    _: Auditor,
+    Auditor(auditor): Auditor,
     ApiQuery(page): ApiQuery<Page>,
 ) -> AppResult<Json<Vec<AuditEntry>>> {
     let limit = page.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(audit::recent(&state.db, page.before_seq, limit).await?))
+    let entries = audit::recent(&state.db, page.before_seq, limit).await?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(&auditor), AuditAction::AuditLogRead).details(json!({
+            "before_seq": page.before_seq,
+            "limit": limit,
+            "count": entries.len(),
+            "seqs": entries.first().map(|e| [entries.last().map(|l| l.seq), Some(e.seq)]),
+        })),
+    )
+    .await?;
+    Ok(Json(entries))
 }
 
 /// Verifies the chain, then records that it was verified and with what result.

@@ -1,7 +1,7 @@
 //! Searching reads under a request (investigators) and the audit sample (auditors).
 
 use crate::audit::{self, Actor, Event};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auditor, CurrentUser, Investigator};
 use crate::search::{self, sample, Cursor, Grant};
 use crate::state::AppState;
@@ -28,8 +28,27 @@ async fn run(
     ApiJson(new): ApiJson<NewSearch>,
 ) -> AppResult<(StatusCode, Json<SearchPage>)> {
     let now = state.clock.now();
-    let grant = Grant::issue(&state.db, &state.config.access, now, &investigator, new.request_id).await?;
-    let permitted = grant.permit(&state.db, new).await?;
+    let asked = json!(new);
+    let permitted = async {
+        let grant = Grant::issue(&state.db, &state.config.access, now, &investigator, new.request_id).await?;
+        grant.permit(&state.db, new).await
+    }
+    .await;
+    let permitted = match permitted {
+        Ok(p) => p,
+        Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+        // A refused search is recorded like a search (R21): who, what was asked, why not.
+        Err(why) => {
+            audit::record_alone(
+                &state.db,
+                now,
+                Event::new(Actor::user(&investigator), AuditAction::SearchRefused)
+                    .details(json!({ "asked": asked, "reason": why.to_string() })),
+            )
+            .await?;
+            return Err(why);
+        }
+    };
     let page = search::run(&state.db, now, &state.config.audit_sample, &investigator, &permitted).await?;
     Ok((StatusCode::CREATED, Json(page)))
 }

@@ -442,8 +442,12 @@ async fn exports_carry_the_marking_and_are_recorded_as_disclosures(app: TestApp)
     let d = desk(&app).await;
     let now = app.clock.now();
     let at = |h: i64| ts(now - Duration::hours(h));
-    ingest(&app, &d.key, vec![read("EXP1", "N1", &at(5)), read("EXP1", "N2", &at(3)), read("OTHER1", "N1", &at(4))])
-        .await;
+    // A feed's text that a spreadsheet would take for formulas (R14: nothing dangerous out).
+    let mut risky = read("EXP1", "N2", &at(3));
+    risky["make"] = json!("=HYPERLINK(\"http://evil.example\",\"x\")");
+    risky["colour"] = json!("+1+2");
+    risky["model"] = json!("@SUM(A1)");
+    ingest(&app, &d.key, vec![read("EXP1", "N1", &at(5)), risky, read("OTHER1", "N1", &at(4))]).await;
     let (inv, req) = central_with_request(&app, "cen", &["EXP1"]).await;
     let (search_id, _) = read_id(&app, &inv, req, "EXP1", now - Months::new(11)).await;
 
@@ -461,6 +465,9 @@ async fn exports_carry_the_marking_and_are_recorded_as_disclosures(app: TestApp)
     assert_eq!(csv.matches(",EXP1,").count(), 2);
     assert!(!csv.contains("OTHER1"));
     assert_eq!(lines.last(), Some(&"OFFICIAL-SENSITIVE"));
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""), "{csv}");
+    assert!(csv.contains(",'@SUM(A1),'+1+2"), "{csv}");
+    assert!(!csv.contains(",=HYPERLINK") && !csv.contains(",+1+2") && !csv.contains(",@SUM"));
 
     let r =
         export(&app, &inv, search_id, json!({ "format": "xlsx", "recipient": "Kent Police", "transfer": true })).await;
@@ -469,6 +476,7 @@ async fn exports_carry_the_marking_and_are_recorded_as_disclosures(app: TestApp)
     let strings = unzip(&bytes, "xl/sharedStrings.xml");
     assert!(strings.contains("OFFICIAL-SENSITIVE") && strings.contains("REQ-2026-000001") && strings.contains("EXP1"));
     assert!(strings.contains("Kent Police"));
+    assert!(strings.contains("'=HYPERLINK") && strings.contains("'+1+2") && !strings.contains(">=HYPERLINK"));
     assert!(unzip(&bytes, "xl/worksheets/sheet1.xml").contains("OFFICIAL-SENSITIVE"), "the printed header");
 
     refused(

@@ -321,6 +321,14 @@ async fn a_search_outside_its_request_is_refused_with_the_reason(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let admin_search = search(&app, &d.admin, id, plate("AB12CDE", "exact"), from, to).await;
     assert_eq!(admin_search.status(), StatusCode::FORBIDDEN);
+
+    // Every refusal is recorded like a search (R21): who, what was asked, why not.
+    let refusals = app.audit_rows("search_refused").await;
+    let pending_row = refusals.iter().find(|r| r.actor == "ivy" && r.details["asked"]["request_id"] == pending["id"]);
+    assert!(pending_row.unwrap().details["reason"].as_str().unwrap().contains("awaiting a supervisor"));
+    let other_row = refusals.iter().find(|r| r.actor == "otto").expect("another user's request");
+    assert!(other_row.details["reason"].as_str().unwrap().contains("no request with id"));
+    assert!(refusals.iter().all(|r| r.details["asked"]["query"].is_object()));
 }
 
 async fn an_approval_ends_at_its_expiry(app: TestApp) {
