@@ -33,9 +33,11 @@ test('an investigator watches a plate under an approved request: its read arrive
   await expect(form.getByRole('status')).toContainText(`Watching under ${reference}`);
   await expect(page.getByTestId('open-watches')).toContainText(reference);
 
+  // A watch is live-time: it gets reads captured after it opened.
+  await page.waitForTimeout(1_100);
   await sendReads(key, [
-    { plate: other, camera: cameras[0], secondsAgo: 2 },
-    { plate: watched, camera: cameras[1], secondsAgo: 1 },
+    { plate: other, camera: cameras[0], secondsAgo: 0 },
+    { plate: watched, camera: cameras[1], secondsAgo: 0 },
   ]);
   const rows = page.getByTestId('watch-reads').locator('tbody tr');
   await expect(rows).toHaveCount(1, { timeout: 20_000 });
