@@ -6,25 +6,40 @@ use crate::ingest::{self, openalpr, Submitted};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::value::RawValue;
 use shared::reads::MAX_BATCH;
 use shared::{IngestReport, NativeRead};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-pub fn router(max_body_bytes: usize) -> Router<AppState> {
+pub fn router(state: AppState, max_body_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/ingest/reads", post(native))
         .route("/ingest/openalpr", post(alpr))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        // The key is checked before the body is read: an unauthenticated request is answered at
+        // once, whatever it carries.
+        .route_layer(axum::middleware::from_fn_with_state(state, authenticate_feed))
 }
 
-async fn feed_of(state: &AppState, headers: &HeaderMap) -> AppResult<cameras::Feed> {
-    let key = headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
-    cameras::authenticate(&state.db, key).await
+/// Authenticates the feed by its `X-Api-Key` and hands it to the handler; refuses at once
+/// without reading the body.
+async fn authenticate_feed(
+    State(state): State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let key = request.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
+    match cameras::authenticate(&state.db, key).await {
+        Ok(feed) => {
+            request.extensions_mut().insert(feed);
+            next.run(request).await
+        }
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
 }
 
 /// Refuses a whole payload: keeps it in the dead-letter store, then answers with the reason.
@@ -71,8 +86,11 @@ async fn items(
 
 /// `{"reads": [NativeRead, …]}`: each read is checked on its own, so one bad read does not cost
 /// the others.
-async fn native(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<IngestReport>> {
-    let feed = feed_of(&state, &headers).await?;
+async fn native(
+    State(state): State<AppState>,
+    Extension(feed): Extension<cameras::Feed>,
+    body: Bytes,
+) -> AppResult<Json<IngestReport>> {
     let reads = match serde_json::from_slice::<shared::reads::NativeBatch<Box<RawValue>>>(&body) {
         Ok(batch) => batch.reads,
         Err(e) => {
@@ -94,8 +112,11 @@ async fn native(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 }
 
 /// One `alpr_group` object, or an array of them.
-async fn alpr(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<IngestReport>> {
-    let feed = feed_of(&state, &headers).await?;
+async fn alpr(
+    State(state): State<AppState>,
+    Extension(feed): Extension<cameras::Feed>,
+    body: Bytes,
+) -> AppResult<Json<IngestReport>> {
     let parsed =
         serde_json::from_slice::<Box<RawValue>>(&body).and_then(|whole| match whole.get().as_bytes().first() {
             Some(b'[') => serde_json::from_str::<Vec<Box<RawValue>>>(whole.get()).map(Some),

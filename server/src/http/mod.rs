@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dead_letters::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         // Ingest takes batches with images: its own, larger limit.
-        .merge(ingest::router(state.config.ingest_max_body_mib * 1024 * 1024))
+        .merge(ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024))
         .fallback(pages::api_not_found)
         // API answers carry personal data: no cache keeps them.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));

@@ -18,7 +18,32 @@ on_both_backends!(
     each_feed_is_known_only_by_its_own_key,
     a_zone_is_suspended_and_approved_at_once,
     whole_payloads_are_refused_and_kept,
+    a_request_without_a_key_is_answered_before_its_body_is_read,
 );
+
+/// A client announces 60 MiB, sends a few bytes and waits: without a key it is answered 401 at
+/// once, never having to send (nor the server to hold) the rest.
+async fn a_request_without_a_key_is_answered_before_its_body_is_read(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://").to_owned();
+    for key in [None, Some("anpr_not-a-real-key")] {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let key_line = key.map(|k| format!("x-api-key: {k}\r\n")).unwrap_or_default();
+        let head = format!(
+            "POST /api/v1/ingest/reads HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n{key_line}\
+             content-length: {}\r\n\r\n{{\"reads\": [",
+            60 * 1024 * 1024
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 1024];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut answer))
+            .await
+            .expect("answered without the rest of the body")
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    }
+}
 
 pub struct Network {
     pub key: String,
