@@ -11,6 +11,7 @@ pub mod extract;
 pub mod hotlists;
 pub mod ingest;
 pub mod locker;
+pub mod origin;
 pub mod oversight;
 pub mod pages;
 pub mod reads;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(watches::router())
         .merge(dead_letters::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(origin::same_origin_only))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024))
         .fallback(pages::api_not_found)

@@ -12,6 +12,7 @@ on_both_backends!(
     every_api_route_needs_a_session,
     each_role_is_refused_what_it_may_not_reach,
     unknown_api_paths_answer_json_404,
+    cross_site_requests_change_nothing,
 );
 
 async fn malformed_bodies_are_refused_with_the_reason(app: TestApp) {
@@ -144,4 +145,52 @@ async fn unknown_api_paths_answer_json_404(app: TestApp) {
     let r = app.client().get(app.api("/no/such/thing")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_of(r).await, "no such API endpoint");
+}
+
+/// A page elsewhere cannot make a signed-in user's browser change anything: a foreign `Origin`
+/// or `Sec-Fetch-Site`, or a content type a plain form can send, is refused; the hotlist import
+/// accepts CSV from the site itself.
+async fn cross_site_requests_change_nothing(app: TestApp) {
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let list = json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } });
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let create = |origin: Option<&str>, site: Option<&str>| {
+        let mut r = hotlister.post(app.api("/hotlists")).json(&list);
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        if let Some(s) = site {
+            r = r.header("sec-fetch-site", s);
+        }
+        r.send()
+    };
+    let r = create(Some("https://evil.example"), None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(error_of(r).await.contains("https://evil.example"));
+    assert_eq!(create(None, Some("cross-site")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(create(None, Some("same-site")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.audit_rows("hotlist_created").await.len(), 0, "nothing was created");
+    let own = format!("http://{host}");
+    assert_eq!(create(Some(&own), Some("same-origin")).await.unwrap().status(), StatusCode::CREATED);
+
+    let csv = "vrm,intelligence_ref,reason,warning_markers,action\nAB12CDE,INT/1,stolen vehicle,,\n";
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let r = hotlister
+            .post(app.api("/hotlists/1/import"))
+            .header("content-type", content_type)
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}");
+    }
+    let r = hotlister
+        .post(app.api("/hotlists/1/import"))
+        .header("content-type", "text/csv")
+        .header("origin", own)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }
