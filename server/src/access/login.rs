@@ -1,14 +1,16 @@
-//! Signing in, with throttling: every attempt on a username counts as a failure until the
-//! password is proved, so parallel guesses cannot slip past the limit; after
-//! `max_failures` within the window the username is refused until the lockout ends.
-//! Every attempt — succeeded, failed or refused — is audited (R21).
+//! Signing in, with throttling: attempts on one username take turns (so parallel guesses
+//! cannot slip past the limit, and parallel correct sign-ins never count against it); only
+//! failures count, and after `max_failures` within the window the username is refused until
+//! the lockout ends. Every attempt — succeeded, failed or refused — is audited (R21).
 
 use crate::access::{passwords, users};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::LoginThrottleConfig;
 use crate::error::{AppError, AppResult};
-use crate::store::Db;
+use crate::store::{Db, Tx};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use shared::accounts::MAX_PASSWORD_LEN;
@@ -32,7 +34,11 @@ pub async fn authenticate(
     if name.len() > 64 || password.chars().count() > MAX_PASSWORD_LEN {
         return Err(AppError::Invalid("username or password is too long".into()));
     }
-    reserve_attempt(db, now, limits, &name).await?;
+    // One attempt at a time per username (in this server): the failure count each attempt
+    // sees is the one the attempt before it left.
+    let gate = turn_for(&name);
+    let _turn = gate.lock().await;
+    refuse_if_locked(db, now, &name).await?;
 
     let found = users::find_for_login(db, &name).await?;
     let (user, hash) = match found {
@@ -60,6 +66,7 @@ pub async fn authenticate(
         }
         known => {
             let reason = if known.is_some() { "wrong password" } else { "unknown username" };
+            count_failure(&mut tx, now, limits, &name).await?;
             audit::record(
                 &mut tx,
                 now,
@@ -73,10 +80,46 @@ pub async fn authenticate(
     outcome
 }
 
-/// Counts this attempt against the username, or refuses it if the username is locked out.
-async fn reserve_attempt(db: &Db, now: DateTime<Utc>, limits: &LoginThrottleConfig, name: &str) -> AppResult<()> {
+/// The turn-taking lock of `name`'s sign-ins. Locks nobody holds are dropped as others are made.
+fn turn_for(name: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static TURNS: OnceLock<Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let mut turns = TURNS.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(gate) = turns.get(name).and_then(Weak::upgrade) {
+        return gate;
+    }
+    if turns.len() >= 1024 {
+        turns.retain(|_, gate| gate.strong_count() > 0);
+    }
+    let gate = Arc::new(tokio::sync::Mutex::new(()));
+    turns.insert(name.to_owned(), Arc::downgrade(&gate));
+    gate
+}
+
+/// Refuses the attempt, audited, if `name` is locked out at `now`.
+async fn refuse_if_locked(db: &Db, now: DateTime<Utc>, name: &str) -> AppResult<()> {
+    let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE username = $1")
+        .bind(name)
+        .fetch_optional(db.pool())
+        .await?;
+    let locked_until = row.map(|r| r.try_get::<Option<i64>, _>("locked_until")).transpose()?.flatten();
+    let Some(until) = locked_until.filter(|until| *until > to_millis(now)).map(from_millis) else {
+        return Ok(());
+    };
+    audit::record_alone(
+        db,
+        now,
+        Event::new(Actor::claimed(name), AuditAction::LoginThrottled).details(json!({ "locked_until": until })),
+    )
+    .await?;
+    Err(AppError::TooManyRequests {
+        message: format!("too many failed sign-ins for this username; try again after {}", until.format("%H:%M:%S UTC")),
+        retry_after_secs: (until - now).num_seconds() + 1,
+    })
+}
+
+/// Counts a failed attempt against `name`, locking it out at the limit, in `tx`.
+async fn count_failure(tx: &mut Tx, now: DateTime<Utc>, limits: &LoginThrottleConfig, name: &str) -> AppResult<()> {
     let now_ms = to_millis(now);
-    let mut tx = db.begin().await?;
     let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE username = $1")
         .bind(name)
         .fetch_optional(tx.conn())
@@ -89,23 +132,6 @@ async fn reserve_attempt(db: &Db, now: DateTime<Utc>, limits: &LoginThrottleConf
         ),
         None => (0, now_ms, None),
     };
-    if let Some(until) = locked_until.filter(|until| *until > now_ms) {
-        let until = from_millis(until);
-        audit::record(
-            &mut tx,
-            now,
-            Event::new(Actor::claimed(name), AuditAction::LoginThrottled).details(json!({ "locked_until": until })),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AppError::TooManyRequests {
-            message: format!(
-                "too many failed sign-ins for this username; try again after {}",
-                until.format("%H:%M:%S UTC")
-            ),
-            retry_after_secs: (until - now).num_seconds() + 1,
-        });
-    }
     let window = Duration::minutes(limits.window_minutes);
     if locked_until.is_some() || now_ms - window_start >= window.num_milliseconds() {
         // A lockout has run out, or the window has passed: start counting afresh.
@@ -126,7 +152,6 @@ async fn reserve_attempt(db: &Db, now: DateTime<Utc>, limits: &LoginThrottleConf
     .bind(locked_until)
     .execute(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -14,7 +14,25 @@ on_both_backends!(
     disabling_an_account_ends_its_sessions_and_refuses_sign_in,
     a_role_change_takes_effect_in_the_current_session,
     stale_throttling_records_are_forgotten_but_lockouts_kept,
+    parallel_sign_ins_count_only_failures,
 );
+
+/// Eight correct sign-ins at once never lock the user out; ten wrong guesses at once get
+/// exactly five answers and five refusals (only failures count, and each sees the last).
+async fn parallel_sign_ins_count_only_failures(app: TestApp) {
+    app.create_user("erin", &[Role::Investigator]).await;
+    let attempts = (0..8).map(|_| async { app.login(&app.client(), "erin", PASSWORD).await.status() });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(app.audit_rows("login_succeeded").await.len(), 8);
+
+    app.create_user("fred", &[Role::Investigator]).await;
+    let guesses = (0..10).map(|_| async { app.login(&app.client(), "fred", "wrong wrong wrong").await.status() });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let count = |s: StatusCode| statuses.iter().filter(|x| **x == s).count();
+    assert_eq!((count(StatusCode::UNAUTHORIZED), count(StatusCode::TOO_MANY_REQUESTS)), (5, 5), "{statuses:?}");
+    assert_eq!(app.login(&app.client(), "fred", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
 
 #[tokio::test]
 async fn the_session_cookie_is_secure_when_configured() {
