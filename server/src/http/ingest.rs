@@ -90,7 +90,7 @@ async fn native(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
     body: Bytes,
-) -> AppResult<Json<IngestReport>> {
+) -> AppResult<(StatusCode, Json<IngestReport>)> {
     let reads = match serde_json::from_slice::<shared::reads::NativeBatch<Box<RawValue>>>(&body) {
         Ok(batch) => batch.reads,
         Err(e) => {
@@ -108,7 +108,7 @@ async fn native(
             raw,
         })
         .collect();
-    Ok(Json(ingest::ingest(&state, &feed, "native", submitted).await?))
+    answer(ingest::ingest(&state, &feed, "native", submitted).await?)
 }
 
 /// One `alpr_group` object, or an array of them.
@@ -116,7 +116,7 @@ async fn alpr(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
     body: Bytes,
-) -> AppResult<Json<IngestReport>> {
+) -> AppResult<(StatusCode, Json<IngestReport>)> {
     let parsed =
         serde_json::from_slice::<Box<RawValue>>(&body).and_then(|whole| match whole.get().as_bytes().first() {
             Some(b'[') => serde_json::from_str::<Vec<Box<RawValue>>>(whole.get()).map(Some),
@@ -140,5 +140,13 @@ async fn alpr(
         .enumerate()
         .map(|(index, raw)| Submitted { index, read: openalpr::to_read(raw.get()), raw })
         .collect();
-    Ok(Json(ingest::ingest(&state, &feed, "openalpr", submitted).await?))
+    answer(ingest::ingest(&state, &feed, "openalpr", submitted).await?)
+}
+
+/// The report: 200, unless every read of the request was refused (one read a request, as
+/// engines send them, refused), which is 422 with the same report naming why.
+fn answer(report: IngestReport) -> AppResult<(StatusCode, Json<IngestReport>)> {
+    let all_refused = report.accepted == 0 && report.duplicates == 0 && !report.refused.is_empty();
+    let status = if all_refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, Json(report)))
 }

@@ -11,6 +11,8 @@ struct Group {
     data_type: String,
     /// Milliseconds since the epoch of the group's first frame.
     epoch_start: i64,
+    /// And of its last.
+    epoch_end: Option<i64>,
     camera_id: Value,
     best_plate: Option<BestPlate>,
     best_plate_number: Option<String>,
@@ -68,6 +70,13 @@ pub fn to_read(json: &str) -> Result<NativeRead, String> {
         (None, None) => return Err("alpr_group has neither best_plate nor best_plate_number".into()),
     };
     let plate = Plate::parse(&plate_text).map_err(|e| format!("best plate `{plate_text}`: {e}"))?;
+    // Engines give confidence in percent (R1: refused, not clamped, when out of range).
+    if !(0.0..=100.0).contains(&confidence) {
+        return Err(format!("confidence {confidence} is not between 0 and 100"));
+    }
+    if let Some(end) = group.epoch_end.filter(|end| *end < group.epoch_start) {
+        return Err(format!("epoch_end {end} is before epoch_start {}", group.epoch_start));
+    }
     let captured_at = DateTime::from_timestamp_millis(group.epoch_start)
         .ok_or_else(|| format!("epoch_start {} is not a time", group.epoch_start))?;
     let vehicle = group.vehicle.unwrap_or_default();
@@ -82,7 +91,7 @@ pub fn to_read(json: &str) -> Result<NativeRead, String> {
         plate,
         captured_at,
         camera,
-        confidence: (confidence / 100.0).clamp(0.0, 1.0),
+        confidence: confidence / 100.0,
         direction: group.travel_direction.map(compass),
         lane: None,
         make,
@@ -144,6 +153,21 @@ mod tests {
         assert!(to_read(&bare.to_string()).unwrap_err().contains("neither best_plate"));
         let no_time = json!({ "data_type": "alpr_group", "camera_id": 1 });
         assert!(to_read(&no_time.to_string()).unwrap_err().contains("missing field `epoch_start`"));
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_not_stored() {
+        for (confidence, ok) in [(150.0, false), (-5.0, false), (100.0, true), (0.0, true)] {
+            let mut g = group();
+            g["best_plate"]["confidence"] = json!(confidence);
+            assert_eq!(to_read(&g.to_string()).is_ok(), ok, "confidence {confidence}");
+        }
+        let mut backwards = group();
+        backwards["epoch_end"] = json!(1_767_225_600_122_i64);
+        assert!(to_read(&backwards.to_string()).unwrap_err().contains("epoch_end 1767225600122 is before epoch_start"));
+        let mut wrong_type = group();
+        wrong_type["travel_direction"] = json!("west");
+        assert!(to_read(&wrong_type.to_string()).unwrap_err().contains("invalid type"), "a wrong type names the problem");
     }
 
     #[test]

@@ -93,10 +93,15 @@ async fn send(app: &TestApp, key: &str, path: &str, body: &Value) -> reqwest::Re
     app.client().post(app.api(path)).header("x-api-key", key).json(body).send().await.unwrap()
 }
 
+/// Sends a batch and returns the report: 200, or 422 when every read was refused.
 pub async fn ingest(app: &TestApp, key: &str, reads: Vec<Value>) -> Value {
     let r = send(app, key, "/ingest/reads", &json!({ "reads": reads })).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
+    let status = r.status();
+    let report: Value = r.json().await.unwrap();
+    let all_refused = report["accepted"] == 0 && report["duplicates"] == 0 && report["refused"] != json!([]);
+    let expected = if all_refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    assert_eq!(status, expected, "{report}");
+    report
 }
 
 fn encode(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -224,6 +229,7 @@ async fn an_openalpr_group_is_stored_as_a_read(app: TestApp) {
     // A single object is accepted as well as an array.
     let mut again = group.clone();
     again["epoch_start"] = json!(1_772_441_060_000_i64);
+    again["epoch_end"] = json!(1_772_441_061_000_i64);
     let single: Value = send(&app, &net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
     assert_eq!(single["accepted"], 1);
 }
