@@ -157,7 +157,8 @@ pub async fn run(
                 .send()
                 .await;
             match sent {
-                Ok(r) if r.status().is_success() => {}
+                // 422: every read of the batch refused (the pending ring's cameras): expected.
+                Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::UNPROCESSABLE_ENTITY => {}
                 Ok(r) => {
                     let status = r.status();
                     let body = r.text().await.unwrap_or_default();
