@@ -48,6 +48,13 @@ pub fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// `t` at the precision instants are stored at (milliseconds, rounded down): every instant that
+/// is compared with a stored one is brought to it first, so a window kept to the millisecond
+/// holds what was checked against it to the nanosecond.
+pub fn to_stored(t: DateTime<Utc>) -> DateTime<Utc> {
+    from_millis(to_millis(t))
+}
+
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }

@@ -110,6 +110,9 @@ pub async fn submit(db: &Db, now: DateTime<Utc>, by: &UserView, new: NewRequest)
     new.crime_type = new.crime_type.trim().to_owned();
     new.handling = new.handling.trim().to_owned();
     new.dsa_reference = new.dsa_reference.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    // Kept at the precision every instant is kept at (milliseconds).
+    new.scope.from = crate::clock::to_stored(new.scope.from);
+    new.scope.to = crate::clock::to_stored(new.scope.to);
     let scope = serde_json::to_string(&new.scope).map_err(AppError::internal)?;
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query(

@@ -4,6 +4,7 @@
 //! than the user may see. The search functions take nothing else.
 
 use crate::access::restrictions;
+use crate::clock::to_stored;
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
 use crate::requests;
@@ -32,6 +33,7 @@ pub struct Reach {
 impl Reach {
     /// The reach of `user` at `now`, or why they have none (only investigators with a tier).
     pub async fn of(db: &Db, policy: &AccessConfig, now: DateTime<Utc>, user: &UserView) -> AppResult<Reach> {
+        let now = to_stored(now);
         let tier = match (user.has(Role::Investigator), user.tier) {
             (true, Some(tier)) => tier,
             _ => return Err(AppError::Forbidden("only investigators with an access tier reach reads".into())),
@@ -154,6 +156,7 @@ impl Grant {
         user: &UserView,
         request_id: i64,
     ) -> AppResult<Grant> {
+        let now = to_stored(now);
         let reach = Reach::of(db, policy, now, user).await?;
         let mut conn = db.pool().acquire().await?;
         let request = requests::find(&mut conn, request_id)
@@ -201,8 +204,12 @@ impl Grant {
     }
 
     /// Checks `search` against the request's scope, the user's restrictions and the reach.
-    pub async fn permit(&self, db: &Db, search: NewSearch) -> AppResult<Permitted> {
+    pub async fn permit(&self, db: &Db, mut search: NewSearch) -> AppResult<Permitted> {
         search.check()?;
+        // Instants are kept to the millisecond: compare at that precision, so what is
+        // permitted now is permitted again when the stored search is reopened.
+        search.from = to_stored(search.from);
+        search.to = to_stored(search.to);
         let reference = &self.request.reference;
         if search.request_id != self.request.id {
             return Err(AppError::Forbidden(format!(
@@ -215,7 +222,7 @@ impl Grant {
         if self.reach.restrictions.denied_capabilities.contains(&capability) {
             return Err(AppError::Forbidden(format!("you are restricted from {}", capability.label())));
         }
-        if search.from < scope.from || search.to > scope.to {
+        if search.from < to_stored(scope.from) || search.to > to_stored(scope.to) {
             return Err(AppError::Forbidden(format!(
                 "{reference} covers {} to {}: the search's time range lies outside it",
                 stamp(scope.from),

@@ -25,7 +25,36 @@ on_both_backends!(
         c.audit_sample.other_percent = 0.0;
     },
     stored_reads_get_the_same_misread_form_as_new_ones,
+    a_window_to_the_microsecond_is_searched_paged_and_exported_alike,
 );
+
+/// A request whose window is given to the microsecond: a search over exactly that window is
+/// permitted, and so are its further pages and its export, which reopen it as stored.
+async fn a_window_to_the_microsecond_is_searched_paged_and_exported_alike(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::hours(2)))]).await;
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let from = now - Duration::days(3) + Duration::microseconds(604_123);
+    let to = now + Duration::microseconds(8_604_987);
+    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let page: Value = r.json().await.unwrap();
+    let search_id = page["search_id"].as_i64().unwrap();
+    let next = inv.get(app.api(&format!("/searches/{search_id}?after=0-0"))).send().await.unwrap();
+    assert_eq!(next.status(), StatusCode::OK, "{}", next.text().await.unwrap());
+    let export = inv
+        .post(app.api(&format!("/searches/{search_id}/export")))
+        .json(&json!({ "format": "csv", "recipient": "DC Hale" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    // A microsecond outside the window is still outside it.
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from - Duration::milliseconds(1), to).await;
+    refused(r, StatusCode::FORBIDDEN, "lies outside it").await;
+}
 
 pub(crate) struct Desk {
     pub admin: Client,
