@@ -3,12 +3,13 @@
 //! with the same plate's sightings just before and just after it in capture time, so a read
 //! that arrives late is still paired with its neighbours.
 
+use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::CloneConfig;
 use crate::store::Db;
 use chrono::{DateTime, Duration, Utc};
 use shared::verification::{distance_m, ClonePair};
-use shared::ReadView;
+use shared::{AuditAction, ReadView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -100,7 +101,10 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<S
         neighbours.extend(row.try_get::<Option<i64>, _>("after_id")?);
     }
     let known = sightings(db, &neighbours).await?;
+    // The pairs flagged, the scan's place and its record commit together, through the writer.
+    let mut tx = db.begin().await?;
     let mut flagged = 0;
+    let mut plates = Vec::new();
     let mut high = last;
     for row in &rows {
         let read = Sighting::of(row)?;
@@ -123,13 +127,26 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<S
                 .bind(distance)
                 .bind(seconds)
                 .bind(to_millis(now))
-                .execute(db.pool())
+                .execute(tx.conn())
                 .await?;
-                flagged += inserted.rows_affected() as usize;
+                if inserted.rows_affected() > 0 {
+                    flagged += 1;
+                    plates.push(plate.clone());
+                }
             }
         }
     }
-    sqlx::query("UPDATE clone_scan SET last_read_id = $1 WHERE id = 1").bind(high).execute(db.pool()).await?;
+    sqlx::query("UPDATE clone_scan SET last_read_id = $1 WHERE id = 1").bind(high).execute(tx.conn()).await?;
+    if flagged > 0 {
+        audit::record(
+            &mut tx,
+            now,
+            Event::new(Actor::system(), AuditAction::ClonePairsFlagged)
+                .details(serde_json::json!({ "reads_scanned": rows.len(), "pairs": flagged, "plates": plates })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(Scanned { reads: rows.len(), flagged })
 }
 

@@ -50,15 +50,17 @@ pub async fn purge(
     let cutoff_ms = to_millis(cutoff);
     let mut report = PurgeReport { cutoff, ..PurgeReport::default() };
 
+    // The erasure and its record commit together (R21): one transaction, through the writer.
+    let mut tx = db.begin().await?;
     report.alerts = sqlx::query("DELETE FROM alerts WHERE read_id IN (SELECT id FROM reads WHERE captured_at < $1)")
         .bind(cutoff_ms)
-        .execute(db.pool())
+        .execute(tx.conn())
         .await?
         .rows_affected();
     // A pair's first sighting is its older one.
     report.clone_pairs = sqlx::query("DELETE FROM clone_pairs WHERE first_at < $1")
         .bind(cutoff_ms)
-        .execute(db.pool())
+        .execute(tx.conn())
         .await?
         .rows_affected();
     report.verifications_blanked = sqlx::query(
@@ -66,7 +68,7 @@ pub async fn purge(
          WHERE read_captured_at < $1 AND (plate_before IS NOT NULL OR corrected_plate IS NOT NULL OR reason IS NOT NULL)",
     )
     .bind(cutoff_ms)
-    .execute(db.pool())
+    .execute(tx.conn())
     .await?
     .rows_affected();
 
@@ -76,7 +78,7 @@ pub async fn purge(
         sqlx::query("SELECT plate_image, overview_image FROM reads WHERE captured_at >= $1 AND captured_at < $2")
             .bind(to_millis(day_start))
             .bind(cutoff_ms)
-            .fetch_all(db.pool())
+            .fetch_all(tx.conn())
             .await?;
     let mut partial_day = Vec::new();
     for row in rows {
@@ -92,7 +94,7 @@ pub async fn purge(
             "DELETE FROM reads WHERE id IN (SELECT id FROM reads WHERE captured_at < $1 LIMIT {CHUNK})"
         ))
         .bind(cutoff_ms)
-        .execute(db.pool())
+        .execute(tx.conn())
         .await?
         .rows_affected();
         report.reads += deleted;
@@ -101,33 +103,51 @@ pub async fn purge(
         }
     }
 
-    for key in &partial_day {
-        images.delete(key).await?;
-        report.images += 1;
-    }
+    // The images go once the reads are gone: counted ahead, so the record names them.
     let cutoff_day = cutoff.format("%Y-%m-%d").to_string();
-    for day in images.read_days().await? {
-        if day < cutoff_day {
-            report.images += images.delete_day(&day).await? as u64;
-            report.day_prefixes += 1;
-        }
-    }
-
-    let mut tx = db.begin().await?;
-    sqlx::query(
+    let past_days: Vec<String> = images.read_days().await?.into_iter().filter(|day| *day < cutoff_day).collect();
+    report.day_prefixes = past_days.len() as u64;
+    let run: i64 = sqlx::query(
         "INSERT INTO purge_runs (at, cutoff, reads, images, day_prefixes, alerts, clone_pairs) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(to_millis(now))
     .bind(cutoff_ms)
     .bind(report.reads as i64)
-    .bind(report.images as i64)
+    .bind(partial_day.len() as i64)
     .bind(report.day_prefixes as i64)
     .bind(report.alerts as i64)
     .bind(report.clone_pairs as i64)
-    .execute(tx.conn())
-    .await?;
-    audit::record(&mut tx, now, Event::new(Actor::system(), AuditAction::RetentionPurged).details(json!(report)))
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    let details = json!({
+        "cutoff": report.cutoff,
+        "reads": report.reads,
+        "alerts": report.alerts,
+        "clone_pairs": report.clone_pairs,
+        "verifications_blanked": report.verifications_blanked,
+        // Image objects go right after the commit: whole days by prefix, the cutoff's own day
+        // one by one.
+        "image_day_prefixes": past_days,
+        "images_one_by_one": partial_day.len(),
+    });
+    audit::record(&mut tx, now, Event::new(Actor::system(), AuditAction::RetentionPurged).details(details)).await?;
+    tx.commit().await?;
+
+    for key in &partial_day {
+        images.delete(key).await?;
+        report.images += 1;
+    }
+    for day in &past_days {
+        report.images += images.delete_day(day).await? as u64;
+    }
+    // The run's figures (R23) count the image objects as deleted.
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE purge_runs SET images = $1 WHERE id = $2")
+        .bind(report.images as i64)
+        .bind(run)
+        .execute(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(report)

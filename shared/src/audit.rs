@@ -63,6 +63,7 @@ pub enum AuditAction {
     DeadLettersPurged,
     SearchRefused,
     AuditLogRead,
+    ClonePairsFlagged,
 }
 
 impl AuditAction {
@@ -123,6 +124,7 @@ impl AuditAction {
             AuditAction::DeadLettersPurged => "dead_letters_purged",
             AuditAction::SearchRefused => "search_refused",
             AuditAction::AuditLogRead => "audit_log_read",
+            AuditAction::ClonePairsFlagged => "clone_pairs_flagged",
         }
     }
 }

@@ -187,6 +187,10 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     assert_eq!((scanned.reads, scanned.flagged), (7, 2));
     let again = server::clones::scan(&app.db, app.clock.now(), &app.state.config.clones).await.unwrap();
     assert_eq!((again.reads, again.flagged), (0, 0));
+    // Flagging is recorded with the scan, once (R21).
+    let flagged = app.audit_rows("clone_pairs_flagged").await;
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].details["pairs"], 2);
 
     // Pairs are listed among a search's results, under its grant (R17).
     let inv = investigator(&app, "ivy", AccessTier::Local).await;

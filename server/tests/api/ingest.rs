@@ -7,6 +7,7 @@ use base64::Engine;
 use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Rgb};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use server::clock::Clock;
 use shared::Role;
 use std::io::Cursor;
 
@@ -19,7 +20,65 @@ on_both_backends!(
     a_zone_is_suspended_and_approved_at_once,
     whole_payloads_are_refused_and_kept,
     a_request_without_a_key_is_answered_before_its_body_is_read,
+    writers_at_once_wait_their_turn_and_never_fail,
 );
+
+/// Ingest, a hotlist import, sign-ins, the clone scan and the purge all at once: every writer
+/// waits its turn (on SQLite, the queued writer), and no client sees a 5xx.
+async fn writers_at_once_wait_their_turn_and_never_fail(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let list: Value = app
+        .post_json(
+            &hotlister,
+            "/hotlists",
+            &json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } }),
+        )
+        .await;
+    app.create_user("ivy", &[Role::Investigator]).await;
+    let csv: String = std::iter::once("vrm,intelligence_ref,reason,warning_markers,action\n".to_owned())
+        .chain((0..300).map(|i| format!("HL{i:03}ABC,INT/{i},seen at a burglary,,report\n")))
+        .collect();
+    let app = &app;
+    let feeds = (0..6).map(|batch| {
+        let reads: Vec<Value> = (0..200)
+            .map(|i| read(&format!("HL{:03}ABC", (batch * 200 + i) % 400), "CAM-A", &format!("2026-03-02T08:{:02}:{:02}.{batch}Z", i / 60, i % 60)))
+            .collect();
+        let key = net.key.clone();
+        async move { send(app, &key, "/ingest/reads", &json!({ "reads": reads })).await.status() }
+    });
+    let import = async {
+        hotlister
+            .post(app.api(&format!("/hotlists/{}/import", list["id"])))
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let sign_ins = (0..6).map(|n| async move {
+        let password = if n % 2 == 0 { crate::helpers::PASSWORD } else { "wrong wrong wrong" };
+        app.login(&app.client(), "ivy", password).await.status()
+    });
+    let jobs = async {
+        let scan = server::clones::scan(&app.db, app.clock.now(), &app.state.config.clones).await;
+        let purge = server::retention::purge(&app.db, &app.state.images, app.clock.now(), &app.state.config.access).await;
+        (scan.is_ok(), purge.is_ok())
+    };
+    let (fed, imported, signed, (scanned, purged)) = tokio::join!(
+        futures_util::future::join_all(feeds),
+        import,
+        futures_util::future::join_all(sign_ins),
+        jobs
+    );
+    assert!(fed.iter().all(|s| *s == StatusCode::OK), "{fed:?}");
+    assert_eq!(imported, StatusCode::OK);
+    assert!(signed.iter().all(|s| !s.is_server_error()), "{signed:?}");
+    assert!(scanned && purged);
+    assert_eq!(app.stored_reads().await.len(), 1200);
+}
 
 /// A client announces 60 MiB, sends a few bytes and waits: without a key it is answered 401 at
 /// once, never having to send (nor the server to hold) the rest.
