@@ -13,4 +13,5 @@ mod input;
 mod pages;
 mod search;
 mod simulator;
+mod soak;
 mod users;
