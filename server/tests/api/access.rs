@@ -5,7 +5,9 @@
 use crate::helpers::TestApp;
 use crate::ingest::{ingest, read};
 use crate::on_both_backends;
-use crate::search::{approved, desk, investigator, refused, request, search, supervisor, ts, Desk};
+use crate::search::{
+    approved, desk, investigator, investigators_list, refused, request, restrict_cameras, search, supervisor, ts, Desk,
+};
 use chrono::{DateTime, Duration, Months, Utc};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -61,15 +63,7 @@ async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
     // search under it.
     let local = investigator(&app, "loc", AccessTier::Local).await;
     let central = investigator(&app, "cen", AccessTier::Central).await;
-    let loc_id = app.user_id(&d.admin, "loc").await;
-    let r = d
-        .admin
-        .put(app.api(&format!("/users/{loc_id}/restrictions")))
-        .json(&json!({ "denied_capabilities": [], "denied_cameras": [d.n2] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    restrict_cameras(&app, &d.admin, "loc", &[d.n2]).await;
     let scope = json!({ "cameras": [d.n1, d.n2], "from": ts(year_and_day - Duration::days(30)), "to": ts(now) });
     let local_req = approved(&app, &local, request("serious", scope.clone())).await;
     let central_req = approved(&app, &central, request("serious", scope)).await;
@@ -235,15 +229,7 @@ async fn next_event(stream: &mut reqwest::Response, buffer: &mut String) -> (Str
 async fn watcher(app: &TestApp, d: &Desk, plates: &[&str]) -> (Client, i64) {
     let now = app.clock.now();
     let inv = investigator(app, "wes", AccessTier::Local).await;
-    let id = app.user_id(&d.admin, "wes").await;
-    let r = d
-        .admin
-        .put(app.api(&format!("/users/{id}/restrictions")))
-        .json(&json!({ "denied_capabilities": [], "denied_cameras": [d.far] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    restrict_cameras(app, &d.admin, "wes", &[d.far]).await;
     let scope = json!({ "plates": plates, "cameras": [d.n1, d.n2, d.far], "from": ts(now - Duration::days(1)),
                         "to": ts(now + Duration::hours(2)) });
     (inv.clone(), approved(app, &inv, request("serious", scope)).await)
@@ -396,26 +382,12 @@ async fn an_alert_from_a_restricted_camera_does_not_reach_the_user(app: TestApp)
     let d = desk(&app).await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let inv = investigator(&app, "ivy", AccessTier::Local).await;
-    let ivy = app.user_id(&d.admin, "ivy").await;
-    let list: Value = app
-        .post_json(
-            &hotlister,
-            "/hotlists",
-            &json!({ "name": "Force VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } }),
-        )
-        .await;
+    let list = investigators_list(&app, &hotlister).await;
     let entry = json!({ "vrm": "ALERT1", "intelligence_ref": "INT/1", "reason": "wanted", "warning_markers": [],
                         "action": "report sighting" });
-    let r = hotlister.post(app.api(&format!("/hotlists/{}/entries", list["id"]))).json(&entry).send().await.unwrap();
+    let r = hotlister.post(app.api(&format!("/hotlists/{list}/entries"))).json(&entry).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let r = d
-        .admin
-        .put(app.api(&format!("/users/{ivy}/restrictions")))
-        .json(&json!({ "denied_capabilities": [], "denied_cameras": [d.n2] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    restrict_cameras(&app, &d.admin, "ivy", &[d.n2]).await;
     let mut stream = inv.get(app.api("/alerts/live")).send().await.unwrap();
     let at = ts(app.clock.now());
     ingest(&app, &d.key, vec![with_image(read("ALERT1", "N2", &at))]).await;

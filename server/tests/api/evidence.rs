@@ -217,15 +217,7 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     assert!(pairs.is_empty(), "{pairs:?}");
 
     // A user restricted from FAR does not see pairs there.
-    let admin_id = app.user_id(&d.admin, "ivy").await;
-    let r = d
-        .admin
-        .put(app.api(&format!("/users/{admin_id}/restrictions")))
-        .json(&json!({ "denied_capabilities": [], "denied_cameras": [d.far] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    crate::search::restrict_cameras(&app, &d.admin, "ivy", &[d.far]).await;
     let page: Value = run(json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await.json().await.unwrap();
     let unrestricted = page["search_id"].as_i64().unwrap();
     let pairs: Vec<Value> = app.get_json(&inv, &format!("/searches/{unrestricted}/clones")).await;

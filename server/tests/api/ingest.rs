@@ -29,13 +29,7 @@ async fn writers_at_once_wait_their_turn_and_never_fail(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let net = network(&app, &admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let list: Value = app
-        .post_json(
-            &hotlister,
-            "/hotlists",
-            &json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } }),
-        )
-        .await;
+    let list = crate::search::investigators_list(&app, &hotlister).await;
     app.create_user("ivy", &[Role::Investigator]).await;
     let csv: String = std::iter::once("vrm,intelligence_ref,reason,warning_markers,action\n".to_owned())
         .chain((0..300).map(|i| format!("HL{i:03}ABC,INT/{i},seen at a burglary,,report\n")))
@@ -50,7 +44,7 @@ async fn writers_at_once_wait_their_turn_and_never_fail(app: TestApp) {
     });
     let import = async {
         hotlister
-            .post(app.api(&format!("/hotlists/{}/import", list["id"])))
+            .post(app.api(&format!("/hotlists/{list}/import")))
             .header("content-type", "text/csv")
             .body(csv.clone())
             .send()

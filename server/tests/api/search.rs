@@ -96,6 +96,25 @@ pub(crate) async fn desk(app: &TestApp) -> Desk {
     Desk { admin, key: created["api_key"].as_str().unwrap().to_owned(), n1: ids[0], n2: ids[1], far: ids[2] }
 }
 
+/// Keeps `username` away from `cameras` (R13), as a system admin does on the users page.
+pub(crate) async fn restrict_cameras(app: &TestApp, admin: &Client, username: &str, cameras: &[i64]) {
+    let id = app.user_id(admin, username).await;
+    let r = admin
+        .put(app.api(&format!("/users/{id}/restrictions")))
+        .json(&json!({ "denied_capabilities": [], "denied_cameras": cameras }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// A list of vehicles of interest whose audience is every investigator; returns its id.
+pub(crate) async fn investigators_list(app: &TestApp, hotlister: &Client) -> i64 {
+    let list = json!({ "name": "Force VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } });
+    let created: Value = app.post_json(hotlister, "/hotlists", &list).await;
+    created["id"].as_i64().expect("a list")
+}
+
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }

@@ -24,16 +24,10 @@ async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let net = network(&app, &admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let list: Value = app
-        .post_json(
-            &hotlister,
-            "/hotlists",
-            &json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } }),
-        )
-        .await;
+    let list = crate::search::investigators_list(&app, &hotlister).await;
     let entry = json!({ "vrm": "SK00AAA", "intelligence_ref": "INT/1", "reason": "wanted", "warning_markers": [],
                         "action": "report" });
-    let r = hotlister.post(app.api(&format!("/hotlists/{}/entries", list["id"]))).json(&entry).send().await.unwrap();
+    let r = hotlister.post(app.api(&format!("/hotlists/{list}/entries"))).json(&entry).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let inv = investigator(&app, "ivy", AccessTier::Local).await;
     let now = app.clock.now();
