@@ -7,173 +7,20 @@ pub mod grant;
 pub mod sample;
 pub mod watch;
 
+pub use crate::reads::query::{all, among, count, find_one, page, Cursor};
+
 pub use grant::{Grant, Permitted};
 
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::{AccessConfig, SampleConfig};
 use crate::error::{AppError, AppResult};
-use crate::reads::{read_from_row, READ_COLUMNS};
-use crate::store::{Backend, Db};
+use crate::store::Db;
 use chrono::{DateTime, Utc};
-use grant::Plan;
 use serde_json::json;
-use shared::search::{NewSearch, SearchPage, COUNT_CAP, PAGE_SIZE};
-use shared::{AuditAction, ReadView, UserView};
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::{Any, Row};
-
-/// Where the next page starts: after the read captured at `at` with id `id`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    at: i64,
-    id: i64,
-}
-
-impl Cursor {
-    pub fn parse(raw: &str) -> AppResult<Cursor> {
-        raw.split_once('-')
-            .and_then(|(at, id)| Some(Cursor { at: at.parse().ok()?, id: id.parse().ok()? }))
-            .ok_or_else(|| AppError::Invalid(format!("`{raw}` is not a page cursor from this search")))
-    }
-
-    fn of(read: &ReadView) -> Cursor {
-        Cursor { at: to_millis(read.captured_at), id: read.id }
-    }
-
-    fn encode(self) -> String {
-        format!("{}-{}", self.at, self.id)
-    }
-}
-
-/// A value bound into the generated SQL.
-enum Value {
-    Int(i64),
-    Text(String),
-}
-
-/// The WHERE clause of a permitted search, with its values in order.
-struct Filter {
-    sql: String,
-    values: Vec<Value>,
-    backend: Backend,
-}
-
-impl Filter {
-    fn new(backend: Backend) -> Self {
-        Filter { sql: String::new(), values: Vec::new(), backend }
-    }
-
-    fn param(&mut self, value: Value) -> String {
-        self.values.push(value);
-        self.backend.parameter(self.values.len())
-    }
-
-    fn and(&mut self, clause: &str) {
-        if !self.sql.is_empty() {
-            self.sql.push_str(" AND ");
-        }
-        self.sql.push_str(clause);
-    }
-
-    /// `column` starts with one of `prefixes` and is `LIKE` the pattern. Plates hold only A–Z
-    /// and 0–9, all below `~`: each prefix is one index range.
-    fn partial(&mut self, column: &str, prefixes: &[String], like: &str) -> String {
-        let ranges: Vec<String> = prefixes
-            .iter()
-            .map(|prefix| {
-                let lo = self.param(Value::Text(prefix.clone()));
-                let hi = self.param(Value::Text(format!("{prefix}~")));
-                format!("({column} >= {lo} AND {column} < {hi})")
-            })
-            .collect();
-        let v = self.param(Value::Text(like.to_owned()));
-        format!("(({}) AND {column} LIKE {v})", ranges.join(" OR "))
-    }
-
-    fn list(&mut self, ids: &[i64]) -> String {
-        ids.iter().map(|id| self.param(Value::Int(*id))).collect::<Vec<_>>().join(",")
-    }
-
-    /// The search's filter, or `None` when it can match nothing (no cameras to read).
-    fn of(backend: Backend, p: &Permitted, after: Option<Cursor>) -> Option<Filter> {
-        let mut f = Filter::new(backend);
-        // A corrected read is found by its corrected plate as well as the plate as read (R16).
-        match &p.plan {
-            Plan::Plate(plate) => {
-                let (v1, v2) = (f.param(Value::Text(plate.clone())), f.param(Value::Text(plate.clone())));
-                f.and(&format!("(r.plate = {v1} OR r.corrected_plate = {v2})"));
-            }
-            Plan::Skeleton(skeleton) => {
-                let (v1, v2) = (f.param(Value::Text(skeleton.clone())), f.param(Value::Text(skeleton.clone())));
-                f.and(&format!("(r.plate_skeleton = {v1} OR r.corrected_skeleton = {v2})"));
-            }
-            Plan::Partial { prefixes, like, .. } => {
-                let either = ["r.plate", "r.corrected_plate"].map(|column| f.partial(column, prefixes, like));
-                f.and(&format!("({})", either.join(" OR ")));
-            }
-            Plan::Cameras(ids) if ids.is_empty() => return None,
-            Plan::Cameras(ids) => {
-                let list = f.list(ids);
-                f.and(&format!("r.camera_id IN ({list})"));
-            }
-        }
-        let from = f.param(Value::Int(to_millis(p.from)));
-        let to = f.param(Value::Int(to_millis(p.to)));
-        f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
-        if !p.excluded_cameras.is_empty() {
-            let list = f.list(&p.excluded_cameras);
-            f.and(&format!("r.camera_id NOT IN ({list})"));
-        }
-        if let Some(c) = after {
-            let (at1, at2, id) = (f.param(Value::Int(c.at)), f.param(Value::Int(c.at)), f.param(Value::Int(c.id)));
-            f.and(&format!("(r.captured_at > {at1} OR (r.captured_at = {at2} AND r.id > {id}))"));
-        }
-        Some(f)
-    }
-
-    fn bind<'q>(&'q self, mut query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
-        for value in &self.values {
-            query = match value {
-                Value::Int(v) => query.bind(*v),
-                Value::Text(v) => query.bind(v.as_str()),
-            };
-        }
-        query
-    }
-}
-
-/// One page of a permitted search's reads, oldest first, and the cursor of the next.
-pub async fn page(db: &Db, p: &Permitted, after: Option<Cursor>) -> AppResult<(Vec<ReadView>, Option<String>)> {
-    let Some(f) = Filter::of(db.backend(), p, after) else {
-        return Ok((Vec::new(), None));
-    };
-    let sql = format!(
-        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE {} \
-         ORDER BY r.captured_at, r.id LIMIT {}",
-        f.sql,
-        PAGE_SIZE + 1
-    );
-    let rows = f.bind(sqlx::query(&sql)).fetch_all(db.pool()).await?;
-    let mut reads = rows.iter().map(read_from_row).collect::<Result<Vec<_>, _>>()?;
-    let next = (reads.len() > PAGE_SIZE).then(|| {
-        reads.truncate(PAGE_SIZE);
-        Cursor::of(reads.last().expect("a full page")).encode()
-    });
-    Ok((reads, next))
-}
-
-/// How many reads the search finds, counting up to [`COUNT_CAP`].
-pub async fn count(db: &Db, p: &Permitted) -> AppResult<(i64, bool)> {
-    let Some(f) = Filter::of(db.backend(), p, None) else {
-        return Ok((0, false));
-    };
-    let sql =
-        format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM reads r WHERE {} LIMIT {}) t", f.sql, COUNT_CAP + 1);
-    let n: i64 = f.bind(sqlx::query(&sql)).fetch_one(db.pool()).await?.try_get("n")?;
-    Ok((n.min(COUNT_CAP), n > COUNT_CAP))
-}
+use shared::search::{NewSearch, SearchPage, COUNT_CAP};
+use shared::{AuditAction, UserView};
+use sqlx::Row;
 
 /// Runs a permitted search: its first page, stored and audited with its result count (R21),
 /// and drawn into the audit sample at the configured rate (R22).
@@ -292,52 +139,6 @@ pub async fn reopen(
     let mut search = stored.search;
     search.from = search.from.max(grant.earliest());
     Ok((grant.permit(db, search).await?, stored.result_count))
-}
-
-/// Every read the search finds, oldest first, up to [`COUNT_CAP`].
-pub async fn all(db: &Db, p: &Permitted) -> AppResult<Vec<ReadView>> {
-    let mut reads = Vec::new();
-    let mut after = None;
-    loop {
-        let (page, next) = page(db, p, after).await?;
-        reads.extend(page);
-        match next {
-            Some(cursor) if reads.len() < COUNT_CAP as usize => after = Some(Cursor::parse(&cursor)?),
-            _ => break,
-        }
-    }
-    reads.truncate(COUNT_CAP as usize);
-    Ok(reads)
-}
-
-/// Those of `ids` that the search finds, oldest first; an id it does not find is refused.
-pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadView>> {
-    let Some(mut f) = Filter::of(db.backend(), p, None).filter(|_| !ids.is_empty()) else {
-        return Err(AppError::Invalid("name reads this search finds".into()));
-    };
-    let list = f.list(ids);
-    f.and(&format!("r.id IN ({list})"));
-    let sql = format!(
-        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE {} ORDER BY r.captured_at, r.id",
-        f.sql
-    );
-    let rows = f.bind(sqlx::query(&sql)).fetch_all(db.pool()).await?;
-    let reads = rows.iter().map(read_from_row).collect::<Result<Vec<_>, _>>()?;
-    let found: std::collections::HashSet<i64> = reads.iter().map(|r| r.id).collect();
-    if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
-        return Err(AppError::Invalid(format!("read {missing} is not among this search's results")));
-    }
-    Ok(reads)
-}
-
-/// Read `id`, if the search finds it.
-pub async fn find_one(db: &Db, p: &Permitted, id: i64) -> AppResult<Option<ReadView>> {
-    let Some(mut f) = Filter::of(db.backend(), p, None) else { return Ok(None) };
-    let v = f.param(Value::Int(id));
-    f.and(&format!("r.id = {v}"));
-    let sql = format!("SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE {}", f.sql);
-    let row = f.bind(sqlx::query(&sql)).fetch_optional(db.pool()).await?;
-    Ok(row.as_ref().map(read_from_row).transpose()?)
 }
 
 /// A further page of a search the user ran, re-permitted under their grant as it is now.
