@@ -64,6 +64,10 @@ pub enum AuditAction {
     SearchRefused,
     AuditLogRead,
     ClonePairsFlagged,
+    ExportRefused,
+    StatementRefused,
+    PreserveRefused,
+    DecisionRefused,
 }
 
 impl AuditAction {
@@ -125,6 +129,10 @@ impl AuditAction {
             AuditAction::SearchRefused => "search_refused",
             AuditAction::AuditLogRead => "audit_log_read",
             AuditAction::ClonePairsFlagged => "clone_pairs_flagged",
+            AuditAction::ExportRefused => "export_refused",
+            AuditAction::StatementRefused => "statement_refused",
+            AuditAction::PreserveRefused => "preserve_refused",
+            AuditAction::DecisionRefused => "decision_refused",
         }
     }
 }

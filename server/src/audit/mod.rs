@@ -217,6 +217,35 @@ pub async fn recent(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<
     rows.iter().map(entry_from_row).collect()
 }
 
+/// The newest refusals (every action named `…_refused`, and refused sign-ins), newest first:
+/// what an audit unit looks at first (R21).
+pub async fn refusals(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 \
+         AND (action LIKE '%refused' OR action IN ('login_failed', 'login_throttled')) \
+         ORDER BY seq DESC LIMIT $2"
+    ))
+    .bind(before_seq.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
+/// Records that `actor` was refused `action` — what was asked and why — in a transaction of its
+/// own: a refusal is audited like the access itself (R21).
+pub async fn refused(
+    db: &Db,
+    at: DateTime<Utc>,
+    actor: Actor,
+    action: AuditAction,
+    asked: serde_json::Value,
+    why: &crate::error::AppError,
+) -> Result<i64, sqlx::Error> {
+    record_alone(db, at, Event::new(actor, action).details(serde_json::json!({ "asked": asked, "reason": why.to_string() })))
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +286,24 @@ mod tests {
         let a = Sealed { actor: "ab", action: "c", ..BASE };
         let b = Sealed { actor: "a", action: "bc", ..BASE };
         assert_ne!(a.hash(), b.hash());
+    }
+}
+
+/// `result`, with a refusal (any error but a server fault) recorded as `action` with what was
+/// asked and why, before it is answered (R21: refused attempts are what an audit unit looks for).
+pub async fn noting_refusal<T>(
+    result: crate::error::AppResult<T>,
+    db: &Db,
+    at: DateTime<Utc>,
+    actor: Actor,
+    action: AuditAction,
+    asked: serde_json::Value,
+) -> crate::error::AppResult<T> {
+    match result {
+        Err(why) if !matches!(why, crate::error::AppError::Internal(_)) => {
+            refused(db, at, actor, action, asked, &why).await?;
+            Err(why)
+        }
+        other => other,
     }
 }

@@ -20,6 +20,9 @@ pub fn router() -> Router<AppState> {
 struct Page {
     before_seq: Option<i64>,
     limit: Option<i64>,
+    /// Only refusals (`…_refused`, failed and throttled sign-ins).
+    #[serde(default)]
+    refusals: bool,
 }
 
 /// The newest entries; each read of the log is itself recorded (R21).
@@ -29,12 +32,17 @@ async fn entries(
     ApiQuery(page): ApiQuery<Page>,
 ) -> AppResult<Json<Vec<AuditEntry>>> {
     let limit = page.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = audit::recent(&state.db, page.before_seq, limit).await?;
+    let entries = if page.refusals {
+        audit::refusals(&state.db, page.before_seq, limit).await?
+    } else {
+        audit::recent(&state.db, page.before_seq, limit).await?
+    };
     audit::record_alone(
         &state.db,
         state.clock.now(),
         Event::new(Actor::user(&auditor), AuditAction::AuditLogRead).details(json!({
             "before_seq": page.before_seq,
+            "refusals_only": page.refusals,
             "limit": limit,
             "count": entries.len(),
             "seqs": entries.first().map(|e| [entries.last().map(|l| l.seq), Some(e.seq)]),

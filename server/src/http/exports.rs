@@ -1,5 +1,6 @@
 //! Exports of a search's results (R14, R20): CSV or XLSX, marked and recorded as a disclosure.
 
+use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, ExportFile};
 use crate::http::extract::{ApiJson, ApiPath, Investigator};
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use shared::export::NewExport;
+use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/searches/{id}/export", post(export_results))
@@ -36,5 +38,8 @@ async fn export_results(
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewExport>,
 ) -> AppResult<Response> {
-    download(export::search_results(&state.db, state.clock.now(), &state.config.access, &investigator, id, new).await?)
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = serde_json::json!({ "search_id": id, "export": new });
+    let file = export::search_results(db, now, &state.config.access, &investigator, id, new).await;
+    download(audit::noting_refusal(file, db, now, Actor::user(&investigator), AuditAction::ExportRefused, asked).await?)
 }

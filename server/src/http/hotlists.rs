@@ -175,7 +175,10 @@ async fn decide(
     ApiPath(id): ApiPath<i64>,
     ApiJson(decision): ApiJson<AlertDecision>,
 ) -> AppResult<Json<AlertView>> {
-    Ok(Json(hotlists::decide(&state.db, state.clock.now(), &user.0, id, decision).await?))
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "alert_id": id, "decision": decision });
+    let decided = hotlists::decide(db, now, &user.0, id, decision).await;
+    Ok(Json(audit::noting_refusal(decided, db, now, Actor::user(&user.0), AuditAction::DecisionRefused, asked).await?))
 }
 
 /// An alert's image, for its audience only (who may hold no other right to reads), and not

@@ -86,7 +86,10 @@ async fn preserve(
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<Preserve>,
 ) -> AppResult<(StatusCode, Json<Vec<ItemView>>)> {
-    let added = locker::preserve(&state.db, &state.images, state.clock.now(), &state.config, &user.0, id, new).await?;
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "case_id": id, "preserve": new });
+    let added = locker::preserve(db, &state.images, now, &state.config, &user.0, id, new).await;
+    let added = audit::noting_refusal(added, db, now, Actor::user(&user.0), AuditAction::PreserveRefused, asked).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 

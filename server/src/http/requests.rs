@@ -79,7 +79,11 @@ async fn decide(
     ApiJson(decision): ApiJson<RequestDecision>,
 ) -> AppResult<Json<RequestView>> {
     let now = state.clock.now();
-    Ok(Json(requests::decide(&state.db, now, &state.config.access, &supervisor, id, decision).await?))
+    let asked = serde_json::json!({ "request_id": id, "decision": decision });
+    let decided = requests::decide(&state.db, now, &state.config.access, &supervisor, id, decision).await;
+    let actor = crate::audit::Actor::user(&supervisor);
+    let action = shared::AuditAction::DecisionRefused;
+    Ok(Json(crate::audit::noting_refusal(decided, &state.db, now, actor, action, asked).await?))
 }
 
 async fn withdraw(

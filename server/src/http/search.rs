@@ -39,13 +39,7 @@ async fn run(
         Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
         // A refused search is recorded like a search (R21): who, what was asked, why not.
         Err(why) => {
-            audit::record_alone(
-                &state.db,
-                now,
-                Event::new(Actor::user(&investigator), AuditAction::SearchRefused)
-                    .details(json!({ "asked": asked, "reason": why.to_string() })),
-            )
-            .await?;
+            audit::refused(&state.db, now, Actor::user(&investigator), AuditAction::SearchRefused, asked, &why).await?;
             return Err(why);
         }
     };

@@ -1,6 +1,7 @@
 //! Evidential statements (R14): asked for by an investigator over chosen reads, decided by a
 //! supervisor other than them, then produced as a PDF.
 
+use crate::audit::{self, Actor};
 use crate::error::AppResult;
 use crate::export::statements;
 use crate::http::exports::download;
@@ -12,6 +13,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::json;
+use shared::AuditAction;
 use shared::export::{NewStatement, Recipient, StatementDecision, StatementView};
 
 pub fn router() -> Router<AppState> {
@@ -52,7 +55,10 @@ async fn statement_request(
     Investigator(investigator): Investigator,
     ApiJson(new): ApiJson<NewStatement>,
 ) -> AppResult<(StatusCode, Json<StatementView>)> {
-    let made = statements::request(&state.db, state.clock.now(), &state.config.access, &investigator, new).await?;
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "statement": new });
+    let made = statements::request(db, now, &state.config.access, &investigator, new).await;
+    let made = audit::noting_refusal(made, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -62,7 +68,10 @@ async fn statement_decide(
     ApiPath(id): ApiPath<i64>,
     ApiJson(decision): ApiJson<StatementDecision>,
 ) -> AppResult<Json<StatementView>> {
-    Ok(Json(statements::decide(&state.db, state.clock.now(), &supervisor, id, decision).await?))
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "statement_id": id, "decision": decision });
+    let decided = statements::decide(db, now, &supervisor, id, decision).await;
+    Ok(Json(audit::noting_refusal(decided, db, now, Actor::user(&supervisor), AuditAction::DecisionRefused, asked).await?))
 }
 
 async fn statement_pdf(
@@ -71,5 +80,8 @@ async fn statement_pdf(
     ApiPath(id): ApiPath<i64>,
     ApiJson(to): ApiJson<Recipient>,
 ) -> AppResult<Response> {
-    download(statements::produce(&state.db, state.clock.now(), &state.config.access, &investigator, id, to).await?)
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "statement_id": id, "to": to });
+    let file = statements::produce(db, now, &state.config.access, &investigator, id, to).await;
+    download(audit::noting_refusal(file, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?)
 }

@@ -53,9 +53,7 @@ pub struct Reached {
 
 /// Records a refused access with its reason and answers as for a read that does not exist.
 async fn refuse(db: &Db, now: DateTime<Utc>, user: &UserView, asked: Value, why: &AppError) -> AppError {
-    let event = Event::new(Actor::user(user), AuditAction::ReadRefused)
-        .details(json!({ "asked": asked, "reason": why.to_string() }));
-    if let Err(e) = audit::record_alone(db, now, event).await {
+    if let Err(e) = audit::refused(db, now, Actor::user(user), AuditAction::ReadRefused, asked, why).await {
         return AppError::from(e);
     }
     AppError::NotFound("no such read is open to you".into())

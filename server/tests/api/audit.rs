@@ -13,7 +13,56 @@ on_both_backends!(
     rows_removed_from_the_end_are_noticed,
     concurrent_acts_never_fork_the_chain,
     the_command_line_verifier_names_the_broken_row,
+    refusals_are_audited_and_the_audit_unit_filters_to_them,
 );
+
+/// Refused exports, statements, preservations and decisions are rows like the acts (R21), and
+/// the audit unit can list only refusals; each read of the log is itself a row.
+async fn refusals_are_audited_and_the_audit_unit_filters_to_them(app: TestApp) {
+    use crate::search::{approved, plates_scope, request, submit, supervisor};
+    use chrono::Duration;
+    use server::clock::Clock;
+    use shared::{AccessTier, Rank};
+    let auditor = app.signed_in("audra", &[Role::Auditor]).await;
+    let now = app.clock.now();
+    let ivy = crate::search::investigator(&app, "ivy", AccessTier::Local).await;
+    let otto = crate::search::investigator(&app, "otto", AccessTier::Local).await;
+    let req = approved(&app, &ivy, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(3), now))).await;
+    let body = serde_json::json!({ "request_id": req, "query": { "kind": "plate", "plate": "AB12CDE", "mode": "exact" },
+                                   "from": crate::search::ts(now - Duration::days(1)), "to": crate::search::ts(now) });
+    let search: Value = ivy.post(app.api("/searches")).json(&body).send().await.unwrap().json().await.unwrap();
+    let search_id = search["search_id"].as_i64().unwrap();
+    // Otto exports, preserves from and asks a statement over Ivy's search; Ivy decides her own.
+    let export = serde_json::json!({ "format": "csv", "recipient": "DC Hale" });
+    let r = otto.post(app.api(&format!("/searches/{search_id}/export"))).json(&export).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let statement = serde_json::json!({ "search_id": search_id, "read_ids": [1], "reason": "court" });
+    let r = otto.post(app.api("/statements")).json(&statement).send().await.unwrap();
+    assert!(r.status().is_client_error());
+    let sup = supervisor(&app, "sam", Rank::Sergeant).await;
+    let own = submit(&app, &ivy, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(3), now))).await;
+    let r = sup
+        .post(app.api(&format!("/requests/{}/decision", own["id"])))
+        .json(&serde_json::json!({ "approve": true, "rationale": "" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+
+    let refusals: Vec<Value> = app.get_json(&auditor, "/audit/entries?refusals=true").await;
+    let actions: Vec<&str> = refusals.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    for wanted in ["export_refused", "statement_refused", "decision_refused"] {
+        assert!(actions.contains(&wanted), "{wanted} in {actions:?}");
+    }
+    assert!(actions.iter().all(|a| a.ends_with("refused") || a.starts_with("login_")), "{actions:?}");
+    let export_row = refusals.iter().find(|r| r["action"] == "export_refused").unwrap();
+    assert_eq!(export_row["actor"], "otto");
+    assert_eq!(export_row["details"]["asked"]["search_id"], search_id);
+    assert!(export_row["details"]["reason"].as_str().unwrap().contains("no search"));
+    let reads = app.audit_rows("audit_log_read").await;
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].details["refusals_only"], true);
+}
 
 async fn some_activity(app: &TestApp) -> reqwest::Client {
     let auditor = app.signed_in("audra", &[Role::Auditor]).await;
