@@ -52,6 +52,8 @@ pub fn RequestsPage() -> impl IntoView {
     if !investigator && !supervisor {
         return view! { <NotPermitted role=Role::Investigator/> }.into_any();
     }
+    // The answer to a withdrawal outlives the table it was asked from, which is fetched anew.
+    let withdrawn: Message = RwSignal::new(None);
     let mine = LocalResource::new(move || async move {
         if investigator {
             api::get::<Vec<RequestView>>("/requests?which=mine").await
@@ -67,10 +69,11 @@ pub fn RequestsPage() -> impl IntoView {
                 <div class="columns">
                     <div>
                         <h2>"My requests"</h2>
+                        <Outcome message=withdrawn/>
                         <Transition fallback=|| view! { <p>"Loading…"</p> }>
                             {move || mine.get().map(|m| match m {
                                 Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                                Ok(list) => view! { <RequestTable list=list on_change=move || mine.refetch()/> }.into_any(),
+                                Ok(list) => view! { <RequestTable list=list message=withdrawn on_change=move || mine.refetch()/> }.into_any(),
                             })}
                         </Transition>
                     </div>
@@ -83,11 +86,14 @@ pub fn RequestsPage() -> impl IntoView {
 }
 
 #[component]
-fn RequestTable(list: Vec<RequestView>, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn RequestTable(
+    list: Vec<RequestView>,
+    message: Message,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     if list.is_empty() {
         return view! { <p class="notice">"No requests yet."</p> }.into_any();
     }
-    let message: crate::components::outcome::Message = RwSignal::new(None);
     // Withdrawing ends every search and watch under the request (R10); it asks first.
     let withdraw = move |id: i64, reference: String| {
         let sure = web_sys_confirm(&format!("Withdraw {reference}? No search or watch will run under it again."));
@@ -105,7 +111,6 @@ fn RequestTable(list: Vec<RequestView>, on_change: impl Fn() + Copy + Send + Syn
         });
     };
     view! {
-        <crate::components::outcome::Outcome message=message/>
         <table class="grid" data-testid="my-requests">
             <thead><tr><th>"Reference"</th><th>"Crime"</th><th>"Scope"</th><th>"Status"</th><th>"Decision"</th><th></th></tr></thead>
             <tbody>{list.into_iter().map(|r| {

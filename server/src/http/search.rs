@@ -1,7 +1,7 @@
 //! Searching reads under a request (investigators) and the audit sample (auditors).
 
 use crate::audit::{self, Actor, Event};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auditor, CurrentUser, Investigator};
 use crate::search::{self, sample, Cursor, Grant};
 use crate::state::AppState;
@@ -34,15 +34,9 @@ async fn run(
         grant.permit(&state.db, new).await
     }
     .await;
-    let permitted = match permitted {
-        Ok(p) => p,
-        Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
-        // A refused search is recorded like a search (R21): who, what was asked, why not.
-        Err(why) => {
-            audit::refused(&state.db, now, Actor::user(&investigator), AuditAction::SearchRefused, asked, &why).await?;
-            return Err(why);
-        }
-    };
+    // A refused search is recorded like a search (R21): who, what was asked, why not.
+    let actor = Actor::user(&investigator);
+    let permitted = audit::noting_refusal(permitted, &state.db, now, actor, AuditAction::SearchRefused, asked).await?;
     let page = search::run(&state.db, now, &state.config.audit_sample, &investigator, &permitted).await?;
     Ok((StatusCode::CREATED, Json(page)))
 }

@@ -94,34 +94,12 @@ async fn find_in(conn: &mut sqlx::AnyConnection, user_id: i64, id: i64) -> Resul
 /// `user`'s watch `id`, as it stands at `now`: one whose end has passed, or whose request can no
 /// longer be used, is closed first.
 pub async fn find(db: &Db, now: DateTime<Utc>, policy: &AccessConfig, user: &UserView, id: i64) -> AppResult<WatchView> {
-    // Read without the writer: streams ask this every second.
-    let mut conn = db.pool().acquire().await?;
-    let watch = find_in(&mut conn, user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
-    drop(conn);
-    if watch.closed_at.is_some() {
-        return Ok(watch);
-    }
-    match ending(db, now, policy, user, &watch).await? {
-        Some(end) => close(db, now, user, id, end).await,
-        None => Ok(watch),
-    }
-}
-
-/// Why an open watch must end at `now`, if it must.
-async fn ending(
-    db: &Db,
-    now: DateTime<Utc>,
-    policy: &AccessConfig,
-    user: &UserView,
-    watch: &WatchView,
-) -> AppResult<Option<WatchEnd>> {
-    if now >= watch.ends_at {
-        return Ok(Some(WatchEnd::Expired));
-    }
-    match Grant::issue(db, policy, now, user, watch.request_id).await {
-        Ok(_) => Ok(None),
-        Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
-        Err(_) => Ok(Some(WatchEnd::Revoked)),
+    match permitted(db, now, policy, user, id).await? {
+        Err(ended) => Ok(ended),
+        Ok(_) => {
+            let mut conn = db.pool().acquire().await?;
+            find_in(&mut conn, user.id, id).await?.ok_or_else(|| AppError::internal("open watch vanished"))
+        }
     }
 }
 
@@ -205,7 +183,8 @@ pub enum Next {
     End(WatchView),
 }
 
-/// The watch's search as its grant permits it now, or why the watch has ended.
+/// The watch's search as its grant permits it now, or the watch as it ended (closed now if its
+/// end has come or its request can no longer be used). The grant is issued once, by reopening.
 pub async fn permitted(
     db: &Db,
     now: DateTime<Utc>,
@@ -213,11 +192,20 @@ pub async fn permitted(
     user: &UserView,
     id: i64,
 ) -> AppResult<Result<Permitted, WatchView>> {
-    let watch = find(db, now, policy, user, id).await?;
+    let mut conn = db.pool().acquire().await?;
+    let watch = find_in(&mut conn, user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
+    drop(conn);
     if watch.closed_at.is_some() {
         return Ok(Err(watch));
     }
-    Ok(Ok(reopen(db, now, policy, user, id).await?.0))
+    if now >= watch.ends_at {
+        return Ok(Err(close(db, now, user, id, WatchEnd::Expired).await?));
+    }
+    match reopen(db, now, policy, user, id).await {
+        Ok((p, _)) => Ok(Ok(p)),
+        Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
+        Err(_) => Ok(Err(close(db, now, user, id, WatchEnd::Revoked).await?)),
+    }
 }
 
 /// Decides whether `read`, just stored, goes to the watcher: the watch must still be open

@@ -283,15 +283,20 @@ async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: Test
     let far_id = app.stored_read_id("WATCH1").await;
     assert_eq!(app.get(&inv, &format!("/searches/{id}/reads/{far_id}")).await.status(), StatusCode::NOT_FOUND);
 
-    // Past the window's end (driven by the clock), the watch ends and sends nothing more.
+    // A second before the window's end it still sends; past it (driven by the clock) it ends
+    // and sends nothing more.
+    app.clock.set(now + Duration::hours(2) - Duration::seconds(1));
+    ingest(&app, &d.key, vec![read("WATCH1", "N2", &ts(app.clock.now()))]).await;
+    let (event, data) = next_event(&mut stream, &mut buffer).await;
+    assert_eq!((event.as_str(), &data["camera_name"]), ("read", &json!("N2")));
     app.clock.set(now + Duration::hours(2) + Duration::seconds(1));
     ingest(&app, &d.key, vec![read("WATCH1", "N1", &ts(app.clock.now()))]).await;
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!(event, "end");
-    assert_eq!((&data["ended"], &data["delivered"]), (&json!("expired"), &json!(1)));
+    assert_eq!((&data["ended"], &data["delivered"]), (&json!("expired"), &json!(2)));
     let closed = app.audit_rows("watch_closed").await;
     assert_eq!(closed.len(), 1);
-    assert_eq!((&closed[0].details["ended"], &closed[0].details["delivered"]), (&json!("expired"), &json!(1)));
+    assert_eq!((&closed[0].details["ended"], &closed[0].details["delivered"]), (&json!("expired"), &json!(2)));
     assert_eq!(app.audit_rows("watch_opened").await.len(), 1);
     // The request's window no longer covers now: no new watch.
     let r = open_watch(&app, &inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "exact" })).await;
