@@ -36,7 +36,42 @@ pub struct Config {
     pub locker: LockerConfig,
     pub retention: RetentionConfig,
     pub ingest: IngestConfig,
+    pub limits: RateLimitConfig,
     pub map: MapSettings,
+}
+
+/// Rate limits (R21's audit log and the server's memory are what a flood would cost). A limit
+/// of 0 turns that limit off. Beyond a limit the answer is 429 with `Retry-After`, before any
+/// work is done.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Requests a second to the session API from one client address (feeds' ingest excluded).
+    pub requests_per_second_per_address: u32,
+    /// How many of those may come at once before the rate applies.
+    pub request_burst_per_address: u32,
+    /// Sign-in attempts a minute from one client address (each costs a 19 MiB password check).
+    pub sign_ins_per_minute_per_address: u32,
+    pub sign_in_burst_per_address: u32,
+    /// Ingest requests a second from one feed (one read a request, as engines send them).
+    pub ingest_requests_per_second_per_feed: u32,
+    pub ingest_burst_per_feed: u32,
+    /// A sign-in waits at most this long for a password check to be free, then gets 503.
+    pub password_queue_seconds: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            requests_per_second_per_address: 1_000,
+            request_burst_per_address: 2_000,
+            sign_ins_per_minute_per_address: 600,
+            sign_in_burst_per_address: 60,
+            ingest_requests_per_second_per_feed: 20_000,
+            ingest_burst_per_feed: 40_000,
+            password_queue_seconds: 5,
+        }
+    }
 }
 
 /// What ingest refuses at the door (R1, R18), and how long refused payloads are kept.
@@ -184,6 +219,7 @@ impl Default for Config {
             locker: LockerConfig::default(),
             retention: RetentionConfig::default(),
             ingest: IngestConfig::default(),
+            limits: RateLimitConfig::default(),
             map: MapSettings::default(),
         }
     }
@@ -239,6 +275,7 @@ impl fmt::Debug for Config {
             .field("locker", &self.locker)
             .field("retention", &self.retention)
             .field("ingest", &self.ingest)
+            .field("limits", &self.limits)
             .field("map", &self.map)
             .finish()
     }

@@ -67,7 +67,9 @@ impl Application {
         let (live, _) = tokio::sync::broadcast::channel(4096);
         let hotlists = hotlists::Matcher::default();
         hotlists.reload(&db).await?;
+        let limits = Arc::new(http::limits::Limits::new(&config.limits));
         let state = AppState {
+            limits,
             db,
             clock,
             config: Arc::new(config),
@@ -101,7 +103,9 @@ impl Application {
                 tracing::warn!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
         sweeper.abort();
         clone_scan.abort();
         purge.abort();
@@ -127,6 +131,7 @@ async fn housekeeping(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
+        state.limits.forget_full();
         if let Err(e) = sessions.delete_expired().await {
             tracing::warn!(error = %e, "could not remove expired sessions");
         }

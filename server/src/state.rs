@@ -21,6 +21,7 @@ pub struct AppState {
     pub alerts: tokio::sync::broadcast::Sender<Arc<shared::hotlists::AlertView>>,
     /// Reads as they are stored, for the live map.
     pub live: tokio::sync::broadcast::Sender<Arc<shared::ReadView>>,
+    pub limits: Arc<crate::http::limits::Limits>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -24,6 +24,7 @@ pub async fn authenticate(
     db: &Db,
     now: DateTime<Utc>,
     limits: &LoginThrottleConfig,
+    password_wait: std::time::Duration,
     username: &str,
     password: &str,
 ) -> AppResult<UserView> {
@@ -45,7 +46,10 @@ pub async fn authenticate(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let password_ok = passwords::verify(password.to_owned(), hash).await;
+    let password_ok = passwords::verify(password.to_owned(), hash, password_wait).await.map_err(|passwords::Busy| {
+        tracing::warn!("sign-in refused: every password check stayed busy");
+        AppError::Unavailable { message: "the server is busy checking other sign-ins; try again shortly".into(), retry_after_secs: 2 }
+    })?;
 
     let mut tx = db.begin().await?;
     let outcome = match user {

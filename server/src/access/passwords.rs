@@ -23,12 +23,16 @@ pub async fn hash(password: String) -> Result<String, argon2::password_hash::Err
     .expect("password hashing does not panic")
 }
 
-/// Checks `password` against `stored`. With no stored hash (an unknown user) it checks
-/// against a throwaway hash, so that the answer takes as long either way and timing does not
-/// reveal which usernames exist.
-pub async fn verify(password: String, stored: Option<String>) -> bool {
-    let _turn = limit().acquire().await.expect("the limit is never closed");
-    tokio::task::spawn_blocking(move || {
+/// Every password check was busy for longer than the caller would wait.
+#[derive(Debug)]
+pub struct Busy;
+
+/// Checks `password` against `stored`, waiting at most `wait` for a turn. With no stored hash
+/// (an unknown user) it checks against a throwaway hash, so that the answer takes as long
+/// either way and timing does not reveal which usernames exist.
+pub async fn verify(password: String, stored: Option<String>, wait: std::time::Duration) -> Result<bool, Busy> {
+    let _turn = tokio::time::timeout(wait, limit().acquire()).await.map_err(|_| Busy)?.expect("the limit is never closed");
+    let checked = tokio::task::spawn_blocking(move || {
         static DECOY: OnceLock<String> = OnceLock::new();
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| {
@@ -48,7 +52,8 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
     })
     .await
-    .expect("password verification does not panic")
+    .expect("password verification does not panic");
+    Ok(checked)
 }
 
 #[cfg(test)]
@@ -57,8 +62,17 @@ mod tests {
     async fn a_hash_accepts_its_password_only() {
         let h = super::hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(super::verify("correct horse battery".into(), Some(h.clone())).await);
-        assert!(!super::verify("correct horse batterY".into(), Some(h)).await);
-        assert!(!super::verify("decoy password never used".into(), None).await);
+        let wait = std::time::Duration::from_secs(5);
+        assert!(super::verify("correct horse battery".into(), Some(h.clone()), wait).await.unwrap());
+        assert!(!super::verify("correct horse batterY".into(), Some(h), wait).await.unwrap());
+        assert!(!super::verify("decoy password never used".into(), None, wait).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_check_that_cannot_get_a_turn_in_time_is_busy() {
+        let all = super::limit().available_permits() as u32;
+        let _taken = super::limit().acquire_many(all).await.unwrap();
+        let waited = super::verify("x".into(), None, std::time::Duration::from_millis(50)).await;
+        assert!(waited.is_err(), "no turn within the wait");
     }
 }

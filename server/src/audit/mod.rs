@@ -246,6 +246,25 @@ pub async fn refused(
         .await
 }
 
+/// `result`, with a refusal (any error but a server fault) recorded as `action` with what was
+/// asked and why, before it is answered (R21: refused attempts are what an audit unit looks for).
+pub async fn noting_refusal<T>(
+    result: crate::error::AppResult<T>,
+    db: &Db,
+    at: DateTime<Utc>,
+    actor: Actor,
+    action: AuditAction,
+    asked: serde_json::Value,
+) -> crate::error::AppResult<T> {
+    match result {
+        Err(why) if !matches!(why, crate::error::AppError::Internal(_)) => {
+            refused(db, at, actor, action, asked, &why).await?;
+            Err(why)
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,24 +305,5 @@ mod tests {
         let a = Sealed { actor: "ab", action: "c", ..BASE };
         let b = Sealed { actor: "a", action: "bc", ..BASE };
         assert_ne!(a.hash(), b.hash());
-    }
-}
-
-/// `result`, with a refusal (any error but a server fault) recorded as `action` with what was
-/// asked and why, before it is answered (R21: refused attempts are what an audit unit looks for).
-pub async fn noting_refusal<T>(
-    result: crate::error::AppResult<T>,
-    db: &Db,
-    at: DateTime<Utc>,
-    actor: Actor,
-    action: AuditAction,
-    asked: serde_json::Value,
-) -> crate::error::AppResult<T> {
-    match result {
-        Err(why) if !matches!(why, crate::error::AppError::Internal(_)) => {
-            refused(db, at, actor, action, asked, &why).await?;
-            Err(why)
-        }
-        other => other,
     }
 }

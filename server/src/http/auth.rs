@@ -4,6 +4,7 @@ use crate::access::{login, sessions::USER_ID_KEY};
 use crate::audit::{self, Actor, Event};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, CurrentUser};
+use crate::http::limits::ClientAddress;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,11 +19,21 @@ pub fn router() -> Router<AppState> {
 
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     session: Session,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<UserView>> {
+    state.limits.sign_in(address)?;
     let user =
-        login::authenticate(&state.db, state.clock.now(), &state.config.login, &body.username, &body.password).await?;
+        login::authenticate(
+        &state.db,
+        state.clock.now(),
+        &state.config.login,
+        std::time::Duration::from_secs(state.config.limits.password_queue_seconds),
+        &body.username,
+        &body.password,
+    )
+    .await?;
     // A fresh session id at sign-in: an id planted before sign-in is worthless after it.
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(USER_ID_KEY, user.id).await.map_err(AppError::internal)?;

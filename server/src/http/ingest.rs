@@ -33,7 +33,7 @@ async fn authenticate_feed(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let key = request.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
-    match cameras::authenticate(&state.db, key).await {
+    match cameras::authenticate(&state.db, key).await.and_then(|feed| state.limits.ingest(feed.id).map(|()| feed)) {
         Ok(feed) => {
             request.extensions_mut().insert(feed);
             next.run(request).await

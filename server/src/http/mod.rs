@@ -10,6 +10,7 @@ pub mod exports;
 pub mod extract;
 pub mod hotlists;
 pub mod ingest;
+pub mod limits;
 pub mod locker;
 pub mod origin;
 pub mod oversight;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dead_letters::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(axum::middleware::from_fn(origin::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::per_address))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024))
         .fallback(pages::api_not_found)

@@ -87,6 +87,10 @@ pub async fn fallback(state: State<AppState>, session: Session, request: Request
     render(state, session, request).await
 }
 
+pub async fn api_not_found() -> AppError {
+    AppError::NotFound("no such API endpoint".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,8 +105,4 @@ mod tests {
         assert!(csp.contains("'nonce-abc'") && csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(!csp.contains("unsafe-inline"));
     }
-}
-
-pub async fn api_not_found() -> AppError {
-    AppError::NotFound("no such API endpoint".into())
 }

@@ -142,7 +142,7 @@ pub fn read(plate: &str, camera: &str, at: &str) -> Value {
             "make": "Ford", "model": "Focus", "colour": "blue" })
 }
 
-async fn send(app: &TestApp, key: &str, path: &str, body: &Value) -> reqwest::Response {
+pub async fn send(app: &TestApp, key: &str, path: &str, body: &Value) -> reqwest::Response {
     app.client().post(app.api(path)).header("x-api-key", key).json(body).send().await.unwrap()
 }
 

@@ -10,6 +10,7 @@ mod evidence;
 mod hotlists;
 mod ingest;
 mod input;
+mod limits;
 mod pages;
 mod search;
 mod simulator;
