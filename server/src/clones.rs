@@ -168,9 +168,10 @@ pub async fn among(db: &Db, results: &[ReadView]) -> Result<Vec<ClonePair>, sqlx
             query = query.bind(*id);
         }
         for row in query.fetch_all(db.pool()).await? {
-            let (Some(first), Some(second)) =
-                (found.get(&row.try_get::<i64, _>("first_read_id")?), found.get(&row.try_get::<i64, _>("second_read_id")?))
-            else {
+            let (Some(first), Some(second)) = (
+                found.get(&row.try_get::<i64, _>("first_read_id")?),
+                found.get(&row.try_get::<i64, _>("second_read_id")?),
+            ) else {
                 continue;
             };
             let distance: f64 = row.try_get("distance_m")?;

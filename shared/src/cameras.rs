@@ -169,7 +169,8 @@ impl CameraHealth {
             return false;
         }
         let (Some(first), Some(last)) = (first_read_at, last_read_at) else { return true };
-        let usual_gap_s = if reads_last_day >= 2 { (last - first).num_seconds() / (reads_last_day - 1) } else { 86_400 };
+        let usual_gap_s =
+            if reads_last_day >= 2 { (last - first).num_seconds() / (reads_last_day - 1) } else { 86_400 };
         let allowed = (4 * usual_gap_s).max(floor_minutes * 60);
         (now - last).num_seconds() > allowed
     }
@@ -186,13 +187,19 @@ mod tests {
         let approved = CameraStatus::Approved;
         // Every 10 minutes for a day: 40 minutes of quiet is usual enough, 40 and a second is not.
         let first = now - Duration::minutes(10 * 143);
-        let silent_after = |quiet: Duration| {
-            CameraHealth::is_silent(approved, 144, Some(first - quiet), Some(now - quiet), now, 15)
-        };
+        let silent_after =
+            |quiet: Duration| CameraHealth::is_silent(approved, 144, Some(first - quiet), Some(now - quiet), now, 15);
         assert!(!silent_after(Duration::minutes(40)));
         assert!(silent_after(Duration::minutes(40) + Duration::seconds(1)));
         // Busy cameras still get the floor; pending ones are never silent; no reads is silent.
-        assert!(!CameraHealth::is_silent(approved, 1000, Some(now - Duration::hours(1)), Some(now - Duration::minutes(14)), now, 15));
+        assert!(!CameraHealth::is_silent(
+            approved,
+            1000,
+            Some(now - Duration::hours(1)),
+            Some(now - Duration::minutes(14)),
+            now,
+            15
+        ));
         assert!(!CameraHealth::is_silent(CameraStatus::Pending, 0, None, None, now, 15));
         assert!(CameraHealth::is_silent(approved, 0, None, None, now, 15));
     }

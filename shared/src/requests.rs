@@ -263,7 +263,9 @@ pub struct RequestView {
 impl RequestView {
     /// Approved, not withdrawn and not yet expired at `now`.
     pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
-        self.status == RequestStatus::Approved && self.withdrawn_at.is_none() && self.expires_at.is_some_and(|e| now < e)
+        self.status == RequestStatus::Approved
+            && self.withdrawn_at.is_none()
+            && self.expires_at.is_some_and(|e| now < e)
     }
 
     /// Whether a live-time watch may run under it at `now`: usable, and its window covers now.

@@ -77,7 +77,8 @@ pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth
             Some(list) => match api::get::<Vec<CameraHealth>>("/cameras/health").await {
                 Ok(all) => {
                     for h in &all {
-                        let last = h.last_read_at.map(|t| t.format("%H:%M:%S UTC").to_string()).unwrap_or("none today".into());
+                        let last =
+                            h.last_read_at.map(|t| t.format("%H:%M:%S UTC").to_string()).unwrap_or("none today".into());
                         let tip = format!(
                             "{} · {} · {} · {} reads in the last hour · last read {} · {} refused{}",
                             h.camera.name,
@@ -119,7 +120,12 @@ pub fn show_alerts(handle: &MapHandle) {
         let layer = leaflet::LayerGroup::new();
         for a in alerts.iter().take(KEEP) {
             let marker = dot(a.read.lat, a.read.lon, 7, "#7a0c0c", "#e5484d", "alert-marker");
-            let tip = format!("{} · {} · {}", a.read.plate, a.hotlist_name, a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC"));
+            let tip = format!(
+                "{} · {} · {}",
+                a.read.plate,
+                a.hotlist_name,
+                a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC")
+            );
             marker.unchecked_ref::<TooltipLayer>().bind_tooltip(&tip);
             layer.add_layer(&marker);
         }

@@ -64,8 +64,9 @@ pub fn MapPage() -> impl IntoView {
             selected.set(None);
             ended.set(None);
             if let Some(id) = id {
-                let opened = handle
-                    .with_value(|h| h.as_ref().and_then(|h| crate::components::live::watch(h, id, reads, selected, ended)));
+                let opened = handle.with_value(|h| {
+                    h.as_ref().and_then(|h| crate::components::live::watch(h, id, reads, selected, ended))
+                });
                 stream.set_value(opened);
             }
         });
@@ -186,7 +187,8 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
         spawn_local(async move {
             match api::post::<_, WatchView>(&format!("/watches/{id}/close"), &serde_json::json!({})).await {
                 Ok(w) => {
-                    message.set(Some(Ok(format!("Watch under {} closed; {} reads delivered.", w.reference, w.delivered))));
+                    message
+                        .set(Some(Ok(format!("Watch under {} closed; {} reads delivered.", w.reference, w.delivered))));
                     if active.with_untracked(|a| a.as_ref().is_some_and(|a| a.id == id)) {
                         active.set(None);
                     }
@@ -270,7 +272,11 @@ fn HealthPanel(health: RwSignal<Vec<CameraHealth>>) -> impl IntoView {
         health.with(|h| {
             let hour: i64 = h.iter().map(|c| c.reads_last_hour).sum();
             let refused: i64 = h.iter().map(|c| c.camera.refused_reads).sum();
-            format!("{} cameras · {hour} reads in the last hour · {refused} refused in all · {} silent", h.len(), h.iter().filter(|c| c.silent).count())
+            format!(
+                "{} cameras · {hour} reads in the last hour · {refused} refused in all · {} silent",
+                h.len(),
+                h.iter().filter(|c| c.silent).count()
+            )
         })
     };
     view! {

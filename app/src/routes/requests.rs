@@ -101,7 +101,8 @@ fn RequestTable(
             return;
         }
         leptos::task::spawn_local(async move {
-            match crate::api::post::<_, RequestView>(&format!("/requests/{id}/withdraw"), &serde_json::json!({})).await {
+            match crate::api::post::<_, RequestView>(&format!("/requests/{id}/withdraw"), &serde_json::json!({})).await
+            {
                 Ok(r) => {
                     message.set(Some(Ok(format!("{} withdrawn.", r.reference))));
                     on_change();

@@ -9,13 +9,13 @@ use crate::clock::{from_millis, to_millis};
 use crate::config::LoginThrottleConfig;
 use crate::error::{AppError, AppResult};
 use crate::store::{Db, Tx};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use shared::accounts::MAX_PASSWORD_LEN;
 use shared::{AuditAction, UserView};
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 const WRONG_CREDENTIALS: &str = "username or password is incorrect";
 
@@ -46,10 +46,14 @@ pub async fn authenticate(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let password_ok = passwords::verify(password.to_owned(), hash, password_wait).await.map_err(|passwords::Busy| {
-        tracing::warn!("sign-in refused: every password check stayed busy");
-        AppError::Unavailable { message: "the server is busy checking other sign-ins; try again shortly".into(), retry_after_secs: 2 }
-    })?;
+    let password_ok =
+        passwords::verify(password.to_owned(), hash, password_wait).await.map_err(|passwords::Busy| {
+            tracing::warn!("sign-in refused: every password check stayed busy");
+            AppError::Unavailable {
+                message: "the server is busy checking other sign-ins; try again shortly".into(),
+                retry_after_secs: 2,
+            }
+        })?;
 
     let mut tx = db.begin().await?;
     let outcome = match user {
@@ -116,7 +120,10 @@ async fn refuse_if_locked(db: &Db, now: DateTime<Utc>, name: &str) -> AppResult<
     )
     .await?;
     Err(AppError::TooManyRequests {
-        message: format!("too many failed sign-ins for this username; try again after {}", until.format("%H:%M:%S UTC")),
+        message: format!(
+            "too many failed sign-ins for this username; try again after {}",
+            until.format("%H:%M:%S UTC")
+        ),
         retry_after_secs: (until - now).num_seconds() + 1,
     })
 }

@@ -31,7 +31,8 @@ pub struct Busy;
 /// (an unknown user) it checks against a throwaway hash, so that the answer takes as long
 /// either way and timing does not reveal which usernames exist.
 pub async fn verify(password: String, stored: Option<String>, wait: std::time::Duration) -> Result<bool, Busy> {
-    let _turn = tokio::time::timeout(wait, limit().acquire()).await.map_err(|_| Busy)?.expect("the limit is never closed");
+    let _turn =
+        tokio::time::timeout(wait, limit().acquire()).await.map_err(|_| Busy)?.expect("the limit is never closed");
     let checked = tokio::task::spawn_blocking(move || {
         static DECOY: OnceLock<String> = OnceLock::new();
         let known = stored.is_some();

@@ -242,8 +242,12 @@ pub async fn refused(
     asked: serde_json::Value,
     why: &crate::error::AppError,
 ) -> Result<i64, sqlx::Error> {
-    record_alone(db, at, Event::new(actor, action).details(serde_json::json!({ "asked": asked, "reason": why.to_string() })))
-        .await
+    record_alone(
+        db,
+        at,
+        Event::new(actor, action).details(serde_json::json!({ "asked": asked, "reason": why.to_string() })),
+    )
+    .await
 }
 
 /// `result`, with a refusal (any error but a server fault) recorded as `action` with what was

@@ -542,11 +542,14 @@ fn alert_select() -> String {
 
 /// The alerts `user_id` is in the audience of (R8), newest first.
 pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<shared::hotlists::AlertView>, sqlx::Error> {
-    let rows = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} ORDER BY a.id DESC LIMIT $2", alert_select()))
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} ORDER BY a.id DESC LIMIT $2",
+        alert_select()
+    ))
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
     rows.iter().map(alert_from_row).collect()
 }
 

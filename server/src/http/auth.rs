@@ -24,8 +24,7 @@ async fn sign_in(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<UserView>> {
     state.limits.sign_in(address)?;
-    let user =
-        login::authenticate(
+    let user = login::authenticate(
         &state.db,
         state.clock.now(),
         &state.config.login,

@@ -77,7 +77,6 @@ async fn set_zone_status(
     Ok(Json(changed))
 }
 
-
 /// The camera network's health as figures, no plates (system admins): status, reads in the last
 /// hour and day, the last read's time, refusals, and whether it is silent for longer than usual.
 async fn health(State(state): State<AppState>, SystemAdmin(_): SystemAdmin) -> AppResult<Json<Vec<CameraHealth>>> {

@@ -89,7 +89,8 @@ async fn preserve(
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "case_id": id, "preserve": new });
     let added = locker::preserve(db, &state.images, now, &state.config, &user.0, id, new).await;
-    let added = audit::noting_refusal(added, db, now, Actor::user(&user.0), AuditAction::PreserveRefused, asked).await?;
+    let added =
+        audit::noting_refusal(added, db, now, Actor::user(&user.0), AuditAction::PreserveRefused, asked).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 

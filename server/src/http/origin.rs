@@ -67,12 +67,17 @@ mod tests {
         let post = Method::POST;
         let json = ("content-type", "application/json");
         assert_eq!(refusal(&post, &headers(&[("sec-fetch-site", "same-origin"), json])), None);
-        assert_eq!(refusal(&post, &headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000"), json])), None);
+        assert_eq!(
+            refusal(&post, &headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000"), json])),
+            None
+        );
         // Scripts and tests send neither header.
         assert_eq!(refusal(&post, &headers(&[json])), None);
         assert!(refusal(&post, &headers(&[("sec-fetch-site", "cross-site"), json])).is_some());
         assert!(refusal(&post, &headers(&[("sec-fetch-site", "same-site"), json])).is_some());
-        assert!(refusal(&post, &headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000"), json])).is_some());
+        assert!(
+            refusal(&post, &headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000"), json])).is_some()
+        );
         assert!(refusal(&post, &headers(&[("content-type", "text/plain")])).is_some());
         assert!(refusal(&post, &headers(&[("content-type", "application/x-www-form-urlencoded")])).is_some());
         assert_eq!(refusal(&post, &headers(&[("content-type", "text/csv; charset=utf-8")])), None);

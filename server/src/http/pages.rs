@@ -98,7 +98,10 @@ mod tests {
     #[test]
     fn the_tile_server_is_the_only_foreign_image_origin() {
         assert_eq!(tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "https://tile.openstreetmap.org");
-        assert_eq!(tile_origin("https://{s}.tiles.example.org:8443/{z}/{x}/{y}.png"), "https://*.tiles.example.org:8443");
+        assert_eq!(
+            tile_origin("https://{s}.tiles.example.org:8443/{z}/{x}/{y}.png"),
+            "https://*.tiles.example.org:8443"
+        );
         assert_eq!(tile_origin("/tiles/{z}/{x}/{y}.png"), "");
         assert_eq!(tile_origin("https://evil.example; script-src *"), "");
         let csp = content_security_policy("abc", "");

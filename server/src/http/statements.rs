@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use shared::AuditAction;
 use shared::export::{NewStatement, Recipient, StatementDecision, StatementView};
+use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -58,7 +58,8 @@ async fn statement_request(
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "statement": new });
     let made = statements::request(db, now, &state.config.access, &investigator, new).await;
-    let made = audit::noting_refusal(made, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?;
+    let made =
+        audit::noting_refusal(made, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -71,7 +72,9 @@ async fn statement_decide(
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "statement_id": id, "decision": decision });
     let decided = statements::decide(db, now, &supervisor, id, decision).await;
-    Ok(Json(audit::noting_refusal(decided, db, now, Actor::user(&supervisor), AuditAction::DecisionRefused, asked).await?))
+    Ok(Json(
+        audit::noting_refusal(decided, db, now, Actor::user(&supervisor), AuditAction::DecisionRefused, asked).await?,
+    ))
 }
 
 async fn statement_pdf(
@@ -83,5 +86,7 @@ async fn statement_pdf(
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "statement_id": id, "to": to });
     let file = statements::produce(db, now, &state.config.access, &investigator, id, to).await;
-    download(audit::noting_refusal(file, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?)
+    download(
+        audit::noting_refusal(file, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?,
+    )
 }

@@ -79,7 +79,8 @@ impl Images {
     pub async fn response(&self, key: &str) -> crate::error::AppResult<axum::response::Response> {
         use axum::response::IntoResponse;
         let bytes = self.get(key).await.map_err(crate::error::AppError::internal)?;
-        let content_type = key.rsplit('.').next().and_then(super::StoredFormat::from_extension).map(|f| f.content_type());
+        let content_type =
+            key.rsplit('.').next().and_then(super::StoredFormat::from_extension).map(|f| f.content_type());
         Ok((
             [
                 (axum::http::header::CONTENT_TYPE, content_type.unwrap_or("application/octet-stream")),

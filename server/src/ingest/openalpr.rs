@@ -167,7 +167,10 @@ mod tests {
         assert!(to_read(&backwards.to_string()).unwrap_err().contains("epoch_end 1767225600122 is before epoch_start"));
         let mut wrong_type = group();
         wrong_type["travel_direction"] = json!("west");
-        assert!(to_read(&wrong_type.to_string()).unwrap_err().contains("invalid type"), "a wrong type names the problem");
+        assert!(
+            to_read(&wrong_type.to_string()).unwrap_err().contains("invalid type"),
+            "a wrong type names the problem"
+        );
     }
 
     #[test]

@@ -161,8 +161,12 @@ impl Reached {
         let mut details = self.under.details();
         details["read_id"] = json!(self.read.id);
         details["image"] = json!(kind);
-        audit::record_alone(db, now, Event::new(self.viewer.clone(), action).subject(self.under.subject()).details(details))
-            .await?;
+        audit::record_alone(
+            db,
+            now,
+            Event::new(self.viewer.clone(), action).subject(self.under.subject()).details(details),
+        )
+        .await?;
         Ok(response)
     }
 

@@ -53,7 +53,12 @@ async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
 
 /// The image key of `kind` on row `id` of `table` (reads, or the evidence locker's copies,
 /// which keep the same columns).
-pub(crate) async fn stored_image_key(db: &Db, table: &str, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
+pub(crate) async fn stored_image_key(
+    db: &Db,
+    table: &str,
+    id: i64,
+    kind: ImageKind,
+) -> Result<Option<String>, sqlx::Error> {
     let column = match kind {
         ImageKind::Plate => "plate_image",
         ImageKind::Overview => "overview_image",

@@ -166,7 +166,6 @@ pub async fn count(db: &Db, p: &Permitted) -> AppResult<(i64, bool)> {
     Ok((n.min(COUNT_CAP), n > COUNT_CAP))
 }
 
-
 /// Every read the search finds, oldest first, up to [`COUNT_CAP`].
 pub async fn all(db: &Db, p: &Permitted) -> AppResult<Vec<ReadView>> {
     let mut reads = Vec::new();

@@ -297,7 +297,9 @@ impl Grant {
                     return Err(AppError::Forbidden(format!("{reference} does not cover camera {id}")));
                 }
                 chosen.insert(id);
-            } else if area.is_some_and(|a| a.contains(lat, lon)) && !self.reach.restrictions.denied_cameras.contains(&id) {
+            } else if area.is_some_and(|a| a.contains(lat, lon))
+                && !self.reach.restrictions.denied_cameras.contains(&id)
+            {
                 chosen.insert(id);
             }
         }

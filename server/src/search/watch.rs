@@ -35,7 +35,10 @@ fn watch_from_row(row: &AnyRow) -> Result<WatchView, sqlx::Error> {
         opened_at: from_millis(row.try_get("at")?),
         ends_at: from_millis(row.try_get("window_to")?),
         closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
-        ended: row.try_get::<Option<String>, _>("close_reason")?.map(|r| decode("close_reason", &r, WatchEnd::parse)).transpose()?,
+        ended: row
+            .try_get::<Option<String>, _>("close_reason")?
+            .map(|r| decode("close_reason", &r, WatchEnd::parse))
+            .transpose()?,
         delivered: row.try_get("result_count")?,
     })
 }
@@ -93,7 +96,13 @@ async fn find_in(conn: &mut sqlx::AnyConnection, user_id: i64, id: i64) -> Resul
 
 /// `user`'s watch `id`, as it stands at `now`: one whose end has passed, or whose request can no
 /// longer be used, is closed first.
-pub async fn find(db: &Db, now: DateTime<Utc>, policy: &AccessConfig, user: &UserView, id: i64) -> AppResult<WatchView> {
+pub async fn find(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    user: &UserView,
+    id: i64,
+) -> AppResult<WatchView> {
     match permitted(db, now, policy, user, id).await? {
         Err(ended) => Ok(ended),
         Ok(_) => {
@@ -124,7 +133,9 @@ pub async fn list(db: &Db, now: DateTime<Utc>, policy: &AccessConfig, user: &Use
 /// already closed is returned as it is.
 pub async fn close(db: &Db, now: DateTime<Utc>, user: &UserView, id: i64, end: WatchEnd) -> AppResult<WatchView> {
     let mut tx = db.begin().await?;
-    let watch = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
+    let watch = find_in(tx.conn(), user.id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
     if watch.closed_at.is_some() {
         return Ok(watch);
     }
@@ -193,7 +204,9 @@ pub async fn permitted(
     id: i64,
 ) -> AppResult<Result<Permitted, WatchView>> {
     let mut conn = db.pool().acquire().await?;
-    let watch = find_in(&mut conn, user.id, id).await?.ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
+    let watch = find_in(&mut conn, user.id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("you have no watch with id {id}")))?;
     drop(conn);
     if watch.closed_at.is_some() {
         return Ok(Err(watch));

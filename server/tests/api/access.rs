@@ -331,7 +331,15 @@ async fn a_withdrawn_request_ends_its_watches(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = open_watch(&app, &inv, req, json!({ "kind": "area", "cameras": [d.n1] })).await;
     refused(r, StatusCode::FORBIDDEN, "withdrawn").await;
-    let r = search(&app, &inv, req, json!({ "kind": "area", "cameras": [d.n1] }), app.clock.now() - Duration::hours(1), app.clock.now()).await;
+    let r = search(
+        &app,
+        &inv,
+        req,
+        json!({ "kind": "area", "cameras": [d.n1] }),
+        app.clock.now() - Duration::hours(1),
+        app.clock.now(),
+    )
+    .await;
     refused(r, StatusCode::FORBIDDEN, "withdrawn").await;
     assert_eq!(app.audit_rows("request_withdrawn").await.len(), 1);
     let closed = app.audit_rows("watch_closed").await;
@@ -445,7 +453,10 @@ async fn system_admins_see_camera_health_not_reads(app: TestApp) {
     let (n1, n2, far) = (of(d.n1), of(d.n2), of(d.far));
     assert_eq!((n1["reads_last_hour"].as_i64(), n1["reads_last_day"].as_i64()), (Some(7), Some(48)));
     assert_eq!((n2["reads_last_hour"].as_i64(), n2["reads_last_day"].as_i64()), (Some(0), Some(36)));
-    assert_eq!((n1["silent"].as_bool(), n2["silent"].as_bool(), far["silent"].as_bool()), (Some(false), Some(true), Some(true)));
+    assert_eq!(
+        (n1["silent"].as_bool(), n2["silent"].as_bool(), far["silent"].as_bool()),
+        (Some(false), Some(true), Some(true))
+    );
     assert_eq!(n1["last_read_at"], ts(now));
     assert!(!serde_json::to_string(&health).unwrap().contains("HL0"), "figures, not plates");
     let inv = investigator(&app, "ivy", AccessTier::Local).await;

@@ -142,12 +142,18 @@ async fn only_reads_within_reach_may_be_verified(app: TestApp) {
     assert_eq!(verify(&app, &central, central_search, outside, confirm.clone()).await.status(), StatusCode::CREATED);
     // Day 91 is out of the local user's reach: not through their own search, nor another's.
     for (search_id, id) in [(local_search, outside), (central_search, outside), (central_search, inside)] {
-        refused(verify(&app, &local, search_id, id, confirm.clone()).await, StatusCode::NOT_FOUND, "no such read").await;
+        refused(verify(&app, &local, search_id, id, confirm.clone()).await, StatusCode::NOT_FOUND, "no such read")
+            .await;
     }
     // Admins do not verify; a made-up read is as absent as one out of reach.
-    refused(verify(&app, &d.admin, central_search, outside, confirm.clone()).await, StatusCode::FORBIDDEN, "Investigator")
+    refused(
+        verify(&app, &d.admin, central_search, outside, confirm.clone()).await,
+        StatusCode::FORBIDDEN,
+        "Investigator",
+    )
+    .await;
+    refused(verify(&app, &central, central_search, 999_999, confirm).await, StatusCode::NOT_FOUND, "no such read")
         .await;
-    refused(verify(&app, &central, central_search, 999_999, confirm).await, StatusCode::NOT_FOUND, "no such read").await;
     // Each refusal is audited with its reason (R21).
     let refusals = app.audit_rows("read_refused").await;
     assert_eq!(refusals.len(), 4);
@@ -568,9 +574,15 @@ async fn the_yearly_figures_count_what_happened(app: TestApp) {
     let (inv, req) = central_with_request(&app, "cen", &["FIG1"]).await;
     let (search_id, id) = read_id(&app, &inv, req, "FIG1", now - Months::new(11)).await;
     assert_eq!(
-        verify(&app, &inv, search_id, id, json!({ "verdict": "cloned", "reason": "Overview shows a van, plate is a car's" }))
-            .await
-            .status(),
+        verify(
+            &app,
+            &inv,
+            search_id,
+            id,
+            json!({ "verdict": "cloned", "reason": "Overview shows a van, plate is a car's" })
+        )
+        .await
+        .status(),
         StatusCode::CREATED
     );
     let r =

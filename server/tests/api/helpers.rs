@@ -227,17 +227,23 @@ impl TestApp {
     /// The newest stored read of `plate`: its id and its image keys.
     pub async fn stored_read(&self, plate: &str) -> Option<(i64, Option<String>, Option<String>)> {
         use sqlx::Row;
-        let row = sqlx::query("SELECT id, plate_image, overview_image FROM reads WHERE plate = $1 ORDER BY id DESC LIMIT 1")
-            .bind(plate)
-            .fetch_optional(self.db.pool())
-            .await
-            .unwrap()?;
+        let row =
+            sqlx::query("SELECT id, plate_image, overview_image FROM reads WHERE plate = $1 ORDER BY id DESC LIMIT 1")
+                .bind(plate)
+                .fetch_optional(self.db.pool())
+                .await
+                .unwrap()?;
         Some((row.get("id"), row.get("plate_image"), row.get("overview_image")))
     }
 
     /// Whether read `id` is stored.
     pub async fn read_is_stored(&self, id: i64) -> bool {
-        sqlx::query("SELECT 1 AS one FROM reads WHERE id = $1").bind(id).fetch_optional(self.db.pool()).await.unwrap().is_some()
+        sqlx::query("SELECT 1 AS one FROM reads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+            .unwrap()
+            .is_some()
     }
 
     /// Every stored read, newest first, as JSON of its columns (looked up in the database).

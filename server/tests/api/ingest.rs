@@ -37,7 +37,13 @@ async fn writers_at_once_wait_their_turn_and_never_fail(app: TestApp) {
     let app = &app;
     let feeds = (0..6).map(|batch| {
         let reads: Vec<Value> = (0..200)
-            .map(|i| read(&format!("HL{:03}ABC", (batch * 200 + i) % 400), "CAM-A", &format!("2026-03-02T08:{:02}:{:02}.{batch}Z", i / 60, i % 60)))
+            .map(|i| {
+                read(
+                    &format!("HL{:03}ABC", (batch * 200 + i) % 400),
+                    "CAM-A",
+                    &format!("2026-03-02T08:{:02}:{:02}.{batch}Z", i / 60, i % 60),
+                )
+            })
             .collect();
         let key = net.key.clone();
         async move { send(app, &key, "/ingest/reads", &json!({ "reads": reads })).await.status() }
@@ -58,15 +64,12 @@ async fn writers_at_once_wait_their_turn_and_never_fail(app: TestApp) {
     });
     let jobs = async {
         let scan = server::clones::scan(&app.db, app.clock.now(), &app.state.config.clones).await;
-        let purge = server::retention::purge(&app.db, &app.state.images, app.clock.now(), &app.state.config.access).await;
+        let purge =
+            server::retention::purge(&app.db, &app.state.images, app.clock.now(), &app.state.config.access).await;
         (scan.is_ok(), purge.is_ok())
     };
-    let (fed, imported, signed, (scanned, purged)) = tokio::join!(
-        futures_util::future::join_all(feeds),
-        import,
-        futures_util::future::join_all(sign_ins),
-        jobs
-    );
+    let (fed, imported, signed, (scanned, purged)) =
+        tokio::join!(futures_util::future::join_all(feeds), import, futures_util::future::join_all(sign_ins), jobs);
     assert!(fed.iter().all(|s| *s == StatusCode::OK), "{fed:?}");
     assert_eq!(imported, StatusCode::OK);
     assert!(signed.iter().all(|s| !s.is_server_error()), "{signed:?}");

@@ -113,7 +113,11 @@ async fn each_role_is_refused_what_it_may_not_reach(app: TestApp) {
     let hotlists_only = [(Method::GET, "/hotlists"), (Method::POST, "/hotlists")];
     let map = [(Method::GET, "/cameras")];
     // Reads are reached only by investigators, through a search or watch they ran (R10).
-    let reads = [(Method::GET, "/watches"), (Method::GET, "/searches/1/reads/1"), (Method::GET, "/searches/1/reads/1/images/plate")];
+    let reads = [
+        (Method::GET, "/watches"),
+        (Method::GET, "/searches/1/reads/1"),
+        (Method::GET, "/searches/1/reads/1/images/plate"),
+    ];
     let all = |groups: &[&[(Method, &'static str)]]| groups.iter().flat_map(|g| g.iter().cloned()).collect::<Vec<_>>();
     let cases: Vec<(Role, Vec<(Method, &str)>)> = vec![
         (Role::Investigator, all(&[&admin_only, &auditor_only, &hotlists_only])),

@@ -36,7 +36,10 @@ async fn sign_ins_beyond_the_address_limit_are_refused_before_the_password_check
     let refused = app.login(&app.client(), "gina", PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!((1..=10).contains(&retry_after(&refused)), "one attempt comes back every 10 s");
-    assert_eq!(error_of(refused).await, "too many sign-in attempts from this address; slow down and retry after the time in Retry-After");
+    assert_eq!(
+        error_of(refused).await,
+        "too many sign-in attempts from this address; slow down and retry after the time in Retry-After"
+    );
     // Refused before the check: the username's own count is untouched and nothing is decided.
     assert_eq!(app.audit_rows("login_failed").await.len(), 3);
     assert_eq!(app.audit_rows("login_succeeded").await.len(), 1);
@@ -71,8 +74,15 @@ async fn each_feed_has_its_own_ingest_limit() {
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(retry_after(&refused), 1);
     assert!(error_of(refused).await.starts_with("too many ingest requests from this feed"));
-    assert!(!app.stored_reads().await.iter().any(|r| r["captured_at"].as_str().unwrap().contains("08:00:03")), "not stored");
-    assert_eq!(send(&app, &other.key, "/ingest/reads", &body(4)).await.status(), StatusCode::OK, "another feed is not held up");
+    assert!(
+        !app.stored_reads().await.iter().any(|r| r["captured_at"].as_str().unwrap().contains("08:00:03")),
+        "not stored"
+    );
+    assert_eq!(
+        send(&app, &other.key, "/ingest/reads", &body(4)).await.status(),
+        StatusCode::OK,
+        "another feed is not held up"
+    );
     // A request without a valid key is refused as before, not counted against the feed.
     assert_eq!(send(&app, "nonsense", "/ingest/reads", &body(5)).await.status(), StatusCode::UNAUTHORIZED);
 }

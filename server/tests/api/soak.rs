@@ -31,7 +31,8 @@ async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
     assert_eq!(r.status(), StatusCode::CREATED);
     let inv = investigator(&app, "ivy", AccessTier::Local).await;
     let now = app.clock.now();
-    let scope = json!({ "plates": ["SK00AAA"], "from": ts(now - Duration::days(1)), "to": ts(now + Duration::hours(1)) });
+    let scope =
+        json!({ "plates": ["SK00AAA"], "from": ts(now - Duration::days(1)), "to": ts(now + Duration::hours(1)) });
     let req = approved(&app, &inv, request("serious", scope)).await;
 
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -120,13 +121,8 @@ async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
         }
         text
     };
-    let (_, _, _, _, alerts) = tokio::join!(
-        futures_util::future::join_all(feeders),
-        searcher,
-        sign_ins,
-        hang_ups,
-        slow_reader
-    );
+    let (_, _, _, _, alerts) =
+        tokio::join!(futures_util::future::join_all(feeders), searcher, sign_ins, hang_ups, slow_reader);
 
     let failures = failures.lock().unwrap().clone();
     assert!(failures.is_empty(), "{failures:?}");
