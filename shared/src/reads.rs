@@ -89,6 +89,9 @@ impl ImageKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IngestReport {
     pub accepted: usize,
+    /// Previews replaced by their final read (OpenALPR's `is_preview` groups).
+    #[serde(default)]
+    pub replaced: usize,
     pub duplicates: usize,
     pub refused: Vec<Refusal>,
     pub image_problems: Vec<ImageProblem>,

@@ -186,7 +186,9 @@ pub fn watch(
         let Some(read) = event.data().as_string().and_then(|text| serde_json::from_str::<ReadView>(&text).ok()) else {
             return;
         };
+        // A read sent again (an engine's final replacing its preview) takes its place.
         if reads.with_untracked(|list| list.iter().any(|r| r.id == read.id)) {
+            reads.update(|list| list.iter_mut().filter(|r| r.id == read.id).for_each(|r| *r = read.clone()));
             return;
         }
         let marker = dot(read.lat, read.lon, 6, "#0b5cad", "#3b8ee8", "read");

@@ -106,6 +106,7 @@ async fn native(
             index,
             read: serde_json::from_str::<NativeRead>(raw.get()).map_err(|e| e.to_string()),
             raw,
+            sighting: None,
         })
         .collect();
     answer(ingest::ingest(&state, &feed, "native", submitted).await?)
@@ -138,7 +139,13 @@ async fn alpr(
     let submitted = groups
         .into_iter()
         .enumerate()
-        .map(|(index, raw)| Submitted { index, read: openalpr::to_read(raw.get()), raw })
+        .map(|(index, raw)| {
+            let (read, sighting) = match openalpr::to_read(raw.get()) {
+                Ok((read, sighting)) => (Ok(read), sighting),
+                Err(why) => (Err(why), None),
+            };
+            Submitted { index, read, raw, sighting }
+        })
         .collect();
     answer(ingest::ingest(&state, &feed, "openalpr", submitted).await?)
 }
@@ -146,7 +153,8 @@ async fn alpr(
 /// The report: 200, unless every read of the request was refused (one read a request, as
 /// engines send them, refused), which is 422 with the same report naming why.
 fn answer(report: IngestReport) -> AppResult<(StatusCode, Json<IngestReport>)> {
-    let all_refused = report.accepted == 0 && report.duplicates == 0 && !report.refused.is_empty();
+    let all_refused =
+        report.accepted == 0 && report.replaced == 0 && report.duplicates == 0 && !report.refused.is_empty();
     let status = if all_refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)))
 }

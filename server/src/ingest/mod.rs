@@ -26,8 +26,8 @@ use std::sync::Arc;
 /// Longest payload kept in a dead letter.
 const DEAD_LETTER_MAX: usize = 64 * 1024;
 /// Parameters per stored read.
-const READ_PARAMETERS: usize = 14;
-/// Rows per INSERT statement (250 × 14 parameters stays far below both databases' limits).
+const READ_PARAMETERS: usize = 16;
+/// Rows per INSERT statement (250 × 16 parameters stays far below both databases' limits).
 const ROWS_PER_INSERT: usize = 250;
 
 /// One read of a request, as its format's parser left it.
@@ -36,6 +36,25 @@ pub struct Submitted {
     pub read: Result<NativeRead, String>,
     /// The read as received, kept if it is refused.
     pub raw: Box<RawValue>,
+    /// The frames the engine saw the vehicle in, when it names them.
+    pub sighting: Option<Sighting>,
+}
+
+/// An engine's own names for the frames it saw one vehicle in (OpenALPR's group uuids). A read
+/// naming a frame of a stored read is the same sighting sent again: a final replaces the
+/// preview it follows (R1: the read keeps the final's plate, confidence and images); anything
+/// else is a duplicate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sighting {
+    /// First frame first; the first names the stored read.
+    pub frames: Vec<String>,
+    pub preview: bool,
+}
+
+/// A stored preview, to be replaced by its final.
+struct Preview {
+    id: i64,
+    images: Vec<String>,
 }
 
 /// A read that passed every check, with its camera and its images ready to store.
@@ -44,6 +63,7 @@ struct Accepted {
     camera: CameraView,
     plate_image: Option<(String, Conformed)>,
     overview_image: Option<(String, Conformed)>,
+    sighting: Option<Sighting>,
 }
 
 pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<Submitted>) -> AppResult<IngestReport> {
@@ -60,7 +80,7 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
     // taken.
     let latest = now + chrono::Duration::seconds(state.config.ingest.max_future_seconds);
     let cutoff = crate::search::grant::retention_cutoff(&state.config.access, now);
-    for Submitted { index, read, raw } in submitted {
+    for Submitted { index, read, raw, sighting } in submitted {
         let verdict = read.and_then(|read| {
             read.check()?;
             let camera = cameras.get(read.camera.trim());
@@ -95,7 +115,7 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
                 }
                 Some(camera) => match time_refusal {
                     Some(why) => Err(why),
-                    None => Ok((index, read, camera.clone())),
+                    None => Ok((index, read, camera.clone(), sighting)),
                 },
             }
         });
@@ -110,12 +130,20 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
 
     let (accepted, problems) = prepare_images(feed.id, candidates).await;
     report.image_problems = problems;
-    store_images(&state.images, &accepted).await?;
+    let offered = accepted.len();
+    // A sighting already held is settled before its images are stored, so a late preview
+    // cannot overwrite its final's images.
+    let (fresh, finals) = match_sightings(&state.db, feed.id, accepted).await?;
+    store_images(&state.images, fresh.iter().chain(finals.iter().map(|(_, a)| a))).await?;
 
     let mut tx = state.db.begin().await?;
-    let inserted = insert_reads(&mut tx, feed.id, now, &accepted).await?;
-    report.accepted = inserted.len();
-    report.duplicates = accepted.len() - inserted.len();
+    let mut stored = insert_reads(&mut tx, feed.id, now, &fresh).await?;
+    report.accepted = stored.len();
+    let (replaced, gone_images) = replace_previews(&mut tx, feed.id, now, &finals).await?;
+    report.replaced = replaced.len();
+    report.duplicates = offered - report.accepted - report.replaced;
+    stored.extend(replaced);
+    let inserted = stored;
     let alerts = crate::hotlists::raise_alerts(&mut tx, &state.hotlists, now, &inserted).await?;
     count_refusals(&mut tx, feed.id, now, &refused_by_camera, &refused_unknown).await?;
     for (reason, raw) in &dead {
@@ -126,12 +154,18 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
         now,
         Event::new(Actor { id: None, name: format!("feed:{}", feed.name) }, AuditAction::ReadsIngested)
             .subject(format!("feed {}", feed.id))
-            .details(json!({ "format": format, "accepted": report.accepted, "duplicates": report.duplicates,
+            .details(json!({ "format": format, "accepted": report.accepted, "replaced": report.replaced,
+                             "duplicates": report.duplicates,
                              "refused": report.refused.len(), "image_problems": report.image_problems.len(),
                              "alerts": alerts.len() })),
     )
     .await?;
     tx.commit().await?;
+    for key in gone_images {
+        if let Err(e) = state.images.delete(&key).await {
+            tracing::warn!(error = %e, key, "could not delete a replaced preview's image");
+        }
+    }
 
     // Only now, with the reads and their alerts durable, are they shown live.
     crate::hotlists::publish(state, &alerts).await?;
@@ -147,7 +181,7 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
 /// read that image, not the read.
 async fn prepare_images(
     feed_id: i64,
-    candidates: Vec<(usize, NativeRead, CameraView)>,
+    candidates: Vec<(usize, NativeRead, CameraView, Option<Sighting>)>,
 ) -> (Vec<Accepted>, Vec<ImageProblem>) {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let chunk = candidates.len().div_ceil(workers).max(1);
@@ -161,7 +195,7 @@ async fn prepare_images(
         tokio::task::spawn_blocking(move || {
             let mut accepted = Vec::with_capacity(chunk.len());
             let mut problems = Vec::new();
-            for (index, mut read, camera) in chunk {
+            for (index, mut read, camera, sighting) in chunk {
                 let mut conform = |kind: ImageKind, data: Option<String>| {
                     let data = data?;
                     let done = imagery::from_base64(&data).and_then(|bytes| imagery::conform(kind, &bytes));
@@ -185,7 +219,7 @@ async fn prepare_images(
                 };
                 let plate_image = conform(ImageKind::Plate, read.plate_image.take());
                 let overview_image = conform(ImageKind::Overview, read.overview_image.take());
-                accepted.push(Accepted { read, camera, plate_image, overview_image });
+                accepted.push(Accepted { read, camera, plate_image, overview_image, sighting });
             }
             (accepted, problems)
         })
@@ -201,7 +235,7 @@ async fn prepare_images(
     (accepted, problems)
 }
 
-async fn store_images(images: &Images, accepted: &[Accepted]) -> AppResult<()> {
+async fn store_images(images: &Images, accepted: impl Iterator<Item = &Accepted>) -> AppResult<()> {
     let mut objects = Vec::new();
     for a in accepted {
         for (key, image) in [&a.plate_image, &a.overview_image].into_iter().flatten() {
@@ -220,6 +254,92 @@ async fn store_images(images: &Images, accepted: &[Accepted]) -> AppResult<()> {
     Ok(())
 }
 
+/// Sorts reads that name their frames by what is held already: new (stored like any read), a
+/// final whose preview is held (replaces it), or a sighting held already (dropped as a
+/// duplicate). Returns the reads to insert, and the finals with the preview each replaces.
+async fn match_sightings(
+    db: &Db,
+    feed_id: i64,
+    accepted: Vec<Accepted>,
+) -> Result<(Vec<Accepted>, Vec<(Preview, Accepted)>), sqlx::Error> {
+    let mut fresh = Vec::with_capacity(accepted.len());
+    let mut finals = Vec::new();
+    for a in accepted {
+        let Some(sighting) = &a.sighting else {
+            fresh.push(a);
+            continue;
+        };
+        let marks = (0..sighting.frames.len()).map(|i| db.backend().parameter(i + 2)).collect::<Vec<_>>().join(",");
+        let sql = format!(
+            "SELECT id, provisional, plate_image, overview_image FROM reads WHERE feed_id = $1 AND source_key IN ({marks}) \
+             ORDER BY id LIMIT 1"
+        );
+        let mut query = sqlx::query(&sql).bind(feed_id);
+        for frame in &sighting.frames {
+            query = query.bind(frame);
+        }
+        match query.fetch_optional(db.pool()).await? {
+            None => fresh.push(a),
+            Some(held) if held.try_get::<i64, _>("provisional")? == 1 && !sighting.preview => {
+                let images = ["plate_image", "overview_image"]
+                    .into_iter()
+                    .filter_map(|c| held.try_get::<Option<String>, _>(c).transpose())
+                    .collect::<Result<Vec<_>, _>>()?;
+                finals.push((Preview { id: held.try_get("id")?, images }, a));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((fresh, finals))
+}
+
+/// Puts each final in its preview's place (same id, so alerts and searches that found the
+/// preview find the final). Returns the reads as they now stand, and the preview images no
+/// longer used. A final that would collide with another stored read is a duplicate.
+async fn replace_previews(
+    tx: &mut Tx,
+    feed_id: i64,
+    now: DateTime<Utc>,
+    finals: &[(Preview, Accepted)],
+) -> Result<(Vec<ReadView>, Vec<String>), sqlx::Error> {
+    let mut replaced = Vec::new();
+    let mut gone = Vec::new();
+    for (preview, a) in finals {
+        let r = &a.read;
+        let done = sqlx::query(
+            "UPDATE reads SET camera_id = $1, plate = $2, captured_at = $3, received_at = $4, confidence = $5, \
+             direction = $6, lane = $7, make = $8, model = $9, colour = $10, plate_image = $11, overview_image = $12, \
+             plate_skeleton = $13, provisional = 0 \
+             WHERE id = $14 AND provisional = 1 AND NOT EXISTS (SELECT 1 FROM reads other \
+               WHERE other.camera_id = $1 AND other.captured_at = $3 AND other.plate = $2 AND other.feed_id = $15 \
+               AND other.id <> $14)",
+        )
+        .bind(a.camera.id)
+        .bind(r.plate.as_str())
+        .bind(to_millis(r.captured_at))
+        .bind(to_millis(now))
+        .bind(r.confidence)
+        .bind(r.direction.as_deref())
+        .bind(r.lane.map(i64::from))
+        .bind(r.make.as_deref())
+        .bind(r.model.as_deref())
+        .bind(r.colour.as_deref())
+        .bind(a.plate_image.as_ref().map(|(k, _)| k.as_str()))
+        .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()))
+        .bind(r.plate.skeleton())
+        .bind(preview.id)
+        .bind(feed_id)
+        .execute(tx.conn())
+        .await?;
+        if done.rows_affected() == 1 {
+            let kept = [&a.plate_image, &a.overview_image].map(|i| i.as_ref().map(|(k, _)| k.as_str()));
+            gone.extend(preview.images.iter().filter(|k| !kept.contains(&Some(k.as_str()))).cloned());
+            replaced.push(view_of(preview.id, a));
+        }
+    }
+    Ok((replaced, gone))
+}
+
 /// Inserts the reads, skipping any already held (same feed, camera, capture time and plate);
 /// returns the ones inserted.
 async fn insert_reads(
@@ -232,7 +352,7 @@ async fn insert_reads(
     for rows in accepted.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, direction, lane, \
-             make, model, colour, plate_image, overview_image, plate_skeleton) VALUES ",
+             make, model, colour, plate_image, overview_image, plate_skeleton, source_key, provisional) VALUES ",
         );
         for i in 0..rows.len() {
             let b = i * READ_PARAMETERS;
@@ -263,7 +383,9 @@ async fn insert_reads(
                 .bind(r.colour.as_deref())
                 .bind(a.plate_image.as_ref().map(|(k, _)| k.as_str()))
                 .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()))
-                .bind(r.plate.skeleton());
+                .bind(r.plate.skeleton())
+                .bind(a.sighting.as_ref().and_then(|s| s.frames.first()).map(String::as_str))
+                .bind(i64::from(a.sighting.as_ref().is_some_and(|s| s.preview)));
         }
         let returned = query.fetch_all(tx.conn()).await?;
         let by_key: HashMap<(i64, &str, i64), &Accepted> =

@@ -6,6 +6,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use shared::{NativeRead, Plate};
 
+use super::Sighting;
+
 #[derive(Debug, Deserialize)]
 struct Group {
     data_type: String,
@@ -21,6 +23,14 @@ struct Group {
     /// Degrees, 0 = north.
     travel_direction: Option<f64>,
     vehicle: Option<Vehicle>,
+    /// A preview is sent while the vehicle is still in view; its final group follows, holding
+    /// the same frames' uuids and more.
+    #[serde(default)]
+    is_preview: bool,
+    /// The frames of the group, first frame first.
+    #[serde(default)]
+    uuids: Vec<String>,
+    best_uuid: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,8 +63,9 @@ fn compass(degrees: f64) -> String {
     POINTS[i].to_owned()
 }
 
-/// Maps one `alpr_group` object (as JSON text) to a read, or says why it cannot.
-pub fn to_read(json: &str) -> Result<NativeRead, String> {
+/// Maps one `alpr_group` object (as JSON text) to a read and the frames it was seen in, or
+/// says why it cannot.
+pub fn to_read(json: &str) -> Result<(NativeRead, Option<Sighting>), String> {
     let group: Group = serde_json::from_str(json).map_err(|e| format!("not an alpr_group: {e}"))?;
     if group.data_type != "alpr_group" {
         return Err(format!("data_type `{}` is not accepted (only alpr_group)", group.data_type));
@@ -87,7 +98,11 @@ pub fn to_read(json: &str) -> Result<NativeRead, String> {
         Some(make) => m.strip_prefix(&format!("{make}_")).map(str::to_owned).unwrap_or(m),
         None => m,
     });
-    Ok(NativeRead {
+    let mut frames = group.uuids;
+    frames.extend(group.best_uuid.filter(|best| !frames.contains(best)));
+    frames.retain(|uuid| !uuid.is_empty() && uuid.len() <= 64);
+    let sighting = (!frames.is_empty()).then_some(Sighting { frames, preview: group.is_preview });
+    let read = NativeRead {
         plate,
         captured_at,
         camera,
@@ -99,7 +114,8 @@ pub fn to_read(json: &str) -> Result<NativeRead, String> {
         colour: first(&vehicle.color),
         plate_image,
         overview_image: group.vehicle_crop_jpeg,
-    })
+    };
+    Ok((read, sighting))
 }
 
 #[cfg(test)]
@@ -125,7 +141,8 @@ mod tests {
 
     #[test]
     fn an_alpr_group_becomes_a_read() {
-        let read = to_read(&group().to_string()).unwrap();
+        let (read, sighting) = to_read(&group().to_string()).unwrap();
+        assert_eq!(sighting, None, "a group without uuids is known by its plate and time alone");
         assert_eq!(read.plate.as_str(), "AB12CDE");
         assert_eq!(read.camera, "1234567");
         assert_eq!(read.captured_at.timestamp_millis(), 1_767_225_600_123);
@@ -148,7 +165,7 @@ mod tests {
         );
         let mut bare = group();
         bare.as_object_mut().unwrap().remove("best_plate");
-        assert_eq!(to_read(&bare.to_string()).unwrap().plate.as_str(), "AB12CDE", "best_plate_number suffices");
+        assert_eq!(to_read(&bare.to_string()).unwrap().0.plate.as_str(), "AB12CDE", "best_plate_number suffices");
         bare.as_object_mut().unwrap().remove("best_plate_number");
         assert!(to_read(&bare.to_string()).unwrap_err().contains("neither best_plate"));
         let no_time = json!({ "data_type": "alpr_group", "camera_id": 1 });
@@ -171,6 +188,27 @@ mod tests {
             to_read(&wrong_type.to_string()).unwrap_err().contains("invalid type"),
             "a wrong type names the problem"
         );
+    }
+
+    #[test]
+    fn a_preview_and_its_final_name_their_frames() {
+        let mut preview = group();
+        preview["is_preview"] = json!(true);
+        preview["uuids"] = json!(["f1", "f2"]);
+        preview["best_uuid"] = json!("f2");
+        let (_, sighting) = to_read(&preview.to_string()).unwrap();
+        assert_eq!(sighting, Some(Sighting { frames: vec!["f1".into(), "f2".into()], preview: true }));
+        let mut last = group();
+        last["uuids"] = json!(["f1", "f2", "f3"]);
+        last["best_uuid"] = json!("f9");
+        let (_, sighting) = to_read(&last.to_string()).unwrap();
+        assert_eq!(
+            sighting,
+            Some(Sighting { frames: vec!["f1".into(), "f2".into(), "f3".into(), "f9".into()], preview: false })
+        );
+        let mut wrong = group();
+        wrong["is_preview"] = json!("yes");
+        assert!(to_read(&wrong.to_string()).unwrap_err().contains("invalid type"));
     }
 
     #[test]

@@ -33,7 +33,7 @@ async fn list(app: &TestApp, admin: &Client, name: &str, audience: Value) -> i64
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-async fn entry(app: &TestApp, admin: &Client, list_id: i64, vrm: &str) -> i64 {
+pub(crate) async fn entry(app: &TestApp, admin: &Client, list_id: i64, vrm: &str) -> i64 {
     let r = admin
         .post(app.api(&format!("/hotlists/{list_id}/entries")))
         .json(&json!({ "vrm": vrm, "intelligence_ref": "INT/2026/0042", "reason": "linked to a series of burglaries",

@@ -15,6 +15,7 @@ on_both_backends!(
     a_batch_stores_its_good_reads_and_names_the_bad_ones,
     a_retried_batch_creates_no_duplicates,
     an_openalpr_group_is_stored_as_a_read,
+    an_openalpr_final_replaces_its_preview,
     images_over_the_limits_are_downgraded_and_corrupt_ones_refused,
     each_feed_is_known_only_by_its_own_key,
     a_zone_is_suspended_and_approved_at_once,
@@ -288,6 +289,84 @@ async fn an_openalpr_group_is_stored_as_a_read(app: TestApp) {
     again["epoch_end"] = json!(1_772_441_061_000_i64);
     let single: Value = send(&app, &net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
     assert_eq!(single["accepted"], 1);
+}
+
+/// Rekor's preview is sent while the vehicle is in view, its final afterwards with the same
+/// frames and more: one read, with the final's plate, confidence and images (R1), and the
+/// final's plate matched against the hotlists.
+async fn an_openalpr_final_replaces_its_preview(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "rekor").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let list = crate::search::investigators_list(&app, &hotlister).await;
+    crate::hotlists::entry(&app, &hotlister, list, "LB07SEO").await;
+    let group = |plate: &str, confidence: f64, preview: bool, uuids: &[&str], size: u32| {
+        json!({
+            "data_type": "alpr_group", "epoch_start": 1_772_441_000_000_i64, "epoch_end": 1_772_441_001_000_i64,
+            "camera_id": 1_234_567, "is_preview": preview, "uuids": uuids, "best_uuid": uuids.last(),
+            "best_plate": { "plate": plate, "confidence": confidence, "plate_crop_jpeg": b64(&noisy(size, 20, ImageFormat::Jpeg)) },
+            "vehicle_crop_jpeg": b64(&noisy(size * 2, 120, ImageFormat::Jpeg)),
+        })
+    };
+    let preview = group("LB07SE0", 61.0, true, &["f1", "f2"], 60);
+    let report: Value = send(&app, &net.key, "/ingest/openalpr", &preview).await.json().await.unwrap();
+    assert_eq!((report["accepted"].as_u64(), report["replaced"].as_u64()), (Some(1), Some(0)));
+    let (id, preview_patch, _) = app.stored_read("LB07SE0").await.unwrap();
+
+    let last = group("LB07SEO", 94.5, false, &["f1", "f2", "f3"], 80);
+    let r = send(&app, &net.key, "/ingest/openalpr", &last).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(
+        (report["accepted"].as_u64(), report["replaced"].as_u64(), report["duplicates"].as_u64()),
+        (Some(0), Some(1), Some(0))
+    );
+    let all = app.stored_reads().await;
+    assert_eq!(all.len(), 1, "one read for one vehicle: {all:?}");
+    let stored = &all[0];
+    assert_eq!(
+        (stored["id"].as_i64(), &stored["plate"]),
+        (Some(id), &json!("LB07SEO")),
+        "the preview's read, now the final's"
+    );
+    assert!((stored["confidence"].as_f64().unwrap() - 0.945).abs() < 1e-9);
+    let final_patch = stored["plate_image"].as_str().unwrap().to_owned();
+    assert_ne!(Some(final_patch.clone()), preview_patch);
+    assert_eq!(
+        image::load_from_memory(&app.image_bytes(&final_patch).await.unwrap()).unwrap().width(),
+        80,
+        "the final's image"
+    );
+    assert!(app.image_bytes(&preview_patch.unwrap()).await.is_none(), "the preview's images are gone");
+    let alerts: Vec<Value> = sqlx::query_scalar::<_, i64>("SELECT read_id FROM alerts")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    assert_eq!(alerts, vec![json!(id)], "the final's plate is on the hotlist");
+    let ingested = app.audit_rows("reads_ingested").await;
+    assert!(ingested.iter().any(|e| e.details["replaced"] == 1));
+
+    // The final again, or its preview late: the sighting is held, nothing changes.
+    for again in [last, preview] {
+        let report: Value = send(&app, &net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
+        assert_eq!(
+            (report["accepted"].as_u64(), report["replaced"].as_u64(), report["duplicates"].as_u64()),
+            (Some(0), Some(0), Some(1))
+        );
+    }
+    let after = app.stored_reads().await;
+    assert_eq!(
+        (after.len(), &after[0]["plate"], after[0]["plate_image"].as_str()),
+        (1, &json!("LB07SEO"), Some(final_patch.as_str()))
+    );
+    assert_eq!(
+        image::load_from_memory(&app.image_bytes(&final_patch).await.unwrap()).unwrap().width(),
+        80,
+        "a late preview does not overwrite"
+    );
 }
 
 async fn images_over_the_limits_are_downgraded_and_corrupt_ones_refused(app: TestApp) {
