@@ -3,138 +3,124 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What an audit row records. Later capabilities add their own acts (searches, image views,
-/// exports, hotlist changes, purges); the names are stable because auditors query by them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditAction {
-    LoginSucceeded,
-    LoginFailed,
-    LoginThrottled,
-    Logout,
-    UserCreated,
-    UserUpdated,
-    AuditVerified,
-    FeedCreated,
-    FeedKeyRotated,
-    CameraRegistered,
-    CameraStatusChanged,
-    ZoneStatusChanged,
-    ReadsIngested,
-    LiveReadsOpened,
-    ReadsListed,
-    ReadViewed,
-    ImageViewed,
-    DeadLettersViewed,
-    HotlistCreated,
-    HotlistEntryAdded,
-    HotlistEntryRemoved,
-    HotlistEntriesLapsed,
-    AlertsListed,
-    HotlistEntryReviewed,
-    HotlistEntryEdited,
-    AlertDecided,
-    AlertImageViewed,
-    AlertsStreamOpened,
-    RequestSubmitted,
-    RequestDecided,
-    SearchRun,
-    SearchPageViewed,
-    SampleReviewed,
-    SamplesListed,
-    RestrictionsChanged,
-    ReadVerified,
-    ClonePairsListed,
-    RetentionPurged,
-    LockerCaseOpened,
-    ReadsPreserved,
-    LockerViewed,
-    LockerImageViewed,
-    LockerReviewed,
-    LockerItemDeleted,
-    Exported,
-    StatementRequested,
-    StatementDecided,
-    OversightFiguresViewed,
-    WatchOpened,
-    WatchClosed,
-    ReadRefused,
-    RequestWithdrawn,
-    DeadLettersPurged,
-    SearchRefused,
-    AuditLogRead,
-    ClonePairsFlagged,
-    ExportRefused,
-    StatementRefused,
-    PreserveRefused,
-    DecisionRefused,
+/// Declares the acts with their stored names, and the list of them all.
+macro_rules! actions {
+    ($($variant:ident => $name:literal,)*) => {
+        /// What an audit row records; the names are stable because auditors query by them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum AuditAction { $($variant,)* }
+
+        impl AuditAction {
+            /// Every act, in the order they were added.
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(AuditAction::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+actions! {
+    LoginSucceeded => "login_succeeded",
+    LoginFailed => "login_failed",
+    LoginThrottled => "login_throttled",
+    Logout => "logout",
+    UserCreated => "user_created",
+    UserUpdated => "user_updated",
+    AuditVerified => "audit_verified",
+    FeedCreated => "feed_created",
+    FeedKeyRotated => "feed_key_rotated",
+    CameraRegistered => "camera_registered",
+    CameraStatusChanged => "camera_status_changed",
+    ZoneStatusChanged => "zone_status_changed",
+    ReadsIngested => "reads_ingested",
+    LiveReadsOpened => "live_reads_opened",
+    ReadsListed => "reads_listed",
+    ReadViewed => "read_viewed",
+    ImageViewed => "image_viewed",
+    DeadLettersViewed => "dead_letters_viewed",
+    HotlistCreated => "hotlist_created",
+    HotlistEntryAdded => "hotlist_entry_added",
+    HotlistEntryRemoved => "hotlist_entry_removed",
+    HotlistEntriesLapsed => "hotlist_entries_lapsed",
+    AlertsListed => "alerts_listed",
+    HotlistEntryReviewed => "hotlist_entry_reviewed",
+    HotlistEntryEdited => "hotlist_entry_edited",
+    AlertDecided => "alert_decided",
+    AlertImageViewed => "alert_image_viewed",
+    AlertsStreamOpened => "alerts_stream_opened",
+    RequestSubmitted => "request_submitted",
+    RequestDecided => "request_decided",
+    SearchRun => "search_run",
+    SearchPageViewed => "search_page_viewed",
+    SampleReviewed => "sample_reviewed",
+    SamplesListed => "samples_listed",
+    RestrictionsChanged => "restrictions_changed",
+    ReadVerified => "read_verified",
+    ClonePairsListed => "clone_pairs_listed",
+    RetentionPurged => "retention_purged",
+    LockerCaseOpened => "locker_case_opened",
+    ReadsPreserved => "reads_preserved",
+    LockerViewed => "locker_viewed",
+    LockerImageViewed => "locker_image_viewed",
+    LockerReviewed => "locker_reviewed",
+    LockerItemDeleted => "locker_item_deleted",
+    Exported => "exported",
+    StatementRequested => "statement_requested",
+    StatementDecided => "statement_decided",
+    OversightFiguresViewed => "oversight_figures_viewed",
+    WatchOpened => "watch_opened",
+    WatchClosed => "watch_closed",
+    ReadRefused => "read_refused",
+    RequestWithdrawn => "request_withdrawn",
+    DeadLettersPurged => "dead_letters_purged",
+    SearchRefused => "search_refused",
+    AuditLogRead => "audit_log_read",
+    ClonePairsFlagged => "clone_pairs_flagged",
+    ExportRefused => "export_refused",
+    StatementRefused => "statement_refused",
+    PreserveRefused => "preserve_refused",
+    DecisionRefused => "decision_refused",
 }
 
 impl AuditAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::LoginSucceeded => "login_succeeded",
-            AuditAction::LoginFailed => "login_failed",
-            AuditAction::LoginThrottled => "login_throttled",
-            AuditAction::Logout => "logout",
-            AuditAction::UserCreated => "user_created",
-            AuditAction::UserUpdated => "user_updated",
-            AuditAction::AuditVerified => "audit_verified",
-            AuditAction::FeedCreated => "feed_created",
-            AuditAction::FeedKeyRotated => "feed_key_rotated",
-            AuditAction::CameraRegistered => "camera_registered",
-            AuditAction::CameraStatusChanged => "camera_status_changed",
-            AuditAction::ZoneStatusChanged => "zone_status_changed",
-            AuditAction::ReadsIngested => "reads_ingested",
-            AuditAction::LiveReadsOpened => "live_reads_opened",
-            AuditAction::ReadsListed => "reads_listed",
-            AuditAction::ReadViewed => "read_viewed",
-            AuditAction::ImageViewed => "image_viewed",
-            AuditAction::DeadLettersViewed => "dead_letters_viewed",
-            AuditAction::HotlistCreated => "hotlist_created",
-            AuditAction::HotlistEntryAdded => "hotlist_entry_added",
-            AuditAction::HotlistEntryRemoved => "hotlist_entry_removed",
-            AuditAction::HotlistEntriesLapsed => "hotlist_entries_lapsed",
-            AuditAction::AlertsListed => "alerts_listed",
-            AuditAction::HotlistEntryReviewed => "hotlist_entry_reviewed",
-            AuditAction::HotlistEntryEdited => "hotlist_entry_edited",
-            AuditAction::AlertDecided => "alert_decided",
-            AuditAction::AlertImageViewed => "alert_image_viewed",
-            AuditAction::AlertsStreamOpened => "alerts_stream_opened",
-            AuditAction::RequestSubmitted => "request_submitted",
-            AuditAction::RequestDecided => "request_decided",
-            AuditAction::SearchRun => "search_run",
-            AuditAction::SearchPageViewed => "search_page_viewed",
-            AuditAction::SampleReviewed => "sample_reviewed",
-            AuditAction::SamplesListed => "samples_listed",
-            AuditAction::RestrictionsChanged => "restrictions_changed",
-            AuditAction::ReadVerified => "read_verified",
-            AuditAction::ClonePairsListed => "clone_pairs_listed",
-            AuditAction::RetentionPurged => "retention_purged",
-            AuditAction::LockerCaseOpened => "locker_case_opened",
-            AuditAction::ReadsPreserved => "reads_preserved",
-            AuditAction::LockerViewed => "locker_viewed",
-            AuditAction::LockerImageViewed => "locker_image_viewed",
-            AuditAction::LockerReviewed => "locker_reviewed",
-            AuditAction::LockerItemDeleted => "locker_item_deleted",
-            AuditAction::Exported => "exported",
-            AuditAction::StatementRequested => "statement_requested",
-            AuditAction::StatementDecided => "statement_decided",
-            AuditAction::OversightFiguresViewed => "oversight_figures_viewed",
-            AuditAction::WatchOpened => "watch_opened",
-            AuditAction::WatchClosed => "watch_closed",
-            AuditAction::ReadRefused => "read_refused",
-            AuditAction::RequestWithdrawn => "request_withdrawn",
-            AuditAction::DeadLettersPurged => "dead_letters_purged",
-            AuditAction::SearchRefused => "search_refused",
-            AuditAction::AuditLogRead => "audit_log_read",
-            AuditAction::ClonePairsFlagged => "clone_pairs_flagged",
-            AuditAction::ExportRefused => "export_refused",
-            AuditAction::StatementRefused => "statement_refused",
-            AuditAction::PreserveRefused => "preserve_refused",
-            AuditAction::DecisionRefused => "decision_refused",
-        }
+    /// A refusal of an access, or of a sign-in: what an audit unit looks at first (R21).
+    pub fn is_refusal(self) -> bool {
+        self.as_str().ends_with("_refused") || matches!(self, AuditAction::LoginFailed | AuditAction::LoginThrottled)
     }
+}
+
+/// Which entries of the log to show, newest first (`GET /audit/entries`): every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFilter {
+    /// Entries before this sequence number (the next page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_seq: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Only refusals (`…_refused`, failed and throttled sign-ins).
+    #[serde(default)]
+    pub refusals: bool,
+    /// Leave out the feeds' `reads_ingested` rows.
+    #[serde(default)]
+    pub without_ingest: bool,
+    /// Who acted (their username, `system`, or `feed:NAME`), exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<AuditAction>,
+    /// Entries at or after this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    /// Text in the subject or the details, e.g. a request's reference or a plate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// One row of the log, as stored.
@@ -167,5 +153,21 @@ pub struct ChainReport {
 impl ChainReport {
     pub fn intact(&self) -> bool {
         self.first_broken.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_act_is_stored_by_the_name_it_is_sent_by() {
+        let names: std::collections::HashSet<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names.len(), AuditAction::ALL.len(), "names are distinct");
+        for action in AuditAction::ALL {
+            assert_eq!(serde_json::to_value(action).unwrap(), serde_json::json!(action.as_str()));
+        }
+        assert!(AuditAction::SearchRefused.is_refusal() && AuditAction::LoginThrottled.is_refusal());
+        assert!(!AuditAction::SearchRun.is_refusal());
     }
 }

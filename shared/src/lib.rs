@@ -20,7 +20,7 @@ pub mod watch;
 
 pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, UserView, Username};
 pub use api::{ErrorBody, MapSettings, ShellData};
-pub use audit::{AuditAction, AuditEntry, ChainReport};
+pub use audit::{AuditAction, AuditEntry, AuditFilter, ChainReport};
 pub use cameras::{CameraHealth, CameraStatus, CameraView, FeedView};
 pub use plate::Plate;
 pub use reads::{ImageKind, IngestReport, NativeRead, ReadView};

@@ -1,22 +1,140 @@
-//! The audit log for auditors: recent entries and a check of the hash chain (R21).
+//! The audit log for auditors (R21): filter by who, what, when and text (refusals first, the
+//! feeds' ingest rows left out unless asked for), page back through older entries, and check
+//! the hash chain.
 
 use crate::api;
+use crate::components::outcome::{Message, Outcome};
 use crate::routes::NotPermitted;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{AuditEntry, ChainReport, Role};
+use serde_json::Value;
+use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport, Role};
+
+const PAGE: i64 = 100;
+
+/// `2026-12-01 08:00` (or with seconds, or `T`) as UTC; empty is none.
+fn parse_utc(text: &str, field: &str) -> Result<Option<DateTime<Utc>>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .map(|t| Some(t.and_utc()))
+        .ok_or_else(|| format!("{field}: write the time as YYYY-MM-DD HH:MM (UTC), not `{text}`"))
+}
+
+/// An entry's details as `name: value` lines instead of raw JSON.
+fn details_view(details: &Value) -> impl IntoView + use<> {
+    let lines: Vec<(String, String)> = match details {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let shown = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.replace('_', " "), shown)
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        other => vec![(String::new(), other.to_string())],
+    };
+    view! {
+        <dl class="details">
+            {lines.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+        </dl>
+    }
+}
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
     if !crate::signed_in_user().is_some_and(|u| u.has(Role::Auditor)) {
         return view! { <NotPermitted role=Role::Auditor/> }.into_any();
     }
-    let entries = LocalResource::new(|| api::get::<Vec<AuditEntry>>("/audit/entries?limit=200"));
+    let actor = RwSignal::new(String::new());
+    let action = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let text = RwSignal::new(String::new());
+    let refusals = RwSignal::new(false);
+    let without_ingest = RwSignal::new(true);
+    let problems = RwSignal::new(Vec::<String>::new());
+    let entries = RwSignal::new(Vec::<AuditEntry>::new());
+    let more = RwSignal::new(false);
+    let loading = RwSignal::new(false);
+    let message: Message = RwSignal::new(None);
     let report = RwSignal::new(None::<Result<ChainReport, String>>);
+
+    // Reads the form; every problem at once, beside the form.
+    let filter = move || -> Result<AuditFilter, Vec<String>> {
+        let from = parse_utc(&from.get_untracked(), "From");
+        let to = parse_utc(&to.get_untracked(), "To");
+        let mut wrong: Vec<String> = [&from, &to].iter().filter_map(|r| r.as_ref().err().cloned()).collect();
+        if let (Ok(Some(f)), Ok(Some(t))) = (&from, &to) {
+            if t <= f {
+                wrong.push("To must be after From".into());
+            }
+        }
+        if !wrong.is_empty() {
+            return Err(wrong);
+        }
+        let picked = action.get_untracked();
+        Ok(AuditFilter {
+            before_seq: None,
+            limit: Some(PAGE),
+            refusals: refusals.get_untracked(),
+            without_ingest: without_ingest.get_untracked(),
+            actor: Some(actor.get_untracked()).filter(|a| !a.trim().is_empty()),
+            action: AuditAction::ALL.iter().copied().find(|a| a.as_str() == picked),
+            from: from.ok().flatten(),
+            to: to.ok().flatten(),
+            text: Some(text.get_untracked()).filter(|t| !t.trim().is_empty()),
+        })
+    };
+    // Loads the first page (or, with `older`, the page after the last entry shown).
+    let load = move |older: bool| {
+        let mut wanted = match filter() {
+            Ok(f) => f,
+            Err(wrong) => {
+                problems.set(wrong);
+                return;
+            }
+        };
+        problems.set(Vec::new());
+        if older {
+            wanted.before_seq = entries.with_untracked(|list| list.last().map(|e| e.seq));
+        }
+        let query = serde_urlencoded::to_string(&wanted).unwrap_or_default();
+        loading.set(true);
+        spawn_local(async move {
+            match api::get::<Vec<AuditEntry>>(&format!("/audit/entries?{query}")).await {
+                Ok(page) => {
+                    more.set(page.len() as i64 == PAGE);
+                    message.set(None);
+                    if older {
+                        entries.update(|list| list.extend(page));
+                    } else {
+                        entries.set(page);
+                    }
+                }
+                Err(e) => message.set(Some(Err(e))),
+            }
+            loading.set(false);
+        });
+    };
+    Effect::new(move |_| load(false));
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        load(false);
+    };
     let verify = move |_| {
         spawn_local(async move {
             report.set(Some(api::get::<ChainReport>("/audit/verify").await));
-            entries.refetch();
         });
     };
     let report_view = move || {
@@ -34,27 +152,32 @@ pub fn AuditPage() -> impl IntoView {
         })
     };
     let rows = move || {
-        entries.get().map(|answer| match answer {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(list) => view! {
-                <table class="grid" data-testid="audit-entries">
-                    <thead><tr><th>"#"</th><th>"When (UTC)"</th><th>"Who"</th><th>"Act"</th><th>"Subject"</th><th>"Details"</th></tr></thead>
-                    <tbody>
-                        {list.into_iter().map(|e| view! {
-                            <tr>
+        let list = entries.get();
+        if list.is_empty() && !loading.get() {
+            return view! { <p class="notice" data-testid="audit-empty">"No entry matches these filters."</p> }
+                .into_any();
+        }
+        view! {
+            <table class="grid" data-testid="audit-entries">
+                <thead><tr><th>"#"</th><th>"When (UTC)"</th><th>"Who"</th><th>"Act"</th><th>"Subject"</th><th>"Details"</th></tr></thead>
+                <tbody>
+                    {list.into_iter().map(|e| {
+                        let refusal = AuditAction::ALL.iter().any(|a| a.as_str() == e.action && a.is_refusal());
+                        view! {
+                            <tr class:refusal=refusal>
                                 <td>{e.seq}</td>
                                 <td>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                 <td>{e.actor}</td>
-                                <td>{e.action}</td>
+                                <td>{e.action.replace('_', " ")}</td>
                                 <td>{e.subject}</td>
-                                <td><code>{e.details.to_string()}</code></td>
+                                <td>{details_view(&e.details)}</td>
                             </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any(),
-        })
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
     };
     view! {
         <section class="page">
@@ -63,7 +186,32 @@ pub fn AuditPage() -> impl IntoView {
                 <button on:click=verify>"Verify the chain"</button>
                 {report_view}
             </div>
-            <Transition fallback=|| view! { <p>"Loading entries…"</p> }>{rows}</Transition>
+            <form class="filters" on:submit=search data-testid="audit-filters">
+                <label>"Who" <input name="actor" placeholder="username, system or feed:NAME" bind:value=actor/></label>
+                <label>"Act"
+                    <select name="action" on:change=move |ev| action.set(event_target_value(&ev))>
+                        <option value="">"any act"</option>
+                        {AuditAction::ALL.iter().map(|a| view! { <option value=a.as_str()>{a.as_str().replace('_', " ")}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"From (UTC)" <input name="from" placeholder="2026-12-01 08:00" bind:value=from/></label>
+                <label>"To (UTC)" <input name="to" placeholder="2026-12-01 18:00" bind:value=to/></label>
+                <label>"Text" <input name="text" placeholder="request reference, plate, id…" bind:value=text/></label>
+                <label class="check"><input type="checkbox" name="refusals" bind:checked=refusals/> "Refusals only"</label>
+                <label class="check"><input type="checkbox" name="without_ingest" bind:checked=without_ingest/> "Hide feed ingest"</label>
+                <button type="submit">"Show"</button>
+            </form>
+            {move || {
+                let wrong = problems.get();
+                (!wrong.is_empty()).then(|| view! {
+                    <ul class="error" role="alert">{wrong.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                })
+            }}
+            <Outcome message=message/>
+            {rows}
+            <Show when=move || more.get()>
+                <button on:click=move |_| load(true) disabled=move || loading.get()>"Older entries"</button>
+            </Show>
         </section>
     }
     .into_any()

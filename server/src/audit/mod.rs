@@ -7,7 +7,7 @@ use crate::store::{Db, Tx};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
-use shared::{AuditAction, AuditEntry, ChainReport, UserView};
+use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport, UserView};
 use sqlx::Row;
 
 /// The hash the first row links back to.
@@ -207,28 +207,60 @@ pub async fn verify(db: &Db) -> Result<ChainReport, sqlx::Error> {
     Ok(ChainReport { rows_checked: checked, first_broken: None, reason: None })
 }
 
-/// The newest entries, newest first, optionally before a sequence number (for paging back).
 pub async fn recent(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"))
-        .bind(before_seq.unwrap_or(i64::MAX))
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(entry_from_row).collect()
+    entries(db, &AuditFilter { before_seq, ..AuditFilter::default() }, limit).await
 }
 
-/// The newest refusals (every action named `…_refused`, and refused sign-ins), newest first:
-/// what an audit unit looks at first (R21).
-pub async fn refusals(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 \
-         AND (action LIKE '%refused' OR action IN ('login_failed', 'login_throttled')) \
-         ORDER BY seq DESC LIMIT $2"
-    ))
-    .bind(before_seq.unwrap_or(i64::MAX))
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
+/// The newest entries that pass `filter`, newest first, at most `limit`.
+pub async fn entries(db: &Db, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    enum Value {
+        Text(String),
+        Number(i64),
+    }
+    let mut values = vec![Value::Number(filter.before_seq.unwrap_or(i64::MAX))];
+    let mut conditions = vec!["seq < $1".to_owned()];
+    if filter.refusals {
+        let names: Vec<String> =
+            AuditAction::ALL.iter().filter(|a| a.is_refusal()).map(|a| format!("'{}'", a.as_str())).collect();
+        conditions.push(format!("action IN ({})", names.join(",")));
+    }
+    if filter.without_ingest {
+        conditions.push(format!("action <> '{}'", AuditAction::ReadsIngested.as_str()));
+    }
+    let mut add = |condition: &str, value: Value| {
+        values.push(value);
+        conditions.push(condition.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        add("actor = ?", Value::Text(actor.to_owned()));
+    }
+    if let Some(action) = filter.action {
+        add("action = ?", Value::Text(action.as_str().to_owned()));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped = text.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+        add("(subject LIKE ? ESCAPE '!' OR details LIKE ? ESCAPE '!')", Value::Text(format!("%{escaped}%")));
+    }
+    if let Some(from) = filter.from {
+        add("at >= ?", Value::Number(to_millis(from)));
+    }
+    if let Some(to) = filter.to {
+        add("at < ?", Value::Number(to_millis(to)));
+    }
+    values.push(Value::Number(limit));
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {} ORDER BY seq DESC LIMIT ${}",
+        conditions.join(" AND "),
+        values.len()
+    );
+    let mut query = sqlx::query(&sql);
+    for value in values {
+        query = match value {
+            Value::Text(t) => query.bind(t),
+            Value::Number(n) => query.bind(n),
+        };
+    }
+    let rows = query.fetch_all(db.pool()).await?;
     rows.iter().map(entry_from_row).collect()
 }
 
