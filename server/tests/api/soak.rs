@@ -1,8 +1,10 @@
 //! A bounded soak (R1, R7, R21): for a few seconds, reads one per POST from several feeds'
 //! worth of clients, searches, sign-ins and an alert stream read slowly, all at once, with
-//! clients that hang up half way through a body. No 5xx, and no read acknowledged and lost.
+//! clients that hang up half way through a body, and on PostgreSQL every database connection
+//! cut half way through (as a database restart does). No 5xx but in the seconds after the cut,
+//! and no read acknowledged and lost.
 
-use crate::helpers::{TestApp, PASSWORD};
+use crate::helpers::{Backend, TestApp, PASSWORD};
 use crate::ingest::{network, read};
 use crate::on_both_backends;
 use crate::search::{approved, investigator, request, ts};
@@ -19,6 +21,9 @@ on_both_backends!(a_short_soak_loses_nothing_and_fails_no_one);
 
 /// How long the soak runs.
 const SOAK: std::time::Duration = std::time::Duration::from_secs(12);
+/// When the database connections are cut (PostgreSQL), and how long failures are the fault's.
+const CUT: std::time::Duration = std::time::Duration::from_secs(5);
+const CUT_FELT: std::time::Duration = std::time::Duration::from_secs(3);
 
 async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
@@ -36,11 +41,30 @@ async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
     let req = approved(&app, &inv, request("serious", scope)).await;
 
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let during_cut = Arc::new(Mutex::new(Vec::<String>::new()));
+    let cuts = app.backend == Backend::Postgres;
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let sent = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let running = || start.elapsed() < SOAK;
-    let note = |what: String| failures.lock().unwrap().push(what);
+    let note = |what: String| {
+        let felt = cuts && (CUT..CUT + CUT_FELT).contains(&start.elapsed());
+        if felt { during_cut.lock().unwrap() } else { failures.lock().unwrap() }.push(what)
+    };
+    // Every connection of the server's pool killed at once, as a database restart does.
+    let cut = async {
+        if cuts {
+            tokio::time::sleep(CUT).await;
+            let killed: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(app.db.pool())
+            .await
+            .expect("cut the connections");
+            eprintln!("soak: cut {} database connections", killed.len());
+        }
+    };
 
     // Eight clients sending one read a POST, as recognition engines do; every tenth is listed.
     let feeders = (0..8).map(|client| {
@@ -121,11 +145,13 @@ async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
         }
         text
     };
-    let (_, _, _, _, alerts) =
-        tokio::join!(futures_util::future::join_all(feeders), searcher, sign_ins, hang_ups, slow_reader);
+    let (_, _, _, _, alerts, ()) =
+        tokio::join!(futures_util::future::join_all(feeders), searcher, sign_ins, hang_ups, slow_reader, cut);
 
     let failures = failures.lock().unwrap().clone();
     assert!(failures.is_empty(), "{failures:?}");
+    let during_cut = during_cut.lock().unwrap().clone();
+    eprintln!("soak: {} failures in the {CUT_FELT:?} after the cut: {during_cut:?}", during_cut.len());
     assert!(alerts.contains("event: alert"), "the slow reader still got alerts");
     // Every acknowledged read is stored.
     let stored: std::collections::HashSet<String> = app
