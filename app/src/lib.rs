@@ -28,6 +28,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="anpr-shell" content=data/>
+                // No icon to fetch (and no 404 for one).
+                <link rel="icon" href="data:,"/>
                 <link rel="stylesheet" href="/vendor/leaflet/leaflet.css"/>
                 <link rel="stylesheet" href="/vendor/leaflet.markercluster/MarkerCluster.css"/>
                 <link rel="stylesheet" href="/vendor/leaflet.markercluster/MarkerCluster.Default.css"/>

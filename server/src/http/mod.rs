@@ -77,9 +77,11 @@ pub fn router(state: AppState) -> Router {
     let routes = leptos_axum::generate_route_list(app::App);
     Router::new()
         .nest("/api/v1", api)
+        .merge(pages::files(&state.config.site_root))
         .route("/healthz", get(health))
         .leptos_routes_with_handler(routes, get(pages::render))
-        .fallback(pages::fallback)
+        // What no route matched is a page too: the app's router shows that there is no such page.
+        .fallback(pages::render)
         .layer(sessions)
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -9,9 +9,14 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
 use leptos::prelude::{provide_context, use_context};
 use shared::ShellData;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::Session;
 
 /// The Content-Security-Policy of a rendered page: only the site's own scripts and styles, the
@@ -75,16 +80,16 @@ pub async fn render(State(state): State<AppState>, session: Session, request: Re
     response
 }
 
-/// What no route matched: a file of the built site if there is one, otherwise the page (whose
-/// router shows that there is no such page), rendered with its policy like any other.
-pub async fn fallback(state: State<AppState>, session: Session, request: Request<Body>) -> Response {
-    let path = request.uri().path();
-    let is_file = path.starts_with("/pkg/") || path.starts_with("/vendor/") || path == "/favicon.ico";
-    if is_file {
-        let files = leptos_axum::file_and_error_handler::<AppState, _>(app::shell);
-        return files(request.uri().clone(), state, request).await.into_response();
-    }
-    render(state, session, request).await
+/// The built site's files (the WASM, its JS and CSS, vendored Leaflet), compressed (brotli or
+/// gzip, as the browser accepts) and revalidated on each load (`no-cache` with
+/// `Last-Modified`: an unchanged file costs a 304, a new build is picked up at once, since the
+/// file names carry no hash).
+pub fn files(site_root: &Path) -> Router<AppState> {
+    Router::new()
+        .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
+        .nest_service("/vendor", ServeDir::new(site_root.join("vendor")))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
 }
 
 pub async fn api_not_found() -> AppError {

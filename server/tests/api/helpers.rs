@@ -125,6 +125,11 @@ impl TestApp {
         })
     }
 
+    /// Where the server looks for the built site's files.
+    pub fn site_root(&self) -> std::path::PathBuf {
+        self.state.config.site_root.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -7,6 +7,33 @@ use shared::Role;
 
 on_both_backends!(pages_need_a_session_and_render_the_signed_in_user);
 
+/// The site's files go compressed when the browser accepts it, and are revalidated (a 304 for
+/// an unchanged file), without a session; a missing file is a plain 404.
+#[tokio::test]
+async fn site_files_are_compressed_and_revalidated() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await.unwrap();
+    let pkg = app.site_root().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let script = "function hydrate() { return 'the same text, again and again'; }\n".repeat(200);
+    std::fs::write(pkg.join("anpr.js"), &script).unwrap();
+    let client = app.client();
+    let r = client.get(app.url("/pkg/anpr.js")).header("accept-encoding", "br, gzip").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-encoding"], "br");
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let modified = r.headers()["last-modified"].clone();
+    let body = r.bytes().await.unwrap();
+    assert!(body.len() < script.len() / 10, "{} bytes for {}", body.len(), script.len());
+    let r = client.get(app.url("/pkg/anpr.js")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let r = client.get(app.url("/pkg/anpr.js")).header("if-modified-since", modified).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let r = client.get(app.url("/pkg/anpr.js")).send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none(), "plain when nothing else is accepted");
+    assert_eq!(r.text().await.unwrap(), script);
+    assert_eq!(client.get(app.url("/pkg/missing.wasm")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
 async fn pages_need_a_session_and_render_the_signed_in_user(app: TestApp) {
     let anonymous = app.client();
     for page in ["/", "/map", "/admin/users", "/audit"] {
