@@ -110,7 +110,9 @@ export async function approveAsInspector(page: Page, reference: string, plate: s
   await expect(pending).toContainText(plate);
   await pending.getByLabel('Rationale').fill('Proportionate: one vehicle, a short window, serious offence');
   await pending.getByRole('button', { name: 'Approve' }).click();
-  await expect(page.locator(`article[data-reference="${reference}"]`)).toHaveCount(0);
+  // The decision is confirmed in place, on the card.
+  await expect(pending.getByRole('status')).toHaveText(new RegExp(`^${reference} approved, until \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC\\.$`));
+  await expect(pending.getByRole('button', { name: 'Approve' })).toHaveCount(0);
   await signOut(page);
 }
 

@@ -247,6 +247,13 @@ pub struct RequestView {
     pub reference: String,
     pub requester_id: i64,
     pub requester: String,
+    /// The requester's tier as it stands (R12).
+    #[serde(default)]
+    pub requester_tier: Option<crate::AccessTier>,
+    /// For a supervisor deciding it: the oldest instant the requester's tier reaches now; a
+    /// window starting earlier cannot be searched in full (R12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach_from: Option<DateTime<Utc>>,
     pub submitted_at: DateTime<Utc>,
     #[serde(flatten)]
     pub request: NewRequest,

@@ -26,7 +26,17 @@ pub fn input_time(t: DateTime<Utc>) -> String {
 }
 
 pub fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// How long something has waited, to the minute: `2 d 3 h`, `4 h 10 min`, `25 min`.
+pub fn waited(d: Duration) -> String {
+    let minutes = d.num_minutes().max(0);
+    match (minutes / (24 * 60), minutes / 60 % 24, minutes % 60) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (days, h, _) => format!("{days} d {h} h"),
+    }
 }
 
 /// The scope of a request in a line.
@@ -263,7 +273,7 @@ fn Queue() -> impl IntoView {
                 Ok(list) if list.is_empty() => view! { <p class="notice">"Nothing awaits a decision."</p> }.into_any(),
                 Ok(list) => view! {
                     <div class="stack" data-testid="request-queue">
-                        {list.into_iter().map(|r| view! { <Decide request=r on_decided=move || queue.refetch()/> }).collect_view()}
+                        {list.into_iter().map(|r| view! { <Decide request=r/> }).collect_view()}
                     </div>
                 }.into_any(),
             })}
@@ -271,32 +281,61 @@ fn Queue() -> impl IntoView {
     }
 }
 
+/// One pending request, decided in place: the answer (or the refusal, with the rationale kept)
+/// stays on the card.
 #[component]
-fn Decide(request: RequestView, on_decided: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Decide(request: RequestView) -> impl IntoView {
     let rationale = RwSignal::new(String::new());
     let expires = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
+    let decided = RwSignal::new(None::<RequestView>);
+    let busy = RwSignal::new(false);
     let id = request.id;
     let send = move |approve: bool| {
         let expires_at = match expires.get_untracked() {
             e if e.is_empty() => None,
-            e => match parse_input_time(&e, "expiry") {
+            e => match parse_input_time(&e, "Approval expires") {
                 Ok(t) => Some(t),
                 Err(e) => return message.set(Some(Err(e))),
             },
         };
         let decision = RequestDecision { approve, rationale: rationale.get_untracked(), expires_at };
+        busy.set(true);
         spawn_local(async move {
-            let done = api::post::<_, RequestView>(&format!("/requests/{id}/decision"), &decision).await;
-            message.set(Some(done.map(|r| format!("{} {}.", r.reference, r.status.as_str()))));
-            on_decided();
+            match api::post::<_, RequestView>(&format!("/requests/{id}/decision"), &decision).await {
+                Ok(r) => {
+                    let expiry = r.expires_at.map(|e| format!(", until {}", when(e))).unwrap_or_default();
+                    message.set(Some(Ok(format!("{} {}{expiry}.", r.reference, r.status.as_str()))));
+                    decided.set(Some(r));
+                }
+                Err(e) => message.set(Some(Err(e))),
+            }
+            busy.set(false);
         });
     };
     let r = &request.request;
+    let waiting = waited(crate::now() - request.submitted_at);
+    let tier = match (request.requester_tier, request.reach_from) {
+        (Some(tier), Some(from)) => {
+            format!("{} — reaches back to {} ({} days)", tier.as_str(), when(from), (crate::now() - from).num_days())
+        }
+        (Some(tier), None) => tier.as_str().to_owned(),
+        (None, _) => "none: the requester cannot search".to_owned(),
+    };
+    let beyond = request.reach_from.filter(|from| r.scope.from < *from).map(|from| {
+        view! {
+            <p class="warning" role="note" data-testid="beyond-tier">
+                "The window starts " {when(r.scope.from)} ", before the requester's tier reaches ("
+                {when(from)} "): the part before that cannot be searched under this request."
+            </p>
+        }
+    });
     view! {
         <article class="panel decision" data-reference=request.reference.clone()>
             <h3>{request.reference.clone()} " — " {request.requester.clone()}</h3>
             <dl>
+                <dt>"Submitted"</dt><dd>{when(request.submitted_at)} " (waiting " {waiting} ")"</dd>
+                <dt>"Requester's tier"</dt><dd>{tier}</dd>
                 <dt>"Purpose"</dt><dd>{r.purpose.label()}</dd>
                 <dt>"Crime"</dt><dd>{format!("{} ({} crime)", r.crime_type, r.seriousness.as_str())}</dd>
                 <dt>"Reason"</dt><dd>{r.reason.clone()}</dd>
@@ -304,12 +343,17 @@ fn Decide(request: RequestView, on_decided: impl Fn() + Copy + Send + Sync + 'st
                 <dt>"Handling"</dt><dd>{r.handling.clone()}</dd>
                 <dt>"DSA"</dt><dd>{r.dsa_reference.clone().unwrap_or_else(|| if r.surveillance { "required".into() } else { "not needed".into() })}</dd>
             </dl>
-            <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
-            <label>"Approval expires (UTC, optional)" <input type="datetime-local" name="expires" bind:value=expires/></label>
-            <div class="actions">
-                <button on:click=move |_| send(true)>"Approve"</button>
-                <button class="danger" on:click=move |_| send(false)>"Reject"</button>
-            </div>
+            {beyond}
+            <Show when=move || decided.with(Option::is_none)>
+                <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
+                <label>"Approval expires (UTC, optional, YYYY-MM-DDTHH:MM)"
+                    <input name="expires" placeholder="2026-12-08T18:00" bind:value=expires/>
+                </label>
+                <div class="actions">
+                    <button class="primary" on:click=move |_| send(true) disabled=move || busy.get()>"Approve"</button>
+                    <button class="danger" on:click=move |_| send(false) disabled=move || busy.get()>"Reject"</button>
+                </div>
+            </Show>
             <Outcome message=message/>
         </article>
     }

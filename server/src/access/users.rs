@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.tier, u.rank, u.disabled_at, r.role";
 
-fn parse_column<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<Option<T>, sqlx::Error>
+pub(crate) fn parse_column<T: std::str::FromStr>(row: &AnyRow, column: &str) -> Result<Option<T>, sqlx::Error>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {

@@ -52,7 +52,14 @@ async fn list(
             Listing::All
         }
     };
-    Ok(Json(requests::list(&state.db, listing, q.limit.unwrap_or(200).clamp(1, 1000)).await?))
+    let mut list = requests::list(&state.db, listing, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
+    if let Listing::Queue { .. } = listing {
+        let now = state.clock.now();
+        for r in &mut list {
+            r.reach_from = r.requester_tier.map(|tier| crate::search::grant::reach(&state.config.access, now, tier).0);
+        }
+    }
+    Ok(Json(list))
 }
 
 async fn submit(

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 const REQUEST_COLUMNS: &str =
-    "q.id, q.reference, q.requester_id, ru.username AS requester, q.submitted_at, q.purpose, \
+    "q.id, q.reference, q.requester_id, ru.username AS requester, ru.tier AS requester_tier, q.submitted_at, q.purpose, \
      q.reason, q.crime_type, q.seriousness, q.scope, q.handling, q.surveillance, q.dsa_reference, q.status, \
      du.username AS decided_by, q.decided_at, q.rationale, q.expires_at, q.withdrawn_at";
 const REQUEST_FROM: &str =
@@ -29,6 +29,8 @@ fn request_from_row(row: &AnyRow) -> Result<RequestView, sqlx::Error> {
         reference: row.try_get("reference")?,
         requester_id: row.try_get("requester_id")?,
         requester: row.try_get("requester")?,
+        requester_tier: crate::access::users::parse_column(row, "requester_tier")?,
+        reach_from: None,
         submitted_at: from_millis(row.try_get("submitted_at")?),
         request: NewRequest {
             purpose: decode("purpose", &row.try_get::<String, _>("purpose")?, Purpose::parse)?,
