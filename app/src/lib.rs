@@ -83,6 +83,11 @@ pub fn signed_in_user() -> Option<shared::UserView> {
     use_context::<ShellData>().and_then(|s| s.user)
 }
 
+/// The deployment's rules as configured (from the shell data).
+pub fn policy() -> shared::Policy {
+    use_context::<ShellData>().map(|s| s.policy).unwrap_or_default()
+}
+
 /// The current instant: the browser's clock in the browser, the system's on the server.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     #[cfg(feature = "hydrate")]

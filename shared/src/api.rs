@@ -15,6 +15,34 @@ pub struct ErrorBody {
 pub struct ShellData {
     pub user: Option<UserView>,
     pub map: MapSettings,
+    /// The rules as this deployment configures them, for pages that explain them.
+    #[serde(default)]
+    pub policy: Policy,
+}
+
+/// How far back each tier reaches (R12), what counts as beyond the standard window, and the
+/// audit sample's rates (R22), as configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub local_days: i64,
+    pub central_months: u32,
+    pub standard_days: i64,
+    pub retention_months: u32,
+    pub sample_beyond_standard_percent: f64,
+    pub sample_other_percent: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            local_days: 90,
+            central_months: 12,
+            standard_days: 90,
+            retention_months: 12,
+            sample_beyond_standard_percent: 5.0,
+            sample_other_percent: 2.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

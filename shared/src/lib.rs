@@ -19,7 +19,7 @@ pub mod verification;
 pub mod watch;
 
 pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, UserView, Username};
-pub use api::{ErrorBody, MapSettings, ShellData};
+pub use api::{ErrorBody, MapSettings, Policy, ShellData};
 pub use audit::{AuditAction, AuditEntry, AuditFilter, ChainReport};
 pub use cameras::{CameraHealth, CameraStatus, CameraView, FeedView};
 pub use plate::Plate;

@@ -37,7 +37,13 @@ pub fn SamplePage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Audit sample"</h1>
-            <p class="notice">"5% of searches reaching beyond 90 days and 2% of the others are drawn at random as they run."</p>
+            <p class="notice" data-testid="sample-rates">{
+                let p = crate::policy();
+                format!(
+                    "{}% of searches reaching beyond {} days and {}% of the others are drawn at random as they run.",
+                    p.sample_beyond_standard_percent, p.standard_days, p.sample_other_percent
+                )
+            }</p>
             <h2>"Awaiting a finding"</h2>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || open.get().map(|o| match o {

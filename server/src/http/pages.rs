@@ -53,7 +53,16 @@ pub async fn render(State(state): State<AppState>, session: Session, request: Re
     }
     let signed_in = user.is_some();
     let origin = tile_origin(&state.config.map.tile_url);
-    let shell = ShellData { user, map: state.config.map.clone() };
+    let (access, sample) = (&state.config.access, &state.config.audit_sample);
+    let policy = shared::Policy {
+        local_days: access.local_days,
+        central_months: access.central_months,
+        standard_days: access.standard_days,
+        retention_months: access.retention_months,
+        sample_beyond_standard_percent: sample.beyond_standard_percent,
+        sample_other_percent: sample.other_percent,
+    };
+    let shell = ShellData { user, map: state.config.map.clone(), policy };
     let options = state.leptos.clone();
     // The nonce is made as the page's context is set up, before the response leaves.
     let nonce = Arc::new(Mutex::new(None::<String>));

@@ -54,3 +54,21 @@ async fn pages_need_a_session_and_render_the_signed_in_user(app: TestApp) {
     assert!(html.contains("href=\"/admin/users\""), "an admin's navigation offers Users");
     assert!(!html.contains("href=\"/audit\""), "and not the auditors' page");
 }
+
+/// The sample page states the rates this deployment draws at, not fixed figures (R22).
+#[tokio::test]
+async fn the_sample_page_states_the_configured_rates() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| {
+        c.audit_sample.beyond_standard_percent = 7.5;
+        c.audit_sample.other_percent = 1.0;
+        c.access.standard_days = 60;
+    })
+    .await
+    .unwrap();
+    let auditor = app.signed_in("audra", &[Role::Auditor]).await;
+    let html = auditor.get(app.url("/audit/sample")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("7.5% of searches reaching beyond 60 days and 1% of the others are drawn at random"),
+        "{html}"
+    );
+}
