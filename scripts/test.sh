@@ -16,7 +16,7 @@ cargo clippy --workspace -- -D warnings
 clippy_status=$?
 
 mkdir -p target
-cargo test --workspace 2>&1 | tee target/rust-tests.log
+cargo test --workspace --no-fail-fast 2>&1 | tee target/rust-tests.log
 rust_status=${PIPESTATUS[0]}
 rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{ s += $1 } END { print s + 0 }')
 rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{ s += $1 } END { print s + 0 }')

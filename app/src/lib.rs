@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // Absent only when the server lists the routes without rendering a request.
     let user = signed_in_user();
+    provide_context(components::alerts::MapFocus(RwSignal::new(None)));
     view! {
         <Title text="ANPR workbench"/>
         <Router>
@@ -81,6 +82,19 @@ pub fn App() -> impl IntoView {
 /// The signed-in user of this page, if any (from the shell data).
 pub fn signed_in_user() -> Option<shared::UserView> {
     use_context::<ShellData>().and_then(|s| s.user)
+}
+
+/// Asks the user to confirm (browser only; elsewhere nothing is confirmed).
+pub fn confirm(question: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        false
+    }
 }
 
 /// The deployment's rules as configured (from the shell data).

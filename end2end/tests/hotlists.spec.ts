@@ -1,5 +1,6 @@
-import { test, expect } from '@playwright/test';
-import { plateSeenTwice, signIn, signOut } from './helpers';
+import { test, expect, request } from '@playwright/test';
+import { BASE_URL, DEMO_PASSWORD } from '../playwright.config';
+import { freshPlate, plateSeenTwice, sendReads, signIn, signOut, testFeed } from './helpers';
 
 test('a restricted list alerts its member with the plate patch, and nobody else', async ({ page }) => {
   // A vehicle a camera has just seen; a new entry finds it (R7).
@@ -45,4 +46,49 @@ test('a restricted list alerts its member with the plate patch, and nobody else'
   await expect(page.locator(`.alert[data-plate="${plate}"]`)).toHaveCount(0);
   const theirs = await (await page.request.get('/api/v1/alerts')).json();
   expect(theirs.filter((a: any) => a.read.plate === plate)).toHaveLength(0);
+});
+
+test('alerts are grouped per vehicle, hide when asked, say why a decision is refused, and show on the map', async ({ page }) => {
+  const plate = freshPlate();
+  const admin = await request.newContext({ baseURL: BASE_URL });
+  expect((await admin.post('/api/v1/auth/login', { data: { username: 'hotlists', password: DEMO_PASSWORD } })).ok()).toBeTruthy();
+  const list = await (await admin.post('/api/v1/hotlists', {
+    data: { name: `Op Kestrel ${plate}`, kind: 'voi', audience: { type: 'role', role: 'investigator' } },
+  })).json();
+  const added = await admin.post(`/api/v1/hotlists/${list.id}/entries`, {
+    data: { vrm: plate, intelligence_ref: 'INT/2026/0123', reason: 'stolen', warning_markers: [], action: 'report sighting' },
+  });
+  expect(added.status()).toBe(201);
+  await admin.dispose();
+  const { key, cameras } = await testFeed();
+  await sendReads(key, [
+    { plate, camera: cameras[0], secondsAgo: 90 },
+    { plate, camera: cameras[1], secondsAgo: 60 },
+    { plate, camera: cameras[0], secondsAgo: 30 },
+  ]);
+
+  await signIn(page, 'investigator');
+  const tray = page.getByTestId('alert-tray');
+  const group = tray.locator(`.alert[data-plate="${plate}"]`);
+  await expect(group).toHaveCount(1);
+  await expect(group).toHaveAttribute('data-count', '3');
+  await expect(group).toContainText('3 sightings');
+  await expect(group).toContainText(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC at .* site 1, heading N/);
+  await expect.poll(async () => group.locator('img.alert-overview').evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+
+  await tray.getByRole('button', { name: 'Hide' }).click();
+  await expect(tray.getByTestId('alert-list')).toHaveCount(0);
+  await tray.getByRole('button', { name: 'Show' }).click();
+  await expect(group).toBeVisible();
+
+  // A rejection without a reason is refused, and says so in the tray.
+  await group.getByRole('button', { name: 'Reject' }).click();
+  await expect(tray.getByRole('alert')).toContainText(plate);
+  await expect(group).toHaveCount(1);
+
+  await group.getByRole('link', { name: 'Show on map' }).click();
+  await expect(page).toHaveURL(/\/map$/);
+  await tray.locator(`.alert[data-plate="${plate}"]`).getByRole('button', { name: 'Accept' }).click();
+  await expect(tray.getByRole('status')).toHaveText(`${plate} accepted (3 sightings).`);
+  await expect(tray.locator(`.alert[data-plate="${plate}"]`)).toHaveCount(0);
 });

@@ -74,14 +74,22 @@ test('a system admin sees camera health, not reads', async ({ page }) => {
   expect((await page.request.get('/api/v1/watches')).status()).toBe(403);
 });
 
-test('an admin approves the pending expansion zone with a reason', async ({ page }) => {
+test('an admin approves the pending expansion zone with a reason, confirmed, and the reason is not reused', async ({ page }) => {
   await signIn(page, 'admin');
   await page.getByRole('navigation').getByRole('link', { name: 'Cameras' }).click();
   await expect(page.locator('body[data-hydrated]')).toBeAttached();
   const zone = page.locator('details[data-zone="expansion"]');
   await expect(zone).toContainText('70 pending');
   await page.getByLabel('Reason for the decision').fill('expansion network signed off by the board');
+  // Declined: nothing changes.
+  page.once('dialog', (d) => d.dismiss());
   await zone.locator('summary').getByRole('button', { name: 'Approve' }).click();
+  await expect(zone).toContainText('70 pending');
+  const asked = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.message()); d.accept(); }));
+  await zone.locator('summary').getByRole('button', { name: 'Approve' }).click();
+  expect(await asked).toBe('Set every camera of zone expansion (70) to approved, with the reason "expansion network signed off by the board"?');
   await expect(page.getByRole('status')).toHaveText('Zone expansion: 70 cameras now approved.');
   await expect(zone).toContainText('70 approved');
+  // The next decision needs its own reason.
+  await expect(page.getByLabel('Reason for the decision')).toHaveValue('');
 });

@@ -1,10 +1,44 @@
-//! The alert tray: hits of the lists whose audience the user is in, as they happen (R7, R8),
-//! each with only its read and the plate patch, to accept or reject with a reason.
+//! The alert tray: hits of the lists whose audience the user is in, as they happen (R7, R8).
+//! Alerts are grouped per vehicle and list — a repeat sighting joins its group and raises its
+//! count — each group showing its latest sighting: time to the second, place, direction, the
+//! plate patch and the overview, the list's warning markers and action. A group is accepted or
+//! rejected (with a reason) as one, and can be shown on the map. The tray sits in the page's
+//! flow, at most a third of the window high, and hides to its header when asked.
 
 use crate::api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::hotlists::{AlertDecision, AlertView, Outcome};
+use shared::hotlists::{AlertDecision, AlertView, MatchKind, Outcome};
+
+/// Where the map should look next: set by "Show on map", taken by the map page.
+#[derive(Clone, Copy)]
+pub struct MapFocus(pub RwSignal<Option<(f64, f64)>>);
+
+/// The alerts of one vehicle on one list, newest first.
+#[derive(Clone, PartialEq)]
+struct Group {
+    plate: String,
+    hotlist_id: i64,
+    alerts: Vec<AlertView>,
+}
+
+/// Groups `alerts` (newest first) per plate and list, the group with the newest sighting first.
+fn grouped(alerts: &[AlertView]) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for a in alerts {
+        match groups.iter_mut().find(|g| g.plate == a.read.plate && g.hotlist_id == a.hotlist_id) {
+            Some(g) => g.alerts.push(a.clone()),
+            None => {
+                groups.push(Group { plate: a.read.plate.clone(), hotlist_id: a.hotlist_id, alerts: vec![a.clone()] })
+            }
+        }
+    }
+    for g in &mut groups {
+        g.alerts.sort_by(|x, y| y.read.captured_at.cmp(&x.read.captured_at));
+    }
+    groups.sort_by(|x, y| y.alerts[0].read.captured_at.cmp(&x.alerts[0].read.captured_at));
+    groups
+}
 
 #[component]
 pub fn AlertTray() -> impl IntoView {
@@ -41,48 +75,90 @@ pub fn AlertTray() -> impl IntoView {
     }
     let reason = RwSignal::new(String::new());
     let open = RwSignal::new(true);
-    let decide = move |id: i64, outcome: Outcome| {
+    let problem = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let focus = use_context::<MapFocus>();
+    // Decides every alert of a group; stops at the first refusal and says why.
+    let decide = move |group: Group, outcome: Outcome| {
         let body = AlertDecision { outcome, reason: reason.get_untracked() };
         spawn_local(async move {
-            if api::post::<_, AlertView>(&format!("/alerts/{id}/decision"), &body).await.is_ok() {
-                alerts.update(|list| list.retain(|a| a.id != id));
+            for a in &group.alerts {
+                if let Err(e) = api::post::<_, AlertView>(&format!("/alerts/{}/decision", a.id), &body).await {
+                    problem.set(Some(format!("{}: {e}", group.plate)));
+                    done.set(None);
+                    return;
+                }
+                alerts.update(|list| list.retain(|x| x.id != a.id));
             }
+            problem.set(None);
+            reason.set(String::new());
+            done.set(Some(format!("{} {} ({} sightings).", group.plate, outcome.as_str(), group.alerts.len())));
         });
     };
+    let groups = Memo::new(move |_| alerts.with(|a| grouped(a)));
     view! {
-        <Show when=move || !alerts.with(|a| a.is_empty())>
-            <aside class="alert-tray" data-testid="alert-tray">
+        <Show when=move || !alerts.with(|a| a.is_empty()) || done.with(Option::is_some)>
+            <aside class="alert-tray" class:collapsed=move || !open.get() data-testid="alert-tray">
                 <h2>
-                    {move || format!("Hotlist alerts ({})", alerts.with(|a| a.len()))}
-                    <button class="small" on:click=move |_| open.update(|o| *o = !*o)>
+                    {move || {
+                        let (vehicles, sightings) = (groups.with(|g| g.len()), alerts.with(|a| a.len()));
+                        format!("Hotlist alerts: {vehicles} vehicles, {sightings} sightings")
+                    }}
+                    <button class="small" aria-expanded=move || open.get().to_string()
+                        on:click=move |_| open.update(|o| *o = !*o)>
                         {move || if open.get() { "Hide" } else { "Show" }}
                     </button>
                 </h2>
-                <div class="alert-list" class:hidden=move || !open.get()>
-                <label>"Reason for your decision" <input name="decision-reason" bind:value=reason/></label>
-                <For each=move || alerts.get() key=|a| a.id let:a>
-                    {
-                        let id = a.id;
-                        let patch = a.read.has_plate_image.then(|| {
-                            let src = format!("{}/alerts/{id}/images/plate", api::BASE);
-                            view! { <img class="alert-plate" src=src alt="plate patch"/> }
-                        });
-                        view! {
-                            <div class=format!("alert alert-{}", if a.match_kind == shared::hotlists::MatchKind::Exact { "exact" } else { "possible" })
-                                data-plate=a.read.plate.clone()>
-                                <div class="alert-head"><strong class="plate">{a.read.plate.clone()}</strong> " · " {a.hotlist_name.clone()}
-                                    {(a.match_kind == shared::hotlists::MatchKind::Possible).then(|| view! { <em>" (possible: listed as " {a.entry_vrm.clone()} ")"</em> })}
-                                </div>
-                                {patch}
-                                <div>{a.read.captured_at.format("%H:%M:%S").to_string()} " at " {a.read.camera_name.clone()}</div>
-                                <div class="markers">{a.warning_markers.join(", ")} " " {a.action.clone()}</div>
-                                <button class="small" on:click=move |_| decide(id, Outcome::Accepted)>"Accept"</button>
-                                <button class="small" on:click=move |_| decide(id, Outcome::Rejected)>"Reject"</button>
-                            </div>
-                        }
-                    }
-                </For>
-                </div>
+                <Show when=move || open.get()>
+                    <div class="alert-list" data-testid="alert-list">
+                        <label>"Reason for your decision (needed to reject)" <input name="decision-reason" bind:value=reason/></label>
+                        {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+                        {move || done.get().map(|d| view! { <p class="ok" role="status">{d}</p> })}
+                        <For each=move || groups.get() key=|g| (g.plate.clone(), g.hotlist_id, g.alerts.len(), g.alerts[0].id) let:g>
+                            {
+                                let a = g.alerts[0].clone();
+                                let id = a.id;
+                                let count = g.alerts.len();
+                                let first = g.alerts[count - 1].read.captured_at;
+                                let image = |kind: &str, class: &'static str| {
+                                    let src = format!("{}/alerts/{id}/images/{kind}", api::BASE);
+                                    view! { <img class=class src=src alt=format!("{kind} image")/> }
+                                };
+                                let patch = a.read.has_plate_image.then(|| image("plate", "alert-plate"));
+                                let overview = a.read.has_overview_image.then(|| image("overview", "alert-overview"));
+                                let (lat, lon) = (a.read.lat, a.read.lon);
+                                // The link goes to the map (the router handles it); the map looks here.
+                                let show = move |_| {
+                                    if let Some(MapFocus(f)) = focus {
+                                        f.set(Some((lat, lon)));
+                                    }
+                                };
+                                let (accept, reject) = (g.clone(), g.clone());
+                                view! {
+                                    <div class=format!("alert alert-{}", if a.match_kind == MatchKind::Exact { "exact" } else { "possible" })
+                                        data-plate=a.read.plate.clone() data-count=count.to_string()>
+                                        <div class="alert-head"><strong class="plate">{a.read.plate.clone()}</strong> " · " {a.hotlist_name.clone()}
+                                            {(a.match_kind == MatchKind::Possible).then(|| view! { <em>" (possible: listed as " {a.entry_vrm.clone()} ")"</em> })}
+                                            {(count > 1).then(|| view! { <span class="badge">{count} " sightings"</span> })}
+                                        </div>
+                                        <div class="alert-images">{patch}{overview}</div>
+                                        <div class="alert-when">
+                                            {a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()} " at " {a.read.camera_name.clone()}
+                                            {a.read.direction.clone().map(|d| format!(", heading {d}"))}
+                                        </div>
+                                        {(count > 1).then(|| view! { <div class="muted">"First seen " {first.format("%H:%M:%S UTC").to_string()}</div> })}
+                                        <div class="markers">{a.warning_markers.join(", ")} " " {a.action.clone()}</div>
+                                        <div class="actions">
+                                            <button class="small" on:click=move |_| decide(accept.clone(), Outcome::Accepted)>"Accept"</button>
+                                            <button class="small danger" on:click=move |_| decide(reject.clone(), Outcome::Rejected)>"Reject"</button>
+                                            <a class="button small" href="/map" on:click=show>"Show on map"</a>
+                                        </div>
+                                    </div>
+                                }
+                            }
+                        </For>
+                    </div>
+                </Show>
             </aside>
         </Show>
     }

@@ -22,6 +22,17 @@ pub fn CamerasPage() -> impl IntoView {
 
     let decide = move |target: Target, status: CameraStatus| {
         let why = reason.get_untracked();
+        // A whole zone at once is confirmed first, naming what will change and why.
+        if let Target::Zone(zone) = &target {
+            let count = cameras.with_untracked(|c| {
+                c.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, |l| l.iter().filter(|c| &c.zone == zone).count())
+            });
+            let question =
+                format!("Set every camera of zone {zone} ({count}) to {}, with the reason \"{why}\"?", status.as_str());
+            if !crate::confirm(&question) {
+                return;
+            }
+        }
         spawn_local(async move {
             let done = match target {
                 Target::Camera(id, name) => {
@@ -36,6 +47,10 @@ pub fn CamerasPage() -> impl IntoView {
                 .await
                 .map(|z| format!("Zone {zone}: {} cameras now {}.", z.cameras_changed, status.as_str())),
             };
+            // The reason belongs to this decision only: the next one needs its own.
+            if done.is_ok() {
+                reason.set(String::new());
+            }
             message.set(Some(done));
             cameras.refetch();
         });

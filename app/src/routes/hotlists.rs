@@ -205,15 +205,25 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
         let text = csv.get_untracked();
         spawn_local(async move {
             let done = api::post_text::<ImportReport>(&format!("/hotlists/{id}/import"), text, "text/csv").await;
-            message.set(Some(done.map(|r| {
+            // Refused rows make the import's answer an error naming each of them; the text
+            // stays for correcting them, and is cleared once everything was taken.
+            let answer = done.and_then(|r| {
+                if r.refused.is_empty() {
+                    csv.set(String::new());
+                    return Ok(format!("Imported {} entries.", r.added));
+                }
                 let refused: Vec<String> = r.refused.iter().map(|x| format!("line {}: {}", x.line, x.reason)).collect();
-                format!("Imported {} entries. {}", r.added, refused.join("; "))
-            })));
+                Err(format!("Imported {} entries; refused {}: {}", r.added, r.refused.len(), refused.join("; ")))
+            });
+            message.set(Some(answer));
             refresh();
         });
     };
-    let act = move |entry_id: i64, review: bool| {
+    let act = move |entry_id: i64, vrm: String, review: bool| {
         let text = why.get_untracked();
+        if !review && !crate::confirm(&format!("Remove {vrm} from this list? It stops matching at once.")) {
+            return;
+        }
         spawn_local(async move {
             let done = if review {
                 api::post::<_, EntryView>(
@@ -227,6 +237,9 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                     .await
                     .map(|_| "Removed.".to_owned())
             };
+            if done.is_ok() {
+                why.set(String::new());
+            }
             message.set(Some(done));
             refresh();
         });
@@ -244,6 +257,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                             <thead><tr><th>"VRM"</th><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th><th>"Added"</th><th>"Review due"</th><th></th></tr></thead>
                             <tbody>{list.into_iter().map(|e| {
                                 let entry_id = e.id;
+                                let (to_review, to_remove) = (e.vrm.clone(), e.vrm.clone());
                                 let chosen = e.clone();
                                 let edit = move |_| {
                                     vrm.set(chosen.vrm.clone());
@@ -261,8 +275,8 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                                         <td>{e.review_due.format("%Y-%m-%d %H:%M").to_string()}</td>
                                         <td>
                                             <button class="small" on:click=edit>"Edit"</button>
-                                            <button class="small" on:click=move |_| act(entry_id, true)>"Review"</button>
-                                            <button class="small" on:click=move |_| act(entry_id, false)>"Remove"</button>
+                                            <button class="small" on:click=move |_| act(entry_id, to_review.clone(), true)>"Review"</button>
+                                            <button class="small danger" on:click=move |_| act(entry_id, to_remove.clone(), false)>"Remove"</button>
                                         </td>
                                     </tr>
                                 }

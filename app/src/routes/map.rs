@@ -50,6 +50,23 @@ pub fn MapPage() -> impl IntoView {
         ready.set(true);
     };
 
+    // "Show on map" from the alert tray: look at the sighting's camera.
+    #[cfg(feature = "hydrate")]
+    if let Some(crate::components::alerts::MapFocus(focus)) = use_context() {
+        Effect::new(move |_| {
+            let Some((lat, lon)) = focus.get() else { return };
+            if !ready.get() {
+                return;
+            }
+            handle.with_value(|h| {
+                if let Some(h) = h {
+                    h.map.set_view(&leaflet::LatLng::new(lat, lon), 16.0);
+                }
+            });
+            focus.set(None);
+        });
+    }
+
     // The open watch's stream follows the watch chosen; leaving the page closes it.
     #[cfg(feature = "hydrate")]
     {

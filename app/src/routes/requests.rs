@@ -106,7 +106,7 @@ fn RequestTable(
     }
     // Withdrawing ends every search and watch under the request (R10); it asks first.
     let withdraw = move |id: i64, reference: String| {
-        let sure = web_sys_confirm(&format!("Withdraw {reference}? No search or watch will run under it again."));
+        let sure = crate::confirm(&format!("Withdraw {reference}? No search or watch will run under it again."));
         if !sure {
             return;
         }
@@ -356,18 +356,5 @@ fn Decide(request: RequestView) -> impl IntoView {
             </Show>
             <Outcome message=message/>
         </article>
-    }
-}
-
-/// Asks the user to confirm (browser only; elsewhere nothing is confirmed).
-fn web_sys_confirm(question: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = question;
-        false
     }
 }
