@@ -34,9 +34,9 @@ fn grouped(alerts: &[AlertView]) -> Vec<Group> {
         }
     }
     for g in &mut groups {
-        g.alerts.sort_by(|x, y| y.read.captured_at.cmp(&x.read.captured_at));
+        g.alerts.sort_by_key(|a| std::cmp::Reverse(a.read.captured_at));
     }
-    groups.sort_by(|x, y| y.alerts[0].read.captured_at.cmp(&x.alerts[0].read.captured_at));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.alerts[0].read.captured_at));
     groups
 }
 
