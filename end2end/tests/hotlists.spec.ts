@@ -81,13 +81,14 @@ test('alerts are grouped per vehicle, hide when asked, say why a decision is ref
   await tray.getByRole('button', { name: 'Show' }).click();
   await expect(group).toBeVisible();
 
-  // A rejection without a reason is refused, and says so in the tray.
+  // A decision without a reason is refused, and says so in the tray.
   await group.getByRole('button', { name: 'Reject' }).click();
-  await expect(tray.getByRole('alert')).toContainText(plate);
+  await expect(tray.getByRole('alert')).toContainText(`${plate}: a reason`);
   await expect(group).toHaveCount(1);
 
   await group.getByRole('link', { name: 'Show on map' }).click();
   await expect(page).toHaveURL(/\/map$/);
+  await tray.getByLabel('Reason for your decision').fill('stopped by a patrol at the site');
   await tray.locator(`.alert[data-plate="${plate}"]`).getByRole('button', { name: 'Accept' }).click();
   await expect(tray.getByRole('status')).toHaveText(`${plate} accepted (3 sightings).`);
   await expect(tray.locator(`.alert[data-plate="${plate}"]`)).toHaveCount(0);

@@ -111,7 +111,7 @@ pub fn AlertTray() -> impl IntoView {
                 </h2>
                 <Show when=move || open.get()>
                     <div class="alert-list" data-testid="alert-list">
-                        <label>"Reason for your decision (needed to reject)" <input name="decision-reason" bind:value=reason/></label>
+                        <label>"Reason for your decision" <input name="decision-reason" bind:value=reason/></label>
                         {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
                         {move || done.get().map(|d| view! { <p class="ok" role="status">{d}</p> })}
                         <For each=move || groups.get() key=|g| (g.plate.clone(), g.hotlist_id, g.alerts.len(), g.alerts[0].id) let:g>
