@@ -18,6 +18,11 @@ test('a request is approved, the journey searched on the map, and the search sam
   await page.getByTestId('time-slider').fill('0');
   await expect(page.getByTestId('slider-time')).toContainText(plate);
   await expect(rows.first()).toHaveClass(/current/);
+  // Playback plays the sightings in order, numbered, and stops at the last.
+  await page.getByRole('button', { name: 'Play journey' }).click();
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Play journey' })).toBeVisible();
+  await expect(page.getByTestId('slider-time')).toContainText(/^#2 /);
   await rows.first().click();
   const detail = page.getByTestId('verify-panel');
   await expect(detail.locator('.plate')).toHaveText(plate);

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { freshPlate, openSection, signIn, signOut } from './helpers';
+import { freshPlate, openSection, signIn, signOut, testFeed } from './helpers';
 
 /** `datetime-local` text for `days` ago, in UTC. */
 function daysAgo(days: number): string {
@@ -39,4 +39,25 @@ test('a supervisor sees the wait and the tier, is warned of a window beyond it, 
   await card.getByRole('button', { name: 'Approve' }).click();
   await expect(card.getByRole('status')).toHaveText(`${reference} approved, until ${expiry.replace('T', ' ')}:00 UTC.`);
   await expect(card.getByRole('button', { name: 'Reject' })).toHaveCount(0);
+});
+
+test('cameras are chosen by name, zone or feed id, and shown by name', async ({ page }) => {
+  const { cameras } = await testFeed();
+  await signIn(page, 'investigator');
+  await openSection(page, 'Requests');
+  const picker = page.getByTestId('cameras-picker');
+  // The feed's own id finds the camera; what is offered is named, and a choice becomes a chip.
+  await picker.getByLabel('Cameras (optional)').fill(cameras[1]);
+  const offer = picker.getByRole('option').filter({ hasText: 'site 2' });
+  await expect(offer.first()).toContainText(`feed id ${cameras[1]}`);
+  const name = ((await offer.first().locator('button').textContent()) ?? '').split(' · ')[0].trim();
+  await offer.first().getByRole('button').click();
+  await expect(picker.locator('.chip')).toHaveCount(1);
+  await expect(picker.locator('.chip')).toContainText(`${name} (e2e)`);
+  await expect(picker.getByLabel('Cameras (optional)')).toHaveValue('');
+  // By zone too; and a chip is removed with its ×.
+  await picker.getByLabel('Cameras (optional)').fill('e2e');
+  await expect(picker.getByRole('option').first()).toBeVisible();
+  await picker.locator('.chip').getByRole('button', { name: 'Remove' }).click();
+  await expect(picker.locator('.chip')).toHaveCount(0);
 });

@@ -287,6 +287,11 @@ pub struct EntryView {
     pub reviewed_at: DateTime<Utc>,
     /// When it lapses unless reviewed (R9).
     pub review_due: DateTime<Utc>,
+    /// Alerts it has raised, and when the last was raised (in a list's entries).
+    #[serde(default)]
+    pub hits: i64,
+    #[serde(default)]
+    pub last_hit_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
 pub mod alerts;
+pub mod camera_picker;
 #[cfg(feature = "hydrate")]
 pub mod journey;
 #[cfg(feature = "hydrate")]

@@ -254,7 +254,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                     Err(e) => view! { <p class="error">{e}</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="grid">
-                            <thead><tr><th>"VRM"</th><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th><th>"Added"</th><th>"Review due"</th><th></th></tr></thead>
+                            <thead><tr><th>"VRM"</th><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th><th>"Added"</th><th>"Review due"</th><th>"Hits"</th><th>"Last hit (UTC)"</th><th></th></tr></thead>
                             <tbody>{list.into_iter().map(|e| {
                                 let entry_id = e.id;
                                 let (to_review, to_remove) = (e.vrm.clone(), e.vrm.clone());
@@ -272,7 +272,9 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                                         <td class="plate">{e.vrm.clone()}</td><td>{e.intelligence_ref.clone()}</td><td>{e.reason.clone()}</td>
                                         <td>{e.warning_markers.join(", ")}</td>
                                         <td>{e.added_by.clone()} " " <small>{e.added_at.format("%Y-%m-%d").to_string()}</small></td>
-                                        <td>{e.review_due.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                        <td>{e.review_due.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                        <td class="hits">{e.hits}</td>
+                                        <td>{e.last_hit_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "never".into())}</td>
                                         <td>
                                             <button class="small" on:click=edit>"Edit"</button>
                                             <button class="small" on:click=move |_| act(entry_id, to_review.clone(), true)>"Review"</button>

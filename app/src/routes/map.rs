@@ -236,7 +236,7 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
                 </select>
             </label>
             <Show when=move || mode.get() != "area" fallback=move || view! {
-                <label>"Camera ids" <input name="cameras" bind:value=cameras/></label>
+                <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras" name="cameras"/>
             }>
                 <label>"Plate" <input name="plate" bind:value=plate/></label>
             </Show>

@@ -249,7 +249,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
                 {text("South", "south", area[0])}{text("West", "west", area[1])}
                 {text("North", "north", area[2])}{text("East", "east", area[3])}
             </fieldset>
-            {text("Camera ids (comma-separated, optional)", "cameras", cameras)}
+            <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras (optional)" name="cameras"/>
             <label>"From (UTC)" <input type="datetime-local" name="from" bind:value=from/></label>
             <label>"To (UTC)" <input type="datetime-local" name="to" bind:value=to/></label>
             <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea></label>

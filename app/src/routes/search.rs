@@ -149,27 +149,46 @@ pub fn SearchPage() -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = handle;
     };
-    let play = move |_| {
+    // Playback: play and pause, stop (back to the whole journey); the user's own choice of a
+    // row or of the slider stops it.
+    let playing = RwSignal::new(false);
+    let timer = StoredValue::new(None::<IntervalHandle>);
+    let halt = move || {
+        if let Some(h) = timer.get_value() {
+            h.clear();
+        }
+        timer.set_value(None);
+        playing.set(false);
+    };
+    let play_pause = move |_| {
+        if playing.get_untracked() {
+            return halt();
+        }
         let total = results.with_untracked(|r| r.len());
         if total < 2 {
             return;
         }
-        position.set(0);
-        let handle = StoredValue::new(None::<IntervalHandle>);
+        if position.get_untracked() + 1 >= total {
+            position.set(0);
+        }
         let step = move || {
             let next = position.get_untracked() + 1;
             if next >= total {
-                if let Some(h) = handle.get_value() {
-                    h.clear();
-                }
+                halt();
             } else {
                 position.set(next);
             }
         };
         if let Ok(h) = set_interval_with_handle(step, std::time::Duration::from_millis(400)) {
-            handle.set_value(Some(h));
+            timer.set_value(Some(h));
+            playing.set(true);
         }
     };
+    let stop = move |_| {
+        halt();
+        position.set(results.with_untracked(|r| r.len().saturating_sub(1)));
+    };
+    on_cleanup(halt);
 
     // Moving through the results for verification follows the table and the map.
     let step = Callback::new(move |delta: i64| {
@@ -222,7 +241,7 @@ pub fn SearchPage() -> impl IntoView {
                                 {move || if drawing.get() { "Click two corners on the map…" } else { "Draw area on the map" }}
                             </button>
                             <p class="notice" data-testid="drawn-area">{move || area.get().map(|a| format!("{:.4},{:.4} – {:.4},{:.4}", a.south, a.west, a.north, a.east)).unwrap_or_else(|| "No area drawn.".into())}</p>
-                            <label>"And/or camera ids" <input name="cameras" bind:value=cameras/></label>
+                            <crate::components::camera_picker::CameraPicker ids=cameras label="And/or cameras" name="cameras"/>
                         </div>
                     }>
                         <label>"Plate" <input name="plate" bind:value=plate/></label>
@@ -238,15 +257,18 @@ pub fn SearchPage() -> impl IntoView {
                             <input type="range" name="time" min="0" data-testid="time-slider"
                                 max=move || results.with(|r| r.len().saturating_sub(1)).to_string()
                                 prop:value=move || position.get().to_string()
-                                on:input=move |ev| position.set(event_target_value(&ev).parse().unwrap_or(0))/>
+                                on:input=move |ev| { halt(); position.set(event_target_value(&ev).parse().unwrap_or(0)) }/>
                         </label>
-                        <p data-testid="slider-time">{move || results.with(|r| r.get(position.get()).map(|x| format!("{} at {} ({})", x.plate, when(x.captured_at), x.camera_name)))}</p>
-                        <button type="button" on:click=play>"Play journey"</button>
+                        <p data-testid="slider-time">{move || results.with(|r| r.get(position.get()).map(|x| format!("#{} {} at {} ({})", position.get() + 1, x.plate, when(x.captured_at), x.camera_name)))}</p>
+                        <div class="actions">
+                            <button type="button" class="primary" on:click=play_pause>{move || if playing.get() { "Pause" } else { "Play journey" }}</button>
+                            <button type="button" on:click=stop disabled=move || !playing.get() && results.with(|r| position.get() + 1 >= r.len())>"Stop"</button>
+                        </div>
                     </div>
                 </Show>
                 <VerifyPanel search_id=search_id selected=selected step=step recorded=recorded/>
                 <table class="grid reads" data-testid="search-results">
-                    <thead><tr><th>"Choose"</th><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th><th>"Check"</th></tr></thead>
+                    <thead><tr><th>"Choose"</th><th>"#"</th><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th><th>"Check"</th></tr></thead>
                     <tbody>
                         {move || results.get().into_iter().enumerate().map(|(i, r)| {
                             let pick = r.clone();
@@ -259,12 +281,13 @@ pub fn SearchPage() -> impl IntoView {
                             view! {
                                 <tr class="pick" class:current=move || position.get() == i
                                     class:selected=move || selected.with(|s| s.as_ref().is_some_and(|s| s.id == id))
-                                    on:click=move |_| { position.set(i); selected.set(Some(pick.clone())); }>
+                                    on:click=move |_| { halt(); position.set(i); selected.set(Some(pick.clone())); }>
                                     <td on:click=|ev| ev.stop_propagation()>
                                         <input type="checkbox" aria-label=format!("choose read {id}")
                                             prop:checked=move || chosen.with(|c| c.contains(&id))
                                             on:change=move |_| chosen.update(|c| if !c.remove(&id) { c.insert(id); })/>
                                     </td>
+                                    <td class="seq">{i + 1}</td>
                                     <td>{r.captured_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                     <td class="plate">{r.plate.clone()}</td>
                                     <td>{r.camera_name.clone()}</td>

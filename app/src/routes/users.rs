@@ -253,7 +253,7 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
                     "No " {c.label()}
                 </label>
             }).collect_view()}
-            <label>"Cameras withheld (ids, comma-separated)" <input name="denied_cameras" bind:value=cameras/></label>
+            <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras withheld" name="denied_cameras"/>
             <button type="submit">"Save restrictions"</button>
             <Outcome message=message/>
         </form>

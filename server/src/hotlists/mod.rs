@@ -253,18 +253,30 @@ fn entry_from_row(row: &AnyRow) -> Result<EntryView, sqlx::Error> {
         added_at: from_millis(row.try_get("added_at")?),
         reviewed_at,
         review_due: reviewed_at + Duration::days(REVIEW_DAYS),
+        hits: 0,
+        last_hit_at: None,
     })
 }
 
-/// The live entries of a list.
+/// The live entries of a list, each with the alerts it has raised and when the last was.
 pub async fn entries(db: &Db, hotlist_id: i64) -> Result<Vec<EntryView>, sqlx::Error> {
     let rows = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE hotlist_id = $1 AND ended_at IS NULL ORDER BY vrm, id"
+        "SELECT {ENTRY_COLUMNS}, COALESCE(h.hits, 0) AS hits, h.last_hit_at FROM hotlist_entries \
+         LEFT JOIN (SELECT entry_id, COUNT(*) AS hits, MAX(raised_at) AS last_hit_at FROM alerts \
+                    WHERE hotlist_id = $1 GROUP BY entry_id) h ON h.entry_id = id \
+         WHERE hotlist_id = $1 AND ended_at IS NULL ORDER BY vrm, id"
     ))
     .bind(hotlist_id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(entry_from_row).collect()
+    rows.iter()
+        .map(|row| {
+            let mut entry = entry_from_row(row)?;
+            entry.hits = row.try_get("hits")?;
+            entry.last_hit_at = row.try_get::<Option<i64>, _>("last_hit_at")?.map(from_millis);
+            Ok(entry)
+        })
+        .collect()
 }
 
 pub async fn add_entry(

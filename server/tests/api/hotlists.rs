@@ -137,8 +137,14 @@ async fn an_entry_lapses_at_day_14_not_day_13_and_then_stops_matching(app: TestA
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 0);
     app.clock.set(added + Duration::days(14) - Duration::seconds(1));
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 0, "due, not yet overdue");
+    let before: Vec<Value> = app.get_json(&hotlister, &format!("/hotlists/{voi}/entries")).await;
+    assert_eq!((&before[0]["hits"], &before[0]["last_hit_at"]), (&json!(0), &Value::Null));
     ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-15T08:00:00Z")]).await;
     assert_eq!(alerts(&app, &hotlister).await.len(), 1);
+    // The entry counts its hits, and says when the last was raised.
+    let listed: Vec<Value> = app.get_json(&hotlister, &format!("/hotlists/{voi}/entries")).await;
+    assert_eq!(listed[0]["hits"], 1);
+    assert_eq!(listed[0]["last_hit_at"], crate::search::ts(app.clock.now()));
 
     app.clock.set(added + Duration::days(14));
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 1);
