@@ -19,6 +19,8 @@ pub fn CamerasPage() -> impl IntoView {
     let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>("/cameras"));
     let reason = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
+    let find = RwSignal::new(String::new());
+    let status_shown = RwSignal::new(String::new());
 
     let decide = move |target: Target, status: CameraStatus| {
         let why = reason.get_untracked();
@@ -60,9 +62,19 @@ pub fn CamerasPage() -> impl IntoView {
         cameras.get().map(|answer| match answer {
             Err(e) => view! { <p class="error">{e}</p> }.into_any(),
             Ok(list) => {
+                // Narrowed by what is typed (name, zone or feed id) and by status.
+                let typed = find.get().trim().to_lowercase();
+                let status = status_shown.get();
                 let mut by_zone: BTreeMap<String, Vec<CameraView>> = BTreeMap::new();
                 for c in list {
-                    by_zone.entry(c.zone.clone()).or_default().push(c);
+                    let text_ok = typed.is_empty()
+                        || [&c.name, &c.zone, &c.external_id].iter().any(|f| f.to_lowercase().contains(&typed));
+                    if text_ok && (status.is_empty() || c.status.as_str() == status) {
+                        by_zone.entry(c.zone.clone()).or_default().push(c);
+                    }
+                }
+                if by_zone.is_empty() {
+                    return view! { <p class="notice">"No camera matches."</p> }.into_any();
                 }
                 by_zone.into_iter().map(|(zone, cams)| zone_view(zone, cams, decide)).collect_view().into_any()
             }
@@ -77,6 +89,17 @@ pub fn CamerasPage() -> impl IntoView {
                 <label class="grow">"Reason for the decision" <input name="reason" bind:value=reason placeholder="e.g. governance board minute 14/3"/></label>
             </div>
             <Outcome message=message/>
+            <div class="filters" data-testid="camera-filters">
+                <label>"Find" <input name="find" placeholder="name, zone or feed id" bind:value=find/></label>
+                <label>"Status"
+                    <select name="status" on:change=move |ev| status_shown.set(event_target_value(&ev))>
+                        <option value="">"any"</option>
+                        <option value="approved">"approved"</option>
+                        <option value="pending">"pending"</option>
+                        <option value="suspended">"suspended"</option>
+                    </select>
+                </label>
+            </div>
             <Transition fallback=|| view! { <p>"Loading cameras…"</p> }>{zones}</Transition>
             <Feeds/>
             <DeadLetters/>
