@@ -5,7 +5,7 @@
 use crate::api;
 use crate::components::outcome::{Message, Outcome};
 use crate::routes::NotPermitted;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -13,18 +13,12 @@ use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport, Role};
 
 const PAGE: i64 = 100;
 
-/// `2026-12-01 08:00` (or with seconds, or `T`) as UTC; empty is none.
+/// A typed UTC time, or none when empty.
 fn parse_utc(text: &str, field: &str) -> Result<Option<DateTime<Utc>>, String> {
-    let text = text.trim();
-    if text.is_empty() {
+    if text.trim().is_empty() {
         return Ok(None);
     }
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
-        .map(|t| Some(t.and_utc()))
-        .ok_or_else(|| format!("{field}: write the time as YYYY-MM-DD HH:MM (UTC), not `{text}`"))
+    crate::routes::requests::parse_input_time(text, field).map(Some)
 }
 
 /// An entry's details as `name: value` lines instead of raw JSON.
@@ -194,8 +188,8 @@ pub fn AuditPage() -> impl IntoView {
                         {AuditAction::ALL.iter().map(|a| view! { <option value=a.as_str()>{a.as_str().replace('_', " ")}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"From (UTC)" <input name="from" placeholder="2026-12-01 08:00" bind:value=from/></label>
-                <label>"To (UTC)" <input name="to" placeholder="2026-12-01 18:00" bind:value=to/></label>
+                <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/></label>
+                <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/></label>
                 <label>"Text" <input name="text" placeholder="request reference, plate, id…" bind:value=text/></label>
                 <label class="check"><input type="checkbox" name="refusals" bind:checked=refusals/> "Refusals only"</label>
                 <label class="check"><input type="checkbox" name="without_ingest" bind:checked=without_ingest/> "Hide feed ingest"</label>

@@ -12,13 +12,17 @@ use shared::hotlists::EntryPattern;
 use shared::requests::{Area, NewRequest, Purpose, RequestDecision, RequestScope, RequestView, Seriousness};
 use shared::Role;
 
-/// The format of `<input type="datetime-local">`, read as UTC.
-pub const INPUT_TIME: &str = "%Y-%m-%dT%H:%M";
+/// How times are written in forms: ISO 8601 in UTC, whatever the browser's locale.
+pub const INPUT_TIME: &str = "%Y-%m-%d %H:%M:%S";
 
+/// A time typed as `YYYY-MM-DD HH:MM[:SS]` (or with `T`), read as UTC.
 pub fn parse_input_time(raw: &str, what: &str) -> Result<DateTime<Utc>, String> {
-    NaiveDateTime::parse_from_str(raw, INPUT_TIME)
+    let raw = raw.trim();
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
         .map(|t| t.and_utc())
-        .map_err(|_| format!("{what}: choose a date and time"))
+        .ok_or_else(|| format!("{what}: write the time as YYYY-MM-DD HH:MM:SS (UTC), not `{raw}`"))
 }
 
 pub fn input_time(t: DateTime<Utc>) -> String {
@@ -250,8 +254,8 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
                 {text("North", "north", area[2])}{text("East", "east", area[3])}
             </fieldset>
             <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras (optional)" name="cameras"/>
-            <label>"From (UTC)" <input type="datetime-local" name="from" bind:value=from/></label>
-            <label>"To (UTC)" <input type="datetime-local" name="to" bind:value=to/></label>
+            <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/></label>
+            <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/></label>
             <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea></label>
             <label class="check"><input type="checkbox" name="surveillance" bind:checked=surveillance/> "Could amount to directed surveillance"</label>
             {text("DSA reference", "dsa_reference", dsa)}
@@ -346,8 +350,8 @@ fn Decide(request: RequestView) -> impl IntoView {
             {beyond}
             <Show when=move || decided.with(Option::is_none)>
                 <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
-                <label>"Approval expires (UTC, optional, YYYY-MM-DDTHH:MM)"
-                    <input name="expires" placeholder="2026-12-08T18:00" bind:value=expires/>
+                <label>"Approval expires (UTC, optional)"
+                    <input name="expires" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=expires/>
                 </label>
                 <div class="actions">
                     <button class="primary" on:click=move |_| send(true) disabled=move || busy.get()>"Approve"</button>
@@ -356,5 +360,26 @@ fn Decide(request: RequestView) -> impl IntoView {
             </Show>
             <Outcome message=message/>
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_typed_in_iso_form_as_utc() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T08:05:09Z").unwrap().with_timezone(&Utc);
+        assert_eq!(parse_input_time("2026-12-01 08:05:09", "From"), Ok(at));
+        assert_eq!(parse_input_time(" 2026-12-01T08:05:09 ", "From"), Ok(at));
+        assert_eq!(parse_input_time("2026-12-01 08:05", "From"), Ok(at - Duration::seconds(9)));
+        assert_eq!(input_time(at), "2026-12-01 08:05:09");
+        assert_eq!(
+            parse_input_time("01/12/2026 08:05", "From"),
+            Err("From: write the time as YYYY-MM-DD HH:MM:SS (UTC), not `01/12/2026 08:05`".into())
+        );
+        assert_eq!(waited(Duration::minutes(25)), "25 min");
+        assert_eq!(waited(Duration::minutes(250)), "4 h 10 min");
+        assert_eq!(waited(Duration::hours(51)), "2 d 3 h");
     }
 }

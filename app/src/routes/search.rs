@@ -246,8 +246,8 @@ pub fn SearchPage() -> impl IntoView {
                     }>
                         <label>"Plate" <input name="plate" bind:value=plate/></label>
                     </Show>
-                    <label>"From (UTC)" <input type="datetime-local" name="from" bind:value=from/></label>
-                    <label>"To (UTC)" <input type="datetime-local" name="to" bind:value=to/></label>
+                    <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/></label>
+                    <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/></label>
                     <button type="submit">"Search"</button>
                     <Outcome message=message/>
                 </form>
