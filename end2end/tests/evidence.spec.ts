@@ -46,6 +46,9 @@ test('an investigator verifies a run of reads by keyboard, preserves one to the 
   await actions.getByLabel("OIC's supervisor").selectOption({ label: 'Demo Inspector' });
   await actions.getByRole('button', { name: 'Preserve chosen reads' }).click();
   await expect(actions.getByRole('status')).toContainText('1 reads preserved in the evidence locker');
+  // The new case is now the chosen one, and its form is cleared.
+  await expect(actions.getByLabel('Evidence locker case').locator('option:checked')).toHaveText('Op Birch: vehicle thefts (1 held)');
+  await expect(actions.getByLabel('Case title')).toHaveCount(0);
 
   // Export the results as the intelligence product.
   await actions.getByLabel('Recipient').fill('DC Hale, Vehicle Crime Unit');

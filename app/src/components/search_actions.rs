@@ -60,6 +60,9 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
                     Ok(c) => {
                         cases.refetch();
                         case.set(c.id.to_string());
+                        for field in [title, reason, crime, oic, supervisor] {
+                            field.set(String::new());
+                        }
                         c.id
                     }
                     Err(e) => return message.set(Some(Err(e))),
@@ -108,8 +111,12 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             <label>"Evidence locker case"
                 <select name="case" on:change=move |ev| case.set(event_target_value(&ev)) prop:value=move || case.get()>
                     <option value="">"New case…"</option>
-                    {move || cases.get().and_then(|c| c.ok()).unwrap_or_default().into_iter().map(|c| view! {
-                        <option value=c.id.to_string()>{format!("{} ({} held)", c.title, c.held)}</option>
+                    // Each option says whether it is the chosen one: a case just created is chosen
+                    // as soon as the refreshed list holds it.
+                    {move || cases.get().and_then(|c| c.ok()).unwrap_or_default().into_iter().map(|c| {
+                        let id = c.id.to_string();
+                        let this = id.clone();
+                        view! { <option value=id selected=move || case.get() == this>{format!("{} ({} held)", c.title, c.held)}</option> }
                     }).collect_view()}
                 </select>
             </label>
