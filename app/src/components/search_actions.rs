@@ -72,8 +72,13 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             };
             let body = Preserve { search_id, read_ids };
             match api::post::<_, Vec<ItemView>>(&format!("/locker/cases/{case_id}/items"), &body).await {
-                Ok(added) => message
-                    .set(Some(Ok(format!("{} reads preserved in the evidence locker (case {case_id})", added.len())))),
+                Ok(added) => {
+                    cases.refetch();
+                    message.set(Some(Ok(format!(
+                        "{} reads preserved in the evidence locker (case {case_id})",
+                        added.len()
+                    ))))
+                }
                 Err(e) => message.set(Some(Err(e))),
             }
         });
