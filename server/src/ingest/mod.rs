@@ -305,15 +305,41 @@ async fn replace_previews(
     let mut replaced = Vec::new();
     let mut gone = Vec::new();
     for (preview, a) in finals {
-        let r = &a.read;
-        let done = sqlx::query(
-            "UPDATE reads SET camera_id = $1, plate = $2, captured_at = $3, received_at = $4, confidence = $5, \
+        let done = bind_read(
+            sqlx::query(
+                "UPDATE reads SET camera_id = $1, plate = $2, captured_at = $3, received_at = $4, confidence = $5, \
              direction = $6, lane = $7, make = $8, model = $9, colour = $10, plate_image = $11, overview_image = $12, \
              plate_skeleton = $13, provisional = 0 \
              WHERE id = $14 AND provisional = 1 AND NOT EXISTS (SELECT 1 FROM reads other \
                WHERE other.camera_id = $1 AND other.captured_at = $3 AND other.plate = $2 AND other.feed_id = $15 \
                AND other.id <> $14)",
+            ),
+            a,
+            now,
         )
+        .bind(preview.id)
+        .bind(feed_id)
+        .execute(tx.conn())
+        .await?;
+        if done.rows_affected() == 1 {
+            let kept = [&a.plate_image, &a.overview_image].map(|i| i.as_ref().map(|(k, _)| k.as_str()));
+            gone.extend(preview.images.iter().filter(|k| !kept.contains(&Some(k.as_str()))).cloned());
+            replaced.push(view_of(preview.id, a));
+        }
+    }
+    Ok((replaced, gone))
+}
+
+/// Binds a read's stored fields, in the order both the insert and a preview's replacement name
+/// them: camera, plate, capture and receipt times, confidence, direction, lane, make, model,
+/// colour, image keys, plate skeleton.
+fn bind_read<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    a: &'q Accepted,
+    now: DateTime<Utc>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let r = &a.read;
+    query
         .bind(a.camera.id)
         .bind(r.plate.as_str())
         .bind(to_millis(r.captured_at))
@@ -327,17 +353,6 @@ async fn replace_previews(
         .bind(a.plate_image.as_ref().map(|(k, _)| k.as_str()))
         .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()))
         .bind(r.plate.skeleton())
-        .bind(preview.id)
-        .bind(feed_id)
-        .execute(tx.conn())
-        .await?;
-        if done.rows_affected() == 1 {
-            let kept = [&a.plate_image, &a.overview_image].map(|i| i.as_ref().map(|(k, _)| k.as_str()));
-            gone.extend(preview.images.iter().filter(|k| !kept.contains(&Some(k.as_str()))).cloned());
-            replaced.push(view_of(preview.id, a));
-        }
-    }
-    Ok((replaced, gone))
 }
 
 /// Inserts the reads, skipping any already held (same feed, camera, capture time and plate);
@@ -368,22 +383,7 @@ async fn insert_reads(
         );
         let mut query = sqlx::query(&sql);
         for a in rows {
-            let r = &a.read;
-            query = query
-                .bind(feed_id)
-                .bind(a.camera.id)
-                .bind(r.plate.as_str())
-                .bind(to_millis(r.captured_at))
-                .bind(to_millis(now))
-                .bind(r.confidence)
-                .bind(r.direction.as_deref())
-                .bind(r.lane.map(i64::from))
-                .bind(r.make.as_deref())
-                .bind(r.model.as_deref())
-                .bind(r.colour.as_deref())
-                .bind(a.plate_image.as_ref().map(|(k, _)| k.as_str()))
-                .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()))
-                .bind(r.plate.skeleton())
+            query = bind_read(query.bind(feed_id), a, now)
                 .bind(a.sighting.as_ref().and_then(|s| s.frames.first()).map(String::as_str))
                 .bind(i64::from(a.sighting.as_ref().is_some_and(|s| s.preview)));
         }
