@@ -26,8 +26,9 @@ struct Limit<K: Hash + Eq + Clone> {
 impl<K: Hash + Eq + Clone> Limit<K> {
     fn new(what: &'static str, per: Duration, count: u32, burst: u32) -> Self {
         let limiter = NonZeroU32::new(count).map(|count| {
+            // A count so high that its period rounds to nothing is a count per second.
             let quota = Quota::with_period(per / count.get())
-                .expect("a period divided by a non-zero count is a period")
+                .unwrap_or_else(|| Quota::per_second(count))
                 .allow_burst(NonZeroU32::new(burst).unwrap_or(count));
             DefaultKeyedRateLimiter::keyed(quota)
         });
