@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { approveAsInspector, plateSeenTwice, searchUnder, signIn, signOut, submitRequest } from './helpers';
+import { approveAsInspector, freshPlate, plateSeenTwice, searchUnder, sendReads, signIn, signOut, submitRequest, testFeed } from './helpers';
 
 test('a request is approved, the journey searched on the map, and the search sampled for audit', async ({ page }) => {
   test.setTimeout(120_000);
@@ -56,4 +56,27 @@ test('an admin withholds a kind of search from an investigator', async ({ page }
   const analyst = users.find((u: any) => u.username === 'analyst');
   const saved = await (await page.request.get(`/api/v1/users/${analyst.id}/restrictions`)).json();
   expect(saved.denied_capabilities).toEqual(['plate_misread']);
+});
+
+test('a read in a cloned-plate pair is flagged on its row', async ({ page }) => {
+  test.setTimeout(150_000);
+  // The same plate at two sites 1.3 km apart ten seconds apart: no car does 470 km/h (R17).
+  const { key, cameras } = await testFeed();
+  const plate = freshPlate();
+  await sendReads(key, [
+    { plate, camera: cameras[0], secondsAgo: 40 },
+    { plate, camera: cameras[1], secondsAgo: 30 },
+  ]);
+  await signIn(page, 'investigator');
+  const reference = await submitRequest(page, plate, 'Vehicle crime');
+  await signOut(page);
+  await approveAsInspector(page, reference, plate);
+  await signIn(page, 'investigator');
+  const rows = await searchUnder(page, reference, plate);
+  // The clone scan runs every 30 s: search again until it has flagged the pair.
+  await expect(async () => {
+    await page.getByTestId('search-form').getByRole('button', { name: 'Search' }).click();
+    await expect(rows.locator('.clone-flag')).toHaveCount(2, { timeout: 2_000 });
+  }).toPass({ timeout: 90_000, intervals: [3_000] });
+  await expect(rows.locator('.clone-flag').first()).toHaveAttribute('title', /possible cloned plate: 1 km in 0 min/);
 });

@@ -109,15 +109,34 @@ pub fn SearchPage() -> impl IntoView {
             next: page.next,
         }));
     };
+    let clones = RwSignal::new(std::collections::HashMap::<i64, String>::new());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let search = match build() {
             Ok(s) => s,
             Err(e) => return message.set(Some(Err(e))),
         };
+        clones.set(Default::default());
         spawn_local(async move {
             match api::post::<_, Page>("/searches", &search).await {
-                Ok(page) => show(page, false),
+                Ok(page) => {
+                    let id = page.search_id;
+                    show(page, false);
+                    // Reads in a cloned-plate pair among the results are flagged on their rows (R17).
+                    let pairs =
+                        api::get::<Vec<shared::verification::ClonePair>>(&format!("/searches/{id}/clones")).await;
+                    clones.set(
+                        pairs
+                            .unwrap_or_default()
+                            .into_iter()
+                            .flat_map(|p| {
+                                let why =
+                                    format!("possible cloned plate: {:.0} km in {:.0} min", p.distance_km, p.minutes);
+                                [(p.first.id, why.clone()), (p.second.id, why)]
+                            })
+                            .collect(),
+                    );
+                }
                 Err(e) => message.set(Some(Err(e))),
             }
         });
@@ -289,7 +308,11 @@ pub fn SearchPage() -> impl IntoView {
                                     </td>
                                     <td class="seq">{i + 1}</td>
                                     <td>{r.captured_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                    <td class="plate">{r.plate.clone()}</td>
+                                    <td class="plate">{r.plate.clone()}
+                                        {move || clones.with(|c| c.get(&id).cloned()).map(|why| view! {
+                                            <span class="badge clone-flag" title=why.clone()>"clone?"</span>
+                                        })}
+                                    </td>
                                     <td>{r.camera_name.clone()}</td>
                                     <td class="check">{check}</td>
                                 </tr>
