@@ -10,7 +10,7 @@ use shared::locker::LockerError;
 use shared::requests::RequestError;
 use shared::search::SearchError;
 use shared::verification::VerificationError;
-use shared::{AccountError, ErrorBody};
+use shared::{AccountError, ErrorBody, FieldProblem, Validate};
 
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -23,6 +23,9 @@ pub enum AppError {
     /// Well-formed but not acceptable (a rule of the domain says no): 422.
     #[error("{0}")]
     Invalid(String),
+    /// A form with a problem in one or more fields, every one named: 422.
+    #[error("{}", shared::form::summary(.0))]
+    Fields(Vec<FieldProblem>),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -45,6 +48,21 @@ impl AppError {
         AppError::Internal(e.into())
     }
 
+    /// Refuses `form` with every problem it has, field by field, or lets it through.
+    pub fn unless_valid(form: &impl Validate) -> AppResult<()> {
+        let problems = form.field_problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Fields(problems))
+        }
+    }
+
+    /// Refuses a form for one field's problem, found only on the server (against stored state).
+    pub fn field(field: &str, message: String) -> Self {
+        AppError::Fields(vec![FieldProblem { field: field.into(), message }])
+    }
+
     /// No valid session accompanied the request.
     pub fn not_signed_in() -> Self {
         AppError::Unauthorized("sign in first".into())
@@ -53,7 +71,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Rejected { status, .. } => *status,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -75,7 +93,11 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(ErrorBody { error: message })).into_response();
+        let fields = match self {
+            AppError::Fields(ref problems) => problems.clone(),
+            _ => Vec::new(),
+        };
+        let mut response = (status, Json(ErrorBody { error: message, fields })).into_response();
         if let AppError::TooManyRequests { retry_after_secs, .. } | AppError::Unavailable { retry_after_secs, .. } =
             self
         {

@@ -1,5 +1,6 @@
 //! User accounts: the validated shapes the API accepts and returns.
 
+use crate::form::{Problems, Validate};
 use crate::roles::{AccessTier, Rank, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -170,13 +171,19 @@ pub struct NewUser {
     pub rank: Option<Rank>,
 }
 
-impl NewUser {
-    pub fn check(&self) -> Result<(), AccountError> {
-        check_display_name(&self.display_name)?;
-        check_password(&self.password)?;
-        self.authority().check()
-    }
+impl Validate for NewUser {
+    type Error = AccountError;
 
+    fn problems(&self) -> Vec<(&'static str, AccountError)> {
+        let mut p = Problems::default();
+        p.result("display_name", check_display_name(&self.display_name))
+            .result("password", check_password(&self.password))
+            .result("roles", self.authority().check());
+        p.into_vec()
+    }
+}
+
+impl NewUser {
     pub fn authority(&self) -> Authority {
         Authority { roles: self.roles.clone(), tier: self.tier, rank: self.rank }
     }

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+    /// For a refused form: what is wrong with each field, all at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<crate::form::FieldProblem>,
 }
 
 /// What the server tells the UI shell when it renders a page: who is signed in and how to draw

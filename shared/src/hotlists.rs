@@ -1,5 +1,6 @@
 //! Hotlists and how reads are matched against them (R5–R9).
 
+use crate::form::{Problems, Validate};
 use crate::plate::{skeleton, Plate, MAX_PLATE_LEN};
 use crate::roles::Role;
 use chrono::{DateTime, Utc};
@@ -306,21 +307,23 @@ pub struct NewEntry {
     pub action: String,
 }
 
-impl NewEntry {
-    pub fn check(&self) -> Result<(), String> {
-        if self.intelligence_ref.trim().is_empty() || self.intelligence_ref.len() > 64 {
-            return Err("intelligence_ref must be 1 to 64 characters".into());
-        }
-        if self.reason.trim().is_empty() || self.reason.chars().count() > 1000 {
-            return Err("reason must be 1 to 1000 characters".into());
-        }
-        if self.warning_markers.len() > 10 || self.warning_markers.iter().any(|m| m.trim().is_empty() || m.len() > 40) {
-            return Err("at most 10 warning markers of 1 to 40 characters".into());
-        }
-        if self.action.chars().count() > 500 {
-            return Err("action must be at most 500 characters".into());
-        }
-        Ok(())
+impl Validate for NewEntry {
+    type Error = String;
+
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let reference_ok = !self.intelligence_ref.trim().is_empty() && self.intelligence_ref.len() <= 64;
+        let markers_ok = self.warning_markers.len() <= 10
+            && self.warning_markers.iter().all(|m| !m.trim().is_empty() && m.len() <= 40);
+        let mut p = Problems::default();
+        p.require(reference_ok, "intelligence_ref", "intelligence_ref must be 1 to 64 characters".into())
+            .require(
+                !self.reason.trim().is_empty() && self.reason.chars().count() <= 1000,
+                "reason",
+                "reason must be 1 to 1000 characters".into(),
+            )
+            .require(markers_ok, "warning_markers", "at most 10 warning markers of 1 to 40 characters".into())
+            .require(self.action.chars().count() <= 500, "action", "action must be at most 500 characters".into());
+        p.into_vec()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod cameras;
 pub mod export;
+pub mod form;
 pub mod hotlists;
 pub mod locker;
 pub mod oversight;
@@ -22,6 +23,7 @@ pub use accounts::{AccountError, Authority, LoginRequest, NewUser, UserUpdate, U
 pub use api::{ErrorBody, MapSettings, Policy, ShellData};
 pub use audit::{AuditAction, AuditEntry, AuditFilter, ChainReport};
 pub use cameras::{CameraHealth, CameraStatus, CameraView, FeedView};
+pub use form::{FieldProblem, Validate};
 pub use plate::Plate;
 pub use reads::{ImageKind, IngestReport, NativeRead, ReadView};
 pub use roles::{AccessTier, Rank, Role};

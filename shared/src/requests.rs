@@ -1,6 +1,7 @@
 //! Search requests (R10, R11): what an investigator asks to search and why, and a supervisor's
 //! decision on it. Every search runs under an approved request whose scope covers it.
 
+use crate::form::{Problems, Validate};
 use crate::hotlists::EntryPattern;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -119,26 +120,22 @@ pub struct RequestScope {
     pub to: DateTime<Utc>,
 }
 
-impl RequestScope {
-    pub fn check(&self) -> Result<(), RequestError> {
-        if self.plates.is_empty() && self.area.is_none() && self.cameras.is_empty() {
-            return Err(RequestError::EmptyScope);
-        }
-        if self.plates.len() > MAX_SCOPE_PLATES {
-            return Err(RequestError::TooManyPlates);
-        }
-        if self.cameras.len() > MAX_SCOPE_CAMERAS {
-            return Err(RequestError::TooManyCameras);
-        }
-        if let Some(area) = &self.area {
-            area.check()?;
-        }
-        if self.from >= self.to {
-            return Err(RequestError::Window);
-        }
-        Ok(())
-    }
+impl Validate for RequestScope {
+    type Error = RequestError;
 
+    fn problems(&self) -> Vec<(&'static str, RequestError)> {
+        let mut p = Problems::default();
+        let empty = self.plates.is_empty() && self.area.is_none() && self.cameras.is_empty();
+        p.require(!empty, "plates", RequestError::EmptyScope)
+            .require(self.plates.len() <= MAX_SCOPE_PLATES, "plates", RequestError::TooManyPlates)
+            .result("area", self.area.as_ref().map_or(Ok(()), Area::check))
+            .require(self.cameras.len() <= MAX_SCOPE_CAMERAS, "cameras", RequestError::TooManyCameras)
+            .require(self.from < self.to, "to", RequestError::Window);
+        p.into_vec()
+    }
+}
+
+impl RequestScope {
     /// Whether the scope names `pattern` (a plate or partial plate) among its plates: an exact
     /// plate is covered by any scope pattern that matches it; a partial plate only by itself.
     pub fn covers_pattern(&self, pattern: &EntryPattern) -> bool {
@@ -172,23 +169,22 @@ fn text_between(text: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&text.trim().chars().count())
 }
 
-impl NewRequest {
-    pub fn check(&self) -> Result<(), RequestError> {
-        if !text_between(&self.reason, 10, 2000) {
-            return Err(RequestError::Reason);
-        }
-        if !text_between(&self.crime_type, 2, 80) {
-            return Err(RequestError::CrimeType);
-        }
-        if !text_between(&self.handling, 10, 2000) {
-            return Err(RequestError::Handling);
-        }
-        match self.dsa_reference.as_deref().map(str::trim) {
-            Some(dsa) if !text_between(dsa, 1, 64) => return Err(RequestError::DsaReference),
-            None | Some("") if self.surveillance => return Err(RequestError::DsaRequired),
-            _ => {}
-        }
-        self.scope.check()
+impl Validate for NewRequest {
+    type Error = RequestError;
+
+    fn problems(&self) -> Vec<(&'static str, RequestError)> {
+        let mut p = Problems::default();
+        let dsa = match self.dsa_reference.as_deref().map(str::trim) {
+            Some(dsa) if !text_between(dsa, 1, 64) => Err(RequestError::DsaReference),
+            None | Some("") if self.surveillance => Err(RequestError::DsaRequired),
+            _ => Ok(()),
+        };
+        p.require(text_between(&self.crime_type, 2, 80), "crime_type", RequestError::CrimeType)
+            .require(text_between(&self.reason, 10, 2000), "reason", RequestError::Reason)
+            .extend(self.scope.problems())
+            .require(text_between(&self.handling, 10, 2000), "handling", RequestError::Handling)
+            .result("dsa_reference", dsa);
+        p.into_vec()
     }
 }
 
@@ -292,13 +288,13 @@ pub struct RequestDecision {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-impl RequestDecision {
-    pub fn check(&self) -> Result<(), RequestError> {
-        if text_between(&self.rationale, 10, 2000) {
-            Ok(())
-        } else {
-            Err(RequestError::Rationale)
-        }
+impl Validate for RequestDecision {
+    type Error = RequestError;
+
+    fn problems(&self) -> Vec<(&'static str, RequestError)> {
+        let mut p = Problems::default();
+        p.require(text_between(&self.rationale, 10, 2000), "rationale", RequestError::Rationale);
+        p.into_vec()
     }
 }
 

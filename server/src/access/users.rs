@@ -106,7 +106,7 @@ fn authority_json(a: &Authority) -> serde_json::Value {
 
 /// Creates an account and records who created it (R21).
 pub async fn create(db: &Db, now: DateTime<Utc>, actor: Actor, new: NewUser) -> AppResult<UserView> {
-    new.check()?;
+    AppError::unless_valid(&new)?;
     let hash = passwords::hash(new.password.clone()).await.map_err(AppError::internal)?;
     let mut tx = db.begin().await?;
     let inserted = sqlx::query(

@@ -11,6 +11,7 @@ use shared::hotlists::{
     Audience, EntryPattern, EntryView, HotlistKind, HotlistView, MatchIndex, MatchKind, NewEntry, NewHotlist, Outcome,
     REVIEW_DAYS,
 };
+use shared::Validate;
 use shared::{AuditAction, ReadView, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -286,7 +287,7 @@ pub async fn add_entry(
     hotlist_id: i64,
     new: NewEntry,
 ) -> AppResult<EntryView> {
-    new.check().map_err(AppError::Invalid)?;
+    AppError::unless_valid(&new)?;
     let mut tx = db.begin().await?;
     require_list(&mut tx, hotlist_id).await?;
     let entry = insert_entry(&mut tx, now, &actor, hotlist_id, &new).await?;

@@ -106,7 +106,7 @@ pub async fn submit(db: &Db, now: DateTime<Utc>, by: &UserView, new: NewRequest)
     if !by.has(Role::Investigator) {
         return Err(AppError::Forbidden("only investigators submit search requests".into()));
     }
-    new.check()?;
+    AppError::unless_valid(&new)?;
     let mut new = new;
     new.reason = new.reason.trim().to_owned();
     new.crime_type = new.crime_type.trim().to_owned();
@@ -164,7 +164,7 @@ pub async fn decide(
     if !by.has(Role::Supervisor) {
         return Err(AppError::Forbidden("only supervisors decide search requests".into()));
     }
-    decision.check()?;
+    AppError::unless_valid(&decision)?;
     let mut tx = db.begin().await?;
     let request = find(tx.conn(), id).await?.ok_or_else(|| AppError::NotFound(format!("no request with id {id}")))?;
     if request.requester_id == by.id {
@@ -186,10 +186,8 @@ pub async fn decide(
         let latest = now + Duration::days(policy.max_approval_days);
         let expires = decision.expires_at.unwrap_or(now + Duration::days(policy.approval_days));
         if expires <= now || expires > latest {
-            return Err(AppError::Invalid(format!(
-                "an approval must expire after now and within {} days",
-                policy.max_approval_days
-            )));
+            let message = format!("an approval must expire after now and within {} days", policy.max_approval_days);
+            return Err(AppError::field("expires_at", message));
         }
         Some(expires)
     } else {

@@ -26,7 +26,40 @@ on_both_backends!(
     },
     stored_reads_get_the_same_misread_form_as_new_ones,
     a_window_to_the_microsecond_is_searched_paged_and_exported_alike,
+    a_refused_request_names_every_field_at_fault,
 );
+
+/// A request wrong in three places is refused once, naming each field and what is wrong with
+/// it, so the form can show every problem beside its field; nothing is recorded.
+async fn a_refused_request_names_every_field_at_fault(app: TestApp) {
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let now = app.clock.now();
+    let mut body = request("serious", plates_scope(&["AB12CDE"], now, now - Duration::seconds(1)));
+    body["reason"] = json!("short");
+    body["handling"] = json!("");
+    let r = inv.post(app.api("/requests")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = answer["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["reason", "to", "handling"]);
+    assert_eq!(answer["fields"][1]["message"], "time window must start before it ends");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.starts_with("reason must be 10 to 2000 characters; time window"), "{error}");
+    assert!(app.audit_rows("request_submitted").await.is_empty());
+
+    // A decision's rationale is named the same way; a sound request has no `fields`.
+    let id = submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(1), now))).await
+        ["id"]
+        .clone();
+    let sarge = supervisor(&app, "sam", Rank::Inspector).await;
+    let r = decide(&app, &sarge, &id, json!({ "approve": true, "rationale": "ok" })).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["fields"][0]["field"], "rationale");
+    let r = decide(&app, &sarge, &id, approval()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.json::<Value>().await.unwrap().get("fields").is_none());
+}
 
 /// A request whose window is given to the microsecond: a search over exactly that window is
 /// permitted, and so are its further pages and its export, which reopen it as stored.

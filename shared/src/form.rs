@@ -1,0 +1,105 @@
+//! What is wrong with a submitted form, field by field and all at once: the UI shows each problem
+//! beside its field before sending, and the API answers a refused form with the same list.
+
+use serde::{Deserialize, Serialize};
+use std::fmt::Display;
+
+/// One field's problem. `field` is the name the form and the JSON body give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// A submission whose every problem can be named at once.
+pub trait Validate {
+    type Error: Display;
+
+    /// Every problem, in the order the form shows its fields; empty when it may be sent.
+    fn problems(&self) -> Vec<(&'static str, Self::Error)>;
+
+    /// The first problem, for callers that stop at one.
+    fn check(&self) -> Result<(), Self::Error> {
+        self.problems().into_iter().next().map_or(Ok(()), |(_, e)| Err(e))
+    }
+
+    /// The problems as the API and the UI show them.
+    fn field_problems(&self) -> Vec<FieldProblem> {
+        self.problems()
+            .into_iter()
+            .map(|(field, e)| FieldProblem { field: field.into(), message: e.to_string() })
+            .collect()
+    }
+}
+
+/// Collects problems as a form's fields are checked one after another.
+pub struct Problems<E>(Vec<(&'static str, E)>);
+
+impl<E> Default for Problems<E> {
+    fn default() -> Self {
+        Problems(Vec::new())
+    }
+}
+
+impl<E> Problems<E> {
+    /// Records `error` against `field` unless `ok`.
+    pub fn require(&mut self, ok: bool, field: &'static str, error: E) -> &mut Self {
+        if !ok {
+            self.0.push((field, error));
+        }
+        self
+    }
+
+    /// Records the outcome of a check that can fail.
+    pub fn result(&mut self, field: &'static str, outcome: Result<(), E>) -> &mut Self {
+        if let Err(e) = outcome {
+            self.0.push((field, e));
+        }
+        self
+    }
+
+    /// Takes in another part's problems (a form within a form).
+    pub fn extend(&mut self, more: Vec<(&'static str, E)>) -> &mut Self {
+        self.0.extend(more);
+        self
+    }
+
+    pub fn into_vec(self) -> Vec<(&'static str, E)> {
+        self.0
+    }
+}
+
+/// The message a refused form gets as a whole: every problem, in field order.
+pub fn summary(problems: &[FieldProblem]) -> String {
+    problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Pair(&'static str, &'static str);
+
+    impl Validate for Pair {
+        type Error = String;
+        fn problems(&self) -> Vec<(&'static str, String)> {
+            let mut p = Problems::default();
+            p.require(!self.0.is_empty(), "a", "a is empty".to_owned()).require(
+                !self.1.is_empty(),
+                "b",
+                "b is empty".to_owned(),
+            );
+            p.into_vec()
+        }
+    }
+
+    #[test]
+    fn every_problem_is_named_and_check_stops_at_the_first() {
+        let both = Pair("", "");
+        assert_eq!(both.field_problems().iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(both.check(), Err("a is empty".to_owned()));
+        assert_eq!(summary(&both.field_problems()), "a is empty; b is empty");
+        assert_eq!(Pair("x", "y").check(), Ok(()));
+        assert!(Pair("x", "").field_problems().iter().all(|p| p.field == "b"));
+    }
+}
