@@ -7,21 +7,44 @@ use shared::ErrorBody;
 
 pub const BASE: &str = "/api/v1";
 
-/// The message to show for a failed call: the server's own words where it gave them.
-async fn error_of(response: Response) -> String {
+/// What the server said of a failed call: its own words (and, for a refused form, each field's
+/// problem) where it gave them.
+async fn error_of(response: Response) -> ErrorBody {
     match response.json::<ErrorBody>().await {
-        Ok(body) => body.error,
-        Err(_) => format!("the server answered {} {}", response.status(), response.status_text()),
+        Ok(body) => body,
+        Err(_) => ErrorBody {
+            error: format!("the server answered {} {}", response.status(), response.status_text()),
+            fields: Vec::new(),
+        },
     }
 }
 
-async fn send(request: Result<Request, gloo::net::Error>) -> Result<Response, String> {
-    let response = request.map_err(|e| e.to_string())?.send().await.map_err(|e| e.to_string())?;
+fn plain(message: impl ToString) -> ErrorBody {
+    ErrorBody { error: message.to_string(), fields: Vec::new() }
+}
+
+async fn send_for_form(request: Result<Request, gloo::net::Error>) -> Result<Response, ErrorBody> {
+    let response = request.map_err(plain)?.send().await.map_err(plain)?;
     if response.ok() {
         Ok(response)
     } else {
         Err(error_of(response).await)
     }
+}
+
+async fn send(request: Result<Request, gloo::net::Error>) -> Result<Response, String> {
+    send_for_form(request).await.map_err(|e| e.error)
+}
+
+/// Sends a form's body by `method`, keeping what the server says of each field if it refuses.
+pub async fn submit<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: &B) -> Result<T, ErrorBody> {
+    let builder = match method {
+        "PATCH" => Request::patch(&url(path)),
+        "PUT" => Request::put(&url(path)),
+        _ => Request::post(&url(path)),
+    };
+    let response = send_for_form(builder.json(body)).await?;
+    response.json().await.map_err(plain)
 }
 
 fn url(path: &str) -> String {

@@ -8,4 +8,6 @@ pub mod map;
 pub mod nav;
 pub mod outcome;
 pub mod search_actions;
+pub mod table;
+pub mod time;
 pub mod verify;

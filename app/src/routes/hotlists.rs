@@ -1,7 +1,8 @@
 //! Hotlist administration (R6, R9): lists with their audience, entries, reviews, CSV import.
 
 use crate::api;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{parsed, FieldError, FormState, Message, Outcome};
+use crate::components::table::{holds, Sort, SortHeader};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -154,9 +155,21 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
     let csv = RwSignal::new(String::new());
     let editing = RwSignal::new(None::<i64>);
     let message: Message = RwSignal::new(None);
+    let find = RwSignal::new(String::new());
+    let sort = Sort::by("vrm", false);
     let refresh = move || {
         entries.refetch();
         on_change();
+    };
+    let form = FormState::answering_in(message);
+    let clear = move || {
+        for field in [vrm, reference, reason, markers, action] {
+            field.set(String::new());
+        }
+        editing.set(None);
+    };
+    let marker_list = move || -> Vec<String> {
+        markers.get_untracked().split(';').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect()
     };
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -164,41 +177,34 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
             let change = EntryUpdate {
                 intelligence_ref: Some(reference.get_untracked()),
                 reason: Some(reason.get_untracked()),
-                warning_markers: Some(
-                    markers.get_untracked().split(';').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect(),
-                ),
+                warning_markers: Some(marker_list()),
                 action: Some(action.get_untracked()),
             };
-            spawn_local(async move {
-                let done = api::patch::<_, EntryView>(&format!("/hotlists/entries/{entry_id}"), &change).await;
-                if done.is_ok() {
-                    editing.set(None);
-                }
-                message.set(Some(done.map(|e| format!("Saved {}.", e.vrm))));
+            let path = format!("/hotlists/entries/{entry_id}");
+            form.send(async move { api::submit::<_, EntryView>("PATCH", &path, &change).await }, move |e| {
+                clear();
                 refresh();
+                format!("Saved {}.", e.vrm)
             });
             return;
         }
-        let pattern = match EntryPattern::parse(&vrm.get_untracked()) {
-            Ok(p) => p,
-            Err(e) => return message.set(Some(Err(e.to_string()))),
-        };
+        let mut problems = Vec::new();
+        let pattern =
+            parsed(&mut problems, "vrm", EntryPattern::parse(&vrm.get_untracked()).map_err(|e| e.to_string()));
         let new = NewEntry {
-            vrm: pattern,
+            // A stand-in while the VRM is wrong, so the other fields' problems show with its.
+            vrm: pattern.unwrap_or_else(|| EntryPattern::parse("A1").expect("a valid plate")),
             intelligence_ref: reference.get_untracked(),
             reason: reason.get_untracked(),
-            warning_markers: markers
-                .get_untracked()
-                .split(';')
-                .map(|m| m.trim().to_owned())
-                .filter(|m| !m.is_empty())
-                .collect(),
+            warning_markers: marker_list(),
             action: action.get_untracked(),
         };
-        spawn_local(async move {
-            let done = api::post::<_, EntryView>(&format!("/hotlists/{id}/entries"), &new).await;
-            message.set(Some(done.map(|e| format!("Added {}.", e.vrm))));
+        let Some(new) = form.checked(new, problems) else { return };
+        let path = format!("/hotlists/{id}/entries");
+        form.send(async move { api::submit::<_, EntryView>("POST", &path, &new).await }, move |e| {
+            clear();
             refresh();
+            format!("Added {}.", e.vrm)
         });
     };
     let import = move |_| {
@@ -249,12 +255,26 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
             <h2>{list.name.clone()}</h2>
             <Outcome message=message/>
             <label>"Justification or reason (for review and removal)" <input name="why" bind:value=why/></label>
+            <label>"Find an entry (VRM, reference, reason, who added it)" <input name="find" type="search" bind:value=find/></label>
             <Transition fallback=|| ()>
                 {move || entries.get().map(|e| match e {
                     Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(mut list) => {
+                        list.retain(|e| holds(&find.get(), &[&e.vrm, &e.intelligence_ref, &e.reason, &e.added_by]));
+                        sort.get().apply(&mut list, |a, b, column| match column {
+                            "added" => a.added_at.cmp(&b.added_at),
+                            "review" => a.review_due.cmp(&b.review_due),
+                            "hits" => a.hits.cmp(&b.hits),
+                            "last_hit" => a.last_hit_at.cmp(&b.last_hit_at),
+                            _ => a.vrm.cmp(&b.vrm),
+                        });
+                        view! {
                         <table class="grid">
-                            <thead><tr><th>"VRM"</th><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th><th>"Added"</th><th>"Review due"</th><th>"Hits"</th><th>"Last hit (UTC)"</th><th></th></tr></thead>
+                            <thead><tr>
+                                <SortHeader sort=sort column="vrm" label="VRM"/><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th>
+                                <SortHeader sort=sort column="added" label="Added"/><SortHeader sort=sort column="review" label="Review due"/>
+                                <SortHeader sort=sort column="hits" label="Hits"/><SortHeader sort=sort column="last_hit" label="Last hit (UTC)"/><th></th>
+                            </tr></thead>
                             <tbody>{list.into_iter().map(|e| {
                                 let entry_id = e.id;
                                 let (to_review, to_remove) = (e.vrm.clone(), e.vrm.clone());
@@ -284,17 +304,27 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                                 }
                             }).collect_view()}</tbody>
                         </table>
-                    }.into_any(),
+                    }.into_any()},
                 })}
             </Transition>
             <form class="stack" on:submit=add data-testid="new-entry">
                 <h3>{move || if editing.get().is_some() { "Edit the entry" } else { "Add an entry" }}</h3>
-                <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm disabled=move || editing.get().is_some()/></label>
-                <label>"Intelligence reference" <input name="intelligence_ref" bind:value=reference/></label>
-                <label>"Reason" <input name="reason" bind:value=reason/></label>
-                <label>"Warning markers (;-separated)" <input name="markers" bind:value=markers/></label>
-                <label>"Action" <input name="action" bind:value=action/></label>
-                <button type="submit">{move || if editing.get().is_some() { "Save entry" } else { "Add entry" }}</button>
+                <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm disabled=move || editing.get().is_some()/>
+                    <FieldError form=form field="vrm"/></label>
+                <label>"Intelligence reference" <input name="intelligence_ref" bind:value=reference/>
+                    <FieldError form=form field="intelligence_ref"/></label>
+                <label>"Reason" <input name="reason" bind:value=reason/><FieldError form=form field="reason"/></label>
+                <label>"Warning markers (;-separated)" <input name="markers" bind:value=markers/>
+                    <FieldError form=form field="warning_markers"/></label>
+                <label>"Action" <input name="action" bind:value=action/><FieldError form=form field="action"/></label>
+                <div class="row">
+                    <button type="submit" prop:disabled=move || form.busy()>
+                        {move || if editing.get().is_some() { "Save entry" } else { "Add entry" }}
+                    </button>
+                    <Show when=move || editing.get().is_some()>
+                        <button type="button" class="link" on:click=move |_| clear()>"Add a new entry instead"</button>
+                    </Show>
+                </div>
             </form>
             <div class="stack">
                 <h3>"Import CSV"</h3>

@@ -2,12 +2,13 @@
 //! supervisors work through the queue.
 
 use crate::api;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{parsed, FieldError, FormState, Message, Outcome, Submit};
+use crate::components::table::{holds, Sort, SortHeader};
+use crate::components::time::Time;
 use crate::routes::NotPermitted;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::hotlists::EntryPattern;
 use shared::requests::{Area, NewRequest, Purpose, RequestDecision, RequestScope, RequestView, Seriousness};
 use shared::Role;
@@ -30,7 +31,7 @@ pub fn input_time(t: DateTime<Utc>) -> String {
 }
 
 pub fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    crate::components::time::utc(t)
 }
 
 /// How long something has waited, to the minute: `2 d 3 h`, `4 h 10 min`, `25 min`.
@@ -99,6 +100,16 @@ pub fn RequestsPage() -> impl IntoView {
     .into_any()
 }
 
+/// What a request's row says of its state: withdrawn, or its status (and until when).
+fn state_of(r: &RequestView) -> String {
+    match (r.withdrawn_at, r.expires_at) {
+        (Some(w), _) => format!("withdrawn {}", when(w)),
+        (None, Some(e)) => format!("{} until {}", r.status.as_str(), when(e)),
+        (None, None) => r.status.as_str().to_owned(),
+    }
+}
+
+/// An investigator's own requests: filtered by status and text, sorted by any dated column.
 #[component]
 fn RequestTable(
     list: Vec<RequestView>,
@@ -108,6 +119,9 @@ fn RequestTable(
     if list.is_empty() {
         return view! { <p class="notice">"No requests yet."</p> }.into_any();
     }
+    let find = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let sort = Sort::by("submitted", true);
     // Withdrawing ends every search and watch under the request (R10); it asks first.
     let withdraw = move |id: i64, reference: String| {
         let sure = crate::confirm(&format!("Withdraw {reference}? No search or watch will run under it again."));
@@ -125,34 +139,70 @@ fn RequestTable(
             }
         });
     };
+    let rows =
+        move || {
+            let mut shown: Vec<RequestView> = list
+                .iter()
+                .filter(|r| {
+                    let state = state_of(r);
+                    let wanted = status.get();
+                    (wanted.is_empty() || state.starts_with(&wanted))
+                        && holds(
+                            &find.get(),
+                            &[&r.reference, &r.request.crime_type, &r.request.reason, &scope_summary(&r.request.scope)],
+                        )
+                })
+                .cloned()
+                .collect();
+            sort.get().apply(&mut shown, |a, b, column| match column {
+                "reference" => a.reference.cmp(&b.reference),
+                "status" => state_of(a).cmp(&state_of(b)),
+                _ => a.submitted_at.cmp(&b.submitted_at),
+            });
+            shown.into_iter().map(|r| {
+            let (id, reference) = (r.id, r.reference.clone());
+            let withdrawable = r.withdrawn_at.is_none() && r.status != shared::requests::RequestStatus::Rejected;
+            let decision = match (&r.decided_by, &r.rationale) {
+                (Some(by), Some(why)) => format!("{by}: {why}"),
+                _ => String::new(),
+            };
+            view! {
+                <tr data-reference=r.reference.clone()>
+                    <td>{r.reference.clone()}</td>
+                    <td>{when(r.submitted_at)}</td>
+                    <td>{format!("{} ({})", r.request.crime_type, r.request.seriousness.as_str())}</td>
+                    <td>{scope_summary(&r.request.scope)}</td>
+                    <td class="status">{state_of(&r)}</td>
+                    <td>{decision}</td>
+                    <td>{withdrawable.then(|| view! {
+                        <button type="button" on:click=move |_| withdraw(id, reference.clone())>"Withdraw"</button>
+                    })}</td>
+                </tr>
+            }
+        }).collect_view()
+        };
     view! {
+        <div class="filters" data-testid="request-filters">
+            <label>"Find" <input name="find" type="search" placeholder="reference, crime, plate" bind:value=find/></label>
+            <label>"Status"
+                <select name="status" on:change=move |ev| status.set(event_target_value(&ev)) prop:value=move || status.get()>
+                    <option value="">"All"</option>
+                    <option value="pending">"Pending"</option>
+                    <option value="approved">"Approved"</option>
+                    <option value="rejected">"Rejected"</option>
+                    <option value="withdrawn">"Withdrawn"</option>
+                </select>
+            </label>
+        </div>
         <table class="grid" data-testid="my-requests">
-            <thead><tr><th>"Reference"</th><th>"Crime"</th><th>"Scope"</th><th>"Status"</th><th>"Decision"</th><th></th></tr></thead>
-            <tbody>{list.into_iter().map(|r| {
-                let (id, reference) = (r.id, r.reference.clone());
-                let withdrawable = r.withdrawn_at.is_none() && r.status != shared::requests::RequestStatus::Rejected;
-                let decision = match (&r.decided_by, &r.rationale) {
-                    (Some(by), Some(why)) => format!("{by}: {why}"),
-                    _ => String::new(),
-                };
-                let status = match (r.withdrawn_at, r.expires_at) {
-                    (Some(w), _) => format!("withdrawn {}", when(w)),
-                    (None, Some(e)) => format!("{} until {}", r.status.as_str(), when(e)),
-                    (None, None) => r.status.as_str().to_owned(),
-                };
-                view! {
-                    <tr data-reference=r.reference.clone()>
-                        <td>{r.reference.clone()}</td>
-                        <td>{format!("{} ({})", r.request.crime_type, r.request.seriousness.as_str())}</td>
-                        <td>{scope_summary(&r.request.scope)}</td>
-                        <td class="status">{status}</td>
-                        <td>{decision}</td>
-                        <td>{withdrawable.then(|| view! {
-                            <button type="button" on:click=move |_| withdraw(id, reference.clone())>"Withdraw"</button>
-                        })}</td>
-                    </tr>
-                }
-            }).collect_view()}</tbody>
+            <thead><tr>
+                <SortHeader sort=sort column="reference" label="Reference"/>
+                <SortHeader sort=sort column="submitted" label="Submitted (UTC)"/>
+                <th>"Crime"</th><th>"Scope"</th>
+                <SortHeader sort=sort column="status" label="Status"/>
+                <th>"Decision"</th><th></th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
         </table>
     }
     .into_any()
@@ -195,41 +245,56 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
     let handling = RwSignal::new(String::new());
     let surveillance = RwSignal::new(false);
     let dsa = RwSignal::new(String::new());
-    let message: Message = RwSignal::new(None);
+    let form = FormState::default();
+    let clear = move || {
+        for field in [crime_type, reason, plates, cameras, handling, dsa].into_iter().chain(area) {
+            field.set(String::new());
+        }
+        surveillance.set(false);
+    };
 
-    let build = move || -> Result<NewRequest, String> {
+    // Every field is read, and every problem named beside its field, before anything is sent.
+    let build = move || -> Option<NewRequest> {
+        let mut problems = Vec::new();
+        let p = &mut problems;
         let area_fields = area.map(|s| s.get_untracked());
-        Ok(NewRequest {
-            purpose: Purpose::parse(&purpose.get_untracked()).ok_or("choose a purpose")?,
+        let plates = parsed(
+            p,
+            "plates",
+            list_of(&plates.get_untracked(), |p| EntryPattern::parse(p).map_err(|e| format!("{p}: {e}"))),
+        );
+        let area =
+            parsed(p, "area", optional_area([&area_fields[0], &area_fields[1], &area_fields[2], &area_fields[3]]));
+        let cameras = parsed(p, "cameras", camera_ids(&cameras.get_untracked()));
+        let from = parsed(p, "from", parse_input_time(&from.get_untracked(), "from"));
+        let to = parsed(p, "to", parse_input_time(&to.get_untracked(), "to"));
+        let (Some(plates), Some(area), Some(cameras), Some(from), Some(to)) = (plates, area, cameras, from, to) else {
+            form.refuse(problems);
+            return None;
+        };
+        let new = NewRequest {
+            purpose: Purpose::parse(&purpose.get_untracked()).unwrap_or(Purpose::CrimeInvestigation),
             reason: reason.get_untracked(),
             crime_type: crime_type.get_untracked(),
-            seriousness: Seriousness::parse(&seriousness.get_untracked()).ok_or("choose serious or volume")?,
-            scope: RequestScope {
-                plates: list_of(&plates.get_untracked(), |p| EntryPattern::parse(p).map_err(|e| format!("{p}: {e}")))?,
-                area: optional_area([&area_fields[0], &area_fields[1], &area_fields[2], &area_fields[3]])?,
-                cameras: camera_ids(&cameras.get_untracked())?,
-                from: parse_input_time(&from.get_untracked(), "from")?,
-                to: parse_input_time(&to.get_untracked(), "to")?,
-            },
+            seriousness: Seriousness::parse(&seriousness.get_untracked()).unwrap_or(Seriousness::Serious),
+            scope: RequestScope { plates, area, cameras, from, to },
             handling: handling.get_untracked(),
             surveillance: surveillance.get_untracked(),
             dsa_reference: Some(dsa.get_untracked()).filter(|d| !d.trim().is_empty()),
-        })
+        };
+        form.checked(new, problems)
     };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let new = match build() {
-            Ok(new) => new,
-            Err(e) => return message.set(Some(Err(e))),
-        };
-        spawn_local(async move {
-            let done = api::post::<_, RequestView>("/requests", &new).await;
-            message.set(Some(done.map(|r| format!("Submitted as {}.", r.reference))));
+        let Some(new) = build() else { return };
+        form.send(async move { api::submit::<_, RequestView>("POST", "/requests", &new).await }, move |r| {
+            clear();
             on_submitted();
+            format!("Submitted as {}: it waits for a supervisor's decision.", r.reference)
         });
     };
-    let text = |label: &'static str, name: &'static str, value: RwSignal<String>| {
-        view! { <label>{label} <input name=name bind:value=value/></label> }
+    let text = move |label: &'static str, name: &'static str, value: RwSignal<String>| {
+        view! { <label>{label} <input name=name bind:value=value/><FieldError form=form field=name/></label> }
     };
     view! {
         <form class="stack panel" on:submit=submit data-testid="new-request">
@@ -246,21 +311,22 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
                     <option value="volume">"Volume crime (inspector approves)"</option>
                 </select>
             </label>
-            <label>"Reason" <textarea name="reason" bind:value=reason></textarea></label>
+            <label>"Reason" <textarea name="reason" bind:value=reason></textarea><FieldError form=form field="reason"/></label>
             {text("Plates or partial plates (comma-separated)", "plates", plates)}
             <fieldset class="area">
                 <legend>"Area (degrees, optional)"</legend>
                 {text("South", "south", area[0])}{text("West", "west", area[1])}
                 {text("North", "north", area[2])}{text("East", "east", area[3])}
+                <FieldError form=form field="area"/>
             </fieldset>
             <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras (optional)" name="cameras"/>
-            <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/></label>
-            <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/></label>
-            <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea></label>
+            <FieldError form=form field="cameras"/>
+            <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/><FieldError form=form field="from"/></label>
+            <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/><FieldError form=form field="to"/></label>
+            <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea><FieldError form=form field="handling"/></label>
             <label class="check"><input type="checkbox" name="surveillance" bind:checked=surveillance/> "Could amount to directed surveillance"</label>
             {text("DSA reference", "dsa_reference", dsa)}
-            <button type="submit">"Submit request"</button>
-            <Outcome message=message/>
+            <Submit form=form label="Submit request"/>
         </form>
     }
 }
@@ -291,31 +357,26 @@ fn Queue() -> impl IntoView {
 fn Decide(request: RequestView) -> impl IntoView {
     let rationale = RwSignal::new(String::new());
     let expires = RwSignal::new(String::new());
-    let message: Message = RwSignal::new(None);
+    let form = FormState::default();
     let decided = RwSignal::new(None::<RequestView>);
-    let busy = RwSignal::new(false);
     let id = request.id;
     let send = move |approve: bool| {
+        let mut problems = Vec::new();
         let expires_at = match expires.get_untracked() {
-            e if e.is_empty() => None,
-            e => match parse_input_time(&e, "Approval expires") {
-                Ok(t) => Some(t),
-                Err(e) => return message.set(Some(Err(e))),
-            },
+            e if e.trim().is_empty() => None,
+            e => parsed(&mut problems, "expires_at", parse_input_time(&e, "approval expires")),
         };
         let decision = RequestDecision { approve, rationale: rationale.get_untracked(), expires_at };
-        busy.set(true);
-        spawn_local(async move {
-            match api::post::<_, RequestView>(&format!("/requests/{id}/decision"), &decision).await {
-                Ok(r) => {
-                    let expiry = r.expires_at.map(|e| format!(", until {}", when(e))).unwrap_or_default();
-                    message.set(Some(Ok(format!("{} {}{expiry}.", r.reference, r.status.as_str()))));
-                    decided.set(Some(r));
-                }
-                Err(e) => message.set(Some(Err(e))),
-            }
-            busy.set(false);
-        });
+        let Some(decision) = form.checked(decision, problems) else { return };
+        form.send(
+            async move { api::submit::<_, RequestView>("POST", &format!("/requests/{id}/decision"), &decision).await },
+            move |r| {
+                let expiry = r.expires_at.map(|e| format!(", until {}", when(e))).unwrap_or_default();
+                let text = format!("{} {}{expiry}.", r.reference, r.status.as_str());
+                decided.set(Some(r));
+                text
+            },
+        );
     };
     let r = &request.request;
     let waiting = waited(crate::now() - request.submitted_at);
@@ -338,7 +399,7 @@ fn Decide(request: RequestView) -> impl IntoView {
         <article class="panel decision" data-reference=request.reference.clone()>
             <h3>{request.reference.clone()} " — " {request.requester.clone()}</h3>
             <dl>
-                <dt>"Submitted"</dt><dd>{when(request.submitted_at)} " (waiting " {waiting} ")"</dd>
+                <dt>"Submitted"</dt><dd><Time at=request.submitted_at/> " (waiting " {waiting} ")"</dd>
                 <dt>"Requester's tier"</dt><dd>{tier}</dd>
                 <dt>"Purpose"</dt><dd>{r.purpose.label()}</dd>
                 <dt>"Crime"</dt><dd>{format!("{} ({} crime)", r.crime_type, r.seriousness.as_str())}</dd>
@@ -349,16 +410,18 @@ fn Decide(request: RequestView) -> impl IntoView {
             </dl>
             {beyond}
             <Show when=move || decided.with(Option::is_none)>
-                <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
+                <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea>
+                    <FieldError form=form field="rationale"/></label>
                 <label>"Approval expires (UTC, optional)"
                     <input name="expires" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=expires/>
+                    <FieldError form=form field="expires_at"/>
                 </label>
                 <div class="actions">
-                    <button class="primary" on:click=move |_| send(true) disabled=move || busy.get()>"Approve"</button>
-                    <button class="danger" on:click=move |_| send(false) disabled=move || busy.get()>"Reject"</button>
+                    <button class="primary" on:click=move |_| send(true) disabled=move || form.busy()>"Approve"</button>
+                    <button class="danger" on:click=move |_| send(false) disabled=move || form.busy()>"Reject"</button>
                 </div>
             </Show>
-            <Outcome message=message/>
+            <Outcome message=form.message/>
         </article>
     }
 }

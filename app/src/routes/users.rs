@@ -1,7 +1,7 @@
 //! User administration (system admins): list, create, change roles/tier/rank, disable.
 
 use crate::api;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{parsed, FieldError, FormState, Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -78,7 +78,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
     let tier = RwSignal::new(String::new());
     let rank = RwSignal::new(String::new());
     let disabled = RwSignal::new(false);
-    let message: Message = RwSignal::new(None);
+    let form = FormState::default();
 
     // Load the chosen user into the form, or clear it for a new one.
     Effect::new(move |_| {
@@ -95,7 +95,6 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
     let has = move |role: Role| roles.with(|r| r.contains(&role));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        message.set(None);
         let chosen_roles = roles.get_untracked();
         let tier = chosen_roles
             .contains(&Role::Investigator)
@@ -114,32 +113,33 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                     disabled: Some(disabled.get_untracked()),
                     password: (!pw.is_empty()).then_some(pw),
                 };
-                spawn_local(async move {
-                    let done = api::patch::<_, UserView>(&format!("/users/{}", user.id), &change).await;
-                    message.set(Some(done.map(|u| format!("Saved {}.", u.username))));
+                let path = format!("/users/{}", user.id);
+                form.send(async move { api::submit::<_, UserView>("PATCH", &path, &change).await }, move |u| {
                     on_saved();
+                    format!("Saved {}.", u.username)
                 });
             }
             None => {
-                let name = match Username::parse(&username.get_untracked()) {
-                    Ok(n) => n,
-                    Err(e) => return message.set(Some(Err(e.to_string()))),
-                };
+                let mut problems = Vec::new();
+                let name = parsed(
+                    &mut problems,
+                    "username",
+                    Username::parse(&username.get_untracked()).map_err(|e| e.to_string()),
+                );
+                // The username's problem is shown with the others (any name stands in for the check).
                 let new = NewUser {
-                    username: name,
+                    username: name.clone().unwrap_or_else(|| Username::parse("placeholder").expect("a valid name")),
                     display_name: display_name.get_untracked(),
                     password: pw,
                     roles: chosen_roles,
                     tier,
                     rank,
                 };
-                spawn_local(async move {
-                    let done = api::post::<_, UserView>("/users", &new).await;
-                    if done.is_ok() {
-                        editing.set(None);
-                    }
-                    message.set(Some(done.map(|u| format!("Created {}.", u.username))));
+                let Some(new) = form.checked(new, problems) else { return };
+                form.send(async move { api::submit::<_, UserView>("POST", "/users", &new).await }, move |u| {
+                    editing.set(None);
                     on_saved();
+                    format!("Created {}.", u.username)
                 });
             }
         }
@@ -170,13 +170,16 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
     view! {
         <form class="stack panel" on:submit=submit data-testid="user-form">
             <h2>{move || if editing.get().is_some() { "Edit user" } else { "New user" }}</h2>
-            <label>"Username" <input name="username" bind:value=username disabled=move || editing.get().is_some()/></label>
-            <label>"Display name" <input name="display_name" bind:value=display_name/></label>
+            <label>"Username" <input name="username" bind:value=username disabled=move || editing.get().is_some()/>
+                <FieldError form=form field="username"/></label>
+            <label>"Display name" <input name="display_name" bind:value=display_name/>
+                <FieldError form=form field="display_name"/></label>
             <label>
                 {move || if editing.get().is_some() { "New password (leave empty to keep)" } else { "Password" }}
                 <input name="password" type="password" autocomplete="new-password" bind:value=password/>
+                <FieldError form=form field="password"/>
             </label>
-            <fieldset><legend>"Roles"</legend>{role_boxes}</fieldset>
+            <fieldset><legend>"Roles"</legend>{role_boxes}<FieldError form=form field="roles"/></fieldset>
             <label>
                 "Tier"
                 <select name="tier" prop:value=move || tier.get() on:change=move |ev| tier.set(event_target_value(&ev))
@@ -199,12 +202,14 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                 <label class="check"><input type="checkbox" name="disabled" bind:checked=disabled/>"Account disabled"</label>
             </Show>
             <div class="row">
-                <button type="submit">{move || if editing.get().is_some() { "Save" } else { "Create user" }}</button>
+                <button type="submit" prop:disabled=move || form.busy()>
+                    {move || if editing.get().is_some() { "Save" } else { "Create user" }}
+                </button>
                 <Show when=move || editing.get().is_some()>
                     <button type="button" class="link" on:click=move |_| editing.set(None)>"New user instead"</button>
                 </Show>
             </div>
-            <Outcome message=message/>
+            <Outcome message=form.message/>
         </form>
     }
 }
