@@ -143,7 +143,7 @@ pub fn AlertTray() -> impl IntoView {
                                         </div>
                                         <div class="alert-images">{patch}{overview}</div>
                                         <div class="alert-when">
-                                            {a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()} " at " {a.read.camera_name.clone()}
+                                            <crate::components::time::Time at=a.read.captured_at/> " at " {a.read.camera_name.clone()}
                                             {a.read.direction.clone().map(|d| format!(", heading {d}"))}
                                         </div>
                                         {(count > 1).then(|| view! { <div class="muted">"First seen " {first.format("%H:%M:%S UTC").to_string()}</div> })}

@@ -3,6 +3,7 @@
 //! shows them as named chips and offers matches as the user types.
 
 use crate::api;
+use crate::components::map::CameraMap;
 use leptos::prelude::*;
 use shared::CameraView;
 
@@ -81,12 +82,19 @@ pub fn CameraPicker(ids: RwSignal<String>, #[prop(into)] label: String, #[prop(i
             }
         })
     };
+    let on_map = RwSignal::new(false);
     let testid = format!("{name}-picker");
     view! {
         <div class="camera-picker" data-testid=testid>
             <label>{label} <input name=name placeholder="type a camera's name, zone or feed id" bind:value=typed autocomplete="off"/></label>
             {offers}
             <div class="chips">{chips}</div>
+            <button type="button" class="link" on:click=move |_| on_map.update(|m| *m = !*m)>
+                {move || if on_map.get() { "Hide the map" } else { "Pick on the map" }}
+            </button>
+            {move || (on_map.get() && cameras.get().is_some()).then(|| {
+                view! { <CameraMap cameras=all() on_pick=Callback::new(move |c: CameraView| add(c.id))/> }
+            })}
         </div>
     }
 }

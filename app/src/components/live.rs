@@ -219,3 +219,37 @@ pub fn watch(
     let _ = source.add_event_listener_with_callback("end", on_end.as_ref().unchecked_ref());
     Some(LiveWatch { source, cluster, map, markers, _on_read: on_read, _on_end: on_end })
 }
+
+/// Click handlers of pickable camera markers, kept as long as their map is open.
+pub struct CameraPicks {
+    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+/// Cameras as markers coloured by status that answer a click with their camera, the map fitted
+/// to them (picking cameras on the map, and finding one on the cameras page).
+pub fn pickable_cameras(handle: &MapHandle, cameras: &[CameraView], on_pick: Callback<CameraView>) -> CameraPicks {
+    let layer = leaflet::LayerGroup::new();
+    let mut handlers = Vec::with_capacity(cameras.len());
+    for c in cameras {
+        let tip = format!("{} · {} · feed id {} · {}", c.name, c.zone, c.external_id, c.status.as_str());
+        let marker = camera_marker(c, false, &tip);
+        let chosen = c.clone();
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| on_pick.run(chosen.clone()));
+        marker.on("click", on_click.as_ref().unchecked_ref());
+        handlers.push(on_click);
+        layer.add_layer(&marker);
+    }
+    layer.add_to(&handle.map);
+    if !cameras.is_empty() {
+        let points: js_sys::Array = cameras.iter().map(|c| JsValue::from(leaflet::LatLng::new(c.lat, c.lon))).collect();
+        let padding = js_sys::Array::of2(&20.into(), &20.into());
+        handle.map.fit_bounds_with_options(
+            &leaflet::LatLngBounds::new_from_list(&points),
+            &options(&[("padding", padding.into()), ("maxZoom", 15.into())]),
+        );
+    }
+    if let Some(el) = handle.map.get_container().dyn_ref::<web_sys::Element>() {
+        let _ = el.set_attribute("data-cameras", &cameras.len().to_string());
+    }
+    CameraPicks { _handlers: handlers }
+}

@@ -1,6 +1,6 @@
 use leptos::html::Div;
 use leptos::prelude::*;
-use shared::MapSettings;
+use shared::{CameraView, MapSettings, ShellData};
 
 /// A Leaflet map once it is open in the browser (never on the server).
 #[derive(Clone)]
@@ -57,4 +57,46 @@ fn open(el: &web_sys::HtmlDivElement, settings: &MapSettings) -> Result<leaflet:
     leaflet::TileLayer::new_options(&settings.tile_url, &tiles).add_to(&map);
     el.set_attribute("data-map-ready", "true")?;
     Ok(map)
+}
+
+/// A map of `cameras`, coloured by status with a legend; a click on one picks it.
+#[component]
+pub fn CameraMap(cameras: Vec<CameraView>, on_pick: Callback<CameraView>) -> impl IntoView {
+    let settings = use_context::<ShellData>().map(|s| s.map).unwrap_or_default();
+    #[cfg(feature = "hydrate")]
+    let on_ready = {
+        let picks = StoredValue::new_local(None::<crate::components::live::CameraPicks>);
+        Callback::new(move |handle: MapHandle| {
+            picks.set_value(Some(crate::components::live::pickable_cameras(&handle, &cameras, on_pick)));
+        })
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let on_ready = {
+        let _ = (cameras, on_pick);
+        Callback::new(|_: MapHandle| {})
+    };
+    view! {
+        <div class="camera-map">
+            <LeafletMap settings=settings on_ready=on_ready/>
+            <MapLegend/>
+        </div>
+    }
+}
+
+/// What the map's colours mean: cameras by status and, on the live map, alerts, a watch's reads
+/// and silent cameras.
+#[component]
+pub fn MapLegend(#[prop(optional)] live: bool) -> impl IntoView {
+    view! {
+        <ul class="legend" aria-label="Map legend">
+            <li><span class="swatch approved"></span>"approved camera"</li>
+            <li><span class="swatch pending"></span>"pending"</li>
+            <li><span class="swatch suspended"></span>"suspended"</li>
+            {live.then(|| view! {
+                <li><span class="swatch silent"></span>"silent (admins)"</li>
+                <li><span class="swatch alert"></span>"alert"</li>
+                <li><span class="swatch read"></span>"watch read"</li>
+            })}
+        </ul>
+    }
 }

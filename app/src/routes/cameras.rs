@@ -2,6 +2,7 @@
 //! or a whole zone, with a reason; register feeds; inspect refused payloads.
 
 use crate::api;
+use crate::components::map::CameraMap;
 use crate::components::outcome::{Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
@@ -21,6 +22,7 @@ pub fn CamerasPage() -> impl IntoView {
     let message: Message = RwSignal::new(None);
     let find = RwSignal::new(String::new());
     let status_shown = RwSignal::new(String::new());
+    let zone_shown = RwSignal::new(String::new());
 
     let decide = move |target: Target, status: CameraStatus| {
         let why = reason.get_untracked();
@@ -65,11 +67,15 @@ pub fn CamerasPage() -> impl IntoView {
                 // Narrowed by what is typed (name, zone or feed id) and by status.
                 let typed = find.get().trim().to_lowercase();
                 let status = status_shown.get();
+                let zone = zone_shown.get();
                 let mut by_zone: BTreeMap<String, Vec<CameraView>> = BTreeMap::new();
                 for c in list {
                     let text_ok = typed.is_empty()
                         || [&c.name, &c.zone, &c.external_id].iter().any(|f| f.to_lowercase().contains(&typed));
-                    if text_ok && (status.is_empty() || c.status.as_str() == status) {
+                    if text_ok
+                        && (status.is_empty() || c.status.as_str() == status)
+                        && (zone.is_empty() || c.zone == zone)
+                    {
                         by_zone.entry(c.zone.clone()).or_default().push(c);
                     }
                 }
@@ -78,6 +84,19 @@ pub fn CamerasPage() -> impl IntoView {
                 }
                 by_zone.into_iter().map(|(zone, cams)| zone_view(zone, cams, decide)).collect_view().into_any()
             }
+        })
+    };
+
+    let zone_names = move || {
+        let list = cameras.get().and_then(Result::ok).unwrap_or_default();
+        let names: std::collections::BTreeSet<String> = list.into_iter().map(|c| c.zone).collect();
+        names.into_iter().map(|z| view! { <option value=z.clone()>{z.clone()}</option> }).collect_view()
+    };
+    // A camera clicked on the map is found in the table below.
+    let map = move || {
+        cameras.get().and_then(Result::ok).map(|list| {
+            let pick = Callback::new(move |c: CameraView| find.set(c.external_id));
+            view! { <div class="camera-page-map"><CameraMap cameras=list on_pick=pick/></div> }
         })
     };
 
@@ -91,6 +110,12 @@ pub fn CamerasPage() -> impl IntoView {
             <Outcome message=message/>
             <div class="filters" data-testid="camera-filters">
                 <label>"Find" <input name="find" placeholder="name, zone or feed id" bind:value=find/></label>
+                <label>"Zone"
+                    <select name="zone" on:change=move |ev| zone_shown.set(event_target_value(&ev))>
+                        <option value="">"any"</option>
+                        {zone_names}
+                    </select>
+                </label>
                 <label>"Status"
                     <select name="status" on:change=move |ev| status_shown.set(event_target_value(&ev))>
                         <option value="">"any"</option>
@@ -100,6 +125,7 @@ pub fn CamerasPage() -> impl IntoView {
                     </select>
                 </label>
             </div>
+            <Transition fallback=|| ()>{map}</Transition>
             <Transition fallback=|| view! { <p>"Loading cameras…"</p> }>{zones}</Transition>
             <Feeds/>
             <DeadLetters/>

@@ -70,7 +70,7 @@ fn Sighting(search_id: i64, read: ReadView) -> impl IntoView {
         <div class="sighting">
             {read_image(search_id, read.id, "plate", read.has_plate_image, "verify")}
             {read_image(search_id, read.id, "overview", read.has_overview_image, "verify")}
-            <p>{read.captured_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()} " at " {read.camera_name.clone()}</p>
+            <p><crate::components::time::Time at=read.captured_at/> " at " {read.camera_name.clone()}</p>
             <p>{read.vehicle()}</p>
         </div>
     }

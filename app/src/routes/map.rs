@@ -6,7 +6,7 @@
 //! reads.
 
 use crate::api;
-use crate::components::map::{LeafletMap, MapHandle};
+use crate::components::map::{LeafletMap, MapHandle, MapLegend};
 use crate::components::outcome::{Message, Outcome};
 use crate::components::verify::VerifyPanel;
 use crate::routes::requests::{camera_ids, scope_summary, when};
@@ -115,6 +115,7 @@ pub fn MapPage() -> impl IntoView {
         <section class="page map-page">
             <LeafletMap settings=shell.map.clone() on_ready=on_ready/>
             <aside class="side">
+                <MapLegend live=true/>
                 {if investigator {
                     view! {
                         <WatchPanel active=active ended=ended/>
