@@ -9,7 +9,7 @@ pub mod components;
 pub mod routes;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use shared::ShellData;
@@ -33,7 +33,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/vendor/leaflet/leaflet.css"/>
                 <link rel="stylesheet" href="/vendor/leaflet.markercluster/MarkerCluster.css"/>
                 <link rel="stylesheet" href="/vendor/leaflet.markercluster/MarkerCluster.Default.css"/>
-                <link rel="stylesheet" id="leptos" href="/pkg/anpr.css"/>
+                // Named by its content's hash in a release build, so it may be cached for good.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <script src="/vendor/leaflet/leaflet.js"></script>
                 <script src="/vendor/leaflet.markercluster/leaflet.markercluster.js"></script>
                 <HydrationScripts options/>

@@ -62,6 +62,7 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .env(Env::PROD)
+            .hash_files(http::pages::hash_file_present())
             .build();
         let images = imagery::store::Images::from_url(&config.images_url)?;
         let (live, _) = tokio::sync::broadcast::channel(4096);

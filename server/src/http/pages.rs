@@ -8,6 +8,7 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use leptos::prelude::{provide_context, use_context};
@@ -16,7 +17,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::Session;
 
 /// The Content-Security-Policy of a rendered page: only the site's own scripts and styles, the
@@ -89,16 +89,40 @@ pub async fn render(State(state): State<AppState>, session: Session, request: Re
     response
 }
 
+/// Whether the site was built with hashed file names: cargo-leptos then writes `hash.txt`
+/// beside the server binary, and Leptos links the hashed names it lists.
+pub fn hash_file_present() -> bool {
+    std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").is_file())).unwrap_or(false)
+}
+
+/// A file named by its content's hash, as cargo-leptos names them (`anpr.<22 base64url>.wasm`):
+/// what is behind that name never changes.
+fn hashed_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let mut parts = name.split('.');
+    let (_, hash, _, rest) = (parts.next(), parts.next().unwrap_or_default(), parts.next(), parts.next());
+    rest.is_none() && hash.len() == 22 && hash.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Hashed files are cached for a year; the rest (vendored Leaflet, an unhashed development
+/// build) are revalidated on each load (`no-cache` with `Last-Modified`: a 304 when unchanged).
+async fn cache_policy(request: Request, next: Next) -> Response {
+    let immutable = hashed_name(request.uri().path());
+    let mut response = next.run(request).await;
+    let policy =
+        if immutable && response.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+}
+
 /// The built site's files (the WASM, its JS and CSS, vendored Leaflet), compressed (brotli or
-/// gzip, as the browser accepts) and revalidated on each load (`no-cache` with
-/// `Last-Modified`: an unchanged file costs a 304, a new build is picked up at once, since the
-/// file names carry no hash).
+/// gzip, as the browser accepts), with the cache policy above. The page itself is never cached.
 pub fn files(site_root: &Path) -> Router<AppState> {
     Router::new()
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
         .nest_service("/vendor", ServeDir::new(site_root.join("vendor")))
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(axum::middleware::from_fn(cache_policy))
 }
 
 pub async fn api_not_found() -> AppError {
@@ -108,6 +132,16 @@ pub async fn api_not_found() -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_content_hashed_names_are_cached_for_good() {
+        assert!(hashed_name("/pkg/anpr.Xy3_-abcdefghijklmnopq.wasm"));
+        assert!(!hashed_name("/pkg/anpr.wasm"));
+        assert!(!hashed_name("/vendor/leaflet/leaflet.js"));
+        assert!(!hashed_name("/pkg/anpr.short.js"));
+        assert!(!hashed_name("/pkg/a.Xy3_-abcdefghijklmnopq.min.js"));
+        assert!(!hashed_name("/pkg/anpr.Xy3_-abcdefghijklmn/pq.js"));
+    }
 
     #[test]
     fn the_tile_server_is_the_only_foreign_image_origin() {

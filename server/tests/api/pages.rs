@@ -8,7 +8,7 @@ use shared::Role;
 on_both_backends!(pages_need_a_session_and_render_the_signed_in_user);
 
 /// The site's files go compressed when the browser accepts it, and are revalidated (a 304 for
-/// an unchanged file), without a session; a missing file is a plain 404.
+/// an unchanged file) unless named by their hash, without a session; a missing file is a plain 404.
 #[tokio::test]
 async fn site_files_are_compressed_and_revalidated() {
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await.unwrap();
@@ -32,6 +32,15 @@ async fn site_files_are_compressed_and_revalidated() {
     assert!(r.headers().get("content-encoding").is_none(), "plain when nothing else is accepted");
     assert_eq!(r.text().await.unwrap(), script);
     assert_eq!(client.get(app.url("/pkg/missing.wasm")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // A file named by its content's hash never changes: browsers keep it for a year.
+    std::fs::write(pkg.join("anpr.AbCdEfGhIjKlMnOpQrSt_-.wasm"), b"\0asm").unwrap();
+    let r = client.get(app.url("/pkg/anpr.AbCdEfGhIjKlMnOpQrSt_-.wasm")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let r = client.get(app.url("/pkg/anpr.AbCdEfGhIjKlMnOpQrSt_x.wasm")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["cache-control"], "no-cache", "a miss is not kept");
 }
 
 async fn pages_need_a_session_and_render_the_signed_in_user(app: TestApp) {
