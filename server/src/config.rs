@@ -83,11 +83,14 @@ pub struct IngestConfig {
     pub max_future_seconds: i64,
     /// Refused payloads (which hold plates) are purged after this many days.
     pub dead_letter_days: i64,
+    /// The most reads the ingest writer commits in one transaction (requests that arrive
+    /// while a commit is in flight are committed together, up to this).
+    pub group_max_reads: usize,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        IngestConfig { max_future_seconds: 300, dead_letter_days: 30 }
+        IngestConfig { max_future_seconds: 300, dead_letter_days: 30, group_max_reads: 5000 }
     }
 }
 

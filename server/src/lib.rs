@@ -69,6 +69,7 @@ impl Application {
         let hotlists = hotlists::Matcher::default();
         hotlists.reload(&db).await?;
         let limits = Arc::new(http::limits::Limits::new(&config.limits));
+        let ingest = ingest::group::GroupCommit::start(db.clone(), hotlists.clone(), config.ingest.group_max_reads);
         let state = AppState {
             limits,
             db,
@@ -78,6 +79,7 @@ impl Application {
             images,
             live,
             cameras: Default::default(),
+            ingest,
             hotlists,
             alerts: tokio::sync::broadcast::channel(1024).0,
         };

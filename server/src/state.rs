@@ -17,6 +17,8 @@ pub struct AppState {
     pub cameras: crate::cameras::CameraCache,
     /// Live hotlist entries, every ingested read is matched against them (R7).
     pub hotlists: crate::hotlists::Matcher,
+    /// The writer that commits ingest requests together (group commit).
+    pub ingest: crate::ingest::group::GroupCommit,
     /// Alerts as they are stored, for their audiences' live streams.
     pub alerts: tokio::sync::broadcast::Sender<Arc<shared::hotlists::AlertView>>,
     /// Reads as they are stored, for the live map.

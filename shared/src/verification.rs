@@ -138,6 +138,19 @@ pub struct ClonePair {
     pub flagged_at: DateTime<Utc>,
 }
 
+impl ClonePair {
+    /// The pair's gap as an investigator reads it: `12.3 km in 45 s — 984 km/h needed`.
+    pub fn gap(&self) -> String {
+        let time = if self.minutes < 2.0 {
+            format!("{:.0} s", self.minutes * 60.0)
+        } else {
+            format!("{:.0} min", self.minutes)
+        };
+        let speed = self.speed_kmh.map_or_else(|| "at the same instant".to_owned(), |s| format!("{s:.0} km/h needed"));
+        format!("{:.1} km in {time} — {speed}", self.distance_km)
+    }
+}
+
 /// The great-circle distance between two points, in metres.
 pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     const EARTH_RADIUS_M: f64 = 6_371_008.8;

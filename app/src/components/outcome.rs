@@ -114,7 +114,7 @@ pub fn parsed<T>(problems: &mut Vec<FieldProblem>, field: &str, value: Result<T,
 #[component]
 pub fn FieldError(form: FormState, field: &'static str) -> impl IntoView {
     move || {
-        form.problem(field).map(|text| view! { <span class="field-error" role="alert" data-field=field>{text}</span> })
+        form.problem(field).map(|text| view! { <span class="field-error" data-field=field>{text}</span> })
     }
 }
 

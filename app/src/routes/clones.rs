@@ -42,12 +42,7 @@ pub fn ClonesPage() -> impl IntoView {
                                 <article class="panel clone-pair">
                                     <h3>
                                         <span class="plate">{pair.plate.clone()}</span>
-                                        {format!(
-                                            ": {:.1} km in {}{}",
-                                            pair.distance_km,
-                                            if pair.minutes < 2.0 { format!("{:.0} s", pair.minutes * 60.0) } else { format!("{:.0} min", pair.minutes) },
-                                            pair.speed_kmh.map(|s| format!(" — {s:.0} km/h needed")).unwrap_or_else(|| " — at the same instant".into())
-                                        )}
+                                        ": " {pair.gap()}
                                     </h3>
                                     <div class="side-by-side">
                                         <Sighting search_id=search().unwrap_or_default() read=pair.first.clone()/>

@@ -290,7 +290,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
         form.send(async move { api::submit::<_, RequestView>("POST", "/requests", &new).await }, move |r| {
             clear();
             on_submitted();
-            format!("Submitted as {}: it waits for a supervisor's decision.", r.reference)
+            format!("Submitted as {}.", r.reference)
         });
     };
     let text = move |label: &'static str, name: &'static str, value: RwSignal<String>| {

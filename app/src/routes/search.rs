@@ -130,8 +130,7 @@ pub fn SearchPage() -> impl IntoView {
                             .unwrap_or_default()
                             .into_iter()
                             .flat_map(|p| {
-                                let why =
-                                    format!("possible cloned plate: {:.0} km in {:.0} min", p.distance_km, p.minutes);
+                                let why = format!("possible cloned plate: {}", p.gap());
                                 [(p.first.id, why.clone()), (p.second.id, why)]
                             })
                             .collect(),

@@ -3,6 +3,7 @@
 //! stores the good ones durably — the response is sent only after the commit — and keeps what
 //! it refused in the dead-letter store.
 
+pub mod group;
 pub mod openalpr;
 
 use crate::audit::{self, Actor, Event};
@@ -52,13 +53,13 @@ pub struct Sighting {
 }
 
 /// A stored preview, to be replaced by its final.
-struct Preview {
+pub struct Preview {
     id: i64,
     images: Vec<String>,
 }
 
 /// A read that passed every check, with its camera and its images ready to store.
-struct Accepted {
+pub struct Accepted {
     read: NativeRead,
     camera: CameraView,
     plate_image: Option<(String, Conformed)>,
@@ -66,7 +67,12 @@ struct Accepted {
     sighting: Option<Sighting>,
 }
 
-pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<Submitted>) -> AppResult<IngestReport> {
+pub async fn ingest(
+    state: &AppState,
+    feed: &Feed,
+    format: &'static str,
+    submitted: Vec<Submitted>,
+) -> AppResult<IngestReport> {
     let now = state.clock.now();
     let cameras = state.cameras.of_feed(&state.db, feed.id).await?;
 
@@ -136,41 +142,34 @@ pub async fn ingest(state: &AppState, feed: &Feed, format: &str, submitted: Vec<
     let (fresh, finals) = match_sightings(&state.db, feed.id, accepted).await?;
     store_images(&state.images, fresh.iter().chain(finals.iter().map(|(_, a)| a))).await?;
 
-    let mut tx = state.db.begin().await?;
-    let mut stored = insert_reads(&mut tx, feed.id, now, &fresh).await?;
-    report.accepted = stored.len();
-    let (replaced, gone_images) = replace_previews(&mut tx, feed.id, now, &finals).await?;
-    report.replaced = replaced.len();
-    report.duplicates = offered - report.accepted - report.replaced;
-    stored.extend(replaced);
-    let inserted = stored;
-    let alerts = crate::hotlists::raise_alerts(&mut tx, &state.hotlists, now, &inserted).await?;
-    count_refusals(&mut tx, feed.id, now, &refused_by_camera, &refused_unknown).await?;
-    for (reason, raw) in &dead {
-        dead_letter(&mut tx, Some(feed.id), now, format, reason, &describe_raw(raw)).await?;
-    }
-    audit::record(
-        &mut tx,
+    let batch = group::Batch {
+        feed_id: feed.id,
+        feed_name: feed.name.clone(),
+        format,
         now,
-        Event::new(Actor { id: None, name: format!("feed:{}", feed.name) }, AuditAction::ReadsIngested)
-            .subject(format!("feed {}", feed.id))
-            .details(json!({ "format": format, "accepted": report.accepted, "replaced": report.replaced,
-                             "duplicates": report.duplicates,
-                             "refused": report.refused.len(), "image_problems": report.image_problems.len(),
-                             "alerts": alerts.len() })),
-    )
-    .await?;
-    tx.commit().await?;
-    for key in gone_images {
+        fresh,
+        finals,
+        refused_by_camera,
+        refused_unknown,
+        dead: dead.iter().map(|(reason, raw)| (reason.clone(), describe_raw(raw))).collect(),
+        refused: report.refused.len(),
+        image_problems: report.image_problems.len(),
+    };
+    // Durable once this returns: the writer commits it with whatever else arrived meanwhile.
+    let committed = state.ingest.commit(batch).await?;
+    report.accepted = committed.accepted;
+    report.replaced = committed.replaced;
+    report.duplicates = offered - report.accepted - report.replaced;
+    for key in committed.gone_images {
         if let Err(e) = state.images.delete(&key).await {
             tracing::warn!(error = %e, key, "could not delete a replaced preview's image");
         }
     }
 
     // Only now, with the reads and their alerts durable, are they shown live.
-    crate::hotlists::publish(state, &alerts).await?;
+    crate::hotlists::publish(state, &committed.alerts).await?;
     if state.live.receiver_count() > 0 {
-        for view in inserted {
+        for view in committed.stored {
             let _ = state.live.send(Arc::new(view));
         }
     }
@@ -355,16 +354,15 @@ fn bind_read<'q>(
         .bind(r.plate.skeleton())
 }
 
-/// Inserts the reads, skipping any already held (same feed, camera, capture time and plate);
-/// returns the ones inserted.
+/// Inserts the reads of a group, skipping any already held (same feed, camera, capture time and
+/// plate). Each comes with its request's place in the group, its feed and its receipt time;
+/// returns the ones inserted, each with its request's place.
 async fn insert_reads(
     tx: &mut Tx,
-    feed_id: i64,
-    now: DateTime<Utc>,
-    accepted: &[Accepted],
-) -> AppResult<Vec<ReadView>> {
-    let mut inserted = Vec::with_capacity(accepted.len());
-    for rows in accepted.chunks(ROWS_PER_INSERT) {
+    reads: &[(usize, i64, DateTime<Utc>, &Accepted)],
+) -> Result<Vec<(usize, ReadView)>, sqlx::Error> {
+    let mut inserted = Vec::with_capacity(reads.len());
+    for rows in reads.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, direction, lane, \
              make, model, colour, plate_image, overview_image, plate_skeleton, source_key, provisional) VALUES ",
@@ -379,24 +377,26 @@ async fn insert_reads(
             sql.push(')');
         }
         sql.push_str(
-            " ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING RETURNING id, camera_id, plate, captured_at",
+            " ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING \
+             RETURNING id, feed_id, camera_id, plate, captured_at",
         );
         let mut query = sqlx::query(&sql);
-        for a in rows {
-            query = bind_read(query.bind(feed_id), a, now)
+        for (_, feed_id, now, a) in rows {
+            query = bind_read(query.bind(feed_id), a, *now)
                 .bind(a.sighting.as_ref().and_then(|s| s.frames.first()).map(String::as_str))
                 .bind(i64::from(a.sighting.as_ref().is_some_and(|s| s.preview)));
         }
         let returned = query.fetch_all(tx.conn()).await?;
-        let by_key: HashMap<(i64, &str, i64), &Accepted> =
-            rows.iter().map(|a| ((a.camera.id, a.read.plate.as_str(), to_millis(a.read.captured_at)), a)).collect();
+        // The same read sent twice in one group is the first sender's; the other's duplicate.
+        let mut by_key: HashMap<(i64, i64, &str, i64), (usize, &Accepted)> = HashMap::new();
+        for (place, feed_id, _, a) in rows.iter().rev() {
+            by_key.insert((*feed_id, a.camera.id, a.read.plate.as_str(), to_millis(a.read.captured_at)), (*place, a));
+        }
         for row in returned {
             let id: i64 = row.try_get("id")?;
-            let camera_id: i64 = row.try_get("camera_id")?;
-            let plate: String = row.try_get("plate")?;
-            let captured: i64 = row.try_get("captured_at")?;
-            if let Some(a) = by_key.get(&(camera_id, plate.as_str(), captured)) {
-                inserted.push(view_of(id, a));
+            let key = (row.try_get("feed_id")?, row.try_get("camera_id")?, row.try_get::<String, _>("plate")?, row.try_get("captured_at")?);
+            if let Some((place, a)) = by_key.get(&(key.0, key.1, key.2.as_str(), key.3)) {
+                inserted.push((*place, view_of(id, a)));
             }
         }
     }

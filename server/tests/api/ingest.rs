@@ -22,7 +22,62 @@ on_both_backends!(
     whole_payloads_are_refused_and_kept,
     a_request_without_a_key_is_answered_before_its_body_is_read,
     writers_at_once_wait_their_turn_and_never_fail,
+    one_read_posts_at_once_are_committed_together_and_answered_when_durable,
 );
+
+/// Forty one-read requests at once, as recognition engines send them, one of which the
+/// database refuses: each other request is answered only once its read is stored, every
+/// request is counted once in the audit log, and the refused one fails alone.
+async fn one_read_posts_at_once_are_committed_together_and_answered_when_durable(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    // A fault the door's checks cannot see: the database itself refuses one plate.
+    let fault = match app.backend {
+        crate::helpers::Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON reads WHEN NEW.plate = 'FA11URE' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+                .to_owned(),
+        ],
+        crate::helpers::Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.plate = 'FA11URE' THEN RAISE EXCEPTION 'refused by the database'; END IF; RETURN NEW; END $$"
+                .to_owned(),
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON reads FOR EACH ROW EXECUTE FUNCTION refuse_one()".to_owned(),
+        ],
+    };
+    for sql in fault {
+        sqlx::query(&sql).execute(app.db.pool()).await.unwrap();
+    }
+    let app = &app;
+    let requests = (0..40).map(|i| {
+        let plate = if i == 17 { "FA11URE".to_owned() } else { format!("GC{i:02}ABC") };
+        let key = net.key.clone();
+        async move {
+            let body = json!({ "reads": [read(&plate, "CAM-A", &format!("2026-03-02T08:00:{i:02}Z"))] });
+            let status = send(app, &key, "/ingest/reads", &body).await.status();
+            // Answered means stored: the read is there the moment its answer is.
+            let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reads WHERE plate = $1")
+                .bind(&plate)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+            (plate, status, held)
+        }
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    for (plate, status, held) in &answers {
+        if plate == "FA11URE" {
+            assert_eq!((*status, *held), (StatusCode::INTERNAL_SERVER_ERROR, 0));
+        } else {
+            assert_eq!((*status, *held), (StatusCode::OK, 1), "{plate}");
+        }
+    }
+    let groups = app.audit_rows("reads_ingested").await;
+    let counted = |field: &str| groups.iter().map(|g| g.details[field].as_u64().unwrap()).sum::<u64>();
+    assert_eq!((counted("requests"), counted("accepted")), (39, 39), "{} groups", groups.len());
+    assert!(groups.len() <= 39);
+    assert_eq!(app.stored_reads().await.len(), 39);
+}
 
 /// Ingest, a hotlist import, sign-ins, the clone scan and the purge all at once: every writer
 /// waits its turn (on SQLite, the queued writer), and no client sees a 5xx.
