@@ -51,9 +51,12 @@ impl FormState {
         self.problems.set(problems);
     }
 
-    /// Refuses the form if `value` has problems (as the server would), before it is sent.
+    /// Refuses the form if `value` has problems (as the server would), before it is sent, with
+    /// the fields that could not even be read (`parse_problems`): those fields' stand-ins in
+    /// `value` are not checked again.
     pub fn checked<T: Validate>(&self, value: T, mut parse_problems: Vec<FieldProblem>) -> Option<T> {
-        parse_problems.extend(value.field_problems());
+        let unread: Vec<String> = parse_problems.iter().map(|p| p.field.clone()).collect();
+        parse_problems.extend(value.field_problems().into_iter().filter(|p| !unread.contains(&p.field)));
         if parse_problems.is_empty() {
             Some(value)
         } else {
@@ -113,9 +116,7 @@ pub fn parsed<T>(problems: &mut Vec<FieldProblem>, field: &str, value: Result<T,
 /// The problem of one field, shown under it.
 #[component]
 pub fn FieldError(form: FormState, field: &'static str) -> impl IntoView {
-    move || {
-        form.problem(field).map(|text| view! { <span class="field-error" data-field=field>{text}</span> })
-    }
+    move || form.problem(field).map(|text| view! { <span class="field-error" data-field=field>{text}</span> })
 }
 
 /// A form's submit button (disabled while the form is out) and its outcome.

@@ -82,7 +82,9 @@ pub fn CamerasPage() -> impl IntoView {
                 if by_zone.is_empty() {
                     return view! { <p class="notice">"No camera matches."</p> }.into_any();
                 }
-                by_zone.into_iter().map(|(zone, cams)| zone_view(zone, cams, decide)).collect_view().into_any()
+                // A search opens the zones it found cameras in.
+                let open = !typed.is_empty();
+                by_zone.into_iter().map(|(zone, cams)| zone_view(zone, cams, open, decide)).collect_view().into_any()
             }
         })
     };
@@ -160,6 +162,7 @@ fn actions(
 fn zone_view(
     zone: String,
     cams: Vec<CameraView>,
+    open: bool,
     decide: impl Fn(Target, CameraStatus) + Copy + Send + 'static,
 ) -> impl IntoView {
     let count = |s: CameraStatus| cams.iter().filter(|c| c.status == s).count();
@@ -172,7 +175,7 @@ fn zone_view(
     );
     let zone_id = zone.clone();
     view! {
-        <details class="zone panel" data-zone=zone_id>
+        <details class="zone panel" data-zone=zone_id open=open>
             <summary>
                 <strong>{zone.clone()}</strong> " — " {summary} " "
                 {actions(Target::Zone(zone.clone()), None, decide)}

@@ -268,10 +268,16 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
         let cameras = parsed(p, "cameras", camera_ids(&cameras.get_untracked()));
         let from = parsed(p, "from", parse_input_time(&from.get_untracked(), "from"));
         let to = parsed(p, "to", parse_input_time(&to.get_untracked(), "to"));
-        let (Some(plates), Some(area), Some(cameras), Some(from), Some(to)) = (plates, area, cameras, from, to) else {
-            form.refuse(problems);
-            return None;
+        // A field that could not be read stands in as empty (its problem is shown already), so
+        // that the other fields' problems show with it.
+        let one = Duration::seconds(1);
+        let (from, to) = match (from, to) {
+            (Some(f), Some(t)) => (f, t),
+            (Some(f), None) => (f, f + one),
+            (None, Some(t)) => (t - one, t),
+            (None, None) => (now - one, now),
         };
+        let (plates, area, cameras) = (plates.unwrap_or_default(), area.flatten(), cameras.unwrap_or_default());
         let new = NewRequest {
             purpose: Purpose::parse(&purpose.get_untracked()).unwrap_or(Purpose::CrimeInvestigation),
             reason: reason.get_untracked(),

@@ -127,11 +127,8 @@ async fn commit_group(db: &Db, matcher: &Matcher, group: Vec<Pending>) {
 async fn write(db: &Db, matcher: &Matcher, batches: &[Batch]) -> Result<Vec<Committed>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let mut done: Vec<Committed> = batches.iter().map(|_| Committed::default()).collect();
-    let fresh: Vec<(usize, i64, DateTime<Utc>, &Accepted)> = batches
-        .iter()
-        .enumerate()
-        .flat_map(|(i, b)| b.fresh.iter().map(move |a| (i, b.feed_id, b.now, a)))
-        .collect();
+    let fresh: Vec<(usize, i64, DateTime<Utc>, &Accepted)> =
+        batches.iter().enumerate().flat_map(|(i, b)| b.fresh.iter().map(move |a| (i, b.feed_id, b.now, a))).collect();
     for (i, view) in insert_reads(&mut tx, &fresh).await? {
         done[i].stored.push(view);
     }
@@ -157,7 +154,9 @@ async fn record(tx: &mut Tx, batches: &[Batch], done: &[Committed]) -> Result<()
     let feeds: BTreeMap<i64, &str> = batches.iter().map(|b| (b.feed_id, b.feed_name.as_str())).collect();
     let (actor, subject) = match feeds.iter().next() {
         Some((id, name)) if feeds.len() == 1 => (format!("feed:{name}"), format!("feed {id}")),
-        _ => ("ingest".to_owned(), format!("feeds {}", feeds.keys().map(i64::to_string).collect::<Vec<_>>().join(", "))),
+        _ => {
+            ("ingest".to_owned(), format!("feeds {}", feeds.keys().map(i64::to_string).collect::<Vec<_>>().join(", ")))
+        }
     };
     let formats: std::collections::BTreeSet<&str> = batches.iter().map(|b| b.format).collect();
     let accepted: usize = done.iter().map(|d| d.accepted).sum();
@@ -174,6 +173,7 @@ async fn record(tx: &mut Tx, batches: &[Batch], done: &[Committed]) -> Result<()
         "image_problems": batches.iter().map(|b| b.image_problems).sum::<usize>(),
         "alerts": done.iter().map(|d| d.alerts.len()).sum::<usize>(),
     });
-    let event = Event::new(Actor { id: None, name: actor }, AuditAction::ReadsIngested).subject(subject).details(details);
+    let event =
+        Event::new(Actor { id: None, name: actor }, AuditAction::ReadsIngested).subject(subject).details(details);
     audit::record(tx, at, event).await.map(|_| ())
 }

@@ -394,7 +394,12 @@ async fn insert_reads(
         }
         for row in returned {
             let id: i64 = row.try_get("id")?;
-            let key = (row.try_get("feed_id")?, row.try_get("camera_id")?, row.try_get::<String, _>("plate")?, row.try_get("captured_at")?);
+            let key = (
+                row.try_get("feed_id")?,
+                row.try_get("camera_id")?,
+                row.try_get::<String, _>("plate")?,
+                row.try_get("captured_at")?,
+            );
             if let Some((place, a)) = by_key.get(&(key.0, key.1, key.2.as_str(), key.3)) {
                 inserted.push((*place, view_of(id, a)));
             }

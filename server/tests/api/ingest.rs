@@ -33,11 +33,11 @@ async fn one_read_posts_at_once_are_committed_together_and_answered_when_durable
     let net = network(&app, &admin, "tfl").await;
     // A fault the door's checks cannot see: the database itself refuses one plate.
     let fault = match app.backend {
-        crate::helpers::Backend::Sqlite => vec![
-            "CREATE TRIGGER refuse_one BEFORE INSERT ON reads WHEN NEW.plate = 'FA11URE' \
+        crate::helpers::Backend::Sqlite => {
+            vec!["CREATE TRIGGER refuse_one BEFORE INSERT ON reads WHEN NEW.plate = 'FA11URE' \
              BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
-                .to_owned(),
-        ],
+                .to_owned()]
+        }
         crate::helpers::Backend::Postgres => vec![
             "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
              IF NEW.plate = 'FA11URE' THEN RAISE EXCEPTION 'refused by the database'; END IF; RETURN NEW; END $$"
