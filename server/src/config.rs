@@ -17,12 +17,18 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite://path` (the embedded default) or `postgres://…` for production.
     pub database_url: String,
+    /// This server's name among the servers sharing one database; its audit chains carry it
+    /// (R21). Empty: the host's name and the port it listens on.
+    pub node: String,
     /// Where images are kept: `file://DIR` (default), `memory://`, or `s3://BUCKET[/PREFIX]`.
     pub images_url: String,
     /// Largest ingest request body, in MiB (a batch of 1,000 reads with images).
     pub ingest_max_body_mib: usize,
     /// How far back a new hotlist entry is matched against stored reads, in hours (R7).
     pub hotlist_retro_hours: i64,
+    /// How often the heads of every audit chain are sealed in an anchor row, in seconds (0:
+    /// never).
+    pub audit_anchor_seconds: u64,
     /// The built site (cargo-leptos output): `pkg/` with the WASM, CSS and vendored Leaflet.
     pub site_root: PathBuf,
     /// Mark the session cookie `Secure` (set this behind TLS).
@@ -209,9 +215,11 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database_url: "sqlite://data/anpr.db".into(),
+            node: String::new(),
             images_url: "file://data/images".into(),
             ingest_max_body_mib: 64,
             hotlist_retro_hours: 24,
+            audit_anchor_seconds: 60,
             site_root: PathBuf::from("target/site"),
             cookie_secure: false,
             session_idle_minutes: 8 * 60,
@@ -265,9 +273,11 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
+            .field("node", &self.node)
             .field("images_url", &self.images_url)
             .field("ingest_max_body_mib", &self.ingest_max_body_mib)
             .field("hotlist_retro_hours", &self.hotlist_retro_hours)
+            .field("audit_anchor_seconds", &self.audit_anchor_seconds)
             .field("site_root", &self.site_root)
             .field("cookie_secure", &self.cookie_secure)
             .field("session_idle_minutes", &self.session_idle_minutes)

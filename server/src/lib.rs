@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audit;
 pub mod cameras;
+pub mod changes;
 pub mod clock;
 pub mod clones;
 pub mod config;
@@ -46,6 +47,20 @@ pub struct Application {
     state: AppState,
 }
 
+/// The configured name of this server, or its host's name and port (unique on one host).
+fn node_name(config: &Config, port: u16) -> String {
+    if !config.node.trim().is_empty() {
+        return config.node.trim().to_owned();
+    }
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "server".into());
+    format!("{host}:{port}")
+}
+
 impl Application {
     /// Opens (and migrates) the database and binds the listening socket. Port 0 picks a free
     /// port, which `port()` then tells.
@@ -56,6 +71,7 @@ impl Application {
 
     pub async fn with_db(config: Config, clock: Arc<dyn Clock>, db: Db) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(config.listen).await?;
+        let db = db.for_node(&node_name(&config, listener.local_addr()?.port()));
         let leptos = LeptosOptions::builder()
             .output_name(SITE_NAME)
             .site_root(config.site_root.display().to_string())
@@ -99,6 +115,8 @@ impl Application {
         let sweeper = tokio::spawn(housekeeping(self.state.clone()));
         let clone_scan = tokio::spawn(scan_for_clones(self.state.clone()));
         let purge = tokio::spawn(daily_purge(self.state.clone()));
+        let anchors = tokio::spawn(anchor_audit_chains(self.state.clone()));
+        let notices = tokio::spawn(changes::listen(self.state.clone()));
         let router = http::router(self.state.clone());
         // Alerts and live reads are small writes that must leave at once, not wait for Nagle.
         let listener = self.listener.tap_io(|tcp| {
@@ -112,6 +130,8 @@ impl Application {
         sweeper.abort();
         clone_scan.abort();
         purge.abort();
+        anchors.abort();
+        notices.abort();
         self.state.db.close().await;
         served
     }
@@ -122,7 +142,7 @@ impl Application {
 pub async fn lapse_hotlist_entries(state: &AppState) -> Result<usize, sqlx::Error> {
     let lapsed = hotlists::lapse_overdue(&state.db, state.clock.now()).await?;
     if !lapsed.is_empty() {
-        state.hotlists.reload(&state.db).await?;
+        changes::hotlists_changed(state).await?;
     }
     Ok(lapsed.len())
 }
@@ -141,8 +161,27 @@ async fn housekeeping(state: AppState) {
         if let Err(e) = access::login::forget_stale(&state.db, state.clock.now(), &state.config.login).await {
             tracing::warn!(error = %e, "could not remove stale login-throttling records");
         }
-        if let Err(e) = lapse_hotlist_entries(&state).await {
-            tracing::error!(error = %e, "could not lapse overdue hotlist entries");
+        match state.db.as_only_runner("lapse hotlist entries", lapse_hotlist_entries(&state)).await {
+            Ok(Some(Err(e))) | Err(e) => tracing::error!(error = %e, "could not lapse overdue hotlist entries"),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Seals the head of every audit chain in an anchor row (R21), every `audit_anchor_seconds`
+/// (0: never), so a chain cut or rewritten head and all is noticed.
+async fn anchor_audit_chains(state: AppState) {
+    let seconds = state.config.audit_anchor_seconds;
+    if seconds == 0 {
+        return;
+    }
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(seconds));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match state.db.as_only_runner("anchor audit chains", audit::anchor(&state.db, state.clock.now())).await {
+            Ok(Some(Err(e))) | Err(e) => tracing::error!(error = %e, "could not anchor the audit chains"),
+            Ok(_) => {}
         }
     }
 }
@@ -153,21 +192,29 @@ async fn scan_for_clones(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        // A backlog (after downtime) is worked through batch by batch.
-        loop {
-            match clones::scan(&state.db, state.clock.now(), &state.config.clones).await {
-                Ok(done) => {
-                    if done.flagged > 0 {
-                        tracing::info!(pairs = done.flagged, "cloned-plate indicators flagged");
-                    }
-                    if done.reads == 0 {
-                        break;
-                    }
+        let scan = scan_backlog(&state);
+        if let Err(e) = state.db.as_only_runner("clone scan", scan).await {
+            tracing::error!(error = %e, "cloned-plate scan could not start");
+        }
+    }
+}
+
+/// Works through the reads not yet scanned for cloned plates, batch by batch (a backlog after
+/// downtime included).
+async fn scan_backlog(state: &AppState) {
+    loop {
+        match clones::scan(&state.db, state.clock.now(), &state.config.clones).await {
+            Ok(done) => {
+                if done.flagged > 0 {
+                    tracing::info!(pairs = done.flagged, "cloned-plate indicators flagged");
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "cloned-plate scan failed");
+                if done.reads == 0 {
                     break;
                 }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cloned-plate scan failed");
+                break;
             }
         }
     }
@@ -184,14 +231,20 @@ async fn daily_purge(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match retention::purge(&state.db, &state.images, state.clock.now(), &state.config.access).await {
-            Ok(report) => tracing::info!(?report, "retention purge done"),
-            Err(e) => tracing::error!(error = %e, "retention purge failed"),
+        if let Err(e) = state.db.as_only_runner("retention purge", purge_once(&state)).await {
+            tracing::error!(error = %e, "retention purge could not start");
         }
-        // Refused payloads hold plates too: kept only `ingest.dead_letter_days`.
-        match ingest::purge_dead_letters(&state.db, state.clock.now(), state.config.ingest.dead_letter_days).await {
-            Ok(n) => tracing::info!(deleted = n, "dead-letter purge done"),
-            Err(e) => tracing::error!(error = %e, "dead-letter purge failed"),
-        }
+    }
+}
+
+async fn purge_once(state: &AppState) {
+    match retention::purge(&state.db, &state.images, state.clock.now(), &state.config.access).await {
+        Ok(report) => tracing::info!(?report, "retention purge done"),
+        Err(e) => tracing::error!(error = %e, "retention purge failed"),
+    }
+    // Refused payloads hold plates too: kept only `ingest.dead_letter_days`.
+    match ingest::purge_dead_letters(&state.db, state.clock.now(), state.config.ingest.dead_letter_days).await {
+        Ok(n) => tracing::info!(deleted = n, "dead-letter purge done"),
+        Err(e) => tracing::error!(error = %e, "dead-letter purge failed"),
     }
 }

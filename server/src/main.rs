@@ -263,12 +263,16 @@ async fn main() -> anyhow::Result<()> {
             let report = audit::verify(&db).await?;
             match report.first_broken {
                 None => {
-                    println!("audit chain intact: {} rows checked", report.rows_checked);
+                    println!(
+                        "audit chain intact: {} rows checked in {} chains",
+                        report.rows_checked, report.chains_checked
+                    );
                     Ok(())
                 }
                 Some(seq) => {
                     println!(
-                        "audit chain BROKEN at row {seq}: {}",
+                        "audit chain BROKEN at row {seq} (chain {}): {}",
+                        report.chain.as_deref().unwrap_or("?"),
                         report.reason.as_deref().unwrap_or("unknown reason")
                     );
                     std::process::exit(1);

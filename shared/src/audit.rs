@@ -83,9 +83,24 @@ actions! {
     StatementRefused => "statement_refused",
     PreserveRefused => "preserve_refused",
     DecisionRefused => "decision_refused",
+    AuditAnchored => "audit_anchored",
 }
 
 impl AuditAction {
+    /// The stream of acts whose rows are chained together (R21): ingest, sign-ins, anchors,
+    /// and every other act.
+    pub fn stream(self) -> &'static str {
+        match self {
+            AuditAction::ReadsIngested => "ingest",
+            AuditAction::LoginSucceeded
+            | AuditAction::LoginFailed
+            | AuditAction::LoginThrottled
+            | AuditAction::Logout => "sign-in",
+            AuditAction::AuditAnchored => "anchors",
+            _ => "acts",
+        }
+    }
+
     /// A refusal of an access, or of a sign-in: what an audit unit looks at first (R21).
     pub fn is_refusal(self) -> bool {
         self.as_str().ends_with("_refused") || matches!(self, AuditAction::LoginFailed | AuditAction::LoginThrottled)
@@ -126,7 +141,13 @@ pub struct AuditFilter {
 /// One row of the log, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    /// The row's place in the whole log.
     pub seq: i64,
+    /// The chain it is linked into (its stream of acts and server), and its place there.
+    #[serde(default)]
+    pub chain: String,
+    #[serde(default)]
+    pub chain_seq: i64,
     pub at: DateTime<Utc>,
     /// The acting user's id, if a signed-in user acted.
     pub actor_id: Option<i64>,
@@ -141,13 +162,19 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// The outcome of checking the hash chain from the first row to the last.
+/// The outcome of checking every chain of the log from its first row to its last, and the
+/// latest anchor against the chains.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainReport {
     pub rows_checked: i64,
-    /// The sequence number of the first row whose hash or link does not hold, if any.
+    #[serde(default)]
+    pub chains_checked: i64,
+    /// The place in the log of the first row whose hash or link does not hold, if any.
     pub first_broken: Option<i64>,
     pub reason: Option<String>,
+    /// The chain that does not hold.
+    #[serde(default)]
+    pub chain: Option<String>,
 }
 
 impl ChainReport {

@@ -133,12 +133,15 @@ pub fn AuditPage() -> impl IntoView {
     };
     let report_view = move || {
         report.get().map(|r| match r {
-            Ok(r) if r.intact() => {
-                view! { <p class="ok" role="status">"Chain intact: " {r.rows_checked} " rows checked."</p> }.into_any()
+            Ok(r) if r.intact() => view! {
+                <p class="ok" role="status">
+                    "Chain intact: " {r.rows_checked} " rows checked in " {r.chains_checked} " chains."
+                </p>
             }
+            .into_any(),
             Ok(r) => view! {
                 <p class="error" role="alert">
-                    "Chain broken at row " {r.first_broken} ": " {r.reason}
+                    "Chain broken at row " {r.first_broken} " (chain " {r.chain} "): " {r.reason}
                 </p>
             }
             .into_any(),

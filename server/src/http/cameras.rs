@@ -2,6 +2,7 @@
 
 use crate::audit::Actor;
 use crate::cameras;
+use crate::changes;
 use crate::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, CurrentUser, SystemAdmin};
 use crate::state::AppState;
@@ -50,7 +51,7 @@ async fn create_camera(
 ) -> AppResult<(StatusCode, Json<CameraView>)> {
     let admin = user.require(Role::SystemAdmin)?;
     let camera = cameras::create_camera(&state.db, state.clock.now(), Actor::user(admin), new).await?;
-    state.cameras.clear();
+    changes::cameras_changed(&state).await;
     Ok((StatusCode::CREATED, Json(camera)))
 }
 
@@ -62,7 +63,7 @@ async fn set_status(
 ) -> AppResult<Json<CameraView>> {
     let admin = user.require(Role::SystemAdmin)?;
     let camera = cameras::set_status(&state.db, state.clock.now(), Actor::user(admin), id, change).await?;
-    state.cameras.clear();
+    changes::cameras_changed(&state).await;
     Ok(Json(camera))
 }
 
@@ -73,7 +74,7 @@ async fn set_zone_status(
 ) -> AppResult<Json<ZoneStatusChanged>> {
     let admin = user.require(Role::SystemAdmin)?;
     let changed = cameras::set_zone_status(&state.db, state.clock.now(), Actor::user(admin), change).await?;
-    state.cameras.clear();
+    changes::cameras_changed(&state).await;
     Ok(Json(changed))
 }
 

@@ -1,6 +1,7 @@
 //! Hotlists (hotlist admins) and the alerts they raise (their audiences).
 
 use crate::audit::{self, Actor, Event};
+use crate::changes;
 use crate::error::AppResult;
 use crate::hotlists;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, HotlistAdmin};
@@ -66,12 +67,12 @@ async fn add_entry(
     let admin = user.require(Role::HotlistAdmin)?;
     let now = state.clock.now();
     let entry = hotlists::add_entry(&state.db, now, Actor::user(admin), id, new).await?;
-    state.hotlists.reload(&state.db).await?;
+    changes::hotlists_changed(&state).await?;
     // A vehicle seen before the entry was added is not missed (R7).
     let raised =
         hotlists::match_retroactively(&state.db, now, std::slice::from_ref(&entry), state.config.hotlist_retro_hours)
             .await?;
-    hotlists::publish(&state, &raised).await?;
+    changes::alerts_raised(&state, raised).await?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -93,7 +94,7 @@ async fn remove_entry(
 ) -> AppResult<StatusCode> {
     let admin = user.require(Role::HotlistAdmin)?;
     hotlists::remove_entry(&state.db, state.clock.now(), Actor::user(admin), id, &body.reason).await?;
-    state.hotlists.reload(&state.db).await?;
+    changes::hotlists_changed(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,8 +205,8 @@ async fn import(
     let admin = user.require(Role::HotlistAdmin)?;
     let now = state.clock.now();
     let (report, added) = hotlists::import_csv(&state.db, now, Actor::user(admin), id, &body).await?;
-    state.hotlists.reload(&state.db).await?;
+    changes::hotlists_changed(&state).await?;
     let raised = hotlists::match_retroactively(&state.db, now, &added, state.config.hotlist_retro_hours).await?;
-    hotlists::publish(&state, &raised).await?;
+    changes::alerts_raised(&state, raised).await?;
     Ok(Json(report))
 }

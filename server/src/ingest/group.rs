@@ -6,6 +6,7 @@
 
 use super::{count_refusals, dead_letter, insert_reads, replace_previews, Accepted, Preview};
 use crate::audit::{self, Actor, Event};
+use crate::changes::{self, Change};
 use crate::error::{AppError, AppResult};
 use crate::hotlists::Matcher;
 use crate::store::{Db, Tx};
@@ -103,16 +104,26 @@ async fn commit_group(db: &Db, matcher: &Matcher, group: Vec<Pending>) {
     let (batches, replies): (Vec<Batch>, Vec<_>) = group.into_iter().map(|p| (p.batch, p.reply)).unzip();
     match write(db, matcher, &batches).await {
         Ok(done) => {
+            let (alerts, reads) = ids_of(&done);
             for (reply, committed) in replies.into_iter().zip(done) {
                 let _ = reply.send(Ok(committed));
             }
+            tell_other_servers(db, alerts, reads).await;
         }
         // Alone, each request stands or falls by itself.
         Err(e) if batches.len() > 1 => {
             tracing::warn!(error = %e, requests = batches.len(), "an ingest group failed; committing its requests one by one");
             for (batch, reply) in batches.into_iter().zip(replies) {
-                let alone = write(db, matcher, std::slice::from_ref(&batch)).await;
-                let _ = reply.send(alone.map(|mut d| d.remove(0)).map_err(AppError::from));
+                match write(db, matcher, std::slice::from_ref(&batch)).await {
+                    Ok(mut done) => {
+                        let (alerts, reads) = ids_of(&done);
+                        let _ = reply.send(Ok(done.remove(0)));
+                        tell_other_servers(db, alerts, reads).await;
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(AppError::from(e)));
+                    }
+                }
             }
         }
         Err(e) => {
@@ -121,6 +132,20 @@ async fn commit_group(db: &Db, matcher: &Matcher, group: Vec<Pending>) {
             }
         }
     }
+}
+
+/// The alerts raised and reads stored by a committed group.
+fn ids_of(done: &[Committed]) -> (Vec<i64>, Vec<i64>) {
+    let alerts = done.iter().flat_map(|d| d.alerts.iter().copied()).collect();
+    let reads = done.iter().flat_map(|d| d.stored.iter().map(|r| r.id)).collect();
+    (alerts, reads)
+}
+
+/// Once per group, never once per read: the other servers send the alerts to their audiences
+/// and the reads to their live-time watches.
+async fn tell_other_servers(db: &Db, alerts: Vec<i64>, reads: Vec<i64>) {
+    changes::announce(db, Change::Alerts { ids: alerts }).await;
+    changes::announce(db, Change::Reads { ids: reads }).await;
 }
 
 /// Writes every batch of the group and its one audit row in one transaction.

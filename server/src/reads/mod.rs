@@ -51,6 +51,23 @@ async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
     row.as_ref().map(read_from_row).transpose()
 }
 
+/// Reads another server stored, for this server's live channel only: each live-time watch takes
+/// from that channel just the reads its grant permits (R4), as it does with reads ingested here.
+pub(crate) async fn for_live_channel(db: &Db, ids: &[i64]) -> Result<Vec<ReadView>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = (1..=ids.len()).map(|i| db.backend().parameter(i)).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.id IN ({marks}) ORDER BY r.id"
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    query.fetch_all(db.pool()).await?.iter().map(read_from_row).collect()
+}
+
 /// The image key of `kind` on row `id` of `table` (reads, or the evidence locker's copies,
 /// which keep the same columns).
 pub(crate) async fn stored_image_key(

@@ -2,9 +2,11 @@
 //! (selected by a `postgres://` URL). Every query is written once, in SQL both accept; the
 //! migrations are kept per backend.
 
+use sha2::Digest;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -38,12 +40,16 @@ pub struct Db {
     /// queue here instead of failing with SQLITE_BUSY when a transaction that began by
     /// reading later writes. PostgreSQL needs no such lock.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// This server's name among those sharing the database: its audit chains carry it (R21).
+    node: Arc<str>,
+    url: Arc<str>,
 }
 
 /// A write transaction. On SQLite it holds the writer lock until it ends.
 pub struct Tx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    node: Arc<str>,
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
@@ -54,6 +60,11 @@ impl Tx {
 
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
+    }
+
+    /// The server writing (whose audit chains this transaction appends to).
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
@@ -110,7 +121,39 @@ impl Db {
         };
         migrator.run(&pool).await?;
         let sqlite_writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Db { pool, backend, sqlite_writer })
+        Ok(Db { pool, backend, sqlite_writer, node: Arc::from("server"), url: Arc::from(url) })
+    }
+
+    /// Names this server among those sharing the database.
+    pub fn for_node(mut self, node: &str) -> Db {
+        self.node = Arc::from(node);
+        self
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Runs `job` unless another server sharing the database is running the job named `name`
+    /// (a PostgreSQL advisory lock, held on a connection of its own so that it goes with the
+    /// connection if this server stops mid-job). `None`: another server has it. On SQLite there
+    /// is one server, and the job always runs.
+    pub async fn as_only_runner<T>(&self, name: &str, job: impl Future<Output = T>) -> Result<Option<T>, sqlx::Error> {
+        if self.backend != Backend::Postgres {
+            return Ok(Some(job.await));
+        }
+        let digest = sha2::Sha256::digest(format!("anpr job {name}").as_bytes());
+        let key = i64::from_be_bytes(digest[..8].try_into().expect("eight bytes"));
+        let mut conn = AnyConnection::connect(&self.url).await?;
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut conn).await?;
+        if !mine {
+            conn.close().await.ok();
+            return Ok(None);
+        }
+        let done = job.await;
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut conn).await?;
+        conn.close().await.ok();
+        Ok(Some(done))
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -128,7 +171,7 @@ impl Db {
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(Tx { tx, backend: self.backend, _writer: writer })
+        Ok(Tx { tx, backend: self.backend, node: self.node.clone(), _writer: writer })
     }
 
     pub async fn close(&self) {

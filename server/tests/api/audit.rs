@@ -15,7 +15,100 @@ on_both_backends!(
     the_command_line_verifier_names_the_broken_row,
     refusals_are_audited_and_the_audit_unit_filters_to_them,
     the_log_filters_by_who_what_when_and_text,
+    two_servers_append_at_once_each_to_its_own_chains,
+    tampering_in_any_chain_is_found,
+    a_chain_cut_head_and_all_is_caught_by_the_anchor,
 );
+
+/// Failed sign-ins on two servers of one database at once: each server appends to its own
+/// sign-in chain (no lock between them), and every chain holds.
+async fn two_servers_append_at_once_each_to_its_own_chains(app: TestApp) {
+    let auditor = some_activity(&app).await;
+    let before = verify(&app, &auditor).await;
+    let other = app.another_server("second").await;
+    let attempts = (0..24).map(|i| {
+        let client = app.client();
+        let url = if i % 2 == 0 { app.api("/auth/login") } else { other.api("/auth/login") };
+        async move {
+            let body = serde_json::json!({ "username": format!("nobody{i}"), "password": "guess guess guess" });
+            client.post(url).json(&body).send().await.unwrap().status()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED));
+    let report = verify(&app, &auditor).await;
+    assert!(report.intact(), "{report:?}");
+    // The earlier verification's row, and the 24 sign-ins.
+    assert_eq!(report.rows_checked, before.rows_checked + 1 + 24);
+    let chains: Vec<String> =
+        sqlx::query_scalar("SELECT chain FROM audit_log WHERE action = 'login_failed' AND actor LIKE 'nobody%'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    let on_second = chains.iter().filter(|c| c.as_str() == "sign-in@second").count();
+    assert_eq!((chains.len(), on_second), (24, 12), "{chains:?}");
+    assert!(report.chains_checked >= 3, "{report:?}");
+}
+
+/// A row changed in the second server's chain is named, with its chain, while the first
+/// server's chains hold.
+async fn tampering_in_any_chain_is_found(app: TestApp) {
+    let auditor = some_activity(&app).await;
+    let other = app.another_server("second").await;
+    for i in 0..3 {
+        let body = serde_json::json!({ "username": format!("nobody{i}"), "password": "guess guess guess" });
+        app.client().post(other.api("/auth/login")).json(&body).send().await.unwrap();
+    }
+    let target: i64 = sqlx::query_scalar("SELECT seq FROM audit_log WHERE chain = 'sign-in@second' AND chain_seq = 2")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    tamper(&app, &format!("UPDATE audit_log SET actor = 'mallory' WHERE seq = {target}")).await;
+    let report = verify(&app, &auditor).await;
+    assert_eq!(report.first_broken, Some(target), "{report:?}");
+    assert_eq!(report.chain.as_deref(), Some("sign-in@second"));
+    assert_eq!(report.reason.as_deref(), Some("row content does not match its hash"));
+}
+
+/// Rows cut from the end of a chain together with its head look whole to the chain itself; the
+/// anchor that sealed the head before gives the cut away. An anchor is written only when a chain
+/// moved since the last.
+async fn a_chain_cut_head_and_all_is_caught_by_the_anchor(app: TestApp) {
+    use server::clock::Clock;
+    let auditor = some_activity(&app).await;
+    let first = server::audit::anchor(&app.db, app.clock.now()).await.unwrap();
+    assert!(first.is_some());
+    assert_eq!(server::audit::anchor(&app.db, app.clock.now()).await.unwrap(), None, "nothing moved");
+    assert!(verify(&app, &auditor).await.intact());
+
+    // The newest sign-in row goes, and its chain's head is set back to the row before.
+    let chain: String =
+        sqlx::query_scalar("SELECT chain FROM audit_log WHERE action = 'login_succeeded' ORDER BY seq DESC LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let rows = sqlx::query_as::<_, (i64, i64, String)>(
+        "SELECT seq, chain_seq, hash FROM audit_log WHERE chain = $1 ORDER BY chain_seq DESC LIMIT 2",
+    )
+    .bind(&chain)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let (last, kept) = (&rows[0], &rows[1]);
+    tamper(&app, &format!("DELETE FROM audit_log WHERE seq = {}", last.0)).await;
+    sqlx::query("UPDATE audit_chains SET seq = $1, hash = $2, last_row = $3 WHERE chain = $4")
+        .bind(kept.1)
+        .bind(&kept.2)
+        .bind(kept.0)
+        .bind(&chain)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let report = verify(&app, &auditor).await;
+    assert_eq!(report.first_broken, first, "{report:?}");
+    assert_eq!(report.chain.as_deref(), Some(chain.as_str()));
+    assert!(report.reason.as_deref().unwrap().starts_with("rows cut from the end of the chain"), "{report:?}");
+}
 
 /// Filters narrow together: by actor, act, time (from inclusive, to exclusive), text in the
 /// subject or details (taken literally, `%` included), and without the feeds' ingest rows.

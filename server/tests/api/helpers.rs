@@ -48,6 +48,18 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// A second server of the same system (stopped when dropped).
+pub struct OtherServer {
+    pub address: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl OtherServer {
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.address)
+    }
+}
+
 /// A running server on a free port with a fresh database and a clock the test controls.
 pub struct TestApp {
     pub address: String,
@@ -57,6 +69,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The running server's state, for driving its jobs.
     pub state: server::state::AppState,
+    /// The configuration it was started with (for starting another server like it).
+    pub config: Config,
     _dir: tempfile::TempDir,
     postgres_cleanup: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -98,14 +112,15 @@ impl TestApp {
             database_url: database_url.clone(),
             site_root: dir.path().join("site"),
             images_url: format!("file://{}", dir.path().join("images").display()),
-            // Tests run the purge themselves, at the instants they choose.
+            // Tests run the purge and the audit anchoring themselves, at the instants they choose.
             retention: server::config::RetentionConfig { purge_every_hours: 0 },
+            audit_anchor_seconds: 0,
             ..Config::default()
         };
         configure(&mut config);
         let clock = ManualClock::new(start_time());
         let db = Db::connect(&database_url).await.expect("open database");
-        let app = Application::with_db(config, Arc::new(clock.clone()), db.clone()).await.expect("build app");
+        let app = Application::with_db(config.clone(), Arc::new(clock.clone()), db.clone()).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -119,10 +134,25 @@ impl TestApp {
             backend,
             database_url,
             state,
+            config,
             _dir: dir,
             postgres_cleanup,
             shutdown: Some(tx),
         })
+    }
+
+    /// Another server on the same database, images and clock, named `node`: the several
+    /// servers of one force.
+    pub async fn another_server(&self, node: &str) -> OtherServer {
+        let config = Config { node: node.to_owned(), ..self.config.clone() };
+        let db = Db::connect(&self.database_url).await.expect("open database");
+        let app = Application::with_db(config, Arc::new(self.clock.clone()), db).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        OtherServer { address, _shutdown: tx }
     }
 
     /// Where the server looks for the built site's files.

@@ -13,6 +13,7 @@ mod input;
 mod limits;
 mod pages;
 mod search;
+mod servers;
 mod simulator;
 mod soak;
 mod users;

@@ -1,0 +1,112 @@
+//! Several servers on one PostgreSQL database behave as one system (R4, R7, R21): a change
+//! through one is in force on the other within a second, an alert raised on one reaches its
+//! audience connected to the other, and a background job runs on one server at a time.
+
+use crate::helpers::{Backend, TestApp};
+use crate::hotlists::entry;
+use crate::ingest::{network, read, send};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use shared::Role;
+use std::time::{Duration, Instant};
+
+/// Sends one read to `server` until `done` says its effect is there, for at most a second;
+/// returns how long that took.
+async fn within_a_second<F, Fut>(mut attempt: F) -> Duration
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    for i in 0.. {
+        if attempt(i).await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < Duration::from_secs(1), "not in force on the other server within a second");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    unreachable!()
+}
+
+#[tokio::test]
+async fn changes_and_alerts_on_one_server_reach_the_other() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let other = app.another_server("second").await;
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let watcher = app.signed_in("ivy", &[Role::Investigator]).await;
+    // Both servers start with the cameras and an empty match index loaded.
+    let warm = json!({ "reads": [read("WA12RMS", "CAM-A", "2026-03-02T07:00:00Z")] });
+    assert_eq!(send(&app, &net.key, "/ingest/reads", &warm).await.status(), StatusCode::OK);
+    let url = format!("{}/api/v1/ingest/reads", other.address);
+    let via_other = |plate: &str, camera: &str, i: u32| {
+        let body = json!({ "reads": [read(plate, camera, &format!("2026-03-02T08:{:02}:{:02}Z", i / 60, i % 60))] });
+        app.client().post(&url).header("x-api-key", &net.key).json(&body).send()
+    };
+    assert_eq!(via_other("WA12RMS", "CAM-A", 0).await.unwrap().status(), StatusCode::OK);
+
+    // A hotlist entry added through the first server matches on the second.
+    let created: Value = app
+        .post_json(
+            &hotlister,
+            "/hotlists",
+            &json!({ "name": "Force VOI", "kind": "operation",
+                                                      "audience": { "type": "role", "role": "investigator" } }),
+        )
+        .await;
+    let mut stream = watcher.get(app.api("/alerts/live")).send().await.unwrap();
+    entry(&app, &hotlister, created["id"].as_i64().unwrap(), "AB12CDE").await;
+    let took = within_a_second(|i| {
+        let sent = via_other("AB12CDE", "CAM-A", i + 1);
+        let db = app.db.clone();
+        async move {
+            assert_eq!(sent.await.unwrap().status(), StatusCode::OK);
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM alerts").fetch_one(db.pool()).await.unwrap() > 0
+        }
+    })
+    .await;
+    eprintln!("hotlist change in force on the other server after {took:?}");
+
+    // The alert, raised on the second server, reaches its audience on the first.
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await.expect("the alert in time");
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("open")));
+    }
+    assert!(text.starts_with("event: alert\n") && text.contains("AB12CDE"), "{text}");
+
+    // A camera suspended through the first server is refused by the second.
+    let cameras: Vec<Value> = app.get_json(&admin, "/cameras").await;
+    let camera = cameras.iter().find(|c| c["external_id"] == "CAM-A").unwrap()["id"].as_i64().unwrap();
+    let r = admin
+        .patch(app.api(&format!("/cameras/{camera}/status")))
+        .json(&json!({ "status": "suspended", "reason": "lens damaged" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    within_a_second(|i| {
+        let sent = via_other("CD34EFG", "CAM-A", 100 + i);
+        async move { sent.await.unwrap().status() == StatusCode::UNPROCESSABLE_ENTITY }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_background_job_runs_on_one_server_at_a_time() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let first = server::store::Db::connect(&app.database_url).await.unwrap();
+    let second = server::store::Db::connect(&app.database_url).await.unwrap();
+    let overlapped = first
+        .as_only_runner("retention purge", async {
+            // While the first server purges, the second's turn finds it taken.
+            second.as_only_runner("retention purge", async {}).await.unwrap()
+        })
+        .await
+        .unwrap();
+    assert_eq!(overlapped, Some(None));
+    // Another job is not held up, and once the first is done the second may run it.
+    assert_eq!(second.as_only_runner("clone scan", async { 1 }).await.unwrap(), Some(1));
+    assert_eq!(second.as_only_runner("retention purge", async { 2 }).await.unwrap(), Some(2));
+}
