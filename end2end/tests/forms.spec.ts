@@ -64,7 +64,7 @@ test('a camera is picked on the map, and the cameras page finds the one clicked'
   const map = picker.locator('[data-cameras]');
   await expect(map).toBeVisible();
   await expect(picker.locator('.legend')).toContainText('approved camera');
-  await picker.locator('path.camera').first().click({ force: true });
+  await picker.locator('path.camera').first().dispatchEvent('click');
   await expect(picker.locator('.chip')).toHaveCount(1);
   await expect(picker.locator('.chip')).not.toContainText('camera ');
   await picker.getByRole('button', { name: 'Hide the map' }).click();
@@ -74,7 +74,7 @@ test('a camera is picked on the map, and the cameras page finds the one clicked'
   await signIn(page, 'admin');
   await openSection(page, 'Cameras');
   await expect(page.locator('.camera-page-map [data-cameras]')).toBeVisible();
-  await page.locator('.camera-page-map path.camera').first().click({ force: true });
+  await page.locator('.camera-page-map path.camera').first().dispatchEvent('click');
   const find = page.getByTestId('camera-filters').getByLabel('Find');
   await expect(find).not.toHaveValue('');
   await expect(page.locator('table tbody tr').first()).toBeVisible();

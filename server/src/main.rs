@@ -55,6 +55,9 @@ enum Command {
     AlertLatency {
         #[arg(long, default_value = "http://127.0.0.1:3000")]
         url: String,
+        /// Listen for the alerts on this server (another of the same database) instead.
+        #[arg(long)]
+        listen_url: Option<String>,
         /// Reads a second.
         #[arg(long, default_value_t = 1000)]
         rate: usize,
@@ -64,10 +67,12 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         hit_every: usize,
     },
-    /// Measure ingest: send pre-built batches to a running server and print reads a second.
+    /// Measure ingest: send pre-built batches to a running server (or to several servers of one
+    /// database in turn) and print reads a second.
     Load {
-        #[arg(long, default_value = "http://127.0.0.1:3000")]
-        url: String,
+        /// The server, or several servers' addresses separated by commas.
+        #[arg(long, default_value = "http://127.0.0.1:3000", value_delimiter = ',')]
+        url: Vec<String>,
         /// How many reads to send.
         #[arg(long, default_value_t = 50_000)]
         reads: usize,
@@ -160,11 +165,12 @@ async fn main() -> anyhow::Result<()> {
             println!("simulating {rate} reads/s into {url} (Ctrl-C stops)");
             sim::run(url, key, rate, !no_images, shutdown_signal()).await
         }
-        Command::AlertLatency { url, rate, seconds, hit_every } => {
+        Command::AlertLatency { url, listen_url, rate, seconds, hit_every } => {
             let db = open(&config).await?;
             let sites = sim::sites();
             let key = sim::setup(&db, clock.now(), "latency-test", &sites).await?;
-            let r = sim::latency::run(&db, &url, &key, &sites, rate, seconds, hit_every.max(1)).await?;
+            let r = sim::latency::run(&db, &url, listen_url.as_deref(), &key, &sites, rate, seconds, hit_every.max(1))
+                .await?;
             println!(
                 "alert latency at {rate} reads/s for {seconds} s: {} reads, {} listed, {} alerts received; \
                  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (ingest request sent -> alert event received)",

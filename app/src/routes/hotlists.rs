@@ -309,14 +309,14 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
             </Transition>
             <form class="stack" on:submit=add data-testid="new-entry">
                 <h3>{move || if editing.get().is_some() { "Edit the entry" } else { "Add an entry" }}</h3>
-                <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm disabled=move || editing.get().is_some()/>
-                    <FieldError form=form field="vrm"/></label>
-                <label>"Intelligence reference" <input name="intelligence_ref" bind:value=reference/>
-                    <FieldError form=form field="intelligence_ref"/></label>
-                <label>"Reason" <input name="reason" bind:value=reason/><FieldError form=form field="reason"/></label>
-                <label>"Warning markers (;-separated)" <input name="markers" bind:value=markers/>
-                    <FieldError form=form field="warning_markers"/></label>
-                <label>"Action" <input name="action" bind:value=action/><FieldError form=form field="action"/></label>
+                <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm disabled=move || editing.get().is_some()/></label>
+                    <FieldError form=form field="vrm"/>
+                <label>"Intelligence reference" <input name="intelligence_ref" bind:value=reference/></label>
+                    <FieldError form=form field="intelligence_ref"/>
+                <label>"Reason" <input name="reason" bind:value=reason/></label><FieldError form=form field="reason"/>
+                <label>"Warning markers (;-separated)" <input name="markers" bind:value=markers/></label>
+                    <FieldError form=form field="warning_markers"/>
+                <label>"Action" <input name="action" bind:value=action/></label><FieldError form=form field="action"/>
                 <div class="row">
                     <button type="submit" prop:disabled=move || form.busy()>
                         {move || if editing.get().is_some() { "Save entry" } else { "Add entry" }}

@@ -300,7 +300,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
         });
     };
     let text = move |label: &'static str, name: &'static str, value: RwSignal<String>| {
-        view! { <label>{label} <input name=name bind:value=value/><FieldError form=form field=name/></label> }
+        view! { <label>{label} <input name=name bind:value=value/></label><FieldError form=form field=name/> }
     };
     view! {
         <form class="stack panel" on:submit=submit data-testid="new-request">
@@ -317,7 +317,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
                     <option value="volume">"Volume crime (inspector approves)"</option>
                 </select>
             </label>
-            <label>"Reason" <textarea name="reason" bind:value=reason></textarea><FieldError form=form field="reason"/></label>
+            <label>"Reason" <textarea name="reason" bind:value=reason></textarea></label><FieldError form=form field="reason"/>
             {text("Plates or partial plates (comma-separated)", "plates", plates)}
             <fieldset class="area">
                 <legend>"Area (degrees, optional)"</legend>
@@ -327,9 +327,9 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
             </fieldset>
             <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras (optional)" name="cameras"/>
             <FieldError form=form field="cameras"/>
-            <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/><FieldError form=form field="from"/></label>
-            <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/><FieldError form=form field="to"/></label>
-            <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea><FieldError form=form field="handling"/></label>
+            <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/></label><FieldError form=form field="from"/>
+            <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/></label><FieldError form=form field="to"/>
+            <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea></label><FieldError form=form field="handling"/>
             <label class="check"><input type="checkbox" name="surveillance" bind:checked=surveillance/> "Could amount to directed surveillance"</label>
             {text("DSA reference", "dsa_reference", dsa)}
             <Submit form=form label="Submit request"/>
@@ -416,12 +416,11 @@ fn Decide(request: RequestView) -> impl IntoView {
             </dl>
             {beyond}
             <Show when=move || decided.with(Option::is_none)>
-                <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea>
-                    <FieldError form=form field="rationale"/></label>
+                <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
+                    <FieldError form=form field="rationale"/>
                 <label>"Approval expires (UTC, optional)"
-                    <input name="expires" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=expires/>
+                    <input name="expires" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=expires/></label>
                     <FieldError form=form field="expires_at"/>
-                </label>
                 <div class="actions">
                     <button class="primary" on:click=move |_| send(true) disabled=move || form.busy()>"Approve"</button>
                     <button class="danger" on:click=move |_| send(false) disabled=move || form.busy()>"Reject"</button>

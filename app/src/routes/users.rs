@@ -170,15 +170,14 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
     view! {
         <form class="stack panel" on:submit=submit data-testid="user-form">
             <h2>{move || if editing.get().is_some() { "Edit user" } else { "New user" }}</h2>
-            <label>"Username" <input name="username" bind:value=username disabled=move || editing.get().is_some()/>
-                <FieldError form=form field="username"/></label>
-            <label>"Display name" <input name="display_name" bind:value=display_name/>
-                <FieldError form=form field="display_name"/></label>
+            <label>"Username" <input name="username" bind:value=username disabled=move || editing.get().is_some()/></label>
+                <FieldError form=form field="username"/>
+            <label>"Display name" <input name="display_name" bind:value=display_name/></label>
+                <FieldError form=form field="display_name"/>
             <label>
                 {move || if editing.get().is_some() { "New password (leave empty to keep)" } else { "Password" }}
-                <input name="password" type="password" autocomplete="new-password" bind:value=password/>
+                <input name="password" type="password" autocomplete="new-password" bind:value=password/></label>
                 <FieldError form=form field="password"/>
-            </label>
             <fieldset><legend>"Roles"</legend>{role_boxes}<FieldError form=form field="roles"/></fieldset>
             <label>
                 "Tier"

@@ -33,10 +33,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// Runs for `seconds` at `rate` reads a second; one read in `hit_every` is a listed plate.
+/// Runs for `seconds` at `rate` reads a second; one read in `hit_every` is a listed plate. The
+/// reads go to `url`; the alerts are listened for at `listen_url` (another server of the same
+/// database), or at `url`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     db: &Db,
     url: &str,
+    listen_url: Option<&str>,
     key: &str,
     sites: &[Site],
     rate: usize,
@@ -83,7 +87,8 @@ pub async fn run(
     // Listen before sending.
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
-    let stream = client.get(format!("{base}/api/v1/alerts/live")).send().await?;
+    let listen_base = listen_url.map_or_else(|| base.clone(), |u| u.trim_end_matches('/').to_owned());
+    let stream = client.get(format!("{listen_base}/api/v1/alerts/live")).send().await?;
     let listener = {
         let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
         tokio::spawn(async move {

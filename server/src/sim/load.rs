@@ -73,15 +73,20 @@ pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
         .collect()
 }
 
-pub async fn run(url: &str, key: &str, plan: &LoadPlan, bodies: Vec<Bytes>) -> anyhow::Result<LoadResult> {
+/// Sends the bodies to the servers at `urls` in turn (several servers of one system share the
+/// load as a balancer in front of them would).
+pub async fn run(urls: &[String], key: &str, plan: &LoadPlan, bodies: Vec<Bytes>) -> anyhow::Result<LoadResult> {
+    anyhow::ensure!(!urls.is_empty(), "no server to send to");
     let client = reqwest::Client::new();
-    let url = format!("{}/api/v1/ingest/reads", url.trim_end_matches('/'));
+    let urls: Vec<String> =
+        urls.iter().map(|url| format!("{}/api/v1/ingest/reads", url.trim_end_matches('/'))).collect();
     let body_bytes = bodies.iter().map(|b| b.len()).sum();
     let started = Instant::now();
-    let answers: Vec<anyhow::Result<Value>> = stream::iter(bodies)
-        .map(|body| {
+    let answers: Vec<anyhow::Result<Value>> = stream::iter(bodies.into_iter().enumerate())
+        .map(|(i, body)| {
+            let url = &urls[i % urls.len()];
             let request =
-                client.post(&url).header("x-api-key", key).header("content-type", "application/json").body(body);
+                client.post(url).header("x-api-key", key).header("content-type", "application/json").body(body);
             async move {
                 let response = request.send().await?;
                 let status = response.status();
