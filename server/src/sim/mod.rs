@@ -144,10 +144,13 @@ pub async fn run(
             traffic.start_journey(now, Duration::seconds(1));
             carry -= 1.0;
         }
-        let due = traffic.sightings_until(now);
+        let mut due = traffic.sightings_until(now);
         if due.is_empty() {
             continue;
         }
+        // A simulator that cannot keep up (images drawn on a slow or busy machine) sends at most
+        // two seconds' worth a tick and lets the rest go, instead of falling further behind.
+        due.truncate((rate * 2.0).ceil().max(1.0) as usize);
         let reads: Vec<NativeRead> = due.iter().map(|s| to_read(&traffic, s, with_images, &mut rng)).collect();
         for batch in reads.chunks(shared::reads::MAX_BATCH) {
             let sent = client
