@@ -8,6 +8,7 @@
 use crate::state::AppState;
 use crate::store::{Backend, Db};
 use serde::{Deserialize, Serialize};
+use shared::hotlists::EntryView;
 
 /// The channel every server listens on.
 pub const CHANNEL: &str = "anpr_changes";
@@ -18,8 +19,10 @@ const IDS_PER_NOTICE: usize = 400;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    /// A hotlist entry was added, edited, removed or lapsed: the match index is rebuilt.
-    Hotlists,
+    /// Hotlist entries were added, removed or lapsed: each server reads them again and puts
+    /// them in or takes them out of its match index. (An edit changes only an entry's
+    /// particulars, which alerts read from the database, never what it matches.)
+    Entries { ids: Vec<i64> },
     /// A camera was approved, suspended or registered: the camera cache is emptied.
     Cameras,
     /// Alerts were raised: each server sends them to its own audiences' streams.
@@ -35,12 +38,12 @@ struct Notice {
     change: Change,
 }
 
-/// After a hotlist change through this server: its match index is rebuilt, and every other
-/// server's too.
-pub async fn hotlists_changed(state: &AppState) -> Result<(), sqlx::Error> {
-    state.hotlists.reload(&state.db).await?;
-    announce(&state.db, Change::Hotlists).await;
-    Ok(())
+/// After entries were added or ended through this server: put in or taken out of its match
+/// index, and every other server's.
+pub async fn entries_changed(state: &AppState, added: &[EntryView], ended: &[i64]) {
+    state.hotlists.apply(added, ended);
+    let ids = added.iter().map(|e| e.id).chain(ended.iter().copied()).collect();
+    announce(&state.db, Change::Entries { ids }).await;
 }
 
 /// After a camera change through this server: every server's camera cache is emptied.
@@ -52,7 +55,7 @@ pub async fn cameras_changed(state: &AppState) {
 /// After alerts were raised through this server: sent to the audiences connected here, and to
 /// those connected to the other servers.
 pub async fn alerts_raised(state: &AppState, ids: Vec<i64>) -> Result<(), sqlx::Error> {
-    crate::hotlists::publish(state, &ids).await?;
+    crate::hotlists::publish(&state.db, &state.alerts, &ids).await?;
     announce(&state.db, Change::Alerts { ids }).await;
     Ok(())
 }
@@ -63,11 +66,10 @@ pub async fn announce(db: &Db, change: Change) {
         return;
     }
     let notices = match change {
-        Change::Alerts { ids } if ids.is_empty() => return,
-        Change::Reads { ids } if ids.is_empty() => return,
+        Change::Entries { ids } => ids.chunks(IDS_PER_NOTICE).map(|c| Change::Entries { ids: c.to_vec() }).collect(),
         Change::Alerts { ids } => ids.chunks(IDS_PER_NOTICE).map(|c| Change::Alerts { ids: c.to_vec() }).collect(),
         Change::Reads { ids } => ids.chunks(IDS_PER_NOTICE).map(|c| Change::Reads { ids: c.to_vec() }).collect(),
-        other => vec![other],
+        Change::Cameras => vec![Change::Cameras],
     };
     for change in notices {
         let payload = serde_json::to_string(&Notice { from: db.node().to_owned(), change }).expect("plain values");
@@ -118,11 +120,9 @@ async fn reload(state: &AppState) -> Result<(), sqlx::Error> {
 
 async fn apply(state: &AppState, change: Change) -> Result<(), sqlx::Error> {
     match change {
-        Change::Hotlists => {
-            state.hotlists.reload(&state.db).await?;
-        }
+        Change::Entries { ids } => state.hotlists.refresh(&state.db, &ids).await?,
         Change::Cameras => state.cameras.clear(),
-        Change::Alerts { ids } => crate::hotlists::publish(state, &ids).await?,
+        Change::Alerts { ids } => crate::hotlists::publish(&state.db, &state.alerts, &ids).await?,
         Change::Reads { ids } => {
             if state.live.receiver_count() > 0 {
                 for read in crate::reads::for_live_channel(&state.db, &ids).await? {
@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(text, r#"{"from":"a:1","kind":"alerts","ids":[3,4]}"#);
         let back: Notice = serde_json::from_str(&text).unwrap();
         assert_eq!(back.change, Change::Alerts { ids: vec![3, 4] });
-        let hotlists: Notice = serde_json::from_str(r#"{"from":"b:2","kind":"hotlists"}"#).unwrap();
-        assert_eq!(hotlists.change, Change::Hotlists);
+        let cameras: Notice = serde_json::from_str(r#"{"from":"b:2","kind":"cameras"}"#).unwrap();
+        assert_eq!(cameras.change, Change::Cameras);
     }
 }

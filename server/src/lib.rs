@@ -142,7 +142,7 @@ impl Application {
 pub async fn lapse_hotlist_entries(state: &AppState) -> Result<usize, sqlx::Error> {
     let lapsed = hotlists::lapse_overdue(&state.db, state.clock.now()).await?;
     if !lapsed.is_empty() {
-        changes::hotlists_changed(state).await?;
+        changes::entries_changed(state, &[], &lapsed).await;
     }
     Ok(lapsed.len())
 }

@@ -66,6 +66,9 @@ enum Command {
         /// One read in this many is a listed plate.
         #[arg(long, default_value_t = 50)]
         hit_every: usize,
+        /// Hotlist entries to match against.
+        #[arg(long, default_value_t = 200)]
+        entries: usize,
     },
     /// Measure ingest: send pre-built batches to a running server (or to several servers of one
     /// database in turn) and print reads a second.
@@ -165,17 +168,33 @@ async fn main() -> anyhow::Result<()> {
             println!("simulating {rate} reads/s into {url} (Ctrl-C stops)");
             sim::run(url, key, rate, !no_images, shutdown_signal()).await
         }
-        Command::AlertLatency { url, listen_url, rate, seconds, hit_every } => {
+        Command::AlertLatency { url, listen_url, rate, seconds, hit_every, entries } => {
             let db = open(&config).await?;
             let sites = sim::sites();
             let key = sim::setup(&db, clock.now(), "latency-test", &sites).await?;
-            let r = sim::latency::run(&db, &url, listen_url.as_deref(), &key, &sites, rate, seconds, hit_every.max(1))
-                .await?;
+            let r = sim::latency::run(
+                &db,
+                &url,
+                listen_url.as_deref(),
+                &key,
+                &sites,
+                rate,
+                seconds,
+                hit_every.max(1),
+                entries,
+            )
+            .await?;
             println!(
-                "alert latency at {rate} reads/s for {seconds} s: {} reads, {} listed, {} alerts received; \
-                 p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (ingest request sent -> alert event received)",
-                r.sent, r.hits, r.received, r.p50_ms, r.p99_ms, r.max_ms
+                "alert latency at {rate} reads/s for {seconds} s against {} entries: {} reads, {} listed, {} alerts \
+                 received; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (ingest request sent -> alert event received)",
+                r.entries, r.sent, r.hits, r.received, r.p50_ms, r.p99_ms, r.max_ms
             );
+            let spread = |v: &[f64]| {
+                let p = |q| sim::latency::percentile(v, q);
+                format!("p50 {:.1} ms, max {:.1} ms ({} tries)", p(0.5), p(1.0), v.len())
+            };
+            println!("a new entry's request (retroactive matching included): {}", spread(&r.entry_added_ms));
+            println!("from that answer to its first alert on the listening server: {}", spread(&r.entry_in_force_ms));
             Ok(())
         }
         Command::SearchLoad { reads, queries } => {

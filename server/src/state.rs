@@ -20,7 +20,7 @@ pub struct AppState {
     /// The writer that commits ingest requests together (group commit).
     pub ingest: crate::ingest::group::GroupCommit,
     /// Alerts as they are stored, for their audiences' live streams.
-    pub alerts: tokio::sync::broadcast::Sender<Arc<shared::hotlists::AlertView>>,
+    pub alerts: crate::hotlists::AlertStream,
     /// Reads as they are stored, for the live map.
     pub live: tokio::sync::broadcast::Sender<Arc<shared::ReadView>>,
     pub limits: Arc<crate::http::limits::Limits>,

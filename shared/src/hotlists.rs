@@ -230,6 +230,45 @@ impl<E: Clone> MatchIndex<E> {
         }
     }
 
+    /// Takes out `entry`, put in under `pattern`; whether it was there.
+    pub fn remove(&mut self, pattern: &EntryPattern, entry: &E) -> bool
+    where
+        E: PartialEq,
+    {
+        fn take<K: std::hash::Hash + Eq, T>(map: &mut HashMap<K, Vec<T>>, key: &K, is: impl Fn(&T) -> bool) -> bool {
+            let Some(bucket) = map.get_mut(key) else { return false };
+            let before = bucket.len();
+            bucket.retain(|t| !is(t));
+            let gone = bucket.len() < before;
+            if bucket.is_empty() {
+                map.remove(key);
+            }
+            gone
+        }
+        let gone = match pattern {
+            EntryPattern::Plate(p) => {
+                let gone = take(&mut self.exact, &p.as_str().to_owned(), |e| e == entry);
+                take(&mut self.skeletons, &p.skeleton(), |(_, e)| e == entry);
+                gone
+            }
+            EntryPattern::Wildcard(w) => {
+                let chars: Vec<char> = w.chars().collect();
+                match head(&chars) {
+                    Some(key) => take(&mut self.by_head, &key, |(_, e)| e == entry),
+                    None => {
+                        let before = self.headless.len();
+                        self.headless.retain(|(_, e)| e != entry);
+                        self.headless.len() < before
+                    }
+                }
+            }
+        };
+        if gone {
+            self.len -= 1;
+        }
+        gone
+    }
+
     /// Every entry `plate` hits, each once, with how sure the hit is.
     pub fn matches(&self, plate: &str) -> Vec<(E, MatchKind)> {
         let mut hits = Vec::new();
@@ -494,5 +533,23 @@ mod tests {
         assert_eq!(hits("CD34EFG"), vec![], "a different plate");
         assert_eq!(hits("AB12CDF"), vec![(2, MatchKind::Exact)], "F is no misread of E");
         assert_eq!(idx.len(), 5);
+    }
+
+    #[test]
+    fn an_entry_taken_out_no_longer_matches_and_the_others_still_do() {
+        let mut idx = index(&["AB12CDE", "AB12CDE", "AB12?CD", "?B51SMR"]);
+        let pattern = |p: &str| EntryPattern::parse(p).unwrap();
+        assert!(idx.remove(&pattern("AB12CDE"), &0));
+        assert!(!idx.remove(&pattern("AB12CDE"), &0), "taken out once");
+        assert!(!idx.remove(&pattern("AB12?CD"), &3), "not under that pattern");
+        assert_eq!(idx.matches("AB12CDE"), vec![(1, MatchKind::Exact)]);
+        assert_eq!(idx.matches("A812CDE"), vec![(1, MatchKind::Possible)]);
+        assert!(idx.remove(&pattern("AB12?CD"), &2));
+        assert!(idx.remove(&pattern("?B51SMR"), &3));
+        assert_eq!(idx.matches("AB12XCD"), vec![]);
+        assert_eq!(idx.matches("ZB51SMR"), vec![]);
+        assert_eq!(idx.len(), 1);
+        assert!(idx.remove(&pattern("AB12CDE"), &1));
+        assert!(idx.is_empty() && idx.exact.is_empty() && idx.skeletons.is_empty() && idx.by_head.is_empty());
     }
 }

@@ -67,7 +67,7 @@ async fn add_entry(
     let admin = user.require(Role::HotlistAdmin)?;
     let now = state.clock.now();
     let entry = hotlists::add_entry(&state.db, now, Actor::user(admin), id, new).await?;
-    changes::hotlists_changed(&state).await?;
+    changes::entries_changed(&state, std::slice::from_ref(&entry), &[]).await;
     // A vehicle seen before the entry was added is not missed (R7).
     let raised =
         hotlists::match_retroactively(&state.db, now, std::slice::from_ref(&entry), state.config.hotlist_retro_hours)
@@ -94,7 +94,7 @@ async fn remove_entry(
 ) -> AppResult<StatusCode> {
     let admin = user.require(Role::HotlistAdmin)?;
     hotlists::remove_entry(&state.db, state.clock.now(), Actor::user(admin), id, &body.reason).await?;
-    changes::hotlists_changed(&state).await?;
+    changes::entries_changed(&state, &[], &[id]).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,7 +205,7 @@ async fn import(
     let admin = user.require(Role::HotlistAdmin)?;
     let now = state.clock.now();
     let (report, added) = hotlists::import_csv(&state.db, now, Actor::user(admin), id, &body).await?;
-    changes::hotlists_changed(&state).await?;
+    changes::entries_changed(&state, &added, &[]).await;
     let raised = hotlists::match_retroactively(&state.db, now, &added, state.config.hotlist_retro_hours).await?;
     changes::alerts_raised(&state, raised).await?;
     Ok(Json(report))

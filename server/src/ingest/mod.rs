@@ -167,7 +167,7 @@ pub async fn ingest(
     }
 
     // Only now, with the reads and their alerts durable, are they shown live.
-    crate::hotlists::publish(state, &committed.alerts).await?;
+    crate::hotlists::publish(&state.db, &state.alerts, &committed.alerts).await?;
     if state.live.receiver_count() > 0 {
         for view in committed.stored {
             let _ = state.live.send(Arc::new(view));

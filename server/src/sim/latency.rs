@@ -24,9 +24,16 @@ pub struct LatencyResult {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// Entries listed while measuring.
+    pub entries: usize,
+    /// Each new entry's request through `url`, retroactive matching included (ms, sorted).
+    pub entry_added_ms: Vec<f64>,
+    /// From that answer to the first alert on a read of the plate sent to the listening server
+    /// (ms, sorted): how soon a change on one server matches on the other.
+    pub entry_in_force_ms: Vec<f64>,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -46,6 +53,7 @@ pub async fn run(
     rate: usize,
     seconds: u64,
     hit_every: usize,
+    entries: usize,
 ) -> anyhow::Result<LatencyResult> {
     let base = url.trim_end_matches('/').to_owned();
     // A probe account that holds the hotlist role, and a list whose audience is that role.
@@ -76,13 +84,15 @@ pub async fn run(
         .await?;
     let list_id = list["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no hotlist created: {list}"))?;
     let mut rng = StdRng::from_entropy();
-    let listed: Vec<String> = (0..200).map(|_| super::traffic::random_plate(&mut rng)).collect();
-    let csv = std::iter::once("vrm,intelligence_ref,reason".to_owned())
-        .chain(listed.iter().map(|p| format!("{p},LAT/1,latency probe")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let imported = client.post(format!("{base}/api/v1/hotlists/{list_id}/import")).body(csv).send().await?;
-    anyhow::ensure!(imported.status().is_success(), "entries refused: {}", imported.text().await?);
+    let listed: Vec<String> = (0..entries.max(1)).map(|_| super::traffic::random_plate(&mut rng)).collect();
+    for part in listed.chunks(10_000) {
+        let csv = std::iter::once("vrm,intelligence_ref,reason".to_owned())
+            .chain(part.iter().map(|p| format!("{p},LAT/1,latency probe")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let imported = client.post(format!("{base}/api/v1/hotlists/{list_id}/import")).body(csv).send().await?;
+        anyhow::ensure!(imported.status().is_success(), "entries refused: {}", imported.text().await?);
+    }
 
     // Listen before sending.
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
@@ -164,10 +174,59 @@ pub async fn run(
         anyhow::ensure!(response.status().is_success(), "batch refused: {}", response.status());
     }
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    listener.abort();
-    let mut all = latencies.lock().expect("lock").clone();
+    let mut all = std::mem::take(&mut *latencies.lock().expect("lock"));
     all.sort_by(f64::total_cmp);
+
+    // A new entry added through `url`; reads of its plate sent to the listening server until
+    // one raises an alert there.
+    let (mut entry_added_ms, mut entry_in_force_ms) = (Vec::new(), Vec::new());
+    let other_ingest = format!("{listen_base}/api/v1/ingest/reads");
+    let mut n = sent;
+    for _ in 0..20 {
+        let plate = super::traffic::random_plate(&mut rng);
+        let asked = Instant::now();
+        let added = client
+            .post(format!("{base}/api/v1/hotlists/{list_id}/entries"))
+            .json(&json!({ "vrm": plate, "intelligence_ref": "LAT/2", "reason": "latency probe", "warning_markers": [], "action": "" }))
+            .send()
+            .await?;
+        anyhow::ensure!(added.status().is_success(), "entry refused: {}", added.text().await?);
+        let answered = Instant::now();
+        entry_added_ms.push(answered.duration_since(asked).as_secs_f64() * 1000.0);
+        let before = latencies.lock().expect("lock").len();
+        while latencies.lock().expect("lock").len() == before && answered.elapsed().as_secs() < 3 {
+            n += 1;
+            let captured_at = start + Duration::milliseconds(n as i64);
+            let key_of = format!("{plate}@{}", captured_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+            sent_at.lock().expect("lock").insert(key_of, answered);
+            let read = NativeRead {
+                plate: Plate::parse(&plate)?,
+                captured_at,
+                camera: approved[rng.gen_range(0..approved.len())].external_id.clone(),
+                confidence: 0.9,
+                direction: None,
+                lane: None,
+                make: None,
+                model: None,
+                colour: None,
+                plate_image: None,
+                overview_image: None,
+            };
+            let body = shared::reads::NativeBatch { reads: vec![read] };
+            client.post(&other_ingest).header("x-api-key", key).json(&body).send().await?;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        if let Some(first) = latencies.lock().expect("lock").get(before) {
+            entry_in_force_ms.push(*first);
+        }
+    }
+    listener.abort();
+    entry_added_ms.sort_by(f64::total_cmp);
+    entry_in_force_ms.sort_by(f64::total_cmp);
     Ok(LatencyResult {
+        entries: listed.len(),
+        entry_added_ms,
+        entry_in_force_ms,
         sent,
         hits,
         received: all.len(),

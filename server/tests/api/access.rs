@@ -306,6 +306,31 @@ async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: Test
     assert_eq!(kept["ended"], "expired");
 }
 
+/// Several servers of one force (PostgreSQL): a watch open on one server is sent the reads
+/// another server takes, still only those its grant covers (R4, R13).
+#[tokio::test]
+async fn a_watch_on_one_server_is_sent_the_reads_another_takes() {
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else { return };
+    let other = app.another_server("second").await;
+    let d = desk(&app).await;
+    let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;
+    let r = open_watch(&app, &inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "exact" })).await;
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let mut stream = inv.get(app.api(&format!("/watches/{id}/live"))).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let at = ts(app.clock.now());
+    let body = json!({ "reads": [read("OTHER1", "N1", &at), read("WATCH1", "FAR", &at), read("WATCH1", "N2", &at)] });
+    let sent = app.client().post(other.api("/ingest/reads")).header("x-api-key", &d.key).json(&body).send().await;
+    assert_eq!(sent.unwrap().status(), StatusCode::OK);
+    let mut buffer = String::new();
+    let (event, data) = next_event(&mut stream, &mut buffer).await;
+    assert_eq!((event.as_str(), &data["plate"], &data["camera_name"]), ("read", &json!("WATCH1"), &json!("N2")));
+    // Nothing else came of that request: the next event is the next read this server takes.
+    ingest(&app, &d.key, vec![read("WATCH1", "N1", &at)]).await;
+    let (event, data) = next_event(&mut stream, &mut buffer).await;
+    assert_eq!((event.as_str(), &data["camera_name"]), ("read", &json!("N1")));
+}
+
 async fn a_withdrawn_request_ends_its_watches(app: TestApp) {
     let d = desk(&app).await;
     let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;

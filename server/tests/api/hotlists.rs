@@ -209,6 +209,22 @@ async fn a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours(app: TestApp) {
         [("A812CDE", "2026-03-02T07:00:00Z", "possible"), ("AB12CDE", "2026-03-01T09:00:01Z", "exact")],
         "24 hours minus a second is inside the window, 24 hours and a second is not"
     );
+    // A wildcard entry goes through the window's reads: a fit and a misread fit are found.
+    ingest(
+        &app,
+        &net.key,
+        vec![read("XY12355", "CAM-A", "2026-03-02T06:00:00Z"), read("XY123S5", "CAM-A", "2026-03-02T06:00:00Z")],
+    )
+    .await;
+    entry(&app, &hotlister, voi, "XY*55").await;
+    let seen = alerts(&app, &hotlister).await;
+    let wild: Vec<(&str, &str)> = seen
+        .iter()
+        .filter(|a| a["entry_vrm"] == "XY*55")
+        .map(|a| (a["read"]["plate"].as_str().unwrap(), a["match_kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(wild.len(), 2, "{seen:?}");
+    assert!(wild.contains(&("XY12355", "exact")) && wild.contains(&("XY123S5", "possible")), "{wild:?}");
 }
 
 async fn the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it(app: TestApp) {

@@ -56,7 +56,7 @@ async fn changes_and_alerts_on_one_server_reach_the_other() {
         )
         .await;
     let mut stream = watcher.get(app.api("/alerts/live")).send().await.unwrap();
-    entry(&app, &hotlister, created["id"].as_i64().unwrap(), "AB12CDE").await;
+    let entry_id = entry(&app, &hotlister, created["id"].as_i64().unwrap(), "AB12CDE").await;
     let took = within_a_second(|i| {
         let sent = via_other("AB12CDE", "CAM-A", i + 1);
         let db = app.db.clone();
@@ -75,6 +75,29 @@ async fn changes_and_alerts_on_one_server_reach_the_other() {
         text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("open")));
     }
     assert!(text.starts_with("event: alert\n") && text.contains("AB12CDE"), "{text}");
+
+    // The entry removed through the first server stops matching on the second: a read of the
+    // plate there raises nothing more.
+    let r = hotlister
+        .post(app.api(&format!("/hotlists/entries/{entry_id}/remove")))
+        .json(&json!({ "reason": "vehicle recovered" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let alerts = |db: server::store::Db| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM alerts").fetch_one(db.pool()).await.unwrap()
+    };
+    within_a_second(|i| {
+        let sent = via_other("AB12CDE", "CAM-A", 50 + i);
+        let db = app.db.clone();
+        async move {
+            let before = alerts(db.clone()).await;
+            assert_eq!(sent.await.unwrap().status(), StatusCode::OK);
+            alerts(db).await == before
+        }
+    })
+    .await;
 
     // A camera suspended through the first server is refused by the second.
     let cameras: Vec<Value> = app.get_json(&admin, "/cameras").await;

@@ -1,0 +1,160 @@
+//! Alerts: who receives them (R8, R13), their decisions, and their way to the live streams.
+
+use crate::audit::{self, Actor, Event};
+use crate::clock::{from_millis, to_millis};
+use crate::error::{AppError, AppResult};
+use crate::store::{decode, Db};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use shared::hotlists::{AlertView, HotlistKind, MatchKind, Outcome};
+use shared::AuditAction;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::sync::Arc;
+
+/// The live alert stream of this server: every alert raised or announced goes out on it, and
+/// each subscriber takes only those whose audience they are in.
+pub type AlertStream = tokio::sync::broadcast::Sender<Arc<AlertView>>;
+
+const ALERT_SELECT: &str = "SELECT a.id AS alert_id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, \
+     a.raised_at, a.decision, a.decision_reason, a.decided_by, a.decided_at, e.vrm AS entry_vrm, e.warning_markers, \
+     e.action, {READ} FROM alerts a JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
+     JOIN reads r ON r.id = a.read_id JOIN cameras c ON c.id = r.camera_id";
+
+/// Whether `user_id`, as they are now, is in the audience of `hotlist_id` (R8): holds its role,
+/// or is one of its members. Every way an alert leaves the server asks this.
+const IN_AUDIENCE: &str = "(EXISTS (SELECT 1 FROM user_roles ur JOIN users u ON u.id = ur.user_id \
+     WHERE ur.user_id = $1 AND u.disabled_at IS NULL AND ur.role = h.audience_role) \
+     OR EXISTS (SELECT 1 FROM hotlist_members m JOIN users u ON u.id = m.user_id \
+     WHERE m.hotlist_id = h.id AND m.user_id = $1 AND u.disabled_at IS NULL))";
+
+/// Whether the alert's read is from a camera `$1` is not restricted from (R13): an alert from
+/// such a camera does not reach them.
+const NOT_RESTRICTED: &str =
+    "NOT EXISTS (SELECT 1 FROM user_denied_cameras dc WHERE dc.user_id = $1 AND dc.camera_id = r.camera_id)";
+
+fn alert_from_row(row: &AnyRow) -> Result<AlertView, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let match_kind: String = row.try_get("match_kind")?;
+    let markers: String = row.try_get("warning_markers")?;
+    let decision = match row.try_get::<Option<String>, _>("decision")? {
+        Some(outcome) => Some(shared::hotlists::DecisionView {
+            outcome: decode("decision", &outcome, Outcome::parse)?,
+            reason: row.try_get::<Option<String>, _>("decision_reason")?.unwrap_or_default(),
+            decided_by: row.try_get::<Option<String>, _>("decided_by")?.unwrap_or_default(),
+            decided_at: from_millis(row.try_get::<Option<i64>, _>("decided_at")?.unwrap_or_default()),
+        }),
+        None => None,
+    };
+    Ok(AlertView {
+        id: row.try_get("alert_id")?,
+        hotlist_id: row.try_get("hotlist_id")?,
+        hotlist_name: row.try_get("hotlist_name")?,
+        kind: decode("kind", &kind, HotlistKind::parse)?,
+        match_kind: decode("match_kind", &match_kind, MatchKind::parse)?,
+        entry_vrm: row.try_get("entry_vrm")?,
+        warning_markers: serde_json::from_str(&markers).unwrap_or_default(),
+        action: row.try_get("action")?,
+        raised_at: from_millis(row.try_get("raised_at")?),
+        read: crate::reads::read_from_row(row)?,
+        decision,
+    })
+}
+
+fn alert_select() -> String {
+    ALERT_SELECT.replace("{READ}", crate::reads::READ_COLUMNS)
+}
+
+/// The alerts `user_id` is in the audience of (R8), newest first.
+pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<AlertView>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} ORDER BY a.id DESC LIMIT $2",
+        alert_select()
+    ))
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(alert_from_row).collect()
+}
+
+/// One alert, if `user_id` is in its audience and not restricted from its camera; `None` both when it does not exist and when the
+/// user may not see it, so that nobody learns of an alert outside their audience.
+pub async fn alert_for(db: &Db, user_id: i64, alert_id: i64) -> Result<Option<AlertView>, sqlx::Error> {
+    let row = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} AND a.id = $2", alert_select()))
+        .bind(user_id)
+        .bind(alert_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(alert_from_row).transpose()
+}
+
+/// Alerts by id, for the live stream (each subscriber's audience is checked as it is sent).
+pub async fn alerts_by_id(db: &Db, ids: &[i64]) -> Result<Vec<AlertView>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len()).map(|i| db.backend().parameter(i)).collect::<Vec<_>>().join(",");
+        let query_text = format!("{} WHERE a.id IN ({list}) ORDER BY a.id", alert_select());
+        let mut query = sqlx::query(&query_text);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            out.push(alert_from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Records the recipient's decision on a hit (once; the first decision stands).
+pub async fn decide(
+    db: &Db,
+    now: DateTime<Utc>,
+    user: &shared::UserView,
+    alert_id: i64,
+    decision: shared::hotlists::AlertDecision,
+) -> AppResult<AlertView> {
+    let reason = decision.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::Invalid("a reason of 1 to 500 characters is required".into()));
+    }
+    let not_found = || AppError::NotFound(format!("no alert {alert_id} for you"));
+    alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)?;
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE alerts SET decision = $1, decision_reason = $2, decided_by = $3, decided_at = $4 \
+         WHERE id = $5 AND decision IS NULL",
+    )
+    .bind(decision.outcome.as_str())
+    .bind(reason)
+    .bind(user.username.as_str())
+    .bind(to_millis(now))
+    .bind(alert_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::Conflict(format!("alert {alert_id} has been decided already")));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(user), AuditAction::AlertDecided)
+            .subject(format!("alert {alert_id}"))
+            .details(json!({ "outcome": decision.outcome, "reason": reason })),
+    )
+    .await?;
+    tx.commit().await?;
+    alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)
+}
+
+/// Sends stored alerts to this server's live alert stream; each subscriber's audience is
+/// checked there.
+pub async fn publish(db: &Db, stream: &AlertStream, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() || stream.receiver_count() == 0 {
+        return Ok(());
+    }
+    for alert in alerts_by_id(db, ids).await? {
+        let _ = stream.send(Arc::new(alert));
+    }
+    Ok(())
+}
