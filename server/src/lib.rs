@@ -80,12 +80,14 @@ impl Application {
             .env(Env::PROD)
             .hash_files(http::pages::hash_file_present())
             .build();
-        let images = imagery::store::Images::from_url(&config.images_url)?;
+        let images = imagery::store::Images::from_url(&config.images_url, &config.images_options)?;
         let (live, _) = tokio::sync::broadcast::channel(4096);
         let hotlists = hotlists::Matcher::default();
         hotlists.reload(&db).await?;
         let limits = Arc::new(http::limits::Limits::new(&config.limits));
         let ingest = ingest::group::GroupCommit::start(db.clone(), hotlists.clone(), config.ingest.group_max_reads);
+        let read_days = reads::days::ReadDays::default();
+        read_days.ahead(&db, clock.now()).await?;
         let state = AppState {
             limits,
             db,
@@ -97,6 +99,7 @@ impl Application {
             cameras: Default::default(),
             ingest,
             hotlists,
+            read_days,
             alerts: tokio::sync::broadcast::channel(1024).0,
         };
         Ok(Application { listener, state })
@@ -155,6 +158,9 @@ async fn housekeeping(state: AppState) {
     loop {
         every.tick().await;
         state.limits.forget_full();
+        if let Err(e) = state.read_days.ahead(&state.db, state.clock.now()).await {
+            tracing::error!(error = %e, "could not create the coming days' read partitions");
+        }
         if let Err(e) = sessions.delete_expired().await {
             tracing::warn!(error = %e, "could not remove expired sessions");
         }
@@ -239,7 +245,10 @@ async fn daily_purge(state: AppState) {
 
 async fn purge_once(state: &AppState) {
     match retention::purge(&state.db, &state.images, state.clock.now(), &state.config.access).await {
-        Ok(report) => tracing::info!(?report, "retention purge done"),
+        Ok(report) => {
+            state.read_days.forget_before(reads::days::day_of(report.cutoff));
+            tracing::info!(?report, "retention purge done")
+        }
         Err(e) => tracing::error!(error = %e, "retention purge failed"),
     }
     // Refused payloads hold plates too: kept only `ingest.dead_letter_days`.

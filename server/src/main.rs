@@ -276,7 +276,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Retention { command: RetentionCommand::Purge } => {
             let db = open(&config).await?;
-            let images = server::imagery::store::Images::from_url(&config.images_url)?;
+            let images = server::imagery::store::Images::from_url(&config.images_url, &config.images_options)?;
             let report = server::retention::purge(&db, &images, clock.now(), &config.access).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             let dead = server::ingest::purge_dead_letters(&db, clock.now(), config.ingest.dead_letter_days).await?;

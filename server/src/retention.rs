@@ -1,7 +1,9 @@
 //! The retention purge (R18): reads and their images older than the retention period are
 //! deleted; alerts and clone pairs on them go with them, and their verifications keep only
-//! what the yearly figures count (R23). Images go by whole day prefixes; the day the cutoff
-//! falls in loses the purged reads' images one by one. The evidence locker holds its own copies
+//! what the yearly figures count (R23). On PostgreSQL each day wholly past the cutoff goes by
+//! detaching and dropping its partition (reads::days); only the day the cutoff falls in loses
+//! its purged reads row by row (SQLite deletes every purged read so). Images go by whole day
+//! prefixes; the cutoff's own day loses the purged reads' images one by one. The evidence locker holds its own copies
 //! (R19), so nothing it holds is touched. Each run is recorded and audited with its counts (R21).
 
 use crate::audit::{self, Actor, Event};
@@ -24,6 +26,8 @@ const CHUNK: i64 = 5000;
 pub struct PurgeReport {
     pub cutoff: DateTime<Utc>,
     pub reads: u64,
+    /// Whole days whose partition was dropped (PostgreSQL).
+    pub days_dropped: u64,
     pub images: u64,
     pub day_prefixes: u64,
     pub alerts: u64,
@@ -89,10 +93,31 @@ pub async fn purge(
         }
     }
 
+    // Whole days past the cutoff go with their partitions, at the end of the transaction (the
+    // detach holds every other writer off `reads` until the commit): counted here.
+    let cutoff_day = crate::reads::days::day_of(cutoff);
+    let whole_days: Vec<_> =
+        crate::reads::days::partitions(&mut tx).await?.into_iter().filter(|d| *d < cutoff_day).collect();
+    let (cutoff_day_start, _) = crate::reads::days::bounds(cutoff_day);
+    let in_whole_days: i64 = if whole_days.is_empty() {
+        0
+    } else {
+        sqlx::query("SELECT COUNT(*) AS n FROM reads WHERE captured_at < $1")
+            .bind(cutoff_day_start)
+            .fetch_one(tx.conn())
+            .await?
+            .try_get("n")?
+    };
+    report.reads = in_whole_days as u64;
+    report.days_dropped = whole_days.len() as u64;
+    let row_by_row_from = if whole_days.is_empty() { i64::MIN } else { cutoff_day_start };
+
     loop {
         let deleted = sqlx::query(&format!(
-            "DELETE FROM reads WHERE id IN (SELECT id FROM reads WHERE captured_at < $1 LIMIT {CHUNK})"
+            "DELETE FROM reads WHERE id IN \
+             (SELECT id FROM reads WHERE captured_at >= $1 AND captured_at < $2 LIMIT {CHUNK})"
         ))
+        .bind(row_by_row_from)
         .bind(cutoff_ms)
         .execute(tx.conn())
         .await?
@@ -124,6 +149,7 @@ pub async fn purge(
     let details = json!({
         "cutoff": report.cutoff,
         "reads": report.reads,
+        "days_dropped": whole_days.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "alerts": report.alerts,
         "clone_pairs": report.clone_pairs,
         "verifications_blanked": report.verifications_blanked,
@@ -133,6 +159,9 @@ pub async fn purge(
         "images_one_by_one": partial_day.len(),
     });
     audit::record(&mut tx, now, Event::new(Actor::system(), AuditAction::RetentionPurged).details(details)).await?;
+    for day in &whole_days {
+        crate::reads::days::drop_day(&mut tx, *day).await?;
+    }
     tx.commit().await?;
 
     for key in &partial_day {

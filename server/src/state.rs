@@ -17,6 +17,8 @@ pub struct AppState {
     pub cameras: crate::cameras::CameraCache,
     /// Live hotlist entries, every ingested read is matched against them (R7).
     pub hotlists: crate::hotlists::Matcher,
+    /// The days whose read partitions exist (PostgreSQL).
+    pub read_days: crate::reads::days::ReadDays,
     /// The writer that commits ingest requests together (group commit).
     pub ingest: crate::ingest::group::GroupCommit,
     /// Alerts as they are stored, for their audiences' live streams.

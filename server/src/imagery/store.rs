@@ -10,6 +10,7 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
 use shared::ImageKind;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -19,7 +20,7 @@ pub struct Images {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImagesError {
-    #[error("unsupported images URL `{0}`: use file://DIR, memory:// or s3://BUCKET (with the s3 feature)")]
+    #[error("unsupported images URL `{0}`: use file://DIR, memory:// or s3://BUCKET")]
     UnsupportedUrl(String),
     #[error("could not create the image directory {0}: {1}")]
     Dir(String, std::io::Error),
@@ -29,8 +30,9 @@ pub enum ImagesError {
 
 impl Images {
     /// `file://data/images` (relative or absolute), `memory://`, or `s3://bucket[/prefix]`
-    /// (credentials and endpoint from the usual `AWS_*` variables).
-    pub fn from_url(url: &str) -> Result<Images, ImagesError> {
+    /// (credentials and endpoint from `options`, by object_store's names, over the usual
+    /// `AWS_*` variables).
+    pub fn from_url(url: &str, options: &BTreeMap<String, String>) -> Result<Images, ImagesError> {
         let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
             std::fs::create_dir_all(dir).map_err(|e| ImagesError::Dir(dir.to_owned(), e))?;
             // Deleting a day's images leaves no empty directories behind.
@@ -38,7 +40,7 @@ impl Images {
         } else if url == "memory://" {
             Arc::new(InMemory::new())
         } else if url.starts_with("s3://") {
-            s3(url)?
+            s3(url, options)?
         } else {
             return Err(ImagesError::UnsupportedUrl(url.to_owned()));
         };
@@ -127,13 +129,10 @@ impl Images {
 /// The prefix under which read images are kept, one folder per capture day.
 const READS: &str = "reads";
 
-#[cfg(feature = "s3")]
-fn s3(url: &str) -> Result<Arc<dyn ObjectStore>, ImagesError> {
-    let store = object_store::aws::AmazonS3Builder::from_env().with_url(url).build()?;
-    Ok(Arc::new(store))
-}
-
-#[cfg(not(feature = "s3"))]
-fn s3(url: &str) -> Result<Arc<dyn ObjectStore>, ImagesError> {
-    Err(ImagesError::UnsupportedUrl(format!("{url} (this build lacks the s3 feature)")))
+fn s3(url: &str, options: &BTreeMap<String, String>) -> Result<Arc<dyn ObjectStore>, ImagesError> {
+    let mut builder = object_store::aws::AmazonS3Builder::from_env().with_url(url);
+    for (key, value) in options {
+        builder = builder.with_config(key.parse()?, value);
+    }
+    Ok(Arc::new(builder.build()?))
 }

@@ -155,6 +155,13 @@ pub async fn ingest(
         refused: report.refused.len(),
         image_problems: report.image_problems.len(),
     };
+    // Every read's day has its partition before the writer takes the group.
+    let days = batch
+        .fresh
+        .iter()
+        .chain(batch.finals.iter().map(|(_, a)| a))
+        .map(|a| crate::reads::days::day_of(a.read.captured_at));
+    state.read_days.ensure(&state.db, days).await?;
     // Durable once this returns: the writer commits it with whatever else arrived meanwhile.
     let committed = state.ingest.commit(batch).await?;
     report.accepted = committed.accepted;

@@ -3,6 +3,7 @@
 //! are private to this module.
 
 pub mod access;
+pub mod days;
 pub mod query;
 
 use crate::clock::from_millis;

@@ -109,6 +109,8 @@ pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Fi
     let mut rng = StdRng::seed_from_u64(stored as u64);
     let days = 365u64;
     let per_day = missing.div_ceil(days);
+    let partitions = (0..=days as i64).map(|d| crate::reads::days::day_of(now - Duration::days(d)));
+    crate::reads::days::ReadDays::default().ensure(db, partitions).await?;
     let mut added = 0u64;
     for day in 0..days {
         let start = now - Duration::days(days as i64 - day as i64);

@@ -8,6 +8,7 @@ use crate::on_both_backends;
 use crate::search::{
     approved, desk, investigator, investigators_list, refused, request, restrict_cameras, search, supervisor, ts, Desk,
 };
+use crate::with_images_in_s3;
 use chrono::{DateTime, Duration, Months, Utc};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -23,6 +24,9 @@ on_both_backends!(
     system_admins_see_camera_health_not_reads,
     pages_carry_a_nonce_policy_and_personal_data_is_not_cached,
 );
+
+// The image store for real: written, read and purged by day prefix in an S3 server.
+with_images_in_s3!(a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window);
 
 fn with_image(mut r: Value) -> Value {
     r["plate_image"] = json!(crate::ingest::small_png_b64());

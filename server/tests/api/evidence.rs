@@ -8,6 +8,7 @@ use crate::search::{
     approved, desk, found, investigating_inspector, investigator, plate, plates_scope, refused, request, search,
     supervisor, ts,
 };
+use crate::with_images_in_s3;
 use base64::Engine;
 use chrono::{DateTime, Duration, Months, Utc};
 use reqwest::{Client, StatusCode};
@@ -28,6 +29,9 @@ on_both_backends!(
     evidential_statements_need_their_own_approval,
     the_yearly_figures_count_what_happened,
 );
+
+// The image store for real: written, read and purged by day prefix in an S3 server.
+with_images_in_s3!(the_purge_deletes_what_is_older_than_12_months_except_the_locker);
 
 /// A small PNG, as a camera would send it (base64).
 fn png() -> String {

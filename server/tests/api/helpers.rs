@@ -60,6 +60,86 @@ impl OtherServer {
     }
 }
 
+/// Runs each test once more with its images in a real S3 server (see [`S3Server`]), on SQLite:
+/// `mod s3_store { fn <test> }`.
+#[macro_export]
+macro_rules! with_images_in_s3 {
+    ($($test:ident),* $(,)?) => {
+        mod s3_store {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let Some(s3) = $crate::helpers::S3Server::start().await else {
+                    return eprintln!("skipped: ANPR_TEST_RCLONE is not set");
+                };
+                let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Sqlite, |config| {
+                    s3.configure(config)
+                })
+                .await
+                .expect("sqlite");
+                assert!(app.state.config.images_url.starts_with("s3://"));
+                super::$test(app).await
+            }
+        )*}
+    };
+}
+
+/// A real S3 server for the tests of the S3 image store: `rclone serve s3` over a temporary
+/// directory, from `ANPR_TEST_RCLONE` (scripts/setup.sh installs it); `None` when that is not set.
+pub struct S3Server {
+    child: std::process::Child,
+    pub endpoint: String,
+    _dir: tempfile::TempDir,
+}
+
+impl S3Server {
+    pub const BUCKET: &str = "anpr-images";
+
+    pub async fn start() -> Option<S3Server> {
+        let rclone = std::env::var("ANPR_TEST_RCLONE").ok().filter(|p| !p.is_empty())?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join(Self::BUCKET)).expect("bucket directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(&rclone)
+            .args(["serve", "s3", "--auth-key", "testkey,testsecret", "--addr", &format!("127.0.0.1:{port}")])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("ANPR_TEST_RCLONE={rclone} does not start: {e}"));
+        let endpoint = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Some(S3Server { child, endpoint, _dir: dir });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("rclone serve s3 did not listen on {endpoint}");
+    }
+
+    /// Points `config`'s image store at this server.
+    pub fn configure(&self, config: &mut Config) {
+        config.images_url = format!("s3://{}/images", Self::BUCKET);
+        config.images_options = [
+            ("aws_endpoint", self.endpoint.as_str()),
+            ("aws_region", "us-east-1"),
+            ("aws_access_key_id", "testkey"),
+            ("aws_secret_access_key", "testsecret"),
+            ("aws_allow_http", "true"),
+            ("aws_virtual_hosted_style_request", "false"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running server on a free port with a fresh database and a clock the test controls.
 pub struct TestApp {
     pub address: String,
@@ -88,6 +168,16 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        TestApp::spawn_prepared(backend, configure, async |_: &str| {}).await
+    }
+
+    /// A server started on a database that `prepare` was given first (its URL, before the
+    /// server's migrations run).
+    pub async fn spawn_prepared(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+        prepare: impl AsyncFnOnce(&str),
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres_cleanup) = match backend {
             Backend::Sqlite => (format!("sqlite://{}", dir.path().join("anpr.db").display()), None),
@@ -118,6 +208,7 @@ impl TestApp {
             ..Config::default()
         };
         configure(&mut config);
+        prepare(&database_url).await;
         let clock = ManualClock::new(start_time());
         let db = Db::connect(&database_url).await.expect("open database");
         let app = Application::with_db(config.clone(), Arc::new(clock.clone()), db.clone()).await.expect("build app");

@@ -3,6 +3,7 @@
 
 use crate::helpers::{error_of, TestApp};
 use crate::on_both_backends;
+use crate::with_images_in_s3;
 use base64::Engine;
 use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Rgb};
 use reqwest::{Client, StatusCode};
@@ -23,6 +24,12 @@ on_both_backends!(
     a_request_without_a_key_is_answered_before_its_body_is_read,
     writers_at_once_wait_their_turn_and_never_fail,
     one_read_posts_at_once_are_committed_together_and_answered_when_durable,
+);
+
+// The image store for real: written, read and purged by day prefix in an S3 server.
+with_images_in_s3!(
+    images_over_the_limits_are_downgraded_and_corrupt_ones_refused,
+    an_openalpr_final_replaces_its_preview
 );
 
 /// Forty one-read requests at once, as recognition engines send them, one of which the

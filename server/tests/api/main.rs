@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod audit;
 mod auth;
+mod days;
 mod evidence;
 mod hotlists;
 mod ingest;

@@ -1,0 +1,127 @@
+//! Reads by capture day (R18). On PostgreSQL `reads` is partitioned by `captured_at`, one
+//! partition per UTC day named `reads_YYYYMMDD` (migration 0009): the server keeps a week of
+//! partitions ahead of today, and before a group of reads is written it makes sure each of their
+//! days has one, so a backlog from a camera that was offline for days is never refused. A day
+//! wholly past retention goes by detaching and dropping its partition. SQLite keeps one table.
+
+use crate::clock::to_millis;
+use crate::store::{Backend, Db, Tx};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::Row;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+/// Days of partitions kept ready beyond today.
+pub const DAYS_AHEAD: i64 = 7;
+
+/// The partition holding `day`'s reads.
+pub fn partition_name(day: NaiveDate) -> String {
+    format!("reads_{}", day.format("%Y%m%d"))
+}
+
+fn day_of_name(name: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(name.strip_prefix("reads_")?, "%Y%m%d").ok()
+}
+
+/// The first millisecond of `day`, and of the day after.
+pub fn bounds(day: NaiveDate) -> (i64, i64) {
+    let start = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    (to_millis(start), to_millis(start + Duration::days(1)))
+}
+
+pub fn day_of(at: DateTime<Utc>) -> NaiveDate {
+    at.date_naive()
+}
+
+/// The days that have a partition, as far as this server knows; asked of the database when a
+/// day is not among them.
+#[derive(Clone, Default)]
+pub struct ReadDays {
+    known: Arc<Mutex<BTreeSet<NaiveDate>>>,
+}
+
+impl ReadDays {
+    /// Makes sure each of `days` has a partition (PostgreSQL; nothing to do on SQLite).
+    pub async fn ensure(&self, db: &Db, days: impl IntoIterator<Item = NaiveDate>) -> Result<(), sqlx::Error> {
+        if db.backend() != Backend::Postgres {
+            return Ok(());
+        }
+        let missing: BTreeSet<NaiveDate> = {
+            let known = self.known.lock().expect("days lock");
+            days.into_iter().filter(|d| !known.contains(d)).collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut tx = db.begin().await?;
+        // One server at a time creates partitions; the others wait and then find them there.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('anpr read partitions'))").execute(tx.conn()).await?;
+        for day in &missing {
+            let (from, to) = bounds(*day);
+            sqlx::query(&format!(
+                "CREATE TABLE IF NOT EXISTS {} PARTITION OF reads FOR VALUES FROM ({from}) TO ({to})",
+                partition_name(*day)
+            ))
+            .execute(tx.conn())
+            .await?;
+        }
+        tx.commit().await?;
+        self.known.lock().expect("days lock").extend(missing);
+        Ok(())
+    }
+
+    /// Makes sure today and the next [`DAYS_AHEAD`] days have partitions.
+    pub async fn ahead(&self, db: &Db, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        let today = day_of(now);
+        self.ensure(db, (0..=DAYS_AHEAD).map(|n| today + Duration::days(n))).await
+    }
+
+    /// Forgets the days before `day` (their partitions were dropped).
+    pub fn forget_before(&self, day: NaiveDate) {
+        self.known.lock().expect("days lock").retain(|d| *d >= day);
+    }
+}
+
+/// The days that have a partition, oldest first (PostgreSQL; empty on SQLite).
+pub async fn partitions(tx: &mut Tx) -> Result<Vec<NaiveDate>, sqlx::Error> {
+    if tx.backend() != Backend::Postgres {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'reads'::regclass",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut days: Vec<NaiveDate> =
+        rows.iter().filter_map(|r| r.try_get::<String, _>("name").ok().as_deref().and_then(day_of_name)).collect();
+    days.sort_unstable();
+    Ok(days)
+}
+
+/// Detaches and drops `day`'s partition, inside the caller's transaction.
+pub async fn drop_day(tx: &mut Tx, day: NaiveDate) -> Result<(), sqlx::Error> {
+    let name = partition_name(day);
+    sqlx::query(&format!("ALTER TABLE reads DETACH PARTITION {name}")).execute(tx.conn()).await?;
+    sqlx::query(&format!("DROP TABLE {name}")).execute(tx.conn()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_has_one_partition_covering_its_milliseconds() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        assert_eq!(partition_name(day), "reads_20260302");
+        assert_eq!(day_of_name("reads_20260302"), Some(day));
+        assert_eq!(day_of_name("reads_undivided"), None);
+        let (from, to) = bounds(day);
+        assert_eq!(from, 1_772_409_600_000);
+        assert_eq!(to - from, 86_400_000);
+        let last_ms = crate::clock::from_millis(to - 1);
+        assert_eq!((day_of(crate::clock::from_millis(from)), day_of(last_ms)), (day, day));
+        assert_eq!(day_of(crate::clock::from_millis(to)), day + Duration::days(1));
+    }
+}

@@ -1,0 +1,208 @@
+//! Reads by capture day on PostgreSQL (R18): a partition per day made ahead and on demand, the
+//! purge dropping whole days and deleting only the cutoff's own day row by row, and a database
+//! from before partitioning moved into days in place.
+
+use crate::helpers::{start_time, Backend, TestApp};
+use crate::ingest::{ingest, network, read};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use serde_json::json;
+use server::clock::Clock;
+use server::reads::days::{partition_name, DAYS_AHEAD};
+use shared::Role;
+use sqlx::Row;
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+async fn partitions(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'reads'::regclass ORDER BY 1",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+}
+
+/// The partition that holds the read of `plate`.
+async fn home_of(app: &TestApp, plate: &str) -> String {
+    sqlx::query_scalar::<_, String>("SELECT tableoid::regclass::text FROM reads WHERE plate = $1")
+        .bind(plate)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+fn day(t: DateTime<Utc>) -> NaiveDate {
+    t.date_naive()
+}
+
+/// Ingests `plate` captured at `at` with the clock a minute after it, then puts the clock back.
+async fn ingest_at(app: &TestApp, key: &str, plate: &str, at: DateTime<Utc>) {
+    let now = app.clock.now();
+    app.clock.set(at + Duration::minutes(1));
+    let report = ingest(app, key, vec![read(plate, "CAM-A", &ts(at))]).await;
+    assert_eq!(report["accepted"], 1, "{report}");
+    app.clock.set(now);
+}
+
+#[tokio::test]
+async fn partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let today = day(start_time());
+    let held = partitions(&app).await;
+    let ahead: Vec<String> = (0..=DAYS_AHEAD).map(|n| partition_name(today + Duration::days(n))).collect();
+    assert_eq!(held, ahead, "today and a week ahead, nothing else");
+
+    // A camera back after forty days offline sends its backlog: the days are made as needed.
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let midnight = (today - Duration::days(40)).and_hms_opt(0, 0, 0).unwrap().and_utc();
+    ingest_at(&app, &net.key, "LAST1MS", midnight - Duration::milliseconds(1)).await;
+    ingest_at(&app, &net.key, "FIRST1MS", midnight).await;
+    ingest(&app, &net.key, vec![read("TODAY1", "CAM-A", &ts(start_time()))]).await;
+    assert_eq!(home_of(&app, "LAST1MS").await, partition_name(day(midnight) - Duration::days(1)));
+    assert_eq!(home_of(&app, "FIRST1MS").await, partition_name(day(midnight)));
+    assert_eq!(home_of(&app, "TODAY1").await, partition_name(today));
+    assert_eq!(partitions(&app).await.len(), ahead.len() + 2);
+    // Every read is found through the parent as before.
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reads").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(n, 3);
+}
+
+#[tokio::test]
+async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let now = start_time();
+    let policy = app.state.config.access.clone();
+    let cutoff = server::search::grant::retention_cutoff(&policy, now);
+    let cutoff_day = day(cutoff).and_hms_opt(0, 0, 0).unwrap().and_utc();
+    assert!(cutoff > cutoff_day + Duration::seconds(1), "the cutoff falls inside its day");
+    // Two days wholly past the cutoff, the cutoff's own day on both sides of it, and today.
+    let reads = [
+        ("TWODAYS", cutoff_day - Duration::days(2) + Duration::hours(12)),
+        ("DAYBEFORE", cutoff_day - Duration::milliseconds(1)),
+        ("DAYSTART", cutoff_day),
+        ("JUSTBEFORE", cutoff - Duration::seconds(1)),
+        ("JUSTAFTER", cutoff + Duration::seconds(1)),
+        ("TODAY", now - Duration::hours(1)),
+    ];
+    for (plate, at) in reads {
+        ingest_at(&app, &net.key, plate, at).await;
+    }
+    // An alert on a read of a dropped day goes with it.
+    let hal = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let list: serde_json::Value = app
+        .post_json(
+            &hal,
+            "/hotlists",
+            &json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "hotlist_admin" } }),
+        )
+        .await;
+    let list = list["id"].as_i64().unwrap();
+    sqlx::query(
+        "INSERT INTO alerts (read_id, entry_id, hotlist_id, match_kind, raised_at) VALUES ($1, $2, $3, 'exact', 0)",
+    )
+    .bind(app.stored_read_id("DAYBEFORE").await)
+    .bind(crate::hotlists::entry(&app, &hal, list, "ZZ99ZZZ").await)
+    .bind(list)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+
+    let report = server::retention::purge(&app.db, &app.state.images, now, &policy).await.unwrap();
+    assert_eq!((report.reads, report.days_dropped, report.alerts), (4, 2, 1));
+    let held = partitions(&app).await;
+    assert_eq!(held.first(), Some(&partition_name(day(cutoff))), "the cutoff's day stays: {held:?}");
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT plate FROM reads ORDER BY captured_at").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(left, ["JUSTAFTER", "TODAY"]);
+    let purged = app.audit_rows("retention_purged").await;
+    assert_eq!(
+        purged[0].details["days_dropped"],
+        json!([(day(cutoff) - Duration::days(2)).to_string(), (day(cutoff) - Duration::days(1)).to_string()])
+    );
+    // A second run finds nothing more, and ingest goes on.
+    let again = server::retention::purge(&app.db, &app.state.images, now, &policy).await.unwrap();
+    assert_eq!((again.reads, again.days_dropped), (0, 0));
+    ingest(&app, &net.key, vec![read("AFTERPURGE", "CAM-A", &ts(now))]).await;
+}
+
+#[tokio::test]
+async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
+    let before: std::sync::Arc<std::sync::Mutex<Vec<(i64, String, i64)>>> = Default::default();
+    let kept = before.clone();
+    let prepared = TestApp::spawn_prepared(Backend::Postgres, |_| {}, async move |url: &str| {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let all = sqlx::migrate!("./migrations/postgres");
+        let old = sqlx::migrate::Migrator {
+            migrations: all.migrations.iter().filter(|m| m.version <= 8).cloned().collect::<Vec<_>>().into(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        old.run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO feeds (name, api_key_hash, created_at) VALUES ('old', 'x', 0)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO cameras (feed_id, external_id, name, lat, lon, zone, status, status_changed_by, \
+             status_changed_at, status_reason) VALUES (1, 'OLD-1', 'Old 1', 51.5, -0.1, 'ccz', 'approved', 'x', 0, 'x')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        // 300 reads, one every 14 minutes from three days ago: four days' worth.
+        let first = start_time() - Duration::days(3);
+        for i in 0..300i64 {
+            let at = first + Duration::minutes(i * 14) + Duration::milliseconds(i % 7);
+            sqlx::query(
+                "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, plate_skeleton) \
+                 VALUES (1, 1, $1, $2, $2, 0.9, $1)",
+            )
+            .bind(format!("OLD{i:03}"))
+            .bind(at.timestamp_millis())
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let rows = sqlx::query("SELECT id, plate, captured_at FROM reads ORDER BY id").fetch_all(&pool).await.unwrap();
+        *kept.lock().unwrap() =
+            rows.iter().map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2))).collect();
+        pool.close().await;
+    })
+    .await;
+    let Some(app) = prepared else { return };
+    let before = before.lock().unwrap().clone();
+    assert_eq!(before.len(), 300);
+
+    // Every read is still there, under its id, each in its day's partition.
+    let rows = sqlx::query("SELECT id, plate, captured_at, tableoid::regclass::text AS home FROM reads ORDER BY id")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let after: Vec<(i64, String, i64)> = rows
+        .iter()
+        .map(|r| (r.get::<i64, _>("id"), r.get::<String, _>("plate"), r.get::<i64, _>("captured_at")))
+        .collect();
+    assert_eq!(after, before);
+    for r in &rows {
+        let at = server::clock::from_millis(r.get::<i64, _>("captured_at"));
+        assert_eq!(r.get::<String, _>("home"), partition_name(day(at)));
+    }
+    let days: std::collections::BTreeSet<String> = rows.iter().map(|r| r.get::<String, _>("home")).collect();
+    assert_eq!(days.len(), 4, "{days:?}");
+    // New reads take ids after the old ones, and a retried one is still a duplicate.
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let body = vec![read("NEW1", "CAM-A", &ts(start_time()))];
+    ingest(&app, &net.key, body.clone()).await;
+    assert_eq!(ingest(&app, &net.key, body).await["duplicates"], 1);
+    assert!(app.stored_read_id("NEW1").await > before.last().unwrap().0);
+    assert!(!partitions(&app).await.contains(&"reads_undivided".to_owned()));
+    let legacy: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('reads_undivided')::text").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(legacy, None);
+}
