@@ -106,14 +106,15 @@ impl S3Server {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("ANPR_TEST_RCLONE={rclone} does not start: {e}"));
-        let endpoint = format!("http://127.0.0.1:{port}");
+        // Stopped when dropped, on a panic too.
+        let server = S3Server { child, endpoint: format!("http://127.0.0.1:{port}"), _dir: dir };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Some(S3Server { child, endpoint, _dir: dir });
+                return Some(server);
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("rclone serve s3 did not listen on {endpoint}");
+        panic!("rclone serve s3 did not listen on {}", server.endpoint);
     }
 
     /// Points `config`'s image store at this server.
