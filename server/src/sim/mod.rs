@@ -7,6 +7,7 @@ pub mod images;
 pub mod latency;
 pub mod load;
 pub mod network;
+pub mod purge_load;
 pub mod search_load;
 pub mod traffic;
 

@@ -109,8 +109,6 @@ pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Fi
     let mut rng = StdRng::seed_from_u64(stored as u64);
     let days = 365u64;
     let per_day = missing.div_ceil(days);
-    let partitions = (0..=days as i64).map(|d| crate::reads::days::day_of(now - Duration::days(d)));
-    crate::reads::days::ReadDays::default().ensure(db, partitions).await?;
     let mut added = 0u64;
     for day in 0..days {
         let start = now - Duration::days(days as i64 - day as i64);
@@ -124,35 +122,7 @@ pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Fi
             })
             .collect();
         rows.sort_unstable();
-        let mut tx = db.begin().await?;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = String::from(
-                "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, make, colour, \
-                 plate_skeleton) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let p: Vec<String> = (1..=9).map(|k| tx.backend().parameter(i * 9 + k)).collect();
-                sql.push_str(if i == 0 { "(" } else { ",(" });
-                sql.push_str(&p.join(","));
-                sql.push(')');
-            }
-            sql.push_str(" ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING");
-            let mut query = sqlx::query(&sql);
-            for (at, camera, plate) in chunk {
-                query = query
-                    .bind(feed_id)
-                    .bind(*camera)
-                    .bind(plate.as_str())
-                    .bind(*at)
-                    .bind(*at + 1500)
-                    .bind(0.93)
-                    .bind("Ford")
-                    .bind("blue")
-                    .bind(shared::plate::skeleton(plate));
-            }
-            query.execute(tx.conn()).await?;
-        }
-        tx.commit().await?;
+        insert_rows(db, feed_id, &rows).await?;
         added += n;
         if day % 30 == 29 {
             let rate = added as f64 / started.elapsed().as_secs_f64();
@@ -161,6 +131,42 @@ pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Fi
     }
     let reads: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
     Ok(Filled { reads, added, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Stores generated reads `(captured_at ms, camera id, plate)` of `feed_id` in one transaction,
+/// straight into the table (no images, no alerts, no audit row: a tool's fill, not ingest).
+pub async fn insert_rows(db: &Db, feed_id: i64, rows: &[(i64, i64, String)]) -> Result<(), sqlx::Error> {
+    let days = rows.iter().map(|(at, _, _)| crate::reads::days::day_of(crate::clock::from_millis(*at)));
+    crate::reads::days::ReadDays::default().ensure(db, days.collect::<std::collections::BTreeSet<_>>()).await?;
+    let mut tx = db.begin().await?;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, make, colour, \
+                 plate_skeleton) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p: Vec<String> = (1..=9).map(|k| tx.backend().parameter(i * 9 + k)).collect();
+            sql.push_str(if i == 0 { "(" } else { ",(" });
+            sql.push_str(&p.join(","));
+            sql.push(')');
+        }
+        sql.push_str(" ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for (at, camera, plate) in chunk {
+            query = query
+                .bind(feed_id)
+                .bind(*camera)
+                .bind(plate.as_str())
+                .bind(*at)
+                .bind(*at + 1500)
+                .bind(0.93)
+                .bind("Ford")
+                .bind("blue")
+                .bind(shared::plate::skeleton(plate));
+        }
+        query.execute(tx.conn()).await?;
+    }
+    tx.commit().await
 }
 
 /// The feed whose cameras the filled reads come from.
@@ -173,9 +179,7 @@ pub struct Timing {
     pub mean_results: f64,
 }
 
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
-}
+use super::latency::percentile;
 
 async fn account(db: &Db, now: DateTime<Utc>, name: &str, new: NewUser) -> anyhow::Result<shared::UserView> {
     let id = sqlx::query("SELECT id FROM users WHERE username = $1").bind(name).fetch_optional(db.pool()).await?;

@@ -1,0 +1,74 @@
+//! A load tool for the retention purge (R18): stores `per_day` reads on each of `days` days
+//! wholly past the retention cutoff and a tenth as many on the cutoff's own day (half before
+//! the cutoff, half after), then times one purge run as the server runs it — whole days by
+//! partition on PostgreSQL, row by row on SQLite — and prints what it deleted.
+
+use super::search_load::{insert_rows, FEED};
+use crate::config::Config;
+use crate::imagery::store::Images;
+use crate::retention::PurgeReport;
+use crate::search::grant::retention_cutoff;
+use crate::store::Db;
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::Row;
+use std::time::Instant;
+
+pub struct Purged {
+    pub stored_seconds: f64,
+    pub purge_seconds: f64,
+    pub report: PurgeReport,
+    pub left: i64,
+}
+
+pub async fn run(db: &Db, config: &Config, now: DateTime<Utc>, days: i64, per_day: usize) -> anyhow::Result<Purged> {
+    let feed_id: i64 =
+        sqlx::query("SELECT id FROM feeds WHERE name = $1").bind(FEED).fetch_one(db.pool()).await?.try_get("id")?;
+    let cameras: Vec<i64> = sqlx::query("SELECT id FROM cameras WHERE feed_id = $1")
+        .bind(feed_id)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let cutoff = retention_cutoff(&config.access, now);
+    let cutoff_day = cutoff.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let mut rng = StdRng::seed_from_u64(7);
+    let plate = |rng: &mut StdRng| format!("PG{:05}", rng.gen_range(0..100_000));
+    let started = Instant::now();
+    for d in 1..=days {
+        let start = crate::clock::to_millis(cutoff_day - Duration::days(d));
+        for part in 0..per_day.div_ceil(100_000) {
+            let n = 100_000.min(per_day - part * 100_000);
+            let mut rows: Vec<(i64, i64, String)> = (0..n)
+                .map(|_| {
+                    (start + rng.gen_range(0..86_400_000), cameras[rng.gen_range(0..cameras.len())], plate(&mut rng))
+                })
+                .collect();
+            rows.sort_unstable();
+            insert_rows(db, feed_id, &rows).await?;
+        }
+        eprintln!("purge-load: day {d} of {days} stored ({per_day} reads)");
+    }
+    let around = (cutoff - cutoff_day).num_milliseconds().max(2);
+    let mut rows: Vec<(i64, i64, String)> = (0..per_day / 10)
+        .map(|i| {
+            // Half before the cutoff, half after it (but still on its day).
+            let span = if i % 2 == 0 { around } else { 86_400_000 - around };
+            let offset = if i % 2 == 0 { 0 } else { around };
+            let at = crate::clock::to_millis(cutoff_day) + offset + rng.gen_range(0..span);
+            (at, cameras[rng.gen_range(0..cameras.len())], plate(&mut rng))
+        })
+        .collect();
+    rows.sort_unstable();
+    insert_rows(db, feed_id, &rows).await?;
+    let stored_seconds = started.elapsed().as_secs_f64();
+
+    let images = Images::from_url("memory://", &Default::default())?;
+    let started = Instant::now();
+    let report = crate::retention::purge(db, &images, now, &config.access).await?;
+    let purge_seconds = started.elapsed().as_secs_f64();
+    let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
+    Ok(Purged { stored_seconds, purge_seconds, report, left })
+}
