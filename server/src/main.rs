@@ -249,7 +249,7 @@ async fn main() -> anyhow::Result<()> {
             let bodies = sim::load::bodies(&plan, &sites);
             let r = sim::load::run(&url, &key, &plan, bodies).await?;
             println!(
-                "load: {} reads ({}) in {:.2} s = {:.0} reads/s; {} requests of {}, {} in flight, {:.1} MB sent; accepted {}, duplicates {}, refused {}",
+                "load: {} reads ({}) in {:.2} s = {:.0} reads/s; {} requests of {}, {} in flight, {:.1} MB sent; accepted {}, duplicates {}, refused {}; a request's answer p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 r.sent,
                 if images { "with plate patch and overview" } else { "text only" },
                 r.seconds,
@@ -260,7 +260,10 @@ async fn main() -> anyhow::Result<()> {
                 r.body_bytes as f64 / 1e6,
                 r.accepted,
                 r.duplicates,
-                r.refused
+                r.refused,
+                r.request_ms.0,
+                r.request_ms.1,
+                r.request_ms.2
             );
             Ok(())
         }

@@ -101,4 +101,27 @@ fn main() {
     println!(
         "match: {entries} entries ({wildcards} wildcards), {reads} reads: {ns:.0} ns/read; {hits} hits ({possible} possible); index built in {build_ms:.0} ms"
     );
+
+    // A change as the server makes it: one entry put in or taken out of the full index.
+    let changes = 10_000;
+    let added: Vec<(EntryPattern, usize)> = (0..changes)
+        .map(|i| {
+            let plate = rng.plate();
+            let pattern = if i % 100 == 0 { format!("{}*", &plate[..5]) } else { plate };
+            (EntryPattern::parse(&pattern).expect("valid"), entries + i)
+        })
+        .collect();
+    let started = Instant::now();
+    for (pattern, id) in &added {
+        index.insert(pattern, *id);
+    }
+    let insert_ns = started.elapsed().as_nanos() as f64 / changes as f64;
+    let started = Instant::now();
+    for (pattern, id) in &added {
+        assert!(index.remove(pattern, id));
+    }
+    let remove_ns = started.elapsed().as_nanos() as f64 / changes as f64;
+    println!(
+        "change: one entry put in {insert_ns:.0} ns, taken out {remove_ns:.0} ns (mean of {changes}, index of {entries})"
+    );
 }

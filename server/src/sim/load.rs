@@ -26,6 +26,8 @@ pub struct LoadResult {
     pub refused: u64,
     pub seconds: f64,
     pub body_bytes: usize,
+    /// Each request's time from sending to its answer, ms: p50, p99, max.
+    pub request_ms: (f64, f64, f64),
 }
 
 /// Builds the request bodies: distinct reads at approved sites, with images from a small pool
@@ -82,29 +84,43 @@ pub async fn run(urls: &[String], key: &str, plan: &LoadPlan, bodies: Vec<Bytes>
         urls.iter().map(|url| format!("{}/api/v1/ingest/reads", url.trim_end_matches('/'))).collect();
     let body_bytes = bodies.iter().map(|b| b.len()).sum();
     let started = Instant::now();
-    let answers: Vec<anyhow::Result<Value>> = stream::iter(bodies.into_iter().enumerate())
+    let answers: Vec<anyhow::Result<(Value, f64)>> = stream::iter(bodies.into_iter().enumerate())
         .map(|(i, body)| {
             let url = &urls[i % urls.len()];
             let request =
                 client.post(url).header("x-api-key", key).header("content-type", "application/json").body(body);
             async move {
+                let sent = Instant::now();
                 let response = request.send().await?;
                 let status = response.status();
                 let answer: Value = response.json().await?;
                 anyhow::ensure!(status.is_success(), "batch refused: {status} {answer}");
-                Ok(answer)
+                Ok((answer, sent.elapsed().as_secs_f64() * 1000.0))
             }
         })
         .buffer_unordered(plan.concurrency.max(1))
         .collect()
         .await;
     let seconds = started.elapsed().as_secs_f64();
-    let mut result = LoadResult { sent: plan.reads, accepted: 0, duplicates: 0, refused: 0, seconds, body_bytes };
+    let mut result = LoadResult {
+        sent: plan.reads,
+        accepted: 0,
+        duplicates: 0,
+        refused: 0,
+        seconds,
+        body_bytes,
+        request_ms: (0.0, 0.0, 0.0),
+    };
+    let mut times = Vec::with_capacity(answers.len());
     for answer in answers {
-        let answer = answer?;
+        let (answer, ms) = answer?;
+        times.push(ms);
         result.accepted += answer["accepted"].as_u64().unwrap_or(0);
         result.duplicates += answer["duplicates"].as_u64().unwrap_or(0);
         result.refused += answer["refused"].as_array().map_or(0, |r| r.len() as u64);
     }
+    times.sort_by(f64::total_cmp);
+    let p = |q| super::latency::percentile(&times, q);
+    result.request_ms = (p(0.5), p(0.99), p(1.0));
     Ok(result)
 }
