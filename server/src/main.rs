@@ -99,13 +99,15 @@ enum Command {
         queries: usize,
     },
     /// Measure the retention purge: store `--per-day` reads on each of `--days` days past the
-    /// retention cutoff (and a tenth as many on the cutoff's own day) in the configured
+    /// retention cutoff and `--on-cutoff-day` on the cutoff's own day in the configured
     /// database, then time one purge run.
     PurgeLoad {
         #[arg(long, default_value_t = 1)]
         days: i64,
         #[arg(long, default_value_t = 1_000_000)]
         per_day: usize,
+        #[arg(long, default_value_t = 100_000)]
+        on_cutoff_day: usize,
     },
     /// Manage accounts from the command line.
     User {
@@ -206,11 +208,11 @@ async fn main() -> anyhow::Result<()> {
             println!("from that answer to its first alert on the listening server: {}", spread(&r.entry_in_force_ms));
             Ok(())
         }
-        Command::PurgeLoad { days, per_day } => {
+        Command::PurgeLoad { days, per_day, on_cutoff_day } => {
             let db = open(&config).await?;
             let now = clock.now();
             sim::setup(&db, now, sim::search_load::FEED, &sim::sites()).await?;
-            let p = sim::purge_load::run(&db, &config, now, days, per_day).await?;
+            let p = sim::purge_load::run(&db, &config, now, days, per_day, on_cutoff_day).await?;
             println!(
                 "purge-load ({:?}): {} reads stored in {:.1} s; the purge took {:.2} s: {} reads deleted, {} whole \
                  days dropped, {} reads left (the cutoff's day after the cutoff)",

@@ -18,9 +18,6 @@ use serde_json::json;
 use shared::AuditAction;
 use sqlx::Row;
 
-/// Reads deleted per statement, so that no transaction grows without bound.
-const CHUNK: i64 = 5000;
-
 /// What one purge run deleted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PurgeReport {
@@ -56,11 +53,13 @@ pub async fn purge(
 
     // The erasure and its record commit together (R21): one transaction, through the writer.
     let mut tx = db.begin().await?;
-    report.alerts = sqlx::query("DELETE FROM alerts WHERE read_id IN (SELECT id FROM reads WHERE captured_at < $1)")
-        .bind(cutoff_ms)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+    report.alerts = sqlx::query(
+        "DELETE FROM alerts WHERE EXISTS (SELECT 1 FROM reads r WHERE r.id = alerts.read_id AND r.captured_at < $1)",
+    )
+    .bind(cutoff_ms)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     // A pair's first sighting is its older one.
     report.clone_pairs = sqlx::query("DELETE FROM clone_pairs WHERE first_at < $1")
         .bind(cutoff_ms)
@@ -112,21 +111,13 @@ pub async fn purge(
     report.days_dropped = whole_days.len() as u64;
     let row_by_row_from = if whole_days.is_empty() { i64::MIN } else { cutoff_day_start };
 
-    loop {
-        let deleted = sqlx::query(&format!(
-            "DELETE FROM reads WHERE id IN \
-             (SELECT id FROM reads WHERE captured_at >= $1 AND captured_at < $2 LIMIT {CHUNK})"
-        ))
+    // One statement: the cutoff's day is one partition (PostgreSQL), looked at once.
+    report.reads += sqlx::query("DELETE FROM reads WHERE captured_at >= $1 AND captured_at < $2")
         .bind(row_by_row_from)
         .bind(cutoff_ms)
         .execute(tx.conn())
         .await?
         .rows_affected();
-        report.reads += deleted;
-        if deleted == 0 {
-            break;
-        }
-    }
 
     // The images go once the reads are gone: counted ahead, so the record names them.
     let cutoff_day = cutoff.format("%Y-%m-%d").to_string();

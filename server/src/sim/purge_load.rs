@@ -1,5 +1,5 @@
 //! A load tool for the retention purge (R18): stores `per_day` reads on each of `days` days
-//! wholly past the retention cutoff and a tenth as many on the cutoff's own day (half before
+//! wholly past the retention cutoff and `on_cutoff_day` on the cutoff's own day (half before
 //! the cutoff, half after), then times one purge run as the server runs it — whole days by
 //! partition on PostgreSQL, row by row on SQLite — and prints what it deleted.
 
@@ -22,7 +22,14 @@ pub struct Purged {
     pub left: i64,
 }
 
-pub async fn run(db: &Db, config: &Config, now: DateTime<Utc>, days: i64, per_day: usize) -> anyhow::Result<Purged> {
+pub async fn run(
+    db: &Db,
+    config: &Config,
+    now: DateTime<Utc>,
+    days: i64,
+    per_day: usize,
+    on_cutoff_day: usize,
+) -> anyhow::Result<Purged> {
     let feed_id: i64 =
         sqlx::query("SELECT id FROM feeds WHERE name = $1").bind(FEED).fetch_one(db.pool()).await?.try_get("id")?;
     let cameras: Vec<i64> = sqlx::query("SELECT id FROM cameras WHERE feed_id = $1")
@@ -52,7 +59,7 @@ pub async fn run(db: &Db, config: &Config, now: DateTime<Utc>, days: i64, per_da
         eprintln!("purge-load: day {d} of {days} stored ({per_day} reads)");
     }
     let around = (cutoff - cutoff_day).num_milliseconds().max(2);
-    let mut rows: Vec<(i64, i64, String)> = (0..per_day / 10)
+    let mut rows: Vec<(i64, i64, String)> = (0..on_cutoff_day)
         .map(|i| {
             // Half before the cutoff, half after it (but still on its day).
             let span = if i % 2 == 0 { around } else { 86_400_000 - around };
