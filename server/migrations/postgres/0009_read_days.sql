@@ -36,8 +36,8 @@ SELECT setval('read_ids', COALESCE((SELECT MAX(id) FROM reads_undivided), 0) + 1
 CREATE TABLE reads (LIKE reads_undivided INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY RANGE (captured_at);
 ALTER TABLE reads ALTER COLUMN id SET DEFAULT nextval('read_ids');
 ALTER SEQUENCE read_ids OWNED BY reads.id;
-ALTER TABLE reads ADD FOREIGN KEY (feed_id) REFERENCES feeds (id);
-ALTER TABLE reads ADD FOREIGN KEY (camera_id) REFERENCES cameras (id);
+ALTER TABLE reads ADD CONSTRAINT reads_feed FOREIGN KEY (feed_id) REFERENCES feeds (id);
+ALTER TABLE reads ADD CONSTRAINT reads_camera FOREIGN KEY (camera_id) REFERENCES cameras (id);
 ALTER TABLE reads ADD PRIMARY KEY (id, captured_at, plate);
 -- A retried batch must not store a read twice (camera first: see 0002).
 ALTER TABLE reads ADD CONSTRAINT reads_once UNIQUE (camera_id, captured_at, plate, feed_id);

@@ -103,14 +103,20 @@ impl Matcher {
     pub async fn refresh(&self, db: &Db, ids: &[i64]) -> Result<(), sqlx::Error> {
         for chunk in ids.chunks(500) {
             let marks = (1..=chunk.len()).map(|i| db.backend().parameter(i)).collect::<Vec<_>>().join(",");
-            let sql =
-                format!("SELECT id, hotlist_id, vrm FROM hotlist_entries WHERE ended_at IS NULL AND id IN ({marks})");
+            // By id alone (the primary key), whether it ended asked of each row: with `ended_at`
+            // in the condition the planner may go through every live entry instead.
+            let sql = format!("SELECT id, hotlist_id, vrm, ended_at FROM hotlist_entries WHERE id IN ({marks})");
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(id);
             }
             let rows = query.fetch_all(db.pool()).await?;
-            let live = rows.iter().filter_map(|row| listed_from_row(row).transpose()).collect::<Result<Vec<_>, _>>()?;
+            let mut live = Vec::with_capacity(rows.len());
+            for row in &rows {
+                if row.try_get::<Option<i64>, _>("ended_at")?.is_none() {
+                    live.extend(listed_from_row(row)?);
+                }
+            }
             let mut inner = self.inner.write().expect("matcher lock");
             for id in chunk {
                 inner.remove(*id);

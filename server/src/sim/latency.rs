@@ -85,7 +85,8 @@ pub async fn run(
     let list_id = list["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no hotlist created: {list}"))?;
     let mut rng = StdRng::from_entropy();
     let listed: Vec<String> = (0..entries.max(1)).map(|_| super::traffic::random_plate(&mut rng)).collect();
-    for part in listed.chunks(10_000) {
+    // An import body is at most 64 KiB: a thousand rows a request.
+    for part in listed.chunks(1_000) {
         let csv = std::iter::once("vrm,intelligence_ref,reason".to_owned())
             .chain(part.iter().map(|p| format!("{p},LAT/1,latency probe")))
             .collect::<Vec<_>>()
