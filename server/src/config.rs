@@ -25,6 +25,7 @@ pub struct Config {
     /// The S3 store's settings by object_store's names (`aws_endpoint`, `aws_region`,
     /// `aws_access_key_id`, `aws_secret_access_key`, `aws_allow_http`, …), over the usual `AWS_*`
     /// environment variables, e.g. `ANPR_IMAGES_OPTIONS__AWS_ENDPOINT=http://minio:9000`.
+    #[serde(deserialize_with = "text_values")]
     pub images_options: std::collections::BTreeMap<String, String>,
     /// Largest ingest request body, in MiB (a batch of 1,000 reads with images).
     pub ingest_max_body_mib: usize,
@@ -244,6 +245,34 @@ impl Default for Config {
 /// `ANPR_*` variables that are read elsewhere, not configuration keys.
 const NOT_CONFIG: [&str; 5] = ["config", "demo_password", "admin_password", "test_postgres_url", "simulate_rate"];
 
+/// A map whose values are taken as text, whatever they look like: an environment variable's
+/// `true` or `9000` is read as a boolean or a number before it reaches here.
+fn text_values<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Text(String),
+        Flag(bool),
+        Whole(i64),
+        Number(f64),
+    }
+    let map = std::collections::BTreeMap::<String, Text>::deserialize(deserializer)?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Text::Text(s) => s,
+                Text::Flag(b) => b.to_string(),
+                Text::Whole(n) => n.to_string(),
+                Text::Number(x) => x.to_string(),
+            };
+            (k, text)
+        })
+        .collect())
+}
+
 impl Config {
     pub fn load() -> Result<Config, Box<figment::Error>> {
         let file = std::env::var("ANPR_CONFIG").unwrap_or_else(|_| "anpr.toml".into());
@@ -319,11 +348,15 @@ mod tests {
     fn environment_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("ANPR_LOGIN__MAX_FAILURES", "3");
+            jail.set_env("ANPR_IMAGES_OPTIONS__AWS_ALLOW_HTTP", "true");
+            jail.set_env("ANPR_IMAGES_OPTIONS__AWS_ENDPOINT", "http://127.0.0.1:9000");
             jail.set_env("ANPR_COOKIE_SECURE", "true");
             jail.set_env("ANPR_DEMO_PASSWORD", "not a config key");
             let config = Config::load().map_err(|e| *e)?;
             assert_eq!(config.login.max_failures, 3);
             assert!(config.cookie_secure);
+            let s3: Vec<(&str, &str)> = config.images_options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(s3, [("aws_allow_http", "true"), ("aws_endpoint", "http://127.0.0.1:9000")]);
             assert_eq!(config.login.window_minutes, 15);
             jail.set_env("ANPR_LOGIN__MAX_FAILRES", "3");
             let typo = Config::load().unwrap_err();

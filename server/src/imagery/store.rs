@@ -132,7 +132,14 @@ const READS: &str = "reads";
 fn s3(url: &str, options: &BTreeMap<String, String>) -> Result<Arc<dyn ObjectStore>, ImagesError> {
     let mut builder = object_store::aws::AmazonS3Builder::from_env().with_url(url);
     for (key, value) in options {
-        builder = builder.with_config(key.parse()?, value);
+        builder = builder.with_config(key.to_ascii_lowercase().parse()?, value);
     }
-    Ok(Arc::new(builder.build()?))
+    let store = builder.build()?;
+    // The URL's path after the bucket is the prefix every key is kept under.
+    let prefix = url.trim_start_matches("s3://").split_once('/').map_or("", |(_, p)| p.trim_matches('/'));
+    Ok(if prefix.is_empty() {
+        Arc::new(store)
+    } else {
+        Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
+    })
 }

@@ -77,7 +77,13 @@ macro_rules! with_images_in_s3 {
                 .await
                 .expect("sqlite");
                 assert!(app.state.config.images_url.starts_with("s3://"));
-                super::$test(app).await
+                super::$test(app).await;
+                // Every object is kept under the URL's prefix, in the bucket.
+                let top: Vec<String> = std::fs::read_dir(s3.bucket_dir())
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+                assert!(top.iter().all(|name| name == "images"), "{top:?}");
             }
         )*}
     };
@@ -88,7 +94,7 @@ macro_rules! with_images_in_s3 {
 pub struct S3Server {
     child: std::process::Child,
     pub endpoint: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl S3Server {
@@ -107,7 +113,7 @@ impl S3Server {
             .spawn()
             .unwrap_or_else(|e| panic!("ANPR_TEST_RCLONE={rclone} does not start: {e}"));
         // Stopped when dropped, on a panic too.
-        let server = S3Server { child, endpoint: format!("http://127.0.0.1:{port}"), _dir: dir };
+        let server = S3Server { child, endpoint: format!("http://127.0.0.1:{port}"), dir };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return Some(server);
@@ -115,6 +121,11 @@ impl S3Server {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("rclone serve s3 did not listen on {}", server.endpoint);
+    }
+
+    /// Where the server keeps the bucket's objects.
+    pub fn bucket_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join(Self::BUCKET)
     }
 
     /// Points `config`'s image store at this server.
@@ -152,7 +163,7 @@ pub struct TestApp {
     pub state: server::state::AppState,
     /// The configuration it was started with (for starting another server like it).
     pub config: Config,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     postgres_cleanup: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
