@@ -253,7 +253,7 @@ fn text_values<'de, D: serde::Deserializer<'de>>(
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Text {
-        Text(String),
+        Plain(String),
         Flag(bool),
         Whole(i64),
         Number(f64),
@@ -263,7 +263,7 @@ fn text_values<'de, D: serde::Deserializer<'de>>(
         .into_iter()
         .map(|(k, v)| {
             let text = match v {
-                Text::Text(s) => s,
+                Text::Plain(s) => s,
                 Text::Flag(b) => b.to_string(),
                 Text::Whole(n) => n.to_string(),
                 Text::Number(x) => x.to_string(),
