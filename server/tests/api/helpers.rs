@@ -163,7 +163,7 @@ pub struct TestApp {
     pub state: server::state::AppState,
     /// The configuration it was started with (for starting another server like it).
     pub config: Config,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     postgres_cleanup: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
