@@ -243,7 +243,8 @@ impl Default for Config {
 }
 
 /// `ANPR_*` variables that are read elsewhere, not configuration keys.
-const NOT_CONFIG: [&str; 5] = ["config", "demo_password", "admin_password", "test_postgres_url", "simulate_rate"];
+const NOT_CONFIG: [&str; 6] =
+    ["config", "demo_password", "admin_password", "test_postgres_url", "test_rclone", "simulate_rate"];
 
 /// A map whose values are taken as text, whatever they look like: an environment variable's
 /// `true` or `9000` is read as a boolean or a number before it reaches here.
@@ -352,6 +353,7 @@ mod tests {
             jail.set_env("ANPR_IMAGES_OPTIONS__AWS_ENDPOINT", "http://127.0.0.1:9000");
             jail.set_env("ANPR_COOKIE_SECURE", "true");
             jail.set_env("ANPR_DEMO_PASSWORD", "not a config key");
+            jail.set_env("ANPR_TEST_RCLONE", "/usr/bin/rclone");
             let config = Config::load().map_err(|e| *e)?;
             assert_eq!(config.login.max_failures, 3);
             assert!(config.cookie_secure);

@@ -3,8 +3,8 @@
 //! what the yearly figures count (R23). On PostgreSQL each day wholly past the cutoff goes by
 //! detaching and dropping its partition (reads::days); only the day the cutoff falls in loses
 //! its purged reads row by row (SQLite deletes every purged read so). Images go by whole day
-//! prefixes; the cutoff's own day loses the purged reads' images one by one. The evidence locker holds its own copies
-//! (R19), so nothing it holds is touched. Each run is recorded and audited with its counts (R21).
+//! prefixes; the cutoff's own day loses the purged reads' images one by one. The evidence
+//! locker holds its own copies (R19), so nothing it holds is touched. Each run is recorded and audited with its counts (R21).
 
 use crate::audit::{self, Actor, Event};
 use crate::clock::to_millis;
@@ -94,10 +94,10 @@ pub async fn purge(
 
     // Whole days past the cutoff go with their partitions, at the end of the transaction (the
     // detach holds every other writer off `reads` until the commit): counted here.
-    let cutoff_day = crate::reads::days::day_of(cutoff);
+    let cutoff_date = crate::reads::days::day_of(cutoff);
     let whole_days: Vec<_> =
-        crate::reads::days::partitions(&mut tx).await?.into_iter().filter(|d| *d < cutoff_day).collect();
-    let (cutoff_day_start, _) = crate::reads::days::bounds(cutoff_day);
+        crate::reads::days::partitions(&mut tx).await?.into_iter().filter(|d| *d < cutoff_date).collect();
+    let (cutoff_day_start, _) = crate::reads::days::bounds(cutoff_date);
     let in_whole_days: i64 = if whole_days.is_empty() {
         0
     } else {

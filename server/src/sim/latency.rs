@@ -40,6 +40,23 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// A read of `plate` at `site`, text only.
+fn text_read(plate: &str, captured_at: chrono::DateTime<Utc>, site: &Site) -> anyhow::Result<NativeRead> {
+    Ok(NativeRead {
+        plate: Plate::parse(plate)?,
+        captured_at,
+        camera: site.external_id.clone(),
+        confidence: 0.9,
+        direction: None,
+        lane: None,
+        make: None,
+        model: None,
+        colour: None,
+        plate_image: None,
+        overview_image: None,
+    })
+}
+
 /// Runs for `seconds` at `rate` reads a second; one read in `hit_every` is a listed plate. The
 /// reads go to `url`; the alerts are listened for at `listen_url` (another server of the same
 /// database), or at `url`.
@@ -150,19 +167,7 @@ pub async fn run(
                 hits += 1;
                 keys.push(format!("{plate}@{}", captured_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
             }
-            reads.push(NativeRead {
-                plate: Plate::parse(&plate)?,
-                captured_at,
-                camera: approved[rng.gen_range(0..approved.len())].external_id.clone(),
-                confidence: 0.9,
-                direction: None,
-                lane: None,
-                make: None,
-                model: None,
-                colour: None,
-                plate_image: None,
-                overview_image: None,
-            });
+            reads.push(text_read(&plate, captured_at, approved[rng.gen_range(0..approved.len())])?);
         }
         let now = Instant::now();
         sent_at.lock().expect("lock").extend(keys.into_iter().map(|k| (k, now)));
@@ -200,19 +205,7 @@ pub async fn run(
             let captured_at = start + Duration::milliseconds(n as i64);
             let key_of = format!("{plate}@{}", captured_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
             sent_at.lock().expect("lock").insert(key_of, answered);
-            let read = NativeRead {
-                plate: Plate::parse(&plate)?,
-                captured_at,
-                camera: approved[rng.gen_range(0..approved.len())].external_id.clone(),
-                confidence: 0.9,
-                direction: None,
-                lane: None,
-                make: None,
-                model: None,
-                colour: None,
-                plate_image: None,
-                overview_image: None,
-            };
+            let read = text_read(&plate, captured_at, approved[rng.gen_range(0..approved.len())])?;
             let body = shared::reads::NativeBatch { reads: vec![read] };
             client.post(&other_ingest).header("x-api-key", key).json(&body).send().await?;
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;

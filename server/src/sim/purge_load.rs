@@ -3,7 +3,7 @@
 //! the cutoff, half after), then times one purge run as the server runs it — whole days by
 //! partition on PostgreSQL, row by row on SQLite — and prints what it deleted.
 
-use super::search_load::{insert_rows, FEED};
+use super::search_load::{feed_cameras, insert_rows};
 use crate::config::Config;
 use crate::imagery::store::Images;
 use crate::retention::PurgeReport;
@@ -30,15 +30,7 @@ pub async fn run(
     per_day: usize,
     on_cutoff_day: usize,
 ) -> anyhow::Result<Purged> {
-    let feed_id: i64 =
-        sqlx::query("SELECT id FROM feeds WHERE name = $1").bind(FEED).fetch_one(db.pool()).await?.try_get("id")?;
-    let cameras: Vec<i64> = sqlx::query("SELECT id FROM cameras WHERE feed_id = $1")
-        .bind(feed_id)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
+    let (feed_id, cameras) = feed_cameras(db).await?;
     let cutoff = retention_cutoff(&config.access, now);
     let cutoff_day = cutoff.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
     let mut rng = StdRng::seed_from_u64(7);

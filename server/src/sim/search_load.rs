@@ -95,15 +95,7 @@ pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Fi
     if missing == 0 {
         return Ok(Filled { reads: stored, added: 0, seconds: 0.0 });
     }
-    let feed_id: i64 =
-        sqlx::query("SELECT id FROM feeds WHERE name = $1").bind(FEED).fetch_one(db.pool()).await?.try_get("id")?;
-    let cameras: Vec<i64> = sqlx::query("SELECT id FROM cameras WHERE feed_id = $1 AND status = 'approved'")
-        .bind(feed_id)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
+    let (feed_id, cameras) = feed_cameras(db).await?;
     let tags = tags();
     let vehicles = (target / 10).max(1);
     let mut rng = StdRng::seed_from_u64(stored as u64);
@@ -131,6 +123,20 @@ pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Fi
     }
     let reads: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
     Ok(Filled { reads, added, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The tools' feed and its approved cameras.
+pub async fn feed_cameras(db: &Db) -> Result<(i64, Vec<i64>), sqlx::Error> {
+    let feed_id: i64 =
+        sqlx::query("SELECT id FROM feeds WHERE name = $1").bind(FEED).fetch_one(db.pool()).await?.try_get("id")?;
+    let cameras = sqlx::query("SELECT id FROM cameras WHERE feed_id = $1 AND status = 'approved'")
+        .bind(feed_id)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    Ok((feed_id, cameras))
 }
 
 /// Stores generated reads `(captured_at ms, camera id, plate)` of `feed_id` in one transaction,
