@@ -128,14 +128,6 @@ impl Matcher {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
-        self.inner.read().expect("matcher lock").by_id.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn matches(&self, plate: &str) -> Vec<(LiveEntry, MatchKind)> {
         self.inner.read().expect("matcher lock").index.matches(plate)
     }
