@@ -1,6 +1,7 @@
 //! Several servers on one PostgreSQL database behave as one system (R4, R7, R21): a change
-//! through one is in force on the other within a second, an alert raised on one reaches its
-//! audience connected to the other, and a background job runs on one server at a time.
+//! through one (an entry, a camera, a user) is in force on the other within a second, an alert
+//! raised on one reaches its audience connected to the other, and a background job runs on one
+//! server at a time.
 
 use crate::helpers::{Backend, TestApp};
 use crate::hotlists::entry;
@@ -98,6 +99,14 @@ async fn changes_and_alerts_on_one_server_reach_the_other() {
         }
     })
     .await;
+
+    // A user disabled through the first server is signed out on the second at once: users are
+    // read afresh on every request, never cached.
+    assert_eq!(watcher.get(other.api("/alerts")).send().await.unwrap().status(), StatusCode::OK);
+    let ivy = app.user_id(&admin, "ivy").await;
+    let r = admin.patch(app.api(&format!("/users/{ivy}"))).json(&json!({ "disabled": true })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(watcher.get(other.api("/alerts")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 
     // A camera suspended through the first server is refused by the second.
     let cameras: Vec<Value> = app.get_json(&admin, "/cameras").await;
