@@ -76,10 +76,11 @@ pub async fn purge(
     .rows_affected();
 
     // Images of purged reads on the cutoff's own day: that day's prefix also holds newer reads.
-    let day_start = cutoff.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let cutoff_date = crate::reads::days::day_of(cutoff);
+    let (cutoff_day_start, _) = crate::reads::days::bounds(cutoff_date);
     let rows =
         sqlx::query("SELECT plate_image, overview_image FROM reads WHERE captured_at >= $1 AND captured_at < $2")
-            .bind(to_millis(day_start))
+            .bind(cutoff_day_start)
             .bind(cutoff_ms)
             .fetch_all(tx.conn())
             .await?;
@@ -94,10 +95,8 @@ pub async fn purge(
 
     // Whole days past the cutoff go with their partitions, at the end of the transaction (the
     // detach holds every other writer off `reads` until the commit): counted here.
-    let cutoff_date = crate::reads::days::day_of(cutoff);
     let whole_days: Vec<_> =
         crate::reads::days::partitions(&mut tx).await?.into_iter().filter(|d| *d < cutoff_date).collect();
-    let (cutoff_day_start, _) = crate::reads::days::bounds(cutoff_date);
     let in_whole_days: i64 = if whole_days.is_empty() {
         0
     } else {
