@@ -95,9 +95,13 @@ export async function submitRequest(page: Page, plate: string, crimeType: string
   await form.getByLabel('Reason', { exact: true }).fill('Vehicle seen leaving the scene; establish its route');
   await form.getByLabel('Plates or partial plates').fill(plate);
   await form.getByLabel('Handling of the results').fill('Intelligence only; shared within the investigation team');
+  // The confirmation of an earlier request may still be shown: wait for this one's.
+  const status = form.getByRole('status');
+  const earlier = (await status.count()) > 0 ? await status.textContent() : null;
   await form.getByRole('button', { name: 'Submit request' }).click();
-  await expect(form.getByRole('status')).toHaveText(/^Submitted as REQ-\d{4}-\d{6}\.$/);
-  const reference = ((await form.getByRole('status').textContent()) ?? '').replace('Submitted as ', '').replace('.', '');
+  await expect(status).toHaveText(/^Submitted as REQ-\d{4}-\d{6}\.$/);
+  if (earlier) await expect(status).not.toHaveText(earlier);
+  const reference = ((await status.textContent()) ?? '').replace('Submitted as ', '').replace('.', '');
   await expect(page.locator(`tr[data-reference="${reference}"] .status`)).toHaveText('pending');
   return reference;
 }
