@@ -108,6 +108,7 @@ pub async fn purge(
     };
     report.reads = in_whole_days as u64;
     report.days_dropped = whole_days.len() as u64;
+    crate::reads::days::forget_seen_before(&mut tx, cutoff_date).await?;
     let row_by_row_from = if whole_days.is_empty() { i64::MIN } else { cutoff_day_start };
 
     // One statement: the cutoff's day is one partition (PostgreSQL), looked at once.

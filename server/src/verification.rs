@@ -81,6 +81,9 @@ pub async fn verify(
         .bind(id)
         .execute(tx.conn())
         .await?;
+    // Found by its corrected plate from now on (R16), on its day.
+    let seen = corrected.map(|p| (p.skeleton(), to_millis(read.captured_at)));
+    crate::reads::days::note_seen(&mut tx, seen).await?;
     let mut details = json!({
         "verdict": new.verdict,
         "plate": read.plate,

@@ -7,6 +7,7 @@
 use super::{count_refusals, dead_letter, insert_reads, replace_previews, Accepted, Preview};
 use crate::audit::{self, Actor, Event};
 use crate::changes::{self, Change};
+use crate::clock::to_millis;
 use crate::error::{AppError, AppResult};
 use crate::hotlists::Matcher;
 use crate::store::{Db, Tx};
@@ -169,6 +170,9 @@ async fn write(db: &Db, matcher: &Matcher, batches: &[Batch]) -> Result<Vec<Comm
             dead_letter(&mut tx, Some(b.feed_id), b.now, b.format, reason, payload).await?;
         }
     }
+    let seen =
+        done.iter().flat_map(|d| &d.stored).map(|r| (shared::plate::skeleton(&r.plate), to_millis(r.captured_at)));
+    crate::reads::days::note_seen(&mut tx, seen).await?;
     record(&mut tx, batches, &done).await?;
     tx.commit().await?;
     Ok(done)

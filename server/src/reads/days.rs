@@ -3,6 +3,11 @@
 //! partitions ahead of today, and before a group of reads is written it makes sure each of their
 //! days has one, so a backlog from a camera that was offline for days is never refused. A day
 //! wholly past retention goes by detaching and dropping its partition. SQLite keeps one table.
+//!
+//! So that a vehicle's history does not probe every day of a year, PostgreSQL also keeps the
+//! days on which each plate skeleton was read (`read_skeleton_days`, migration 0010), written
+//! in the transaction that stores or corrects the reads: a plate or misread search reads only
+//! those days' partitions.
 
 use crate::clock::to_millis;
 use crate::store::{Backend, Db, Tx};
@@ -13,6 +18,11 @@ use std::sync::{Arc, Mutex};
 
 /// Days of partitions kept ready beyond today.
 pub const DAYS_AHEAD: i64 = 7;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Pairs written by one statement: two parameters each, well inside PostgreSQL's 65,535.
+const SEEN_PER_STATEMENT: usize = 10_000;
 
 /// The partition holding `day`'s reads.
 pub fn partition_name(day: NaiveDate) -> String {
@@ -97,6 +107,67 @@ pub async fn partitions(tx: &mut Tx) -> Result<Vec<NaiveDate>, sqlx::Error> {
         rows.iter().filter_map(|r| r.try_get::<String, _>("name").ok().as_deref().and_then(day_of_name)).collect();
     days.sort_unstable();
     Ok(days)
+}
+
+/// Notes, in the transaction that stores or corrects reads, the day each `(skeleton, captured_at
+/// ms)` was read (PostgreSQL). Written in key order, so two writers meeting on the same keys
+/// wait for each other in one direction only, never in a circle.
+pub async fn note_seen(tx: &mut Tx, seen: impl IntoIterator<Item = (String, i64)>) -> Result<(), sqlx::Error> {
+    if tx.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    let keys: BTreeSet<(String, i64)> = seen.into_iter().map(|(s, at)| (s, at.div_euclid(DAY_MS))).collect();
+    let keys: Vec<_> = keys.into_iter().collect();
+    for chunk in keys.chunks(SEEN_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+        let sql = format!(
+            "INSERT INTO read_skeleton_days (skeleton, day) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(",")
+        );
+        let mut query = sqlx::query(&sql);
+        for (skeleton, day) in chunk {
+            query = query.bind(skeleton.as_str()).bind(*day);
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+/// The days within `from..=to` (ms) on which `skeleton` was read, as millisecond ranges
+/// `[start, end)` with neighbouring days joined, oldest first. `None` on SQLite, whose one
+/// table has nothing to narrow.
+pub async fn seen_on(db: &Db, skeleton: &str, from: i64, to: i64) -> Result<Option<Vec<(i64, i64)>>, sqlx::Error> {
+    if db.backend() != Backend::Postgres {
+        return Ok(None);
+    }
+    let rows =
+        sqlx::query("SELECT day FROM read_skeleton_days WHERE skeleton = $1 AND day >= $2 AND day <= $3 ORDER BY day")
+            .bind(skeleton)
+            .bind(from.div_euclid(DAY_MS))
+            .bind(to.div_euclid(DAY_MS))
+            .fetch_all(db.pool())
+            .await?;
+    let mut ranges: Vec<(i64, i64)> = Vec::new();
+    for row in rows {
+        let start = row.try_get::<i64, _>("day")? * DAY_MS;
+        match ranges.last_mut() {
+            Some((_, end)) if *end == start => *end = start + DAY_MS,
+            _ => ranges.push((start, start + DAY_MS)),
+        }
+    }
+    Ok(Some(ranges))
+}
+
+/// Forgets, inside the purge's transaction, which skeletons were read on the days before `day`
+/// (their reads are gone: R18).
+pub async fn forget_seen_before(tx: &mut Tx, day: NaiveDate) -> Result<u64, sqlx::Error> {
+    if tx.backend() != Backend::Postgres {
+        return Ok(0);
+    }
+    let (start, _) = bounds(day);
+    let done =
+        sqlx::query("DELETE FROM read_skeleton_days WHERE day < $1").bind(start / DAY_MS).execute(tx.conn()).await?;
+    Ok(done.rows_affected())
 }
 
 /// Detaches and drops `day`'s partition, inside the caller's transaction.

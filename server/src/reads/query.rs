@@ -5,10 +5,11 @@
 
 use crate::clock::to_millis;
 use crate::error::{AppError, AppResult};
-use crate::reads::{read_from_row, READ_COLUMNS};
+use crate::reads::{days, read_from_row, READ_COLUMNS};
 use crate::search::grant::Plan;
 use crate::search::Permitted;
 use crate::store::{Backend, Db};
+use shared::plate::skeleton;
 use shared::search::{COUNT_CAP, PAGE_SIZE};
 use shared::ReadView;
 use sqlx::any::AnyArguments;
@@ -87,8 +88,20 @@ impl Filter {
         ids.iter().map(|id| self.param(Value::Int(*id))).collect::<Vec<_>>().join(",")
     }
 
-    /// The search's filter, or `None` when it can match nothing (no cameras to read).
-    fn of(backend: Backend, p: &Permitted, after: Option<Cursor>) -> Option<Filter> {
+    /// The search's filter, or `None` when it can match nothing (no cameras to read, or no
+    /// day on which its plate was read).
+    async fn of(db: &Db, p: &Permitted, after: Option<Cursor>) -> AppResult<Option<Filter>> {
+        let (from, to) = (to_millis(p.from), to_millis(p.to));
+        let days = match &p.plan {
+            Plan::Plate(plate) => days::seen_on(db, &skeleton(plate), from, to).await?,
+            Plan::Skeleton(skeleton) => days::seen_on(db, skeleton, from, to).await?,
+            Plan::Partial { .. } | Plan::Cameras(_) => None,
+        };
+        Ok(Filter::with(db.backend(), p, days.as_deref(), after))
+    }
+
+    /// The filter of a search that can find reads only on `days` (millisecond ranges), if known.
+    fn with(backend: Backend, p: &Permitted, days: Option<&[(i64, i64)]>, after: Option<Cursor>) -> Option<Filter> {
         let mut f = Filter::new(backend);
         // A corrected read is found by its corrected plate as well as the plate as read (R16).
         match &p.plan {
@@ -113,6 +126,21 @@ impl Filter {
         let from = f.param(Value::Int(to_millis(p.from)));
         let to = f.param(Value::Int(to_millis(p.to)));
         f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
+        // Only the days' partitions are planned and read (PostgreSQL).
+        match days {
+            Some([]) => return None,
+            Some(days) => {
+                let ranges: Vec<String> = days
+                    .iter()
+                    .map(|(start, end)| {
+                        let (start, end) = (f.param(Value::Int(*start)), f.param(Value::Int(*end)));
+                        format!("(r.captured_at >= {start} AND r.captured_at < {end})")
+                    })
+                    .collect();
+                f.and(&format!("({})", ranges.join(" OR ")));
+            }
+            None => {}
+        }
         if !p.excluded_cameras.is_empty() {
             let list = f.list(&p.excluded_cameras);
             f.and(&format!("r.camera_id NOT IN ({list})"));
@@ -137,7 +165,7 @@ impl Filter {
 
 /// One page of a permitted search's reads, oldest first, and the cursor of the next.
 pub async fn page(db: &Db, p: &Permitted, after: Option<Cursor>) -> AppResult<(Vec<ReadView>, Option<String>)> {
-    let Some(f) = Filter::of(db.backend(), p, after) else {
+    let Some(f) = Filter::of(db, p, after).await? else {
         return Ok((Vec::new(), None));
     };
     let sql = format!(
@@ -157,7 +185,7 @@ pub async fn page(db: &Db, p: &Permitted, after: Option<Cursor>) -> AppResult<(V
 
 /// How many reads the search finds, counting up to [`COUNT_CAP`].
 pub async fn count(db: &Db, p: &Permitted) -> AppResult<(i64, bool)> {
-    let Some(f) = Filter::of(db.backend(), p, None) else {
+    let Some(f) = Filter::of(db, p, None).await? else {
         return Ok((0, false));
     };
     let sql =
@@ -184,8 +212,11 @@ pub async fn all(db: &Db, p: &Permitted) -> AppResult<Vec<ReadView>> {
 
 /// Those of `ids` that the search finds, oldest first; an id it does not find is refused.
 pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadView>> {
-    let Some(mut f) = Filter::of(db.backend(), p, None).filter(|_| !ids.is_empty()) else {
+    let Some(first) = ids.first() else {
         return Err(AppError::Invalid("name reads this search finds".into()));
+    };
+    let Some(mut f) = Filter::of(db, p, None).await? else {
+        return Err(AppError::Invalid(format!("read {first} is not among this search's results")));
     };
     let list = f.list(ids);
     f.and(&format!("r.id IN ({list})"));
@@ -204,7 +235,7 @@ pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadVie
 
 /// Read `id`, if the search finds it.
 pub async fn find_one(db: &Db, p: &Permitted, id: i64) -> AppResult<Option<ReadView>> {
-    let Some(mut f) = Filter::of(db.backend(), p, None) else { return Ok(None) };
+    let Some(mut f) = Filter::of(db, p, None).await? else { return Ok(None) };
     let v = f.param(Value::Int(id));
     f.and(&format!("r.id = {v}"));
     let sql = format!("SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE {}", f.sql);

@@ -31,8 +31,12 @@ pub async fn run(
     user: &UserView,
     p: &Permitted,
 ) -> AppResult<SearchPage> {
-    let (total, total_capped) = count(db, p).await?;
     let (results, next) = page(db, p, None).await?;
+    // A first page that holds every result is its own count.
+    let (total, total_capped) = match next {
+        None => (results.len() as i64, false),
+        Some(_) => count(db, p).await?,
+    };
     let mut tx = db.begin().await?;
     let search_id = store(&mut tx, now, rates, p, total, false).await?;
     audit::record(

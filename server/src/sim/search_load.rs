@@ -172,6 +172,8 @@ pub async fn insert_rows(db: &Db, feed_id: i64, rows: &[(i64, i64, String)]) -> 
         }
         query.execute(tx.conn()).await?;
     }
+    let seen = rows.iter().map(|(at, _, plate)| (shared::plate::skeleton(plate), *at));
+    crate::reads::days::note_seen(&mut tx, seen).await?;
     tx.commit().await
 }
 

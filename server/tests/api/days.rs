@@ -38,6 +38,20 @@ fn day(t: DateTime<Utc>) -> NaiveDate {
     t.date_naive()
 }
 
+/// The days each plate (by its skeleton) is noted as read on, for plate searches to narrow by.
+async fn seen(app: &TestApp) -> Vec<(String, NaiveDate)> {
+    let rows = sqlx::query("SELECT skeleton, day FROM read_skeleton_days ORDER BY day, skeleton")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    rows.iter().map(|r| (r.get::<String, _>("skeleton"), epoch + Duration::days(r.get::<i64, _>("day")))).collect()
+}
+
+fn noted(plate: &str, on: NaiveDate) -> (String, NaiveDate) {
+    (shared::plate::skeleton(plate), on)
+}
+
 /// Ingests `plate` captured at `at` with the clock a minute after it, then puts the clock back.
 async fn ingest_at(app: &TestApp, key: &str, plate: &str, at: DateTime<Utc>) {
     let now = app.clock.now();
@@ -66,9 +80,13 @@ async fn partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog() {
     assert_eq!(home_of(&app, "FIRST1MS").await, partition_name(day(midnight)));
     assert_eq!(home_of(&app, "TODAY1").await, partition_name(today));
     assert_eq!(partitions(&app).await.len(), ahead.len() + 2);
-    // Every read is found through the parent as before.
+    // Every read is found through the parent as before, and noted on its own day.
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reads").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(n, 3);
+    assert_eq!(
+        seen(&app).await,
+        [noted("LAST1MS", day(midnight) - Duration::days(1)), noted("FIRST1MS", day(midnight)), noted("TODAY1", today)]
+    );
 }
 
 #[tokio::test]
@@ -117,6 +135,12 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
     assert_eq!((report.reads, report.days_dropped, report.alerts), (4, 2, 1));
     let held = partitions(&app).await;
     assert_eq!(held.first(), Some(&partition_name(day(cutoff))), "the cutoff's day stays: {held:?}");
+    // The days past go from the plates' days too; the cutoff's own day stays noted until the
+    // next day's purge.
+    let mut expected: Vec<_> = ["DAYSTART", "JUSTAFTER", "JUSTBEFORE"].map(|p| noted(p, day(cutoff))).into();
+    expected.sort();
+    expected.push(noted("TODAY", day(now - Duration::hours(1))));
+    assert_eq!(seen(&app).await, expected);
     let left: Vec<String> =
         sqlx::query_scalar("SELECT plate FROM reads ORDER BY captured_at").fetch_all(app.db.pool()).await.unwrap();
     assert_eq!(left, ["JUSTAFTER", "TODAY"]);
@@ -160,10 +184,11 @@ async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
             let at = first + Duration::minutes(i * 14) + Duration::milliseconds(i % 7);
             sqlx::query(
                 "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, plate_skeleton) \
-                 VALUES (1, 1, $1, $2, $2, 0.9, $1)",
+                 VALUES (1, 1, $1, $2, $2, 0.9, $3)",
             )
             .bind(format!("OLD{i:03}"))
             .bind(at.timestamp_millis())
+            .bind(shared::plate::skeleton(&format!("OLD{i:03}")))
             .execute(&pool)
             .await
             .unwrap();
@@ -204,4 +229,10 @@ async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
     let legacy: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('reads_undivided')::text").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(legacy, None);
+    // The plates' days are noted from the reads already held (migration 0010).
+    let mut expected: Vec<_> =
+        before.iter().map(|(_, plate, at)| noted(plate, day(server::clock::from_millis(*at)))).collect();
+    expected.push(noted("NEW1", day(start_time())));
+    expected.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    assert_eq!(seen(&app).await, expected);
 }
