@@ -89,6 +89,14 @@ enum Command {
         #[arg(long)]
         images: bool,
     },
+    /// Measure the reference for SQLite ingest: a naive loop of 1,000-row transactions into a
+    /// table with two indexes, in a new database file at `--path`, printing rows a second.
+    SqliteReference {
+        #[arg(long)]
+        path: std::path::PathBuf,
+        #[arg(long, default_value_t = 500_000)]
+        rows: usize,
+    },
     /// Measure searches: fill the configured database with a year of reads up to `--reads`
     /// (kept for later runs), then time vehicle-history and misread-tolerant searches.
     SearchLoad {
@@ -240,6 +248,12 @@ async fn main() -> anyhow::Result<()> {
                     t.p50_ms, t.p95_ms, t.p99_ms, t.mean_results
                 );
             }
+            Ok(())
+        }
+        Command::SqliteReference { path, rows } => {
+            anyhow::ensure!(!path.exists(), "{} exists: the reference starts from a new file", path.display());
+            let rate = sim::load::sqlite_reference(&path, rows).await?;
+            println!("sqlite-reference: {rows} rows in 1,000-row transactions, two indexes: {rate:.0} rows/s");
             Ok(())
         }
         Command::Load { url, reads, batch, concurrency, images } => {
