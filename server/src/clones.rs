@@ -45,24 +45,43 @@ pub fn impossible(config: &CloneConfig, distance_m: f64, seconds: f64) -> bool {
     distance_m >= config.min_distance_km * 1000.0 && distance_m * 3.6 > config.max_speed_kmh * seconds
 }
 
-const SIGHTING: &str = "SELECT r.id, r.captured_at, c.lat, c.lon FROM reads r JOIN cameras c ON c.id = r.camera_id";
+/// A neighbouring sighting as one scalar, `id captured_at camera_id`, so each neighbour costs one
+/// lookup in the scan's own query, with no second query by id (which on PostgreSQL would probe
+/// every day's partition for each id).
+const NEIGHBOUR: &str = "n.id || ' ' || n.captured_at || ' ' || n.camera_id";
 
-/// The sightings with these ids, by id.
-async fn sightings(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Sighting>, sqlx::Error> {
-    let mut found = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let list: Vec<String> = (1..=chunk.len()).map(|n| db.backend().parameter(n)).collect();
-        let sql = format!("{SIGHTING} WHERE r.id IN ({})", list.join(","));
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(db.pool()).await? {
-            let s = Sighting::of(&row)?;
-            found.insert(s.id, s);
-        }
-    }
-    Ok(found)
+/// Every camera's place, by id.
+async fn places(db: &Db) -> Result<HashMap<i64, (f64, f64)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, lat, lon FROM cameras").fetch_all(db.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get("id")?, (r.try_get("lat")?, r.try_get("lon")?)))).collect()
+}
+
+/// A neighbour from its [`NEIGHBOUR`] scalar, placed at its camera.
+fn neighbour(encoded: Option<String>, places: &HashMap<i64, (f64, f64)>) -> Option<Sighting> {
+    let encoded = encoded?;
+    let mut parts = encoded.split(' ').map(|p| p.parse::<i64>().ok());
+    let (id, at, camera) = (parts.next()??, parts.next()??, parts.next()??);
+    let (lat, lon) = *places.get(&camera)?;
+    Some(Sighting { id, at, lat, lon })
+}
+
+/// How far apart in time, in ms, two sightings can be and still be flagged: no two cameras are
+/// further apart than the diagonal of the box around them all (with half as much again for the
+/// earth's curve and rounding), and at that distance a pair further apart in time than the
+/// horizon is within the speed limit.
+async fn horizon_ms(db: &Db, config: &CloneConfig) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query("SELECT MIN(lat) AS lat0, MAX(lat) AS lat1, MIN(lon) AS lon0, MAX(lon) AS lon1 FROM cameras")
+        .fetch_one(db.pool())
+        .await?;
+    let corner = |lat: &str, lon: &str| -> Result<Option<(f64, f64)>, sqlx::Error> {
+        Ok(row.try_get::<Option<f64>, _>(lat)?.zip(row.try_get::<Option<f64>, _>(lon)?))
+    };
+    let (Some((lat0, lon0)), Some((lat1, lon1))) = (corner("lat0", "lon0")?, corner("lat1", "lon1")?) else {
+        return Ok(0);
+    };
+    let widest_m = 1.5 * distance_m(lat0, lon0, lat1, lon1);
+    let seconds = widest_m * 3.6 / config.max_speed_kmh.max(1.0);
+    Ok((seconds * 1000.0).ceil() as i64 + 1000)
 }
 
 /// What one scan did.
@@ -75,32 +94,34 @@ pub struct Scanned {
 }
 
 /// Looks at (a batch of) the reads stored since the last scan and flags impossible pairs. One
-/// query finds each read's neighbours in capture time (index lookups on plate and time), a
-/// second where they were.
+/// query finds each read's neighbours in capture time (index lookups on plate and time, no
+/// further off than the horizon); their cameras' places come from a map of all cameras.
 pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<Scanned, sqlx::Error> {
     let last: i64 = sqlx::query("SELECT last_read_id FROM clone_scan WHERE id = 1")
         .fetch_one(db.pool())
         .await?
         .try_get("last_read_id")?;
+    // Neighbours further off in time than the horizon could not be flagged: bounding the
+    // lookups by it keeps them to a day or two of partitions, not the year held.
+    let horizon = horizon_ms(db, config).await?;
     let rows = sqlx::query(&format!(
         "SELECT r.id, r.plate, r.captured_at, c.lat, c.lon, \
-         (SELECT b.id FROM reads b WHERE b.plate = r.plate AND (b.captured_at < r.captured_at \
-            OR (b.captured_at = r.captured_at AND b.id < r.id)) ORDER BY b.captured_at DESC, b.id DESC LIMIT 1) AS before_id, \
-         (SELECT a.id FROM reads a WHERE a.plate = r.plate AND (a.captured_at > r.captured_at \
-            OR (a.captured_at = r.captured_at AND a.id > r.id)) ORDER BY a.captured_at, a.id LIMIT 1) AS after_id \
+         (SELECT {NEIGHBOUR} FROM reads n WHERE n.plate = r.plate AND n.captured_at > r.captured_at - $3 \
+            AND (n.captured_at < r.captured_at OR (n.captured_at = r.captured_at AND n.id < r.id)) \
+            ORDER BY n.captured_at DESC, n.id DESC LIMIT 1) AS earlier, \
+         (SELECT {NEIGHBOUR} FROM reads n WHERE n.plate = r.plate AND n.captured_at < r.captured_at + $4 \
+            AND (n.captured_at > r.captured_at OR (n.captured_at = r.captured_at AND n.id > r.id)) \
+            ORDER BY n.captured_at, n.id LIMIT 1) AS later \
          FROM reads r JOIN cameras c ON c.id = r.camera_id \
          WHERE r.id > $1 AND r.received_at <= $2 ORDER BY r.id LIMIT {SCAN_BATCH}"
     ))
     .bind(last)
     .bind(to_millis(now - Duration::seconds(SETTLE_SECONDS)))
+    .bind(horizon)
+    .bind(horizon)
     .fetch_all(db.pool())
     .await?;
-    let mut neighbours = Vec::with_capacity(rows.len() * 2);
-    for row in &rows {
-        neighbours.extend(row.try_get::<Option<i64>, _>("before_id")?);
-        neighbours.extend(row.try_get::<Option<i64>, _>("after_id")?);
-    }
-    let known = sightings(db, &neighbours).await?;
+    let places = places(db).await?;
     // The pairs flagged, the scan's place and its record commit together, through the writer.
     let mut tx = db.begin().await?;
     let mut flagged = 0;
@@ -110,9 +131,9 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<S
         let read = Sighting::of(row)?;
         let plate: String = row.try_get("plate")?;
         high = high.max(read.id);
-        let before = row.try_get::<Option<i64>, _>("before_id")?.and_then(|id| known.get(&id));
-        let after = row.try_get::<Option<i64>, _>("after_id")?.and_then(|id| known.get(&id));
-        for (first, second) in [before.map(|b| (*b, read)), after.map(|a| (read, *a))].into_iter().flatten() {
+        let before = neighbour(row.try_get("earlier")?, &places);
+        let after = neighbour(row.try_get("later")?, &places);
+        for (first, second) in [before.map(|b| (b, read)), after.map(|a| (read, a))].into_iter().flatten() {
             let distance = distance_m(first.lat, first.lon, second.lat, second.lon);
             let seconds = (second.at - first.at) as f64 / 1000.0;
             if impossible(config, distance, seconds) {
