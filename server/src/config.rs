@@ -97,11 +97,14 @@ pub struct IngestConfig {
     /// The most reads the ingest writer commits in one transaction (requests that arrive
     /// while a commit is in flight are committed together, up to this).
     pub group_max_reads: usize,
+    /// Ingest writers taking turns (PostgreSQL; SQLite has one): while one group commits, the
+    /// next is written by another.
+    pub group_writers: usize,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        IngestConfig { max_future_seconds: 300, dead_letter_days: 30, group_max_reads: 5000 }
+        IngestConfig { max_future_seconds: 300, dead_letter_days: 30, group_max_reads: 5000, group_writers: 2 }
     }
 }
 

@@ -85,7 +85,12 @@ impl Application {
         let hotlists = hotlists::Matcher::default();
         hotlists.reload(&db).await?;
         let limits = Arc::new(http::limits::Limits::new(&config.limits));
-        let ingest = ingest::group::GroupCommit::start(db.clone(), hotlists.clone(), config.ingest.group_max_reads);
+        let ingest = ingest::group::GroupCommit::start(
+            db.clone(),
+            hotlists.clone(),
+            config.ingest.group_max_reads,
+            config.ingest.group_writers,
+        );
         let read_days = reads::days::ReadDays::default();
         read_days.ahead(&db, clock.now()).await?;
         let state = AppState {

@@ -1,8 +1,13 @@
-//! Group commit (R1, R21): one writer per server takes the checked reads of every ingest request
-//! and commits those that arrived while the last commit was in flight in one transaction — one
-//! multi-row insert, one audit row for the group — then answers each request. A request is
+//! Group commit (R1, R21): the server's writers take the checked reads of every ingest request
+//! and commit those that arrived while the last commit was in flight in one transaction — one
+//! multi-row insert, one audit row for the group — then answer each request. A request is
 //! answered only after its reads are durable; a group that fails is retried request by request,
 //! so one request's failure never fails another's.
+//!
+//! On PostgreSQL several writers take turns: while one group commits (and waits for the disk),
+//! the next is gathered and inserted by another; their audit rows go to the server's ingest
+//! chain in commit order, the chain's head being the last thing each group takes. SQLite has one
+//! writer.
 
 use super::{count_refusals, dead_letter, insert_reads, replace_previews, Accepted, Preview};
 use crate::audit::{self, Actor, Event};
@@ -10,12 +15,13 @@ use crate::changes::{self, Change};
 use crate::clock::to_millis;
 use crate::error::{AppError, AppResult};
 use crate::hotlists::Matcher;
-use crate::store::{Db, Tx};
+use crate::store::{Backend, Db, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::{AuditAction, ReadView};
 use std::collections::{BTreeMap, HashMap};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 /// Requests waiting for the writer; a full queue makes requests wait to be queued.
 const QUEUE: usize = 4096;
@@ -67,11 +73,15 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer. A group holds at most `max_reads` reads (more only when one request
-    /// alone brings more).
-    pub fn start(db: Db, matcher: Matcher, max_reads: usize) -> GroupCommit {
+    /// Starts `writers` writers (one on SQLite). A group holds at most `max_reads` reads (more
+    /// only when one request alone brings more).
+    pub fn start(db: Db, matcher: Matcher, max_reads: usize, writers: usize) -> GroupCommit {
         let (queue, incoming) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, matcher, incoming, max_reads.max(1)));
+        let incoming = Arc::new(Mutex::new(incoming));
+        let writers = if db.backend() == Backend::Postgres { writers.max(1) } else { 1 };
+        for _ in 0..writers {
+            tokio::spawn(run(db.clone(), matcher.clone(), incoming.clone(), max_reads.max(1)));
+        }
         GroupCommit { queue }
     }
 
@@ -84,21 +94,30 @@ impl GroupCommit {
     }
 }
 
-async fn run(db: Db, matcher: Matcher, mut incoming: mpsc::Receiver<Pending>, max_reads: usize) {
-    while let Some(first) = incoming.recv().await {
-        let mut reads = first.batch.reads();
-        let mut group = vec![first];
-        while reads < max_reads {
-            match incoming.try_recv() {
-                Ok(next) => {
-                    reads += next.batch.reads();
-                    group.push(next);
-                }
-                Err(_) => break,
-            }
-        }
+/// One writer: gathers a group while holding the queue, then lets the next writer gather while
+/// it commits.
+async fn run(db: Db, matcher: Matcher, incoming: Arc<Mutex<mpsc::Receiver<Pending>>>, max_reads: usize) {
+    while let Some(group) = gather(&incoming, max_reads).await {
         commit_group(&db, &matcher, group).await;
     }
+}
+
+/// The requests waiting, up to `max_reads` reads; `None` once the server has stopped.
+async fn gather(incoming: &Mutex<mpsc::Receiver<Pending>>, max_reads: usize) -> Option<Vec<Pending>> {
+    let mut incoming = incoming.lock().await;
+    let first = incoming.recv().await?;
+    let mut reads = first.batch.reads();
+    let mut group = vec![first];
+    while reads < max_reads {
+        match incoming.try_recv() {
+            Ok(next) => {
+                reads += next.batch.reads();
+                group.push(next);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(group)
 }
 
 async fn commit_group(db: &Db, matcher: &Matcher, group: Vec<Pending>) {

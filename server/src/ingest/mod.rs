@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use shared::reads::{ImageProblem, Refusal};
 use shared::{AuditAction, CameraStatus, CameraView, ImageKind, IngestReport, NativeRead, ReadView};
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Longest payload kept in a dead letter.
@@ -438,7 +438,8 @@ fn view_of(id: i64, a: &Accepted) -> ReadView {
     }
 }
 
-/// Counts refused reads against the cameras that sent them (R3).
+/// Counts refused reads against the cameras that sent them (R3), in key order, so that two
+/// writers counting against the same cameras queue rather than deadlock.
 async fn count_refusals(
     tx: &mut Tx,
     feed_id: i64,
@@ -446,14 +447,14 @@ async fn count_refusals(
     by_camera: &HashMap<i64, i64>,
     unknown: &HashMap<String, i64>,
 ) -> Result<(), sqlx::Error> {
-    for (camera_id, n) in by_camera {
+    for (camera_id, n) in by_camera.iter().collect::<BTreeMap<_, _>>() {
         sqlx::query("UPDATE cameras SET refused_reads = refused_reads + $1 WHERE id = $2")
             .bind(n)
             .bind(camera_id)
             .execute(tx.conn())
             .await?;
     }
-    for (external_id, n) in unknown {
+    for (external_id, n) in unknown.iter().collect::<BTreeMap<_, _>>() {
         sqlx::query(
             "INSERT INTO unknown_cameras (feed_id, external_id, refused_reads, last_seen_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (feed_id, external_id) DO UPDATE SET \
