@@ -133,10 +133,9 @@ pub async fn note_seen(tx: &mut Tx, seen: impl IntoIterator<Item = (String, i64)
     Ok(())
 }
 
-/// The days within `from..=to` (ms) on which `skeleton` was read, as millisecond ranges
-/// `[start, end)` with neighbouring days joined, oldest first. `None` on SQLite, whose one
-/// table has nothing to narrow.
-pub async fn seen_on(db: &Db, skeleton: &str, from: i64, to: i64) -> Result<Option<Vec<(i64, i64)>>, sqlx::Error> {
+/// The days within `from..=to` (ms) on which `skeleton` was read, oldest first. `None` on
+/// SQLite, whose one table has nothing to narrow.
+pub async fn seen_on(db: &Db, skeleton: &str, from: i64, to: i64) -> Result<Option<Vec<NaiveDate>>, sqlx::Error> {
     if db.backend() != Backend::Postgres {
         return Ok(None);
     }
@@ -147,15 +146,10 @@ pub async fn seen_on(db: &Db, skeleton: &str, from: i64, to: i64) -> Result<Opti
             .bind(to.div_euclid(DAY_MS))
             .fetch_all(db.pool())
             .await?;
-    let mut ranges: Vec<(i64, i64)> = Vec::new();
-    for row in rows {
-        let start = row.try_get::<i64, _>("day")? * DAY_MS;
-        match ranges.last_mut() {
-            Some((_, end)) if *end == start => *end = start + DAY_MS,
-            _ => ranges.push((start, start + DAY_MS)),
-        }
-    }
-    Ok(Some(ranges))
+    rows.iter()
+        .map(|row| Ok(day_of(crate::clock::from_millis(row.try_get::<i64, _>("day")? * DAY_MS))))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// Forgets, inside the purge's transaction, which skeletons were read on the days before `day`

@@ -236,3 +236,46 @@ async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
     expected.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
     assert_eq!(seen(&app).await, expected);
 }
+
+/// A plate search reads the day partitions its plate was read on by name. A purge that drops
+/// one of them while the search runs (R18) makes that name undefined: the search looks up the
+/// plate's days again and answers with what is left, instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plate_search_meeting_the_purge_of_one_of_its_days_looks_again() {
+    use crate::search::{approved, desk, found, investigator, plate, plates_scope, request, search};
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    let (old, recent) = (now - Duration::days(5), now - Duration::days(1));
+    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(old)), read("AB12CDE", "N2", &ts(recent))]).await;
+    let inv = investigator(&app, "ivy", shared::AccessTier::Local).await;
+    let scope = plates_scope(&["AB12CDE"], now - Duration::days(10), now);
+    let id = approved(&app, &inv, request("serious", scope)).await;
+    let both = found(search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(10), now).await).await;
+    assert_eq!(both.len(), 2);
+
+    // The older day's purge, not yet committed: its partition and its plates' days are gone.
+    let mut purge = app.db.begin().await.unwrap();
+    server::reads::days::drop_day(&mut purge, day(old)).await.unwrap();
+    server::reads::days::forget_seen_before(&mut purge, day(old) + Duration::days(1)).await.unwrap();
+    let searching = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(10), now);
+    let committing = async {
+        // The search has looked up both days and waits for the dropped one's partition.
+        let waiting =
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UNION ALL%'";
+        for _ in 0..500 {
+            let n: i64 = sqlx::query_scalar(waiting).fetch_one(app.db.pool()).await.unwrap();
+            if n == 1 {
+                return purge.commit().await.unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the search never waited for the partition being dropped");
+    };
+    let (response, ()) = tokio::join!(searching, committing);
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let page: serde_json::Value = response.json().await.unwrap();
+    let left: Vec<&str> =
+        page["results"].as_array().unwrap().iter().map(|r| r["camera_name"].as_str().unwrap()).collect();
+    assert_eq!(left, ["N2"], "{page}");
+}
