@@ -129,8 +129,9 @@ impl Filter {
         let from = f.param(Value::Int(to_millis(p.from)));
         let to = f.param(Value::Int(to_millis(p.to)));
         f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
-        // Only the days' partitions are read, named: planning a query over them costs a tenth
-        // of pruning a year of partitions down to them (PostgreSQL).
+        // Only the days' partitions are read, named: planning a query over them costs about
+        // half of pruning a year of partitions down to them (PostgreSQL: 4.7 against 5–12 ms
+        // for a plate read on 29 days).
         match days {
             Some([]) => return None,
             Some(days) => {
