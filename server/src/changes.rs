@@ -4,11 +4,12 @@
 //! server whose listening connection was lost reloads everything it keeps in memory once it is
 //! back. Notices go out for changes and once per committed ingest group, never once per read.
 //! SQLite is one server's database: there is no one to tell.
+//!
+//! This module is the wire only; `crate::notices` listens and applies what arrives to this
+//! server's state, and `AppState`'s `*_changed` methods apply a change made here and announce it.
 
-use crate::state::AppState;
 use crate::store::{Backend, Db};
 use serde::{Deserialize, Serialize};
-use shared::hotlists::EntryView;
 
 /// The channel every server listens on.
 pub const CHANNEL: &str = "anpr_changes";
@@ -31,33 +32,12 @@ pub enum Change {
     Reads { ids: Vec<i64> },
 }
 
+/// A change as sent: from which server, and what.
 #[derive(Debug, Serialize, Deserialize)]
-struct Notice {
-    from: String,
+pub struct Notice {
+    pub from: String,
     #[serde(flatten)]
-    change: Change,
-}
-
-/// After entries were added or ended through this server: put in or taken out of its match
-/// index, and every other server's.
-pub async fn entries_changed(state: &AppState, added: &[EntryView], ended: &[i64]) {
-    state.hotlists.apply(added, ended);
-    let ids = added.iter().map(|e| e.id).chain(ended.iter().copied()).collect();
-    announce(&state.db, Change::Entries { ids }).await;
-}
-
-/// After a camera change through this server: every server's camera cache is emptied.
-pub async fn cameras_changed(state: &AppState) {
-    state.cameras.clear();
-    announce(&state.db, Change::Cameras).await;
-}
-
-/// After alerts were raised through this server: sent to the audiences connected here, and to
-/// those connected to the other servers.
-pub async fn alerts_raised(state: &AppState, ids: Vec<i64>) -> Result<(), sqlx::Error> {
-    crate::hotlists::publish(&state.db, &state.alerts, &ids).await?;
-    announce(&state.db, Change::Alerts { ids }).await;
-    Ok(())
+    pub change: Change,
 }
 
 /// Tells the other servers of `change` (after the change has committed).
@@ -78,60 +58,6 @@ pub async fn announce(db: &Db, change: Change) {
             tracing::warn!(error = %e, "could not tell the other servers of a change");
         }
     }
-}
-
-/// Listens for the other servers' notices and applies them, for as long as the server runs
-/// (PostgreSQL only).
-pub async fn listen(state: AppState) {
-    if state.db.backend() != Backend::Postgres {
-        return;
-    }
-    loop {
-        if let Err(e) = listen_once(&state).await {
-            tracing::warn!(error = %e, "lost the change notices; listening again in a second");
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-}
-
-async fn listen_once(state: &AppState) -> Result<(), sqlx::Error> {
-    let mut listener = sqlx::postgres::PgListener::connect(&state.config.database_url).await?;
-    listener.listen(CHANNEL).await?;
-    // Whatever was missed while not listening is read from the database again.
-    reload(state).await?;
-    loop {
-        match listener.try_recv().await? {
-            Some(notification) => match serde_json::from_str::<Notice>(notification.payload()) {
-                Ok(notice) if notice.from == state.db.node() => {}
-                Ok(notice) => apply(state, notice.change).await?,
-                Err(e) => tracing::warn!(error = %e, payload = notification.payload(), "an unreadable change notice"),
-            },
-            // The connection was lost and is back: notices may have been missed.
-            None => reload(state).await?,
-        }
-    }
-}
-
-async fn reload(state: &AppState) -> Result<(), sqlx::Error> {
-    state.hotlists.reload(&state.db).await?;
-    state.cameras.clear();
-    Ok(())
-}
-
-async fn apply(state: &AppState, change: Change) -> Result<(), sqlx::Error> {
-    match change {
-        Change::Entries { ids } => state.hotlists.refresh(&state.db, &ids).await?,
-        Change::Cameras => state.cameras.clear(),
-        Change::Alerts { ids } => crate::hotlists::publish(&state.db, &state.alerts, &ids).await?,
-        Change::Reads { ids } => {
-            if state.live.receiver_count() > 0 {
-                for read in crate::reads::for_live_channel(&state.db, &ids).await? {
-                    let _ = state.live.send(std::sync::Arc::new(read));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

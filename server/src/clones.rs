@@ -6,7 +6,7 @@
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::CloneConfig;
-use crate::store::Db;
+use crate::store::{Db, Tx};
 use chrono::{DateTime, Duration, Utc};
 use shared::verification::{distance_m, ClonePair};
 use shared::{AuditAction, ReadView};
@@ -211,6 +211,16 @@ pub async fn among(db: &Db, results: &[ReadView]) -> Result<Vec<ClonePair>, sqlx
     }
     pairs.sort_by_key(|p| std::cmp::Reverse((p.first.captured_at, p.id)));
     Ok(pairs)
+}
+
+/// Deletes the clone pairs whose first sighting was captured before `cutoff` (R18). Returns how
+/// many.
+pub(crate) async fn purge_before(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM clone_pairs WHERE first_at < $1")
+        .bind(to_millis(cutoff))
+        .execute(tx.conn())
+        .await?
+        .rows_affected())
 }
 
 #[cfg(test)]

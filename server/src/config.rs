@@ -45,9 +45,11 @@ pub struct Config {
     pub audit_sample: SampleConfig,
     pub clones: CloneConfig,
     pub locker: LockerConfig,
+    pub hotlists: HotlistConfig,
     pub retention: RetentionConfig,
     pub ingest: IngestConfig,
     pub limits: RateLimitConfig,
+    pub oversight: OversightConfig,
     pub map: MapSettings,
 }
 
@@ -67,8 +69,16 @@ pub struct RateLimitConfig {
     /// Ingest requests a second from one feed (one read a request, as engines send them).
     pub ingest_requests_per_second_per_feed: u32,
     pub ingest_burst_per_feed: u32,
+    /// Ingest attempts a minute from one client address without a valid feed key (none, or an
+    /// unknown one): beyond it they are answered 429 instead of 401. Requests with a valid key
+    /// are not counted.
+    pub unauthenticated_ingest_per_minute_per_address: u32,
+    pub unauthenticated_ingest_burst_per_address: u32,
     /// A sign-in waits at most this long for a password check to be free, then gets 503.
     pub password_queue_seconds: u64,
+    /// Live streams (alerts, watches) one user may hold open at once on one server; beyond it
+    /// a new one is answered 429 (0: no limit).
+    pub streams_per_user: usize,
 }
 
 impl Default for RateLimitConfig {
@@ -80,7 +90,10 @@ impl Default for RateLimitConfig {
             sign_in_burst_per_address: 60,
             ingest_requests_per_second_per_feed: 20_000,
             ingest_burst_per_feed: 40_000,
+            unauthenticated_ingest_per_minute_per_address: 60,
+            unauthenticated_ingest_burst_per_address: 20,
             password_queue_seconds: 5,
+            streams_per_user: 8,
         }
     }
 }
@@ -136,11 +149,43 @@ pub struct LockerConfig {
     pub review_months: u32,
     /// After an unanswered review, the next attempt is due this many days later.
     pub retry_days: i64,
+    /// After this many unanswered attempts in a row the item is deleted (R19).
+    pub max_unanswered: i64,
 }
 
 impl Default for LockerConfig {
     fn default() -> Self {
-        LockerConfig { review_months: 6, retry_days: 14 }
+        LockerConfig { review_months: 6, retry_days: 14, max_unanswered: shared::locker::MAX_UNANSWERED }
+    }
+}
+
+/// Hotlist entries (R6–R9): reviews, and the safeguards on partial plates, which would
+/// otherwise make a list a standing search of everything without a request (R10).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotlistConfig {
+    /// An entry lapses unless reviewed within this many days (R9).
+    pub review_days: i64,
+    /// A partial plate (`?`, `*`) needs at least this many letters or digits besides its wildcards.
+    pub pattern_min_literals: usize,
+    /// A partial plate lapses this many days after it was added, reviewed or not.
+    pub pattern_days: i64,
+    /// An entry whose alerts name more distinct plates than this within 24 hours is suspended and
+    /// flagged to auditors.
+    pub max_plates_per_day: i64,
+    /// The most alerts matching one change of entries against stored reads may raise.
+    pub retro_max_alerts: usize,
+}
+
+impl Default for HotlistConfig {
+    fn default() -> Self {
+        HotlistConfig {
+            review_days: 14,
+            pattern_min_literals: 5,
+            pattern_days: 7,
+            max_plates_per_day: 20,
+            retro_max_alerts: 100,
+        }
     }
 }
 
@@ -218,6 +263,22 @@ pub struct LoginThrottleConfig {
     pub lockout_minutes: i64,
 }
 
+/// The yearly figures for oversight bodies (R23).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OversightConfig {
+    /// The smallest count the figures show exactly: a count from 1 to this less one could point
+    /// at one investigation, and is shown as "fewer than" this (0 and larger counts are exact;
+    /// 1 shows every count).
+    pub min_count: i64,
+}
+
+impl Default for OversightConfig {
+    fn default() -> Self {
+        OversightConfig { min_count: 5 }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -237,9 +298,11 @@ impl Default for Config {
             audit_sample: SampleConfig::default(),
             clones: CloneConfig::default(),
             locker: LockerConfig::default(),
+            hotlists: HotlistConfig::default(),
             retention: RetentionConfig::default(),
             ingest: IngestConfig::default(),
             limits: RateLimitConfig::default(),
+            oversight: OversightConfig::default(),
             map: MapSettings::default(),
         }
     }
@@ -326,9 +389,11 @@ impl fmt::Debug for Config {
             .field("audit_sample", &self.audit_sample)
             .field("clones", &self.clones)
             .field("locker", &self.locker)
+            .field("hotlists", &self.hotlists)
             .field("retention", &self.retention)
             .field("ingest", &self.ingest)
             .field("limits", &self.limits)
+            .field("oversight", &self.oversight)
             .field("map", &self.map)
             .finish()
     }

@@ -12,11 +12,13 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod gate;
 pub mod hotlists;
 pub mod http;
 pub mod imagery;
 pub mod ingest;
 pub mod locker;
+pub mod notices;
 pub mod oversight;
 pub mod reads;
 pub mod requests;
@@ -45,6 +47,10 @@ pub const SITE_NAME: &str = "anpr";
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The HTTP layer's limits per address, feed and user.
+    limits: Arc<http::limits::Limits>,
+    /// This server's hold on its node name: no other live server of the database takes it.
+    _node: store::NodeClaim,
 }
 
 /// The configured name of this server, or its host's name and port (unique on one host).
@@ -72,6 +78,13 @@ impl Application {
     pub async fn with_db(config: Config, clock: Arc<dyn Clock>, db: Db) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(config.listen).await?;
         let db = db.for_node(&node_name(&config, listener.local_addr()?.port()));
+        // Two servers of one name would write one audit chain from two places (R21).
+        let node = db.claim_node().await?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the node name `{}` is held by another live server of this database: give this one another (`node`)",
+                db.node()
+            )
+        })?;
         let leptos = LeptosOptions::builder()
             .output_name(SITE_NAME)
             .site_root(config.site_root.display().to_string())
@@ -82,7 +95,7 @@ impl Application {
             .build();
         let images = imagery::store::Images::from_url(&config.images_url, &config.images_options)?;
         let (live, _) = tokio::sync::broadcast::channel(4096);
-        let hotlists = hotlists::Matcher::default();
+        let hotlists = hotlists::Matcher::new(&config.hotlists);
         hotlists.reload(&db).await?;
         let limits = Arc::new(http::limits::Limits::new(&config.limits));
         let ingest = ingest::group::GroupCommit::start(
@@ -94,7 +107,6 @@ impl Application {
         let read_days = reads::days::ReadDays::default();
         read_days.ahead(&db, clock.now()).await?;
         let state = AppState {
-            limits,
             db,
             clock,
             config: Arc::new(config),
@@ -107,7 +119,7 @@ impl Application {
             read_days,
             alerts: tokio::sync::broadcast::channel(1024).0,
         };
-        Ok(Application { listener, state })
+        Ok(Application { listener, state, limits, _node: node })
     }
 
     pub fn port(&self) -> u16 {
@@ -120,12 +132,12 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let sweeper = tokio::spawn(housekeeping(self.state.clone()));
+        let sweeper = tokio::spawn(housekeeping(self.state.clone(), self.limits.clone()));
         let clone_scan = tokio::spawn(scan_for_clones(self.state.clone()));
         let purge = tokio::spawn(daily_purge(self.state.clone()));
         let anchors = tokio::spawn(anchor_audit_chains(self.state.clone()));
-        let notices = tokio::spawn(changes::listen(self.state.clone()));
-        let router = http::router(self.state.clone());
+        let notices = tokio::spawn(notices::listen(self.state.clone()));
+        let router = http::router(self.state.clone(), self.limits.clone());
         // Alerts and live reads are small writes that must leave at once, not wait for Nagle.
         let listener = self.listener.tap_io(|tcp| {
             if let Err(e) = tcp.set_nodelay(true) {
@@ -148,21 +160,21 @@ impl Application {
 /// Lapses hotlist entries past their review date (R9) and stops matching them. Returns how
 /// many lapsed.
 pub async fn lapse_hotlist_entries(state: &AppState) -> Result<usize, sqlx::Error> {
-    let lapsed = hotlists::lapse_overdue(&state.db, state.clock.now()).await?;
+    let lapsed = hotlists::lapse_overdue(&state.db, state.clock.now(), &state.config.hotlists).await?;
     if !lapsed.is_empty() {
-        changes::entries_changed(state, &[], &lapsed).await;
+        state.entries_changed(&[], &lapsed).await;
     }
     Ok(lapsed.len())
 }
 
-/// Every ten minutes: removes expired sessions and stale login-throttling records, and lapses
-/// hotlist entries that were not reviewed in time.
-async fn housekeeping(state: AppState) {
+/// Every ten minutes: removes expired sessions and stale login-throttling records, reloads the
+/// hotlist index, and lapses hotlist entries that were not reviewed in time.
+async fn housekeeping(state: AppState, limits: Arc<http::limits::Limits>) {
     let sessions = DbSessionStore::new(state.db.clone());
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
-        state.limits.forget_full();
+        limits.forget_full();
         if let Err(e) = state.read_days.ahead(&state.db, state.clock.now()).await {
             tracing::error!(error = %e, "could not create the coming days' read partitions");
         }
@@ -171,6 +183,11 @@ async fn housekeeping(state: AppState) {
         }
         if let Err(e) = access::login::forget_stale(&state.db, state.clock.now(), &state.config.login).await {
             tracing::warn!(error = %e, "could not remove stale login-throttling records");
+        }
+        // A notice missed without a lost connection would leave the match index behind: it is
+        // read whole again now and then, whatever the notices said.
+        if let Err(e) = state.hotlists.reload(&state.db).await {
+            tracing::error!(error = %e, "could not reload the hotlist index");
         }
         match state.db.as_only_runner("lapse hotlist entries", lapse_hotlist_entries(&state)).await {
             Ok(Some(Err(e))) | Err(e) => tracing::error!(error = %e, "could not lapse overdue hotlist entries"),

@@ -3,24 +3,25 @@
 //! read and its images under `locker/`, so the retention purge (R18) passes it by. Every item
 //! is due for review six months after preservation or its last review; auditors record what
 //! the OIC said; an unanswered review escalates to the OIC's supervisor and is tried again, and
-//! after three unanswered attempts, or when the item is no longer needed, it is deleted. Every
-//! step is audited (R21).
+//! after three unanswered attempts, or when the item is no longer needed, it is deleted, and its
+//! image copies with it. Every step is audited (R21). A viewer kept away from a camera (R13)
+//! is shown no item whose read came from it.
 
-use crate::access::users;
+use crate::access::{restrictions, users, Auditor, Investigator, Involved, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::{Config, LockerConfig};
 use crate::error::{AppError, AppResult};
 use crate::imagery::store::Images;
-use crate::reads;
 use crate::search;
 use crate::store::{decode, Db, Tx};
 use chrono::{DateTime, Duration, Months, Utc};
 use serde_json::json;
-use shared::locker::{CaseView, DeletedWhy, ItemView, NewCase, NewReview, Preserve, ReviewAnswer, MAX_UNANSWERED};
+use shared::locker::{CaseView, DeletedWhy, ItemView, NewCase, NewReview, Preserve, ReviewAnswer};
 use shared::{AuditAction, ImageKind, ReadView, Role, UserView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::BTreeSet;
 
 const CASE_COLUMNS: &str = "k.id, k.title, k.reason, k.crime_type, k.oic_id, o.display_name AS oic, \
      k.oic_supervisor_id, s.display_name AS oic_supervisor, b.display_name AS created_by, k.created_at, \
@@ -78,8 +79,35 @@ fn item_from_row(row: &AnyRow) -> Result<ItemView, sqlx::Error> {
 }
 
 /// Who may see a case and its items: its creator, its OIC, the OIC's supervisor, auditors.
-fn may_see(user: &UserView, created_by: i64, oic: i64, supervisor: i64) -> bool {
-    user.has(Role::Auditor) || [created_by, oic, supervisor].contains(&user.id)
+fn may_see(viewer: &Involved, created_by: i64, oic: i64, supervisor: i64) -> bool {
+    viewer.sees_every_case() || [created_by, oic, supervisor].contains(&viewer.id)
+}
+
+/// The cameras `user` is kept away from (R13).
+async fn denied_cameras(db: &Db, user: &UserView) -> Result<BTreeSet<i64>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
+    Ok(restrictions::of(&mut conn, user.id).await?.denied_cameras)
+}
+
+/// Whether `item` may be shown to a viewer kept away from the `denied` cameras (R13): not when
+/// its read came from one of them. A deleted item holds no read, and so nothing of any camera.
+fn shown(item: &ItemView, denied: &BTreeSet<i64>) -> bool {
+    item.read.as_ref().is_none_or(|read| !denied.contains(&read.camera_id))
+}
+
+/// The items among `items` a viewer kept away from the `denied` cameras may see (R13).
+fn only_shown(items: Vec<ItemView>, denied: &BTreeSet<i64>) -> Vec<ItemView> {
+    items.into_iter().filter(|item| shown(item, denied)).collect()
+}
+
+/// `case`'s count of items held, as a viewer kept away from the `denied` cameras sees them
+/// (R13): the items they are not shown are not counted either.
+async fn held_as_shown(db: &Db, case: &mut CaseView, denied: &BTreeSet<i64>) -> Result<(), sqlx::Error> {
+    if !denied.is_empty() {
+        let items = all_items(db, case.id).await?;
+        case.held = items.iter().filter(|i| i.deleted_at.is_none() && shown(i, denied)).count() as i64;
+    }
+    Ok(())
 }
 
 async fn active_user_with(db: &Db, id: i64, role: Role, what: &str) -> AppResult<UserView> {
@@ -90,7 +118,7 @@ async fn active_user_with(db: &Db, id: i64, role: Role, what: &str) -> AppResult
         .ok_or_else(|| AppError::Invalid(format!("{what} must be an active {} (user {id} is not)", role.label())))
 }
 
-pub async fn open_case(db: &Db, now: DateTime<Utc>, user: &UserView, new: NewCase) -> AppResult<CaseView> {
+pub async fn open_case(db: &Db, now: DateTime<Utc>, user: &Investigator, new: NewCase) -> AppResult<CaseView> {
     new.check()?;
     let oic = active_user_with(db, new.oic_id, Role::Investigator, "the officer in charge").await?;
     let supervisor = active_user_with(db, new.oic_supervisor_id, Role::Supervisor, "the OIC's supervisor").await?;
@@ -134,15 +162,16 @@ async fn find_case(db: &Db, id: i64) -> Result<Option<CaseView>, sqlx::Error> {
 }
 
 /// The case `id` if `user` may see it.
-pub async fn visible_case(db: &Db, user: &UserView, id: i64) -> AppResult<CaseView> {
+pub async fn visible_case(db: &Db, user: &Involved, id: i64) -> AppResult<CaseView> {
     let row =
         sqlx::query(&format!("SELECT {CASE_COLUMNS}, k.created_by AS created_by_id FROM {CASE_FROM} WHERE k.id = $1"))
             .bind(id)
             .fetch_optional(db.pool())
             .await?;
     if let Some(row) = row {
-        let case = case_from_row(&row)?;
+        let mut case = case_from_row(&row)?;
         if may_see(user, row.try_get("created_by_id")?, case.oic_id, case.oic_supervisor_id) {
+            held_as_shown(db, &mut case, &denied_cameras(db, user).await?).await?;
             return Ok(case);
         }
     }
@@ -150,26 +179,38 @@ pub async fn visible_case(db: &Db, user: &UserView, id: i64) -> AppResult<CaseVi
 }
 
 /// The cases `user` may see, newest first.
-pub async fn cases(db: &Db, user: &UserView) -> Result<Vec<CaseView>, sqlx::Error> {
+pub async fn cases(db: &Db, user: &Involved) -> Result<Vec<CaseView>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE $1 = 1 OR k.created_by = $2 OR k.oic_id = $3 \
          OR k.oic_supervisor_id = $4 ORDER BY k.id DESC"
     ))
-    .bind(i64::from(user.has(Role::Auditor)))
+    .bind(i64::from(user.sees_every_case()))
     .bind(user.id)
     .bind(user.id)
     .bind(user.id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(case_from_row).collect()
+    let mut cases = rows.iter().map(case_from_row).collect::<Result<Vec<_>, _>>()?;
+    let denied = denied_cameras(db, user).await?;
+    for case in &mut cases {
+        held_as_shown(db, case, &denied).await?;
+    }
+    Ok(cases)
 }
 
-pub async fn items(db: &Db, case_id: i64) -> Result<Vec<ItemView>, sqlx::Error> {
+/// Every item of case `case_id`, whoever looks.
+async fn all_items(db: &Db, case_id: i64) -> Result<Vec<ItemView>, sqlx::Error> {
     let rows = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.case_id = $1 ORDER BY i.id"))
         .bind(case_id)
         .fetch_all(db.pool())
         .await?;
     rows.iter().map(item_from_row).collect()
+}
+
+/// The items of case `case_id` that `viewer` may see: none whose read came from a camera they
+/// are kept away from (R13).
+pub async fn items(db: &Db, viewer: &Involved, case_id: i64) -> Result<Vec<ItemView>, sqlx::Error> {
+    Ok(only_shown(all_items(db, case_id).await?, &denied_cameras(db, viewer).await?))
 }
 
 async fn find_item(db: &Db, id: i64) -> Result<Option<(ItemView, [i64; 3])>, sqlx::Error> {
@@ -182,18 +223,47 @@ async fn find_item(db: &Db, id: i64) -> Result<Option<(ItemView, [i64; 3])>, sql
     Ok(Some((item_from_row(&row)?, people)))
 }
 
-/// The item `id` if `user` may see it.
-pub async fn visible_item(db: &Db, user: &UserView, id: i64) -> AppResult<ItemView> {
+/// The item `id` if `user` may see it: one of a case they may see, whose read came from no
+/// camera they are kept away from (R13). An item they may not see is as absent as one that
+/// does not exist.
+pub async fn visible_item(db: &Db, user: &Involved, id: i64) -> AppResult<ItemView> {
     match find_item(db, id).await? {
-        Some((item, [by, oic, sup])) if may_see(user, by, oic, sup) => Ok(item),
+        Some((item, [by, oic, sup]))
+            if may_see(user, by, oic, sup) && shown(&item, &denied_cameras(db, user).await?) =>
+        {
+            Ok(item)
+        }
         _ => Err(AppError::NotFound(format!("you have no locker item with id {id}"))),
     }
 }
 
-/// Where a preserved image lives.
+/// Where a preserved image lives: named by case, read and kind only, never by anything the
+/// read holds (a plate in an object's name would outlive the item in listings and logs). The
+/// extension is kept only when it is an image format the store serves.
 fn locker_key(case_id: i64, read_id: i64, kind: ImageKind, from: &str) -> String {
-    let extension = from.rsplit('.').next().unwrap_or("img");
+    let extension = from
+        .rsplit_once('.')
+        .and_then(|(_, ext)| crate::imagery::StoredFormat::from_extension(ext))
+        .map_or("img", |format| format.extension());
     format!("locker/{case_id}/{read_id}-{}.{extension}", kind.as_str())
+}
+
+/// The case `case_id` if `user` may preserve reads into it: one they opened or are the officer
+/// in charge of (R19). A case they may not see at all is absent; one they may see but do not
+/// hold (as the OIC's supervisor, say) is forbidden.
+async fn own_case(db: &Db, user: &Investigator, case_id: i64) -> AppResult<CaseView> {
+    let row = sqlx::query("SELECT created_by, oic_id FROM locker_cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("you have no locker case with id {case_id}")))?;
+    let (created_by, oic): (i64, i64) = (row.try_get("created_by")?, row.try_get("oic_id")?);
+    if user.id != created_by && user.id != oic {
+        return Err(AppError::Forbidden(format!(
+            "reads are preserved only into a case you opened or are the officer in charge of; case {case_id} is not"
+        )));
+    }
+    find_case(db, case_id).await?.ok_or_else(|| AppError::internal("case vanished"))
 }
 
 /// Preserves reads from a search `user` ran into their case; reads the case already holds are
@@ -203,17 +273,14 @@ pub async fn preserve(
     images: &Images,
     now: DateTime<Utc>,
     config: &Config,
-    user: &UserView,
+    user: &Investigator,
     case_id: i64,
     new: Preserve,
 ) -> AppResult<Vec<ItemView>> {
     new.check()?;
-    let case = visible_case(db, user, case_id).await?;
-    if !user.has(Role::Investigator) {
-        return Err(AppError::Forbidden("only investigators preserve reads".into()));
-    }
+    let case = own_case(db, user, case_id).await?;
     let (permitted, _) = search::reopen(db, now, &config.access, user, new.search_id).await?;
-    let found = reads::access::many_in_search(db, user, &permitted, new.search_id, &new.read_ids).await?;
+    let found = crate::gate::many_in_search(db, user, &permitted, new.search_id, &new.read_ids).await?;
     let due = now.checked_add_months(Months::new(config.locker.review_months)).expect("a date in range");
     // The copies go first: an item is only recorded once its images are safely held.
     let mut copies = Vec::with_capacity(found.len());
@@ -273,8 +340,9 @@ pub async fn preserve(
     Ok(views)
 }
 
-/// Items held whose review is due at `now`, longest overdue first.
-pub async fn due(db: &Db, now: DateTime<Utc>) -> Result<Vec<ItemView>, sqlx::Error> {
+/// Items held whose review is due at `now`, longest overdue first, that `viewer` may see
+/// (R13).
+pub async fn due(db: &Db, viewer: &Auditor, now: DateTime<Utc>) -> Result<Vec<ItemView>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.deleted_at IS NULL AND i.review_due_at <= $1 \
          ORDER BY i.review_due_at, i.id"
@@ -282,11 +350,13 @@ pub async fn due(db: &Db, now: DateTime<Utc>) -> Result<Vec<ItemView>, sqlx::Err
     .bind(to_millis(now))
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(item_from_row).collect()
+    let items = rows.iter().map(item_from_row).collect::<Result<_, _>>()?;
+    Ok(only_shown(items, &denied_cameras(db, viewer).await?))
 }
 
-/// Items held that have been escalated to `user` as the OIC's supervisor.
-pub async fn escalated_to(db: &Db, user: &UserView) -> Result<Vec<ItemView>, sqlx::Error> {
+/// Items held that have been escalated to `user` as the OIC's supervisor, that they may see
+/// (R13).
+pub async fn escalated_to(db: &Db, user: &Supervisor) -> Result<Vec<ItemView>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.deleted_at IS NULL AND i.escalated_to = $1 \
          ORDER BY i.review_due_at, i.id"
@@ -294,30 +364,64 @@ pub async fn escalated_to(db: &Db, user: &UserView) -> Result<Vec<ItemView>, sql
     .bind(user.id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(item_from_row).collect()
+    let items = rows.iter().map(item_from_row).collect::<Result<_, _>>()?;
+    Ok(only_shown(items, &denied_cameras(db, user).await?))
 }
 
-/// Deletes an item's copy of the read, keeping the record that it was held (R19, R21), and
-/// returns the keys of its images, to delete once the change is committed.
-async fn delete_item(tx: &mut Tx, now: DateTime<Utc>, id: i64, why: DeletedWhy) -> AppResult<Vec<String>> {
-    let row = sqlx::query("SELECT plate_image, overview_image FROM locker_items WHERE id = $1")
+/// Deletes an item's copy of the read, keeping the record that it was held (R19, R21). Its
+/// image copies' keys stay in the row until [`delete_images`] has deleted them from the store:
+/// the row is the record of what is still to delete.
+async fn delete_item(tx: &mut Tx, now: DateTime<Utc>, id: i64, why: DeletedWhy) -> AppResult<()> {
+    sqlx::query("UPDATE locker_items SET read = NULL, deleted_at = $1, deleted_why = $2 WHERE id = $3")
+        .bind(to_millis(now))
+        .bind(why.as_str())
         .bind(id)
-        .fetch_one(tx.conn())
+        .execute(tx.conn())
         .await?;
-    let mut keys = Vec::new();
-    for column in ["plate_image", "overview_image"] {
-        keys.extend(row.try_get::<Option<String>, _>(column)?);
-    }
-    sqlx::query(
-        "UPDATE locker_items SET read = NULL, plate_image = NULL, overview_image = NULL, deleted_at = $1, \
-         deleted_why = $2 WHERE id = $3",
+    Ok(())
+}
+
+/// Deletes the image copies of every deleted item that still has some (R19: nothing of a
+/// deleted item is left behind), clearing each key once its object is gone. A copy the store
+/// fails to delete keeps its key, is recorded as `image_deletion_failed` (R21), and is tried
+/// again the next time this runs (after every review); the item stays deleted either way.
+/// Returns how many copies were deleted.
+pub async fn delete_images(db: &Db, images: &Images, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, plate_image, overview_image FROM locker_items WHERE deleted_at IS NOT NULL \
+         AND (plate_image IS NOT NULL OR overview_image IS NOT NULL) ORDER BY id",
     )
-    .bind(to_millis(now))
-    .bind(why.as_str())
-    .bind(id)
-    .execute(tx.conn())
+    .fetch_all(db.pool())
     .await?;
-    Ok(keys)
+    let mut deleted = 0;
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        for column in ["plate_image", "overview_image"] {
+            let Some(key) = row.try_get::<Option<String>, _>(column)? else { continue };
+            match images.delete(&key).await {
+                Ok(()) => {
+                    sqlx::query(&format!("UPDATE locker_items SET {column} = NULL WHERE id = $1 AND {column} = $2"))
+                        .bind(id)
+                        .bind(&key)
+                        .execute(db.pool())
+                        .await?;
+                    deleted += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(item = id, key = %key, error = %e, "a locker image copy could not be deleted; kept for retry");
+                    audit::record_alone(
+                        db,
+                        now,
+                        Event::new(Actor::system(), AuditAction::ImageDeletionFailed)
+                            .subject(format!("locker item {id}"))
+                            .details(json!({ "key": key, "error": e.to_string(), "retried": "after the next review" })),
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(deleted)
 }
 
 /// Records a review of item `id`: still needed (due again in six months), not needed
@@ -328,13 +432,16 @@ pub async fn review(
     images: &Images,
     now: DateTime<Utc>,
     config: &LockerConfig,
-    auditor: &UserView,
+    auditor: &Auditor,
     id: i64,
     new: NewReview,
 ) -> AppResult<ItemView> {
     new.check()?;
-    let (item, [_, _, supervisor]) =
-        find_item(db, id).await?.ok_or_else(|| AppError::NotFound(format!("no locker item with id {id}")))?;
+    let denied = denied_cameras(db, auditor).await?;
+    let (item, [_, _, supervisor]) = find_item(db, id)
+        .await?
+        .filter(|(item, _)| shown(item, &denied))
+        .ok_or_else(|| AppError::NotFound(format!("no locker item with id {id}")))?;
     if item.deleted_at.is_some() {
         return Err(AppError::Conflict(format!("locker item {id} has already been deleted")));
     }
@@ -371,7 +478,7 @@ pub async fn review(
             None
         }
         ReviewAnswer::NotNeeded => Some(DeletedWhy::NotNeeded),
-        ReviewAnswer::NoAnswer if unanswered >= MAX_UNANSWERED => Some(DeletedWhy::Unanswered),
+        ReviewAnswer::NoAnswer if unanswered >= config.max_unanswered => Some(DeletedWhy::Unanswered),
         ReviewAnswer::NoAnswer => {
             sqlx::query("UPDATE locker_items SET review_due_at = $1, unanswered = $2, escalated_to = $3 WHERE id = $4")
                 .bind(to_millis(now + Duration::days(config.retry_days)))
@@ -391,9 +498,8 @@ pub async fn review(
         ),
     )
     .await?;
-    let mut gone = Vec::new();
     if let Some(why) = deleted {
-        gone = delete_item(&mut tx, now, id, why).await?;
+        delete_item(&mut tx, now, id, why).await?;
         audit::record(
             &mut tx,
             now,
@@ -404,13 +510,48 @@ pub async fn review(
         .await?;
     }
     tx.commit().await?;
-    for key in gone {
-        images.delete(&key).await.map_err(AppError::internal)?;
-    }
+    // The deletion stands whatever the store says; what it fails to delete is tried again.
+    delete_images(db, images, now).await?;
     Ok(find_item(db, id).await?.expect("the item stays as a record").0)
 }
 
-/// Where item `id`'s image is kept, if it still has one.
+/// Where item `id`'s image is kept, if it still holds one: a deleted item holds none, even
+/// while its copy waits to be deleted from the store.
 pub async fn image_key(db: &Db, id: i64, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
-    reads::stored_image_key(db, "locker_items", id, kind).await
+    let column = match kind {
+        ImageKind::Plate => "plate_image",
+        ImageKind::Overview => "overview_image",
+    };
+    let row =
+        sqlx::query(&format!("SELECT {column} AS image_key FROM locker_items WHERE id = $1 AND deleted_at IS NULL"))
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(|r| r.try_get::<Option<String>, _>("image_key")).transpose()?.flatten())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locker_key;
+    use shared::ImageKind;
+
+    #[test]
+    fn a_locker_key_never_names_the_plate() {
+        // R19, R1: the source key names the plate; the copy's key does not, whatever the source.
+        for from in [
+            "reads/2026-03-02/1/2/1772442000000-AB12CDE-plate.png",
+            "reads/2026-03-02/1/2/1772442000000-AB12CDE-plate",
+            "reads/2026-03-02/1/2/1772442000000-AB12CDE.overview.AB12CDE",
+            "AB12CDE",
+        ] {
+            let key = locker_key(7, 42, ImageKind::Plate, from);
+            assert!(!key.contains("AB12CDE"), "{from} -> {key}");
+            assert!(key.starts_with("locker/7/42-plate."), "{key}");
+        }
+        assert_eq!(
+            locker_key(7, 42, ImageKind::Overview, "reads/x/1-AB12CDE-overview.jpg"),
+            "locker/7/42-overview.jpg"
+        );
+        assert_eq!(locker_key(7, 42, ImageKind::Plate, "reads/x/1-AB12CDE-plate"), "locker/7/42-plate.img");
+    }
 }

@@ -2,12 +2,13 @@
 //! use by purpose and crime type, requests and their decisions, the audit sample's findings,
 //! verifications and corrections, exports and transfers, and deletions by the retention purge
 //! and the evidence locker. Breaches and subject access requests are handled outside the
-//! workbench and are not counted here.
+//! workbench and are not counted here. A count small enough to point at one investigation (1
+//! to k − 1, k being `oversight.min_count`) is shown only as "fewer than k" ([`Count`]).
 
 use crate::clock::to_millis;
 use crate::store::Db;
 use chrono::{TimeZone, Utc};
-use shared::oversight::{Figure, Figures};
+use shared::oversight::{Count, Figure, Figures};
 use shared::requests::Purpose;
 use shared::verification::Verdict;
 use sqlx::Row;
@@ -35,12 +36,13 @@ async fn single(db: &Db, y: &Year, sql: &str) -> Result<i64, sqlx::Error> {
     sqlx::query(sql).bind(y.from).bind(y.to).fetch_one(db.pool()).await?.try_get("n")
 }
 
-/// The year's figures; `None` when the year is out of range.
-pub async fn figures(db: &Db, year: i32) -> Result<Option<Figures>, sqlx::Error> {
+/// The year's figures, each count from 1 to `min_count` − 1 withheld as "fewer than
+/// `min_count`"; `None` when the year is out of range.
+pub async fn figures(db: &Db, year: i32, min_count: i64) -> Result<Option<Figures>, sqlx::Error> {
     let Some(y) = Year::of(year) else { return Ok(None) };
     let mut out = Vec::new();
     let mut push = |section: &str, item: &str, count: i64| {
-        out.push(Figure { section: section.to_owned(), item: item.to_owned(), count });
+        out.push(Figure { section: section.to_owned(), item: item.to_owned(), count: Count::shown(count, min_count) });
     };
 
     let searches = "FROM searches s JOIN requests q ON q.id = s.request_id WHERE s.at >= $1 AND s.at < $2";
@@ -161,12 +163,19 @@ pub async fn figures(db: &Db, year: i32) -> Result<Option<Figures>, sqlx::Error>
     Ok(Some(Figures { year, figures: out }))
 }
 
-/// The figures as CSV: `section,item,count`.
-pub fn csv(figures: &Figures) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["year", "section", "item", "count"])?;
+/// The figures as CSV (`year,section,item,count`), through the one CSV writer: a crime type
+/// is text a user typed, made safe for a spreadsheet like any other (R14, R23); a withheld
+/// count reads "fewer than k", as in JSON.
+pub fn csv(figures: &Figures) -> Vec<u8> {
+    use crate::export::csv::{Cell, Writer};
+    let mut w = Writer::new();
+    w.row(["year", "section", "item", "count"]);
     for f in &figures.figures {
-        w.write_record([figures.year.to_string(), f.section.clone(), f.item.clone(), f.count.to_string()])?;
+        let count = match f.count {
+            Count::Exact(n) => Cell::Integer(n),
+            withheld => Cell::from(withheld.to_string()),
+        };
+        w.row([Cell::from(figures.year), Cell::from(&f.section), Cell::from(&f.item), count]);
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    w.finish()
 }

@@ -6,11 +6,11 @@
 //! prefixes; the cutoff's own day loses the purged reads' images one by one. The evidence
 //! locker holds its own copies (R19), so nothing it holds is touched. Each run is recorded and audited with its counts (R21).
 
+use crate::access::policy::retention_cutoff;
 use crate::audit::{self, Actor, Event};
 use crate::clock::to_millis;
 use crate::config::AccessConfig;
 use crate::imagery::store::Images;
-use crate::search::grant::retention_cutoff;
 use crate::store::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -30,14 +30,14 @@ pub struct PurgeReport {
     pub alerts: u64,
     pub clone_pairs: u64,
     pub verifications_blanked: u64,
+    /// Image deletions the object store refused this run: recorded, and tried again next run.
+    pub image_failures: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PurgeError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-    #[error("image store: {0}")]
-    Images(#[from] object_store::Error),
 }
 
 /// Deletes everything captured before the retention cutoff at `now`.
@@ -51,78 +51,16 @@ pub async fn purge(
     let cutoff_ms = to_millis(cutoff);
     let mut report = PurgeReport { cutoff, ..PurgeReport::default() };
 
-    // The erasure and its record commit together (R21): one transaction, through the writer.
+    // The erasure and its record commit together (R21): one transaction, in which each owner
+    // purges its part — what refers to the reads first, then the reads.
     let mut tx = db.begin().await?;
-    report.alerts = sqlx::query(
-        "DELETE FROM alerts WHERE EXISTS (SELECT 1 FROM reads r WHERE r.id = alerts.read_id AND r.captured_at < $1)",
-    )
-    .bind(cutoff_ms)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    // A pair's first sighting is its older one.
-    report.clone_pairs = sqlx::query("DELETE FROM clone_pairs WHERE first_at < $1")
-        .bind(cutoff_ms)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    report.verifications_blanked = sqlx::query(
-        "UPDATE verifications SET plate_before = NULL, corrected_plate = NULL, reason = NULL \
-         WHERE read_captured_at < $1 AND (plate_before IS NOT NULL OR corrected_plate IS NOT NULL OR reason IS NOT NULL)",
-    )
-    .bind(cutoff_ms)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
+    report.alerts = crate::hotlists::purge_alerts_before(&mut tx, cutoff).await?;
+    report.clone_pairs = crate::clones::purge_before(&mut tx, cutoff).await?;
+    report.verifications_blanked = crate::verification::blank_before(&mut tx, cutoff).await?;
+    let purged = crate::reads::write::purge_before(&mut tx, cutoff).await?;
+    report.reads = purged.reads;
+    report.days_dropped = purged.whole_days.len() as u64;
 
-    // Images of purged reads on the cutoff's own day: that day's prefix also holds newer reads.
-    let cutoff_date = crate::reads::days::day_of(cutoff);
-    let (cutoff_day_start, _) = crate::reads::days::bounds(cutoff_date);
-    let rows =
-        sqlx::query("SELECT plate_image, overview_image FROM reads WHERE captured_at >= $1 AND captured_at < $2")
-            .bind(cutoff_day_start)
-            .bind(cutoff_ms)
-            .fetch_all(tx.conn())
-            .await?;
-    let mut partial_day = Vec::new();
-    for row in rows {
-        for column in ["plate_image", "overview_image"] {
-            if let Some(key) = row.try_get::<Option<String>, _>(column)? {
-                partial_day.push(key);
-            }
-        }
-    }
-
-    // Whole days past the cutoff go with their partitions, at the end of the transaction (the
-    // detach holds every other writer off `reads` until the commit): counted here.
-    let whole_days: Vec<_> =
-        crate::reads::days::partitions(&mut tx).await?.into_iter().filter(|d| *d < cutoff_date).collect();
-    let in_whole_days: i64 = if whole_days.is_empty() {
-        0
-    } else {
-        sqlx::query("SELECT COUNT(*) AS n FROM reads WHERE captured_at < $1")
-            .bind(cutoff_day_start)
-            .fetch_one(tx.conn())
-            .await?
-            .try_get("n")?
-    };
-    report.reads = in_whole_days as u64;
-    report.days_dropped = whole_days.len() as u64;
-    crate::reads::days::forget_seen_before(&mut tx, cutoff_date).await?;
-    let row_by_row_from = if whole_days.is_empty() { i64::MIN } else { cutoff_day_start };
-
-    // One statement: the cutoff's day is one partition (PostgreSQL), looked at once.
-    report.reads += sqlx::query("DELETE FROM reads WHERE captured_at >= $1 AND captured_at < $2")
-        .bind(row_by_row_from)
-        .bind(cutoff_ms)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-
-    // The images go once the reads are gone: counted ahead, so the record names them.
-    let cutoff_day = cutoff.format("%Y-%m-%d").to_string();
-    let past_days: Vec<String> = images.read_days().await?.into_iter().filter(|day| *day < cutoff_day).collect();
-    report.day_prefixes = past_days.len() as u64;
     let run: i64 = sqlx::query(
         "INSERT INTO purge_runs (at, cutoff, reads, images, day_prefixes, alerts, clone_pairs) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -130,7 +68,7 @@ pub async fn purge(
     .bind(to_millis(now))
     .bind(cutoff_ms)
     .bind(report.reads as i64)
-    .bind(partial_day.len() as i64)
+    .bind(purged.partial_day_images.len() as i64)
     .bind(report.day_prefixes as i64)
     .bind(report.alerts as i64)
     .bind(report.clone_pairs as i64)
@@ -140,35 +78,92 @@ pub async fn purge(
     let details = json!({
         "cutoff": report.cutoff,
         "reads": report.reads,
-        "days_dropped": whole_days.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        "days_dropped": purged.whole_days.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "alerts": report.alerts,
         "clone_pairs": report.clone_pairs,
         "verifications_blanked": report.verifications_blanked,
         // Image objects go right after the commit: whole days by prefix, the cutoff's own day
-        // one by one.
-        "image_day_prefixes": past_days,
-        "images_one_by_one": partial_day.len(),
+        // one by one; what the store refuses is recorded and tried again (R18).
+        "images_one_by_one": purged.partial_day_images.len(),
     });
     audit::record(&mut tx, now, Event::new(Actor::system(), AuditAction::RetentionPurged).details(details)).await?;
-    for day in &whole_days {
-        crate::reads::days::drop_day(&mut tx, *day).await?;
-    }
+    purged.drop_days(&mut tx).await?;
     tx.commit().await?;
 
-    for key in &partial_day {
-        images.delete(key).await?;
-        report.images += 1;
+    // The rows are gone whatever the object store says now: an image it will not delete is
+    // recorded and tried again at the next run, never a reason to keep the reads.
+    let mut targets: Vec<(String, bool)> = pending_deletions(db).await?;
+    targets.extend(purged.partial_day_images.into_iter().map(|key| (key, false)));
+    let cutoff_day = cutoff.format("%Y-%m-%d").to_string();
+    match images.read_days().await {
+        Ok(days) => {
+            let past: Vec<String> = days.into_iter().filter(|day| *day < cutoff_day).collect();
+            report.day_prefixes = past.len() as u64;
+            targets.extend(past.into_iter().map(|day| (day, true)));
+        }
+        Err(e) => failed(db, now, "(listing the image days)", false, &e).await?,
     }
-    for day in &past_days {
-        report.images += images.delete_day(day).await? as u64;
+    targets.sort();
+    targets.dedup();
+    for (target, is_day) in targets {
+        let deleted = if is_day { images.delete_day(&target).await } else { images.delete(&target).await.map(|_| 1) };
+        match deleted {
+            Ok(n) => {
+                report.images += n as u64;
+                let mut tx = db.begin().await?;
+                sqlx::query("DELETE FROM image_deletions WHERE target = $1").bind(&target).execute(tx.conn()).await?;
+                tx.commit().await?;
+            }
+            Err(e) => {
+                report.image_failures += 1;
+                failed(db, now, &target, is_day, &e).await?;
+            }
+        }
     }
     // The run's figures (R23) count the image objects as deleted.
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE purge_runs SET images = $1 WHERE id = $2")
+    sqlx::query("UPDATE purge_runs SET images = $1, day_prefixes = $2 WHERE id = $3")
         .bind(report.images as i64)
+        .bind(report.day_prefixes as i64)
         .bind(run)
         .execute(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Deletions left over from earlier runs.
+async fn pending_deletions(db: &Db) -> Result<Vec<(String, bool)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT target, is_day FROM image_deletions ORDER BY target").fetch_all(db.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get("target")?, r.try_get::<i64, _>("is_day")? != 0))).collect()
+}
+
+/// Records a deletion the object store refused, to be tried again, and audits it (R21).
+async fn failed(
+    db: &Db,
+    now: DateTime<Utc>,
+    target: &str,
+    is_day: bool,
+    error: &object_store::Error,
+) -> Result<(), sqlx::Error> {
+    tracing::warn!(target, error = %error, "the image store refused a deletion; it is tried again at the next purge");
+    let mut tx = db.begin().await?;
+    if !target.starts_with('(') {
+        sqlx::query(
+            "INSERT INTO image_deletions (target, is_day, failed_at, attempts, last_error) VALUES ($1, $2, $3, 1, $4) \
+             ON CONFLICT (target) DO UPDATE SET attempts = image_deletions.attempts + 1, \
+             last_error = excluded.last_error, failed_at = excluded.failed_at",
+        )
+        .bind(target)
+        .bind(i64::from(is_day))
+        .bind(to_millis(now))
+        .bind(error.to_string())
+        .execute(tx.conn())
+        .await?;
+    }
+    let event = Event::new(Actor::system(), AuditAction::ImageDeletionFailed)
+        .subject(target)
+        .details(json!({ "day_prefix": is_day, "error": error.to_string(), "retried": "at the next purge" }));
+    audit::record(&mut tx, now, event).await?;
+    tx.commit().await
 }

@@ -4,15 +4,16 @@
 //! the read, so searches for the corrected plate find it (R16); every verification is kept as
 //! its history and audited (R21).
 
+use crate::access::Investigator;
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
-use crate::error::{AppError, AppResult};
-use crate::reads::access::{Reached, Under};
-use crate::store::{decode, Db};
+use crate::error::AppResult;
+use crate::gate::{Reached, Under};
+use crate::store::{decode, Db, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::verification::{NewVerification, Verdict, VerificationView, VerifiedRead};
-use shared::{AuditAction, Role, UserView};
+use shared::AuditAction;
 use sqlx::Row;
 
 /// A read's verifications, oldest first.
@@ -43,18 +44,15 @@ pub async fn history(db: &Db, reached: &Reached) -> Result<Vec<VerificationView>
 }
 
 /// Records `user`'s verification of a read they reached through a search or watch (R15), and
-/// returns the read with its history. Only investigators verify; the gate has already held the
+/// returns the read with its history. Only investigators verify (the signature says so); the gate has already held the
 /// read to their reach and restrictions (R12, R13).
 pub async fn verify(
     db: &Db,
     now: DateTime<Utc>,
-    user: &UserView,
+    user: &Investigator,
     reached: Reached,
     new: NewVerification,
 ) -> AppResult<VerifiedRead> {
-    if !user.has(Role::Investigator) {
-        return Err(AppError::Forbidden("only investigators verify reads".into()));
-    }
     let read = reached.read();
     let id = read.id;
     new.check(&read.plate)?;
@@ -74,16 +72,7 @@ pub async fn verify(
     .bind(new.reason())
     .execute(tx.conn())
     .await?;
-    sqlx::query("UPDATE reads SET verdict = $1, corrected_plate = $2, corrected_skeleton = $3 WHERE id = $4")
-        .bind(new.verdict.as_str())
-        .bind(corrected.map(|p| p.as_str()))
-        .bind(corrected.map(|p| p.skeleton()))
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    // Found by its corrected plate from now on (R16), on its day.
-    let seen = corrected.map(|p| (p.skeleton(), to_millis(read.captured_at)));
-    crate::reads::days::note_seen(&mut tx, seen).await?;
+    crate::reads::write::record_verdict(&mut tx, id, read.captured_at, new.verdict, corrected).await?;
     let mut details = json!({
         "verdict": new.verdict,
         "plate": read.plate,
@@ -105,4 +94,17 @@ pub async fn verify(
     let reached = reached.refreshed(db).await?;
     let history = history(db, &reached).await?;
     Ok(VerifiedRead { read: reached.read().clone(), history })
+}
+
+/// Blanks what verifications of reads captured before `cutoff` say of the read (its plates and
+/// the reason), keeping the outcome the yearly figures count (R18, R23). Returns how many.
+pub(crate) async fn blank_before(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE verifications SET plate_before = NULL, corrected_plate = NULL, reason = NULL \
+         WHERE read_captured_at < $1 AND (plate_before IS NOT NULL OR corrected_plate IS NOT NULL OR reason IS NOT NULL)",
+    )
+    .bind(to_millis(cutoff))
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
 }

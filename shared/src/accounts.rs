@@ -29,6 +29,10 @@ pub enum AccountError {
     SupervisorWithoutRank,
     #[error("a rank is only for supervisors")]
     RankWithoutSupervisor,
+    #[error("a system admin cannot also be an investigator, supervisor or auditor (separation of duties)")]
+    AdminCombined,
+    #[error("an auditor cannot also be an investigator or supervisor: an auditor never judges their own searches")]
+    AuditorCombined,
 }
 
 /// A login name: lower-case, stable, safe to print in the audit log.
@@ -107,6 +111,13 @@ impl Authority {
         }
         let investigator = self.roles.contains(&Role::Investigator);
         let supervisor = self.roles.contains(&Role::Supervisor);
+        let auditor = self.roles.contains(&Role::Auditor);
+        if self.roles.contains(&Role::SystemAdmin) && (investigator || supervisor || auditor) {
+            return Err(AccountError::AdminCombined);
+        }
+        if auditor && (investigator || supervisor) {
+            return Err(AccountError::AuditorCombined);
+        }
         match (investigator, self.tier) {
             (true, None) => return Err(AccountError::InvestigatorWithoutTier),
             (false, Some(_)) => return Err(AccountError::TierWithoutInvestigator),
@@ -118,6 +129,50 @@ impl Authority {
             _ => Ok(()),
         }
     }
+}
+
+impl Authority {
+    /// What this authority grants that `before` did not and that takes a second system admin's
+    /// approval: the system admin role, the supervisor role, inspector rank, the central tier,
+    /// the auditor role.
+    pub fn elevations_over(&self, before: &Authority) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let gained = |role: Role| self.roles.contains(&role) && !before.roles.contains(&role);
+        if gained(Role::SystemAdmin) {
+            out.push("the system admin role");
+        }
+        if gained(Role::Supervisor) {
+            out.push("the supervisor role");
+        }
+        if self.rank == Some(Rank::Inspector) && before.rank != Some(Rank::Inspector) {
+            out.push("inspector rank");
+        }
+        if self.tier == Some(AccessTier::Central) && before.tier != Some(AccessTier::Central) {
+            out.push("the central tier");
+        }
+        if gained(Role::Auditor) {
+            out.push("the auditor role");
+        }
+        out
+    }
+
+    /// No authority at all: what a new account is compared against.
+    pub fn none() -> Authority {
+        Authority { roles: BTreeSet::new(), tier: None, rank: None }
+    }
+}
+
+/// A change to an account that waits for a second system admin (separation of duties).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingUserChange {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub change: UserUpdate,
+    /// What it grants that needs the second admin.
+    pub elevations: Vec<String>,
+    pub proposed_by: String,
+    pub proposed_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A user as the API shows it (never the password hash).
@@ -191,7 +246,7 @@ impl NewUser {
 
 /// A change to an account by a system admin. Absent fields stay as they are; `tier` and `rank`
 /// are replaced whenever `roles` is given (so a role and its attribute change together).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     #[serde(default)]

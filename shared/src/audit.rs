@@ -84,6 +84,21 @@ actions! {
     PreserveRefused => "preserve_refused",
     DecisionRefused => "decision_refused",
     AuditAnchored => "audit_anchored",
+    AccessRefused => "access_refused",
+    AlertsStreamClosed => "alerts_stream_closed",
+    AlertStreamed => "alert_streamed",
+    WatchDelivered => "watch_delivered",
+    RetroactiveAlertsRaised => "retroactive_alerts_raised",
+    HotlistAudienceChanged => "hotlist_audience_changed",
+    HotlistEntryApproved => "hotlist_entry_approved",
+    HotlistEntrySuspended => "hotlist_entry_suspended",
+    HotlistChangeRefused => "hotlist_change_refused",
+    UserChangeProposed => "user_change_proposed",
+    UserChangeApproved => "user_change_approved",
+    UserChangeRefused => "user_change_refused",
+    ApprovalRevoked => "approval_revoked",
+    ImageDeletionFailed => "image_deletion_failed",
+    LockerRefused => "locker_refused",
 }
 
 impl AuditAction {

@@ -7,8 +7,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Days after it was added or last reviewed that an entry is due for review (R9).
+/// Days after it was added or last reviewed that an entry is due for review (R9): the default of
+/// the server's `hotlists.review_days`.
 pub const REVIEW_DAYS: i64 = 14;
+
+impl EntryPattern {
+    /// The letters and digits of a pattern besides its wildcards (all of a whole plate's).
+    pub fn literals(&self) -> usize {
+        self.as_str().chars().filter(|c| c.is_ascii_alphanumeric()).count()
+    }
+
+    pub fn is_partial(&self) -> bool {
+        matches!(self, EntryPattern::Wildcard(_))
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -327,11 +339,46 @@ pub struct EntryView {
     pub reviewed_at: DateTime<Utc>,
     /// When it lapses unless reviewed (R9).
     pub review_due: DateTime<Utc>,
-    /// Alerts it has raised, and when the last was raised (in a list's entries).
+    /// Alerts it has raised, and when the last was raised: shown only to the list's audience
+    /// (R8); 0 and none to anyone else.
     #[serde(default)]
     pub hits: i64,
     #[serde(default)]
     pub last_hit_at: Option<DateTime<Utc>>,
+    /// A partial plate (`?`, `*`) matches nothing until an inspector approves it (R10).
+    #[serde(default)]
+    pub awaiting_approval: bool,
+    /// The inspector who approved a partial plate.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// When a partial plate lapses, reviewed or not.
+    #[serde(default)]
+    pub lapses_at: Option<DateTime<Utc>>,
+    /// Suspended for matching more vehicles in a day than any entry may; flagged to auditors.
+    #[serde(default)]
+    pub suspended: bool,
+}
+
+impl EntryView {
+    /// Whether this entry names a vehicle partly seen (a pattern rather than a whole plate).
+    pub fn is_pattern(&self) -> bool {
+        self.vrm.contains(['?', '*'])
+    }
+}
+
+/// An inspector's approval of a partial plate, with why it is necessary and proportionate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveEntry {
+    pub rationale: String,
+}
+
+/// A change of a list's audience, with why (audited).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceChange {
+    pub audience: Audience,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

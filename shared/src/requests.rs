@@ -261,6 +261,29 @@ pub struct RequestView {
     /// When the requester withdrew it: nothing runs under it from then on.
     #[serde(default)]
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// When a supervisor revoked its approval (its expiry is then that moment), and why.
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub revoke_rationale: Option<String>,
+}
+
+/// A supervisor's revocation of an approval, with why: searches, watches and analyses under it
+/// stop at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeApproval {
+    pub rationale: String,
+}
+
+impl Validate for RevokeApproval {
+    type Error = RequestError;
+
+    fn problems(&self) -> Vec<(&'static str, RequestError)> {
+        let mut p = Problems::default();
+        p.require(text_between(&self.rationale, 10, 2000), "rationale", RequestError::Rationale);
+        p.into_vec()
+    }
 }
 
 impl RequestView {

@@ -70,15 +70,29 @@ pub async fn authenticate(
                     .details(json!({ "reason": "account disabled" })),
             )
             .await?;
-            Err(AppError::Forbidden("this account is disabled".into()))
+            // Answered as a wrong password: a disabled account is not told apart from one that
+            // does not exist.
+            Err(AppError::Unauthorized(WRONG_CREDENTIALS.into()))
         }
-        known => {
-            let reason = if known.is_some() { "wrong password" } else { "unknown username" };
+        Some(user) => {
             count_failure(&mut tx, now, limits, &name).await?;
             audit::record(
                 &mut tx,
                 now,
-                Event::new(Actor::claimed(&name), AuditAction::LoginFailed).details(json!({ "reason": reason })),
+                Event::new(Actor::user(&user), AuditAction::LoginFailed).details(json!({ "reason": "wrong password" })),
+            )
+            .await?;
+            Err(AppError::Unauthorized(WRONG_CREDENTIALS.into()))
+        }
+        None => {
+            // What was typed is not recorded: it may be a password typed into the wrong field.
+            // (Lockouts still count failures by the name tried, until they are forgotten.)
+            count_failure(&mut tx, now, limits, &name).await?;
+            audit::record(
+                &mut tx,
+                now,
+                Event::new(Actor::claimed("(unknown username)"), AuditAction::LoginFailed)
+                    .details(json!({ "reason": "unknown username" })),
             )
             .await?;
             Err(AppError::Unauthorized(WRONG_CREDENTIALS.into()))

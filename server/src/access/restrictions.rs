@@ -7,7 +7,7 @@ use crate::store::Db;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::search::{Capability, Restrictions};
-use shared::{AuditAction, UserView};
+use shared::AuditAction;
 use sqlx::{AnyConnection, Row};
 
 pub async fn of(conn: &mut AnyConnection, user_id: i64) -> Result<Restrictions, sqlx::Error> {
@@ -34,10 +34,14 @@ pub async fn of(conn: &mut AnyConnection, user_id: i64) -> Result<Restrictions, 
 pub async fn set(
     db: &Db,
     now: DateTime<Utc>,
-    by: &UserView,
+    admin: &crate::access::SystemAdmin,
     user_id: i64,
     new: Restrictions,
 ) -> AppResult<Restrictions> {
+    let by: &shared::UserView = admin;
+    if by.id == user_id {
+        return Err(AppError::Forbidden("no one changes their own restrictions (separation of duties)".into()));
+    }
     let mut tx = db.begin().await?;
     let user = crate::access::users::find(tx.conn(), user_id)
         .await?

@@ -39,7 +39,8 @@ impl DbSessionStore {
     }
 }
 
-fn key(id: &Id) -> String {
+/// How a session id is stored: its SHA-256, never the id itself.
+pub(crate) fn key(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 
@@ -124,4 +125,16 @@ async fn upsert(tx: &mut crate::store::Tx, record: &Record) -> session_store::Re
 pub async fn end_all_for(tx: &mut crate::store::Tx, user_id: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(tx.conn()).await?;
     Ok(done.rows_affected())
+}
+
+/// Whether the stored session `key` is live and signed in as `user_id` (a stream's check).
+pub async fn holds(conn: &mut sqlx::AnyConnection, key: &str, user_id: i64) -> Result<bool, sqlx::Error> {
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let row = sqlx::query("SELECT 1 AS one FROM sessions WHERE id = $1 AND user_id = $2 AND expires_at > $3")
+        .bind(key)
+        .bind(user_id)
+        .bind(now_ms)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
 }

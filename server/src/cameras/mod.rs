@@ -5,7 +5,7 @@
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{AppError, AppResult};
-use crate::store::{is_unique_violation, Db};
+use crate::store::{is_unique_violation, Db, Tx};
 use chrono::{DateTime, Utc};
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::json;
@@ -14,7 +14,7 @@ use shared::cameras::{FeedCreated, NewCamera, StatusChange, ZoneStatusChange, Zo
 use shared::{AuditAction, CameraStatus, CameraView, FeedView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -358,3 +358,35 @@ pub async fn health(db: &Db, now: DateTime<Utc>) -> Result<Vec<shared::CameraHea
 
 /// A camera is never called silent for a gap shorter than this.
 const SILENT_FLOOR_MINUTES: i64 = 15;
+
+/// Counts refused reads against the cameras that sent them (R3), in key order, so that two
+/// writers counting against the same cameras queue rather than deadlock.
+pub async fn count_refusals(
+    tx: &mut Tx,
+    feed_id: i64,
+    now: DateTime<Utc>,
+    by_camera: &HashMap<i64, i64>,
+    unknown: &HashMap<String, i64>,
+) -> Result<(), sqlx::Error> {
+    for (camera_id, n) in by_camera.iter().collect::<BTreeMap<_, _>>() {
+        sqlx::query("UPDATE cameras SET refused_reads = refused_reads + $1 WHERE id = $2")
+            .bind(n)
+            .bind(camera_id)
+            .execute(tx.conn())
+            .await?;
+    }
+    for (external_id, n) in unknown.iter().collect::<BTreeMap<_, _>>() {
+        sqlx::query(
+            "INSERT INTO unknown_cameras (feed_id, external_id, refused_reads, last_seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (feed_id, external_id) DO UPDATE SET \
+             refused_reads = unknown_cameras.refused_reads + excluded.refused_reads, last_seen_at = excluded.last_seen_at",
+        )
+        .bind(feed_id)
+        .bind(external_id.chars().take(64).collect::<String>())
+        .bind(n)
+        .bind(to_millis(now))
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}

@@ -3,9 +3,11 @@
 //! evidential statement (PDF), which a supervisor must approve on its own. Every export is
 //! recorded as a disclosure with its recipient (R21) and counted for the yearly figures (R23).
 
+pub mod csv;
 mod pdf;
 pub mod statements;
 
+use crate::access::Investigator;
 use crate::audit::{self, Actor, Event};
 use crate::clock::to_millis;
 use crate::config::AccessConfig;
@@ -14,6 +16,7 @@ use crate::requests;
 use crate::search::{self, Permitted};
 use crate::store::Db;
 use chrono::{DateTime, SecondsFormat, Utc};
+use csv::Cell;
 use serde_json::json;
 use shared::export::{ExportFormat, NewExport, HANDLING, MARKING};
 use shared::{AuditAction, ReadView, UserView};
@@ -48,33 +51,23 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Text from a feed or a user, made safe for a spreadsheet (R14; OWASP's CSV-injection rule): a
-/// cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be taken for a
-/// formula, so it is prefixed with `'` and shown as the text it is.
-pub(crate) fn neutral(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
-}
-
-/// A read as one row of text cells, in [`COLUMNS`] order. Numbers are formatted here; every
-/// text that came from a feed is neutralised.
-fn cells(r: &ReadView) -> [String; 15] {
-    let text = |v: &Option<String>| neutral(v.as_deref().unwrap_or_default());
+/// A read as one row of cells, in [`COLUMNS`] order: numbers as numbers, everything else as
+/// text, made safe for a spreadsheet where it is written ([`csv::neutral`], R14).
+fn cells(r: &ReadView) -> [Cell<'_>; 15] {
+    let text = |v: &Option<String>| Cell::from(v.clone().unwrap_or_default());
     [
-        r.id.to_string(),
-        time(r.captured_at),
-        neutral(&r.plate),
+        r.id.into(),
+        time(r.captured_at).into(),
+        r.plate.as_str().into(),
         text(&r.corrected_plate),
-        r.verdict.map(|v| v.label().to_owned()).unwrap_or_default(),
-        r.camera_id.to_string(),
-        neutral(&r.camera_name),
-        format!("{:.6}", r.lat),
-        format!("{:.6}", r.lon),
+        r.verdict.map(|v| v.label()).unwrap_or_default().into(),
+        r.camera_id.into(),
+        r.camera_name.as_str().into(),
+        Cell::Decimal(r.lat, 6),
+        Cell::Decimal(r.lon, 6),
         text(&r.direction),
-        r.lane.map(|l| l.to_string()).unwrap_or_default(),
-        format!("{:.2}", r.confidence),
+        r.lane.map_or(Cell::from(""), Cell::Integer),
+        Cell::Decimal(r.confidence, 2),
         text(&r.make),
         text(&r.model),
         text(&r.colour),
@@ -93,28 +86,28 @@ fn preamble(
         [MARKING.to_owned(), String::new()],
         ["Request reference".into(), reference.to_owned()],
         ["Handling conditions".into(), HANDLING.to_owned()],
-        ["Handling agreed in the request".into(), neutral(request_handling)],
-        ["Exported by".into(), neutral(&format!("{} ({})", by.display_name, by.username))],
+        ["Handling agreed in the request".into(), request_handling.to_owned()],
+        ["Exported by".into(), format!("{} ({})", by.display_name, by.username)],
         ["Exported at (UTC)".into(), time(at)],
-        ["Recipient".into(), neutral(to.recipient.trim())],
+        ["Recipient".into(), to.recipient.trim().to_owned()],
         ["Transfer to another agency".into(), if to.transfer { "yes" } else { "no" }.into()],
     ]
 }
 
-fn csv(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
-    let mut w = ::csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
-    let io = |e: ::csv::Error| AppError::internal(e);
+/// The intelligence product as CSV, through the one CSV writer ([`csv::Writer`]).
+fn csv(preamble: &[[String; 2]], reads: &[ReadView]) -> Vec<u8> {
+    let mut w = csv::Writer::new();
     for line in preamble {
-        w.write_record(line).map_err(io)?;
+        w.row(line);
     }
-    w.write_record([""]).map_err(io)?;
-    w.write_record(COLUMNS).map_err(io)?;
+    w.row([""]);
+    w.row(COLUMNS);
     for read in reads {
-        w.write_record(cells(read)).map_err(io)?;
+        w.row(cells(read));
     }
-    w.write_record([""]).map_err(io)?;
-    w.write_record([MARKING]).map_err(io)?;
-    w.into_inner().map_err(|e| AppError::internal(e.to_string()))
+    w.row([""]);
+    w.row([MARKING]);
+    w.finish()
 }
 
 fn xlsx(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
@@ -130,8 +123,8 @@ fn xlsx(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
     sheet.set_footer(format!("&L{MARKING}&RPage &P of &N"));
     let mut row = 0u32;
     for [label, value] in preamble {
-        sheet.write_string_with_format(row, 0, label, &bold).map_err(fail)?;
-        sheet.write_string(row, 1, value).map_err(fail)?;
+        sheet.write_string_with_format(row, 0, csv::neutral(label), &bold).map_err(fail)?;
+        sheet.write_string(row, 1, csv::neutral(value)).map_err(fail)?;
         row += 1;
     }
     row += 1;
@@ -142,7 +135,7 @@ fn xlsx(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
     for read in reads {
         row += 1;
         for (col, cell) in cells(read).iter().enumerate() {
-            sheet.write_string(row, col as u16, cell).map_err(fail)?;
+            sheet.write_string(row, col as u16, cell.shown()).map_err(fail)?;
         }
     }
     sheet.write_string_with_format(row + 2, 0, MARKING, &bold).map_err(fail)?;
@@ -211,7 +204,7 @@ pub async fn search_results(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     search_id: i64,
     new: NewExport,
 ) -> AppResult<ExportFile> {
@@ -221,7 +214,7 @@ pub async fn search_results(
     let handling = request_handling(db, &permitted).await?;
     let lines = preamble(permitted.reference(), &handling, user, now, &new);
     let bytes = match new.format {
-        ExportFormat::Csv => csv(&lines, &reads)?,
+        ExportFormat::Csv => csv(&lines, &reads),
         ExportFormat::Xlsx => xlsx(&lines, &reads)?,
         ExportFormat::Pdf => unreachable!("refused by NewExport::check"),
     };
@@ -240,19 +233,4 @@ pub async fn search_results(
         filename: format!("{}-search-{search_id}.{}", permitted.reference(), new.format.as_str()),
         bytes,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::neutral;
-
-    #[test]
-    fn formula_openers_are_neutralised_and_nothing_else() {
-        for risky in ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"] {
-            assert_eq!(neutral(risky), format!("'{risky}"));
-        }
-        for plain in ["Ford", "blue", "AB12CDE", "", "1+2", "a=b"] {
-            assert_eq!(neutral(plain), plain);
-        }
-    }
 }

@@ -5,6 +5,7 @@
 
 use super::pdf::{render, Block};
 use super::{record, time, Disclosure, ExportFile};
+use crate::access::{Investigator, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::AccessConfig;
@@ -16,7 +17,7 @@ use serde_json::json;
 use shared::export::{
     check_recipient, ExportFormat, NewStatement, Recipient, StatementDecision, StatementStatus, StatementView, MARKING,
 };
-use shared::{AuditAction, Role, UserView};
+use shared::AuditAction;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -56,7 +57,7 @@ pub async fn request(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     new: NewStatement,
 ) -> AppResult<StatementView> {
     new.check()?;
@@ -90,31 +91,30 @@ pub async fn request(
     Ok(find(db, id).await?.expect("just stored").0)
 }
 
-/// `mine`: the user's own statements; otherwise the pending ones a supervisor may decide.
-pub async fn list(db: &Db, user: &UserView, mine: bool) -> AppResult<Vec<StatementView>> {
-    let rows = if mine {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE t.requester_id = $1 ORDER BY t.id DESC"))
-            .bind(user.id)
-            .fetch_all(db.pool())
-            .await?
-    } else {
-        if !user.has(Role::Supervisor) {
-            return Err(AppError::Forbidden("only supervisors decide statements".into()));
-        }
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM {FROM} WHERE t.status = 'pending' AND t.requester_id <> $1 ORDER BY t.id"
-        ))
-        .bind(user.id)
+/// The investigator's own statements, newest first.
+pub async fn mine(db: &Db, investigator: &Investigator) -> AppResult<Vec<StatementView>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE t.requester_id = $1 ORDER BY t.id DESC"))
+        .bind(investigator.id)
         .fetch_all(db.pool())
-        .await?
-    };
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// The pending statements a supervisor may decide: any but their own (R14).
+pub async fn pending(db: &Db, supervisor: &Supervisor) -> AppResult<Vec<StatementView>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE t.status = 'pending' AND t.requester_id <> $1 ORDER BY t.id"
+    ))
+    .bind(supervisor.id)
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 pub async fn decide(
     db: &Db,
     now: DateTime<Utc>,
-    supervisor: &UserView,
+    supervisor: &Supervisor,
     id: i64,
     decision: StatementDecision,
 ) -> AppResult<StatementView> {
@@ -160,7 +160,7 @@ pub async fn produce(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     id: i64,
     to: Recipient,
 ) -> AppResult<ExportFile> {

@@ -3,7 +3,7 @@
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{AppError, AppResult};
-use crate::store::{decode, Db};
+use crate::store::{decode, Db, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::hotlists::{AlertView, HotlistKind, MatchKind, Outcome};
@@ -21,12 +21,16 @@ const ALERT_SELECT: &str = "SELECT a.id AS alert_id, a.hotlist_id, h.name AS hot
      e.action, {READ} FROM alerts a JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
      JOIN reads r ON r.id = a.read_id JOIN cameras c ON c.id = r.camera_id";
 
-/// Whether `user_id`, as they are now, is in the audience of `hotlist_id` (R8): holds its role,
-/// or is one of its members. Every way an alert leaves the server asks this.
-const IN_AUDIENCE: &str = "(EXISTS (SELECT 1 FROM user_roles ur JOIN users u ON u.id = ur.user_id \
-     WHERE ur.user_id = $1 AND u.disabled_at IS NULL AND ur.role = h.audience_role) \
-     OR EXISTS (SELECT 1 FROM hotlist_members m JOIN users u ON u.id = m.user_id \
-     WHERE m.hotlist_id = h.id AND m.user_id = $1 AND u.disabled_at IS NULL))";
+/// Whether `user_id`, as they are now, is in the audience of `hotlist_id` (R8): an active
+/// investigator — the people who act on alerts — who holds the list's role or is one of its
+/// members, and who does not manage hotlists (a list's managers are never its audience: an
+/// entry is not a way to search without a request, R10). Every way an alert leaves the server
+/// asks this.
+const IN_AUDIENCE: &str = "EXISTS (SELECT 1 FROM users u JOIN user_roles inv ON inv.user_id = u.id \
+     AND inv.role = 'investigator' WHERE u.id = $1 AND u.disabled_at IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM user_roles adm WHERE adm.user_id = u.id AND adm.role = 'hotlist_admin') \
+     AND (EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role = h.audience_role) \
+          OR EXISTS (SELECT 1 FROM hotlist_members m WHERE m.hotlist_id = h.id AND m.user_id = u.id)))";
 
 /// Whether the alert's read is from a camera `$1` is not restricted from (R13): an alert from
 /// such a camera does not reach them.
@@ -65,14 +69,21 @@ fn alert_select() -> String {
     ALERT_SELECT.replace("{READ}", crate::reads::READ_COLUMNS)
 }
 
-/// The alerts `user_id` is in the audience of (R8), newest first.
-pub async fn alerts_for(db: &Db, user_id: i64, limit: i64) -> Result<Vec<AlertView>, sqlx::Error> {
+/// The alerts `user_id` is in the audience of (R8), newest first, on reads captured since
+/// `cutoff` (R12, R18: nothing past retention, whatever the purge has done).
+pub async fn alerts_for(
+    db: &Db,
+    user_id: i64,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<AlertView>, sqlx::Error> {
     let rows = sqlx::query(&format!(
-        "{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} ORDER BY a.id DESC LIMIT $2",
+        "{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} AND r.captured_at >= $3 ORDER BY a.id DESC LIMIT $2",
         alert_select()
     ))
     .bind(user_id)
     .bind(limit)
+    .bind(to_millis(cutoff))
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(alert_from_row).collect()
@@ -106,11 +117,13 @@ pub async fn alerts_by_id(db: &Db, ids: &[i64]) -> Result<Vec<AlertView>, sqlx::
     Ok(out)
 }
 
-/// Records the recipient's decision on a hit (once; the first decision stands).
+/// Records the recipient's decision on a hit (once; the first decision stands). An alert on a
+/// read past retention is not one anyone may act on (R12, R18).
 pub async fn decide(
     db: &Db,
     now: DateTime<Utc>,
-    user: &shared::UserView,
+    cutoff: DateTime<Utc>,
+    user: &crate::access::Investigator,
     alert_id: i64,
     decision: shared::hotlists::AlertDecision,
 ) -> AppResult<AlertView> {
@@ -119,7 +132,12 @@ pub async fn decide(
         return Err(AppError::Invalid("a reason of 1 to 500 characters is required".into()));
     }
     let not_found = || AppError::NotFound(format!("no alert {alert_id} for you"));
-    alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)?;
+    let alert = alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)?;
+    if alert.read.captured_at < cutoff {
+        return Err(AppError::NotFound(format!(
+            "alert {alert_id}'s read was captured before the retention cutoff: it is not kept (R12, R18)"
+        )));
+    }
     let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE alerts SET decision = $1, decision_reason = $2, decided_by = $3, decided_at = $4 \
@@ -157,4 +175,16 @@ pub async fn publish(db: &Db, stream: &AlertStream, ids: &[i64]) -> Result<(), s
         let _ = stream.send(Arc::new(alert));
     }
     Ok(())
+}
+
+/// Deletes the alerts on reads captured before `cutoff` (R18), ahead of the reads themselves.
+/// Returns how many.
+pub(crate) async fn purge_before(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM alerts WHERE EXISTS (SELECT 1 FROM reads r WHERE r.id = alerts.read_id AND r.captured_at < $1)",
+    )
+    .bind(to_millis(cutoff))
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
 }

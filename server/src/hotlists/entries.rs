@@ -3,22 +3,32 @@
 
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
+use crate::config::HotlistConfig;
 use crate::error::{AppError, AppResult};
 use crate::store::{Db, Tx};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use shared::hotlists::{EntryPattern, EntryView, NewEntry, REVIEW_DAYS};
+use shared::hotlists::{EntryPattern, EntryView, NewEntry};
 use shared::AuditAction;
 use shared::Validate;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashMap;
 
-const ENTRY_COLUMNS: &str =
-    "id, hotlist_id, vrm, intelligence_ref, reason, warning_markers, action, added_by, added_at, reviewed_at";
+const ENTRY_COLUMNS: &str = "id, hotlist_id, vrm, intelligence_ref, reason, warning_markers, action, added_by, \
+     added_at, reviewed_at, is_pattern, approved_at, approved_by, lapses_at, suspended_at";
 
-fn entry_from_row(row: &AnyRow) -> Result<EntryView, sqlx::Error> {
+/// An entry that matches reads now (R7, R9, R10): not ended, not suspended, not past its lapse,
+/// and — a partial plate — approved by an inspector. The alias of `hotlist_entries` is `e`;
+/// `{NOW}` is the parameter holding the time.
+pub(crate) const LIVE_ENTRY: &str = "e.ended_at IS NULL AND e.suspended_at IS NULL \
+     AND (e.lapses_at IS NULL OR e.lapses_at > {NOW}) AND (e.is_pattern = 0 OR e.approved_at IS NOT NULL)";
+
+fn entry_from_row(row: &AnyRow, policy: &HotlistConfig) -> Result<EntryView, sqlx::Error> {
     let markers: String = row.try_get("warning_markers")?;
     let reviewed_at = from_millis(row.try_get("reviewed_at")?);
+    let is_pattern = row.try_get::<i64, _>("is_pattern")? != 0;
+    let approved_at = row.try_get::<Option<i64>, _>("approved_at")?;
     Ok(EntryView {
         id: row.try_get("id")?,
         hotlist_id: row.try_get("hotlist_id")?,
@@ -30,46 +40,115 @@ fn entry_from_row(row: &AnyRow) -> Result<EntryView, sqlx::Error> {
         added_by: row.try_get("added_by")?,
         added_at: from_millis(row.try_get("added_at")?),
         reviewed_at,
-        review_due: reviewed_at + Duration::days(REVIEW_DAYS),
+        review_due: reviewed_at + Duration::days(policy.review_days),
         hits: 0,
         last_hit_at: None,
+        awaiting_approval: is_pattern && approved_at.is_none(),
+        approved_by: row.try_get("approved_by")?,
+        lapses_at: row.try_get::<Option<i64>, _>("lapses_at")?.map(from_millis),
+        suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
     })
 }
 
-/// The live entries of a list, each with the alerts it has raised and when the last was.
-pub async fn entries(db: &Db, hotlist_id: i64) -> Result<Vec<EntryView>, sqlx::Error> {
+/// The entries of a list not yet ended, as the people who manage them see them: without hits.
+/// How often and when an entry was last seen is the audience's to know (R8), not the list's
+/// managers', who are never its audience.
+pub async fn entries(db: &Db, policy: &HotlistConfig, hotlist_id: i64) -> Result<Vec<EntryView>, sqlx::Error> {
     let rows = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS}, COALESCE(h.hits, 0) AS hits, h.last_hit_at FROM hotlist_entries \
-         LEFT JOIN (SELECT entry_id, COUNT(*) AS hits, MAX(raised_at) AS last_hit_at FROM alerts \
-                    WHERE hotlist_id = $1 GROUP BY entry_id) h ON h.entry_id = id \
-         WHERE hotlist_id = $1 AND ended_at IS NULL ORDER BY vrm, id"
+        "SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE hotlist_id = $1 AND ended_at IS NULL ORDER BY vrm, id"
     ))
     .bind(hotlist_id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|row| {
-            let mut entry = entry_from_row(row)?;
-            entry.hits = row.try_get("hits")?;
-            entry.last_hit_at = row.try_get::<Option<i64>, _>("last_hit_at")?.map(from_millis);
-            Ok(entry)
-        })
-        .collect()
+    rows.iter().map(|row| entry_from_row(row, policy)).collect()
 }
 
+/// Refuses a partial plate with fewer letters and digits than the policy asks (R10): a short
+/// pattern would match a great many vehicles.
+fn check_pattern(policy: &HotlistConfig, new: &NewEntry) -> AppResult<()> {
+    if new.vrm.is_partial() && new.vrm.literals() < policy.pattern_min_literals {
+        return Err(AppError::Invalid(format!(
+            "vrm `{}`: a partial plate needs at least {} letters or digits besides its wildcards (it has {})",
+            new.vrm.as_str(),
+            policy.pattern_min_literals,
+            new.vrm.literals()
+        )));
+    }
+    Ok(())
+}
+
+/// Adds an entry. A whole plate matches at once; a partial plate waits for an inspector's
+/// approval and lapses `pattern_days` after it was added (R10).
 pub async fn add_entry(
     db: &Db,
     now: DateTime<Utc>,
+    policy: &HotlistConfig,
     actor: Actor,
     hotlist_id: i64,
     new: NewEntry,
 ) -> AppResult<EntryView> {
     AppError::unless_valid(&new)?;
+    check_pattern(policy, &new)?;
     let mut tx = db.begin().await?;
     require_list(&mut tx, hotlist_id).await?;
-    let entry = insert_entry(&mut tx, now, &actor, hotlist_id, &new).await?;
+    let entry = insert_entry(&mut tx, now, policy, &actor, hotlist_id, &new).await?;
     tx.commit().await?;
     Ok(entry)
+}
+
+/// An inspector approves a partial plate with a rationale (R10, R11): from now until it lapses
+/// it matches. Whoever added the entry cannot approve it.
+pub async fn approve_entry(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &HotlistConfig,
+    inspector: &crate::access::Inspector,
+    entry_id: i64,
+    rationale: &str,
+) -> AppResult<EntryView> {
+    let rationale = rationale.trim();
+    if !(10..=2000).contains(&rationale.chars().count()) {
+        return Err(AppError::Invalid("a rationale of 10 to 2000 characters is required, as for a request".into()));
+    }
+    let mut tx = db.begin().await?;
+    let current = live_entry(&mut tx, policy, entry_id).await?;
+    if !current.awaiting_approval {
+        return Err(AppError::Conflict(format!("entry {entry_id} is not a partial plate awaiting approval")));
+    }
+    if current.added_by == inspector.username.as_str() {
+        return Err(AppError::Forbidden("an entry is approved by someone other than who added it".into()));
+    }
+    let row = sqlx::query(&format!(
+        "UPDATE hotlist_entries SET approved_at = $1, approved_by = $2, approval_rationale = $3 \
+         WHERE id = $4 AND approved_at IS NULL RETURNING {ENTRY_COLUMNS}"
+    ))
+    .bind(to_millis(now))
+    .bind(inspector.username.as_str())
+    .bind(rationale)
+    .bind(entry_id)
+    .fetch_one(tx.conn())
+    .await?;
+    let entry = entry_from_row(&row, policy)?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(inspector), AuditAction::HotlistEntryApproved)
+            .subject(format!("hotlist {} entry {entry_id}", entry.hotlist_id))
+            .details(json!({ "vrm": entry.vrm, "rationale": rationale, "lapses_at": entry.lapses_at })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+async fn live_entry(tx: &mut Tx, policy: &HotlistConfig, entry_id: i64) -> AppResult<EntryView> {
+    sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE id = $1 AND ended_at IS NULL"))
+        .bind(entry_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|row| entry_from_row(&row, policy))
+        .transpose()?
+        .ok_or_else(|| AppError::NotFound(format!("no live hotlist entry with id {entry_id}")))
 }
 
 async fn require_list(tx: &mut Tx, hotlist_id: i64) -> AppResult<()> {
@@ -81,13 +160,24 @@ async fn require_list(tx: &mut Tx, hotlist_id: i64) -> AppResult<()> {
 async fn insert_entry(
     tx: &mut Tx,
     now: DateTime<Utc>,
+    policy: &HotlistConfig,
     actor: &Actor,
     hotlist_id: i64,
     new: &NewEntry,
 ) -> AppResult<EntryView> {
+    if let Some(held) = live_entry_for(tx, hotlist_id, new.vrm.as_str()).await? {
+        return Err(AppError::Conflict(format!(
+            "hotlist {hotlist_id} already holds {} as entry {held}: edit that entry's markers and action instead \
+             of adding a second one, so that no alert shows one without the other's warnings",
+            new.vrm.as_str()
+        )));
+    }
+    let partial = new.vrm.is_partial();
+    let lapses_at = partial.then(|| to_millis(now + Duration::days(policy.pattern_days)));
     let row = sqlx::query(&format!(
         "INSERT INTO hotlist_entries (hotlist_id, vrm, intelligence_ref, reason, warning_markers, action, added_by, \
-         added_at, reviewed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ENTRY_COLUMNS}"
+         added_at, reviewed_at, is_pattern, lapses_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) \
+         RETURNING {ENTRY_COLUMNS}"
     ))
     .bind(hotlist_id)
     .bind(new.vrm.as_str())
@@ -97,18 +187,32 @@ async fn insert_entry(
     .bind(new.action.trim())
     .bind(&actor.name)
     .bind(to_millis(now))
+    .bind(i64::from(partial))
+    .bind(lapses_at)
     .fetch_one(tx.conn())
     .await?;
-    let entry = entry_from_row(&row)?;
+    let entry = entry_from_row(&row, policy)?;
     audit::record(
         tx,
         now,
         Event::new(actor.clone(), AuditAction::HotlistEntryAdded)
             .subject(format!("hotlist {hotlist_id} entry {}", entry.id))
-            .details(json!({ "vrm": entry.vrm, "intelligence_ref": entry.intelligence_ref, "reason": entry.reason })),
+            .details(json!({ "vrm": entry.vrm, "intelligence_ref": entry.intelligence_ref, "reason": entry.reason,
+                             "awaiting_approval": entry.awaiting_approval, "lapses_at": entry.lapses_at })),
     )
     .await?;
     Ok(entry)
+}
+
+/// The live entry of `hotlist_id` for `vrm`, if there is one: a list holds each plate once, so
+/// that an alert on it carries all its warnings (R6, R8).
+async fn live_entry_for(tx: &mut Tx, hotlist_id: i64, vrm: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM hotlist_entries WHERE hotlist_id = $1 AND vrm = $2 AND ended_at IS NULL")
+        .bind(hotlist_id)
+        .bind(vrm)
+        .fetch_optional(tx.conn())
+        .await?;
+    row.map(|r| r.try_get("id")).transpose()
 }
 
 /// One CSV row, as imported.
@@ -126,10 +230,12 @@ struct CsvRow {
 
 /// Imports entries from CSV with a header `vrm,intelligence_ref,reason,warning_markers,action`
 /// (markers separated by `;`). Good rows are added in one transaction, each audited; the report
-/// names every refused row by its line and why.
+/// names every refused row by its line and why. Imports carry whole plates only: a partial
+/// plate is added on its own, for an inspector to approve (R10).
 pub async fn import_csv(
     db: &Db,
     now: DateTime<Utc>,
+    policy: &HotlistConfig,
     actor: Actor,
     hotlist_id: i64,
     csv_text: &[u8],
@@ -151,8 +257,16 @@ pub async fn import_csv(
             Ok(record) => {
                 let line = record.position().map_or(0, |p| p.line());
                 let parsed = record.deserialize::<CsvRow>(Some(&headers)).map_err(|e| e.to_string()).and_then(|row| {
+                    let vrm = EntryPattern::parse(&row.vrm).map_err(|e| format!("vrm `{}`: {e}", row.vrm))?;
+                    if vrm.is_partial() {
+                        return Err(format!(
+                            "vrm `{}`: an import carries whole plates only; add a partial plate on its own, \
+                             for an inspector's approval",
+                            row.vrm
+                        ));
+                    }
                     let new = NewEntry {
-                        vrm: EntryPattern::parse(&row.vrm).map_err(|e| format!("vrm `{}`: {e}", row.vrm))?,
+                        vrm,
                         intelligence_ref: row.intelligence_ref,
                         reason: row.reason,
                         warning_markers: row
@@ -171,16 +285,37 @@ pub async fn import_csv(
             }
         };
         match parsed {
-            Ok(new) => good.push(new),
+            Ok(new) => good.push((line, new)),
             Err(reason) => report.refused.push(shared::hotlists::RefusedRow { line, reason }),
         }
     }
     let mut tx = db.begin().await?;
     require_list(&mut tx, hotlist_id).await?;
     let mut added = Vec::with_capacity(good.len());
-    for new in &good {
-        added.push(insert_entry(&mut tx, now, &actor, hotlist_id, new).await?);
+    // A plate already on the list, or twice in the file, is refused by name (R6, R8).
+    let rows = sqlx::query("SELECT id, vrm FROM hotlist_entries WHERE hotlist_id = $1 AND ended_at IS NULL")
+        .bind(hotlist_id)
+        .fetch_all(tx.conn())
+        .await?;
+    let held: HashMap<String, i64> =
+        rows.iter().map(|r| Ok((r.try_get("vrm")?, r.try_get("id")?))).collect::<Result<_, sqlx::Error>>()?;
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    for (line, new) in &good {
+        let vrm = new.vrm.as_str();
+        let why = match (held.get(vrm), first_line.get(vrm)) {
+            (Some(entry), _) => Some(format!("vrm `{vrm}` is already on this list as entry {entry}")),
+            (None, Some(first)) => Some(format!("vrm `{vrm}` repeats line {first}")),
+            (None, None) => None,
+        };
+        match why {
+            Some(reason) => report.refused.push(shared::hotlists::RefusedRow { line: *line, reason }),
+            None => {
+                first_line.insert(vrm.to_owned(), *line);
+                added.push(insert_entry(&mut tx, now, policy, &actor, hotlist_id, new).await?);
+            }
+        }
     }
+    report.refused.sort_by_key(|r| r.line);
     tx.commit().await?;
     report.added = added.len();
     Ok((report, added))
@@ -190,19 +325,13 @@ pub async fn import_csv(
 pub async fn update_entry(
     db: &Db,
     now: DateTime<Utc>,
+    policy: &HotlistConfig,
     actor: Actor,
     entry_id: i64,
     change: shared::hotlists::EntryUpdate,
 ) -> AppResult<EntryView> {
     let mut tx = db.begin().await?;
-    let current =
-        sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE id = $1 AND ended_at IS NULL"))
-            .bind(entry_id)
-            .fetch_optional(tx.conn())
-            .await?
-            .map(|row| entry_from_row(&row))
-            .transpose()?
-            .ok_or_else(|| AppError::NotFound(format!("no live hotlist entry with id {entry_id}")))?;
+    let current = live_entry(&mut tx, policy, entry_id).await?;
     let next = change.apply(&current).map_err(AppError::Invalid)?;
     let row = sqlx::query(&format!(
         "UPDATE hotlist_entries SET intelligence_ref = $1, reason = $2, warning_markers = $3, action = $4 \
@@ -215,7 +344,7 @@ pub async fn update_entry(
     .bind(entry_id)
     .fetch_one(tx.conn())
     .await?;
-    let updated = entry_from_row(&row)?;
+    let updated = entry_from_row(&row, policy)?;
     let particulars = |e: &EntryView| json!({ "intelligence_ref": e.intelligence_ref, "reason": e.reason, "warning_markers": e.warning_markers, "action": e.action });
     audit::record(
         &mut tx,
@@ -257,12 +386,14 @@ pub async fn remove_entry(db: &Db, now: DateTime<Utc>, actor: Actor, entry_id: i
     Ok(())
 }
 
-/// Lapses every entry not reviewed within 14 days (R9); returns the ids lapsed.
-pub async fn lapse_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, sqlx::Error> {
-    let cutoff = to_millis(now - Duration::days(REVIEW_DAYS));
+/// Lapses every entry not reviewed within `review_days` (R9), and every partial plate past its
+/// lapse; returns the ids lapsed.
+pub async fn lapse_overdue(db: &Db, now: DateTime<Utc>, policy: &HotlistConfig) -> Result<Vec<i64>, sqlx::Error> {
+    let cutoff = to_millis(now - Duration::days(policy.review_days));
     let mut tx = db.begin().await?;
     let rows = sqlx::query(
-        "UPDATE hotlist_entries SET ended_at = $1, ended_how = 'lapsed' WHERE ended_at IS NULL AND reviewed_at <= $2 RETURNING id",
+        "UPDATE hotlist_entries SET ended_at = $1, ended_how = 'lapsed' \
+         WHERE ended_at IS NULL AND (reviewed_at <= $2 OR lapses_at <= $1) RETURNING id",
     )
     .bind(to_millis(now))
     .bind(cutoff)
@@ -285,6 +416,7 @@ pub async fn lapse_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, sqlx
 pub async fn review_entry(
     db: &Db,
     now: DateTime<Utc>,
+    policy: &HotlistConfig,
     actor: Actor,
     entry_id: i64,
     justification: &str,
@@ -302,7 +434,7 @@ pub async fn review_entry(
     .fetch_optional(tx.conn())
     .await?
     .ok_or_else(|| AppError::NotFound(format!("no live hotlist entry with id {entry_id}")))?;
-    let entry = entry_from_row(&row)?;
+    let entry = entry_from_row(&row, policy)?;
     audit::record(
         &mut tx,
         now,
@@ -316,13 +448,29 @@ pub async fn review_entry(
 }
 
 /// Live entries due for review within `days` (overdue ones included), soonest first.
-pub async fn due_for_review(db: &Db, now: DateTime<Utc>, days: i64) -> Result<Vec<EntryView>, sqlx::Error> {
-    let reviewed_before = to_millis(now + Duration::days(days) - Duration::days(REVIEW_DAYS));
+pub async fn due_for_review(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &HotlistConfig,
+    days: i64,
+) -> Result<Vec<EntryView>, sqlx::Error> {
+    let reviewed_before = to_millis(now + Duration::days(days) - Duration::days(policy.review_days));
     let rows = sqlx::query(&format!(
         "SELECT {ENTRY_COLUMNS} FROM hotlist_entries WHERE ended_at IS NULL AND reviewed_at <= $1 ORDER BY reviewed_at, id"
     ))
     .bind(reviewed_before)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(entry_from_row).collect()
+    rows.iter().map(|row| entry_from_row(row, policy)).collect()
+}
+
+/// Partial plates awaiting an inspector's approval (R10), oldest first.
+pub async fn awaiting_approval(db: &Db, policy: &HotlistConfig) -> Result<Vec<EntryView>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM hotlist_entries \
+         WHERE ended_at IS NULL AND is_pattern = 1 AND approved_at IS NULL ORDER BY added_at, id"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|row| entry_from_row(row, policy)).collect()
 }

@@ -1,12 +1,13 @@
 //! The lists (R6) and who each is for (R8): a role, or named members.
 
+use crate::access::{users, HotlistAdmin};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{AppError, AppResult};
-use crate::store::{decode, is_unique_violation, Db};
+use crate::store::{decode, is_unique_violation, Db, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use shared::hotlists::{Audience, HotlistKind, HotlistView, NewHotlist};
+use shared::hotlists::{Audience, AudienceChange, HotlistKind, HotlistView, NewHotlist};
 use shared::{AuditAction, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -51,26 +52,81 @@ pub async fn lists(db: &Db) -> Result<Vec<HotlistView>, sqlx::Error> {
     Ok(out)
 }
 
-pub async fn create_list(db: &Db, now: DateTime<Utc>, actor: Actor, new: NewHotlist) -> AppResult<HotlistView> {
+/// Refuses an audience that is not made of investigators (R8, R10): a list's alerts go to the
+/// people who act on them, never to those who manage its entries — else an entry would be a
+/// search of everything without a request. Each member must be an active investigator who does
+/// not manage hotlists.
+async fn check_audience(tx: &mut Tx, audience: &Audience) -> AppResult<(Option<&'static str>, Vec<i64>)> {
+    match audience {
+        Audience::Role { role: Role::Investigator } => Ok((Some(Role::Investigator.as_str()), Vec::new())),
+        Audience::Role { role } => Err(AppError::Invalid(format!(
+            "a list's audience is investigators, who act on alerts: `{}` cannot be an audience (R8)",
+            role.as_str()
+        ))),
+        Audience::Members { user_ids } if user_ids.is_empty() => {
+            Err(AppError::Invalid("a restricted list needs at least one member".into()))
+        }
+        Audience::Members { user_ids } => {
+            let mut ids = user_ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in &ids {
+                let user = users::find(tx.conn(), *id).await?;
+                match user {
+                    Some(u) if !u.disabled && u.has(Role::Investigator) && !u.has(Role::HotlistAdmin) => {}
+                    Some(u) if u.has(Role::HotlistAdmin) => {
+                        return Err(AppError::Invalid(format!(
+                            "user {id} manages hotlists and cannot be in a list's audience (R8, R10)"
+                        )))
+                    }
+                    Some(_) => {
+                        return Err(AppError::Invalid(format!(
+                            "user {id} is not an active investigator: only investigators receive alerts (R8)"
+                        )))
+                    }
+                    None => return Err(AppError::Invalid(format!("no user with id {id}"))),
+                }
+            }
+            Ok((None, ids))
+        }
+    }
+}
+
+async fn set_members(tx: &mut Tx, hotlist_id: i64, member_ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM hotlist_members WHERE hotlist_id = $1").bind(hotlist_id).execute(tx.conn()).await?;
+    for user_id in member_ids {
+        sqlx::query("INSERT INTO hotlist_members (hotlist_id, user_id) VALUES ($1, $2)")
+            .bind(hotlist_id)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+async fn find_list(db: &Db, id: i64) -> AppResult<HotlistView> {
+    let row = sqlx::query("SELECT id, name, kind, audience_role, created_by, created_at FROM hotlists WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no hotlist with id {id}")))?;
+    Ok(list_from_row(db, &row).await?)
+}
+
+pub async fn create_list(db: &Db, now: DateTime<Utc>, admin: &HotlistAdmin, new: NewHotlist) -> AppResult<HotlistView> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(AppError::Invalid("name must be 1 to 120 characters".into()));
     }
-    let (role, member_ids) = match &new.audience {
-        Audience::Role { role } => (Some(role.as_str()), Vec::new()),
-        Audience::Members { user_ids } if user_ids.is_empty() => {
-            return Err(AppError::Invalid("a restricted list needs at least one member".into()))
-        }
-        Audience::Members { user_ids } => (None, user_ids.clone()),
-    };
     let mut tx = db.begin().await?;
+    let (role, member_ids) = check_audience(&mut tx, &new.audience).await?;
     let inserted = sqlx::query(
         "INSERT INTO hotlists (name, kind, audience_role, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(name)
     .bind(new.kind.as_str())
     .bind(role)
-    .bind(&actor.name)
+    .bind(admin.username.as_str())
     .bind(to_millis(now))
     .fetch_one(tx.conn())
     .await;
@@ -81,33 +137,44 @@ pub async fn create_list(db: &Db, now: DateTime<Utc>, actor: Actor, new: NewHotl
         }
         Err(e) => return Err(e.into()),
     };
-    for user_id in &member_ids {
-        let added = sqlx::query("INSERT INTO hotlist_members (hotlist_id, user_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(user_id)
-            .execute(tx.conn())
-            .await;
-        match added {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                return Err(AppError::Invalid(format!("no user with id {user_id}")))
-            }
-            Err(e) if is_unique_violation(&e) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    set_members(&mut tx, id, &member_ids).await?;
     audit::record(
         &mut tx,
         now,
-        Event::new(actor, AuditAction::HotlistCreated)
+        Event::new(Actor::user(admin), AuditAction::HotlistCreated)
             .subject(format!("hotlist {id}"))
             .details(json!({ "name": name, "kind": new.kind, "audience": new.audience })),
     )
     .await?;
     tx.commit().await?;
-    let row = sqlx::query("SELECT id, name, kind, audience_role, created_by, created_at FROM hotlists WHERE id = $1")
-        .bind(id)
-        .fetch_one(db.pool())
-        .await?;
-    Ok(list_from_row(db, &row).await?)
+    find_list(db, id).await
+}
+
+/// Replaces a list's audience, recorded with before, after and why (R8, R21).
+pub async fn change_audience(
+    db: &Db,
+    now: DateTime<Utc>,
+    admin: &HotlistAdmin,
+    id: i64,
+    change: AudienceChange,
+) -> AppResult<HotlistView> {
+    let reason = change.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::Invalid("a reason of 1 to 1000 characters is required".into()));
+    }
+    let before = find_list(db, id).await?;
+    let mut tx = db.begin().await?;
+    let (role, member_ids) = check_audience(&mut tx, &change.audience).await?;
+    sqlx::query("UPDATE hotlists SET audience_role = $1 WHERE id = $2").bind(role).bind(id).execute(tx.conn()).await?;
+    set_members(&mut tx, id, &member_ids).await?;
+    audit::record(
+        &mut tx,
+        now,
+        Event::new(Actor::user(admin), AuditAction::HotlistAudienceChanged)
+            .subject(format!("hotlist {id}"))
+            .details(json!({ "before": before.audience, "after": change.audience, "reason": reason })),
+    )
+    .await?;
+    tx.commit().await?;
+    find_list(db, id).await
 }

@@ -7,9 +7,11 @@ mod entries;
 mod lists;
 mod matcher;
 
+pub(crate) use alerts::purge_before as purge_alerts_before;
 pub use alerts::{alert_for, alerts_by_id, alerts_for, decide, publish, AlertStream};
 pub use entries::{
-    add_entry, due_for_review, entries, import_csv, lapse_overdue, remove_entry, review_entry, update_entry,
+    add_entry, approve_entry, awaiting_approval, due_for_review, entries, import_csv, lapse_overdue, remove_entry,
+    review_entry, update_entry,
 };
-pub use lists::{create_list, lists};
-pub use matcher::{match_retroactively, raise_alerts, LiveEntry, Matcher};
+pub use lists::{change_audience, create_list, lists};
+pub use matcher::{match_retroactively, raise_alerts, LiveEntry, Matcher, Raised};

@@ -5,12 +5,14 @@ use crate::audit::{self, Actor, Event};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, CurrentUser};
 use crate::http::limits::ClientAddress;
+use crate::http::limits::Limits;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::{AuditAction, LoginRequest, UserView};
+use std::sync::Arc;
 use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
@@ -19,11 +21,12 @@ pub fn router() -> Router<AppState> {
 
 async fn sign_in(
     State(state): State<AppState>,
+    axum::Extension(limits): axum::Extension<Arc<Limits>>,
     ClientAddress(address): ClientAddress,
     session: Session,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<UserView>> {
-    state.limits.sign_in(address)?;
+    limits.sign_in(address)?;
     let user = login::authenticate(
         &state.db,
         state.clock.now(),

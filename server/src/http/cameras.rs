@@ -2,19 +2,15 @@
 
 use crate::audit::Actor;
 use crate::cameras;
-use crate::changes;
 use crate::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, CurrentUser, SystemAdmin};
+use crate::http::extract::{ApiJson, ApiPath, MapViewer, SystemAdmin};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use shared::cameras::{FeedCreated, NewCamera, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
-use shared::{CameraHealth, CameraView, FeedView, Role};
-
-/// Who may see the camera network on the map.
-pub const MAP_ROLES: [Role; 3] = [Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin];
+use shared::{CameraHealth, CameraView, FeedView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,55 +27,50 @@ async fn list_feeds(State(state): State<AppState>, _: SystemAdmin) -> AppResult<
 
 async fn create_feed(
     State(state): State<AppState>,
-    user: CurrentUser,
+    admin: SystemAdmin,
     ApiJson(new): ApiJson<NewFeed>,
 ) -> AppResult<(StatusCode, Json<FeedCreated>)> {
-    let admin = user.require(Role::SystemAdmin)?;
-    let created = cameras::create_feed(&state.db, state.clock.now(), Actor::user(admin), &new.name).await?;
+    let created = cameras::create_feed(&state.db, state.clock.now(), Actor::user(&admin), &new.name).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-async fn list_cameras(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<CameraView>>> {
-    user.require_any(&MAP_ROLES)?;
+async fn list_cameras(State(state): State<AppState>, _: MapViewer) -> AppResult<Json<Vec<CameraView>>> {
     Ok(Json(cameras::cameras(&state.db).await?))
 }
 
 async fn create_camera(
     State(state): State<AppState>,
-    user: CurrentUser,
+    admin: SystemAdmin,
     ApiJson(new): ApiJson<NewCamera>,
 ) -> AppResult<(StatusCode, Json<CameraView>)> {
-    let admin = user.require(Role::SystemAdmin)?;
-    let camera = cameras::create_camera(&state.db, state.clock.now(), Actor::user(admin), new).await?;
-    changes::cameras_changed(&state).await;
+    let camera = cameras::create_camera(&state.db, state.clock.now(), Actor::user(&admin), new).await?;
+    state.cameras_changed().await;
     Ok((StatusCode::CREATED, Json(camera)))
 }
 
 async fn set_status(
     State(state): State<AppState>,
-    user: CurrentUser,
+    admin: SystemAdmin,
     ApiPath(id): ApiPath<i64>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> AppResult<Json<CameraView>> {
-    let admin = user.require(Role::SystemAdmin)?;
-    let camera = cameras::set_status(&state.db, state.clock.now(), Actor::user(admin), id, change).await?;
-    changes::cameras_changed(&state).await;
+    let camera = cameras::set_status(&state.db, state.clock.now(), Actor::user(&admin), id, change).await?;
+    state.cameras_changed().await;
     Ok(Json(camera))
 }
 
 async fn set_zone_status(
     State(state): State<AppState>,
-    user: CurrentUser,
+    admin: SystemAdmin,
     ApiJson(change): ApiJson<ZoneStatusChange>,
 ) -> AppResult<Json<ZoneStatusChanged>> {
-    let admin = user.require(Role::SystemAdmin)?;
-    let changed = cameras::set_zone_status(&state.db, state.clock.now(), Actor::user(admin), change).await?;
-    changes::cameras_changed(&state).await;
+    let changed = cameras::set_zone_status(&state.db, state.clock.now(), Actor::user(&admin), change).await?;
+    state.cameras_changed().await;
     Ok(Json(changed))
 }
 
 /// The camera network's health as figures, no plates (system admins): status, reads in the last
 /// hour and day, the last read's time, refusals, and whether it is silent for longer than usual.
-async fn health(State(state): State<AppState>, SystemAdmin(_): SystemAdmin) -> AppResult<Json<Vec<CameraHealth>>> {
+async fn health(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<CameraHealth>>> {
     Ok(Json(cameras::health(&state.db, state.clock.now()).await?))
 }

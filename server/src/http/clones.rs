@@ -20,11 +20,14 @@ pub fn router() -> Router<AppState> {
 
 async fn clone_pairs(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    user: Investigator,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Vec<ClonePair>>> {
     let now = state.clock.now();
-    let (permitted, _) = search::reopen(&state.db, now, &state.config.access, &user, id).await?;
+    let reopened = search::reopen(&state.db, now, &state.config.access, &user, id).await;
+    let asked = json!({ "search_id": id, "what": "clone pairs" });
+    let (permitted, _) =
+        audit::noting_refusal(reopened, &state.db, now, Actor::user(&user), AuditAction::SearchRefused, asked).await?;
     let results = search::all(&state.db, &permitted).await?;
     let pairs = clones::among(&state.db, &results).await?;
     audit::record_alone(

@@ -27,7 +27,7 @@ struct Limit {
 
 async fn dead_letters(
     State(state): State<AppState>,
-    SystemAdmin(admin): SystemAdmin,
+    admin: SystemAdmin,
     ApiQuery(q): ApiQuery<Limit>,
 ) -> AppResult<Json<Vec<DeadLetter>>> {
     let letters = ingest::dead_letters(&state.db, q.limit.unwrap_or(100).clamp(1, 1000)).await?;

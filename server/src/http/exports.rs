@@ -34,7 +34,7 @@ pub(crate) fn download(file: ExportFile) -> AppResult<Response> {
 
 async fn export_results(
     State(state): State<AppState>,
-    Investigator(investigator): Investigator,
+    investigator: Investigator,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewExport>,
 ) -> AppResult<Response> {

@@ -2,11 +2,16 @@
 //! naming the problem.
 
 use crate::access::{sessions::USER_ID_KEY, users};
+pub use crate::access::{
+    Auditor, Capability, HotlistAdmin, Inspector, Investigator, Involved, MapViewer, Supervisor, SystemAdmin,
+};
+use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
-use shared::{Role, UserView};
+use serde_json::json;
+use shared::{AuditAction, Role, UserView};
 use tower_sessions::Session;
 
 /// A JSON body; a malformed, mistyped, unknown-field or oversize body is refused with the
@@ -27,22 +32,6 @@ pub struct ApiQuery<T>(pub T);
 /// account takes effect at once. Requests without a valid session are refused with 401.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub UserView);
-
-impl CurrentUser {
-    /// Refuses with 403 unless the user holds `role`.
-    pub fn require(&self, role: Role) -> AppResult<&UserView> {
-        self.require_any(&[role])
-    }
-
-    pub fn require_any(&self, roles: &[Role]) -> AppResult<&UserView> {
-        if self.0.has_any(roles) {
-            Ok(&self.0)
-        } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
-            Err(AppError::Forbidden(format!("this needs the role: {}", names.join(" or "))))
-        }
-    }
-}
 
 /// The signed-in user of `session`, if any; a session of a disabled or deleted account is
 /// ended.
@@ -71,34 +60,72 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// Role extractors: a handler that takes one can only run for a signed-in user who holds the
-/// role (401 without a session, 403 without the role), so who may call it is in its signature.
+/// role as they stand now (401 without a session, 403 without the role, the refusal audited with
+/// the method and path asked for, R21), so who may call it is in its signature. The extracted
+/// value is the domain's capability (`crate::access::capability`).
 macro_rules! role_extractor {
-    ($($(#[$doc:meta])* $name:ident => $role:expr),* $(,)?) => {$(
-        $(#[$doc])*
-        #[derive(Debug, Clone)]
-        pub struct $name(pub UserView);
-
+    ($($name:ident => $roles:expr),* $(,)?) => {$(
         impl FromRequestParts<AppState> for $name {
             type Rejection = AppError;
 
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
                 let user = CurrentUser::from_request_parts(parts, state).await?;
-                user.require($role)?;
-                Ok($name(user.0))
+                match $name::of(user.0) {
+                    Ok(capability) => Ok(capability),
+                    Err(user) => Err(refuse_role(state, parts, &user, &$roles).await),
+                }
             }
         }
     )*};
 }
 
-role_extractor! {
-    /// A signed-in investigator (R10, R12): searches, watches, verification, the locker.
-    Investigator => Role::Investigator,
-    /// A signed-in supervisor (R10, R11): decisions on requests and statements.
-    Supervisor => Role::Supervisor,
-    /// A signed-in auditor (R21, R22): the audit log, the sample, locker reviews, figures.
-    Auditor => Role::Auditor,
-    /// A signed-in hotlist admin (R6, R9).
-    HotlistAdmin => Role::HotlistAdmin,
-    /// A signed-in system admin (R3): users, feeds, cameras, camera health.
-    SystemAdmin => Role::SystemAdmin,
+role_extractor!(
+    Investigator => [Investigator::ROLE],
+    Supervisor => [Supervisor::ROLE],
+    Auditor => [Auditor::ROLE],
+    HotlistAdmin => [HotlistAdmin::ROLE],
+    SystemAdmin => [SystemAdmin::ROLE],
+    Involved => Involved::ROLES,
+    MapViewer => MapViewer::ROLES,
+);
+
+/// A supervisor of inspector rank (R11).
+impl FromRequestParts<AppState> for Inspector {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let supervisor = Supervisor::from_request_parts(parts, state).await?;
+        match Inspector::of(supervisor) {
+            Ok(inspector) => Ok(inspector),
+            Err(s) => {
+                let why =
+                    AppError::Forbidden(format!("this needs a supervisor of inspector rank ({} is not)", s.username));
+                Err(refuse(state, parts, &s, why, &[Supervisor::ROLE]).await)
+            }
+        }
+    }
+}
+
+/// The 403 for a user without any of `roles`, recorded as a refusal (R21).
+pub async fn refuse_role(state: &AppState, parts: &Parts, user: &UserView, roles: &[Role]) -> AppError {
+    refuse(state, parts, user, needs_role(roles), roles).await
+}
+
+/// The 403 for a caller without any of `roles`.
+pub fn needs_role(roles: &[Role]) -> AppError {
+    let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+    AppError::Forbidden(format!("this needs the role: {}", names.join(" or ")))
+}
+
+/// `why`, recorded as a refusal of the method and path asked for (R21).
+async fn refuse(state: &AppState, parts: &Parts, user: &UserView, why: AppError, roles: &[Role]) -> AppError {
+    // The path as asked, not as left by the router nesting this one.
+    let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |uri| uri.0.path());
+    let asked = json!({ "method": parts.method.as_str(), "path": path, "roles": roles });
+    if let Err(e) =
+        audit::refused(&state.db, state.clock.now(), Actor::user(user), AuditAction::AccessRefused, asked, &why).await
+    {
+        return AppError::internal(e);
+    }
+    why
 }

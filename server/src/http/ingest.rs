@@ -1,17 +1,23 @@
-//! Ingest over HTTP, authenticated per feed by its API key (`X-Api-Key`).
+//! Ingest over HTTP, authenticated per feed by its API key (`X-Api-Key`). At the door, in this
+//! order: attempts without a valid key are answered 401, and limited per client address (429);
+//! a body not declared JSON is refused with 415, and one over the size limit with 413 — each
+//! with the JSON error every API answer has, naming what is expected.
 
 use crate::cameras;
 use crate::error::{AppError, AppResult};
+use crate::http::limits::ClientAddress;
+use crate::http::limits::Limits;
 use crate::ingest::{self, openalpr, Submitted};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRequest, State};
+use axum::http::{header, StatusCode};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use serde_json::value::RawValue;
 use shared::reads::MAX_BATCH;
 use shared::{IngestReport, NativeRead};
+use std::sync::Arc;
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 
@@ -26,19 +32,75 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router<AppState> {
 }
 
 /// Authenticates the feed by its `X-Api-Key` and hands it to the handler; refuses at once
-/// without reading the body.
+/// without reading the body. An attempt without a valid key (none, or an unknown one) counts
+/// against its address's limit, and past it is answered 429 instead of 401.
 async fn authenticate_feed(
     State(state): State<AppState>,
+    axum::Extension(limits): axum::Extension<Arc<Limits>>,
+    ClientAddress(address): ClientAddress,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let key = request.headers().get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
-    match cameras::authenticate(&state.db, key).await.and_then(|feed| state.limits.ingest(feed.id).map(|()| feed)) {
+    let feed = match cameras::authenticate(&state.db, key).await {
+        Err(unauthenticated @ AppError::Unauthorized(_)) => {
+            Err(limits.unauthenticated_ingest(address).err().unwrap_or(unauthenticated))
+        }
+        other => other.and_then(|feed| limits.ingest(feed.id).map(|()| feed)),
+    };
+    match feed {
         Ok(feed) => {
             request.extensions_mut().insert(feed);
             next.run(request).await
         }
         Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
+
+/// Whether `content_type` declares JSON: `application/json`, or an `application/…+json` type,
+/// whatever its parameters.
+fn declares_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => {
+            subtype == "json" || subtype.strip_suffix("+json").is_some_and(|prefix| !prefix.is_empty())
+        }
+        _ => false,
+    }
+}
+
+/// An ingest body: declared JSON (else 415) and within the size limit (else 413), refused with
+/// the API's JSON error before anything else is done with it.
+struct JsonBody(Bytes);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, AppError> {
+        let declared = request.headers().get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        if !declared.as_deref().is_some_and(declares_json) {
+            let given = match declared {
+                Some(t) => format!("`{}`", t.chars().take(80).collect::<String>()),
+                None => "not given".to_owned(),
+            };
+            return Err(AppError::Rejected {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                message: format!(
+                    "send the body as JSON, declared with Content-Type: application/json (or an \
+                     application/…+json type); this request's Content-Type is {given}"
+                ),
+            });
+        }
+        Bytes::from_request(request, state).await.map(JsonBody).map_err(|rejection| match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::Rejected {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: format!(
+                    "the body is larger than the {} MiB an ingest request may carry; send fewer reads at a time",
+                    state.config.ingest_max_body_mib
+                ),
+            },
+            status => AppError::Rejected { status, message: rejection.body_text() },
+        })
     }
 }
 
@@ -89,7 +151,7 @@ async fn items(
 async fn native(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<IngestReport>)> {
     let reads = match serde_json::from_slice::<shared::reads::NativeBatch<Box<RawValue>>>(&body) {
         Ok(batch) => batch.reads,
@@ -109,14 +171,14 @@ async fn native(
             sighting: None,
         })
         .collect();
-    answer(ingest::ingest(&state, &feed, "native", submitted).await?)
+    answer(ingest::ingest(&state.intake(), &feed, "native", submitted).await?)
 }
 
 /// One `alpr_group` object, or an array of them.
 async fn alpr(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<IngestReport>)> {
     let parsed =
         serde_json::from_slice::<Box<RawValue>>(&body).and_then(|whole| match whole.get().as_bytes().first() {
@@ -147,7 +209,7 @@ async fn alpr(
             Submitted { index, read, raw, sighting }
         })
         .collect();
-    answer(ingest::ingest(&state, &feed, "openalpr", submitted).await?)
+    answer(ingest::ingest(&state.intake(), &feed, "openalpr", submitted).await?)
 }
 
 /// The report: 200, unless every read of the request was refused (one read a request, as
@@ -157,4 +219,27 @@ fn answer(report: IngestReport) -> AppResult<(StatusCode, Json<IngestReport>)> {
         report.accepted == 0 && report.replaced == 0 && report.duplicates == 0 && !report.refused.is_empty();
     let status = if all_refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declares_json;
+
+    #[test]
+    fn json_is_declared_by_its_type_or_a_json_suffix() {
+        for json in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/vnd.openalpr+json",
+            " application/json ;charset=UTF-8",
+        ] {
+            assert!(declares_json(json), "{json}");
+        }
+        for other in
+            ["", "text/plain", "text/json", "application/jsonx", "application/json-seq", "application/+json", "json"]
+        {
+            assert!(!declares_json(other), "{other}");
+        }
+    }
 }

@@ -1,11 +1,11 @@
-//! Rate limits, answered before any work: per client address on the session API and on
-//! sign-in, per feed on ingest (`[limits]` in the configuration). Beyond a limit the answer is
+//! Rate limits, answered before any work: per client address on the session API, on sign-in
+//! and on ingest attempts without a valid feed key, per feed on ingest (`[limits]` in the
+//! configuration). Beyond a limit the answer is
 //! 429 naming the limit, with `Retry-After`. The limiter is governor's GCRA: a few bytes per
 //! address or feed, forgotten once it is full again.
 
 use crate::config::RateLimitConfig;
 use crate::error::AppError;
-use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -15,6 +15,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One keyed limit, or none when configured off.
@@ -59,6 +60,33 @@ pub struct Limits {
     requests: Limit<IpAddr>,
     sign_ins: Limit<IpAddr>,
     ingest: Limit<i64>,
+    unauthenticated_ingest: Limit<IpAddr>,
+    streams: Arc<StreamSlots>,
+}
+
+/// The live streams each user holds open on this server, at most `per_user` each.
+#[derive(Default)]
+struct StreamSlots {
+    per_user: usize,
+    open: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
+}
+
+/// One open stream's slot, given back when the stream ends (its state is dropped).
+pub struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    user_id: i64,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user_id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 impl Limits {
@@ -83,7 +111,28 @@ impl Limits {
                 config.ingest_requests_per_second_per_feed,
                 config.ingest_burst_per_feed,
             ),
+            unauthenticated_ingest: Limit::new(
+                "ingest attempts without a valid feed key from this address",
+                Duration::from_secs(60),
+                config.unauthenticated_ingest_per_minute_per_address,
+                config.unauthenticated_ingest_burst_per_address,
+            ),
+            streams: Arc::new(StreamSlots { per_user: config.streams_per_user, ..StreamSlots::default() }),
         }
+    }
+
+    /// A slot for one more live stream of `user_id`, or 429 when they hold as many as allowed.
+    pub fn stream(&self, user_id: i64) -> Result<StreamSlot, AppError> {
+        let mut open = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
+        let held = open.entry(user_id).or_default();
+        if self.streams.per_user > 0 && *held >= self.streams.per_user {
+            return Err(AppError::TooManyRequests {
+                message: format!("at most {} live streams open at once; close one first", self.streams.per_user),
+                retry_after_secs: 5,
+            });
+        }
+        *held += 1;
+        Ok(StreamSlot { slots: self.streams.clone(), user_id })
     }
 
     pub fn sign_in(&self, address: Option<IpAddr>) -> Result<(), AppError> {
@@ -94,11 +143,18 @@ impl Limits {
         self.ingest.check(&feed_id)
     }
 
+    /// Counts an ingest attempt from `address` without a valid feed key; beyond the limit, the
+    /// answer is this 429 rather than the attempt's own 401.
+    pub fn unauthenticated_ingest(&self, address: Option<IpAddr>) -> Result<(), AppError> {
+        address.map_or(Ok(()), |a| self.unauthenticated_ingest.check(&a))
+    }
+
     /// Drops the state of addresses and feeds that are back at a full allowance.
     pub fn forget_full(&self) {
         self.requests.forget_full();
         self.sign_ins.forget_full();
         self.ingest.forget_full();
+        self.unauthenticated_ingest.forget_full();
     }
 }
 
@@ -116,12 +172,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 
 /// Middleware: the per-address request limit.
 pub async fn per_address(
-    State(state): State<AppState>,
+    State(limits): State<Arc<Limits>>,
     ClientAddress(address): ClientAddress,
     request: Request,
     next: Next,
 ) -> Response {
-    match address.map_or(Ok(()), |a| state.limits.requests.check(&a)) {
+    match address.map_or(Ok(()), |a| limits.requests.check(&a)) {
         Ok(()) => next.run(request).await,
         Err(e) => e.into_response(),
     }

@@ -1,9 +1,11 @@
 //! The evidence locker (R19): cases and their preserved items for investigators (supervisors and
-//! auditors read), reviews for auditors, escalations for supervisors, preserved images.
+//! auditors read), reviews for auditors, escalations for supervisors, preserved images. A case,
+//! item or image refused to a viewer (one they have no part in, or whose read came from a camera
+//! they are kept away from, R13) answers 404 and is recorded as `locker_refused` (R21).
 
 use crate::audit::{self, Actor, Event};
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ApiPath, Auditor, CurrentUser, Investigator};
+use crate::http::extract::{ApiJson, ApiPath, Auditor, Investigator, Involved, Supervisor};
 use crate::locker;
 use crate::state::AppState;
 use axum::extract::State;
@@ -13,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use shared::locker::{CaseView, ItemView, NewCase, NewReview, People, Person, Preserve};
-use shared::{AuditAction, ImageKind, Role};
+use shared::{AuditAction, ImageKind, Role, UserView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,18 +24,18 @@ pub fn router() -> Router<AppState> {
         .route("/locker/people", get(people))
         .route("/locker/due", get(due))
         .route("/locker/escalated", get(escalated))
+        .route("/locker/items/{id}", get(item))
         .route("/locker/items/{id}/reviews", post(review))
         .route("/locker/items/{id}/images/{kind}", get(locker_image))
 }
 
-async fn cases(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<CaseView>>> {
-    user.require_any(&[Role::Investigator, Role::Supervisor, Role::Auditor])?;
-    Ok(Json(locker::cases(&state.db, &user.0).await?))
+async fn cases(State(state): State<AppState>, viewer: Involved) -> AppResult<Json<Vec<CaseView>>> {
+    Ok(Json(locker::cases(&state.db, &viewer).await?))
 }
 
 async fn open_case(
     State(state): State<AppState>,
-    Investigator(investigator): Investigator,
+    investigator: Investigator,
     ApiJson(new): ApiJson<NewCase>,
 ) -> AppResult<(StatusCode, Json<CaseView>)> {
     Ok((StatusCode::CREATED, Json(locker::open_case(&state.db, state.clock.now(), &investigator, new).await?)))
@@ -56,72 +58,95 @@ async fn people(State(state): State<AppState>, _: Investigator) -> AppResult<Jso
 
 async fn audited_items(
     state: &AppState,
-    user: &CurrentUser,
+    user: &UserView,
     what: &str,
     items: Vec<ItemView>,
 ) -> AppResult<Json<Vec<ItemView>>> {
     audit::record_alone(
         &state.db,
         state.clock.now(),
-        Event::new(Actor::user(&user.0), AuditAction::LockerViewed)
+        Event::new(Actor::user(user), AuditAction::LockerViewed)
             .details(json!({ "what": what, "items": items.iter().map(|i| i.id).collect::<Vec<_>>() })),
     )
     .await?;
     Ok(Json(items))
 }
 
+/// `result`, with a refusal recorded as `locker_refused` with what was asked (R21).
+async fn noting<T>(state: &AppState, user: &UserView, result: AppResult<T>, asked: serde_json::Value) -> AppResult<T> {
+    let (db, now) = (&state.db, state.clock.now());
+    audit::noting_refusal(result, db, now, Actor::user(user), AuditAction::LockerRefused, asked).await
+}
+
 async fn case_items(
     State(state): State<AppState>,
-    user: CurrentUser,
+    viewer: Involved,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Vec<ItemView>>> {
-    let case = locker::visible_case(&state.db, &user.0, id).await?;
-    let items = locker::items(&state.db, case.id).await?;
-    audited_items(&state, &user, &format!("case {id}"), items).await
+    let case = locker::visible_case(&state.db, &viewer, id).await;
+    let case = noting(&state, &viewer, case, json!({ "case_id": id })).await?;
+    let items = locker::items(&state.db, &viewer, case.id).await?;
+    audited_items(&state, &viewer, &format!("case {id}"), items).await
+}
+
+/// One item, if the caller may see it.
+async fn item(State(state): State<AppState>, viewer: Involved, ApiPath(id): ApiPath<i64>) -> AppResult<Json<ItemView>> {
+    let item = locker::visible_item(&state.db, &viewer, id).await;
+    let item = noting(&state, &viewer, item, json!({ "item_id": id })).await?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(&viewer), AuditAction::LockerViewed)
+            .subject(format!("locker item {id}"))
+            .details(json!({ "what": format!("item {id}"), "items": [id] })),
+    )
+    .await?;
+    Ok(Json(item))
 }
 
 async fn preserve(
     State(state): State<AppState>,
-    user: CurrentUser,
+    investigator: Investigator,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<Preserve>,
 ) -> AppResult<(StatusCode, Json<Vec<ItemView>>)> {
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "case_id": id, "preserve": new });
-    let added = locker::preserve(db, &state.images, now, &state.config, &user.0, id, new).await;
+    let added = locker::preserve(db, &state.images, now, &state.config, &investigator, id, new).await;
     let added =
-        audit::noting_refusal(added, db, now, Actor::user(&user.0), AuditAction::PreserveRefused, asked).await?;
+        audit::noting_refusal(added, db, now, Actor::user(&investigator), AuditAction::PreserveRefused, asked).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
-async fn due(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<ItemView>>> {
-    user.require(Role::Auditor)?;
-    let items = locker::due(&state.db, state.clock.now()).await?;
-    audited_items(&state, &user, "due for review", items).await
+async fn due(State(state): State<AppState>, auditor: Auditor) -> AppResult<Json<Vec<ItemView>>> {
+    let items = locker::due(&state.db, &auditor, state.clock.now()).await?;
+    audited_items(&state, &auditor, "due for review", items).await
 }
 
-async fn escalated(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<ItemView>>> {
-    let supervisor = user.require(Role::Supervisor)?;
-    let items = locker::escalated_to(&state.db, supervisor).await?;
-    audited_items(&state, &user, "escalated to me", items).await
+async fn escalated(State(state): State<AppState>, supervisor: Supervisor) -> AppResult<Json<Vec<ItemView>>> {
+    let items = locker::escalated_to(&state.db, &supervisor).await?;
+    audited_items(&state, &supervisor, "escalated to me", items).await
 }
 
 async fn review(
     State(state): State<AppState>,
-    Auditor(auditor): Auditor,
+    auditor: Auditor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewReview>,
 ) -> AppResult<Json<ItemView>> {
-    let now = state.clock.now();
-    Ok(Json(locker::review(&state.db, &state.images, now, &state.config.locker, &auditor, id, new).await?))
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "item_id": id, "review": new });
+    let reviewed = locker::review(db, &state.images, now, &state.config.locker, &auditor, id, new).await;
+    Ok(Json(audit::noting_refusal(reviewed, db, now, Actor::user(&auditor), AuditAction::LockerRefused, asked).await?))
 }
 
 async fn locker_image(
     State(state): State<AppState>,
-    user: CurrentUser,
+    viewer: Involved,
     ApiPath((id, kind)): ApiPath<(i64, ImageKind)>,
 ) -> AppResult<Response> {
-    locker::visible_item(&state.db, &user.0, id).await?;
+    let visible = locker::visible_item(&state.db, &viewer, id).await;
+    noting(&state, &viewer, visible, json!({ "item_id": id, "image": kind })).await?;
     let key = locker::image_key(&state.db, id, kind)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("locker item {id} holds no {} image", kind.as_str())))?;
@@ -129,7 +154,7 @@ async fn locker_image(
     audit::record_alone(
         &state.db,
         state.clock.now(),
-        Event::new(Actor::user(&user.0), AuditAction::LockerImageViewed)
+        Event::new(Actor::user(&viewer), AuditAction::LockerImageViewed)
             .subject(format!("locker item {id}"))
             .details(json!({ "image": kind })),
     )

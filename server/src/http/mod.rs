@@ -1,6 +1,7 @@
 //! The HTTP surface: the JSON API under `/api/v1` (one router per resource, merged here), a
 //! health check, and the server-rendered UI with its static files.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod cameras;
@@ -39,7 +40,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const API_BODY_LIMIT: usize = 64 * 1024;
 pub const SESSION_COOKIE: &str = "anpr_session";
 
-pub fn router(state: AppState) -> Router {
+/// The workbench's routes; `limits` are the HTTP layer's own (per address, feed and user).
+pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(users::router())
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cameras::router())
         .merge(reads::router())
         .merge(hotlists::router())
+        .merge(alerts::router())
         .merge(requests::router())
         .merge(search::router())
         .merge(verifications::router())
@@ -59,10 +62,14 @@ pub fn router(state: AppState) -> Router {
         .merge(dead_letters::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(axum::middleware::from_fn(origin::same_origin_only))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::per_address))
+        .layer(axum::middleware::from_fn_with_state(limits.clone(), limits::per_address))
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024))
         .fallback(pages::api_not_found)
+        .layer(axum::Extension(limits))
+        // JSON, CSV and PDF answers go compressed to a client that accepts it; event streams
+        // and images do not (tower-http's default predicate).
+        .layer(tower_http::compression::CompressionLayer::new())
         // API answers carry personal data: no cache keeps them.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 

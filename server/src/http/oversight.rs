@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn audited_figures(state: &AppState, auditor: &shared::UserView, year: i32) -> AppResult<Figures> {
-    let figures = oversight::figures(&state.db, year)
+    let figures = oversight::figures(&state.db, year, state.config.oversight.min_count)
         .await?
         .ok_or_else(|| AppError::Invalid(format!("{year} is not a year the figures can cover")))?;
     audit::record_alone(
@@ -35,7 +35,7 @@ async fn audited_figures(state: &AppState, auditor: &shared::UserView, year: i32
 
 async fn figures(
     State(state): State<AppState>,
-    Auditor(auditor): Auditor,
+    auditor: Auditor,
     ApiPath(year): ApiPath<i32>,
 ) -> AppResult<Json<Figures>> {
     Ok(Json(audited_figures(&state, &auditor, year).await?))
@@ -43,10 +43,10 @@ async fn figures(
 
 async fn figures_csv(
     State(state): State<AppState>,
-    Auditor(auditor): Auditor,
+    auditor: Auditor,
     ApiPath(year): ApiPath<i32>,
 ) -> AppResult<Response> {
     let figures = audited_figures(&state, &auditor, year).await?;
-    let bytes = oversight::csv(&figures).map_err(AppError::internal)?;
+    let bytes = oversight::csv(&figures);
     download(ExportFile { format: ExportFormat::Csv, filename: format!("anpr-figures-{year}.csv"), bytes })
 }

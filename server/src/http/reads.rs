@@ -1,11 +1,11 @@
 //! A read as one of a search's (or watch's) results: its detail with its verification history,
 //! and its images (R15, R16). Reads are reached only as `(search, read)` through the gate in
-//! `reads::access`, which refuses — as 404, audited — anything the caller has no right to now,
+//! `gate`, which refuses — as 404, audited — anything the caller has no right to now,
 //! and audits every view naming the request it was seen under (R21).
 
 use crate::error::AppResult;
+use crate::gate;
 use crate::http::extract::{ApiPath, Investigator};
-use crate::reads::access;
 use crate::state::AppState;
 use crate::verification;
 use axum::extract::State;
@@ -23,11 +23,11 @@ pub fn router() -> Router<AppState> {
 
 async fn detail(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    user: Investigator,
     ApiPath((search_id, read_id)): ApiPath<(i64, i64)>,
 ) -> AppResult<Json<VerifiedRead>> {
     let now = state.clock.now();
-    let reached = access::in_search(&state.db, now, &state.config.access, &user, search_id, read_id).await?;
+    let reached = gate::in_search(&state.db, now, &state.config.access, &user, search_id, read_id).await?;
     let history = verification::history(&state.db, &reached).await?;
     let read = reached.shown(&state.db, now, "verification history").await?.clone();
     Ok(Json(VerifiedRead { read, history }))
@@ -35,10 +35,10 @@ async fn detail(
 
 async fn image(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    user: Investigator,
     ApiPath((search_id, read_id, kind)): ApiPath<(i64, i64, ImageKind)>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let reached = access::in_search(&state.db, now, &state.config.access, &user, search_id, read_id).await?;
+    let reached = gate::in_search(&state.db, now, &state.config.access, &user, search_id, read_id).await?;
     reached.image(&state.db, &state.images, now, kind).await
 }

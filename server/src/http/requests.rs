@@ -2,7 +2,9 @@
 //! queue and decide; auditors read them all.
 
 use crate::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, Investigator, Supervisor};
+use crate::http::extract::{
+    needs_role, ApiJson, ApiPath, ApiQuery, Auditor, Capability, CurrentUser, Investigator, Involved, Supervisor,
+};
 use crate::requests::{self, Listing};
 use crate::state::AppState;
 use axum::extract::State;
@@ -10,8 +12,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use shared::requests::{NewRequest, RequestDecision, RequestView};
-use shared::Role;
+use shared::requests::{NewRequest, RequestDecision, RequestView, RevokeApproval};
+use shared::{AuditAction, Role};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -19,9 +21,10 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}", get(detail))
         .route("/requests/{id}/decision", post(decide))
         .route("/requests/{id}/withdraw", post(withdraw))
+        .route("/requests/{id}/revoke", post(revoke))
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Which {
     /// The caller's own requests.
@@ -39,24 +42,30 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
+/// Each listing takes its own role: an investigator's own, a supervisor's queue, an auditor's
+/// all. A listing the caller may not have is refused and recorded (R21).
 async fn list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Vec<RequestView>>> {
-    let listing = match q.which {
-        Which::Mine => Listing::Mine(user.require(Role::Investigator)?.id),
-        Which::Queue => Listing::Queue { supervisor_id: user.require(Role::Supervisor)?.id },
-        Which::All => {
-            user.require(Role::Auditor)?;
-            Listing::All
+    let (listing, needs) = match q.which {
+        Which::Mine => (Investigator::of(user.clone()).ok().map(|i| Listing::Mine(i.id)), Role::Investigator),
+        Which::Queue => {
+            (Supervisor::of(user.clone()).ok().map(|s| Listing::Queue { supervisor_id: s.id }), Role::Supervisor)
         }
+        Which::All => (Auditor::of(user.clone()).ok().map(|_| Listing::All), Role::Auditor),
     };
+    let listing = listing.ok_or_else(|| needs_role(&[needs]));
+    let asked = serde_json::json!({ "which": q.which, "what": "requests" });
+    let (db, now) = (&state.db, state.clock.now());
+    let actor = crate::audit::Actor::user(&user);
+    let listing = crate::audit::noting_refusal(listing, db, now, actor, AuditAction::AccessRefused, asked).await?;
     let mut list = requests::list(&state.db, listing, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
     if let Listing::Queue { .. } = listing {
         let now = state.clock.now();
         for r in &mut list {
-            r.reach_from = r.requester_tier.map(|tier| crate::search::grant::reach(&state.config.access, now, tier).0);
+            r.reach_from = r.requester_tier.map(|tier| crate::access::policy::reach(&state.config.access, now, tier).0);
         }
     }
     Ok(Json(list))
@@ -64,24 +73,30 @@ async fn list(
 
 async fn submit(
     State(state): State<AppState>,
-    Investigator(investigator): Investigator,
+    investigator: Investigator,
     ApiJson(new): ApiJson<NewRequest>,
 ) -> AppResult<(StatusCode, Json<RequestView>)> {
     let stored = requests::submit(&state.db, state.clock.now(), &investigator, new).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
+/// One request, for its requester, supervisors and auditors; anyone else's attempt is recorded
+/// (R21) and answered as for a request that does not exist.
 async fn detail(
     State(state): State<AppState>,
-    user: CurrentUser,
+    viewer: Involved,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<RequestView>> {
-    Ok(Json(requests::visible(&state.db, &user.0, id).await?))
+    let (db, now) = (&state.db, state.clock.now());
+    let found = requests::visible(db, &viewer, id).await;
+    let asked = serde_json::json!({ "request_id": id });
+    let actor = crate::audit::Actor::user(&viewer);
+    Ok(Json(crate::audit::noting_refusal(found, db, now, actor, shared::AuditAction::AccessRefused, asked).await?))
 }
 
 async fn decide(
     State(state): State<AppState>,
-    Supervisor(supervisor): Supervisor,
+    supervisor: Supervisor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(decision): ApiJson<RequestDecision>,
 ) -> AppResult<Json<RequestView>> {
@@ -95,8 +110,22 @@ async fn decide(
 
 async fn withdraw(
     State(state): State<AppState>,
-    Investigator(investigator): Investigator,
+    investigator: Investigator,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<RequestView>> {
-    Ok(Json(requests::withdraw(&state.db, state.clock.now(), &investigator, id).await?))
+    let now = state.clock.now();
+    let withdrawn = crate::search::watch::withdraw_request(&state.db, now, &investigator, id).await;
+    let asked = serde_json::json!({ "request_id": id, "what": "withdraw" });
+    let actor = crate::audit::Actor::user(&investigator);
+    Ok(Json(crate::audit::noting_refusal(withdrawn, &state.db, now, actor, AuditAction::AccessRefused, asked).await?))
+}
+
+/// A supervisor revokes an approval in force, with a rationale (R10).
+async fn revoke(
+    State(state): State<AppState>,
+    supervisor: Supervisor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(revocation): ApiJson<RevokeApproval>,
+) -> AppResult<Json<RequestView>> {
+    Ok(Json(crate::search::watch::revoke_approval(&state.db, state.clock.now(), &supervisor, id, revocation).await?))
 }

@@ -1,18 +1,19 @@
 //! Evidential statements (R14): asked for by an investigator over chosen reads, decided by a
-//! supervisor other than them, then produced as a PDF.
+//! supervisor other than them, then produced as a PDF. Every refusal is recorded as
+//! `statement_refused` (R21), a refused listing too.
 
 use crate::audit::{self, Actor};
 use crate::error::AppResult;
 use crate::export::statements;
 use crate::http::exports::download;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, Investigator, Supervisor};
+use crate::http::extract::{needs_role, ApiJson, ApiPath, ApiQuery, Capability, CurrentUser, Investigator, Supervisor};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::export::{NewStatement, Recipient, StatementDecision, StatementView};
 use shared::AuditAction;
@@ -24,10 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/statements/{id}/pdf", post(statement_pdf))
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Statements {
-    /// The caller's own statements.
+    /// The caller's own statements (investigators).
     #[default]
     Mine,
     /// Pending statements the caller may decide (supervisors).
@@ -46,13 +47,25 @@ async fn statement_list(
     user: CurrentUser,
     ApiQuery(q): ApiQuery<StatementsQuery>,
 ) -> AppResult<Json<Vec<StatementView>>> {
-    let mine = matches!(q.which, Statements::Mine);
-    Ok(Json(statements::list(&state.db, &user.0, mine).await?))
+    let (db, now) = (&state.db, state.clock.now());
+    let user = user.0;
+    let listed = match q.which {
+        Statements::Mine => match Investigator::of(user.clone()) {
+            Ok(investigator) => statements::mine(db, &investigator).await,
+            Err(_) => Err(needs_role(&[Investigator::ROLE])),
+        },
+        Statements::Queue => match Supervisor::of(user.clone()) {
+            Ok(supervisor) => statements::pending(db, &supervisor).await,
+            Err(_) => Err(needs_role(&[Supervisor::ROLE])),
+        },
+    };
+    let asked = json!({ "which": q.which });
+    Ok(Json(audit::noting_refusal(listed, db, now, Actor::user(&user), AuditAction::StatementRefused, asked).await?))
 }
 
 async fn statement_request(
     State(state): State<AppState>,
-    Investigator(investigator): Investigator,
+    investigator: Investigator,
     ApiJson(new): ApiJson<NewStatement>,
 ) -> AppResult<(StatusCode, Json<StatementView>)> {
     let (db, now) = (&state.db, state.clock.now());
@@ -65,7 +78,7 @@ async fn statement_request(
 
 async fn statement_decide(
     State(state): State<AppState>,
-    Supervisor(supervisor): Supervisor,
+    supervisor: Supervisor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(decision): ApiJson<StatementDecision>,
 ) -> AppResult<Json<StatementView>> {
@@ -79,7 +92,7 @@ async fn statement_decide(
 
 async fn statement_pdf(
     State(state): State<AppState>,
-    Investigator(investigator): Investigator,
+    investigator: Investigator,
     ApiPath(id): ApiPath<i64>,
     ApiJson(to): ApiJson<Recipient>,
 ) -> AppResult<Response> {

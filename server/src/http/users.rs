@@ -1,22 +1,28 @@
-//! User administration: system admins only.
+//! User administration: system admins only. No one changes their own roles, tier, rank or
+//! restrictions, and authority that reaches reads or judges them (supervisor, inspector rank,
+//! central tier, auditor) is granted only with a second system admin's approval.
 
-use crate::access::{restrictions, users};
-use crate::audit::Actor;
+use crate::access::users::{self, Updated};
+use crate::access::{restrictions, HotlistAdmin};
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ApiPath, CurrentUser, SystemAdmin};
+use crate::http::extract::{ApiJson, ApiPath, SystemAdmin};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{get, patch};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use shared::accounts::PendingUserChange;
 use shared::search::Restrictions;
-use shared::{NewUser, Role, UserUpdate, UserView};
+use shared::{NewUser, UserUpdate, UserView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(list).post(create))
         .route("/users/{id}", patch(update))
         .route("/users/{id}/restrictions", get(restrictions).put(set_restrictions))
+        .route("/users/changes", get(pending))
+        .route("/users/changes/{id}/approve", post(approve))
+        .route("/users/changes/{id}/reject", post(reject))
         .route("/users/directory", get(directory))
 }
 
@@ -24,33 +30,93 @@ async fn list(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<V
     Ok(Json(users::list(&state.db).await?))
 }
 
-async fn create(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ApiJson(new): ApiJson<NewUser>,
-) -> AppResult<(StatusCode, Json<UserView>)> {
-    let admin = user.require(Role::SystemAdmin)?;
-    let created = users::create(&state.db, state.clock.now(), Actor::user(admin), new).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+/// Where a held change is: in `Location`, so a client that reads only the account still finds it.
+fn pending_at(change: &PendingUserChange) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/users/changes/{}", change.id)) {
+        headers.insert(header::LOCATION, v);
+    }
+    headers
 }
 
+/// 201 with the account; one with authority that needs a second admin is created disabled, its
+/// enabling held (`Location` names the held change).
+async fn create(
+    State(state): State<AppState>,
+    admin: SystemAdmin,
+    ApiJson(new): ApiJson<NewUser>,
+) -> AppResult<(StatusCode, HeaderMap, Json<UserView>)> {
+    let (created, pending) = users::create_by(&state.db, state.clock.now(), &admin, new).await?;
+    let headers = pending.as_ref().map(pending_at).unwrap_or_default();
+    Ok((StatusCode::CREATED, headers, Json(created)))
+}
+
+/// 200 with the account changed, or 202 with it as it stands and the change held for a second
+/// system admin (`Location` names the held change).
 async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    admin: SystemAdmin,
     ApiPath(id): ApiPath<i64>,
     ApiJson(change): ApiJson<UserUpdate>,
+) -> AppResult<(StatusCode, HeaderMap, Json<UserView>)> {
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = serde_json::json!({ "user_id": id, "change": redacted(&change) });
+    let updated = refused_noted(&state, &admin, asked, users::update(db, now, &admin, id, change).await).await?;
+    Ok(match updated {
+        Updated::Done(user) => (StatusCode::OK, HeaderMap::new(), Json(user)),
+        Updated::Pending(user, change) => (StatusCode::ACCEPTED, pending_at(&change), Json(user)),
+    })
+}
+
+/// Changes held for a second system admin.
+async fn pending(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<PendingUserChange>>> {
+    Ok(Json(users::pending_changes(&state.db).await?))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    admin: SystemAdmin,
+    ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<UserView>> {
-    let admin = user.require(Role::SystemAdmin)?;
-    Ok(Json(users::update(&state.db, state.clock.now(), admin, id, change).await?))
+    let decided = users::decide_change(&state.db, state.clock.now(), &admin, id, true).await;
+    let asked = serde_json::json!({ "change_id": id, "approve": true });
+    Ok(Json(refused_noted(&state, &admin, asked, decided).await?))
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    admin: SystemAdmin,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<UserView>> {
+    let decided = users::decide_change(&state.db, state.clock.now(), &admin, id, false).await;
+    let asked = serde_json::json!({ "change_id": id, "approve": false });
+    Ok(Json(refused_noted(&state, &admin, asked, decided).await?))
+}
+
+/// `result`, with a refused change to an account (one's own, an approval of one's own
+/// proposal, …) recorded with what was asked and why (R21).
+async fn refused_noted<T>(
+    state: &AppState,
+    admin: &SystemAdmin,
+    asked: serde_json::Value,
+    result: AppResult<T>,
+) -> AppResult<T> {
+    let actor = crate::audit::Actor::user(admin);
+    let action = shared::AuditAction::UserChangeRefused;
+    crate::audit::noting_refusal(result, &state.db, state.clock.now(), actor, action, asked).await
+}
+
+/// A change as the log may hold it: never a password.
+fn redacted(change: &UserUpdate) -> UserUpdate {
+    UserUpdate { password: change.password.as_ref().map(|_| "(redacted)".into()), ..change.clone() }
 }
 
 /// A user's search restrictions (R13).
 async fn restrictions(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: SystemAdmin,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Restrictions>> {
-    user.require(Role::SystemAdmin)?;
     let mut conn = state.db.pool().acquire().await?;
     users::find(&mut conn, id).await?.ok_or_else(|| AppError::NotFound(format!("no user with id {id}")))?;
     Ok(Json(restrictions::of(&mut conn, id).await?))
@@ -58,24 +124,26 @@ async fn restrictions(
 
 async fn set_restrictions(
     State(state): State<AppState>,
-    SystemAdmin(admin): SystemAdmin,
+    admin: SystemAdmin,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<Restrictions>,
 ) -> AppResult<Json<Restrictions>> {
-    Ok(Json(restrictions::set(&state.db, state.clock.now(), &admin, id, new).await?))
+    let asked = serde_json::json!({ "user_id": id, "restrictions": new });
+    let set = restrictions::set(&state.db, state.clock.now(), &admin, id, new).await;
+    Ok(Json(refused_noted(&state, &admin, asked, set).await?))
 }
 
-/// Who can be named in a restricted hotlist's audience: active users' ids and names only.
+/// Who can be named in a restricted hotlist's audience: active investigators who do not manage
+/// hotlists (R8), ids and names only. For hotlist admins.
 async fn directory(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: HotlistAdmin,
 ) -> AppResult<Json<Vec<shared::accounts::DirectoryEntry>>> {
-    user.require_any(&[Role::HotlistAdmin, Role::SystemAdmin])?;
     let users = users::list(&state.db).await?;
     Ok(Json(
         users
             .into_iter()
-            .filter(|u| !u.disabled)
+            .filter(|u| !u.disabled && u.has(shared::Role::Investigator) && !u.has(shared::Role::HotlistAdmin))
             .map(|u| shared::accounts::DirectoryEntry { id: u.id, username: u.username, display_name: u.display_name })
             .collect(),
     ))

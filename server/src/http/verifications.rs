@@ -2,8 +2,8 @@
 //! corrected plate), suspected clone, or unreadable.
 
 use crate::error::AppResult;
+use crate::gate;
 use crate::http::extract::{ApiJson, ApiPath, Investigator};
-use crate::reads::access;
 use crate::state::AppState;
 use crate::verification;
 use axum::extract::State;
@@ -18,11 +18,11 @@ pub fn router() -> Router<AppState> {
 
 async fn verify(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    user: Investigator,
     ApiPath((search_id, read_id)): ApiPath<(i64, i64)>,
     ApiJson(new): ApiJson<NewVerification>,
 ) -> AppResult<(StatusCode, Json<VerifiedRead>)> {
     let now = state.clock.now();
-    let reached = access::in_search(&state.db, now, &state.config.access, &user, search_id, read_id).await?;
+    let reached = gate::in_search(&state.db, now, &state.config.access, &user, search_id, read_id).await?;
     Ok((StatusCode::CREATED, Json(verification::verify(&state.db, now, &user, reached, new).await?)))
 }

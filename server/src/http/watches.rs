@@ -2,8 +2,10 @@
 //! now, receive its reads as they are stored (server-sent events), close it. A watch is a
 //! search, so its reads, images and verifications are reached at `/searches/{id}/reads/…`.
 
-use crate::error::AppResult;
+use crate::access::standing::Holder;
+use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiPath, Investigator};
+use crate::http::limits::Limits;
 use crate::search::watch::{self, Next};
 use crate::state::AppState;
 use axum::extract::State;
@@ -13,11 +15,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
 use shared::watch::{NewWatch, WatchEnd, WatchEnded, WatchView};
-use shared::{ReadView, UserView};
+use shared::{AuditAction, ReadView, UserView};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,7 +32,7 @@ pub fn router() -> Router<AppState> {
 
 async fn open(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    user: Investigator,
     ApiJson(new): ApiJson<NewWatch>,
 ) -> AppResult<(StatusCode, Json<WatchView>)> {
     let config = &state.config;
@@ -37,36 +40,48 @@ async fn open(
     Ok((StatusCode::CREATED, Json(watch)))
 }
 
-async fn list(State(state): State<AppState>, Investigator(user): Investigator) -> AppResult<Json<Vec<WatchView>>> {
+async fn list(State(state): State<AppState>, user: Investigator) -> AppResult<Json<Vec<WatchView>>> {
     Ok(Json(watch::list(&state.db, state.clock.now(), &state.config.access, &user).await?))
+}
+
+/// `result`, with a refused attempt on watch `id` (another user's, say) recorded (R21).
+async fn noting<T>(state: &AppState, user: &UserView, id: i64, result: AppResult<T>) -> AppResult<T> {
+    let asked = serde_json::json!({ "watch_id": id });
+    let actor = crate::audit::Actor::user(user);
+    crate::audit::noting_refusal(result, &state.db, state.clock.now(), actor, AuditAction::AccessRefused, asked).await
 }
 
 async fn detail(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    user: Investigator,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<WatchView>> {
-    Ok(Json(watch::find(&state.db, state.clock.now(), &state.config.access, &user, id).await?))
+    let found = watch::find(&state.db, state.clock.now(), &state.config.access, &user, id).await;
+    Ok(Json(noting(&state, &user, id, found).await?))
 }
 
 async fn close(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    user: Investigator,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<WatchView>> {
-    Ok(Json(watch::close(&state.db, state.clock.now(), &user, id, WatchEnd::Closed).await?))
+    let closed = watch::close(&state.db, state.clock.now(), &user, id, WatchEnd::Closed).await;
+    Ok(Json(noting(&state, &user, id, closed).await?))
 }
 
 /// One open watch's stream: the stored reads it may send, and a check each second that it may
-/// still run (its end, its request, its user's standing).
+/// still run (its end, its request, its user's standing). It holds its user's session, not the
+/// user as they were when it opened: before each read and at each tick the user is loaded as
+/// they stand then, and a user signed out, disabled or without the investigator role ends it.
 struct Watching {
     state: AppState,
-    user: UserView,
+    holder: Holder,
     id: i64,
     sieve: crate::search::Permitted,
     receiver: broadcast::Receiver<Arc<ReadView>>,
     tick: tokio::time::Interval,
     ended: bool,
+    _slot: crate::http::limits::StreamSlot,
 }
 
 fn ended_event(watch: &WatchView) -> SseEvent {
@@ -75,12 +90,36 @@ fn ended_event(watch: &WatchView) -> SseEvent {
 }
 
 impl Watching {
+    /// The user as they stand now, or the watch's end (closed and audited with why) when they
+    /// no longer stand as an investigator.
+    async fn standing(&mut self) -> Result<Investigator, Option<SseEvent>> {
+        let db = &self.state.db;
+        match self.holder.standing::<Investigator>(db).await {
+            Ok(Ok(user)) => Ok(user),
+            Ok(Err(lost)) => {
+                self.ended = true;
+                let now = self.state.clock.now();
+                match watch::end_for_standing(db, now, self.holder.user_id, self.id, lost.as_str()).await {
+                    Ok(watch) => Err(Some(ended_event(&watch))),
+                    Err(e) => {
+                        tracing::error!(error = %e, watch = self.id, "watch stream: could not record its end");
+                        Err(None)
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, watch = self.id, "watch stream: standing check failed; stream ended");
+                self.ended = true;
+                Err(None)
+            }
+        }
+    }
+
     /// The next event to send, or `None` when the stream is over.
     async fn next_event(&mut self) -> Option<SseEvent> {
         if self.ended {
             return None;
         }
-        let (db, policy) = (&self.state.db, &self.state.config.access);
         loop {
             tokio::select! {
                 item = self.receiver.recv() => {
@@ -93,8 +132,13 @@ impl Watching {
                     if !self.sieve.may_find(&read) {
                         continue;
                     }
+                    let user = match self.standing().await {
+                        Ok(user) => user,
+                        Err(end) => return end,
+                    };
+                    let (db, policy) = (&self.state.db, &self.state.config.access);
                     let now = self.state.clock.now();
-                    match watch::next(db, now, policy, &self.user, self.id, &read).await {
+                    match watch::next(db, now, policy, &user, self.id, &read).await {
                         Ok(Next::Send(read)) => return SseEvent::default().event("read").json_data(read).ok(),
                         Ok(Next::Skip) => continue,
                         Ok(Next::End(watch)) => {
@@ -108,8 +152,13 @@ impl Watching {
                     }
                 }
                 _ = self.tick.tick() => {
+                    let user = match self.standing().await {
+                        Ok(user) => user,
+                        Err(end) => return end,
+                    };
+                    let (db, policy) = (&self.state.db, &self.state.config.access);
                     let now = self.state.clock.now();
-                    match watch::find(db, now, policy, &self.user, self.id).await {
+                    match watch::find(db, now, policy, &user, self.id).await {
                         Ok(watch) if watch.closed_at.is_some() => {
                             self.ended = true;
                             return Some(ended_event(&watch));
@@ -130,12 +179,17 @@ impl Watching {
 /// event when the watch ends (closed, its window or approval over, its request withdrawn).
 async fn live(
     State(state): State<AppState>,
-    Investigator(user): Investigator,
+    axum::Extension(limits): axum::Extension<Arc<Limits>>,
+    user: Investigator,
+    session: Session,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let holder = Holder::of(&session, user.id).ok_or_else(AppError::not_signed_in)?;
+    let slot = limits.stream(user.id)?;
     let now = state.clock.now();
     let receiver = state.live.subscribe();
-    let permitted = watch::permitted(&state.db, now, &state.config.access, &user, id).await?;
+    let permitted =
+        noting(&state, &user, id, watch::permitted(&state.db, now, &state.config.access, &user, id).await).await?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (sieve, ended) = match permitted {
@@ -143,7 +197,7 @@ async fn live(
         Err(watch) => (None, Some(watch)),
     };
     let stream = futures_util::stream::unfold(
-        (sieve.map(|sieve| Watching { state, user, id, sieve, receiver, tick, ended: false }), ended),
+        (sieve.map(|sieve| Watching { state, holder, id, sieve, receiver, tick, ended: false, _slot: slot }), ended),
         |(mut watching, ended)| async move {
             if let Some(watch) = ended {
                 return Some((Ok(ended_event(&watch)), (None, None)));

@@ -9,10 +9,9 @@
 //! chain in commit order, the chain's head being the last thing each group takes. SQLite has one
 //! writer.
 
-use super::{count_refusals, dead_letter, insert_reads, replace_previews, Accepted, Preview};
+use super::{dead_letter, insert_reads, replace_previews, Accepted, Preview};
 use crate::audit::{self, Actor, Event};
 use crate::changes::{self, Change};
-use crate::clock::to_millis;
 use crate::error::{AppError, AppResult};
 use crate::hotlists::Matcher;
 use crate::store::{Backend, Db, Tx};
@@ -57,6 +56,8 @@ pub struct Committed {
     pub accepted: usize,
     pub replaced: usize,
     pub alerts: Vec<i64>,
+    /// Entries suspended for matching too many vehicles (R10).
+    pub suspended: Vec<i64>,
     /// Images of replaced previews no longer used.
     pub gone_images: Vec<String>,
 }
@@ -125,10 +126,11 @@ async fn commit_group(db: &Db, matcher: &Matcher, group: Vec<Pending>) {
     match write(db, matcher, &batches).await {
         Ok(done) => {
             let (alerts, reads) = ids_of(&done);
+            let suspended = suspended_by(matcher, &done);
             for (reply, committed) in replies.into_iter().zip(done) {
                 let _ = reply.send(Ok(committed));
             }
-            tell_other_servers(db, alerts, reads).await;
+            tell_other_servers(db, alerts, reads, suspended).await;
         }
         // Alone, each request stands or falls by itself.
         Err(e) if batches.len() > 1 => {
@@ -137,8 +139,9 @@ async fn commit_group(db: &Db, matcher: &Matcher, group: Vec<Pending>) {
                 match write(db, matcher, std::slice::from_ref(&batch)).await {
                     Ok(mut done) => {
                         let (alerts, reads) = ids_of(&done);
+                        let suspended = suspended_by(matcher, &done);
                         let _ = reply.send(Ok(done.remove(0)));
-                        tell_other_servers(db, alerts, reads).await;
+                        tell_other_servers(db, alerts, reads, suspended).await;
                     }
                     Err(e) => {
                         let _ = reply.send(Err(AppError::from(e)));
@@ -161,11 +164,21 @@ fn ids_of(done: &[Committed]) -> (Vec<i64>, Vec<i64>) {
     (alerts, reads)
 }
 
+/// The entries a committed group suspended, taken out of this server's index at once.
+fn suspended_by(matcher: &Matcher, done: &[Committed]) -> Vec<i64> {
+    let suspended: Vec<i64> = done.iter().flat_map(|d| d.suspended.iter().copied()).collect();
+    matcher.apply(&[], &suspended);
+    suspended
+}
+
 /// Once per group, never once per read: the other servers send the alerts to their audiences
-/// and the reads to their live-time watches.
-async fn tell_other_servers(db: &Db, alerts: Vec<i64>, reads: Vec<i64>) {
+/// and the reads to their live-time watches, and take suspended entries out of their index.
+async fn tell_other_servers(db: &Db, alerts: Vec<i64>, reads: Vec<i64>, suspended: Vec<i64>) {
     changes::announce(db, Change::Alerts { ids: alerts }).await;
     changes::announce(db, Change::Reads { ids: reads }).await;
+    if !suspended.is_empty() {
+        changes::announce(db, Change::Entries { ids: suspended }).await;
+    }
 }
 
 /// Writes every batch of the group and its one audit row in one transaction.
@@ -183,15 +196,13 @@ async fn write(db: &Db, matcher: &Matcher, batches: &[Batch]) -> Result<Vec<Comm
         d.replaced = replaced.len();
         d.stored.extend(replaced);
         d.gone_images = gone;
-        d.alerts = crate::hotlists::raise_alerts(&mut tx, matcher, b.now, &d.stored).await?;
-        count_refusals(&mut tx, b.feed_id, b.now, &b.refused_by_camera, &b.refused_unknown).await?;
+        let raised = crate::hotlists::raise_alerts(&mut tx, matcher, b.now, &d.stored).await?;
+        (d.alerts, d.suspended) = (raised.alerts, raised.suspended);
+        crate::cameras::count_refusals(&mut tx, b.feed_id, b.now, &b.refused_by_camera, &b.refused_unknown).await?;
         for (reason, payload) in &b.dead {
             dead_letter(&mut tx, Some(b.feed_id), b.now, b.format, reason, payload).await?;
         }
     }
-    let seen =
-        done.iter().flat_map(|d| &d.stored).map(|r| (shared::plate::skeleton(&r.plate), to_millis(r.captured_at)));
-    crate::reads::days::note_seen(&mut tx, seen).await?;
     record(&mut tx, batches, &done).await?;
     tx.commit().await?;
     Ok(done)

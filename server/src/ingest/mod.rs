@@ -7,12 +7,15 @@ pub mod group;
 pub mod openalpr;
 
 use crate::audit::{self, Actor, Event};
-use crate::cameras::Feed;
+use crate::cameras::{CameraCache, Feed};
 use crate::clock::to_millis;
+use crate::config::Config;
 use crate::error::AppResult;
+use crate::hotlists::AlertStream;
 use crate::imagery::{self, store::Images, Conformed};
+use crate::reads::days::ReadDays;
+use crate::reads::{self, write::NewRead};
 use crate::search::grant::stamp;
-use crate::state::AppState;
 use crate::store::{Db, Tx};
 use chrono::{DateTime, Utc};
 use futures_util::{stream, StreamExt, TryStreamExt};
@@ -21,15 +24,12 @@ use serde_json::{json, Value};
 use shared::reads::{ImageProblem, Refusal};
 use shared::{AuditAction, CameraStatus, CameraView, ImageKind, IngestReport, NativeRead, ReadView};
 use sqlx::Row;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
+use tokio::sync::broadcast;
 
 /// Longest payload kept in a dead letter.
 const DEAD_LETTER_MAX: usize = 64 * 1024;
-/// Parameters per stored read.
-const READ_PARAMETERS: usize = 16;
-/// Rows per INSERT statement (250 × 16 parameters stays far below both databases' limits).
-const ROWS_PER_INSERT: usize = 250;
 
 /// One read of a request, as its format's parser left it.
 pub struct Submitted {
@@ -67,14 +67,28 @@ pub struct Accepted {
     sighting: Option<Sighting>,
 }
 
+/// What taking reads in needs of the server: its clock reading, settings, database, stores,
+/// caches, writer and the channels that show stored reads and alerts live.
+pub struct Intake<'a> {
+    pub now: DateTime<Utc>,
+    pub config: &'a Config,
+    pub db: &'a Db,
+    pub images: &'a Images,
+    pub cameras: &'a CameraCache,
+    pub read_days: &'a ReadDays,
+    pub writer: &'a group::GroupCommit,
+    pub alerts: &'a AlertStream,
+    pub live: &'a broadcast::Sender<Arc<ReadView>>,
+}
+
 pub async fn ingest(
-    state: &AppState,
+    state: &Intake<'_>,
     feed: &Feed,
     format: &'static str,
     submitted: Vec<Submitted>,
 ) -> AppResult<IngestReport> {
-    let now = state.clock.now();
-    let cameras = state.cameras.of_feed(&state.db, feed.id).await?;
+    let now = state.now;
+    let cameras = state.cameras.of_feed(state.db, feed.id).await?;
 
     let mut report = IngestReport::default();
     let mut dead = Vec::new();
@@ -85,8 +99,10 @@ pub async fn ingest(
     // before the retention cutoff, is refused and never stored; a backlog inside retention is
     // taken.
     let latest = now + chrono::Duration::seconds(state.config.ingest.max_future_seconds);
-    let cutoff = crate::search::grant::retention_cutoff(&state.config.access, now);
+    let cutoff = crate::access::policy::retention_cutoff(&state.config.access, now);
     for Submitted { index, read, raw, sighting } in submitted {
+        // Reads from unknown or unapproved cameras are counted against them, not kept (R3).
+        let mut counted_only = false;
         let verdict = read.and_then(|read| {
             read.check()?;
             let camera = cameras.get(read.camera.trim());
@@ -113,10 +129,12 @@ pub async fn ingest(
             match camera {
                 None => {
                     *refused_unknown.entry(read.camera.trim().to_owned()).or_default() += 1;
+                    counted_only = true;
                     Err(format!("camera `{}` is not registered for this feed", read.camera))
                 }
                 Some(camera) if camera.status != CameraStatus::Approved => {
                     *refused_by_camera.entry(camera.id).or_default() += 1;
+                    counted_only = true;
                     Err(format!("camera `{}` is {}, not approved", read.camera, camera.status.as_str()))
                 }
                 Some(camera) => match time_refusal {
@@ -128,7 +146,9 @@ pub async fn ingest(
         match verdict {
             Ok(candidate) => candidates.push(candidate),
             Err(reason) => {
-                dead.push((reason.clone(), raw));
+                if !counted_only {
+                    dead.push((reason.clone(), raw));
+                }
                 report.refused.push(Refusal { index, reason });
             }
         }
@@ -139,8 +159,8 @@ pub async fn ingest(
     let offered = accepted.len();
     // A sighting already held is settled before its images are stored, so a late preview
     // cannot overwrite its final's images.
-    let (fresh, finals) = match_sightings(&state.db, feed.id, accepted).await?;
-    store_images(&state.images, fresh.iter().chain(finals.iter().map(|(_, a)| a))).await?;
+    let (fresh, finals) = match_sightings(state.db, feed.id, accepted).await?;
+    store_images(state.images, fresh.iter().chain(finals.iter().map(|(_, a)| a))).await?;
 
     let batch = group::Batch {
         feed_id: feed.id,
@@ -161,9 +181,9 @@ pub async fn ingest(
         .iter()
         .chain(batch.finals.iter().map(|(_, a)| a))
         .map(|a| crate::reads::days::day_of(a.read.captured_at));
-    state.read_days.ensure(&state.db, days).await?;
+    state.read_days.ensure(state.db, days).await?;
     // Durable once this returns: the writer commits it with whatever else arrived meanwhile.
-    let committed = state.ingest.commit(batch).await?;
+    let committed = state.writer.commit(batch).await?;
     report.accepted = committed.accepted;
     report.replaced = committed.replaced;
     report.duplicates = offered - report.accepted - report.replaced;
@@ -174,7 +194,7 @@ pub async fn ingest(
     }
 
     // Only now, with the reads and their alerts durable, are they shown live.
-    crate::hotlists::publish(&state.db, &state.alerts, &committed.alerts).await?;
+    crate::hotlists::publish(state.db, state.alerts, &committed.alerts).await?;
     if state.live.receiver_count() > 0 {
         for view in committed.stored {
             let _ = state.live.send(Arc::new(view));
@@ -275,23 +295,10 @@ async fn match_sightings(
             fresh.push(a);
             continue;
         };
-        let marks = (0..sighting.frames.len()).map(|i| db.backend().parameter(i + 2)).collect::<Vec<_>>().join(",");
-        let sql = format!(
-            "SELECT id, provisional, plate_image, overview_image FROM reads WHERE feed_id = $1 AND source_key IN ({marks}) \
-             ORDER BY id LIMIT 1"
-        );
-        let mut query = sqlx::query(&sql).bind(feed_id);
-        for frame in &sighting.frames {
-            query = query.bind(frame);
-        }
-        match query.fetch_optional(db.pool()).await? {
+        match reads::write::held_sighting(db, feed_id, &sighting.frames).await? {
             None => fresh.push(a),
-            Some(held) if held.try_get::<i64, _>("provisional")? == 1 && !sighting.preview => {
-                let images = ["plate_image", "overview_image"]
-                    .into_iter()
-                    .filter_map(|c| held.try_get::<Option<String>, _>(c).transpose())
-                    .collect::<Result<Vec<_>, _>>()?;
-                finals.push((Preview { id: held.try_get("id")?, images }, a));
+            Some(held) if held.provisional && !sighting.preview => {
+                finals.push((Preview { id: held.id, images: held.images }, a));
             }
             Some(_) => {}
         }
@@ -299,9 +306,24 @@ async fn match_sightings(
     Ok((fresh, finals))
 }
 
-/// Puts each final in its preview's place (same id, so alerts and searches that found the
-/// preview find the final). Returns the reads as they now stand, and the preview images no
-/// longer used. A final that would collide with another stored read is a duplicate.
+impl Accepted {
+    /// The read as `reads` stores it.
+    fn to_store(&self, feed_id: i64, received_at: DateTime<Utc>) -> NewRead<'_> {
+        NewRead {
+            feed_id,
+            camera_id: self.camera.id,
+            read: &self.read,
+            received_at,
+            plate_image: self.plate_image.as_ref().map(|(k, _)| k.as_str()),
+            overview_image: self.overview_image.as_ref().map(|(k, _)| k.as_str()),
+            source_key: self.sighting.as_ref().and_then(|s| s.frames.first()).map(String::as_str),
+            provisional: self.sighting.as_ref().is_some_and(|s| s.preview),
+        }
+    }
+}
+
+/// Puts each final in its preview's place. Returns the reads as they now stand, and the preview
+/// images no longer used. A final that would collide with another stored read is a duplicate.
 async fn replace_previews(
     tx: &mut Tx,
     feed_id: i64,
@@ -311,23 +333,7 @@ async fn replace_previews(
     let mut replaced = Vec::new();
     let mut gone = Vec::new();
     for (preview, a) in finals {
-        let done = bind_read(
-            sqlx::query(
-                "UPDATE reads SET camera_id = $1, plate = $2, captured_at = $3, received_at = $4, confidence = $5, \
-             direction = $6, lane = $7, make = $8, model = $9, colour = $10, plate_image = $11, overview_image = $12, \
-             plate_skeleton = $13, provisional = 0 \
-             WHERE id = $14 AND provisional = 1 AND NOT EXISTS (SELECT 1 FROM reads other \
-               WHERE other.camera_id = $1 AND other.captured_at = $3 AND other.plate = $2 AND other.feed_id = $15 \
-               AND other.id <> $14)",
-            ),
-            a,
-            now,
-        )
-        .bind(preview.id)
-        .bind(feed_id)
-        .execute(tx.conn())
-        .await?;
-        if done.rows_affected() == 1 {
+        if reads::write::replace_preview(tx, preview.id, &a.to_store(feed_id, now)).await? {
             let kept = [&a.plate_image, &a.overview_image].map(|i| i.as_ref().map(|(k, _)| k.as_str()));
             gone.extend(preview.images.iter().filter(|k| !kept.contains(&Some(k.as_str()))).cloned());
             replaced.push(view_of(preview.id, a));
@@ -336,83 +342,16 @@ async fn replace_previews(
     Ok((replaced, gone))
 }
 
-/// Binds a read's stored fields, in the order both the insert and a preview's replacement name
-/// them: camera, plate, capture and receipt times, confidence, direction, lane, make, model,
-/// colour, image keys, plate skeleton.
-fn bind_read<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    a: &'q Accepted,
-    now: DateTime<Utc>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    let r = &a.read;
-    query
-        .bind(a.camera.id)
-        .bind(r.plate.as_str())
-        .bind(to_millis(r.captured_at))
-        .bind(to_millis(now))
-        .bind(r.confidence)
-        .bind(r.direction.as_deref())
-        .bind(r.lane.map(i64::from))
-        .bind(r.make.as_deref())
-        .bind(r.model.as_deref())
-        .bind(r.colour.as_deref())
-        .bind(a.plate_image.as_ref().map(|(k, _)| k.as_str()))
-        .bind(a.overview_image.as_ref().map(|(k, _)| k.as_str()))
-        .bind(r.plate.skeleton())
-}
-
-/// Inserts the reads of a group, skipping any already held (same feed, camera, capture time and
-/// plate). Each comes with its request's place in the group, its feed and its receipt time;
-/// returns the ones inserted, each with its request's place.
+/// Stores the reads of a group, skipping any already held. Each comes with its request's place
+/// in the group, its feed and its receipt time; returns the ones stored, each with its
+/// request's place.
 async fn insert_reads(
     tx: &mut Tx,
-    reads: &[(usize, i64, DateTime<Utc>, &Accepted)],
+    fresh: &[(usize, i64, DateTime<Utc>, &Accepted)],
 ) -> Result<Vec<(usize, ReadView)>, sqlx::Error> {
-    let mut inserted = Vec::with_capacity(reads.len());
-    for rows in reads.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, direction, lane, \
-             make, model, colour, plate_image, overview_image, plate_skeleton, source_key, provisional) VALUES ",
-        );
-        for i in 0..rows.len() {
-            let b = i * READ_PARAMETERS;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            sql.push_str(&(1..=READ_PARAMETERS).map(|k| tx.backend().parameter(b + k)).collect::<Vec<_>>().join(","));
-            sql.push(')');
-        }
-        sql.push_str(
-            " ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING \
-             RETURNING id, feed_id, camera_id, plate, captured_at",
-        );
-        let mut query = sqlx::query(&sql);
-        for (_, feed_id, now, a) in rows {
-            query = bind_read(query.bind(feed_id), a, *now)
-                .bind(a.sighting.as_ref().and_then(|s| s.frames.first()).map(String::as_str))
-                .bind(i64::from(a.sighting.as_ref().is_some_and(|s| s.preview)));
-        }
-        let returned = query.fetch_all(tx.conn()).await?;
-        // The same read sent twice in one group is the first sender's; the other's duplicate.
-        let mut by_key: HashMap<(i64, i64, &str, i64), (usize, &Accepted)> = HashMap::new();
-        for (place, feed_id, _, a) in rows.iter().rev() {
-            by_key.insert((*feed_id, a.camera.id, a.read.plate.as_str(), to_millis(a.read.captured_at)), (*place, a));
-        }
-        for row in returned {
-            let id: i64 = row.try_get("id")?;
-            let key = (
-                row.try_get("feed_id")?,
-                row.try_get("camera_id")?,
-                row.try_get::<String, _>("plate")?,
-                row.try_get("captured_at")?,
-            );
-            if let Some((place, a)) = by_key.get(&(key.0, key.1, key.2.as_str(), key.3)) {
-                inserted.push((*place, view_of(id, a)));
-            }
-        }
-    }
-    Ok(inserted)
+    let rows: Vec<NewRead> = fresh.iter().map(|(_, feed_id, now, a)| a.to_store(*feed_id, *now)).collect();
+    let stored = reads::write::insert(tx, &rows).await?;
+    Ok(stored.into_iter().map(|(i, id)| (fresh[i].0, view_of(id, fresh[i].3))).collect())
 }
 
 fn view_of(id: i64, a: &Accepted) -> ReadView {
@@ -438,64 +377,77 @@ fn view_of(id: i64, a: &Accepted) -> ReadView {
     }
 }
 
-/// Counts refused reads against the cameras that sent them (R3), in key order, so that two
-/// writers counting against the same cameras queue rather than deadlock.
-async fn count_refusals(
-    tx: &mut Tx,
-    feed_id: i64,
-    now: DateTime<Utc>,
-    by_camera: &HashMap<i64, i64>,
-    unknown: &HashMap<String, i64>,
-) -> Result<(), sqlx::Error> {
-    for (camera_id, n) in by_camera.iter().collect::<BTreeMap<_, _>>() {
-        sqlx::query("UPDATE cameras SET refused_reads = refused_reads + $1 WHERE id = $2")
-            .bind(n)
-            .bind(camera_id)
-            .execute(tx.conn())
-            .await?;
-    }
-    for (external_id, n) in unknown.iter().collect::<BTreeMap<_, _>>() {
-        sqlx::query(
-            "INSERT INTO unknown_cameras (feed_id, external_id, refused_reads, last_seen_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (feed_id, external_id) DO UPDATE SET \
-             refused_reads = unknown_cameras.refused_reads + excluded.refused_reads, last_seen_at = excluded.last_seen_at",
-        )
-        .bind(feed_id)
-        .bind(external_id.chars().take(64).collect::<String>())
-        .bind(n)
-        .bind(to_millis(now))
-        .execute(tx.conn())
-        .await?;
-    }
-    Ok(())
-}
-
 fn describe_raw(raw: &RawValue) -> String {
-    serde_json::from_str::<Value>(raw.get()).map(|v| describe(&v)).unwrap_or_else(|_| raw.get().to_owned())
+    describe_text(raw.get())
 }
 
-/// A refused read or payload as kept for inspection: images reduced to their length.
-fn describe(raw: &Value) -> String {
-    let mut shown = raw.clone();
-    strip_images(&mut shown);
-    shown.to_string()
+/// A refused payload as kept for diagnosis (R3, R21): its shape and fields, with every plate
+/// masked and every image dropped, so the dead-letter store is no way to read plates. What is not
+/// JSON is kept as its length only.
+fn describe_text(text: &str) -> String {
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut value) => {
+            mask(&mut value, false);
+            value.to_string()
+        }
+        Err(_) => format!("[{} bytes that are not JSON]", text.len()),
+    }
 }
 
-fn strip_images(value: &mut Value) {
+/// Whether a field's name says what it holds is safe to keep for diagnosis: the camera, a
+/// time, a confidence. Every other text is masked, wherever it is: a plate may be sent under
+/// any name, or as a bare string.
+fn safe_to_keep(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["camera", "captured_at", "time", "date", "epoch", "confidence", "data_type", "version", "uuid"]
+        .iter()
+        .any(|k| key.contains(k))
+        && !["plate", "vrm", "registration", "candidate"].iter().any(|k| key.contains(k))
+}
+
+fn names_an_image(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["image", "jpeg", "jpg", "png", "photo", "picture", "overview", "patch"].iter().any(|k| key.contains(k))
+}
+
+/// Masks every value not under a field safe to keep; drops images.
+fn mask(value: &mut Value, safe: bool) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                match v {
-                    Value::String(s) if s.len() > 256 && (key.contains("image") || key.contains("jpeg")) => {
-                        *v = Value::String(format!("[image: {} base64 characters]", s.len()));
-                    }
-                    other => strip_images(other),
+                if names_an_image(key) && !v.is_object() && !v.is_array() {
+                    *v = Value::String("[image dropped]".into());
+                } else {
+                    mask(v, safe_to_keep(key));
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(strip_images),
+        Value::Array(items) => items.iter_mut().for_each(|v| mask(v, false)),
+        Value::String(s) if s.len() > 256 => *s = "[long text dropped]".into(),
+        Value::String(_) if safe => {}
+        Value::String(s) => *s = format!("[text masked: {} characters]", s.chars().count()),
+        Value::Number(n) if !safe => *value = Value::String(format!("[number masked: {} digits]", n.to_string().len())),
         _ => {}
     }
+}
+
+/// A refusal's reason as kept with its dead letter: what it quotes of the payload (a parser
+/// names the value it could not read) masked like the payload.
+fn masked_reason(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut quoted = false;
+    for c in reason.chars() {
+        if c == '"' {
+            if quoted {
+                out.push_str("[masked]");
+            }
+            quoted = !quoted;
+            out.push(c);
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Keeps a refused payload (or one refused read of it), truncated, for an admin to inspect.
@@ -515,7 +467,7 @@ pub async fn dead_letter(
         .bind(feed_id)
         .bind(to_millis(now))
         .bind(format)
-        .bind(reason)
+        .bind(masked_reason(reason))
         .bind(&payload[..end])
         .execute(tx.conn())
         .await?;
@@ -531,8 +483,7 @@ pub async fn dead_letter_alone(
     reason: &str,
     payload: &[u8],
 ) -> Result<(), sqlx::Error> {
-    let text = String::from_utf8_lossy(payload);
-    let shown = serde_json::from_str::<Value>(&text).map(|v| describe(&v)).unwrap_or_else(|_| text.into_owned());
+    let shown = describe_text(&String::from_utf8_lossy(payload));
     let mut tx = db.begin().await?;
     dead_letter(&mut tx, feed_id, now, format, reason, &shown).await?;
     tx.commit().await
@@ -577,4 +528,31 @@ pub async fn purge_dead_letters(db: &Db, now: DateTime<Utc>, days: i64) -> Resul
     .await?;
     tx.commit().await?;
     Ok(gone)
+}
+
+#[cfg(test)]
+mod dead_letter_tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_letter_keeps_no_plate_wherever_it_was_sent() {
+        for payload in [
+            r#"{"reads":"PLATE777"}"#,
+            r#"{"reads":["AB12CDE",["XY34FGH","CAM1"]]}"#,
+            r#"["OA12PLT"]"#,
+            r#"{"plate":12345,"direction":"KE19XYZ","extra":"EXTRA99","camera":"CAM-A","captured_at":"2026-03-02T08:00:00Z"}"#,
+        ] {
+            let kept = describe_text(payload);
+            for plate in ["PLATE777", "AB12CDE", "XY34FGH", "OA12PLT", "12345", "KE19XYZ", "EXTRA99"] {
+                assert!(!kept.contains(plate), "{plate} kept in {kept}");
+            }
+            if payload.contains("CAM-A") {
+                assert!(kept.contains("CAM-A") && kept.contains("2026-03-02T08:00:00Z"), "{kept}");
+            }
+        }
+        assert_eq!(
+            masked_reason(r#"invalid type: string "AB12CDE", expected struct NativeRead"#),
+            r#"invalid type: string "[masked]", expected struct NativeRead"#
+        );
+    }
 }

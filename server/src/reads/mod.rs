@@ -1,10 +1,10 @@
-//! Stored reads, as the workbench shows them. Reads leave the server only through
-//! [`access::Reached`] (or a search's own results under its grant): the finders here by bare id
-//! are private to this module.
+//! Stored reads: how a row becomes a [`ReadView`], the days they were read on, and the one
+//! place that writes them ([`write`]). Reads leave the server only through the read gate
+//! ([`crate::gate::Reached`]) or a search's own results under its grant.
 
-pub mod access;
 pub mod days;
-pub mod query;
+pub mod synthetic;
+pub mod write;
 
 use crate::clock::from_millis;
 use crate::store::{decode, Db};
@@ -42,14 +42,9 @@ pub fn read_from_row(row: &AnyRow) -> Result<ReadView, sqlx::Error> {
     })
 }
 
-async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(read_from_row).transpose()
+/// How many reads are stored, all told.
+pub async fn count_stored(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")
 }
 
 /// Reads another server stored, for this server's live channel only: each live-time watch takes

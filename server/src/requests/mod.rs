@@ -1,22 +1,26 @@
 //! Search requests (R10, R11): submitted by investigators, decided by supervisors, kept for
 //! audit. A request's reference is unique and stable: `REQ-<year>-<number>`.
 
+use crate::access::{Investigator, Involved, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
-use crate::store::{decode, Db};
+use crate::store::{decode, Db, Tx};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde_json::json;
-use shared::requests::{NewRequest, Purpose, RequestDecision, RequestScope, RequestStatus, RequestView, Seriousness};
-use shared::{AuditAction, Rank, Role, UserView};
+use shared::requests::{
+    NewRequest, Purpose, RequestDecision, RequestScope, RequestStatus, RequestView, RevokeApproval, Seriousness,
+};
+use shared::{AuditAction, Rank, UserView};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 const REQUEST_COLUMNS: &str =
     "q.id, q.reference, q.requester_id, ru.username AS requester, ru.tier AS requester_tier, q.submitted_at, q.purpose, \
      q.reason, q.crime_type, q.seriousness, q.scope, q.handling, q.surveillance, q.dsa_reference, q.status, \
-     du.username AS decided_by, q.decided_at, q.rationale, q.expires_at, q.withdrawn_at";
+     du.username AS decided_by, q.decided_at, q.rationale, q.expires_at, q.withdrawn_at, q.revoked_at, \
+     q.revoke_rationale";
 const REQUEST_FROM: &str =
     "requests q JOIN users ru ON ru.id = q.requester_id LEFT JOIN users du ON du.id = q.decided_by";
 
@@ -48,6 +52,8 @@ fn request_from_row(row: &AnyRow) -> Result<RequestView, sqlx::Error> {
         rationale: row.try_get("rationale")?,
         expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_millis),
         withdrawn_at: row.try_get::<Option<i64>, _>("withdrawn_at")?.map(from_millis),
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+        revoke_rationale: row.try_get("revoke_rationale")?,
     })
 }
 
@@ -60,11 +66,11 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<RequestVie
 }
 
 /// A request the caller may see: their own, or any if they decide or audit requests.
-pub async fn visible(db: &Db, viewer: &UserView, id: i64) -> AppResult<RequestView> {
+pub async fn visible(db: &Db, viewer: &Involved, id: i64) -> AppResult<RequestView> {
     let mut conn = db.pool().acquire().await?;
     let request = find(&mut conn, id).await?;
     match request {
-        Some(r) if r.requester_id == viewer.id || viewer.has_any(&[Role::Supervisor, Role::Auditor]) => Ok(r),
+        Some(r) if r.requester_id == viewer.id || viewer.sees_every_request() => Ok(r),
         _ => Err(AppError::NotFound(format!("no request with id {id}"))),
     }
 }
@@ -102,10 +108,13 @@ pub async fn list(db: &Db, listing: Listing, limit: i64) -> Result<Vec<RequestVi
 }
 
 /// Records an investigator's request (R10) and gives it its reference.
-pub async fn submit(db: &Db, now: DateTime<Utc>, by: &UserView, new: NewRequest) -> AppResult<RequestView> {
-    if !by.has(Role::Investigator) {
-        return Err(AppError::Forbidden("only investigators submit search requests".into()));
-    }
+pub async fn submit(
+    db: &Db,
+    now: DateTime<Utc>,
+    investigator: &Investigator,
+    new: NewRequest,
+) -> AppResult<RequestView> {
+    let by: &UserView = investigator;
     AppError::unless_valid(&new)?;
     let mut new = new;
     new.reason = new.reason.trim().to_owned();
@@ -157,13 +166,11 @@ pub async fn decide(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    by: &UserView,
+    supervisor: &Supervisor,
     id: i64,
     decision: RequestDecision,
 ) -> AppResult<RequestView> {
-    if !by.has(Role::Supervisor) {
-        return Err(AppError::Forbidden("only supervisors decide search requests".into()));
-    }
+    let by: &UserView = supervisor;
     AppError::unless_valid(&decision)?;
     let mut tx = db.begin().await?;
     let request = find(tx.conn(), id).await?.ok_or_else(|| AppError::NotFound(format!("no request with id {id}")))?;
@@ -228,10 +235,10 @@ pub async fn decide(
     Ok(stored)
 }
 
-/// The requester withdraws their request (R10): from now on no search or watch runs under it,
-/// and open watches end. It stays on record with its decision.
-pub async fn withdraw(db: &Db, now: DateTime<Utc>, by: &UserView, id: i64) -> AppResult<RequestView> {
-    let mut tx = db.begin().await?;
+/// The requester withdraws their request (R10), in `tx`: from now on no search or watch runs
+/// under it (`search::watch::withdraw_request` ends the open ones in the same transaction). It
+/// stays on record with its decision.
+pub async fn withdraw(tx: &mut Tx, now: DateTime<Utc>, by: &Investigator, id: i64) -> AppResult<RequestView> {
     let request = find(tx.conn(), id)
         .await?
         .filter(|r| r.requester_id == by.id)
@@ -244,16 +251,66 @@ pub async fn withdraw(db: &Db, now: DateTime<Utc>, by: &UserView, id: i64) -> Ap
         .bind(id)
         .execute(tx.conn())
         .await?;
-    crate::search::watch::close_under_request(&mut tx, now, &Actor::user(by), id).await?;
     audit::record(
-        &mut tx,
+        tx,
         now,
         Event::new(Actor::user(by), AuditAction::RequestWithdrawn)
             .subject(&request.reference)
             .details(json!({ "status": request.status })),
     )
     .await?;
-    let stored = find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("withdrawn request vanished"))?;
-    tx.commit().await?;
-    Ok(stored)
+    find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("withdrawn request vanished"))
+}
+
+/// A supervisor revokes an approval, with a rationale, in `tx`: its expiry becomes now, so
+/// searches, watches and analyses under it stop at once (`search::watch::revoke_approval` ends
+/// the open watches in the same transaction) (R10, R21).
+pub async fn revoke(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    supervisor: &Supervisor,
+    id: i64,
+    revocation: RevokeApproval,
+) -> AppResult<RequestView> {
+    AppError::unless_valid(&revocation)?;
+    let by: &UserView = supervisor;
+    let request = find(tx.conn(), id).await?.ok_or_else(|| AppError::NotFound(format!("no request with id {id}")))?;
+    if let Some(at) = request.revoked_at {
+        return Err(AppError::Conflict(format!(
+            "{}'s approval was already revoked at {}",
+            request.reference,
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )));
+    }
+    if !request.usable_at(now) {
+        return Err(AppError::Conflict(format!(
+            "{} has no approval in force to revoke (it is {}{})",
+            request.reference,
+            request.status.as_str(),
+            if request.withdrawn_at.is_some() { ", withdrawn" } else { "" }
+        )));
+    }
+    let rationale = revocation.rationale.trim();
+    sqlx::query(
+        "UPDATE requests SET revoked_at = $1, revoked_by = $2, revoke_rationale = $3, expires_at = $1 \
+         WHERE id = $4 AND revoked_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(by.id)
+    .bind(rationale)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    audit::record(
+        tx,
+        now,
+        Event::new(Actor::user(by), AuditAction::ApprovalRevoked).subject(&request.reference).details(json!({
+            "rationale": rationale,
+            "approved_by": request.decided_by,
+            "was_to_expire_at": request.expires_at,
+            "requester": request.requester,
+        })),
+    )
+    .await?;
+    find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("revoked request vanished"))
 }

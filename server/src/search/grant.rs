@@ -3,56 +3,20 @@
 //! [`Permitted`] search only if the request's scope covers it and it reaches no further back
 //! than the user may see. The search functions take nothing else.
 
-use crate::access::restrictions;
+use crate::access::policy::Reach;
+use crate::access::Investigator;
 use crate::clock::to_stored;
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
 use crate::requests;
 use crate::store::Db;
-use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use shared::hotlists::EntryPattern;
 use shared::requests::{RequestStatus, RequestView, Seriousness};
-use shared::search::{partial_prefixes, NewSearch, PlateMode, Restrictions, SearchQuery};
-use shared::{AccessTier, ReadView, Role, UserView};
+use shared::search::{partial_prefixes, NewSearch, PlateMode, SearchQuery};
+use shared::ReadView;
 use sqlx::Row;
 use std::collections::BTreeSet;
-
-/// How far an investigator reaches at one instant (R12, R13): their tier's reach (never past
-/// retention) and their restrictions. The grant, the read gate and verification all take it, so
-/// the "investigator with a tier, within reach, not at a restricted camera" check exists once.
-#[derive(Debug, Clone)]
-pub struct Reach {
-    pub(crate) user_id: i64,
-    pub(crate) restrictions: Restrictions,
-    /// The oldest instant the user may see.
-    pub(crate) earliest: DateTime<Utc>,
-    /// Why `earliest` is where it is, for the refusal message.
-    pub(crate) limit: &'static str,
-}
-
-impl Reach {
-    /// The reach of `user` at `now`, or why they have none (only investigators with a tier).
-    pub async fn of(db: &Db, policy: &AccessConfig, now: DateTime<Utc>, user: &UserView) -> AppResult<Reach> {
-        let now = to_stored(now);
-        let tier = match (user.has(Role::Investigator), user.tier) {
-            (true, Some(tier)) => tier,
-            _ => return Err(AppError::Forbidden("only investigators with an access tier reach reads".into())),
-        };
-        let mut conn = db.pool().acquire().await?;
-        let restrictions = restrictions::of(&mut conn, user.id).await?;
-        let (earliest, limit) = reach(policy, now, tier);
-        Ok(Reach { user_id: user.id, restrictions, earliest, limit })
-    }
-
-    pub fn earliest(&self) -> DateTime<Utc> {
-        self.earliest
-    }
-
-    /// Whether the user is kept away from `camera_id` (R13).
-    pub fn excludes_camera(&self, camera_id: i64) -> bool {
-        self.restrictions.denied_cameras.contains(&camera_id)
-    }
-}
 
 /// A user's standing to search under one request, at one instant.
 #[derive(Debug, Clone)]
@@ -93,6 +57,9 @@ pub struct Permitted {
     pub(crate) from: DateTime<Utc>,
     pub(crate) to: DateTime<Utc>,
     pub(crate) excluded_cameras: Vec<i64>,
+    /// A search (not a watch) finds only reads the server held when it ran: what arrives later
+    /// was never among its results, and is no one's to reach through it (R10, R21).
+    pub(crate) received_by: Option<DateTime<Utc>>,
     pub(crate) beyond_standard: bool,
 }
 
@@ -119,30 +86,6 @@ impl Permitted {
     }
 }
 
-fn months_before(now: DateTime<Utc>, months: u32) -> DateTime<Utc> {
-    now.checked_sub_months(Months::new(months)).unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
-/// The oldest instant a user of `tier` may see at `now`, and why (R12): the tier's reach, and
-/// never beyond the retention period.
-pub fn reach(policy: &AccessConfig, now: DateTime<Utc>, tier: AccessTier) -> (DateTime<Utc>, &'static str) {
-    let retention = (retention_cutoff(policy, now), "nothing older than the retention period");
-    let tier = match tier {
-        AccessTier::Local => (now - Duration::days(policy.local_days), "the reach of a local-tier user"),
-        AccessTier::Central => (months_before(now, policy.central_months), "the reach of a central-tier user"),
-    };
-    if tier.0 >= retention.0 {
-        tier
-    } else {
-        retention
-    }
-}
-
-/// Reads captured before this are past the retention period (R12, R18).
-pub fn retention_cutoff(policy: &AccessConfig, now: DateTime<Utc>) -> DateTime<Utc> {
-    months_before(now, policy.retention_months)
-}
-
 pub(crate) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -153,7 +96,7 @@ impl Grant {
         db: &Db,
         policy: &AccessConfig,
         now: DateTime<Utc>,
-        user: &UserView,
+        user: &Investigator,
         request_id: i64,
     ) -> AppResult<Grant> {
         let now = to_stored(now);
@@ -167,6 +110,9 @@ impl Grant {
         let reference = &request.reference;
         if let Some(at) = request.withdrawn_at {
             return Err(AppError::Forbidden(format!("{reference} was withdrawn at {}", stamp(at))));
+        }
+        if let Some(at) = request.revoked_at {
+            return Err(AppError::Forbidden(format!("{reference}'s approval was revoked at {}", stamp(at))));
         }
         match (request.status, request.expires_at) {
             (RequestStatus::Pending, _) => {
@@ -265,6 +211,7 @@ impl Grant {
             to: search.to,
             beyond_standard: search.from < self.standard_floor,
             excluded_cameras: self.reach.restrictions.denied_cameras.iter().copied().collect(),
+            received_by: None,
             plan,
             search,
         })

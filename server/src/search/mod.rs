@@ -4,13 +4,15 @@
 //! is drawn for the audit unit (R22).
 
 pub mod grant;
+pub mod query;
 pub mod sample;
 pub mod watch;
 
-pub use crate::reads::query::{all, among, count, find_one, page, Cursor};
+pub use query::{all, among, count, find_one, page, Cursor};
 
 pub use grant::{Grant, Permitted};
 
+use crate::access::Investigator;
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::{AccessConfig, SampleConfig};
@@ -19,7 +21,7 @@ use crate::store::Db;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::search::{NewSearch, SearchPage, COUNT_CAP};
-use shared::{AuditAction, UserView};
+use shared::AuditAction;
 use sqlx::Row;
 
 /// Runs a permitted search: its first page, stored and audited with its result count (R21),
@@ -28,9 +30,11 @@ pub async fn run(
     db: &Db,
     now: DateTime<Utc>,
     rates: &SampleConfig,
-    user: &UserView,
+    user: &Investigator,
     p: &Permitted,
 ) -> AppResult<SearchPage> {
+    // Its results, now and on every later page, are the reads held now.
+    let p = &Permitted { received_by: Some(now), ..p.clone() };
     let (results, next) = page(db, p, None).await?;
     // A first page that holds every result is its own count.
     let (total, total_capped) = match next {
@@ -98,6 +102,8 @@ async fn store(
 /// A stored search, for fetching its further pages.
 struct Stored {
     user_id: i64,
+    /// When it ran; `None` for a watch, which goes on finding reads as they arrive.
+    ran_at: Option<DateTime<Utc>>,
     request_id: i64,
     search: NewSearch,
     result_count: i64,
@@ -105,7 +111,7 @@ struct Stored {
 
 async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
     let row = sqlx::query(
-        "SELECT user_id, request_id, query, window_from, window_to, result_count FROM searches WHERE id = $1",
+        "SELECT user_id, request_id, at, live, query, window_from, window_to, result_count FROM searches WHERE id = $1",
     )
     .bind(search_id)
     .fetch_optional(db.pool())
@@ -115,6 +121,7 @@ async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
     let request_id: i64 = row.try_get("request_id")?;
     Ok(Some(Stored {
         user_id: row.try_get("user_id")?,
+        ran_at: (row.try_get::<i64, _>("live")? == 0).then(|| row.try_get("at").map(from_millis)).transpose()?,
         request_id,
         search: NewSearch {
             request_id,
@@ -127,22 +134,26 @@ async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
 }
 
 /// A search `user` ran, re-permitted under their grant as it is now, with the count its first
-/// run found. What has meanwhile left the user's reach is dropped, not refused.
+/// run found — `None` when the user's reach has since shrunk past the search's start, since
+/// that count would tell how many reads lie out of reach now (R12). What has meanwhile left the
+/// user's reach is dropped, not refused.
 pub async fn reopen(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     search_id: i64,
-) -> AppResult<(Permitted, i64)> {
+) -> AppResult<(Permitted, Option<i64>)> {
     let stored = stored(db, search_id)
         .await?
         .filter(|s| s.user_id == user.id)
         .ok_or_else(|| AppError::NotFound(format!("you ran no search with id {search_id}")))?;
     let grant = Grant::issue(db, policy, now, user, stored.request_id).await?;
     let mut search = stored.search;
+    let shrunk = grant.earliest() > search.from;
     search.from = search.from.max(grant.earliest());
-    Ok((grant.permit(db, search).await?, stored.result_count))
+    let permitted = Permitted { received_by: stored.ran_at, ..grant.permit(db, search).await? };
+    Ok((permitted, (!shrunk).then_some(stored.result_count)))
 }
 
 /// A further page of a search the user ran, re-permitted under their grant as it is now.
@@ -150,12 +161,17 @@ pub async fn next_page(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     search_id: i64,
     after: Cursor,
 ) -> AppResult<SearchPage> {
-    let (permitted, result_count) = reopen(db, now, policy, user, search_id).await?;
+    let (permitted, stored_count) = reopen(db, now, policy, user, search_id).await?;
     let (results, next) = page(db, &permitted, Some(after)).await?;
+    // Counted again when the reach has shrunk: only what is within it now.
+    let (result_count, total_capped) = match stored_count {
+        Some(n) => (n, n >= COUNT_CAP),
+        None => count(db, &permitted).await?,
+    };
     audit::record_alone(
         db,
         now,
@@ -170,7 +186,7 @@ pub async fn next_page(
         search_id,
         reference: permitted.reference.clone(),
         total: result_count,
-        total_capped: result_count >= COUNT_CAP,
+        total_capped,
         results,
         next,
     })

@@ -1,6 +1,7 @@
 //! The random audit sample (R22): a share of searches — higher for those reaching beyond the
 //! standard window — drawn as they run, for the audit unit to judge necessary and proportionate.
 
+use crate::access::Auditor;
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::SampleConfig;
@@ -11,7 +12,7 @@ use rand::Rng;
 use serde_json::json;
 use shared::requests::{Purpose, Seriousness};
 use shared::search::{SampleFinding, SampleReview, SampleView};
-use shared::{AuditAction, UserView};
+use shared::AuditAction;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -78,7 +79,7 @@ pub async fn list(db: &Db, reviewed: bool, limit: i64) -> Result<Vec<SampleView>
 pub async fn review(
     db: &Db,
     now: DateTime<Utc>,
-    by: &UserView,
+    by: &Auditor,
     search_id: i64,
     finding: SampleFinding,
 ) -> AppResult<SampleView> {

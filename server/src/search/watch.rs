@@ -6,6 +6,7 @@
 //! say); opening and closing are audited, the closing with the count of reads delivered.
 
 use super::{reopen, store, Grant, Permitted};
+use crate::access::{Investigator, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::{AccessConfig, SampleConfig};
@@ -14,9 +15,10 @@ use crate::search::grant::stamp;
 use crate::store::{decode, Db, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use shared::requests::{RequestView, RevokeApproval};
 use shared::search::NewSearch;
 use shared::watch::{NewWatch, WatchEnd, WatchView};
-use shared::{AuditAction, UserView};
+use shared::AuditAction;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -49,7 +51,7 @@ pub async fn open(
     now: DateTime<Utc>,
     policy: &AccessConfig,
     rates: &SampleConfig,
-    user: &UserView,
+    user: &Investigator,
     new: NewWatch,
 ) -> AppResult<WatchView> {
     let grant = Grant::issue(db, policy, now, user, new.request_id).await?;
@@ -100,7 +102,7 @@ pub async fn find(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     id: i64,
 ) -> AppResult<WatchView> {
     match permitted(db, now, policy, user, id).await? {
@@ -113,7 +115,12 @@ pub async fn find(
 }
 
 /// `user`'s watches, open ones first, newest first; ended ones are closed as they are found.
-pub async fn list(db: &Db, now: DateTime<Utc>, policy: &AccessConfig, user: &UserView) -> AppResult<Vec<WatchView>> {
+pub async fn list(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    user: &Investigator,
+) -> AppResult<Vec<WatchView>> {
     let rows = sqlx::query(&format!(
         "SELECT {WATCH_COLUMNS} FROM {WATCH_FROM} WHERE s.user_id = $1 AND s.live = 1 ORDER BY s.id DESC LIMIT 50"
     ))
@@ -131,7 +138,7 @@ pub async fn list(db: &Db, now: DateTime<Utc>, policy: &AccessConfig, user: &Use
 
 /// Ends `user`'s watch `id` for `end`, audited with the count of reads delivered. A watch
 /// already closed is returned as it is.
-pub async fn close(db: &Db, now: DateTime<Utc>, user: &UserView, id: i64, end: WatchEnd) -> AppResult<WatchView> {
+pub async fn close(db: &Db, now: DateTime<Utc>, user: &Investigator, id: i64, end: WatchEnd) -> AppResult<WatchView> {
     let mut tx = db.begin().await?;
     let watch = find_in(tx.conn(), user.id, id)
         .await?
@@ -139,13 +146,34 @@ pub async fn close(db: &Db, now: DateTime<Utc>, user: &UserView, id: i64, end: W
     if watch.closed_at.is_some() {
         return Ok(watch);
     }
-    close_in(&mut tx, now, Actor::user(user), &watch, end).await?;
+    close_in(&mut tx, now, Actor::user(user), &watch, end, None).await?;
     let closed = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::internal("closed watch vanished"))?;
     tx.commit().await?;
     Ok(closed)
 }
 
-async fn close_in(tx: &mut Tx, now: DateTime<Utc>, actor: Actor, watch: &WatchView, end: WatchEnd) -> AppResult<()> {
+/// Ends the open watch `id` of user `user_id` because its user no longer stands where they
+/// stood (signed out, disabled, a role taken away): closed by the system, audited with why.
+pub async fn end_for_standing(db: &Db, now: DateTime<Utc>, user_id: i64, id: i64, why: &str) -> AppResult<WatchView> {
+    let mut tx = db.begin().await?;
+    let watch =
+        find_in(tx.conn(), user_id, id).await?.ok_or_else(|| AppError::NotFound(format!("no watch with id {id}")))?;
+    if watch.closed_at.is_none() {
+        close_in(&mut tx, now, Actor::system(), &watch, WatchEnd::Revoked, Some(why)).await?;
+    }
+    let closed = find_in(tx.conn(), user_id, id).await?.ok_or_else(|| AppError::internal("closed watch vanished"))?;
+    tx.commit().await?;
+    Ok(closed)
+}
+
+async fn close_in(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: Actor,
+    watch: &WatchView,
+    end: WatchEnd,
+    why: Option<&str>,
+) -> AppResult<()> {
     // Its window ends where it was closed: reads captured later are not its reads.
     let until = now.min(watch.ends_at);
     sqlx::query(
@@ -163,6 +191,7 @@ async fn close_in(tx: &mut Tx, now: DateTime<Utc>, actor: Actor, watch: &WatchVi
         Event::new(actor, AuditAction::WatchClosed).subject(&watch.reference).details(json!({
             "search_id": watch.id,
             "ended": end,
+            "why": why,
             "delivered": watch.delivered,
         })),
     )
@@ -170,8 +199,41 @@ async fn close_in(tx: &mut Tx, now: DateTime<Utc>, actor: Actor, watch: &WatchVi
     Ok(())
 }
 
-/// Closes every open watch under request `request_id` (it was withdrawn), in `tx`.
-pub async fn close_under_request(tx: &mut Tx, now: DateTime<Utc>, actor: &Actor, request_id: i64) -> AppResult<()> {
+/// The requester withdraws request `id` (R10), and its open watches end with it: one
+/// transaction.
+pub async fn withdraw_request(db: &Db, now: DateTime<Utc>, by: &Investigator, id: i64) -> AppResult<RequestView> {
+    let mut tx = db.begin().await?;
+    let withdrawn = crate::requests::withdraw(&mut tx, now, by, id).await?;
+    close_under_request(&mut tx, now, &Actor::user(by), id, "request_withdrawn").await?;
+    tx.commit().await?;
+    Ok(withdrawn)
+}
+
+/// A supervisor revokes request `id`'s approval (R10, R21), and its open watches end with it:
+/// one transaction.
+pub async fn revoke_approval(
+    db: &Db,
+    now: DateTime<Utc>,
+    by: &Supervisor,
+    id: i64,
+    revocation: RevokeApproval,
+) -> AppResult<RequestView> {
+    let mut tx = db.begin().await?;
+    let revoked = crate::requests::revoke(&mut tx, now, by, id, revocation).await?;
+    close_under_request(&mut tx, now, &Actor::user(by), id, "approval_revoked").await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// Closes every open watch under request `request_id` (withdrawn, or its approval revoked:
+/// `why`), in `tx`.
+async fn close_under_request(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    request_id: i64,
+    why: &str,
+) -> AppResult<()> {
     let rows = sqlx::query(&format!(
         "SELECT {WATCH_COLUMNS} FROM {WATCH_FROM} WHERE s.request_id = $1 AND s.live = 1 AND s.closed_at IS NULL"
     ))
@@ -179,7 +241,7 @@ pub async fn close_under_request(tx: &mut Tx, now: DateTime<Utc>, actor: &Actor,
     .fetch_all(tx.conn())
     .await?;
     for row in &rows {
-        close_in(tx, now, actor.clone(), &watch_from_row(row)?, WatchEnd::Revoked).await?;
+        close_in(tx, now, actor.clone(), &watch_from_row(row)?, WatchEnd::Revoked, Some(why)).await?;
     }
     Ok(())
 }
@@ -200,7 +262,7 @@ pub async fn permitted(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     id: i64,
 ) -> AppResult<Result<Permitted, WatchView>> {
     let mut conn = db.pool().acquire().await?;
@@ -228,7 +290,7 @@ pub async fn next(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     id: i64,
     read: &shared::ReadView,
 ) -> AppResult<Next> {
@@ -238,11 +300,20 @@ pub async fn next(
     };
     match super::find_one(db, &permitted, read.id).await? {
         Some(found) => {
+            // Each read a watch delivers is a disclosure of its own (R21): which read, to whom.
             let mut tx = db.begin().await?;
             sqlx::query("UPDATE searches SET result_count = result_count + 1 WHERE id = $1")
                 .bind(id)
                 .execute(tx.conn())
                 .await?;
+            audit::record(
+                &mut tx,
+                now,
+                Event::new(Actor::user(user), AuditAction::WatchDelivered)
+                    .subject(permitted.reference())
+                    .details(json!({ "search_id": id, "read_id": found.id, "camera_id": found.camera_id })),
+            )
+            .await?;
             tx.commit().await?;
             Ok(Next::Send(found))
         }

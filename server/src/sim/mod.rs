@@ -4,11 +4,7 @@
 
 pub mod font;
 pub mod images;
-pub mod latency;
-pub mod load;
 pub mod network;
-pub mod purge_load;
-pub mod search_load;
 pub mod traffic;
 
 use crate::audit::Actor;
@@ -75,7 +71,8 @@ pub async fn setup(db: &Db, now: DateTime<Utc>, feed_name: &str, sites: &[Site])
     Ok(key)
 }
 
-fn b64(bytes: &[u8]) -> String {
+/// `bytes` in base64, as ingest takes images.
+pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 

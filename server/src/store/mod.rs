@@ -20,6 +20,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// A server's hold on its node name (see [`Db::claim_node`]); given back when dropped.
+pub struct NodeClaim(#[allow(dead_code)] Option<AnyConnection>);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database URL `{0}`: use sqlite://path or postgres://…")]
@@ -142,18 +145,37 @@ impl Db {
         if self.backend != Backend::Postgres {
             return Ok(Some(job.await));
         }
-        let digest = sha2::Sha256::digest(format!("anpr job {name}").as_bytes());
-        let key = i64::from_be_bytes(digest[..8].try_into().expect("eight bytes"));
-        let mut conn = AnyConnection::connect(&self.url).await?;
-        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut conn).await?;
-        if !mine {
-            conn.close().await.ok();
-            return Ok(None);
-        }
+        let key = lock_key(&format!("anpr job {name}"));
+        let Some(mut conn) = self.try_session_lock(key).await? else { return Ok(None) };
         let done = job.await;
         sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut conn).await?;
         conn.close().await.ok();
         Ok(Some(done))
+    }
+
+    /// Claims this server's node name among the servers of one PostgreSQL database, for as long
+    /// as the returned claim is held: `None` when another live server holds it. The claim is a
+    /// session advisory lock on a connection of its own, so a server that dies gives its name
+    /// back with its connection. (SQLite serves one server: always claimed.)
+    pub async fn claim_node(&self) -> Result<Option<NodeClaim>, sqlx::Error> {
+        if self.backend != Backend::Postgres {
+            return Ok(Some(NodeClaim(None)));
+        }
+        let key = lock_key(&format!("anpr node {}", self.node));
+        Ok(self.try_session_lock(key).await?.map(|conn| NodeClaim(Some(conn))))
+    }
+
+    /// A connection of its own holding the session advisory lock `key`, or `None` when another
+    /// session holds it (PostgreSQL).
+    async fn try_session_lock(&self, key: i64) -> Result<Option<AnyConnection>, sqlx::Error> {
+        let mut conn = AnyConnection::connect(&self.url).await?;
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut conn).await?;
+        if mine {
+            Ok(Some(conn))
+        } else {
+            conn.close().await.ok();
+            Ok(None)
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -202,4 +224,10 @@ pub fn decode<T>(column: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) -> 
         index: column.into(),
         source: format!("unknown {column} `{raw}`").into(),
     })
+}
+
+/// An advisory lock's key for `label`: the first eight bytes of its SHA-256.
+fn lock_key(label: &str) -> i64 {
+    let digest = sha2::Sha256::digest(label.as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("eight bytes"))
 }

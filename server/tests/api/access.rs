@@ -201,7 +201,7 @@ fn client_is_investigator(who: &str) -> bool {
 }
 
 /// The next server-sent event of `stream`: its name and data (keep-alive comments skipped).
-async fn next_event(stream: &mut reqwest::Response, buffer: &mut String) -> (String, Value) {
+pub(crate) async fn next_event(stream: &mut reqwest::Response, buffer: &mut String) -> (String, Value) {
     loop {
         if let Some(end) = buffer.find("\n\n") {
             let event: String = buffer.drain(..end + 2).collect();
@@ -230,7 +230,7 @@ async fn next_event(stream: &mut reqwest::Response, buffer: &mut String) -> (Str
 
 /// A local investigator restricted from FAR, with an approved serious request over `plates` and
 /// cameras N1, N2 and FAR whose window runs from a day ago to two hours ahead.
-async fn watcher(app: &TestApp, d: &Desk, plates: &[&str]) -> (Client, i64) {
+pub(crate) async fn watcher(app: &TestApp, d: &Desk, plates: &[&str]) -> (Client, i64) {
     let now = app.clock.now();
     let inv = investigator(app, "wes", AccessTier::Local).await;
     restrict_cameras(app, &d.admin, "wes", &[d.far]).await;
@@ -239,7 +239,7 @@ async fn watcher(app: &TestApp, d: &Desk, plates: &[&str]) -> (Client, i64) {
     (inv.clone(), approved(app, &inv, request("serious", scope)).await)
 }
 
-async fn open_watch(app: &TestApp, client: &Client, request_id: i64, query: Value) -> reqwest::Response {
+pub(crate) async fn open_watch(app: &TestApp, client: &Client, request_id: i64, query: Value) -> reqwest::Response {
     client.post(app.api("/watches")).json(&json!({ "request_id": request_id, "query": query })).send().await.unwrap()
 }
 

@@ -96,7 +96,7 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
     let net = network(&app, &admin, "tfl").await;
     let now = start_time();
     let policy = app.state.config.access.clone();
-    let cutoff = server::search::grant::retention_cutoff(&policy, now);
+    let cutoff = server::access::policy::retention_cutoff(&policy, now);
     let cutoff_day = day(cutoff).and_hms_opt(0, 0, 0).unwrap().and_utc();
     assert!(cutoff > cutoff_day + Duration::seconds(1), "the cutoff falls inside its day");
     // Two days wholly past the cutoff, the cutoff's own day on both sides of it, and today.
@@ -117,7 +117,7 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
         .post_json(
             &hal,
             "/hotlists",
-            &json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "hotlist_admin" } }),
+            &json!({ "name": "VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } }),
         )
         .await;
     let list = list["id"].as_i64().unwrap();

@@ -419,6 +419,17 @@ impl TestApp {
         self.state.images.get(key).await.ok().map(|b| b.to_vec())
     }
 
+    /// Resets user `id`'s password as `admin` proposes and `second` (another system admin)
+    /// approves: whoever sets another's password can sign in as them (separation of duties).
+    pub async fn reset_password(&self, admin: &Client, second: &Client, id: i64, password: &str) {
+        let r =
+            admin.patch(self.api(&format!("/users/{id}"))).json(&json!({ "password": password })).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED, "a reset is held for a second admin");
+        let held = r.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+        let r = second.post(self.api(&format!("{held}/approve"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
     /// The audit rows with `action`, oldest first.
     pub async fn audit_rows(&self, action: &str) -> Vec<shared::AuditEntry> {
         let mut rows: Vec<_> = server::audit::recent(&self.db, None, 10_000)

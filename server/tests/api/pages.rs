@@ -81,3 +81,23 @@ async fn the_sample_page_states_the_configured_rates() {
         "{html}"
     );
 }
+
+/// API answers go compressed to a client that accepts it (the camera list of a force runs to
+/// hundreds of kilobytes); an event stream does not, so that each event leaves at once.
+#[tokio::test]
+async fn api_answers_are_compressed_and_streams_are_not() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await.unwrap();
+    let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    crate::ingest::network(&app, &sysadmin, "tfl").await;
+    let r = sysadmin.get(app.api("/cameras")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let r = sysadmin.get(app.api("/cameras")).send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none(), "plain when nothing else is accepted");
+
+    let officer = app.signed_in("otto", &[Role::Investigator]).await;
+    let stream = officer.get(app.api("/alerts/live")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert!(stream.headers().get("content-encoding").is_none());
+}

@@ -27,6 +27,7 @@ on_both_backends!(
     stored_reads_get_the_same_misread_form_as_new_ones,
     a_window_to_the_microsecond_is_searched_paged_and_exported_alike,
     a_refused_request_names_every_field_at_fault,
+    a_search_reaches_only_the_reads_held_when_it_ran,
 );
 
 /// A request wrong in three places is refused once, naming each field and what is wrong with
@@ -540,6 +541,8 @@ async fn large_results_page_and_every_page_is_audited(app: TestApp) {
     let rest = later["results"].as_array().unwrap();
     assert_eq!(rest.len(), 70);
     assert!(later["next"].is_null());
+    assert_eq!(second["total"], 620, "the first run's count while the reach holds");
+    assert_eq!(later["total"], 70, "counted again: nothing tells how many reads lie beyond the reach now");
     assert_eq!(rest[0]["captured_at"], ts(start + Duration::seconds(550)), "nothing older than 90 days");
 
     let other = investigator(&app, "otto", AccessTier::Local).await;
@@ -613,4 +616,48 @@ async fn stored_reads_get_the_same_misread_form_as_new_ones(app: TestApp) {
         let stored: String = sqlx::Row::get(&row.unwrap(), "plate_skeleton");
         assert_eq!(stored, shared::plate::skeleton(p), "{p}");
     }
+}
+
+/// A search whose window runs into the future finds the reads held when it ran, then and on
+/// every later look: a read stored afterwards was never among its results, so it is not
+/// reached through it — not by id, not on a later page, not in an export (R10, R21). A watch is
+/// the way to see reads as they arrive.
+async fn a_search_reaches_only_the_reads_held_when_it_ran(app: TestApp) {
+    let d = desk(&app).await;
+    let now = app.clock.now();
+    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::hours(2)))]).await;
+    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let (from, to) = (now - Duration::days(3), now + Duration::days(7));
+    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let page: Value = r.json().await.unwrap();
+    assert_eq!(page["total"], 1);
+    let search_id = page["search_id"].as_i64().unwrap();
+    let held = page["results"][0]["id"].as_i64().unwrap();
+
+    // A second later the same vehicle passes again.
+    app.clock.set(now + Duration::seconds(1));
+    ingest(&app, &d.key, vec![read("AB12CDE", "N2", &ts(now + Duration::seconds(1)))]).await;
+    let newest = held + 1;
+    let r = inv.get(app.api(&format!("/searches/{search_id}/reads/{newest}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = inv.get(app.api(&format!("/searches/{search_id}/reads/{held}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let next: Value = app.get_json(&inv, &format!("/searches/{search_id}?after=0-0")).await;
+    let ids: Vec<i64> = next["results"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert!(!ids.contains(&newest), "{next}");
+    let export = inv
+        .post(app.api(&format!("/searches/{search_id}/export")))
+        .json(&json!({ "format": "csv", "recipient": "DC Hale" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    let csv = export.text().await.unwrap();
+    assert_eq!(csv.matches("AB12CDE").count(), 1, "{csv}");
+
+    // Searched again, the new read is found.
+    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["total"], 2);
 }

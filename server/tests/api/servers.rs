@@ -142,3 +142,30 @@ async fn a_background_job_runs_on_one_server_at_a_time() {
     assert_eq!(second.as_only_runner("clone scan", async { 1 }).await.unwrap(), Some(1));
     assert_eq!(second.as_only_runner("retention purge", async { 2 }).await.unwrap(), Some(2));
 }
+
+/// A server refuses a node name another live server of its database holds (their audit chains
+/// would be one chain written from two places, R21); the name is free again once that server
+/// has gone.
+#[tokio::test]
+async fn a_node_name_is_held_by_one_live_server_at_a_time() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let first = app.another_server("alpha").await;
+    let config = server::config::Config { node: "alpha".into(), ..app.config.clone() };
+    let db = server::store::Db::connect(&app.database_url).await.unwrap();
+    let clock = std::sync::Arc::new(app.clock.clone());
+    let refused = server::Application::with_db(config.clone(), clock.clone(), db).await;
+    let message = refused.err().expect("the name is taken").to_string();
+    assert!(message.contains("`alpha` is held by another live server"), "{message}");
+    drop(first);
+    // Its connection closes as it stops: the name is free.
+    let mut claimed = false;
+    for _ in 0..50 {
+        let db = server::store::Db::connect(&app.database_url).await.unwrap();
+        if server::Application::with_db(config.clone(), clock.clone(), db).await.is_ok() {
+            claimed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(claimed, "the name was not given back");
+}

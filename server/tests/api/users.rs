@@ -25,12 +25,37 @@ async fn an_admin_creates_a_user_who_can_then_sign_in(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
+    let held = r.headers()["location"].to_str().unwrap().to_owned();
     let created: Value = r.json().await.unwrap();
     assert_eq!(created["roles"], json!(["investigator", "supervisor"]));
     assert_eq!((created["tier"].as_str(), created["rank"].as_str()), (Some("central"), Some("inspector")));
-
+    // Supervisor, inspector and the central tier take a second system admin: until then the
+    // account is disabled, and its creator cannot approve it.
+    assert_eq!(created["disabled"], true);
     let client = app.client();
+    assert_eq!(app.login(&client, "pc.hill", "a long enough password").await.status(), StatusCode::UNAUTHORIZED);
+    let change = held.trim_start_matches("/api/v1");
+    let own = admin.post(app.api(&format!("{change}/approve"))).send().await.unwrap();
+    assert_eq!(own.status(), StatusCode::FORBIDDEN);
+    // Nor can its creator simply switch it on: enabling it grants all it holds.
+    let id = created["id"].as_i64().unwrap();
+    let r = admin.patch(app.api(&format!("/users/{id}"))).json(&json!({ "disabled": false })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(app.login(&client, "pc.hill", "a long enough password").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.audit_rows("user_change_refused").await[0].details["asked"]["change_id"], json!(1));
+    let second = app.signed_in("root2", &[Role::SystemAdmin]).await;
+    let pending: Vec<Value> = app.get_json(&second, "/users/changes").await;
+    assert_eq!(pending.len(), 2, "the creation's and the enabling's");
+    assert_eq!(pending[0]["elevations"], json!(["the supervisor role", "inspector rank", "the central tier"]));
+    let approved = second.post(app.api(&format!("{change}/approve"))).send().await.unwrap();
+    assert_eq!(approved.status(), StatusCode::OK);
     assert_eq!(app.login(&client, "pc.hill", "a long enough password").await.status(), StatusCode::OK);
+    // A second system admin is itself held for a second admin.
+    let body = json!({ "username": "root3", "display_name": "R", "password": PASSWORD, "roles": ["system_admin"] });
+    let r = admin.post(app.api("/users")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(r.headers().contains_key("location"));
+    assert_eq!(r.json::<Value>().await.unwrap()["disabled"], true);
     let listed: Vec<Value> = app.get_json(&admin, "/users").await;
     assert!(listed.iter().any(|u| u["username"] == "pc.hill"));
 
@@ -95,8 +120,8 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
     let r = admin.patch(&path).json(&json!({ "disabled": true })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(error_of(r).await, "you cannot disable your own account");
-    let r = admin.patch(&path).json(&json!({ "roles": ["auditor"] })).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = admin.patch(&path).json(&json!({ "roles": ["hotlist_admin"] })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no one changes their own roles");
     let r = admin.patch(app.api("/users/999999")).json(&json!({ "disabled": true })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
@@ -105,13 +130,17 @@ async fn a_password_reset_ends_the_users_sessions(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let user = app.signed_in("hal", &[Role::Auditor]).await;
     let me: Value = app.get_json(&user, "/auth/me").await;
-    let r = admin
-        .patch(app.api(&format!("/users/{}", me["id"])))
-        .json(&json!({ "password": "a brand new passphrase" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let id = me["id"].as_i64().unwrap();
+    // Held for a second admin: until then the old password and the session stand.
+    let r = admin.patch(app.api(&format!("/users/{id}"))).json(&json!({ "password": "a brand new passphrase" })).send();
+    let r = r.await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let held: Value = app.get_json(&admin, "/users/changes").await;
+    assert!(!held.to_string().contains("passphrase") && !held.to_string().contains("argon2"), "{held}");
+    assert_eq!(app.get(&user, "/auth/me").await.status(), StatusCode::OK);
+    let change = r.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    let second = app.signed_in("root2", &[Role::SystemAdmin]).await;
+    assert_eq!(second.post(app.api(&format!("{change}/approve"))).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(app.get(&user, "/auth/me").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.login(&app.client(), "hal", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.login(&app.client(), "hal", "a brand new passphrase").await.status(), StatusCode::OK);

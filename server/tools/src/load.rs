@@ -1,7 +1,6 @@
 //! A load tool: drives ingest through HTTP with pre-built batches (so building them is not
 //! measured) and prints reads a second.
 
-use super::{b64, images, network::Site};
 use bytes::Bytes;
 use chrono::{Duration, Utc};
 use futures_util::{stream, StreamExt};
@@ -9,6 +8,8 @@ use image::Rgb;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
+use server::sim::network::{Site, EXPANSION};
+use server::sim::{b64, images, traffic};
 use shared::{NativeRead, Plate};
 use std::time::Instant;
 
@@ -34,11 +35,11 @@ pub struct LoadResult {
 /// of rendered ones when asked for.
 pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
     let mut rng = StdRng::seed_from_u64(99);
-    let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != super::network::EXPANSION).collect();
+    let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != EXPANSION).collect();
     let pool: Vec<(String, String)> = if plan.with_images {
         (0..64)
             .map(|i| {
-                let plate = super::traffic::random_plate(&mut rng);
+                let plate = traffic::random_plate(&mut rng);
                 let colour = Rgb([rng.gen(), rng.gen(), rng.gen()]);
                 (b64(&images::patch(&plate, i % 2 == 0)), b64(&images::overview(&plate, colour, "LOAD", 320, 200)))
             })
@@ -53,7 +54,7 @@ pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
             let site = approved[rng.gen_range(0..approved.len())];
             let images = pool.get(i % pool.len().max(1));
             NativeRead {
-                plate: Plate::parse(&super::traffic::random_plate(&mut rng)).expect("valid"),
+                plate: Plate::parse(&traffic::random_plate(&mut rng)).expect("valid"),
                 captured_at: start + Duration::milliseconds(i as i64),
                 camera: site.external_id.clone(),
                 confidence: 0.9,
@@ -120,49 +121,7 @@ pub async fn run(urls: &[String], key: &str, plan: &LoadPlan, bodies: Vec<Bytes>
         result.refused += answer["refused"].as_array().map_or(0, |r| r.len() as u64);
     }
     times.sort_by(f64::total_cmp);
-    let p = |q| super::latency::percentile(&times, q);
+    let p = |q| crate::latency::percentile(&times, q);
     result.request_ms = (p(0.5), p(0.99), p(1.0));
     Ok(result)
-}
-
-/// The reference SQLite ingest is measured against: a naive loop of 1,000-row transactions into
-/// a fresh table with two indexes (plate and time, time), at `path`, with the server's own
-/// settings (WAL, `synchronous = FULL`, a 64 MB page cache) and rows shaped like the load
-/// tool's. Returns rows a second.
-pub async fn sqlite_reference(path: &std::path::Path, rows: usize) -> anyhow::Result<f64> {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-    use sqlx::{ConnectOptions, Connection};
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .pragma("cache_size", "-65536");
-    let mut conn = options.connect().await?;
-    sqlx::query(
-        "CREATE TABLE reads (id INTEGER PRIMARY KEY, camera_id INTEGER NOT NULL, plate TEXT NOT NULL, \
-         captured_at INTEGER NOT NULL, confidence REAL NOT NULL)",
-    )
-    .execute(&mut conn)
-    .await?;
-    sqlx::query("CREATE INDEX reads_plate_time ON reads (plate, captured_at)").execute(&mut conn).await?;
-    sqlx::query("CREATE INDEX reads_time ON reads (captured_at)").execute(&mut conn).await?;
-    let mut rng = StdRng::seed_from_u64(99);
-    let start = Utc::now().timestamp_millis();
-    let plates: Vec<String> = (0..rows).map(|_| super::traffic::random_plate(&mut rng)).collect();
-    let started = Instant::now();
-    for (n, chunk) in plates.chunks(1000).enumerate() {
-        let mut tx = conn.begin().await?;
-        for (i, plate) in chunk.iter().enumerate() {
-            sqlx::query("INSERT INTO reads (camera_id, plate, captured_at, confidence) VALUES (?, ?, ?, ?)")
-                .bind(rng.gen_range(1..500i64))
-                .bind(plate)
-                .bind(start + (n * 1000 + i) as i64)
-                .bind(0.9)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(rows as f64 / started.elapsed().as_secs_f64())
 }

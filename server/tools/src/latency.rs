@@ -2,17 +2,18 @@
 //! while a signed-in member of the list's audience listens on the alert stream; prints the time
 //! from sending the ingest request to receiving the alert, p50 and p99.
 
-use super::network::Site;
-use crate::access::users;
-use crate::audit::Actor;
-use crate::store::Db;
 use chrono::{Duration, Utc};
 use futures_util::StreamExt;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use shared::{NativeRead, Plate, Role};
+use server::access::users;
+use server::audit::Actor;
+use server::sim::network::{Site, EXPANSION};
+use server::sim::traffic::random_plate;
+use server::store::Db;
+use shared::{AccessTier, NativeRead, Plate, Role};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -57,6 +58,29 @@ fn text_read(plate: &str, captured_at: chrono::DateTime<Utc>, site: &Site) -> an
     })
 }
 
+/// A new account `username` holding `role` (an investigator of the local tier), signed in at
+/// `base`: its id, and a client that holds its session.
+async fn probe(db: &Db, base: &str, username: &str, role: Role) -> anyhow::Result<(i64, reqwest::Client)> {
+    let password = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24);
+    let new = shared::NewUser {
+        username: shared::Username::parse(username)?,
+        display_name: "Latency probe".into(),
+        password: password.clone(),
+        roles: [role].into_iter().collect(),
+        tier: (role == Role::Investigator).then_some(AccessTier::Local),
+        rank: None,
+    };
+    let user = users::create(db, Utc::now(), Actor::system(), new).await?;
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await?;
+    anyhow::ensure!(login.status().is_success(), "probe sign-in refused: {}", login.status());
+    Ok((user.id, client))
+}
+
 /// Runs for `seconds` at `rate` reads a second; one read in `hit_every` is a listed plate. The
 /// reads go to `url`; the alerts are listened for at `listen_url` (another server of the same
 /// database), or at `url`.
@@ -73,35 +97,25 @@ pub async fn run(
     entries: usize,
 ) -> anyhow::Result<LatencyResult> {
     let base = url.trim_end_matches('/').to_owned();
-    // A probe account that holds the hotlist role, and a list whose audience is that role.
-    let username = format!("latency{}", Alphanumeric.sample_string(&mut rand::rngs::OsRng, 6).to_lowercase());
-    let password = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24);
-    let new = shared::NewUser {
-        username: shared::Username::parse(&username)?,
-        display_name: "Latency probe".into(),
-        password: password.clone(),
-        roles: [Role::HotlistAdmin].into_iter().collect(),
-        tier: None,
-        rank: None,
-    };
-    users::create(db, Utc::now(), Actor::system(), new).await?;
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    let login = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await?;
-    anyhow::ensure!(login.status().is_success(), "probe sign-in refused: {}", login.status());
+    // A probe that manages a list, and a probe in the list's audience who listens for its alerts
+    // (a list's managers never hear it: R8).
+    let name = format!("latency{}", Alphanumeric.sample_string(&mut rand::rngs::OsRng, 6).to_lowercase());
+    let (_, client) = probe(db, &base, &name, Role::HotlistAdmin).await?;
+    let (listener_id, listening) = probe(db, &base, &format!("{name}-listener"), Role::Investigator).await?;
     let list: Value = client
         .post(format!("{base}/api/v1/hotlists"))
-        .json(&json!({ "name": format!("Latency {username}"), "kind": "voi", "audience": { "type": "role", "role": "hotlist_admin" } }))
+        .json(&json!({
+            "name": format!("Latency {name}"),
+            "kind": "voi",
+            "audience": { "type": "members", "user_ids": [listener_id] },
+        }))
         .send()
         .await?
         .json()
         .await?;
     let list_id = list["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no hotlist created: {list}"))?;
     let mut rng = StdRng::from_entropy();
-    let listed: Vec<String> = (0..entries.max(1)).map(|_| super::traffic::random_plate(&mut rng)).collect();
+    let listed: Vec<String> = (0..entries.max(1)).map(|_| random_plate(&mut rng)).collect();
     // An import body is at most 64 KiB: a thousand rows a request.
     for part in listed.chunks(1_000) {
         let csv = std::iter::once("vrm,intelligence_ref,reason".to_owned())
@@ -116,7 +130,8 @@ pub async fn run(
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let listen_base = listen_url.map_or_else(|| base.clone(), |u| u.trim_end_matches('/').to_owned());
-    let stream = client.get(format!("{listen_base}/api/v1/alerts/live")).send().await?;
+    let stream = listening.get(format!("{listen_base}/api/v1/alerts/live")).send().await?;
+    anyhow::ensure!(stream.status().is_success(), "alert stream refused: {}", stream.status());
     let listener = {
         let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
         tokio::spawn(async move {
@@ -142,14 +157,14 @@ pub async fn run(
         })
     };
 
-    let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != super::network::EXPANSION).collect();
+    let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != EXPANSION).collect();
     let ingest_url = format!("{base}/api/v1/ingest/reads");
     let ticks_per_sec = 10;
     let per_tick = (rate / ticks_per_sec).max(1);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(1000 / ticks_per_sec as u64));
     let (mut sent, mut hits) = (0, 0);
     // Stored to the millisecond: start on one so the alert's capture time matches the key.
-    let start = crate::clock::from_millis(Utc::now().timestamp_millis());
+    let start = server::clock::from_millis(Utc::now().timestamp_millis());
     for _ in 0..seconds * ticks_per_sec as u64 {
         tick.tick().await;
         let mut reads = Vec::with_capacity(per_tick);
@@ -157,11 +172,7 @@ pub async fn run(
         for _ in 0..per_tick {
             sent += 1;
             let hit = sent % hit_every == 0;
-            let plate = if hit {
-                listed[rng.gen_range(0..listed.len())].clone()
-            } else {
-                super::traffic::random_plate(&mut rng)
-            };
+            let plate = if hit { listed[rng.gen_range(0..listed.len())].clone() } else { random_plate(&mut rng) };
             let captured_at = start + Duration::milliseconds(sent as i64);
             if hit {
                 hits += 1;
@@ -189,7 +200,7 @@ pub async fn run(
     let other_ingest = format!("{listen_base}/api/v1/ingest/reads");
     let mut n = sent;
     for _ in 0..20 {
-        let plate = super::traffic::random_plate(&mut rng);
+        let plate = random_plate(&mut rng);
         let asked = Instant::now();
         let added = client
             .post(format!("{base}/api/v1/hotlists/{list_id}/entries"))

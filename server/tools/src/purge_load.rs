@@ -3,16 +3,17 @@
 //! the cutoff, half after), then times one purge run as the server runs it — whole days by
 //! partition on PostgreSQL, row by row on SQLite — and prints what it deleted.
 
-use super::search_load::{feed_cameras, insert_rows};
-use crate::config::Config;
-use crate::imagery::store::Images;
-use crate::retention::PurgeReport;
-use crate::search::grant::retention_cutoff;
-use crate::store::Db;
+use crate::search_load::feed_cameras;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::Row;
+use server::access::policy::retention_cutoff;
+use server::clock::to_millis;
+use server::config::Config;
+use server::imagery::store::Images;
+use server::reads::synthetic::{self, SyntheticRead};
+use server::retention::PurgeReport;
+use server::store::Db;
 use std::time::Instant;
 
 pub struct Purged {
@@ -37,37 +38,39 @@ pub async fn run(
     let plate = |rng: &mut StdRng| format!("PG{:05}", rng.gen_range(0..100_000));
     let started = Instant::now();
     for d in 1..=days {
-        let start = crate::clock::to_millis(cutoff_day - Duration::days(d));
+        let start = to_millis(cutoff_day - Duration::days(d));
         for part in 0..per_day.div_ceil(100_000) {
             let n = 100_000.min(per_day - part * 100_000);
-            let mut rows: Vec<(i64, i64, String)> = (0..n)
-                .map(|_| {
-                    (start + rng.gen_range(0..86_400_000), cameras[rng.gen_range(0..cameras.len())], plate(&mut rng))
+            let mut rows: Vec<SyntheticRead> = (0..n)
+                .map(|_| SyntheticRead {
+                    captured_at: start + rng.gen_range(0..86_400_000),
+                    camera_id: cameras[rng.gen_range(0..cameras.len())],
+                    plate: plate(&mut rng),
                 })
                 .collect();
             rows.sort_unstable();
-            insert_rows(db, feed_id, &rows).await?;
+            synthetic::store(db, feed_id, &rows).await?;
         }
         eprintln!("purge-load: day {d} of {days} stored ({per_day} reads)");
     }
     let around = (cutoff - cutoff_day).num_milliseconds().max(2);
-    let mut rows: Vec<(i64, i64, String)> = (0..on_cutoff_day)
+    let mut rows: Vec<SyntheticRead> = (0..on_cutoff_day)
         .map(|i| {
             // Half before the cutoff, half after it (but still on its day).
             let span = if i % 2 == 0 { around } else { 86_400_000 - around };
             let offset = if i % 2 == 0 { 0 } else { around };
-            let at = crate::clock::to_millis(cutoff_day) + offset + rng.gen_range(0..span);
-            (at, cameras[rng.gen_range(0..cameras.len())], plate(&mut rng))
+            let captured_at = to_millis(cutoff_day) + offset + rng.gen_range(0..span);
+            SyntheticRead { captured_at, camera_id: cameras[rng.gen_range(0..cameras.len())], plate: plate(&mut rng) }
         })
         .collect();
     rows.sort_unstable();
-    insert_rows(db, feed_id, &rows).await?;
+    synthetic::store(db, feed_id, &rows).await?;
     let stored_seconds = started.elapsed().as_secs_f64();
 
     let images = Images::from_url("memory://", &Default::default())?;
     let started = Instant::now();
-    let report = crate::retention::purge(db, &images, now, &config.access).await?;
+    let report = server::retention::purge(db, &images, now, &config.access).await?;
     let purge_seconds = started.elapsed().as_secs_f64();
-    let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
+    let left = server::reads::count_stored(db).await?;
     Ok(Purged { stored_seconds, purge_seconds, report, left })
 }

@@ -5,11 +5,13 @@
 //! read that does not exist, and the refusal is audited with its real reason. Each view of a
 //! reached read or its images is audited here, naming what it was reached under.
 
+use crate::access::Investigator;
 use crate::audit::{self, Actor, Event};
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
 use crate::hotlists;
 use crate::imagery::store::Images;
+use crate::reads::{read_from_row, READ_COLUMNS};
 use crate::search;
 use crate::store::Db;
 use axum::response::Response;
@@ -67,7 +69,7 @@ pub async fn in_search(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
-    user: &UserView,
+    user: &Investigator,
     search_id: i64,
     read_id: i64,
 ) -> AppResult<Reached> {
@@ -92,7 +94,7 @@ pub async fn in_search(
 /// refused.
 pub async fn many_in_search(
     db: &Db,
-    user: &UserView,
+    user: &Investigator,
     p: &search::Permitted,
     search_id: i64,
     ids: &[i64],
@@ -102,10 +104,23 @@ pub async fn many_in_search(
     Ok(reads.into_iter().map(|read| Reached { read, under: under.clone(), viewer: Actor::user(user) }).collect())
 }
 
-/// The read of alert `alert_id`, if `user` is in its list's audience now and not restricted
-/// from its camera (R8, R13).
-pub async fn in_alert(db: &Db, now: DateTime<Utc>, user: &UserView, alert_id: i64) -> AppResult<(AlertView, Reached)> {
+/// The read of alert `alert_id`, if `user` is in its list's audience now, not restricted from
+/// its camera (R8, R13), and the read is inside retention by the clock (R12, R18: whatever the
+/// purge has done).
+pub async fn in_alert(
+    db: &Db,
+    now: DateTime<Utc>,
+    cutoff: DateTime<Utc>,
+    user: &Investigator,
+    alert_id: i64,
+) -> AppResult<(AlertView, Reached)> {
     match hotlists::alert_for(db, user.id, alert_id).await? {
+        Some(alert) if alert.read.captured_at < cutoff => {
+            let why = AppError::NotFound(format!(
+                "alert {alert_id}'s read was captured before the retention cutoff: it is not kept (R12, R18)"
+            ));
+            Err(refuse(db, now, user, json!({ "alert_id": alert_id }), &why).await)
+        }
         Some(alert) => {
             let under = Under::Alert { alert_id, hotlist_id: alert.hotlist_id };
             let reached = Reached { read: alert.read.clone(), under, viewer: Actor::user(user) };
@@ -144,7 +159,7 @@ impl Reached {
 
     /// Where the read's `kind` image is kept, if it has one.
     pub(crate) async fn image_key(&self, db: &Db, kind: ImageKind) -> Result<Option<String>, sqlx::Error> {
-        super::stored_image_key(db, "reads", self.read.id, kind).await
+        crate::reads::stored_image_key(db, "reads", self.read.id, kind).await
     }
 
     /// The read's `kind` image, its view audited naming what the read was reached under (R21).
@@ -172,9 +187,20 @@ impl Reached {
 
     /// The read as it is stored now (after a verification changed it).
     pub(crate) async fn refreshed(mut self, db: &Db) -> AppResult<Reached> {
-        self.read = super::find(db, self.read.id)
+        self.read = find(db, self.read.id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("read {} is no longer held", self.read.id)))?;
         Ok(self)
     }
+}
+
+/// A read by bare id: private to the gate, which alone decides who may have it.
+async fn find(db: &Db, id: i64) -> Result<Option<ReadView>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {READ_COLUMNS} FROM reads r JOIN cameras c ON c.id = r.camera_id WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(read_from_row).transpose()
 }

@@ -3,21 +3,23 @@
 //! path the API takes — grant, permit, count, first page, stored search and audit row — and
 //! prints their percentiles.
 
-use crate::access::users;
-use crate::audit::Actor;
-use crate::clock::to_millis;
-use crate::config::Config;
-use crate::requests;
-use crate::search::{self, Grant};
-use crate::store::Db;
+use crate::latency::percentile;
 use chrono::{DateTime, Duration, Months, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use server::access::{users, Capability, Investigator, Supervisor};
+use server::audit::Actor;
+use server::cameras;
+use server::clock::to_millis;
+use server::config::Config;
+use server::reads::synthetic::{self, SyntheticRead};
+use server::requests;
+use server::search::{self, Grant};
+use server::store::Db;
 use shared::hotlists::EntryPattern;
 use shared::requests::{NewRequest, Purpose, RequestDecision, RequestScope, Seriousness};
 use shared::search::{NewSearch, PlateMode, SearchQuery};
-use shared::{AccessTier, NewUser, Rank, Role, Username};
-use sqlx::Row;
+use shared::{AccessTier, CameraStatus, NewUser, Rank, Role, Username};
 use std::time::Instant;
 
 /// Plates begin with one of these 50 two-letter tags, so one request's scope can name them all.
@@ -84,13 +86,11 @@ pub struct Filled {
     pub seconds: f64,
 }
 
-const ROWS_PER_STATEMENT: usize = 500;
-
 /// Adds reads until the database holds `target`: a year of days, each day's reads in time
 /// order, vehicles drawn uniformly from `target / 10` plates, 3% misread.
 pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Filled> {
     let started = Instant::now();
-    let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
+    let stored = server::reads::count_stored(db).await?;
     let missing = target.saturating_sub(stored as u64);
     if missing == 0 {
         return Ok(Filled { reads: stored, added: 0, seconds: 0.0 });
@@ -105,76 +105,36 @@ pub async fn fill(db: &Db, now: DateTime<Utc>, target: u64) -> anyhow::Result<Fi
     for day in 0..days {
         let start = now - Duration::days(days as i64 - day as i64);
         let n = per_day.min(missing - added);
-        let mut rows: Vec<(i64, i64, String)> = (0..n)
+        let mut rows: Vec<SyntheticRead> = (0..n)
             .map(|_| {
-                let at = to_millis(start) + rng.gen_range(0..86_400_000);
+                let captured_at = to_millis(start) + rng.gen_range(0..86_400_000);
                 let plate = plate_of(&tags, rng.gen_range(0..vehicles));
                 let plate = if rng.gen_bool(0.03) { misread(&plate) } else { plate };
-                (at, cameras[rng.gen_range(0..cameras.len())], plate)
+                SyntheticRead { captured_at, camera_id: cameras[rng.gen_range(0..cameras.len())], plate }
             })
             .collect();
         rows.sort_unstable();
-        insert_rows(db, feed_id, &rows).await?;
+        synthetic::store(db, feed_id, &rows).await?;
         added += n;
         if day % 30 == 29 {
             let rate = added as f64 / started.elapsed().as_secs_f64();
             eprintln!("search-load: {} of {missing} reads added ({rate:.0} reads/s)", added);
         }
     }
-    let reads: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reads").fetch_one(db.pool()).await?.try_get("n")?;
+    let reads = server::reads::count_stored(db).await?;
     Ok(Filled { reads, added, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// The tools' feed and its approved cameras.
-pub async fn feed_cameras(db: &Db) -> Result<(i64, Vec<i64>), sqlx::Error> {
-    let feed_id: i64 =
-        sqlx::query("SELECT id FROM feeds WHERE name = $1").bind(FEED).fetch_one(db.pool()).await?.try_get("id")?;
-    let cameras = sqlx::query("SELECT id FROM cameras WHERE feed_id = $1 AND status = 'approved'")
-        .bind(feed_id)
-        .fetch_all(db.pool())
+pub async fn feed_cameras(db: &Db) -> anyhow::Result<(i64, Vec<i64>)> {
+    let feed = cameras::feed_by_name(db, FEED).await?.ok_or_else(|| anyhow::anyhow!("no feed `{FEED}`"))?;
+    let approved = cameras::cameras_of_feed(db, feed.id)
         .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
-    Ok((feed_id, cameras))
-}
-
-/// Stores generated reads `(captured_at ms, camera id, plate)` of `feed_id` in one transaction,
-/// straight into the table (no images, no alerts, no audit row: a tool's fill, not ingest).
-pub async fn insert_rows(db: &Db, feed_id: i64, rows: &[(i64, i64, String)]) -> Result<(), sqlx::Error> {
-    let days = rows.iter().map(|(at, _, _)| crate::reads::days::day_of(crate::clock::from_millis(*at)));
-    crate::reads::days::ReadDays::default().ensure(db, days.collect::<std::collections::BTreeSet<_>>()).await?;
-    let mut tx = db.begin().await?;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO reads (feed_id, camera_id, plate, captured_at, received_at, confidence, make, colour, \
-                 plate_skeleton) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let p: Vec<String> = (1..=9).map(|k| tx.backend().parameter(i * 9 + k)).collect();
-            sql.push_str(if i == 0 { "(" } else { ",(" });
-            sql.push_str(&p.join(","));
-            sql.push(')');
-        }
-        sql.push_str(" ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING");
-        let mut query = sqlx::query(&sql);
-        for (at, camera, plate) in chunk {
-            query = query
-                .bind(feed_id)
-                .bind(*camera)
-                .bind(plate.as_str())
-                .bind(*at)
-                .bind(*at + 1500)
-                .bind(0.93)
-                .bind("Ford")
-                .bind("blue")
-                .bind(shared::plate::skeleton(plate));
-        }
-        query.execute(tx.conn()).await?;
-    }
-    let seen = rows.iter().map(|(at, _, plate)| (shared::plate::skeleton(plate), *at));
-    crate::reads::days::note_seen(&mut tx, seen).await?;
-    tx.commit().await
+        .into_iter()
+        .filter(|c| c.status == CameraStatus::Approved)
+        .map(|c| c.id)
+        .collect();
+    Ok((feed.id, approved))
 }
 
 /// The feed whose cameras the filled reads come from.
@@ -187,16 +147,13 @@ pub struct Timing {
     pub mean_results: f64,
 }
 
-use super::latency::percentile;
-
-async fn account(db: &Db, now: DateTime<Utc>, name: &str, new: NewUser) -> anyhow::Result<shared::UserView> {
-    let id = sqlx::query("SELECT id FROM users WHERE username = $1").bind(name).fetch_optional(db.pool()).await?;
-    let id: i64 = match id {
-        Some(row) => row.try_get("id")?,
-        None => users::create(db, now, Actor::system(), new).await?.id,
-    };
-    let mut conn = db.pool().acquire().await?;
-    Ok(users::find(&mut conn, id).await?.expect("just created"))
+/// The account `new` names, created the first time.
+async fn account(db: &Db, now: DateTime<Utc>, new: NewUser) -> anyhow::Result<shared::UserView> {
+    let existing = users::list(db).await?.into_iter().find(|u| u.username == new.username);
+    match existing {
+        Some(user) => Ok(user),
+        None => Ok(users::create(db, now, Actor::system(), new).await?),
+    }
 }
 
 /// Times `queries` searches of each kind (exact vehicle history, misread-tolerant) over the
@@ -217,13 +174,11 @@ pub async fn measure(
         tier,
         rank,
     };
-    let analyst =
-        account(db, now, "search-load", new("search-load", &[Role::Investigator], Some(AccessTier::Central), None))
-            .await?;
-    let inspector =
-        account(db, now, "search-load-insp", new("search-load-insp", &[Role::Supervisor], None, Some(Rank::Inspector)))
-            .await?;
+    let analyst = account(db, now, new("search-load", &[Role::Investigator], Some(AccessTier::Central), None)).await?;
+    let inspector = account(db, now, new("search-load-insp", &[Role::Supervisor], None, Some(Rank::Inspector))).await?;
     let tags = tags();
+    let analyst = Investigator::of(analyst).map_err(|_| anyhow::anyhow!("not an investigator"))?;
+    let inspector = Supervisor::of(inspector).map_err(|_| anyhow::anyhow!("not a supervisor"))?;
     let request = requests::submit(
         db,
         now,

@@ -6,8 +6,7 @@
 use crate::clock::to_millis;
 use crate::error::{AppError, AppResult};
 use crate::reads::{days, read_from_row, READ_COLUMNS};
-use crate::search::grant::Plan;
-use crate::search::Permitted;
+use crate::search::grant::{Permitted, Plan};
 use crate::store::{Backend, Db};
 use chrono::NaiveDate;
 use shared::plate::skeleton;
@@ -129,6 +128,10 @@ impl Filter {
         let from = f.param(Value::Int(to_millis(p.from)));
         let to = f.param(Value::Int(to_millis(p.to)));
         f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
+        if let Some(held) = p.received_by {
+            let held = f.param(Value::Int(to_millis(held)));
+            f.and(&format!("r.received_at <= {held}"));
+        }
         // Only the days' partitions are read, named: planning a query over them costs about
         // half of pruning a year of partitions down to them (PostgreSQL: 4.7 against 5–12 ms
         // for a plate read on 29 days).
