@@ -57,7 +57,8 @@ pub fn App() -> impl IntoView {
         <Title text="ANPR workbench"/>
         <Router>
             <components::nav::NavBar user=user.clone()/>
-            {user.is_some().then(|| view! { <components::alerts::AlertTray/> })}
+            // Alerts go to investigators only (R8): nobody else is ever a list's audience.
+            {user.as_ref().is_some_and(|u| u.has(shared::Role::Investigator)).then(|| view! { <components::alerts::AlertTray/> })}
             <main>
                 <Routes fallback=|| view! { <p class="notice">"There is no such page."</p> }>
                     <Route path=path!("/") view=routes::home::HomePage/>

@@ -4,6 +4,7 @@
 
 use crate::api;
 use crate::components::map::MapHandle;
+use crate::components::text::escape_html;
 use leptos::prelude::*;
 use shared::hotlists::AlertView;
 use shared::watch::WatchEnded;
@@ -21,11 +22,17 @@ extern "C" {
     #[wasm_bindgen(js_namespace = L, js_name = markerClusterGroup)]
     fn marker_cluster_group(options: &JsValue) -> leaflet::LayerGroup;
 
-    /// Any layer, seen as something with `bindTooltip(text)` (the leaflet crate's own binding
-    /// calls a method Leaflet lacks).
+    /// Any layer, seen as something with `bindTooltip(content)` (the leaflet crate's own
+    /// binding calls a method Leaflet lacks). Leaflet takes a string as HTML: call it only
+    /// through [`text_tooltip`].
     type TooltipLayer;
     #[wasm_bindgen(method, js_name = bindTooltip)]
     fn bind_tooltip(this: &TooltipLayer, content: &str);
+}
+
+/// Gives `layer` a tooltip showing `text` as text, never as HTML.
+fn text_tooltip(layer: &JsValue, text: &str) {
+    layer.unchecked_ref::<TooltipLayer>().bind_tooltip(&escape_html(text));
 }
 
 fn options(pairs: &[(&str, JsValue)]) -> JsValue {
@@ -63,7 +70,7 @@ fn camera_marker(c: &CameraView, silent: bool, tip: &str) -> leaflet::CircleMark
     let edge = if silent { "#111111" } else { colour };
     let class = format!("camera camera-{}{}", c.status.as_str(), if silent { " camera-silent" } else { "" });
     let marker = dot(c.lat, c.lon, if silent { 6 } else { 4 }, edge, colour, &class);
-    marker.unchecked_ref::<TooltipLayer>().bind_tooltip(tip);
+    text_tooltip(&marker, tip);
     marker
 }
 
@@ -126,7 +133,7 @@ pub fn show_alerts(handle: &MapHandle) {
                 a.hotlist_name,
                 a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC")
             );
-            marker.unchecked_ref::<TooltipLayer>().bind_tooltip(&tip);
+            text_tooltip(&marker, &tip);
             layer.add_layer(&marker);
         }
         layer.add_to(&map);
@@ -192,7 +199,7 @@ pub fn watch(
             return;
         }
         let marker = dot(read.lat, read.lon, 6, "#0b5cad", "#3b8ee8", "read");
-        marker.unchecked_ref::<TooltipLayer>().bind_tooltip(&format!("{} · {}", read.plate, read.camera_name));
+        text_tooltip(&marker, &format!("{} · {}", read.plate, read.camera_name));
         let chosen = read.clone();
         let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| selected.set(Some(chosen.clone())));
         marker.on("click", on_click.as_ref().unchecked_ref());

@@ -9,5 +9,6 @@ pub mod nav;
 pub mod outcome;
 pub mod search_actions;
 pub mod table;
+pub mod text;
 pub mod time;
 pub mod verify;

@@ -44,7 +44,9 @@ pub fn MapPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             crate::components::live::show_cameras(&h, admin.then_some(health));
-            crate::components::live::show_alerts(&h);
+            if investigator {
+                crate::components::live::show_alerts(&h);
+            }
         }
         handle.set_value(Some(h));
         ready.set(true);

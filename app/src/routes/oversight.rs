@@ -33,7 +33,7 @@ pub fn OversightPage() -> impl IntoView {
                         <table class="grid" data-testid="figures">
                             <thead><tr><th>"Section"</th><th>"What"</th><th>"Count"</th></tr></thead>
                             <tbody>{f.figures.into_iter().map(|x| view! {
-                                <tr><td>{x.section}</td><td>{x.item}</td><td class="number">{x.count}</td></tr>
+                                <tr><td>{x.section}</td><td>{x.item}</td><td class="number">{x.count.to_string()}</td></tr>
                             }).collect_view()}</tbody>
                         </table>
                     }.into_any(),
