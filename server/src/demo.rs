@@ -34,8 +34,10 @@ const fn demo(
     Demo { username, display_name, roles, tier, rank }
 }
 
-const ACCOUNTS: [Demo; 6] = [
+const ACCOUNTS: [Demo; 7] = [
     demo("admin", "Demo System Admin", &[Role::SystemAdmin], None, None),
+    // The second system admin who approves what one admin may not grant alone.
+    demo("admin2", "Demo System Admin (second)", &[Role::SystemAdmin], None, None),
     demo("investigator", "Demo Investigator (local)", &[Role::Investigator], Some(AccessTier::Local), None),
     demo("analyst", "Demo Investigator (central)", &[Role::Investigator], Some(AccessTier::Central), None),
     demo("inspector", "Demo Inspector", &[Role::Supervisor], None, Some(Rank::Inspector)),

@@ -424,24 +424,49 @@ pub async fn delete_images(db: &Db, images: &Images, now: DateTime<Utc>) -> Resu
     Ok(deleted)
 }
 
+/// Who records a review: the audit unit, having asked the OIC (or, once escalated, their
+/// supervisor); or the supervisor an item was escalated to, answering for themselves in the app.
+pub enum Reviewer<'a> {
+    Audit(&'a Auditor),
+    Escalated(&'a Supervisor),
+}
+
+impl Reviewer<'_> {
+    fn user(&self) -> &UserView {
+        match self {
+            Reviewer::Audit(a) => a,
+            Reviewer::Escalated(s) => s,
+        }
+    }
+}
+
 /// Records a review of item `id`: still needed (due again in six months), not needed
 /// (deleted), or no answer (escalated to the OIC's supervisor and tried again; deleted at the
-/// third). "No answer" may only be recorded once the review is due.
+/// third). "No answer" may only be recorded once the review is due, and only by the audit
+/// unit; a supervisor answers only for an item escalated to them (R19).
 pub async fn review(
     db: &Db,
     images: &Images,
     now: DateTime<Utc>,
     config: &LockerConfig,
-    auditor: &Auditor,
+    reviewer: Reviewer<'_>,
     id: i64,
     new: NewReview,
 ) -> AppResult<ItemView> {
     new.check()?;
-    let denied = denied_cameras(db, auditor).await?;
-    let (item, [_, _, supervisor]) = find_item(db, id)
-        .await?
-        .filter(|(item, _)| shown(item, &denied))
-        .ok_or_else(|| AppError::NotFound(format!("no locker item with id {id}")))?;
+    let by = reviewer.user();
+    let denied = denied_cameras(db, by).await?;
+    let not_found = || AppError::NotFound(format!("no locker item with id {id}"));
+    let (item, [_, _, supervisor]) =
+        find_item(db, id).await?.filter(|(item, _)| shown(item, &denied)).ok_or_else(not_found)?;
+    if let Reviewer::Escalated(s) = reviewer {
+        if !(item.escalated && item.ask_id == s.id) {
+            return Err(not_found());
+        }
+        if new.answer == ReviewAnswer::NoAnswer {
+            return Err(AppError::Invalid("you are the one asked: answer still needed or not needed".into()));
+        }
+    }
     if item.deleted_at.is_some() {
         return Err(AppError::Conflict(format!("locker item {id} has already been deleted")));
     }
@@ -457,7 +482,7 @@ pub async fn review(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
-    .bind(auditor.id)
+    .bind(by.id)
     .bind(to_millis(now))
     .bind(item.ask_id)
     .bind(new.answer.as_str())
@@ -493,7 +518,7 @@ pub async fn review(
     audit::record(
         &mut tx,
         now,
-        Event::new(Actor::user(auditor), AuditAction::LockerReviewed).subject(format!("locker item {id}")).details(
+        Event::new(Actor::user(by), AuditAction::LockerReviewed).subject(format!("locker item {id}")).details(
             json!({ "answer": new.answer, "asked": item.ask, "note": new.note.trim(), "unanswered": unanswered }),
         ),
     )
@@ -503,7 +528,7 @@ pub async fn review(
         audit::record(
             &mut tx,
             now,
-            Event::new(Actor::user(auditor), AuditAction::LockerItemDeleted)
+            Event::new(Actor::user(by), AuditAction::LockerItemDeleted)
                 .subject(format!("locker item {id}"))
                 .details(json!({ "why": why, "case_id": item.case_id, "read_id": item.read_id })),
         )

@@ -7,11 +7,14 @@
 
 use crate::clock::to_millis;
 use crate::store::Db;
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use shared::oversight::{Count, Figure, Figures};
 use shared::requests::Purpose;
 use shared::verification::Verdict;
 use sqlx::Row;
+
+/// The first year figures may be asked for.
+pub const FIRST_YEAR: i32 = 2000;
 
 struct Year {
     from: i64,
@@ -19,8 +22,12 @@ struct Year {
 }
 
 impl Year {
-    /// `year`'s bounds in milliseconds, or `None` for a year out of range.
-    fn of(year: i32) -> Option<Year> {
+    /// `year`'s bounds in milliseconds, or `None` for a year the figures cannot cover: before
+    /// [`FIRST_YEAR`] or after this one.
+    fn of(year: i32, now: DateTime<Utc>) -> Option<Year> {
+        if !(FIRST_YEAR..=now.year()).contains(&year) {
+            return None;
+        }
         let start = |y: i32| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().map(to_millis);
         Some(Year { from: start(year)?, to: start(year + 1)? })
     }
@@ -38,8 +45,8 @@ async fn single(db: &Db, y: &Year, sql: &str) -> Result<i64, sqlx::Error> {
 
 /// The year's figures, each count from 1 to `min_count` − 1 withheld as "fewer than
 /// `min_count`"; `None` when the year is out of range.
-pub async fn figures(db: &Db, year: i32, min_count: i64) -> Result<Option<Figures>, sqlx::Error> {
-    let Some(y) = Year::of(year) else { return Ok(None) };
+pub async fn figures(db: &Db, now: DateTime<Utc>, year: i32, min_count: i64) -> Result<Option<Figures>, sqlx::Error> {
+    let Some(y) = Year::of(year, now) else { return Ok(None) };
     let mut out = Vec::new();
     let mut push = |section: &str, item: &str, count: i64| {
         out.push(Figure { section: section.to_owned(), item: item.to_owned(), count: Count::shown(count, min_count) });

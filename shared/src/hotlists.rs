@@ -461,6 +461,47 @@ pub struct AlertView {
     pub decision: Option<DecisionView>,
 }
 
+/// Warning markers that bear on the safety of whoever meets the vehicle, the gravest first: an
+/// alert shows them before any other, and unmissably.
+pub const GRAVE_MARKERS: [&str; 8] =
+    ["FIREARMS", "WEAPONS", "EXPLOSIVES", "VIOLENT", "ESCAPER", "CONTAGIOUS", "SELF HARM", "DRUGS"];
+
+/// Where `marker` stands among [`GRAVE_MARKERS`], if it is one (whatever its case).
+pub fn grave_rank(marker: &str) -> Option<usize> {
+    GRAVE_MARKERS.iter().position(|g| g.eq_ignore_ascii_case(marker.trim()))
+}
+
+/// Whether an action tells officers not to stop the vehicle: shown first and unmissably.
+pub fn is_do_not_stop(action: &str) -> bool {
+    action.to_ascii_lowercase().contains("do not stop")
+}
+
+/// The markers of several alerts (a vehicle's group), each once whatever its case, the grave
+/// ones first in their order, then the rest as they came.
+pub fn markers_gravest_first<'a>(markers: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in markers.into_iter().map(str::trim).filter(|m| !m.is_empty()) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(m)) {
+            out.push(m.to_owned());
+        }
+    }
+    // A stable sort: markers of equal rank keep the order they came in.
+    out.sort_by_key(|m| grave_rank(m).unwrap_or(usize::MAX));
+    out
+}
+
+/// The actions of several alerts, each once, "do not stop" first.
+pub fn actions_gravest_first<'a>(actions: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in actions.into_iter().map(str::trim).filter(|a| !a.is_empty()) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(a)) {
+            out.push(a.to_owned());
+        }
+    }
+    out.sort_by_key(|a| !is_do_not_stop(a));
+    out
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -528,6 +569,16 @@ pub struct RemoveEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_groups_markers_come_once_the_gravest_first() {
+        let seen = ["stolen", "violent", "Firearms", "FIREARMS", " ", "drugs", "Violent"];
+        assert_eq!(markers_gravest_first(seen), ["Firearms", "violent", "drugs", "stolen"]);
+        assert_eq!(grave_rank("self harm"), Some(6));
+        assert_eq!(grave_rank("stolen"), None);
+        let actions = ["report sighting", "Do not stop; report at once", "report sighting"];
+        assert_eq!(actions_gravest_first(actions), ["Do not stop; report at once", "report sighting"]);
+    }
 
     fn index(patterns: &[&str]) -> MatchIndex<usize> {
         let mut index = MatchIndex::new();

@@ -23,8 +23,11 @@ pub enum WatchEnd {
     Closed,
     /// The request's window or approval ran out.
     Expired,
-    /// The request can no longer be used (withdrawn, or the user's standing changed).
+    /// The request can no longer be used (withdrawn, its approval revoked, or the user's reach
+    /// or camera restrictions no longer cover it).
     Revoked,
+    /// Its user no longer stands where they stood: signed out, disabled, or a role taken away.
+    StandingLost,
 }
 
 impl WatchEnd {
@@ -33,11 +36,14 @@ impl WatchEnd {
             WatchEnd::Closed => "closed",
             WatchEnd::Expired => "expired",
             WatchEnd::Revoked => "revoked",
+            WatchEnd::StandingLost => "standing_lost",
         }
     }
 
     pub fn parse(s: &str) -> Option<WatchEnd> {
-        [WatchEnd::Closed, WatchEnd::Expired, WatchEnd::Revoked].into_iter().find(|v| v.as_str() == s)
+        [WatchEnd::Closed, WatchEnd::Expired, WatchEnd::Revoked, WatchEnd::StandingLost]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
@@ -45,6 +51,7 @@ impl WatchEnd {
             WatchEnd::Closed => "closed",
             WatchEnd::Expired => "ended with its request's window or approval",
             WatchEnd::Revoked => "ended: its request can no longer be used",
+            WatchEnd::StandingLost => "ended: you were signed out, or no longer hold the role it needs",
         }
     }
 }

@@ -91,14 +91,35 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(db.pool()).await?.try_get("n")
 }
 
-async fn replace_roles(tx: &mut Tx, user_id: i64, roles: &BTreeSet<Role>) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(tx.conn()).await?;
+/// Sets a user's roles to `roles`: a role kept keeps the time it was granted, a new one is
+/// granted `now` (an alert reaches only those who held its audience's role when it was raised,
+/// R8).
+async fn replace_roles(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    user_id: i64,
+    roles: &BTreeSet<Role>,
+) -> Result<(), sqlx::Error> {
+    let held = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1").bind(user_id).fetch_all(tx.conn()).await?;
+    for row in &held {
+        let role: String = row.try_get("role")?;
+        if !roles.iter().any(|r| r.as_str() == role) {
+            sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+                .bind(user_id)
+                .bind(role)
+                .execute(tx.conn())
+                .await?;
+        }
+    }
     for role in roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-            .bind(user_id)
-            .bind(role.as_str())
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, role) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(to_millis(now))
+        .execute(tx.conn())
+        .await?;
     }
     Ok(())
 }
@@ -163,8 +184,8 @@ async fn insert(
     disabled: bool,
 ) -> AppResult<i64> {
     let inserted = sqlx::query(
-        "INSERT INTO users (username, display_name, password_hash, tier, rank, created_at, updated_at, disabled_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
+        "INSERT INTO users (username, display_name, password_hash, tier, rank, created_at, updated_at, disabled_at, \
+         active_since) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $6) RETURNING id",
     )
     .bind(new.username.as_str())
     .bind(new.display_name.trim())
@@ -182,7 +203,7 @@ async fn insert(
         }
         Err(e) => return Err(e.into()),
     };
-    replace_roles(tx, id, &new.roles).await?;
+    replace_roles(tx, now, id, &new.roles).await?;
     let mut details = authority_json(&new.authority());
     details["display_name"] = json!(new.display_name.trim());
     details["disabled_until_approved"] = json!(disabled);
@@ -276,7 +297,8 @@ async fn apply(
     let disabled = change.disabled.unwrap_or(current.disabled);
     sqlx::query(
         "UPDATE users SET display_name = $1, tier = $2, rank = $3, \
-         disabled_at = CASE WHEN $4 = 0 THEN NULL ELSE COALESCE(disabled_at, $5) END, updated_at = $5 WHERE id = $6",
+         disabled_at = CASE WHEN $4 = 0 THEN NULL ELSE COALESCE(disabled_at, $5) END, updated_at = $5, \
+         active_since = CASE WHEN $4 = 0 AND disabled_at IS NOT NULL THEN $5 ELSE active_since END WHERE id = $6",
     )
     .bind(display_name)
     .bind(after.tier.map(|t| t.as_str()))
@@ -290,7 +312,7 @@ async fn apply(
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(tx.conn()).await?;
     }
     if after.roles != before.roles {
-        replace_roles(tx, id, &after.roles).await?;
+        replace_roles(tx, now, id, &after.roles).await?;
     }
     let sessions_ended = if disabled || new_hash.is_some() { sessions::end_all_for(tx, id).await? } else { 0 };
 
@@ -421,6 +443,19 @@ pub async fn decide_change(
     }
     if pending.user_id == by.id {
         return Err(AppError::Forbidden("no one approves a change to their own account".into()));
+    }
+    // A change is weighed against the account as it was proposed on: approved after the account
+    // changed, it could undo what was done meanwhile (a role taken away, an account disabled).
+    let updated_at: i64 = sqlx::query("SELECT updated_at FROM users WHERE id = $1")
+        .bind(pending.user_id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("updated_at")?;
+    if approve && from_millis(updated_at) > pending.proposed_at {
+        return Err(AppError::Conflict(format!(
+            "{} has changed since this was proposed at {}: reject it, and propose it again if it still stands",
+            pending.username, pending.proposed_at
+        )));
     }
     let outcome = if approve { "approved" } else { "rejected" };
     sqlx::query("UPDATE user_changes SET decided_by = $1, decided_at = $2, outcome = $3 WHERE id = $4")

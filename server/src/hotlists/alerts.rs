@@ -32,6 +32,16 @@ const IN_AUDIENCE: &str = "EXISTS (SELECT 1 FROM users u JOIN user_roles inv ON 
      AND (EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role = h.audience_role) \
           OR EXISTS (SELECT 1 FROM hotlist_members m WHERE m.hotlist_id = h.id AND m.user_id = u.id)))";
 
+/// Whether `$1` received the alert when it was raised (R8): an account switched on again, a
+/// member added or a role granted afterwards does not reach back to it. A members audience is
+/// kept as the alert's recipients; a role audience as the role the alert was raised for, with
+/// the time each user was granted it and the investigator role.
+const RECEIVED: &str = "EXISTS (SELECT 1 FROM users ru WHERE ru.id = $1 AND ru.active_since <= a.raised_at \
+     AND (EXISTS (SELECT 1 FROM alert_recipients ar WHERE ar.alert_id = a.id AND ar.user_id = ru.id) \
+          OR EXISTS (SELECT 1 FROM user_roles gr JOIN user_roles gi ON gi.user_id = gr.user_id \
+                     AND gi.role = 'investigator' AND gi.granted_at <= a.raised_at \
+                     WHERE gr.user_id = ru.id AND gr.role = a.audience_role AND gr.granted_at <= a.raised_at)))";
+
 /// Whether the alert's read is from a camera `$1` is not restricted from (R13): an alert from
 /// such a camera does not reach them.
 const NOT_RESTRICTED: &str =
@@ -69,7 +79,7 @@ fn alert_select() -> String {
     ALERT_SELECT.replace("{READ}", crate::reads::READ_COLUMNS)
 }
 
-/// The alerts `user_id` is in the audience of (R8), newest first, on reads captured since
+/// The alerts `user_id` received and is still in the audience of (R8), newest first, on reads captured since
 /// `cutoff` (R12, R18: nothing past retention, whatever the purge has done).
 pub async fn alerts_for(
     db: &Db,
@@ -78,7 +88,7 @@ pub async fn alerts_for(
     limit: i64,
 ) -> Result<Vec<AlertView>, sqlx::Error> {
     let rows = sqlx::query(&format!(
-        "{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} AND r.captured_at >= $3 ORDER BY a.id DESC LIMIT $2",
+        "{} WHERE {IN_AUDIENCE} AND {RECEIVED} AND {NOT_RESTRICTED} AND r.captured_at >= $3 ORDER BY a.id DESC LIMIT $2",
         alert_select()
     ))
     .bind(user_id)
@@ -89,14 +99,18 @@ pub async fn alerts_for(
     rows.iter().map(alert_from_row).collect()
 }
 
-/// One alert, if `user_id` is in its audience and not restricted from its camera; `None` both when it does not exist and when the
-/// user may not see it, so that nobody learns of an alert outside their audience.
+/// One alert, if `user_id` received it, is still in its audience and is not restricted from its
+/// camera; `None` both when it does not exist and when the user may not see it, so that nobody
+/// learns of an alert outside their audience.
 pub async fn alert_for(db: &Db, user_id: i64, alert_id: i64) -> Result<Option<AlertView>, sqlx::Error> {
-    let row = sqlx::query(&format!("{} WHERE {IN_AUDIENCE} AND {NOT_RESTRICTED} AND a.id = $2", alert_select()))
-        .bind(user_id)
-        .bind(alert_id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(&format!(
+        "{} WHERE {IN_AUDIENCE} AND {RECEIVED} AND {NOT_RESTRICTED} AND a.id = $2",
+        alert_select()
+    ))
+    .bind(user_id)
+    .bind(alert_id)
+    .fetch_optional(db.pool())
+    .await?;
     row.as_ref().map(alert_from_row).transpose()
 }
 
@@ -180,6 +194,13 @@ pub async fn publish(db: &Db, stream: &AlertStream, ids: &[i64]) -> Result<(), s
 /// Deletes the alerts on reads captured before `cutoff` (R18), ahead of the reads themselves.
 /// Returns how many.
 pub(crate) async fn purge_before(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM alert_recipients WHERE EXISTS (SELECT 1 FROM alerts a JOIN reads r ON r.id = a.read_id \
+         WHERE a.id = alert_recipients.alert_id AND r.captured_at < $1)",
+    )
+    .bind(to_millis(cutoff))
+    .execute(tx.conn())
+    .await?;
     Ok(sqlx::query(
         "DELETE FROM alerts WHERE EXISTS (SELECT 1 FROM reads r WHERE r.id = alerts.read_id AND r.captured_at < $1)",
     )

@@ -231,9 +231,12 @@ async fn raise_with<'a>(
                 raised.suspended.push(entry.entry_id);
                 continue;
             }
+            // Raised for the list's audience as it is now (R8): its role, or its members as
+            // recipients.
             let inserted = sqlx::query(
-                "INSERT INTO alerts (read_id, entry_id, hotlist_id, match_kind, raised_at, plate) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (read_id, entry_id) DO NOTHING RETURNING id",
+                "INSERT INTO alerts (read_id, entry_id, hotlist_id, match_kind, raised_at, plate, audience_role) \
+                 SELECT $1, $2, h.id, $4, $5, $6, h.audience_role FROM hotlists h WHERE h.id = $3 \
+                 ON CONFLICT (read_id, entry_id) DO NOTHING RETURNING id",
             )
             .bind(read_id)
             .bind(entry.entry_id)
@@ -244,7 +247,19 @@ async fn raise_with<'a>(
             .fetch_optional(tx.conn())
             .await?;
             if let Some(row) = inserted {
-                raised.alerts.push(row.try_get("id")?);
+                let id: i64 = row.try_get("id")?;
+                sqlx::query(
+                    "INSERT INTO alert_recipients (alert_id, user_id) SELECT $1, m.user_id FROM hotlist_members m \
+                     JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL \
+                     WHERE m.hotlist_id = $2 \
+                     AND EXISTS (SELECT 1 FROM user_roles i WHERE i.user_id = u.id AND i.role = 'investigator') \
+                     AND NOT EXISTS (SELECT 1 FROM user_roles x WHERE x.user_id = u.id AND x.role = 'hotlist_admin')",
+                )
+                .bind(id)
+                .bind(entry.hotlist_id)
+                .execute(tx.conn())
+                .await?;
+                raised.alerts.push(id);
             }
         }
     }

@@ -9,6 +9,7 @@ use crate::http::limits::Limits;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::{AuditAction, LoginRequest, UserView};
@@ -26,6 +27,18 @@ async fn sign_in(
     session: Session,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<UserView>> {
+    Ok(Json(open_session(&state, &limits, address, &session, &body).await?))
+}
+
+/// Signs `body`'s user in on `session`, throttled per address; failures are recorded by
+/// `login::authenticate`.
+async fn open_session(
+    state: &AppState,
+    limits: &Limits,
+    address: Option<std::net::IpAddr>,
+    session: &Session,
+    body: &LoginRequest,
+) -> AppResult<UserView> {
     limits.sign_in(address)?;
     let user = login::authenticate(
         &state.db,
@@ -39,7 +52,32 @@ async fn sign_in(
     // A fresh session id at sign-in: an id planted before sign-in is worthless after it.
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(USER_ID_KEY, user.id).await.map_err(AppError::internal)?;
-    Ok(Json(user))
+    Ok(user)
+}
+
+/// The sign-in page's own form, posted by a browser before the page has become interactive
+/// (or without scripts): the same sign-in, answered with a redirect — home, or back to the
+/// form with what went wrong. The password travels only in the body. Another site's form is
+/// refused, so no one is signed in to someone else's account unawares.
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    axum::Extension(limits): axum::Extension<Arc<Limits>>,
+    ClientAddress(address): ClientAddress,
+    session: Session,
+    headers: axum::http::HeaderMap,
+    axum::Form(body): axum::Form<LoginRequest>,
+) -> Redirect {
+    let result = match crate::http::origin::cross_site(&headers) {
+        Some(why) => Err(AppError::Forbidden(why)),
+        None => open_session(&state, &limits, address, &session, &body).await,
+    };
+    match result {
+        Ok(_) => Redirect::to("/"),
+        Err(e) => {
+            let said: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
+            Redirect::to(&format!("/login?error={said}"))
+        }
+    }
 }
 
 async fn sign_out(State(state): State<AppState>, session: Session, user: CurrentUser) -> AppResult<StatusCode> {

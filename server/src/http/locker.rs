@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/locker/escalated", get(escalated))
         .route("/locker/items/{id}", get(item))
         .route("/locker/items/{id}/reviews", post(review))
+        .route("/locker/items/{id}/answer", post(answer))
         .route("/locker/items/{id}/images/{kind}", get(locker_image))
 }
 
@@ -136,8 +137,25 @@ async fn review(
 ) -> AppResult<Json<ItemView>> {
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "item_id": id, "review": new });
-    let reviewed = locker::review(db, &state.images, now, &state.config.locker, &auditor, id, new).await;
+    let reviewer = locker::Reviewer::Audit(&auditor);
+    let reviewed = locker::review(db, &state.images, now, &state.config.locker, reviewer, id, new).await;
     Ok(Json(audit::noting_refusal(reviewed, db, now, Actor::user(&auditor), AuditAction::LockerRefused, asked).await?))
+}
+
+/// The supervisor an item was escalated to answers for themselves: still needed, or not (R19).
+async fn answer(
+    State(state): State<AppState>,
+    supervisor: Supervisor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(new): ApiJson<NewReview>,
+) -> AppResult<Json<ItemView>> {
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "item_id": id, "answer": new });
+    let reviewer = locker::Reviewer::Escalated(&supervisor);
+    let answered = locker::review(db, &state.images, now, &state.config.locker, reviewer, id, new).await;
+    Ok(Json(
+        audit::noting_refusal(answered, db, now, Actor::user(&supervisor), AuditAction::LockerRefused, asked).await?,
+    ))
 }
 
 async fn locker_image(

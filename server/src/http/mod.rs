@@ -66,6 +66,7 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024))
         .fallback(pages::api_not_found)
+        .method_not_allowed_fallback(pages::api_wrong_method)
         .layer(axum::Extension(limits))
         // JSON, CSV and PDF answers go compressed to a client that accepts it; event streams
         // and images do not (tower-http's default predicate).
@@ -86,6 +87,8 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
         .nest("/api/v1", api)
         .merge(pages::files(&state.config.site_root))
         .route("/healthz", get(health))
+        // The sign-in form posted before the page is interactive (GET /login is the page).
+        .route("/login", axum::routing::post(auth::sign_in_form))
         .leptos_routes_with_handler(routes, get(pages::render))
         // What no route matched is a page too: the app's router shows that there is no such page.
         .fallback(pages::render)

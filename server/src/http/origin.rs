@@ -13,24 +13,32 @@ use axum::response::{IntoResponse, Response};
 /// Content types a state-changing call may declare.
 const ACCEPTED: [&str; 3] = ["application/json", "multipart/form-data", "text/csv"];
 
+/// Why a request with `headers` is taken for another site's, if a browser says it is: its
+/// `Sec-Fetch-Site`, or else an `Origin` other than the host asked. A client that is not a
+/// browser sends neither, and carries no one else's cookie.
+pub fn cross_site(headers: &HeaderMap) -> Option<String> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    match text(header::HeaderName::from_static("sec-fetch-site")) {
+        Some("same-origin") | Some("none") => None,
+        Some(other) => Some(format!("a {other} request may not change anything here")),
+        None => {
+            let (origin, host) = (text(header::ORIGIN)?, text(header::HOST)?);
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            (!origin_host.eq_ignore_ascii_case(host))
+                .then(|| format!("a request from {origin} may not change anything here"))
+        }
+    }
+}
+
 /// Why `headers` of a state-changing request are refused, if they are.
 pub fn refusal(method: &Method, headers: &HeaderMap) -> Option<String> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    match text(header::HeaderName::from_static("sec-fetch-site")) {
-        Some("same-origin") | Some("none") => {}
-        Some(other) => return Some(format!("a {other} request may not change anything here")),
-        None => {
-            if let (Some(origin), Some(host)) = (text(header::ORIGIN), text(header::HOST)) {
-                let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-                if !origin_host.eq_ignore_ascii_case(host) {
-                    return Some(format!("a request from {origin} may not change anything here"));
-                }
-            }
-        }
+    if let Some(why) = cross_site(headers) {
+        return Some(why);
     }
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(content_type) = text(header::CONTENT_TYPE) {
         let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         if !ACCEPTED.contains(&essence.as_str()) {

@@ -21,12 +21,18 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn audited_figures(state: &AppState, auditor: &shared::UserView, year: i32) -> AppResult<Figures> {
-    let figures = oversight::figures(&state.db, year, state.config.oversight.min_count)
-        .await?
-        .ok_or_else(|| AppError::Invalid(format!("{year} is not a year the figures can cover")))?;
+    let now = state.clock.now();
+    let figures =
+        oversight::figures(&state.db, now, year, state.config.oversight.min_count).await?.ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{year} is not a year the figures can cover: from {} to {}",
+                oversight::FIRST_YEAR,
+                chrono::Datelike::year(&now)
+            ))
+        })?;
     audit::record_alone(
         &state.db,
-        state.clock.now(),
+        now,
         Event::new(Actor::user(auditor), AuditAction::OversightFiguresViewed).details(json!({ "year": year })),
     )
     .await?;

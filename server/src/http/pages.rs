@@ -115,18 +115,30 @@ async fn cache_policy(request: Request, next: Next) -> Response {
     response
 }
 
-/// The built site's files (the WASM, its JS and CSS, vendored Leaflet), compressed (brotli or
-/// gzip, as the browser accepts), with the cache policy above. The page itself is never cached.
+/// The built site's files (the WASM, its JS and CSS, vendored Leaflet), with the cache policy
+/// above. The build writes a Brotli and a gzip copy of each (`scripts/precompress.mjs`), sent as
+/// they are to a browser that accepts them; a file without one (a development build) is
+/// compressed as it is sent. The page itself is never cached.
 pub fn files(site_root: &Path) -> Router<AppState> {
+    let dir = |name: &str| ServeDir::new(site_root.join(name)).precompressed_br().precompressed_gzip();
     Router::new()
-        .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
-        .nest_service("/vendor", ServeDir::new(site_root.join("vendor")))
+        .nest_service("/pkg", dir("pkg"))
+        .nest_service("/vendor", dir("vendor"))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(cache_policy))
 }
 
 pub async fn api_not_found() -> AppError {
     AppError::NotFound("no such API endpoint".into())
+}
+
+/// A method an endpoint does not take: JSON like every error, with the `Allow` header naming
+/// those it does.
+pub async fn api_wrong_method(method: axum::http::Method) -> AppError {
+    AppError::Rejected {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        message: format!("this endpoint does not take {method}: the Allow header names what it takes"),
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ enum Which {
     Mine,
     /// Pending requests the caller may decide (supervisors).
     Queue,
+    /// The requests the caller decided, newest first (supervisors).
+    Decided,
     /// Every request (auditors).
     All,
 }
@@ -54,6 +56,9 @@ async fn list(
         Which::Queue => {
             (Supervisor::of(user.clone()).ok().map(|s| Listing::Queue { supervisor_id: s.id }), Role::Supervisor)
         }
+        Which::Decided => {
+            (Supervisor::of(user.clone()).ok().map(|s| Listing::Decided { supervisor_id: s.id }), Role::Supervisor)
+        }
         Which::All => (Auditor::of(user.clone()).ok().map(|_| Listing::All), Role::Auditor),
     };
     let listing = listing.ok_or_else(|| needs_role(&[needs]));
@@ -76,7 +81,7 @@ async fn submit(
     investigator: Investigator,
     ApiJson(new): ApiJson<NewRequest>,
 ) -> AppResult<(StatusCode, Json<RequestView>)> {
-    let stored = requests::submit(&state.db, state.clock.now(), &investigator, new).await?;
+    let stored = requests::submit(&state.db, state.clock.now(), &state.config.access, &investigator, new).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 

@@ -44,7 +44,7 @@ async fn run(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct After {
-    after: String,
+    after: Option<String>,
 }
 
 async fn next_page(
@@ -53,7 +53,7 @@ async fn next_page(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<After>,
 ) -> AppResult<Json<SearchPage>> {
-    let after = Cursor::parse(&q.after)?;
+    let after = q.after.as_deref().map(Cursor::parse).transpose()?;
     let now = state.clock.now();
     Ok(Json(search::next_page(&state.db, now, &state.config.access, &investigator, id, after).await?))
 }

@@ -65,7 +65,7 @@ async fn close(
     user: Investigator,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<WatchView>> {
-    let closed = watch::close(&state.db, state.clock.now(), &user, id, WatchEnd::Closed).await;
+    let closed = watch::close(&state.db, state.clock.now(), &user, id, WatchEnd::Closed, None).await;
     Ok(Json(noting(&state, &user, id, closed).await?))
 }
 

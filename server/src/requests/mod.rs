@@ -82,23 +82,25 @@ pub enum Listing {
     Mine(i64),
     /// Pending requests a supervisor could decide: everyone's but their own.
     Queue { supervisor_id: i64 },
+    /// The requests a supervisor decided, the latest decision first.
+    Decided { supervisor_id: i64 },
     /// All, newest first (auditors).
     All,
 }
 
 pub async fn list(db: &Db, listing: Listing, limit: i64) -> Result<Vec<RequestView>, sqlx::Error> {
     let (user_id, filter, order) = match listing {
-        Listing::Mine(id) => (Some(id), "WHERE q.requester_id = $1", "DESC"),
+        Listing::Mine(id) => (Some(id), "WHERE q.requester_id = $1", "q.submitted_at DESC, q.id DESC"),
         Listing::Queue { supervisor_id } => {
-            (Some(supervisor_id), "WHERE q.status = 'pending' AND q.requester_id <> $1", "ASC")
+            (Some(supervisor_id), "WHERE q.status = 'pending' AND q.requester_id <> $1", "q.submitted_at ASC, q.id ASC")
         }
-        Listing::All => (None, "", "DESC"),
+        Listing::Decided { supervisor_id } => {
+            (Some(supervisor_id), "WHERE q.decided_by = $1", "q.decided_at DESC, q.id DESC")
+        }
+        Listing::All => (None, "", "q.submitted_at DESC, q.id DESC"),
     };
     let limit_parameter = if user_id.is_some() { "$2" } else { "$1" };
-    let sql = format!(
-        "SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} {filter} \
-         ORDER BY q.submitted_at {order}, q.id {order} LIMIT {limit_parameter}"
-    );
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} {filter} ORDER BY {order} LIMIT {limit_parameter}");
     let mut query = sqlx::query(&sql);
     if let Some(id) = user_id {
         query = query.bind(id);
@@ -111,11 +113,25 @@ pub async fn list(db: &Db, listing: Listing, limit: i64) -> Result<Vec<RequestVi
 pub async fn submit(
     db: &Db,
     now: DateTime<Utc>,
+    policy: &AccessConfig,
     investigator: &Investigator,
     new: NewRequest,
 ) -> AppResult<RequestView> {
     let by: &UserView = investigator;
     AppError::unless_valid(&new)?;
+    // A window must reach something kept (R12, R18) and end where an approval could still be
+    // in force: nothing past either could ever be searched or watched under it.
+    let kept_from = crate::access::policy::retention_cutoff(policy, now);
+    if new.scope.to <= kept_from {
+        let message = format!("the window ends before {kept_from}: no read that old is kept (R18)");
+        return Err(AppError::field("to", message));
+    }
+    let latest = now + Duration::days(policy.max_approval_days);
+    if new.scope.to > latest {
+        let message =
+            format!("the window ends after {latest}: an approval lasts at most {} days", policy.max_approval_days);
+        return Err(AppError::field("to", message));
+    }
     let mut new = new;
     new.reason = new.reason.trim().to_owned();
     new.crime_type = new.crime_type.trim().to_owned();

@@ -156,17 +156,18 @@ pub async fn reopen(
     Ok((permitted, (!shrunk).then_some(stored.result_count)))
 }
 
-/// A further page of a search the user ran, re-permitted under their grant as it is now.
+/// A page of a search the user ran — the first without `after` — re-permitted under their grant
+/// as it is now.
 pub async fn next_page(
     db: &Db,
     now: DateTime<Utc>,
     policy: &AccessConfig,
     user: &Investigator,
     search_id: i64,
-    after: Cursor,
+    after: Option<Cursor>,
 ) -> AppResult<SearchPage> {
     let (permitted, stored_count) = reopen(db, now, policy, user, search_id).await?;
-    let (results, next) = page(db, &permitted, Some(after)).await?;
+    let (results, next) = page(db, &permitted, after).await?;
     // Counted again when the reach has shrunk: only what is within it now.
     let (result_count, total_capped) = match stored_count {
         Some(n) => (n, n >= COUNT_CAP),
@@ -177,7 +178,7 @@ pub async fn next_page(
         now,
         Event::new(Actor::user(user), AuditAction::SearchPageViewed).subject(permitted.reference()).details(json!({
             "search_id": search_id,
-            "after": after.encode(),
+            "after": after.map(Cursor::encode),
             "count": results.len(),
         })),
     )

@@ -138,7 +138,14 @@ pub async fn list(
 
 /// Ends `user`'s watch `id` for `end`, audited with the count of reads delivered. A watch
 /// already closed is returned as it is.
-pub async fn close(db: &Db, now: DateTime<Utc>, user: &Investigator, id: i64, end: WatchEnd) -> AppResult<WatchView> {
+pub async fn close(
+    db: &Db,
+    now: DateTime<Utc>,
+    user: &Investigator,
+    id: i64,
+    end: WatchEnd,
+    why: Option<&str>,
+) -> AppResult<WatchView> {
     let mut tx = db.begin().await?;
     let watch = find_in(tx.conn(), user.id, id)
         .await?
@@ -146,7 +153,7 @@ pub async fn close(db: &Db, now: DateTime<Utc>, user: &Investigator, id: i64, en
     if watch.closed_at.is_some() {
         return Ok(watch);
     }
-    close_in(&mut tx, now, Actor::user(user), &watch, end, None).await?;
+    close_in(&mut tx, now, Actor::user(user), &watch, end, why).await?;
     let closed = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::internal("closed watch vanished"))?;
     tx.commit().await?;
     Ok(closed)
@@ -159,7 +166,7 @@ pub async fn end_for_standing(db: &Db, now: DateTime<Utc>, user_id: i64, id: i64
     let watch =
         find_in(tx.conn(), user_id, id).await?.ok_or_else(|| AppError::NotFound(format!("no watch with id {id}")))?;
     if watch.closed_at.is_none() {
-        close_in(&mut tx, now, Actor::system(), &watch, WatchEnd::Revoked, Some(why)).await?;
+        close_in(&mut tx, now, Actor::system(), &watch, WatchEnd::StandingLost, Some(why)).await?;
     }
     let closed = find_in(tx.conn(), user_id, id).await?.ok_or_else(|| AppError::internal("closed watch vanished"))?;
     tx.commit().await?;
@@ -274,12 +281,13 @@ pub async fn permitted(
         return Ok(Err(watch));
     }
     if now >= watch.ends_at {
-        return Ok(Err(close(db, now, user, id, WatchEnd::Expired).await?));
+        return Ok(Err(close(db, now, user, id, WatchEnd::Expired, None).await?));
     }
     match reopen(db, now, policy, user, id).await {
         Ok((p, _)) => Ok(Ok(p)),
         Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
-        Err(_) => Ok(Err(close(db, now, user, id, WatchEnd::Revoked).await?)),
+        // Audited with the refusal's own words: which request, reach or camera stopped it.
+        Err(refused) => Ok(Err(close(db, now, user, id, WatchEnd::Revoked, Some(&refused.to_string())).await?)),
     }
 }
 

@@ -103,6 +103,7 @@ async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
         "/alerts",
         "/requests?which=mine",
         "/requests?which=queue",
+        "/requests?which=decided",
         "/requests?which=all",
         "/watches",
         "/audit/samples",
@@ -119,6 +120,7 @@ async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
     paths.push(format!("/requests/{local_req}"));
     for s in searches {
         paths.push(format!("/searches/{s}?after=0-0"));
+        paths.push(format!("/searches/{s}"));
         paths.push(format!("/searches/{s}/clones"));
         paths.push(format!("/watches/{s}"));
         for r in &read_ids {

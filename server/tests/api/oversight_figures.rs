@@ -12,11 +12,27 @@ use server::clock::Clock;
 use shared::{AccessTier, Role};
 
 on_both_backends!(
+    figures_cover_the_years_from_2000_to_this_one,
     counts_below_five_are_shown_as_fewer_than_five,
     the_smallest_count_shown_is_configured with |c: &mut server::config::Config| {
         c.oversight.min_count = 4;
     },
 );
+
+/// The clock stands in 2026: 1999 and 2027 are refused with the range named, as are years no
+/// calendar holds; 2000 and 2026 answer.
+async fn figures_cover_the_years_from_2000_to_this_one(app: TestApp) {
+    app.create_user("aud", &[Role::Auditor]).await;
+    let aud = app.sign_in("aud").await;
+    for year in ["2000", "2026"] {
+        assert_eq!(app.get(&aud, &format!("/oversight/{year}")).await.status(), StatusCode::OK, "{year}");
+    }
+    for year in ["1999", "2027", "0", "-5", "99999"] {
+        let r = app.get(&aud, &format!("/oversight/{year}/csv")).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{year}");
+        assert!(crate::helpers::error_of(r).await.contains("from 2000 to 2026"), "{year}");
+    }
+}
 
 /// Runs `n` searches under a request for `crime_type`.
 async fn searches(app: &TestApp, client: &reqwest::Client, crime_type: &str, n: usize) {

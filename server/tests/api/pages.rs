@@ -33,6 +33,15 @@ async fn site_files_are_compressed_and_revalidated() {
     assert_eq!(r.text().await.unwrap(), script);
     assert_eq!(client.get(app.url("/pkg/missing.wasm")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 
+    // A copy the build compressed is sent as it is, not compressed again (the stand-in bytes
+    // show which was sent).
+    std::fs::write(pkg.join("anpr.css"), "body { color: black; }\n".repeat(100)).unwrap();
+    std::fs::write(pkg.join("anpr.css.br"), b"built-brotli").unwrap();
+    let r = client.get(app.url("/pkg/anpr.css")).header("accept-encoding", "br, gzip").send().await.unwrap();
+    assert_eq!(r.headers()["content-encoding"], "br");
+    assert_eq!(r.headers()["content-type"], "text/css");
+    assert_eq!(&r.bytes().await.unwrap()[..], b"built-brotli");
+
     // A file named by its content's hash never changes: browsers keep it for a year.
     std::fs::write(pkg.join("anpr.AbCdEfGhIjKlMnOpQrSt_-.wasm"), b"\0asm").unwrap();
     let r = client.get(app.url("/pkg/anpr.AbCdEfGhIjKlMnOpQrSt_-.wasm")).send().await.unwrap();

@@ -274,6 +274,11 @@ async fn requests_are_decided_by_another_supervisor_of_the_right_rank(app: TestA
     assert_eq!(decided["decided_by"], "duo");
     assert_eq!(decided["expires_at"], ts(now + Duration::days(28)), "the standard approval period");
     refused(decide(&app, &duo, &volume["id"], approval()).await, StatusCode::CONFLICT, "already approved").await;
+    // Each supervisor lists what they decided; nobody else's decisions.
+    let mine: Vec<Value> = app.get_json(&duo, "/requests?which=decided").await;
+    assert_eq!(mine.iter().map(|r| &r["id"]).collect::<Vec<_>>(), [&volume["id"]]);
+    assert!(app.get_json::<Vec<Value>>(&sergeant, "/requests?which=decided").await.is_empty());
+    assert_eq!(app.get(&inv, "/requests?which=decided").await.status(), StatusCode::FORBIDDEN);
 
     // A sergeant may decide serious-crime requests; a rejection keeps its rationale.
     let serious =

@@ -15,6 +15,7 @@ use shared::{AccessTier, Rank, Role};
 
 on_both_backends!(
     a_list_is_heard_by_investigators_never_by_its_managers,
+    an_alert_reaches_only_those_in_its_audience_when_it_was_raised,
     a_partial_plate_needs_five_characters_an_inspector_and_lapses_in_a_week,
     an_entry_naming_more_plates_than_the_cap_is_suspended
         with |c: &mut server::config::Config| c.hotlists.max_plates_per_day = 3,
@@ -100,6 +101,71 @@ async fn a_list_is_heard_by_investigators_never_by_its_managers(app: TestApp) {
     let refused = app.audit_rows("hotlist_change_refused").await;
     assert_eq!(refused.len(), 6, "{refused:?}");
     assert!(refused.iter().all(|r| r.actor == "hal"), "{refused:?}");
+}
+
+/// The alerts `client` is shown, by id.
+async fn alert_ids(app: &TestApp, client: &Client) -> Vec<i64> {
+    let list: Vec<Value> = app.get_json(client, "/alerts").await;
+    list.iter().map(|a| a["id"].as_i64().unwrap()).collect()
+}
+
+async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = network(&app, &admin, "tfl").await;
+    let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
+    let otto = app.signed_in("otto", &[Role::Investigator]).await;
+    let otto_id = app.user_id(&admin, "otto").await;
+    let list = new_list(&app, &hotlister, json!({ "type": "members", "user_ids": [otto_id] })).await;
+    let list = list.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    entry(&app, &hotlister, list, "AB12CDE").await;
+    let mut with_image = read("AB12CDE", "CAM-A", &ts(app.clock.now()));
+    with_image["plate_image"] = json!(crate::ingest::small_png_b64());
+    ingest(&app, &net.key, vec![with_image]).await;
+    let first = alert_ids(&app, &otto).await;
+    assert_eq!(first.len(), 1);
+    let first = first[0];
+
+    // A second later an admin creates an investigator alone, and the list is widened to every
+    // investigator: the newcomer was in no audience when the alert was raised (R8).
+    app.clock.advance(Duration::seconds(1));
+    let body = json!({ "username": "nina", "display_name": "N", "password": crate::helpers::PASSWORD,
+                       "roles": ["investigator"], "tier": "local" });
+    assert_eq!(admin.post(app.api("/users")).json(&body).send().await.unwrap().status(), StatusCode::CREATED);
+    let nina = app.sign_in("nina").await;
+    let widen = json!({ "audience": { "type": "role", "role": "investigator" }, "reason": "force-wide operation" });
+    let r = hotlister.put(app.api(&format!("/hotlists/{list}/audience"))).json(&widen).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(alert_ids(&app, &nina).await.is_empty(), "an alert raised before she was in its audience");
+    assert_eq!(app.get(&nina, &format!("/alerts/{first}/images/plate")).await.status(), StatusCode::NOT_FOUND);
+    let decide = |client: &Client, id: i64| {
+        client
+            .post(app.api(&format!("/alerts/{id}/decision")))
+            .json(&json!({ "outcome": "accepted", "reason": "seen" }))
+            .send()
+    };
+    assert_eq!(decide(&nina, first).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let refused = app.audit_rows("read_refused").await;
+    assert!(refused.iter().any(|r| r.actor == "nina" && r.details["asked"]["alert_id"] == first), "{refused:?}");
+    assert!(app.audit_rows("decision_refused").await.iter().any(|r| r.actor == "nina"));
+    // The one who received it still does, now through the role; the next alert reaches both.
+    assert_eq!(alert_ids(&app, &otto).await, vec![first]);
+    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
+    let second = alert_ids(&app, &nina).await;
+    assert_eq!(second.len(), 1);
+    assert_eq!(alert_ids(&app, &otto).await, vec![second[0], first]);
+
+    // An account switched off and on again starts afresh, as a new one would: nothing raised
+    // before (nor while it was off) reaches it.
+    app.clock.advance(Duration::seconds(1));
+    let path = app.api(&format!("/users/{otto_id}"));
+    assert_eq!(admin.patch(&path).json(&json!({ "disabled": true })).send().await.unwrap().status(), StatusCode::OK);
+    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(admin.patch(&path).json(&json!({ "disabled": false })).send().await.unwrap().status(), StatusCode::OK);
+    let otto = app.sign_in("otto").await;
+    assert!(alert_ids(&app, &otto).await.is_empty());
+    assert_eq!(decide(&otto, second[0]).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(alert_ids(&app, &nina).await.len(), 2, "nina was in the audience throughout");
 }
 
 async fn a_partial_plate_needs_five_characters_an_inspector_and_lapses_in_a_week(app: TestApp) {
@@ -286,7 +352,7 @@ async fn a_watch_ends_when_its_user_signs_out_or_loses_the_role(app: TestApp) {
     let started = std::time::Instant::now();
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
-    assert_eq!((event.as_str(), &data["ended"]), ("end", &json!("revoked")));
+    assert_eq!((event.as_str(), &data["ended"]), ("end", &json!("standing_lost")));
     let closed = app.audit_rows("watch_closed").await;
     assert_eq!(closed[0].details["why"], "role_removed");
 }
@@ -366,6 +432,23 @@ async fn no_one_changes_their_own_standing_and_elevations_take_a_second_admin(ap
     // A local tier is no elevation: made at once.
     let r = admin.patch(app.api(&format!("/users/{ivy}"))).json(&json!({ "tier": "local" })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+
+    // A held change goes stale when the account changes before it is approved: approved, it
+    // would undo what was done meanwhile (here, the account switched off).
+    app.clock.advance(Duration::seconds(1));
+    let r = admin.patch(app.api(&format!("/users/{ivy}"))).json(&json!({ "tier": "central" })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let held = r.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    app.clock.advance(Duration::seconds(1));
+    let r = admin.patch(app.api(&format!("/users/{ivy}"))).json(&json!({ "disabled": true })).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = second.post(app.api(&format!("{held}/approve"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(error_of(r).await.contains("has changed since this was proposed"));
+    assert_eq!(second.post(app.api(&format!("{held}/reject"))).send().await.unwrap().status(), StatusCode::OK);
+    let listed: Vec<Value> = app.get_json(&admin, "/users").await;
+    let ivy = listed.iter().find(|u| u["username"] == "ivy").unwrap();
+    assert_eq!((&ivy["tier"], &ivy["disabled"]), (&json!("local"), &json!(true)));
 }
 
 async fn a_refusal_by_role_is_on_the_record(app: TestApp) {

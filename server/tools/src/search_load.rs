@@ -182,6 +182,7 @@ pub async fn measure(
     let request = requests::submit(
         db,
         now,
+        &config.access,
         &analyst,
         NewRequest {
             purpose: Purpose::CrimeInvestigation,
