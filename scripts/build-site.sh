@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh "$@"
 # npm's wasm-opt must come first on PATH: cargo-leptos uses whatever it finds there.
 PATH="$PWD/node_modules/.bin:$PATH" cargo leptos build --release
+# The site's files compressed once, here, instead of on each request.
+node scripts/precompress.mjs target/site

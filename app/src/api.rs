@@ -38,13 +38,23 @@ async fn send(request: Result<Request, gloo::net::Error>) -> Result<Response, St
 
 /// Sends a form's body by `method`, keeping what the server says of each field if it refuses.
 pub async fn submit<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: &B) -> Result<T, ErrorBody> {
+    Ok(submit_answered(method, path, body).await?.1)
+}
+
+/// [`submit`], with the status the server answered (202: held for someone else's approval).
+pub async fn submit_answered<B: Serialize, T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: &B,
+) -> Result<(u16, T), ErrorBody> {
     let builder = match method {
         "PATCH" => Request::patch(&url(path)),
         "PUT" => Request::put(&url(path)),
         _ => Request::post(&url(path)),
     };
     let response = send_for_form(builder.json(body)).await?;
-    response.json().await.map_err(plain)
+    let status = response.status();
+    Ok((status, response.json().await.map_err(plain)?))
 }
 
 fn url(path: &str) -> String {

@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
     // Absent only when the server lists the routes without rendering a request.
     let user = signed_in_user();
     provide_context(components::alerts::MapFocus(RwSignal::new(None)));
+    provide_context(components::alerts::AlertFeed(RwSignal::new(Vec::new())));
     view! {
         <Title text="ANPR workbench"/>
         <Router>

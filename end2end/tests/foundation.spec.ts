@@ -41,3 +41,21 @@ test('an admin creates an investigator, who signs in and sees the map', async ({
   const refused = await page.request.get('/api/v1/users');
   expect(refused.status()).toBe(403);
 });
+
+test('a sign-in typed before the page is interactive posts, and no password reaches a URL', async ({ page }) => {
+  // The app's scripts never arrive: the page stays as the server rendered it.
+  await page.route('**/pkg/**', (route) => route.abort());
+  const urls: string[] = [];
+  page.on('request', (r) => urls.push(r.url()));
+  await page.goto('/login');
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill('wrong password entirely');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/login\?error=/);
+  await expect(page.getByRole('alert')).toHaveText('username or password is incorrect');
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome, Demo System Admin' })).toBeVisible();
+  expect(urls.filter((u) => u.includes('password=') || u.includes('wrong'))).toEqual([]);
+});

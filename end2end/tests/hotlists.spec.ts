@@ -93,3 +93,36 @@ test('alerts are grouped per vehicle, hide when asked, say why a decision is ref
   await expect(tray.getByRole('status')).toHaveText(`${plate} accepted (3 sightings).`);
   await expect(tray.locator(`.alert[data-plate="${plate}"]`)).toHaveCount(0);
 });
+
+test("a vehicle's card keeps an older alert's FIREARMS and 'do not stop' above a newer alert's silence", async ({ page }) => {
+  const plate = freshPlate();
+  const admin = await request.newContext({ baseURL: BASE_URL });
+  expect((await admin.post('/api/v1/auth/login', { data: { username: 'hotlists', password: DEMO_PASSWORD } })).ok()).toBeTruthy();
+  const list = await (await admin.post('/api/v1/hotlists', {
+    data: { name: `Op Merlin ${plate}`, kind: 'voi', audience: { type: 'role', role: 'investigator' } },
+  })).json();
+  const entry = (markers: string[], action: string) => admin.post(`/api/v1/hotlists/${list.id}/entries`, {
+    data: { vrm: plate, intelligence_ref: 'INT/2026/0456', reason: 'armed robbery', warning_markers: markers, action },
+  });
+  const first = await entry(['VIOLENT', 'FIREARMS'], 'Do not stop: report at once');
+  expect(first.status()).toBe(201);
+  const { key, cameras } = await testFeed();
+  await sendReads(key, [{ plate, camera: cameras[0], secondsAgo: 60 }]);
+  // The entry is ended and the plate listed again without markers: a newer alert says nothing.
+  const removed = await admin.post(`/api/v1/hotlists/entries/${(await first.json()).id}/remove`, { data: { reason: 'relisted' } });
+  expect(removed.status()).toBe(204);
+  expect((await entry([], 'report sighting')).status()).toBe(201);
+  await admin.dispose();
+  await sendReads(key, [{ plate, camera: cameras[1], secondsAgo: 30 }]);
+
+  await signIn(page, 'investigator');
+  const group = page.getByTestId('alert-tray').locator(`.alert[data-plate="${plate}"]`);
+  // The relisted entry also finds the first read again (R7): two or three sightings.
+  await expect(group).toHaveAttribute('data-count', /^[23]$/);
+  const markers = group.getByRole('list', { name: 'Warning markers' }).getByRole('listitem');
+  await expect(markers).toHaveText(['FIREARMS', 'VIOLENT']);
+  await expect(markers.first()).toHaveClass(/grave/);
+  const actions = group.getByRole('list', { name: 'Action' }).getByRole('listitem');
+  await expect(actions).toHaveText(['Do not stop: report at once', 'report sighting']);
+  await expect(actions.first()).toHaveClass(/grave/);
+});

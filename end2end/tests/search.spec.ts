@@ -38,6 +38,11 @@ test('a request is approved, the journey searched on the map, and the search sam
   await expect(sample).toContainText(plate);
   await expect(sample).toContainText('investigator');
   await sample.getByLabel('Note').fill('Necessary for the robbery; window proportionate');
+  // Neither answer is given for the auditor: a finding without them is not sent.
+  await sample.getByRole('button', { name: 'Record finding' }).click();
+  await expect(sample.getByRole('alert')).toHaveText('Not sent: choose whether the search was necessary and whether it was proportionate.');
+  await sample.getByRole('radiogroup', { name: 'Necessary' }).getByLabel('Yes').check();
+  await sample.getByRole('radiogroup', { name: 'Proportionate' }).getByLabel('Yes').check();
   await sample.getByRole('button', { name: 'Record finding' }).click();
   await expect(page.getByTestId('sample-findings')).toContainText(reference);
 });
@@ -79,4 +84,29 @@ test('a read in a cloned-plate pair is flagged on its row', async ({ page }) => 
     await expect(rows.locator('.clone-flag')).toHaveCount(2, { timeout: 2_000 });
   }).toPass({ timeout: 90_000, intervals: [3_000] });
   await expect(rows.locator('.clone-flag').first()).toHaveAttribute('title', /possible cloned plate: 1\.[0-9] km in 10 s — 4[0-9]{2} km\/h needed/);
+});
+
+test('a change one admin may not make alone waits on the users page for a second', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.getByRole('navigation').getByRole('link', { name: 'Users' }).click();
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  const username = `held${Date.now() % 1_000_000}`;
+  const form = page.getByTestId('user-form');
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Display name').fill('Held Example');
+  await form.getByLabel('Password').fill('a long enough password');
+  await form.getByLabel('Auditor').check();
+  await form.getByRole('button', { name: 'Create user' }).click();
+  await expect(form.getByRole('status')).toContainText('disabled until a second system admin approves');
+  const held = page.getByTestId('held-changes').locator('tr').filter({ hasText: username });
+  await expect(held).toContainText('yours: another admin decides');
+  await signOut(page);
+
+  await signIn(page, 'admin2');
+  await page.getByRole('navigation').getByRole('link', { name: 'Users' }).click();
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  const row = page.getByTestId('held-changes').locator('tr').filter({ hasText: username });
+  await row.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByTestId('held').getByRole('status')).toHaveText(`Approved: the change to ${username} is made.`);
+  await expect(page.locator(`tr[data-username="${username}"]`)).toContainText('active');
 });

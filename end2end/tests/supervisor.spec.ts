@@ -39,6 +39,17 @@ test('a supervisor sees the wait and the tier, is warned of a window beyond it, 
   await card.getByRole('button', { name: 'Approve' }).click();
   await expect(card.getByRole('status')).toHaveText(`${reference} approved, until ${expiry.replace('T', ' ')}:00 UTC.`);
   await expect(card.getByRole('button', { name: 'Reject' })).toHaveCount(0);
+
+  // What the inspector decided is listed, and an approval in force can be revoked, with why.
+  await page.reload();
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  const row = page.getByTestId('decided-requests').locator(`tr[data-reference="${reference}"]`);
+  await expect(row.locator('.status')).toContainText('approved until');
+  await row.getByLabel('Why revoke').fill('The series was charged; no further need');
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${reference}: approval revoked.` })).toBeVisible();
+  await expect(page.getByTestId('decided-requests').locator(`tr[data-reference="${reference}"] .status`)).toContainText('revoked');
 });
 
 test('cameras are chosen by name, zone or feed id, and shown by name', async ({ page }) => {

@@ -1,14 +1,23 @@
 //! The alert tray: hits of the lists whose audience the user is in, as they happen (R7, R8).
 //! Alerts are grouped per vehicle and list — a repeat sighting joins its group and raises its
 //! count — each group showing its latest sighting: time to the second, place, direction, the
-//! plate patch and the overview, the list's warning markers and action. A group is accepted or
+//! plate patch and the overview, and every warning marker and action of the group's alerts, the
+//! gravest first. A group is accepted or
 //! rejected (with a reason) as one, and can be shown on the map. The tray sits in the page's
 //! flow, at most a third of the window high, and hides to its header when asked.
 
 use crate::api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::hotlists::{AlertDecision, AlertView, MatchKind, Outcome};
+use shared::hotlists::{
+    actions_gravest_first, grave_rank, is_do_not_stop, markers_gravest_first, AlertDecision, AlertView, MatchKind,
+    Outcome,
+};
+
+/// The user's undecided alerts, newest first: fetched once a page load and kept up to date by
+/// the live stream, by the tray; the map's alert layer follows it.
+#[derive(Clone, Copy)]
+pub struct AlertFeed(pub RwSignal<Vec<AlertView>>);
 
 /// Where the map should look next: set by "Show on map", taken by the map page.
 #[derive(Clone, Copy)]
@@ -42,7 +51,7 @@ fn grouped(alerts: &[AlertView]) -> Vec<Group> {
 
 #[component]
 pub fn AlertTray() -> impl IntoView {
-    let alerts = RwSignal::new(Vec::<AlertView>::new());
+    let alerts = use_context::<AlertFeed>().map_or_else(|| RwSignal::new(Vec::new()), |AlertFeed(feed)| feed);
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::prelude::*;
@@ -133,6 +142,12 @@ pub fn AlertTray() -> impl IntoView {
                                         f.set(Some((lat, lon)));
                                     }
                                 };
+                                // Every marker and action of every alert in the group: an
+                                // older alert's FIREARMS is not hidden by a newer one's silence.
+                                let markers = markers_gravest_first(
+                                    g.alerts.iter().flat_map(|a| a.warning_markers.iter().map(String::as_str)),
+                                );
+                                let actions = actions_gravest_first(g.alerts.iter().map(|a| a.action.as_str()));
                                 let (accept, reject) = (g.clone(), g.clone());
                                 view! {
                                     <div class=format!("alert alert-{}", if a.match_kind == MatchKind::Exact { "exact" } else { "possible" })
@@ -147,7 +162,18 @@ pub fn AlertTray() -> impl IntoView {
                                             {a.read.direction.clone().map(|d| format!(", heading {d}"))}
                                         </div>
                                         {(count > 1).then(|| view! { <div class="muted">"First seen " {first.format("%H:%M:%S UTC").to_string()}</div> })}
-                                        <div class="markers">{a.warning_markers.join(", ")} " " {a.action.clone()}</div>
+                                        <ul class="markers" aria-label="Warning markers">
+                                            {markers.into_iter().map(|m| {
+                                                let grave = grave_rank(&m).is_some();
+                                                view! { <li class:grave=grave>{m}</li> }
+                                            }).collect_view()}
+                                        </ul>
+                                        <ul class="alert-actions" aria-label="Action">
+                                            {actions.into_iter().map(|act| {
+                                                let grave = is_do_not_stop(&act);
+                                                view! { <li class:grave=grave>{act}</li> }
+                                            }).collect_view()}
+                                        </ul>
                                         <div class="actions">
                                             <button class="small" on:click=move |_| decide(accept.clone(), Outcome::Accepted)>"Accept"</button>
                                             <button class="small danger" on:click=move |_| decide(reject.clone(), Outcome::Rejected)>"Reject"</button>

@@ -6,7 +6,6 @@ use crate::api;
 use crate::components::map::MapHandle;
 use crate::components::text::escape_html;
 use leptos::prelude::*;
-use shared::hotlists::AlertView;
 use shared::watch::WatchEnded;
 use shared::{CameraHealth, CameraStatus, CameraView, ReadView};
 use std::collections::VecDeque;
@@ -119,24 +118,28 @@ pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth
     });
 }
 
-/// The user's own alerts (R8: those of the lists whose audience they are in), as markers.
+/// The user's own alerts (R8: those of the lists whose audience they are in), as markers that
+/// follow the alert tray's list (fetched once, by the tray).
 pub fn show_alerts(handle: &MapHandle) {
+    let Some(crate::components::alerts::AlertFeed(feed)) = use_context() else { return };
     let map = handle.map.clone();
-    leptos::task::spawn_local(async move {
-        let Ok(alerts) = api::get::<Vec<AlertView>>("/alerts").await else { return };
-        let layer = leaflet::LayerGroup::new();
-        for a in alerts.iter().take(KEEP) {
-            let marker = dot(a.read.lat, a.read.lon, 7, "#7a0c0c", "#e5484d", "alert-marker");
-            let tip = format!(
-                "{} · {} · {}",
-                a.read.plate,
-                a.hotlist_name,
-                a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC")
-            );
-            text_tooltip(&marker, &tip);
-            layer.add_layer(&marker);
-        }
-        layer.add_to(&map);
+    let layer = leaflet::LayerGroup::new();
+    layer.clone().add_to(&map);
+    Effect::new(move |_| {
+        layer.clear_layers();
+        feed.with(|alerts| {
+            for a in alerts.iter().take(KEEP) {
+                let marker = dot(a.read.lat, a.read.lon, 7, "#7a0c0c", "#e5484d", "alert-marker");
+                let tip = format!(
+                    "{} · {} · {}",
+                    a.read.plate,
+                    a.hotlist_name,
+                    a.read.captured_at.format("%Y-%m-%d %H:%M:%S UTC")
+                );
+                text_tooltip(&marker, &tip);
+                layer.add_layer(&marker);
+            }
+        });
     });
 }
 

@@ -127,3 +127,13 @@ pub fn Submit(form: FormState, label: &'static str) -> impl IntoView {
         <Outcome message=form.message/>
     }
 }
+
+/// A form's controls, disabled until the page can handle the form: one sent before then would
+/// go to the server as a plain GET, its fields in the URL.
+#[component]
+pub fn Interactive(children: Children) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    // Effects run only in the browser, once the page is hydrated.
+    Effect::new(move |_| ready.set(true));
+    view! { <fieldset class="interactive" disabled=move || !ready.get()>{children()}</fieldset> }
+}

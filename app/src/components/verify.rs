@@ -4,6 +4,7 @@
 //! unreadable; J / K (or the arrow keys) move to the next / previous read.
 
 use crate::api;
+use crate::components::outcome::Interactive;
 use crate::routes::requests::when;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -60,13 +61,36 @@ pub fn VerifyPanel(
             },
             _ => None,
         };
-        let reason = Some(reason.get_untracked()).filter(|r| !r.trim().is_empty());
-        let body = NewVerification { verdict, corrected_plate, reason };
+        // A reason belongs to the verdict it was written up for, never to the next one.
+        let why =
+            Some(reason.get_untracked()).filter(|r| !r.trim().is_empty() && writing.get_untracked() == Some(verdict));
+        // A correction already made is not replaced unseen (R14, R15): its author and plate are
+        // named, and the user asked.
+        let earlier = detail.with_untracked(|d| {
+            d.as_ref().and_then(|d| d.as_ref().ok()).and_then(|d| {
+                d.history
+                    .iter()
+                    .rev()
+                    .find(|h| h.corrected_plate.is_some())
+                    .map(|h| format!("{} by {}", h.corrected_plate.clone().unwrap_or_default(), h.verified_by))
+            })
+        });
+        if let Some(earlier) = earlier {
+            if !crate::confirm(&format!(
+                "This read was corrected to {earlier}. Record \"{}\" in its place? The history keeps both.",
+                verdict.label()
+            )) {
+                return;
+            }
+        }
+        let body = NewVerification { verdict, corrected_plate, reason: why };
         spawn_local(async move {
             match api::post::<_, VerifiedRead>(&format!("/searches/{sid}/reads/{id}/verifications"), &body).await {
                 Ok(v) => {
                     error.set(None);
                     writing.set(None);
+                    reason.set(String::new());
+                    corrected.set(String::new());
                     recorded.run(v.read.clone());
                     detail.set(Some(Ok(v)));
                     step.run(1);
@@ -197,13 +221,13 @@ pub fn VerifyPanel(
                 <span class="notice">"J / K: next / previous"</span>
             </div>
             <Show when=move || writing.get().is_some()>
-                <form class="stack panel" on:submit=submit data-testid="verify-form">
+                <form class="stack panel" on:submit=submit data-testid="verify-form"><Interactive>
                     <Show when=move || writing.get() == Some(Verdict::Misread)>
                         <label>"Corrected plate" <input name="corrected" node_ref=plate_input bind:value=corrected/></label>
                     </Show>
                     <label>"Why (what the images show)" <input name="reason" node_ref=reason_input bind:value=reason/></label>
                     <button type="submit">"Record"</button>
-                </form>
+                </Interactive></form>
             </Show>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </Show>

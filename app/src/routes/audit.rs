@@ -3,7 +3,7 @@
 //! the hash chain.
 
 use crate::api;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{Interactive, Message, Outcome};
 use crate::routes::NotPermitted;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -183,7 +183,7 @@ pub fn AuditPage() -> impl IntoView {
                 <button on:click=verify>"Verify the chain"</button>
                 {report_view}
             </div>
-            <form class="filters" on:submit=search data-testid="audit-filters">
+            <form class="filters" on:submit=search data-testid="audit-filters"><Interactive>
                 <label>"Who" <input name="actor" placeholder="username, system or feed:NAME" bind:value=actor/></label>
                 <label>"Act"
                     <select name="action" on:change=move |ev| action.set(event_target_value(&ev))>
@@ -197,7 +197,7 @@ pub fn AuditPage() -> impl IntoView {
                 <label class="check"><input type="checkbox" name="refusals" bind:checked=refusals/> "Refusals only"</label>
                 <label class="check"><input type="checkbox" name="without_ingest" bind:checked=without_ingest/> "Hide feed ingest"</label>
                 <button type="submit">"Show"</button>
-            </form>
+            </Interactive></form>
             {move || {
                 let wrong = problems.get();
                 (!wrong.is_empty()).then(|| view! {

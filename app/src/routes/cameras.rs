@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::components::map::CameraMap;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{Interactive, Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -227,14 +227,14 @@ fn Feeds() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
-            <form class="stack panel" on:submit=create>
+            <form class="stack panel" on:submit=create><Interactive>
                 <label>"New feed name" <input name="feed" bind:value=name/></label>
                 <button type="submit">"Create feed"</button>
                 {move || created.get().map(|c| match c {
                     Ok(c) => view! { <p class="ok">"Key for " {c.feed.name} " (shown once): " <code>{c.api_key}</code></p> }.into_any(),
                     Err(e) => view! { <p class="error">{e}</p> }.into_any(),
                 })}
-            </form>
+            </Interactive></form>
         </div>
     }
 }

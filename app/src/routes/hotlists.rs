@@ -1,7 +1,7 @@
 //! Hotlist administration (R6, R9): lists with their audience, entries, reviews, CSV import.
 
 use crate::api;
-use crate::components::outcome::{parsed, FieldError, FormState, Message, Outcome};
+use crate::components::outcome::{parsed, FieldError, FormState, Interactive, Message, Outcome};
 use crate::components::table::{holds, Sort, SortHeader};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
@@ -113,7 +113,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
         });
     };
     view! {
-        <form class="stack panel" on:submit=submit data-testid="new-hotlist">
+        <form class="stack panel" on:submit=submit data-testid="new-hotlist"><Interactive>
             <h2>"New list"</h2>
             <label>"Name" <input name="name" bind:value=name/></label>
             <label>"Kind"
@@ -137,7 +137,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             </Show>
             <button type="submit">"Create list"</button>
             <Outcome message=message/>
-        </form>
+        </Interactive></form>
     }
 }
 
@@ -307,7 +307,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                     }.into_any()},
                 })}
             </Transition>
-            <form class="stack" on:submit=add data-testid="new-entry">
+            <form class="stack" on:submit=add data-testid="new-entry"><Interactive>
                 <h3>{move || if editing.get().is_some() { "Edit the entry" } else { "Add an entry" }}</h3>
                 <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm disabled=move || editing.get().is_some()/></label>
                     <FieldError form=form field="vrm"/>
@@ -325,7 +325,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                         <button type="button" class="link" on:click=move |_| clear()>"Add a new entry instead"</button>
                     </Show>
                 </div>
-            </form>
+            </Interactive></form>
             <div class="stack">
                 <h3>"Import CSV"</h3>
                 <label>"vrm,intelligence_ref,reason,warning_markers,action" <textarea name="csv" rows="5" bind:value=csv></textarea></label>

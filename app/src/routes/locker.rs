@@ -124,15 +124,42 @@ fn DueForReview() -> impl IntoView {
     }
 }
 
+/// Who records an answer on an item: the audit unit (having asked someone), or the supervisor
+/// it was escalated to, answering for themselves.
+#[derive(Clone, Copy, PartialEq)]
+enum Answering {
+    Audit,
+    Escalated,
+}
+
 #[component]
-fn Review(item: ItemView, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Review(
+    item: ItemView,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+    #[prop(optional)] escalated: bool,
+) -> impl IntoView {
+    let who = if escalated { Answering::Escalated } else { Answering::Audit };
     let note = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
     let id = item.id;
+    let summary = StoredValue::new(item_summary(&item));
     let answer = move |answer: ReviewAnswer| {
+        // Deleting preserved evidence cannot be undone: asked first, naming what goes (R19).
+        if answer == ReviewAnswer::NotNeeded
+            && !crate::confirm(&format!(
+                "Delete {} from the locker for good? Its copies are deleted at once and cannot be recovered.",
+                summary.get_value()
+            ))
+        {
+            return;
+        }
         let body = NewReview { answer, note: note.get_untracked() };
+        let path = match who {
+            Answering::Audit => format!("/locker/items/{id}/reviews"),
+            Answering::Escalated => format!("/locker/items/{id}/answer"),
+        };
         spawn_local(async move {
-            match api::post::<_, ItemView>(&format!("/locker/items/{id}/reviews"), &body).await {
+            match api::post::<_, ItemView>(&path, &body).await {
                 Ok(_) => on_done(),
                 Err(e) => message.set(Some(Err(e))),
             }
@@ -142,11 +169,19 @@ fn Review(item: ItemView, on_done: impl Fn() + Copy + Send + Sync + 'static) -> 
         <article class="panel review" data-item=id.to_string()>
             <h3>{item.case_title.clone()} ": " {item_summary(&item)}</h3>
             <p>{item_status(&item)}{item.escalated.then_some(" — escalated to the OIC's supervisor")}</p>
-            <label>"Who was asked, how, and what they said" <textarea name="note" bind:value=note></textarea></label>
+            <label>
+                {match who {
+                    Answering::Audit => "Who was asked, how, and what they said",
+                    Answering::Escalated => "Why it is, or is no longer, needed",
+                }}
+                <textarea name="note" bind:value=note></textarea>
+            </label>
             <div class="row">
                 <button type="button" on:click=move |_| answer(ReviewAnswer::StillNeeded)>"Still needed"</button>
                 <button type="button" on:click=move |_| answer(ReviewAnswer::NotNeeded)>"No longer needed"</button>
-                <button type="button" on:click=move |_| answer(ReviewAnswer::NoAnswer)>"No answer"</button>
+                {(who == Answering::Audit).then(|| view! {
+                    <button type="button" on:click=move |_| answer(ReviewAnswer::NoAnswer)>"No answer"</button>
+                })}
             </div>
             <Outcome message=message/>
         </article>
@@ -158,15 +193,14 @@ fn Escalated() -> impl IntoView {
     let items = LocalResource::new(|| api::get::<Vec<ItemView>>("/locker/escalated"));
     view! {
         <h2>"Escalated to you"</h2>
+        <p>"The officer in charge did not answer whether these are still needed: answer for them."</p>
         {move || items.get().map(|i| match i {
             Err(e) => view! { <p class="error">{e}</p> }.into_any(),
             Ok(list) if list.is_empty() => view! { <p class="notice">"No locker item awaits your answer."</p> }.into_any(),
             Ok(list) => view! {
-                <ul data-testid="locker-escalated">
-                    {list.into_iter().map(|item| view! {
-                        <li>{format!("{}: {} — {}. Tell the audit unit whether it is still needed.", item.case_title, item_summary(&item), item_status(&item))}</li>
-                    }).collect_view()}
-                </ul>
+                <div class="stack" data-testid="locker-escalated">
+                    {list.into_iter().map(|item| view! { <Review item=item on_done=move || items.refetch() escalated=true/> }).collect_view()}
+                </div>
             }.into_any(),
         })}
     }

@@ -8,7 +8,10 @@ use shared::{LoginRequest, UserView};
 pub fn LoginPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    // What went wrong with a sign-in the server answered itself (the form posted before the
+    // page was interactive).
+    let said = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("error"));
+    let error = RwSignal::new(said);
     let busy = RwSignal::new(false);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -29,7 +32,9 @@ pub fn LoginPage() -> impl IntoView {
         <section class="page narrow">
             <h1>"Sign in"</h1>
             <p class="marking">"OFFICIAL-SENSITIVE. Use of this system is logged and audited."</p>
-            <form on:submit=submit class="stack">
+            // Posted to the server itself until the page is interactive: a password never goes
+            // into a URL.
+            <form method="post" action="/login" on:submit=submit class="stack">
                 <label>"Username" <input name="username" autocomplete="username" required bind:value=username/></label>
                 <label>
                     "Password"

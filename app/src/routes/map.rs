@@ -7,7 +7,7 @@
 
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle, MapLegend};
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{Interactive, Message, Outcome};
 use crate::components::verify::VerifyPanel;
 use crate::routes::requests::{camera_ids, scope_summary, when};
 use crate::routes::NotPermitted;
@@ -219,7 +219,7 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
         });
     };
     view! {
-        <form class="stack panel" on:submit=open data-testid="watch-form">
+        <form class="stack panel" on:submit=open data-testid="watch-form"><Interactive>
             <h2>"Live-time watch"</h2>
             <p class="notice">"Reads are shown only as a watch under an approved request finds them."</p>
             <label>"Under request"
@@ -245,7 +245,7 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
             </Show>
             <button type="submit">"Open watch"</button>
             <Outcome message=message/>
-        </form>
+        </Interactive></form>
         {move || ended.get().map(|e| view! {
             <p class="notice" role="status" data-testid="watch-ended">{format!("The watch {}; {} reads delivered.", e.ended.label(), e.delivered)}</p>
         })}

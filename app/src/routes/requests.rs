@@ -2,7 +2,7 @@
 //! supervisors work through the queue.
 
 use crate::api;
-use crate::components::outcome::{parsed, FieldError, FormState, Message, Outcome, Submit};
+use crate::components::outcome::{parsed, FieldError, FormState, Interactive, Message, Outcome, Submit};
 use crate::components::table::{holds, Sort, SortHeader};
 use crate::components::time::Time;
 use crate::routes::NotPermitted;
@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use shared::hotlists::EntryPattern;
-use shared::requests::{Area, NewRequest, Purpose, RequestDecision, RequestScope, RequestView, Seriousness};
+use shared::requests::{
+    Area, NewRequest, Purpose, RequestDecision, RequestScope, RequestView, RevokeApproval, Seriousness,
+};
 use shared::Role;
 
 /// How times are written in forms: ISO 8601 in UTC, whatever the browser's locale.
@@ -79,7 +81,7 @@ pub fn RequestsPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Search requests"</h1>
-            {supervisor.then(|| view! { <Queue/> })}
+            {supervisor.then(|| view! { <Queue/> <Decided/> })}
             {investigator.then(|| view! {
                 <div class="columns">
                     <div>
@@ -303,7 +305,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
         view! { <label>{label} <input name=name bind:value=value/></label><FieldError form=form field=name/> }
     };
     view! {
-        <form class="stack panel" on:submit=submit data-testid="new-request">
+        <form class="stack panel" on:submit=submit data-testid="new-request"><Interactive>
             <h2>"New request"</h2>
             <label>"Purpose"
                 <select name="purpose" on:change=move |ev| purpose.set(event_target_value(&ev)) prop:value=move || purpose.get()>
@@ -333,7 +335,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
             <label class="check"><input type="checkbox" name="surveillance" bind:checked=surveillance/> "Could amount to directed surveillance"</label>
             {text("DSA reference", "dsa_reference", dsa)}
             <Submit form=form label="Submit request"/>
-        </form>
+        </Interactive></form>
     }
 }
 
@@ -354,6 +356,87 @@ fn Queue() -> impl IntoView {
                 }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// The requests this supervisor decided, newest first; an approval still in force can be
+/// revoked here with a rationale, which stops every search and watch under it at once.
+#[component]
+fn Decided() -> impl IntoView {
+    let decided = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=decided"));
+    let message: Message = RwSignal::new(None);
+    view! {
+        <h2>"Decided by you"</h2>
+        <Outcome message=message/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || decided.get().map(|d| match d {
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p class="notice">"You have decided no request yet."</p> }.into_any(),
+                Ok(list) => view! {
+                    <table class="grid" data-testid="decided-requests">
+                        <thead><tr>
+                            <th>"Reference"</th><th>"Requester"</th><th>"Crime"</th><th>"Scope"</th>
+                            <th>"Decided (UTC)"</th><th>"State"</th><th>"Revoke, with why"</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|r| view! {
+                                <DecidedRow request=r message=message on_change=move || decided.refetch()/>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DecidedRow(
+    request: RequestView,
+    message: Message,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let rationale = RwSignal::new(String::new());
+    let (id, reference) = (request.id, request.reference.clone());
+    let in_force = request.usable_at(crate::now()) && request.revoked_at.is_none();
+    let state = match request.revoked_at {
+        Some(at) => format!("revoked {}", when(at)),
+        None => state_of(&request),
+    };
+    let revoke = move |_| {
+        let body = RevokeApproval { rationale: rationale.get_untracked() };
+        if let Err(e) = shared::Validate::check(&body) {
+            return message.set(Some(Err(format!("Not sent: {e}."))));
+        }
+        let question = format!("Revoke the approval of {reference}? Its searches and watches stop at once.");
+        if !crate::confirm(&question) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::post::<_, RequestView>(&format!("/requests/{id}/revoke"), &body).await {
+                Ok(r) => {
+                    message.set(Some(Ok(format!("{}: approval revoked.", r.reference))));
+                    on_change();
+                }
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <tr data-reference=request.reference.clone()>
+            <td>{request.reference.clone()}</td>
+            <td>{request.requester.clone()}</td>
+            <td>{format!("{} ({})", request.request.crime_type, request.request.seriousness.as_str())}</td>
+            <td>{scope_summary(&request.request.scope)}</td>
+            <td>{request.decided_at.map(when)}</td>
+            <td class="status">{state}</td>
+            <td>{in_force.then(|| view! {
+                <div class="row">
+                    <input name="revoke-rationale" aria-label="Why revoke" placeholder="why (10+ characters)" bind:value=rationale/>
+                    <button type="button" class="danger" on:click=revoke>"Revoke"</button>
+                </div>
+            })}</td>
+        </tr>
     }
 }
 

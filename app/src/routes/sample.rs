@@ -82,17 +82,25 @@ pub fn SamplePage() -> impl IntoView {
 
 #[component]
 fn Sample(sample: SampleView, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let necessary = RwSignal::new(true);
-    let proportionate = RwSignal::new(true);
+    // No answer is given for the auditor: each is chosen, or the finding is not sent (R22).
+    let necessary = RwSignal::new(None::<bool>);
+    let proportionate = RwSignal::new(None::<bool>);
     let note = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
     let id = sample.search_id;
     let record = move |_| {
-        let finding = SampleFinding {
-            necessary: necessary.get_untracked(),
-            proportionate: proportionate.get_untracked(),
-            note: note.get_untracked(),
+        let (Some(necessary), Some(proportionate)) = (necessary.get_untracked(), proportionate.get_untracked()) else {
+            let missing = match (necessary.get_untracked(), proportionate.get_untracked()) {
+                (None, None) => "whether the search was necessary and whether it was proportionate",
+                (None, _) => "whether the search was necessary",
+                _ => "whether the search was proportionate",
+            };
+            return message.set(Some(Err(format!("Not sent: choose {missing}."))));
         };
+        let finding = SampleFinding { necessary, proportionate, note: note.get_untracked() };
+        if let Err(e) = finding.check() {
+            return message.set(Some(Err(format!("Not sent: {e}."))));
+        }
         spawn_local(async move {
             match api::post::<_, SampleView>(&format!("/audit/samples/{id}/finding"), &finding).await {
                 Ok(_) => on_done(),
@@ -111,11 +119,32 @@ fn Sample(sample: SampleView, on_done: impl Fn() + Copy + Send + Sync + 'static)
                 <dt>"Purpose"</dt><dd>{sample.purpose.label()} " — " {sample.crime_type.clone()} " (" {sample.seriousness.as_str()} ")"</dd>
                 <dt>"Reason"</dt><dd>{sample.reason.clone()}</dd>
             </dl>
-            <label class="check"><input type="checkbox" name="necessary" bind:checked=necessary/> "Necessary"</label>
-            <label class="check"><input type="checkbox" name="proportionate" bind:checked=proportionate/> "Proportionate"</label>
+            <YesNo question="Necessary" name=format!("necessary-{id}") answer=necessary/>
+            <YesNo question="Proportionate" name=format!("proportionate-{id}") answer=proportionate/>
             <label>"Note" <textarea name="note" bind:value=note></textarea></label>
             <button on:click=record>"Record finding"</button>
             <Outcome message=message/>
         </article>
+    }
+}
+
+/// A question answered yes or no, with neither chosen until the user chooses.
+#[component]
+fn YesNo(question: &'static str, name: String, answer: RwSignal<Option<bool>>) -> impl IntoView {
+    let choice = move |value: bool, label: &'static str| {
+        view! {
+            <label class="check">
+                <input type="radio" name=name.clone() prop:checked=move || answer.get() == Some(value)
+                    on:change=move |_| answer.set(Some(value))/>
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="row" role="radiogroup" aria-label=question>
+            <legend>{question}</legend>
+            {choice(true, "Yes")}
+            {choice(false, "No")}
+        </fieldset>
     }
 }

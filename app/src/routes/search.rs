@@ -5,7 +5,7 @@
 
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle};
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{Interactive, Message, Outcome};
 use crate::components::search_actions::SearchActions;
 use crate::components::verify::VerifyPanel;
 use crate::routes::requests::{camera_ids, input_time, parse_input_time, scope_summary, when};
@@ -236,7 +236,7 @@ pub fn SearchPage() -> impl IntoView {
         <section class="page map-page search-page">
             <LeafletMap settings=shell.map.clone() on_ready=on_ready/>
             <aside class="side">
-                <form class="stack panel" on:submit=submit data-testid="search-form">
+                <form class="stack panel" on:submit=submit data-testid="search-form"><Interactive>
                     <label>"Under request"
                         <select name="request" on:change=move |ev| choose(event_target_value(&ev)) prop:value=move || request_id.get()>
                             <option value="">"Choose an approved request"</option>
@@ -268,7 +268,7 @@ pub fn SearchPage() -> impl IntoView {
                     <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/></label>
                     <button type="submit">"Search"</button>
                     <Outcome message=message/>
-                </form>
+                </Interactive></form>
                 <Show when=move || !results.with(|r| r.is_empty())>
                     <div class="panel playback">
                         <label>"Time"

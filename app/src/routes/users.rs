@@ -1,11 +1,12 @@
 //! User administration (system admins): list, create, change roles/tier/rank, disable.
 
 use crate::api;
-use crate::components::outcome::{parsed, FieldError, FormState, Message, Outcome};
+use crate::components::outcome::{parsed, FieldError, FormState, Interactive, Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::accounts::PendingUserChange;
 use shared::search::{Capability, Restrictions};
 use shared::{AccessTier, NewUser, Rank, Role, UserUpdate, UserView, Username};
 use std::collections::BTreeSet;
@@ -16,6 +17,11 @@ pub fn UsersPage() -> impl IntoView {
         return view! { <NotPermitted role=Role::SystemAdmin/> }.into_any();
     }
     let users = LocalResource::new(|| api::get::<Vec<UserView>>("/users"));
+    let held = LocalResource::new(|| api::get::<Vec<PendingUserChange>>("/users/changes"));
+    let refresh = move || {
+        users.refetch();
+        held.refetch();
+    };
     let editing = RwSignal::new(None::<UserView>);
     let table = move || {
         users.get().map(|answer| match answer {
@@ -37,11 +43,12 @@ pub fn UsersPage() -> impl IntoView {
         <section class="page">
             <h1>"Users"</h1>
             <div class="columns">
-                <div>
+                <div class="stack">
                     <Transition fallback=|| view! { <p>"Loading users…"</p> }>{table}</Transition>
+                    <HeldChanges held=held on_decided=refresh/>
                 </div>
                 <div class="stack">
-                    <UserForm editing=editing on_saved=move || users.refetch()/>
+                    <UserForm editing=editing on_saved=refresh/>
                     {move || editing.get().filter(|u| u.has(Role::Investigator)).map(|u| view! { <SearchRestrictions user=u/> })}
                 </div>
             </div>
@@ -65,6 +72,74 @@ fn user_row(u: UserView, editing: RwSignal<Option<UserView>>) -> impl IntoView {
             <td>{status}</td>
             <td><button class="link" on:click=move |_| editing.set(Some(u.clone()))>"Edit"</button></td>
         </tr>
+    }
+}
+
+/// Changes to accounts held for a second system admin (separation of duties): what each grants,
+/// who proposed it; approved or rejected here by any other system admin.
+#[component]
+fn HeldChanges(
+    held: LocalResource<Result<Vec<PendingUserChange>, String>>,
+    on_decided: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let message: Message = RwSignal::new(None);
+    let me = crate::signed_in_user().map(|u| u.username.to_string()).unwrap_or_default();
+    let decide = move |id: i64, username: String, approve: bool| {
+        let verb = if approve { "approve" } else { "reject" };
+        spawn_local(async move {
+            let done = api::post::<_, UserView>(&format!("/users/changes/{id}/{verb}"), &()).await;
+            message.set(Some(done.map(|_| {
+                if approve {
+                    format!("Approved: the change to {username} is made.")
+                } else {
+                    format!("Rejected: {username} stays as they were.")
+                }
+            })));
+            on_decided();
+        });
+    };
+    let rows = move || {
+        held.get().map(|answer| match answer {
+            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            Ok(list) if list.is_empty() => view! { <p>"No change waits for a second admin."</p> }.into_any(),
+            Ok(list) => view! {
+                <table class="grid" data-testid="held-changes">
+                    <thead><tr><th>"Account"</th><th>"Grants"</th><th>"Proposed by"</th><th>"At"</th><th></th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|c| {
+                            let own = c.proposed_by == me;
+                            let (id, name, again) = (c.id, c.username.clone(), c.username.clone());
+                            view! {
+                                <tr data-change=c.id>
+                                    <td>{c.username.clone()}</td>
+                                    <td>{c.elevations.join("; ")}</td>
+                                    <td>{c.proposed_by.clone()}</td>
+                                    <td><crate::components::time::Time at=c.proposed_at/></td>
+                                    <td class="row">
+                                        {if own {
+                                            view! { <span title="a second system admin decides">"yours: another admin decides"</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <button type="button" on:click=move |_| decide(id, name.clone(), true)>"Approve"</button>
+                                                <button type="button" class="link" on:click=move |_| decide(id, again.clone(), false)>"Reject"</button>
+                                            }.into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any(),
+        })
+    };
+    view! {
+        <section class="panel stack" data-testid="held">
+            <h2>"Waiting for a second admin"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>{rows}</Transition>
+            <Outcome message=message/>
+        </section>
     }
 }
 
@@ -105,6 +180,15 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
         let pw = password.get_untracked();
         match editing.get_untracked() {
             Some(user) => {
+                if disabled.get_untracked()
+                    && !user.disabled
+                    && !crate::confirm(&format!(
+                        "Disable {}? They are signed out at once and their open streams and watches end.",
+                        user.username
+                    ))
+                {
+                    return;
+                }
                 let change = UserUpdate {
                     display_name: Some(display_name.get_untracked()),
                     roles: Some(chosen_roles),
@@ -114,9 +198,18 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                     password: (!pw.is_empty()).then_some(pw),
                 };
                 let path = format!("/users/{}", user.id);
-                form.send(async move { api::submit::<_, UserView>("PATCH", &path, &change).await }, move |u| {
+                let call = async move { api::submit_answered::<_, UserView>("PATCH", &path, &change).await };
+                form.send(call, move |(status, u)| {
                     on_saved();
-                    format!("Saved {}.", u.username)
+                    if status == 202 {
+                        format!(
+                            "Not yet made: the change to {} waits for a second system admin's approval \
+                             (separation of duties).",
+                            u.username
+                        )
+                    } else {
+                        format!("Saved {}.", u.username)
+                    }
                 });
             }
             None => {
@@ -136,10 +229,19 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                     rank,
                 };
                 let Some(new) = form.checked(new, problems) else { return };
-                form.send(async move { api::submit::<_, UserView>("POST", "/users", &new).await }, move |u| {
+                let call = async move { api::submit::<_, UserView>("POST", "/users", &new).await };
+                form.send(call, move |u| {
                     editing.set(None);
                     on_saved();
-                    format!("Created {}.", u.username)
+                    if u.disabled {
+                        format!(
+                            "Created {}, disabled until a second system admin approves what it holds \
+                             (separation of duties).",
+                            u.username
+                        )
+                    } else {
+                        format!("Created {}.", u.username)
+                    }
                 });
             }
         }
@@ -168,7 +270,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
         .collect_view();
 
     view! {
-        <form class="stack panel" on:submit=submit data-testid="user-form">
+        <form class="stack panel" on:submit=submit data-testid="user-form"><Interactive>
             <h2>{move || if editing.get().is_some() { "Edit user" } else { "New user" }}</h2>
             <label>"Username" <input name="username" bind:value=username disabled=move || editing.get().is_some()/></label>
                 <FieldError form=form field="username"/>
@@ -209,7 +311,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                 </Show>
             </div>
             <Outcome message=form.message/>
-        </form>
+        </Interactive></form>
     }
 }
 
@@ -244,7 +346,7 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
         });
     };
     view! {
-        <form class="stack panel" on:submit=save data-testid="search-restrictions">
+        <form class="stack panel" on:submit=save data-testid="search-restrictions"><Interactive>
             <h2>"Search restrictions: " {user.username.to_string()}</h2>
             {Capability::ALL.into_iter().map(|c| view! {
                 <label class="check">
@@ -260,6 +362,6 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
             <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras withheld" name="denied_cameras"/>
             <button type="submit">"Save restrictions"</button>
             <Outcome message=message/>
-        </form>
+        </Interactive></form>
     }
 }
