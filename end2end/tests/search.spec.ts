@@ -23,6 +23,9 @@ test('a request is approved, the journey searched on the map, and the search sam
   await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Play journey' })).toBeVisible();
   await expect(page.getByTestId('slider-time')).toContainText(/^#2 /);
+  // Each sighting on the map is numbered, with its time and camera on hover.
+  await page.locator('path.sighting:not(.current)').first().hover();
+  await expect(page.locator('.leaflet-tooltip')).toContainText(new RegExp(`^#1 · ${plate} · \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC · `));
   await rows.first().click();
   const detail = page.getByTestId('verify-panel');
   await expect(detail.locator('.plate')).toHaveText(plate);

@@ -58,12 +58,13 @@ impl Journey {
                 .unchecked_into(),
             );
             self.group.add_layer(&line);
-            for r in sightings {
-                self.marker(r, colour, false, selected);
+            for (n, r) in sightings.iter().enumerate() {
+                self.marker(r, n + 1, colour, false, selected);
             }
         }
         if let Some(last) = shown.last() {
-            self.marker(last, "#111111", true, selected);
+            let n = shown.iter().filter(|r| r.plate == last.plate).count();
+            self.marker(last, n, "#111111", true, selected);
         }
         if fit && !reads.is_empty() {
             let points: js_sys::Array =
@@ -76,7 +77,9 @@ impl Journey {
         }
     }
 
-    fn marker(&mut self, r: &ReadView, colour: &str, current: bool, selected: RwSignal<Option<ReadView>>) {
+    /// Sighting `n` (from 1) of its plate's journey: numbered, with its time and camera on
+    /// hover, and selected (its images and verdicts shown) by a click.
+    fn marker(&mut self, r: &ReadView, n: usize, colour: &str, current: bool, selected: RwSignal<Option<ReadView>>) {
         let marker = leaflet::CircleMarker::new_with_options(
             &leaflet::LatLng::new(r.lat, r.lon),
             &options(&[
@@ -89,6 +92,13 @@ impl Journey {
             ])
             .unchecked_into(),
         );
+        let tip = format!(
+            "#{n} · {} · {} · {}",
+            r.plate,
+            r.captured_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            r.camera_name
+        );
+        crate::components::live::text_tooltip(&marker, &tip);
         let chosen = r.clone();
         let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| selected.set(Some(chosen.clone())));
         marker.on("click", on_click.as_ref().unchecked_ref());

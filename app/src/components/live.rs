@@ -30,7 +30,7 @@ extern "C" {
 }
 
 /// Gives `layer` a tooltip showing `text` as text, never as HTML.
-fn text_tooltip(layer: &JsValue, text: &str) {
+pub fn text_tooltip(layer: &JsValue, text: &str) {
     layer.unchecked_ref::<TooltipLayer>().bind_tooltip(&escape_html(text));
 }
 
