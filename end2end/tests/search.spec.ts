@@ -30,6 +30,16 @@ test('a request is approved, the journey searched on the map, and the search sam
   const detail = page.getByTestId('verify-panel');
   await expect(detail.locator('.plate')).toHaveText(plate);
   await expect.poll(async () => detail.locator('img.verify-overview').evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+  // The plate patch, the overview and the verdicts are in view together on common screens.
+  for (const [width, height] of [[1366, 768], [1440, 900]]) {
+    await page.setViewportSize({ width, height });
+    await rows.first().click();
+    await page.screenshot({ path: `test-results/verify-${width}x${height}.png` });
+    for (const shown of [detail.locator('img.verify-plate'), detail.locator('img.verify-overview'), page.getByRole('button', { name: 'C Confirmed' })]) {
+      await expect(shown).toBeInViewport({ ratio: 1 });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
   await signOut(page);
 
   await signIn(page, 'auditor');

@@ -13,9 +13,6 @@ use shared::requests::Purpose;
 use shared::verification::Verdict;
 use sqlx::Row;
 
-/// The first year figures may be asked for.
-pub const FIRST_YEAR: i32 = 2000;
-
 struct Year {
     from: i64,
     to: i64,
@@ -23,9 +20,9 @@ struct Year {
 
 impl Year {
     /// `year`'s bounds in milliseconds, or `None` for a year the figures cannot cover: before
-    /// [`FIRST_YEAR`] or after this one.
+    /// [`FIRST_YEAR`](crate::access::policy::FIRST_YEAR) or after this one.
     fn of(year: i32, now: DateTime<Utc>) -> Option<Year> {
-        if !(FIRST_YEAR..=now.year()).contains(&year) {
+        if !(crate::access::policy::FIRST_YEAR..=now.year()).contains(&year) {
             return None;
         }
         let start = |y: i32| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().map(to_millis);

@@ -162,6 +162,42 @@ impl Authority {
     }
 }
 
+/// Why a sign-in posted by the page's own form failed: the page says it in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInFailure {
+    Refused,
+    Busy,
+    CrossSite,
+    Failed,
+}
+
+impl SignInFailure {
+    pub const ALL: [SignInFailure; 4] =
+        [SignInFailure::Refused, SignInFailure::Busy, SignInFailure::CrossSite, SignInFailure::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInFailure::Refused => "refused",
+            SignInFailure::Busy => "busy",
+            SignInFailure::CrossSite => "cross_site",
+            SignInFailure::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SignInFailure> {
+        SignInFailure::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            SignInFailure::Refused => "username or password is incorrect",
+            SignInFailure::Busy => "too many sign-ins just now: wait a little and try again",
+            SignInFailure::CrossSite => "a sign-in from another site is refused",
+            SignInFailure::Failed => "the sign-in failed: try again",
+        }
+    }
+}
+
 /// A change to an account that waits for a second system admin (separation of duties).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingUserChange {

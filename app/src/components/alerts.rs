@@ -90,6 +90,12 @@ pub fn AlertTray() -> impl IntoView {
     // Decides every alert of a group; stops at the first refusal and says why.
     let decide = move |group: Group, outcome: Outcome| {
         let body = AlertDecision { outcome, reason: reason.get_untracked() };
+        // Checked as the server would before it is sent: a refusal there is an audited event.
+        if !(1..=500).contains(&body.reason.trim().chars().count()) {
+            problem.set(Some(format!("{}: a reason of 1 to 500 characters is required", group.plate)));
+            done.set(None);
+            return;
+        }
         spawn_local(async move {
             for a in &group.alerts {
                 if let Err(e) = api::post::<_, AlertView>(&format!("/alerts/{}/decision", a.id), &body).await {

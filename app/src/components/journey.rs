@@ -92,12 +92,7 @@ impl Journey {
             ])
             .unchecked_into(),
         );
-        let tip = format!(
-            "#{n} · {} · {} · {}",
-            r.plate,
-            r.captured_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            r.camera_name
-        );
+        let tip = format!("#{n} · {} · {} · {}", r.plate, r.captured_at.format("%Y-%m-%d %H:%M:%S UTC"), r.camera_name);
         crate::components::live::text_tooltip(&marker, &tip);
         let chosen = r.clone();
         let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| selected.set(Some(chosen.clone())));

@@ -2,6 +2,7 @@ use crate::api;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::accounts::SignInFailure;
 use shared::{LoginRequest, UserView};
 
 #[component]
@@ -10,7 +11,9 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     // What went wrong with a sign-in the server answered itself (the form posted before the
     // page was interactive).
-    let said = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("error"));
+    let said = leptos_router::hooks::use_query_map().with_untracked(|q| {
+        q.get("error").map(|code| SignInFailure::parse(&code).unwrap_or(SignInFailure::Failed).message().to_owned())
+    });
     let error = RwSignal::new(said);
     let busy = RwSignal::new(false);
     let submit = move |ev: SubmitEvent| {

@@ -5,6 +5,7 @@
 
 ALTER TABLE user_roles ADD COLUMN granted_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN active_since BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE hotlist_members ADD COLUMN added_at BIGINT NOT NULL DEFAULT 0;
 UPDATE users SET active_since = created_at;
 ALTER TABLE alerts ADD COLUMN audience_role TEXT;
 

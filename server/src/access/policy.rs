@@ -66,6 +66,10 @@ pub fn reach(policy: &AccessConfig, now: DateTime<Utc>, tier: AccessTier) -> (Da
     }
 }
 
+/// The first year the workbench deals in: no request window starts before it, and the yearly
+/// figures begin with it.
+pub const FIRST_YEAR: i32 = 2000;
+
 /// Reads captured before this are past the retention period (R12, R18).
 pub fn retention_cutoff(policy: &AccessConfig, now: DateTime<Utc>) -> DateTime<Utc> {
     months_before(now, policy.retention_months)

@@ -269,6 +269,11 @@ pub async fn update(
     if new_hash.is_some() && by.id != id && !current.roles.is_empty() {
         elevations.push("a password reset (whoever sets it can sign in as them)");
     }
+    // Nor does one admin take another's standing away alone: with the other gone, nothing they
+    // did would need a second admin again.
+    if by.id != id && current.has(Role::SystemAdmin) && (after.roles != before.roles || change.disabled == Some(true)) {
+        elevations.push("a change to another system admin's roles, or disabling them (no admin removes another alone)");
+    }
     if !elevations.is_empty() {
         let held = Held { change: &change, password_hash: new_hash.as_deref() };
         let pending = propose(&mut tx, now, admin, id, current.username.as_str(), held, &elevations).await?;

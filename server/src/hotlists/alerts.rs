@@ -32,15 +32,21 @@ const IN_AUDIENCE: &str = "EXISTS (SELECT 1 FROM users u JOIN user_roles inv ON 
      AND (EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role = h.audience_role) \
           OR EXISTS (SELECT 1 FROM hotlist_members m WHERE m.hotlist_id = h.id AND m.user_id = u.id)))";
 
-/// Whether `$1` received the alert when it was raised (R8): an account switched on again, a
-/// member added or a role granted afterwards does not reach back to it. A members audience is
-/// kept as the alert's recipients; a role audience as the role the alert was raised for, with
-/// the time each user was granted it and the investigator role.
-const RECEIVED: &str = "EXISTS (SELECT 1 FROM users ru WHERE ru.id = $1 AND ru.active_since <= a.raised_at \
-     AND (EXISTS (SELECT 1 FROM alert_recipients ar WHERE ar.alert_id = a.id AND ar.user_id = ru.id) \
-          OR EXISTS (SELECT 1 FROM user_roles gr JOIN user_roles gi ON gi.user_id = gr.user_id \
-                     AND gi.role = 'investigator' AND gi.granted_at <= a.raised_at \
-                     WHERE gr.user_id = ru.id AND gr.role = a.audience_role AND gr.granted_at <= a.raised_at)))";
+/// Whether `$1` received the alert when it was raised and has stood in its audience since
+/// (R8): an investigator since before it, active since before it, and either holding since
+/// before it the role the alert was raised for, or one of its recipients (a members audience)
+/// who is still a member from before it — or whose list has since become the whole role's. A
+/// member removed and added again, an account switched off and on, a role taken away and given
+/// back: none reaches back to what was raised before.
+const RECEIVED: &str = "EXISTS (SELECT 1 FROM users ru \
+     JOIN user_roles gi ON gi.user_id = ru.id AND gi.role = 'investigator' AND gi.granted_at <= a.raised_at \
+     WHERE ru.id = $1 AND ru.active_since <= a.raised_at \
+     AND (EXISTS (SELECT 1 FROM user_roles gr WHERE gr.user_id = ru.id AND gr.role = a.audience_role \
+                  AND gr.granted_at <= a.raised_at) \
+          OR (EXISTS (SELECT 1 FROM alert_recipients ar WHERE ar.alert_id = a.id AND ar.user_id = ru.id) \
+              AND (h.audience_role IS NOT NULL \
+                   OR EXISTS (SELECT 1 FROM hotlist_members rm WHERE rm.hotlist_id = a.hotlist_id \
+                              AND rm.user_id = ru.id AND rm.added_at <= a.raised_at)))))";
 
 /// Whether the alert's read is from a camera `$1` is not restricted from (R13): an alert from
 /// such a camera does not reach them.

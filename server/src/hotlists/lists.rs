@@ -92,14 +92,34 @@ async fn check_audience(tx: &mut Tx, audience: &Audience) -> AppResult<(Option<&
     }
 }
 
-async fn set_members(tx: &mut Tx, hotlist_id: i64, member_ids: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM hotlist_members WHERE hotlist_id = $1").bind(hotlist_id).execute(tx.conn()).await?;
+/// Sets a list's members: a member kept keeps the time they were added, a new one is added
+/// `now` (an alert reaches only members who were members when it was raised and have been
+/// since, R8).
+async fn set_members(tx: &mut Tx, now: DateTime<Utc>, hotlist_id: i64, member_ids: &[i64]) -> Result<(), sqlx::Error> {
+    let held = sqlx::query("SELECT user_id FROM hotlist_members WHERE hotlist_id = $1")
+        .bind(hotlist_id)
+        .fetch_all(tx.conn())
+        .await?;
+    for row in &held {
+        let user_id: i64 = row.try_get("user_id")?;
+        if !member_ids.contains(&user_id) {
+            sqlx::query("DELETE FROM hotlist_members WHERE hotlist_id = $1 AND user_id = $2")
+                .bind(hotlist_id)
+                .bind(user_id)
+                .execute(tx.conn())
+                .await?;
+        }
+    }
     for user_id in member_ids {
-        sqlx::query("INSERT INTO hotlist_members (hotlist_id, user_id) VALUES ($1, $2)")
-            .bind(hotlist_id)
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO hotlist_members (hotlist_id, user_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (hotlist_id, user_id) DO NOTHING",
+        )
+        .bind(hotlist_id)
+        .bind(user_id)
+        .bind(to_millis(now))
+        .execute(tx.conn())
+        .await?;
     }
     Ok(())
 }
@@ -137,7 +157,7 @@ pub async fn create_list(db: &Db, now: DateTime<Utc>, admin: &HotlistAdmin, new:
         }
         Err(e) => return Err(e.into()),
     };
-    set_members(&mut tx, id, &member_ids).await?;
+    set_members(&mut tx, now, id, &member_ids).await?;
     audit::record(
         &mut tx,
         now,
@@ -166,7 +186,7 @@ pub async fn change_audience(
     let mut tx = db.begin().await?;
     let (role, member_ids) = check_audience(&mut tx, &change.audience).await?;
     sqlx::query("UPDATE hotlists SET audience_role = $1 WHERE id = $2").bind(role).bind(id).execute(tx.conn()).await?;
-    set_members(&mut tx, id, &member_ids).await?;
+    set_members(&mut tx, now, id, &member_ids).await?;
     audit::record(
         &mut tx,
         now,

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use shared::accounts::SignInFailure;
 use shared::{AuditAction, LoginRequest, UserView};
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -71,13 +72,18 @@ pub async fn sign_in_form(
         Some(why) => Err(AppError::Forbidden(why)),
         None => open_session(&state, &limits, address, &session, &body).await,
     };
-    match result {
-        Ok(_) => Redirect::to("/"),
+    // The page says what went wrong from a fixed list: a link cannot put words in its mouth.
+    let failed = match result {
+        Ok(_) => return Redirect::to("/"),
+        Err(AppError::Unauthorized(_)) => SignInFailure::Refused,
+        Err(AppError::TooManyRequests { .. } | AppError::Unavailable { .. }) => SignInFailure::Busy,
+        Err(AppError::Forbidden(_)) => SignInFailure::CrossSite,
         Err(e) => {
-            let said: String = form_urlencoded::byte_serialize(e.to_string().as_bytes()).collect();
-            Redirect::to(&format!("/login?error={said}"))
+            tracing::error!(error = %e, "sign-in form");
+            SignInFailure::Failed
         }
-    }
+    };
+    Redirect::to(&format!("{}?error={}", app::LOGIN_PATH, failed.as_str()))
 }
 
 async fn sign_out(State(state): State<AppState>, session: Session, user: CurrentUser) -> AppResult<StatusCode> {

@@ -66,8 +66,8 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
         // Ingest takes batches with images: its own, larger limit.
         .merge(ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024))
         .fallback(pages::api_not_found)
-        .method_not_allowed_fallback(pages::api_wrong_method)
-        .layer(axum::Extension(limits))
+        .method_not_allowed_fallback(pages::wrong_method)
+        .layer(axum::Extension(limits.clone()))
         // JSON, CSV and PDF answers go compressed to a client that accepts it; event streams
         // and images do not (tower-http's default predicate).
         .layer(tower_http::compression::CompressionLayer::new())
@@ -92,6 +92,9 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
         .leptos_routes_with_handler(routes, get(pages::render))
         // What no route matched is a page too: the app's router shows that there is no such page.
         .fallback(pages::render)
+        .method_not_allowed_fallback(pages::wrong_method)
+        // The sign-in form's handler is limited per address like the API's.
+        .layer(axum::Extension(limits))
         .layer(sessions)
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -26,7 +26,7 @@ async fn audited_figures(state: &AppState, auditor: &shared::UserView, year: i32
         oversight::figures(&state.db, now, year, state.config.oversight.min_count).await?.ok_or_else(|| {
             AppError::Invalid(format!(
                 "{year} is not a year the figures can cover: from {} to {}",
-                oversight::FIRST_YEAR,
+                crate::access::policy::FIRST_YEAR,
                 chrono::Datelike::year(&now)
             ))
         })?;

@@ -132,9 +132,9 @@ pub async fn api_not_found() -> AppError {
     AppError::NotFound("no such API endpoint".into())
 }
 
-/// A method an endpoint does not take: JSON like every error, with the `Allow` header naming
+/// A method a path does not take (API or page): JSON like every error, with the `Allow` header naming
 /// those it does.
-pub async fn api_wrong_method(method: axum::http::Method) -> AppError {
+pub async fn wrong_method(method: axum::http::Method) -> AppError {
     AppError::Rejected {
         status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
         message: format!("this endpoint does not take {method}: the Allow header names what it takes"),

@@ -121,6 +121,10 @@ pub async fn submit(
     AppError::unless_valid(&new)?;
     // A window must reach something kept (R12, R18) and end where an approval could still be
     // in force: nothing past either could ever be searched or watched under it.
+    let earliest = chrono::TimeZone::with_ymd_and_hms(&Utc, crate::access::policy::FIRST_YEAR, 1, 1, 0, 0, 0).unwrap();
+    if new.scope.from < earliest {
+        return Err(AppError::field("from", format!("the window starts before {earliest}: no read is that old")));
+    }
     let kept_from = crate::access::policy::retention_cutoff(policy, now);
     if new.scope.to <= kept_from {
         let message = format!("the window ends before {kept_from}: no read that old is kept (R18)");

@@ -15,7 +15,46 @@ on_both_backends!(
     a_role_change_takes_effect_in_the_current_session,
     stale_throttling_records_are_forgotten_but_lockouts_kept,
     parallel_sign_ins_count_only_failures,
+    the_sign_in_page_form_signs_in_without_a_script,
 );
+
+/// The sign-in page's own form, posted before the page is interactive: a redirect home with a
+/// session, or back to the page with a code for what went wrong (never the server's words);
+/// another site's form refused; failures audited and counted like the API's.
+async fn the_sign_in_page_form_signs_in_without_a_script(app: TestApp) {
+    app.create_user("gail", &[Role::Investigator]).await;
+    let post = |client: &reqwest::Client, password: &str, site: &str| {
+        client
+            .post(app.url("/login"))
+            .header("sec-fetch-site", site)
+            .form(&[("username", "gail"), ("password", password)])
+            .send()
+    };
+    let client = app.client();
+    let r = post(&client, "not the password", "same-origin").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?error=refused");
+    assert_eq!(app.audit_rows("login_failed").await.len(), 1);
+    let r = post(&client, PASSWORD, "cross-site").await.unwrap();
+    assert_eq!(r.headers()["location"], "/login?error=cross_site");
+    assert_eq!(client.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let r = post(&client, PASSWORD, "same-origin").await.unwrap();
+    assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/"));
+    let me: Value = client.get(app.api("/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["username"], "gail");
+    // Wrong guesses through the form lock the username like the API's.
+    let other = app.client();
+    for _ in 0..5 {
+        post(&other, "wrong again", "same-origin").await.unwrap();
+    }
+    let r = post(&other, PASSWORD, "same-origin").await.unwrap();
+    assert_eq!(r.headers()["location"], "/login?error=busy");
+    // A method the page does not take is answered in JSON, naming what it takes.
+    let r = client.delete(app.url("/login")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers()["allow"].to_str().unwrap().contains("POST"), "{:?}", r.headers());
+    assert!(error_of(r).await.contains("does not take DELETE"));
+}
 
 /// Eight correct sign-ins at once never lock the user out; ten wrong guesses at once get
 /// exactly five answers and five refusals (only failures count, and each sees the last).

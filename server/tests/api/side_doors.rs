@@ -166,6 +166,35 @@ async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: Tes
     assert!(alert_ids(&app, &otto).await.is_empty());
     assert_eq!(decide(&otto, second[0]).await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(alert_ids(&app, &nina).await.len(), 2, "nina was in the audience throughout");
+
+    // A role taken away and given back reaches back no further than a new grant.
+    app.clock.advance(Duration::seconds(1));
+    let nina_id = app.user_id(&admin, "nina").await;
+    let nina_path = app.api(&format!("/users/{nina_id}"));
+    for change in [json!({ "roles": ["hotlist_admin"] }), json!({ "roles": ["investigator"], "tier": "local" })] {
+        let r = admin.patch(&nina_path).json(&change).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{change}");
+    }
+    assert!(alert_ids(&app, &nina).await.is_empty());
+
+    // A member removed and added again does not get back what was raised before.
+    app.create_user_with("mia", &[Role::Investigator], Some(AccessTier::Local), None).await;
+    let mia = app.sign_in("mia").await;
+    let mia_id = app.user_id(&admin, "mia").await;
+    let ops = new_list(&app, &hotlister, json!({ "type": "members", "user_ids": [mia_id] })).await;
+    let ops = ops.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    entry(&app, &hotlister, ops, "KX70AAA").await;
+    ingest(&app, &net.key, vec![read("KX70AAA", "CAM-A", &ts(app.clock.now()))]).await;
+    assert_eq!(alert_ids(&app, &mia).await.len(), 1);
+    app.clock.advance(Duration::seconds(1));
+    for members in [json!([nina_id]), json!([nina_id, mia_id])] {
+        let change = json!({ "audience": { "type": "members", "user_ids": members }, "reason": "rota change" });
+        let r = hotlister.put(app.api(&format!("/hotlists/{ops}/audience"))).json(&change).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    assert!(alert_ids(&app, &mia).await.is_empty(), "removed and added again");
+    ingest(&app, &net.key, vec![read("KX70AAA", "CAM-A", &ts(app.clock.now()))]).await;
+    assert_eq!(alert_ids(&app, &mia).await.len(), 1, "what is raised now reaches her");
 }
 
 async fn a_partial_plate_needs_five_characters_an_inspector_and_lapses_in_a_week(app: TestApp) {
@@ -449,6 +478,19 @@ async fn no_one_changes_their_own_standing_and_elevations_take_a_second_admin(ap
     let listed: Vec<Value> = app.get_json(&admin, "/users").await;
     let ivy = listed.iter().find(|u| u["username"] == "ivy").unwrap();
     assert_eq!((&ivy["tier"], &ivy["disabled"]), (&json!("local"), &json!(true)));
+
+    // Nor does one admin remove another alone: held, and neither of the two may approve it.
+    let root2 = app.user_id(&admin, "root2").await;
+    for change in [json!({ "disabled": true }), json!({ "roles": ["investigator"], "tier": "local" })] {
+        let r = admin.patch(app.api(&format!("/users/{root2}"))).json(&change).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED, "{change}");
+        let removal = r.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+        let r = second.post(app.api(&format!("{removal}/approve"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "not on their own account");
+        let r = admin.post(app.api(&format!("{removal}/approve"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "not their own proposal");
+    }
+    assert_eq!(app.get(&second, "/users").await.status(), StatusCode::OK, "still an admin");
 }
 
 async fn a_refusal_by_role_is_on_the_record(app: TestApp) {
