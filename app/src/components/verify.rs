@@ -167,6 +167,16 @@ pub fn VerifyPanel(
         }
     };
 
+    // A newly chosen read's panel is brought into view, images and verdicts together.
+    let panel = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        detail.track();
+        request_animation_frame(move || {
+            if let Some(el) = panel.get_untracked() {
+                scroll_into_view_nearest(&el);
+            }
+        });
+    });
     let body = move || {
         detail.get().map(|answer| match answer {
             Err(e) => view! { <p class="error">{e}</p> }.into_any(),
@@ -178,10 +188,18 @@ pub fn VerifyPanel(
                     (None, _) => "Not yet checked".to_owned(),
                 };
                 view! {
-                    <div class="verify" data-testid="verify-panel">
+                    <div class="verify" data-testid="verify-panel" node_ref=panel>
                         <div class="verify-images">
                             {search_id.get_untracked().and_then(|sid| read_image(sid, r.id, "plate", r.has_plate_image, "verify"))}
                             {search_id.get_untracked().and_then(|sid| read_image(sid, r.id, "overview", r.has_overview_image, "verify"))}
+                        </div>
+                        // The verdicts sit with the images: both in view together (R14).
+                        <div class="verify-actions">
+                            <button type="button" on:click=move |_| record(Verdict::Confirmed)><kbd>"C"</kbd>" Confirmed"</button>
+                            <button type="button" on:click=move |_| write_up(Verdict::Misread)><kbd>"M"</kbd>" Misread"</button>
+                            <button type="button" on:click=move |_| write_up(Verdict::Cloned)><kbd>"X"</kbd>" Suspected clone"</button>
+                            <button type="button" on:click=move |_| record(Verdict::Unreadable)><kbd>"U"</kbd>" Unreadable"</button>
+                            <span class="notice">"J / K: next / previous"</span>
                         </div>
                         <p class="plate big">{r.plate.clone()}</p>
                         <dl>
@@ -213,13 +231,6 @@ pub fn VerifyPanel(
     view! {
         <Show when=move || selected.get().is_some() fallback=|| view! { <p class="notice">"Choose a read to check it against its images."</p> }>
             {body}
-            <div class="verify-actions">
-                <button type="button" on:click=move |_| record(Verdict::Confirmed)><kbd>"C"</kbd>" Confirmed"</button>
-                <button type="button" on:click=move |_| write_up(Verdict::Misread)><kbd>"M"</kbd>" Misread"</button>
-                <button type="button" on:click=move |_| write_up(Verdict::Cloned)><kbd>"X"</kbd>" Suspected clone"</button>
-                <button type="button" on:click=move |_| record(Verdict::Unreadable)><kbd>"U"</kbd>" Unreadable"</button>
-                <span class="notice">"J / K: next / previous"</span>
-            </div>
             <Show when=move || writing.get().is_some()>
                 <form class="stack panel" on:submit=submit data-testid="verify-form"><Interactive>
                     <Show when=move || writing.get() == Some(Verdict::Misread)>
@@ -232,4 +243,21 @@ pub fn VerifyPanel(
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </Show>
     }
+}
+
+/// `element.scrollIntoView({block: "nearest"})`: as little scrolling as shows it whole.
+fn scroll_into_view_nearest(element: &web_sys::Element) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"block".into(), &"nearest".into());
+        if let Ok(f) = js_sys::Reflect::get(element, &"scrollIntoView".into()) {
+            if let Some(f) = f.dyn_ref::<js_sys::Function>() {
+                let _ = f.call1(element, &options);
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = element;
 }

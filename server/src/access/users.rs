@@ -111,6 +111,17 @@ async fn replace_roles(
                 .await?;
         }
     }
+    // Whoever gives up managing hotlists comes back into audiences as if newly made an
+    // investigator: no alert raised while they were kept out reaches them (R8, R10).
+    let managed = held.iter().any(|r| r.try_get::<String, _>("role").is_ok_and(|r| r == Role::HotlistAdmin.as_str()));
+    if managed && !roles.contains(&Role::HotlistAdmin) {
+        sqlx::query("UPDATE user_roles SET granted_at = $1 WHERE user_id = $2 AND role = $3")
+            .bind(to_millis(now))
+            .bind(user_id)
+            .bind(Role::Investigator.as_str())
+            .execute(tx.conn())
+            .await?;
+    }
     for role in roles {
         sqlx::query(
             "INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, role) DO NOTHING",

@@ -66,11 +66,13 @@ pub async fn sign_in_form(
     ClientAddress(address): ClientAddress,
     session: Session,
     headers: axum::http::HeaderMap,
-    axum::Form(body): axum::Form<LoginRequest>,
+    body: Result<axum::Form<LoginRequest>, axum::extract::rejection::FormRejection>,
 ) -> Redirect {
-    let result = match crate::http::origin::cross_site(&headers) {
-        Some(why) => Err(AppError::Forbidden(why)),
-        None => open_session(&state, &limits, address, &session, &body).await,
+    let result = match (crate::http::origin::cross_site(&headers), body) {
+        (Some(why), _) => Err(AppError::Forbidden(why)),
+        // Not the page's form: no words of the parser's go back.
+        (None, Err(_)) => Err(AppError::Invalid("not the sign-in form".into())),
+        (None, Ok(axum::Form(body))) => open_session(&state, &limits, address, &session, &body).await,
     };
     // The page says what went wrong from a fixed list: a link cannot put words in its mouth.
     let failed = match result {
@@ -78,10 +80,11 @@ pub async fn sign_in_form(
         Err(AppError::Unauthorized(_)) => SignInFailure::Refused,
         Err(AppError::TooManyRequests { .. } | AppError::Unavailable { .. }) => SignInFailure::Busy,
         Err(AppError::Forbidden(_)) => SignInFailure::CrossSite,
-        Err(e) => {
+        Err(AppError::Internal(e)) => {
             tracing::error!(error = %e, "sign-in form");
             SignInFailure::Failed
         }
+        Err(_) => SignInFailure::Failed,
     };
     Redirect::to(&format!("{}?error={}", app::LOGIN_PATH, failed.as_str()))
 }

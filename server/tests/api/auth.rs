@@ -49,6 +49,9 @@ async fn the_sign_in_page_form_signs_in_without_a_script(app: TestApp) {
     }
     let r = post(&other, PASSWORD, "same-origin").await.unwrap();
     assert_eq!(r.headers()["location"], "/login?error=busy");
+    // Anything but the page's form is sent back to it, without the parser's words.
+    let r = client.post(app.url("/login")).header("sec-fetch-site", "same-origin").form(&[("user", "x")]).send();
+    assert_eq!(r.await.unwrap().headers()["location"], "/login?error=failed");
     // A method the page does not take is answered in JSON, naming what it takes.
     let r = client.delete(app.url("/login")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);

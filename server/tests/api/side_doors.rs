@@ -177,6 +177,17 @@ async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: Tes
     }
     assert!(alert_ids(&app, &nina).await.is_empty());
 
+    // Nor does one who managed hotlists meanwhile (kept out of every audience then).
+    app.clock.advance(Duration::seconds(1));
+    let r = admin.patch(&nina_path).json(&json!({ "roles": ["investigator", "hotlist_admin"], "tier": "local" }));
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
+    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
+    assert_eq!(app.get(&nina, "/alerts").await.status(), StatusCode::OK);
+    app.clock.advance(Duration::seconds(1));
+    let r = admin.patch(&nina_path).json(&json!({ "roles": ["investigator"], "tier": "local" }));
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
+    assert!(alert_ids(&app, &nina).await.is_empty(), "raised while she managed hotlists");
+
     // A member removed and added again does not get back what was raised before.
     app.create_user_with("mia", &[Role::Investigator], Some(AccessTier::Local), None).await;
     let mia = app.sign_in("mia").await;
