@@ -167,7 +167,7 @@ pub fn VerifyPanel(
         }
     };
 
-    // A newly chosen read's panel is brought into view, images and verdicts together.
+    // A newly chosen read's evidence is brought into view, images and verdicts together.
     let panel = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
         detail.track();
@@ -188,7 +188,8 @@ pub fn VerifyPanel(
                     (None, _) => "Not yet checked".to_owned(),
                 };
                 view! {
-                    <div class="verify" data-testid="verify-panel" node_ref=panel>
+                    <div class="verify" data-testid="verify-panel">
+                        <div class="verify-evidence" node_ref=panel>
                         <div class="verify-images">
                             {search_id.get_untracked().and_then(|sid| read_image(sid, r.id, "plate", r.has_plate_image, "verify"))}
                             {search_id.get_untracked().and_then(|sid| read_image(sid, r.id, "overview", r.has_overview_image, "verify"))}
@@ -200,6 +201,7 @@ pub fn VerifyPanel(
                             <button type="button" on:click=move |_| write_up(Verdict::Cloned)><kbd>"X"</kbd>" Suspected clone"</button>
                             <button type="button" on:click=move |_| record(Verdict::Unreadable)><kbd>"U"</kbd>" Unreadable"</button>
                             <span class="notice">"J / K: next / previous"</span>
+                        </div>
                         </div>
                         <p class="plate big">{r.plate.clone()}</p>
                         <dl>
