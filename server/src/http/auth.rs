@@ -69,7 +69,15 @@ pub async fn sign_in_form(
     body: Result<axum::Form<LoginRequest>, axum::extract::rejection::FormRejection>,
 ) -> Redirect {
     let result = match (crate::http::origin::cross_site(&headers), body) {
-        (Some(why), _) => Err(AppError::Forbidden(why)),
+        (Some(why), _) => {
+            // Refused, and on the record (R21) — without the name typed, which may be anyone's.
+            let event = Event::new(Actor::claimed("(another site's form)"), AuditAction::LoginFailed)
+                .details(serde_json::json!({ "reason": why }));
+            if let Err(e) = audit::record_alone(&state.db, state.clock.now(), event).await {
+                tracing::error!(error = %e, "sign-in form: could not record a cross-site refusal");
+            }
+            Err(AppError::Forbidden(why))
+        }
         // Not the page's form: no words of the parser's go back.
         (None, Err(_)) => Err(AppError::Invalid("not the sign-in form".into())),
         (None, Ok(axum::Form(body))) => open_session(&state, &limits, address, &session, &body).await,

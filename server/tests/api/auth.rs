@@ -37,6 +37,10 @@ async fn the_sign_in_page_form_signs_in_without_a_script(app: TestApp) {
     assert_eq!(app.audit_rows("login_failed").await.len(), 1);
     let r = post(&client, PASSWORD, "cross-site").await.unwrap();
     assert_eq!(r.headers()["location"], "/login?error=cross_site");
+    let failed = app.audit_rows("login_failed").await;
+    assert_eq!(failed.len(), 2, "the cross-site refusal is on the record");
+    assert!(failed[1].details["reason"].as_str().unwrap().contains("cross-site"), "{:?}", failed[1].details);
+    assert!(!failed[1].details.to_string().contains("gail"), "not the name typed");
     assert_eq!(client.get(app.api("/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let r = post(&client, PASSWORD, "same-origin").await.unwrap();
     assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/"));
