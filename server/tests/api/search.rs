@@ -10,6 +10,7 @@ use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 
 on_both_backends!(
+    a_request_window_reaches_something_kept_and_ends_within_an_approval,
     requests_are_decided_by_another_supervisor_of_the_right_rank,
     a_local_investigator_reaches_back_90_days_and_no_further,
     a_central_investigator_reaches_back_12_months_and_never_beyond,
@@ -188,6 +189,34 @@ pub(crate) fn request(seriousness: &str, scope: Value) -> Value {
 
 pub(crate) fn plates_scope(plates: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
     json!({ "plates": plates, "from": ts(from), "to": ts(to) })
+}
+
+/// A window must end after the retention cutoff (R12, R18), within the longest approval (90
+/// days by default) and start in 2000 or later: each edge to the second.
+async fn a_request_window_reaches_something_kept_and_ends_within_an_approval(app: TestApp) {
+    let inv = investigator(&app, "ivan", AccessTier::Central).await;
+    let now = app.clock.now();
+    let cutoff = now.checked_sub_months(chrono::Months::new(12)).unwrap();
+    let second = Duration::seconds(1);
+    let first = chrono::TimeZone::with_ymd_and_hms(&Utc, 2000, 1, 1, 0, 0, 0).unwrap();
+    for (from, to, field, ok) in [
+        (cutoff - Duration::days(1), cutoff, "to", false),
+        (cutoff - Duration::days(1), cutoff + second, "to", true),
+        (now, now + Duration::days(90), "to", true),
+        (now, now + Duration::days(90) + second, "to", false),
+        (first - second, now, "from", false),
+        (first, now, "from", true),
+    ] {
+        let r = inv.post(app.api("/requests")).json(&request("serious", plates_scope(&["AB12CDE"], from, to))).send();
+        let r = r.await.unwrap();
+        if ok {
+            assert_eq!(r.status(), StatusCode::CREATED, "{from} – {to}");
+        } else {
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{from} – {to}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["fields"][0]["field"], field, "{body}");
+        }
+    }
 }
 
 pub(crate) async fn submit(app: &TestApp, client: &Client, body: &Value) -> Value {
