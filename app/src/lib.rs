@@ -60,6 +60,10 @@ pub fn App() -> impl IntoView {
             <components::nav::NavBar user=user.clone()/>
             // Alerts go to investigators only (R8): nobody else is ever a list's audience.
             {user.as_ref().is_some_and(|u| u.has(shared::Role::Investigator)).then(|| view! { <components::alerts::AlertTray/> })}
+            {user.as_ref().filter(|u| u.has_any(&[shared::Role::Investigator, shared::Role::Supervisor])).map(|u| view! {
+                <components::request_notices::RequestNotices
+                    mine=u.has(shared::Role::Investigator) queue=u.has(shared::Role::Supervisor)/>
+            })}
             <main>
                 <Routes fallback=|| view! { <p class="notice">"There is no such page."</p> }>
                     <Route path=path!("/") view=routes::home::HomePage/>

@@ -1,14 +1,16 @@
 //! The one gate to a read (R8, R10, R12, R13, R21). No read, plate, image or verification
 //! history leaves the server except through a [`Reached`], and only this module makes one:
 //! from a search (or live-time watch, which is a search) the caller ran under a grant that
-//! holds now, or from an alert they received. Anything else is answered 404, exactly as for a
+//! holds now, from an alert they received, or (a supervisor) from a statement they are asked
+//! to decide. Anything else is answered 404, exactly as for a
 //! read that does not exist, and the refusal is audited with its real reason. Each view of a
 //! reached read or its images is audited here, naming what it was reached under.
 
-use crate::access::Investigator;
+use crate::access::{Capability, Investigator, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
+use crate::export::statements;
 use crate::hotlists;
 use crate::imagery::store::Images;
 use crate::reads::{read_from_row, READ_COLUMNS};
@@ -27,6 +29,9 @@ pub enum Under {
     Search { search_id: i64, reference: String },
     /// An alert the caller received (R8: that vehicle only).
     Alert { alert_id: i64, hotlist_id: i64 },
+    /// A statement the caller, a supervisor, is asked to decide (R14), under the request with
+    /// this reference.
+    Statement { statement_id: i64, reference: String },
 }
 
 impl Under {
@@ -34,6 +39,7 @@ impl Under {
         match self {
             Under::Search { reference, .. } => reference.clone(),
             Under::Alert { alert_id, .. } => format!("alert {alert_id}"),
+            Under::Statement { reference, .. } => reference.clone(),
         }
     }
 
@@ -41,6 +47,9 @@ impl Under {
         match self {
             Under::Search { search_id, reference } => json!({ "search_id": search_id, "request": reference }),
             Under::Alert { alert_id, hotlist_id } => json!({ "alert_id": alert_id, "hotlist_id": hotlist_id }),
+            Under::Statement { statement_id, reference } => {
+                json!({ "statement_id": statement_id, "request": reference })
+            }
         }
     }
 }
@@ -87,6 +96,44 @@ pub async fn in_search(
         Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
         Err(why) => Err(refuse(db, now, user, json!({ "search_id": search_id, "read_id": read_id }), &why).await),
     }
+}
+
+/// The reads statement `statement_id` would attest, for a supervisor who may decide it (R14):
+/// those its requester's search still finds under the requester's grant as it stands now —
+/// what has since left their reach, or been purged, is not shown (R12, R18). The listing is
+/// audited as one row naming the statement and every read shown (R21); a refusal like any other.
+pub async fn in_statement_to_decide(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    supervisor: &Supervisor,
+    statement_id: i64,
+) -> AppResult<Vec<ReadView>> {
+    let listed = async {
+        let (statement, requester_id) = statements::to_decide(db, supervisor, statement_id).await?;
+        let mut conn = db.pool().acquire().await?;
+        let requester = crate::access::users::find(&mut conn, requester_id)
+            .await?
+            .and_then(|u| Investigator::of(u).ok())
+            .ok_or_else(|| AppError::NotFound("its requester no longer holds the investigator role".into()))?;
+        drop(conn);
+        let (permitted, _) = search::reopen(db, now, policy, &requester, statement.search_id).await?;
+        let reads = search::found_among(db, &permitted, &statement.read_ids).await?;
+        Ok::<_, AppError>((statement, reads))
+    }
+    .await;
+    let (statement, reads) = match listed {
+        Ok(listed) => listed,
+        Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+        Err(why) => return Err(refuse(db, now, supervisor, json!({ "statement_id": statement_id }), &why).await),
+    };
+    let under = Under::Statement { statement_id, reference: statement.reference.clone() };
+    let mut details = under.details();
+    details["read_ids"] = json!(reads.iter().map(|r| r.id).collect::<Vec<_>>());
+    details["not_shown"] = json!(statement.read_ids.len() - reads.len());
+    let event = Event::new(Actor::user(supervisor), AuditAction::ReadsListed).subject(under.subject()).details(details);
+    audit::record_alone(db, now, event).await?;
+    Ok(reads)
 }
 
 /// Reads `ids`, each among the results of the permitted search `p` that `user` ran as search
@@ -170,7 +217,7 @@ impl Reached {
             .ok_or_else(|| AppError::NotFound(format!("read {} has no {} image", self.read.id, kind.as_str())))?;
         let response = images.response(&key).await?;
         let action = match self.under {
-            Under::Search { .. } => AuditAction::ImageViewed,
+            Under::Search { .. } | Under::Statement { .. } => AuditAction::ImageViewed,
             Under::Alert { .. } => AuditAction::AlertImageViewed,
         };
         let mut details = self.under.details();

@@ -99,6 +99,7 @@ actions! {
     ApprovalRevoked => "approval_revoked",
     ImageDeletionFailed => "image_deletion_failed",
     LockerRefused => "locker_refused",
+    SearchCamerasViewed => "search_cameras_viewed",
 }
 
 impl AuditAction {

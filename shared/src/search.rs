@@ -182,6 +182,19 @@ pub struct SearchPage {
     pub next: Option<String>,
 }
 
+/// Where a search's reads were taken: one camera's share of all of them, for the map (an area
+/// search finds thousands, more than any page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraCount {
+    pub camera_id: i64,
+    pub camera_name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub reads: i64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
 /// What a user may not search (R13), set by a system admin.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,23 +1,18 @@
 //! Search results on the map (browser only): each vehicle's sightings joined in time order as a
-//! journey, drawn up to the slider's position, and a rectangle drawn by two clicks.
+//! journey, drawn up to the slider's position; an area search's whole result as counts per
+//! camera, clustered; and a rectangle drawn by two clicks.
 
+use crate::components::live::{marker_cluster_group, options, text_tooltip};
 use crate::components::map::MapHandle;
 use leptos::prelude::*;
 use shared::requests::Area;
+use shared::search::CameraCount;
 use shared::ReadView;
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 const COLOURS: [&str; 6] = ["#0b5cad", "#b42318", "#1a7f37", "#7a3db8", "#c4661f", "#0f7b8a"];
-
-fn options(pairs: &[(&str, JsValue)]) -> JsValue {
-    let object = js_sys::Object::new();
-    for (key, value) in pairs {
-        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
-    }
-    object.into()
-}
 
 /// The journey layer of a map and the click handlers its markers need.
 pub struct Journey {
@@ -93,18 +88,111 @@ impl Journey {
             .unchecked_into(),
         );
         let tip = format!("#{n} · {} · {} · {}", r.plate, r.captured_at.format("%Y-%m-%d %H:%M:%S UTC"), r.camera_name);
-        crate::components::live::text_tooltip(&marker, &tip);
+        text_tooltip(&marker, &tip);
         let chosen = r.clone();
         let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| selected.set(Some(chosen.clone())));
         marker.on("click", on_click.as_ref().unchecked_ref());
         self.group.add_layer(&marker);
         self.handlers.push(on_click);
     }
+
+    /// Only the read at the slider's position, marked (an area search, whose reads are many
+    /// vehicles': its whole result is drawn as [`CameraCounts`]).
+    pub fn mark(&mut self, read: Option<&ReadView>, selected: RwSignal<Option<ReadView>>) {
+        self.group.clear_layers();
+        self.handlers.clear();
+        if let Some(r) = read {
+            self.marker(r, 1, "#111111", true, selected);
+        }
+    }
 }
 
-/// Lets the user draw a rectangle with two clicks while `drawing` is set; the result lands in
-/// `area` and is shown on the map.
-pub fn draw_area(handle: &MapHandle, drawing: RwSignal<bool>, area: RwSignal<Option<Area>>) {
+/// A search's whole result as one marker per camera showing its count of reads, clustered
+/// where dense with the counts added up.
+pub struct CameraCounts {
+    map: leaflet::Map,
+    cluster: leaflet::LayerGroup,
+}
+
+impl Drop for CameraCounts {
+    fn drop(&mut self) {
+        self.map.remove_layer(&self.cluster);
+    }
+}
+
+/// The number a count marker shows: `1.2k` from a thousand on.
+fn short(n: i64) -> String {
+    if n >= 1000 {
+        format!("{:.1}k", n as f64 / 1000.0)
+    } else {
+        n.to_string()
+    }
+}
+
+impl CameraCounts {
+    pub fn draw(handle: &MapHandle, counts: &[CameraCount]) -> CameraCounts {
+        // A cluster shows the sum of its cameras' counts, not how many cameras it holds.
+        let icon = js_sys::Function::new_with_args(
+            "cluster",
+            "var n = 0; cluster.getAllChildMarkers().forEach(function (m) { n += m.options.reads || 0; }); \
+             var text = n >= 1000 ? (n / 1000).toFixed(1) + 'k' : String(n); \
+             return L.divIcon({ html: '<span>' + text + '</span>', className: 'read-count cluster', iconSize: [44, 44] });",
+        );
+        let cluster = marker_cluster_group(&options(&[
+            ("maxClusterRadius", 50.into()),
+            ("showCoverageOnHover", false.into()),
+            ("iconCreateFunction", icon.into()),
+        ]));
+        for c in counts {
+            let html = format!("<span>{}</span>", short(c.reads));
+            let icon = leaflet::DivIcon::new(
+                &options(&[
+                    ("html", html.into()),
+                    ("className", "read-count".into()),
+                    ("iconSize", js_sys::Array::of2(&34.into(), &34.into()).into()),
+                ])
+                .unchecked_into(),
+            );
+            let marker = leaflet::Marker::new_with_options(
+                &leaflet::LatLng::new(c.lat, c.lon),
+                &options(&[("icon", icon.into()), ("reads", (c.reads as f64).into())]).unchecked_into(),
+            );
+            let tip = format!(
+                "{} · {} reads · {} – {}",
+                c.camera_name,
+                c.reads,
+                c.first.format("%Y-%m-%d %H:%M"),
+                c.last.format("%Y-%m-%d %H:%M UTC")
+            );
+            text_tooltip(&marker, &tip);
+            cluster.add_layer(&marker);
+        }
+        cluster.add_to(&handle.map);
+        if !counts.is_empty() {
+            let points: js_sys::Array =
+                counts.iter().map(|c| JsValue::from(leaflet::LatLng::new(c.lat, c.lon))).collect();
+            handle.map.fit_bounds_with_options(
+                &leaflet::LatLngBounds::new_from_list(&points),
+                &options(&[("padding", js_sys::Array::of2(&40.into(), &40.into()).into()), ("maxZoom", 15.into())]),
+            );
+        }
+        if let Some(el) = handle.map.get_container().dyn_ref::<web_sys::Element>() {
+            let total: i64 = counts.iter().map(|c| c.reads).sum();
+            let _ = el.set_attribute("data-counted-reads", &total.to_string());
+        }
+        CameraCounts { map: handle.map.clone(), cluster }
+    }
+}
+
+/// Shows `shown` on the map as a rectangle (fitted to it when `fit`), and lets the user draw
+/// one with two clicks while `drawing` is set, handing it to `drawn`.
+pub fn draw_area(
+    handle: &MapHandle,
+    drawing: RwSignal<bool>,
+    shown: Signal<Option<Area>>,
+    drawn: Callback<Area>,
+    fit: bool,
+) {
     let map = handle.map.clone();
     let shape = leaflet::LayerGroup::new();
     shape.add_to(&map);
@@ -120,12 +208,12 @@ pub fn draw_area(handle: &MapHandle, drawing: RwSignal<bool>, area: RwSignal<Opt
             Some((lat0, lng0)) => {
                 first.set_value(None);
                 drawing.set(false);
-                area.set(Some(Area {
+                drawn.run(Area {
                     south: lat0.min(lat),
                     west: lng0.min(lng),
                     north: lat0.max(lat),
                     east: lng0.max(lng),
-                }));
+                });
             }
         }
     });
@@ -133,7 +221,7 @@ pub fn draw_area(handle: &MapHandle, drawing: RwSignal<bool>, area: RwSignal<Opt
     on_click.forget(); // lives as long as the map
     Effect::new(move |_| {
         shape.clear_layers();
-        if let Some(a) = area.get() {
+        if let Some(a) = shown.get() {
             let bounds = leaflet::LatLngBounds::new(
                 &leaflet::LatLng::new(a.south, a.west),
                 &leaflet::LatLng::new(a.north, a.east),
@@ -144,6 +232,12 @@ pub fn draw_area(handle: &MapHandle, drawing: RwSignal<bool>, area: RwSignal<Opt
                     .unchecked_into(),
             );
             shape.add_layer(&rect);
+            if fit {
+                map.fit_bounds_with_options(
+                    &bounds,
+                    &options(&[("padding", js_sys::Array::of2(&20.into(), &20.into()).into())]),
+                );
+            }
         }
     });
 }

@@ -19,7 +19,7 @@ pub const KEEP: usize = 300;
 extern "C" {
     /// `L.markerClusterGroup(options)` from leaflet.markercluster.
     #[wasm_bindgen(js_namespace = L, js_name = markerClusterGroup)]
-    fn marker_cluster_group(options: &JsValue) -> leaflet::LayerGroup;
+    pub fn marker_cluster_group(options: &JsValue) -> leaflet::LayerGroup;
 
     /// Any layer, seen as something with `bindTooltip(content)` (the leaflet crate's own
     /// binding calls a method Leaflet lacks). Leaflet takes a string as HTML: call it only
@@ -34,7 +34,8 @@ pub fn text_tooltip(layer: &JsValue, text: &str) {
     layer.unchecked_ref::<TooltipLayer>().bind_tooltip(&escape_html(text));
 }
 
-fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+/// A JavaScript object of `pairs`, as Leaflet takes its options.
+pub fn options(pairs: &[(&str, JsValue)]) -> JsValue {
     let object = js_sys::Object::new();
     for (key, value) in pairs {
         let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);

@@ -1,5 +1,6 @@
 use leptos::html::Div;
 use leptos::prelude::*;
+use shared::requests::Area;
 use shared::{CameraView, MapSettings, ShellData};
 
 /// A Leaflet map once it is open in the browser (never on the server).
@@ -98,5 +99,36 @@ pub fn MapLegend(#[prop(optional)] live: bool) -> impl IntoView {
                 <li><span class="swatch read"></span>"watch read"</li>
             })}
         </ul>
+    }
+}
+
+/// An area on a small map of its own: a request's scope as a supervisor judges it, or, given
+/// `drawn`, one the user draws with two clicks after pressing the button.
+#[component]
+pub fn AreaMap(
+    #[prop(into)] shown: Signal<Option<Area>>,
+    #[prop(optional, into)] drawn: Option<Callback<Area>>,
+) -> impl IntoView {
+    let settings = use_context::<ShellData>().map(|s| s.map).unwrap_or_default();
+    let drawing = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    let on_ready = Callback::new(move |handle: MapHandle| {
+        let drawn = drawn.unwrap_or_else(|| Callback::new(|_| {}));
+        crate::components::journey::draw_area(&handle, drawing, shown, drawn, true);
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let on_ready = {
+        let _ = shown;
+        Callback::new(|_: MapHandle| {})
+    };
+    view! {
+        <div class="area-map" data-testid="area-map">
+            <LeafletMap settings=settings on_ready=on_ready/>
+            {drawn.is_some().then(|| view! {
+                <button type="button" on:click=move |_| drawing.set(true)>
+                    {move || if drawing.get() { "Click two corners on the map…" } else { "Draw the area on the map" }}
+                </button>
+            })}
+        </div>
     }
 }

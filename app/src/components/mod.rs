@@ -4,9 +4,11 @@ pub mod camera_picker;
 pub mod journey;
 #[cfg(feature = "hydrate")]
 pub mod live;
+pub mod loaded;
 pub mod map;
 pub mod nav;
 pub mod outcome;
+pub mod request_notices;
 pub mod search_actions;
 pub mod table;
 pub mod text;

@@ -5,6 +5,7 @@
 //! to the page where the work is done.
 
 use crate::api;
+use crate::components::loaded::Loaded;
 use crate::components::nav::sections_for;
 use crate::routes::requests::{waited, when};
 use leptos::prelude::*;
@@ -57,12 +58,7 @@ where
     view! {
         <article class="panel" data-panel=title>
             <h2>{title}</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || answer.get().map(|a| match a {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(value) => show(value).into_any(),
-                })}
-            </Transition>
+            <Loaded what=answer let:value>{show(value)}</Loaded>
         </article>
     }
 }

@@ -2,6 +2,7 @@
 //! supervisors work through the queue.
 
 use crate::api;
+use crate::components::map::AreaMap;
 use crate::components::outcome::{parsed, FieldError, FormState, Interactive, Message, Outcome, Submit};
 use crate::components::table::{holds, Sort, SortHeader};
 use crate::components::time::Time;
@@ -292,6 +293,11 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
         };
         form.checked(new, problems)
     };
+    // The area as typed, or drawn, shown on the form's map.
+    let typed_area = Signal::derive(move || {
+        let fields = area.map(|s| s.get());
+        optional_area([&fields[0], &fields[1], &fields[2], &fields[3]]).ok().flatten()
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(new) = build() else { return };
@@ -323,6 +329,11 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
             {text("Plates or partial plates (comma-separated)", "plates", plates)}
             <fieldset class="area">
                 <legend>"Area (degrees, optional)"</legend>
+                <AreaMap shown=typed_area drawn=Callback::new(move |a: Area| {
+                    for (field, value) in area.iter().zip([a.south, a.west, a.north, a.east]) {
+                        field.set(format!("{value:.5}"));
+                    }
+                })/>
                 {text("South", "south", area[0])}{text("West", "west", area[1])}
                 {text("North", "north", area[2])}{text("East", "east", area[3])}
                 <FieldError form=form field="area"/>
@@ -498,6 +509,7 @@ fn Decide(request: RequestView) -> impl IntoView {
                 <dt>"DSA"</dt><dd>{r.dsa_reference.clone().unwrap_or_else(|| if r.surveillance { "required".into() } else { "not needed".into() })}</dd>
             </dl>
             {beyond}
+            {r.scope.area.map(|a| view! { <AreaMap shown=Signal::derive(move || Some(a))/> })}
             <Show when=move || decided.with(Option::is_none)>
                 <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
                     <FieldError form=form field="rationale"/>

@@ -14,7 +14,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::requests::{Area, RequestView};
-use shared::search::{NewSearch, PlateMode, SearchPage as Page, SearchQuery};
+use shared::search::{CameraCount, NewSearch, PlateMode, SearchPage as Page, SearchQuery};
 use shared::{ReadView, Role, ShellData};
 use std::collections::BTreeSet;
 
@@ -110,6 +110,9 @@ pub fn SearchPage() -> impl IntoView {
         }));
     };
     let clones = RwSignal::new(std::collections::HashMap::<i64, String>::new());
+    // An area search's whole result, counted per camera for the map (its reads are many
+    // vehicles', thousands of them: more than the table's pages).
+    let counts = RwSignal::new(None::<Vec<CameraCount>>);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let search = match build() {
@@ -117,11 +120,19 @@ pub fn SearchPage() -> impl IntoView {
             Err(e) => return message.set(Some(Err(e))),
         };
         clones.set(Default::default());
+        counts.set(None);
+        let area_search = matches!(search.query, SearchQuery::Area { .. });
         spawn_local(async move {
             match api::post::<_, Page>("/searches", &search).await {
                 Ok(page) => {
                     let id = page.search_id;
                     show(page, false);
+                    if area_search {
+                        match api::get::<Vec<CameraCount>>(&format!("/searches/{id}/cameras")).await {
+                            Ok(list) => counts.set(Some(list)),
+                            Err(e) => message.set(Some(Err(format!("The map could not show the reads: {e}")))),
+                        }
+                    }
                     // Reads in a cloned-plate pair among the results are flagged on their rows (R17).
                     let pairs =
                         api::get::<Vec<shared::verification::ClonePair>>(&format!("/searches/{id}/clones")).await;
@@ -153,15 +164,32 @@ pub fn SearchPage() -> impl IntoView {
     let on_ready = move |handle: MapHandle| {
         #[cfg(feature = "hydrate")]
         {
-            crate::components::journey::draw_area(&handle, drawing, area);
-            let journey = StoredValue::new_local(crate::components::journey::Journey::new(&handle));
+            use crate::components::journey::{draw_area, CameraCounts, Journey};
+            draw_area(&handle, drawing, area.into(), Callback::new(move |a| area.set(Some(a))), false);
+            let journey = StoredValue::new_local(Journey::new(&handle));
+            let layer = StoredValue::new_local(None::<CameraCounts>);
+            // A plate search draws its journeys; an area search its counts per camera, with
+            // only the read at the slider's position marked.
             Effect::new(move |_| {
                 let all = results.get();
-                journey.update_value(|j| j.draw(&all, all.len().saturating_sub(1), true, selected));
+                if counts.with_untracked(Option::is_none) {
+                    journey.update_value(|j| j.draw(&all, all.len().saturating_sub(1), true, selected));
+                }
             });
             Effect::new(move |_| {
                 let upto = position.get();
-                results.with_untracked(|all| journey.update_value(|j| j.draw(all, upto, false, selected)));
+                results.with_untracked(|all| match counts.with_untracked(Option::is_some) {
+                    true => journey.update_value(|j| j.mark(all.get(upto), selected)),
+                    false => journey.update_value(|j| j.draw(all, upto, false, selected)),
+                });
+            });
+            let handle = handle.clone();
+            Effect::new(move |_| {
+                let drawn = counts.with(|c| c.as_ref().map(|list| CameraCounts::draw(&handle, list)));
+                if drawn.is_some() {
+                    journey.update_value(|j| j.mark(None, selected));
+                }
+                layer.set_value(drawn);
             });
         }
         #[cfg(not(feature = "hydrate"))]
@@ -321,6 +349,12 @@ pub fn SearchPage() -> impl IntoView {
                 </table>
                 {move || shown.get().filter(|s| s.next.is_some()).map(|s| view! {
                     <button type="button" on:click=more>{format!("More results ({} shown of {}{})", results.with(|r| r.len()), s.total, if s.capped { "+" } else { "" })}</button>
+                })}
+                {move || counts.get().map(|c| view! {
+                    <p class="notice" data-testid="camera-counts">
+                        {format!("All {} reads are on the map, counted at {} cameras; the table lists them {} at a time.",
+                            c.iter().map(|c| c.reads).sum::<i64>(), c.len(), shared::search::PAGE_SIZE)}
+                    </p>
                 })}
                 {move || shown.get().map(|s| view! { <p class="notice">"Search " {s.search_id} " under " {s.reference} " is recorded in the audit log."</p> })}
                 <Show when=move || shown.with(|s| s.is_some())>

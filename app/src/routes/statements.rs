@@ -2,13 +2,14 @@
 //! supervisors approve or reject the statements others asked for.
 
 use crate::api;
+use crate::components::loaded::Loaded;
 use crate::components::outcome::{Message, Outcome};
 use crate::routes::requests::when;
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::export::{Recipient, StatementDecision, StatementStatus, StatementView};
-use shared::Role;
+use shared::{ReadView, Role};
 
 #[component]
 pub fn StatementsPage() -> impl IntoView {
@@ -109,10 +110,37 @@ fn Decide(statement: StatementView, on_done: impl Fn() + Copy + Send + Sync + 's
             }
         });
     };
+    let reads =
+        LocalResource::new(move || async move { api::get::<Vec<ReadView>>(&format!("/statements/{id}/reads")).await });
+    let asked = statement.read_ids.len();
     view! {
-        <article class="panel statement">
+        <article class="panel statement" data-statement=id.to_string()>
             <h3>{summary(&statement)}</h3>
             <p>{statement.reason.clone()}</p>
+            <Loaded what=reads let:list>
+                {(list.len() < asked).then(|| view! {
+                    <p class="warning" role="note">
+                        {format!("{} of the {asked} reads are no longer within the requester's reach or no longer held.", asked - list.len())}
+                    </p>
+                })}
+                <table class="grid" data-testid="statement-reads">
+                    <thead><tr><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th><th>"Checked"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|r| view! {
+                            <tr>
+                                <td>{when(r.captured_at)}</td>
+                                <td class="plate">{r.plate.clone()}</td>
+                                <td>{r.camera_name.clone()}</td>
+                                <td>{match (r.verdict, r.corrected_plate) {
+                                    (Some(v), Some(p)) => format!("{} → {p}", v.label()),
+                                    (Some(v), None) => v.label().to_owned(),
+                                    (None, _) => "not checked against its images".to_owned(),
+                                }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </Loaded>
             <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
             <div class="row">
                 <button type="button" on:click=move |_| decide(true)>"Approve"</button>

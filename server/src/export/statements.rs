@@ -111,6 +111,21 @@ pub async fn pending(db: &Db, supervisor: &Supervisor) -> AppResult<Vec<Statemen
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// Pending statement `id`, if `supervisor` may decide it (any but their own, R14), with the id
+/// of the investigator who asked for it.
+pub async fn to_decide(db: &Db, supervisor: &Supervisor, id: i64) -> AppResult<(StatementView, i64)> {
+    match find(db, id).await? {
+        Some((statement, requester)) if statement.status == StatementStatus::Pending && requester != supervisor.id => {
+            Ok((statement, requester))
+        }
+        Some((_, requester)) if requester == supervisor.id => {
+            Err(AppError::Forbidden("nobody decides their own statement".into()))
+        }
+        Some(_) => Err(AppError::Conflict(format!("statement {id} has already been decided"))),
+        None => Err(AppError::NotFound(format!("no statement with id {id}"))),
+    }
+}
+
 pub async fn decide(
     db: &Db,
     now: DateTime<Utc>,

@@ -11,13 +11,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use shared::search::{NewSearch, SampleFinding, SampleView, SearchPage};
+use shared::search::{CameraCount, NewSearch, SampleFinding, SampleView, SearchPage};
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/searches", post(run))
         .route("/searches/{id}", get(next_page))
+        .route("/searches/{id}/cameras", get(cameras))
         .route("/audit/samples", get(samples))
         .route("/audit/samples/{id}/finding", post(review))
 }
@@ -35,8 +36,7 @@ async fn run(
     }
     .await;
     // A refused search is recorded like a search (R21): who, what was asked, why not.
-    let actor = Actor::user(&investigator);
-    let permitted = audit::noting_refusal(permitted, &state.db, now, actor, AuditAction::SearchRefused, asked).await?;
+    let permitted = refused_noted(&state, &investigator, permitted, asked).await?;
     let page = search::run(&state.db, now, &state.config.audit_sample, &investigator, &permitted).await?;
     Ok((StatusCode::CREATED, Json(page)))
 }
@@ -55,7 +55,32 @@ async fn next_page(
 ) -> AppResult<Json<SearchPage>> {
     let after = q.after.as_deref().map(Cursor::parse).transpose()?;
     let now = state.clock.now();
-    Ok(Json(search::next_page(&state.db, now, &state.config.access, &investigator, id, after).await?))
+    let page = search::next_page(&state.db, now, &state.config.access, &investigator, id, after).await;
+    let asked = json!({ "search_id": id, "after": q.after });
+    Ok(Json(refused_noted(&state, &investigator, page, asked).await?))
+}
+
+/// The whole result of a search counted per camera, for the map.
+async fn cameras(
+    State(state): State<AppState>,
+    investigator: Investigator,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Vec<CameraCount>>> {
+    let now = state.clock.now();
+    let counts = search::cameras(&state.db, now, &state.config.access, &investigator, id).await;
+    Ok(Json(refused_noted(&state, &investigator, counts, json!({ "search_id": id, "cameras": true })).await?))
+}
+
+/// A stored search reopened, or its refusal on the record like a refused search (R21): another
+/// user's search, or one whose request no longer permits it.
+async fn refused_noted<T>(
+    state: &AppState,
+    investigator: &Investigator,
+    result: AppResult<T>,
+    asked: serde_json::Value,
+) -> AppResult<T> {
+    let actor = Actor::user(investigator);
+    audit::noting_refusal(result, &state.db, state.clock.now(), actor, AuditAction::SearchRefused, asked).await
 }
 
 #[derive(Debug, Deserialize)]

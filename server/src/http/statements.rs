@@ -21,6 +21,7 @@ use shared::AuditAction;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/statements", get(statement_list).post(statement_request))
+        .route("/statements/{id}/reads", get(statement_reads))
         .route("/statements/{id}/decision", post(statement_decide))
         .route("/statements/{id}/pdf", post(statement_pdf))
 }
@@ -74,6 +75,16 @@ async fn statement_request(
     let made =
         audit::noting_refusal(made, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?;
     Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// The reads a pending statement would attest, for a supervisor deciding it (R14).
+async fn statement_reads(
+    State(state): State<AppState>,
+    supervisor: Supervisor,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Vec<shared::ReadView>>> {
+    let now = state.clock.now();
+    Ok(Json(crate::gate::in_statement_to_decide(&state.db, now, &state.config.access, &supervisor, id).await?))
 }
 
 async fn statement_decide(

@@ -8,7 +8,7 @@ pub mod query;
 pub mod sample;
 pub mod watch;
 
-pub use query::{all, among, count, find_one, page, Cursor};
+pub use query::{all, among, count, find_one, found_among, page, per_camera, Cursor};
 
 pub use grant::{Grant, Permitted};
 
@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::Db;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use shared::search::{NewSearch, SearchPage, COUNT_CAP};
+use shared::search::{CameraCount, NewSearch, SearchPage, COUNT_CAP};
 use shared::AuditAction;
 use sqlx::Row;
 
@@ -191,4 +191,28 @@ pub async fn next_page(
         results,
         next,
     })
+}
+
+/// Where the reads of a search the user ran were taken, counted per camera, re-permitted under
+/// their grant as it is now and audited like a page of it (R21).
+pub async fn cameras(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    user: &Investigator,
+    search_id: i64,
+) -> AppResult<Vec<CameraCount>> {
+    let (permitted, _) = reopen(db, now, policy, user, search_id).await?;
+    let counts = per_camera(db, &permitted).await?;
+    audit::record_alone(
+        db,
+        now,
+        Event::new(Actor::user(user), AuditAction::SearchCamerasViewed).subject(permitted.reference()).details(json!({
+            "search_id": search_id,
+            "cameras": counts.len(),
+            "reads": counts.iter().map(|c| c.reads).sum::<i64>(),
+        })),
+    )
+    .await?;
+    Ok(counts)
 }

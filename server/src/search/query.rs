@@ -3,14 +3,14 @@
 //! the restricted cameras left out — for a page, a count, every read, chosen reads or one read.
 //! Only a `Permitted` reaches it, so no query here runs without a grant.
 
-use crate::clock::to_millis;
+use crate::clock::{from_millis, to_millis};
 use crate::error::{AppError, AppResult};
 use crate::reads::{days, read_from_row, READ_COLUMNS};
 use crate::search::grant::{Permitted, Plan};
 use crate::store::{Backend, Db};
 use chrono::NaiveDate;
 use shared::plate::skeleton;
-use shared::search::{COUNT_CAP, PAGE_SIZE};
+use shared::search::{CameraCount, COUNT_CAP, PAGE_SIZE};
 use shared::ReadView;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -231,6 +231,32 @@ pub async fn count(db: &Db, p: &Permitted) -> AppResult<(i64, bool)> {
     Ok((n.min(COUNT_CAP), n > COUNT_CAP))
 }
 
+/// Every read the search finds, counted per camera, the busiest first: the whole result on a map,
+/// however many pages it runs to.
+pub async fn per_camera(db: &Db, p: &Permitted) -> AppResult<Vec<CameraCount>> {
+    let rows = rows(db, p, None, |f| {
+        format!(
+            "SELECT r.camera_id, c.name, c.lat, c.lon, COUNT(*) AS n, MIN(r.captured_at) AS first, \
+             MAX(r.captured_at) AS last FROM {} JOIN cameras c ON c.id = r.camera_id WHERE {} \
+             GROUP BY r.camera_id, c.name, c.lat, c.lon ORDER BY n DESC, r.camera_id",
+            f.reads, f.sql
+        )
+    })
+    .await?;
+    let each = |row: &AnyRow| -> Result<CameraCount, sqlx::Error> {
+        Ok(CameraCount {
+            camera_id: row.try_get("camera_id")?,
+            camera_name: row.try_get("name")?,
+            lat: row.try_get("lat")?,
+            lon: row.try_get("lon")?,
+            reads: row.try_get("n")?,
+            first: from_millis(row.try_get("first")?),
+            last: from_millis(row.try_get("last")?),
+        })
+    };
+    Ok(rows.unwrap_or_default().iter().map(each).collect::<Result<_, _>>()?)
+}
+
 /// Every read the search finds, oldest first, up to [`COUNT_CAP`].
 pub async fn all(db: &Db, p: &Permitted) -> AppResult<Vec<ReadView>> {
     let mut reads = Vec::new();
@@ -252,6 +278,19 @@ pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadVie
     if ids.is_empty() {
         return Err(AppError::Invalid("name reads this search finds".into()));
     }
+    let reads = found_among(db, p, ids).await?;
+    let found: std::collections::HashSet<i64> = reads.iter().map(|r| r.id).collect();
+    if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
+        return Err(AppError::Invalid(format!("read {missing} is not among this search's results")));
+    }
+    Ok(reads)
+}
+
+/// Those of `ids` that the search finds now, oldest first; the rest are left out.
+pub async fn found_among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = rows(db, p, None, |f| {
         let list = f.list(ids);
         f.and(&format!("r.id IN ({list})"));
@@ -261,12 +300,7 @@ pub async fn among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<ReadVie
         )
     })
     .await?;
-    let reads = rows.unwrap_or_default().iter().map(read_from_row).collect::<Result<Vec<_>, _>>()?;
-    let found: std::collections::HashSet<i64> = reads.iter().map(|r| r.id).collect();
-    if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
-        return Err(AppError::Invalid(format!("read {missing} is not among this search's results")));
-    }
-    Ok(reads)
+    Ok(rows.unwrap_or_default().iter().map(read_from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Read `id`, if the search finds it.

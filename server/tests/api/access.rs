@@ -122,6 +122,7 @@ async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
         paths.push(format!("/searches/{s}?after=0-0"));
         paths.push(format!("/searches/{s}"));
         paths.push(format!("/searches/{s}/clones"));
+        paths.push(format!("/searches/{s}/cameras"));
         paths.push(format!("/watches/{s}"));
         for r in &read_ids {
             paths.push(format!("/searches/{s}/reads/{r}"));

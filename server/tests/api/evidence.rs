@@ -584,7 +584,25 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
     let sup = supervisor(&app, "sup", Rank::Sergeant).await;
     let queue: Vec<Value> = app.get_json(&sup, "/statements?which=queue").await;
     assert_eq!(queue.len(), 1);
+    // The supervisor sees the reads they are asked to attest, the listing on the record; the
+    // requester is not asked to decide, nor is anyone not a supervisor shown them.
+    let reads_path = format!("/statements/{sid}/reads");
+    let reads: Vec<Value> = app.get_json(&sup, &reads_path).await;
+    assert_eq!(
+        (reads.len(), reads[0]["plate"].as_str(), reads[0]["camera_name"].as_str()),
+        (1, Some("EVI1"), Some("N1"))
+    );
+    let listed = app.audit_rows("reads_listed").await;
+    assert_eq!((listed.len(), listed[0].actor.as_str()), (1, "sup"));
+    assert_eq!((listed[0].details["statement_id"].as_i64(), &listed[0].details["read_ids"]), (Some(sid), &json!([id])));
+    refused(app.get(&duo, &reads_path).await, StatusCode::NOT_FOUND, "no such read").await;
+    let other = investigator(&app, "other", AccessTier::Central).await;
+    refused(app.get(&other, &reads_path).await, StatusCode::FORBIDDEN, "Supervisor").await;
+    let refusal = app.audit_rows("read_refused").await;
+    assert!(refusal[0].details["reason"].as_str().unwrap().contains("own statement"), "{refusal:?}");
     assert_eq!(decide(&sup).await.unwrap().status(), StatusCode::OK);
+    // Decided, the statement's reads are no longer shown for a decision.
+    refused(app.get(&sup, &reads_path).await, StatusCode::NOT_FOUND, "no such read").await;
     refused(decide(&sup).await.unwrap(), StatusCode::CONFLICT, "already been decided").await;
 
     let r = pdf(&duo).await.unwrap();
@@ -604,7 +622,6 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
         (Some("pdf"), Some("CPS Thames"))
     );
     assert_eq!(app.audit_rows("statement_decided").await.len(), 1);
-    let other = investigator(&app, "other", AccessTier::Central).await;
     refused(pdf(&other).await.unwrap(), StatusCode::NOT_FOUND, "no statement").await;
 }
 

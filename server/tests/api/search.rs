@@ -565,6 +565,19 @@ async fn large_results_page_and_every_page_is_audited(app: TestApp) {
     assert_eq!((first["total"].as_i64(), first["results"].as_array().unwrap().len()), (Some(620), 500));
     let next = first["next"].as_str().expect("a next page");
     let path = format!("/searches/{}?after={next}", first["search_id"]);
+    // The map has the whole result, counted per camera, not only the first page.
+    let cameras_path = format!("/searches/{}/cameras", first["search_id"]);
+    let per_camera = |counts: &Value| -> Vec<(String, i64)> {
+        let each = counts.as_array().unwrap().iter();
+        each.map(|c| (c["camera_name"].as_str().unwrap().to_owned(), c["reads"].as_i64().unwrap())).collect()
+    };
+    let counts: Value = app.get_json(&inv, &cameras_path).await;
+    assert_eq!(per_camera(&counts), [("N1".to_owned(), 310), ("N2".to_owned(), 310)]);
+    assert_eq!(
+        (counts[0]["first"].clone(), counts[0]["last"].clone()),
+        (json!(ts(start)), json!(ts(start + Duration::seconds(618))))
+    );
+    assert_eq!(counts[1]["lat"], 51.50);
     let second: Value = app.get_json(&inv, &path).await;
     assert_eq!(second["results"].as_array().unwrap().len(), 120);
     assert_eq!(second["results"][0]["captured_at"], ts(start + Duration::seconds(500)), "where the last page ended");
@@ -578,10 +591,17 @@ async fn large_results_page_and_every_page_is_audited(app: TestApp) {
     assert_eq!(second["total"], 620, "the first run's count while the reach holds");
     assert_eq!(later["total"], 70, "counted again: nothing tells how many reads lie beyond the reach now");
     assert_eq!(rest[0]["captured_at"], ts(start + Duration::seconds(550)), "nothing older than 90 days");
+    let counts: Value = app.get_json(&inv, &cameras_path).await;
+    assert_eq!(per_camera(&counts), [("N1".to_owned(), 35), ("N2".to_owned(), 35)], "the counts shrink with the reach");
 
     let other = investigator(&app, "otto", AccessTier::Local).await;
     let r = app.get(&other, &path).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "only its own searches' pages");
+    assert_eq!(app.get(&other, &cameras_path).await.status(), StatusCode::NOT_FOUND, "nor their counts");
+    let refusals = app.audit_rows("search_refused").await;
+    assert_eq!(refusals.len(), 2, "both refusals on the record");
+    assert_eq!((refusals[1].actor.as_str(), refusals[1].details["asked"]["cameras"].as_bool()), ("otto", Some(true)));
+    assert_eq!(app.audit_rows("search_cameras_viewed").await.len(), 2);
     let r = app.get(&inv, &format!("/searches/{}?after=yesterday", first["search_id"])).await;
     refused(r, StatusCode::UNPROCESSABLE_ENTITY, "not a page cursor").await;
     let pages = app.audit_rows("search_page_viewed").await;
