@@ -38,14 +38,57 @@ export function freshPlate(): string {
   return `${letter()}${letter()}${digit()}${digit()}${letter()}${letter()}${letter()}`;
 }
 
+/** A demo user's API session. */
+export async function apiAs(username: string) {
+  const api = await request.newContext({ baseURL: BASE_URL });
+  const login = await api.post('/api/v1/auth/login', { data: { username, password: DEMO_PASSWORD } });
+  expect(login.ok()).toBeTruthy();
+  return api;
+}
+
+/** A request by the demo investigator over `scope` (plates, area, cameras; the last 30 days),
+ *  submitted through the API; approved by the demo inspector unless `approve` is false. */
+export async function requestThroughApi(
+  scope: { plates?: string[]; area?: { south: number; west: number; north: number; east: number }; cameras?: number[] },
+  approve = true,
+): Promise<{ id: number; reference: string }> {
+  const investigator = await apiAs('investigator');
+  const now = Date.now();
+  const submitted = await investigator.post('/api/v1/requests', {
+    data: {
+      purpose: 'crime_investigation', crime_type: 'Robbery', seriousness: 'serious',
+      reason: 'Vehicles seen near a series of robberies; who passed the sites',
+      scope: { plates: [], cameras: [], ...scope, from: new Date(now - 30 * 86_400_000).toISOString(), to: new Date(now + 3_600_000).toISOString() },
+      handling: 'Intelligence only; shared within the investigation team', surveillance: false,
+    },
+  });
+  expect(submitted.status()).toBe(201);
+  const request = await submitted.json();
+  await investigator.dispose();
+  if (approve) await decideThroughApi(request.id, true);
+  return { id: request.id, reference: request.reference };
+}
+
+/** The demo inspector's decision on request `id`. */
+export async function decideThroughApi(id: number, approve: boolean) {
+  const inspector = await apiAs('inspector');
+  const decided = await inspector.post(`/api/v1/requests/${id}/decision`, {
+    data: { approve, rationale: 'Proportionate: a short window over a serious series' },
+  });
+  expect(decided.ok()).toBeTruthy();
+  await inspector.dispose();
+}
+
 /** A feed of its own with two approved cameras in central London, set up by the demo admin. */
-export async function testFeed(): Promise<{ key: string; cameras: string[] }> {
+export async function testFeed(): Promise<{ key: string; cameras: string[]; names: string[]; ids: number[] }> {
   const admin = await request.newContext({ baseURL: BASE_URL });
   const login = await admin.post('/api/v1/auth/login', { data: { username: 'admin', password: DEMO_PASSWORD } });
   expect(login.ok()).toBeTruthy();
   const name = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   const created = await (await admin.post('/api/v1/feeds', { data: { name } })).json();
   const cameras: string[] = [];
+  const names: string[] = [];
+  const ids: number[] = [];
   for (const [n, lat, lon] of [[1, 51.513, -0.092], [2, 51.507, -0.075]] as const) {
     const camera = await (await admin.post('/api/v1/cameras', {
       data: { feed_id: created.feed.id, external_id: `E2E-${n}`, name: `${name} site ${n}`, lat, lon, zone: 'e2e' },
@@ -55,9 +98,11 @@ export async function testFeed(): Promise<{ key: string; cameras: string[] }> {
     });
     expect(approved.ok()).toBeTruthy();
     cameras.push(`E2E-${n}`);
+    names.push(camera.name);
+    ids.push(camera.id);
   }
   await admin.dispose();
-  return { key: created.api_key, cameras };
+  return { key: created.api_key, cameras, names, ids };
 }
 
 /** Sends reads of `plate` through ingest, as a camera would, with both images. */

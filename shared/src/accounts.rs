@@ -248,6 +248,18 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+impl LoginRequest {
+    pub fn check(&self) -> Result<(), String> {
+        if self.username.trim().is_empty() || self.password.is_empty() {
+            return Err("username and password are required".into());
+        }
+        if self.username.trim().len() > 64 || self.password.chars().count() > MAX_PASSWORD_LEN {
+            return Err("username or password is too long".into());
+        }
+        Ok(())
+    }
+}
+
 /// A new account, created by a system admin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -49,6 +49,12 @@ pub struct NewFeed {
     pub name: String,
 }
 
+impl NewFeed {
+    pub fn check(&self) -> Result<(), String> {
+        crate::form::required(&self.name, 80, "feed name must be 1 to 80 characters")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CameraView {
     pub id: i64,

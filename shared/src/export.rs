@@ -160,3 +160,9 @@ pub struct StatementDecision {
     pub approve: bool,
     pub rationale: String,
 }
+
+impl StatementDecision {
+    pub fn check(&self) -> Result<(), String> {
+        crate::form::required(&self.rationale, 2000, "a decision needs a rationale (up to 2000 characters)")
+    }
+}

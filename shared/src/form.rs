@@ -69,6 +69,17 @@ impl<E> Problems<E> {
     }
 }
 
+/// `text`, trimmed, of 1 to `max` characters; or `message`: a reason, rationale or name the
+/// server refuses without, checked alike before a form is sent.
+pub fn required(text: &str, max: usize, message: &str) -> Result<(), String> {
+    let n = text.trim().chars().count();
+    if n == 0 || n > max {
+        Err(message.to_owned())
+    } else {
+        Ok(())
+    }
+}
+
 /// The message a refused form gets as a whole: every problem, in field order.
 pub fn summary(problems: &[FieldProblem]) -> String {
     problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ")

@@ -324,6 +324,12 @@ pub struct NewHotlist {
     pub audience: Audience,
 }
 
+impl NewHotlist {
+    pub fn check(&self) -> Result<(), String> {
+        crate::form::required(&self.name, 120, "name must be 1 to 120 characters")
+    }
+}
+
 /// An entry (R6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntryView {
@@ -379,6 +385,12 @@ pub struct ApproveEntry {
 pub struct AudienceChange {
     pub audience: Audience,
     pub reason: String,
+}
+
+impl AudienceChange {
+    pub fn check(&self) -> Result<(), String> {
+        crate::form::required(&self.reason, 1000, "a reason of 1 to 1000 characters is required")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -539,6 +551,12 @@ pub struct AlertDecision {
     pub reason: String,
 }
 
+impl AlertDecision {
+    pub fn check(&self) -> Result<(), String> {
+        crate::form::required(&self.reason, 500, "a reason of 1 to 500 characters is required")
+    }
+}
+
 /// What a CSV import did: how many entries it added, and each refused row with its line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImportReport {
@@ -560,10 +578,22 @@ pub struct ReviewEntry {
     pub justification: String,
 }
 
+impl ReviewEntry {
+    pub fn check(&self) -> Result<(), String> {
+        crate::form::required(&self.justification, 1000, "a justification of 1 to 1000 characters is required")
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoveEntry {
     pub reason: String,
+}
+
+impl RemoveEntry {
+    pub fn check(&self) -> Result<(), String> {
+        crate::form::required(&self.reason, 1000, "a reason for removing the entry is required")
+    }
 }
 
 #[cfg(test)]

@@ -91,8 +91,8 @@ pub fn AlertTray() -> impl IntoView {
     let decide = move |group: Group, outcome: Outcome| {
         let body = AlertDecision { outcome, reason: reason.get_untracked() };
         // Checked as the server would before it is sent: a refusal there is an audited event.
-        if !(1..=500).contains(&body.reason.trim().chars().count()) {
-            problem.set(Some(format!("{}: a reason of 1 to 500 characters is required", group.plate)));
+        if let Err(e) = body.check() {
+            problem.set(Some(format!("{}: {e}", group.plate)));
             done.set(None);
             return;
         }

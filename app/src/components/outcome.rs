@@ -103,6 +103,19 @@ impl FormState {
     }
 }
 
+/// Whether a form may be sent under `checked`, the rule the server applies to it; if not, the
+/// form says so ("Not sent: …") and nothing goes out — no refusal for the audit log to hold
+/// that was only a forgotten field.
+pub fn sendable<E: std::fmt::Display>(message: Message, checked: Result<(), E>) -> bool {
+    match checked {
+        Ok(()) => true,
+        Err(e) => {
+            message.set(Some(Err(format!("Not sent: {e}."))));
+            false
+        }
+    }
+}
+
 /// A problem to show beside a field.
 pub fn problem(field: &str, message: impl ToString) -> FieldProblem {
     FieldProblem { field: field.into(), message: message.to_string() }

@@ -3,7 +3,7 @@
 //! statement over them, which a supervisor must approve (R14).
 
 use crate::api;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{sendable, Message, Outcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::export::{ExportFormat, NewExport, NewStatement, StatementView};
@@ -18,6 +18,9 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
     let export = move |format: ExportFormat| {
         let Some(id) = search_id.get_untracked() else { return };
         let body = NewExport { format, recipient: recipient.get_untracked(), transfer: transfer.get_untracked() };
+        if !sendable(message, body.check()) {
+            return;
+        }
         spawn_local(async move {
             match api::download(&format!("/searches/{id}/export"), &body).await {
                 Ok(name) => {
@@ -53,6 +56,15 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             })
         };
         let new_case = if existing.is_none() { Some(new_case()) } else { None };
+        let checked = match &new_case {
+            Some(Ok(new)) => new.check().map_err(|e| e.to_string()),
+            Some(Err(e)) => Err(e.clone()),
+            None => Ok(()),
+        };
+        let body = Preserve { search_id, read_ids };
+        if !sendable(message, checked.and(body.check().map_err(|e| e.to_string()))) {
+            return;
+        }
         spawn_local(async move {
             let case_id = match (existing, new_case) {
                 (Some(id), _) => id,
@@ -67,10 +79,8 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
                     }
                     Err(e) => return message.set(Some(Err(e))),
                 },
-                (None, Some(Err(e))) => return message.set(Some(Err(e))),
-                (None, None) => return,
+                (None, _) => return,
             };
-            let body = Preserve { search_id, read_ids };
             match api::post::<_, Vec<ItemView>>(&format!("/locker/cases/{case_id}/items"), &body).await {
                 Ok(added) => {
                     cases.refetch();
@@ -92,6 +102,9 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             read_ids: chosen.get_untracked().into_iter().collect(),
             reason: statement_reason.get_untracked(),
         };
+        if !sendable(message, body.check()) {
+            return;
+        }
         spawn_local(async move {
             match api::post::<_, StatementView>("/statements", &body).await {
                 Ok(s) => message.set(Some(Ok(format!("Statement {} asked for: a supervisor must approve it", s.id)))),

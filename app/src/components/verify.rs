@@ -84,6 +84,11 @@ pub fn VerifyPanel(
             }
         }
         let body = NewVerification { verdict, corrected_plate, reason: why };
+        // Checked as the server checks it: a refusal there is an audited event.
+        let read_plate = selected.with_untracked(|s| s.as_ref().map(|r| r.plate.clone())).unwrap_or_default();
+        if let Err(e) = body.check(&read_plate) {
+            return error.set(Some(format!("Not sent: {e}.")));
+        }
         spawn_local(async move {
             match api::post::<_, VerifiedRead>(&format!("/searches/{sid}/reads/{id}/verifications"), &body).await {
                 Ok(v) => {

@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::components::map::CameraMap;
-use crate::components::outcome::{Interactive, Message, Outcome};
+use crate::components::outcome::{sendable, Interactive, Message, Outcome};
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -26,6 +26,9 @@ pub fn CamerasPage() -> impl IntoView {
 
     let decide = move |target: Target, status: CameraStatus| {
         let why = reason.get_untracked();
+        if !sendable(message, StatusChange { status, reason: why.clone() }.check()) {
+            return;
+        }
         // A whole zone at once is confirmed first, naming what will change and why.
         if let Target::Zone(zone) = &target {
             let count = cameras.with_untracked(|c| {
@@ -211,6 +214,9 @@ fn Feeds() -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let new = NewFeed { name: name.get_untracked() };
+        if let Err(e) = new.check() {
+            return created.set(Some(Err(format!("Not sent: {e}."))));
+        }
         spawn_local(async move {
             created.set(Some(api::post::<_, FeedCreated>("/feeds", &new).await));
             feeds.refetch();

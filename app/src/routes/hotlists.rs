@@ -1,7 +1,7 @@
 //! Hotlist administration (R6, R9): lists with their audience, entries, reviews, CSV import.
 
 use crate::api;
-use crate::components::outcome::{parsed, FieldError, FormState, Interactive, Message, Outcome};
+use crate::components::outcome::{parsed, sendable, FieldError, FormState, Interactive, Message, Outcome};
 use crate::components::table::{holds, Sort, SortHeader};
 use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
@@ -106,6 +106,9 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             kind: HotlistKind::parse(&kind.get_untracked()).unwrap_or(HotlistKind::Voi),
             audience,
         };
+        if !sendable(message, new.check()) {
+            return;
+        }
         spawn_local(async move {
             let done = api::post::<_, HotlistView>("/hotlists", &new).await;
             message.set(Some(done.map(|h| format!("Created {}.", h.name))));
@@ -209,6 +212,9 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
     };
     let import = move |_| {
         let text = csv.get_untracked();
+        if text.trim().is_empty() {
+            return message.set(Some(Err("Not sent: paste the CSV to import first.".into())));
+        }
         spawn_local(async move {
             let done = api::post_text::<ImportReport>(&format!("/hotlists/{id}/import"), text, "text/csv").await;
             // Refused rows make the import's answer an error naming each of them; the text
@@ -227,6 +233,14 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
     };
     let act = move |entry_id: i64, vrm: String, review: bool| {
         let text = why.get_untracked();
+        let checked = if review {
+            ReviewEntry { justification: text.clone() }.check()
+        } else {
+            RemoveEntry { reason: text.clone() }.check()
+        };
+        if !sendable(message, checked) {
+            return;
+        }
         if !review && !crate::confirm(&format!("Remove {vrm} from this list? It stops matching at once.")) {
             return;
         }

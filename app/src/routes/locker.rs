@@ -3,7 +3,7 @@
 //! them because the officer in charge did not answer.
 
 use crate::api;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{sendable, Message, Outcome};
 use crate::routes::requests::when;
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
@@ -144,6 +144,10 @@ fn Review(
     let id = item.id;
     let summary = StoredValue::new(item_summary(&item));
     let answer = move |answer: ReviewAnswer| {
+        let body = NewReview { answer, note: note.get_untracked() };
+        if !sendable(message, body.check()) {
+            return;
+        }
         // Deleting preserved evidence cannot be undone: asked first, naming what goes (R19).
         if answer == ReviewAnswer::NotNeeded
             && !crate::confirm(&format!(
@@ -153,7 +157,6 @@ fn Review(
         {
             return;
         }
-        let body = NewReview { answer, note: note.get_untracked() };
         let path = match who {
             Answering::Audit => format!("/locker/items/{id}/reviews"),
             Answering::Escalated => format!("/locker/items/{id}/answer"),

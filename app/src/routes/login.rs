@@ -21,6 +21,11 @@ pub fn LoginPage() -> impl IntoView {
         busy.set(true);
         error.set(None);
         let body = LoginRequest { username: username.get_untracked(), password: password.get_untracked() };
+        if let Err(e) = body.check() {
+            error.set(Some(e));
+            busy.set(false);
+            return;
+        }
         spawn_local(async move {
             match api::post::<_, UserView>("/auth/login", &body).await {
                 Ok(_) => api::reload_at("/"),

@@ -7,7 +7,7 @@
 
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle, MapLegend};
-use crate::components::outcome::{Interactive, Message, Outcome};
+use crate::components::outcome::{sendable, Interactive, Message, Outcome};
 use crate::components::verify::VerifyPanel;
 use crate::routes::requests::{camera_ids, scope_summary, when};
 use crate::routes::NotPermitted;
@@ -192,6 +192,9 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
             }
         };
         let body = NewWatch { request_id, query };
+        if !sendable(message, body.query.check()) {
+            return;
+        }
         spawn_local(async move {
             match api::post::<_, WatchView>("/watches", &body).await {
                 Ok(w) => {

@@ -5,7 +5,7 @@
 
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle};
-use crate::components::outcome::{Interactive, Message, Outcome};
+use crate::components::outcome::{sendable, Interactive, Message, Outcome};
 use crate::components::search_actions::SearchActions;
 use crate::components::verify::VerifyPanel;
 use crate::routes::requests::{camera_ids, input_time, parse_input_time, scope_summary, when};
@@ -119,6 +119,9 @@ pub fn SearchPage() -> impl IntoView {
             Ok(s) => s,
             Err(e) => return message.set(Some(Err(e))),
         };
+        if !sendable(message, search.check()) {
+            return;
+        }
         clones.set(Default::default());
         counts.set(None);
         let area_search = matches!(search.query, SearchQuery::Area { .. });

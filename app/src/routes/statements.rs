@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::components::loaded::Loaded;
-use crate::components::outcome::{Message, Outcome};
+use crate::components::outcome::{sendable, Message, Outcome};
 use crate::routes::requests::when;
 use crate::routes::NotPermitted;
 use leptos::prelude::*;
@@ -59,6 +59,9 @@ fn Own(statement: StatementView) -> impl IntoView {
     let id = statement.id;
     let produce = move |_| {
         let body = Recipient { recipient: recipient.get_untracked(), transfer: transfer.get_untracked() };
+        if !sendable(message, shared::export::check_recipient(&body.recipient)) {
+            return;
+        }
         spawn_local(async move {
             match api::download(&format!("/statements/{id}/pdf"), &body).await {
                 Ok(name) => message.set(Some(Ok(format!("Produced {name}")))),
@@ -103,6 +106,9 @@ fn Decide(statement: StatementView, on_done: impl Fn() + Copy + Send + Sync + 's
     let id = statement.id;
     let decide = move |approve: bool| {
         let body = StatementDecision { approve, rationale: rationale.get_untracked() };
+        if !sendable(message, body.check()) {
+            return;
+        }
         spawn_local(async move {
             match api::post::<_, StatementView>(&format!("/statements/{id}/decision"), &body).await {
                 Ok(_) => on_done(),

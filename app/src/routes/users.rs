@@ -197,6 +197,11 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                     disabled: Some(disabled.get_untracked()),
                     password: (!pw.is_empty()).then_some(pw),
                 };
+                let current =
+                    shared::accounts::Authority { roles: user.roles.clone(), tier: user.tier, rank: user.rank };
+                if !crate::components::outcome::sendable(form.message, change.check(&current).map(|_| ())) {
+                    return;
+                }
                 let path = format!("/users/{}", user.id);
                 let call = async move { api::submit_answered::<_, UserView>("PATCH", &path, &change).await };
                 form.send(call, move |(status, u)| {

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::{Db, Tx};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use shared::accounts::MAX_PASSWORD_LEN;
+use shared::accounts::LoginRequest;
 use shared::{AuditAction, UserView};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -28,13 +28,8 @@ pub async fn authenticate(
     username: &str,
     password: &str,
 ) -> AppResult<UserView> {
+    LoginRequest { username: username.to_owned(), password: password.to_owned() }.check().map_err(AppError::Invalid)?;
     let name = username.trim().to_lowercase();
-    if name.is_empty() || password.is_empty() {
-        return Err(AppError::Invalid("username and password are required".into()));
-    }
-    if name.len() > 64 || password.chars().count() > MAX_PASSWORD_LEN {
-        return Err(AppError::Invalid("username or password is too long".into()));
-    }
     // One attempt at a time per username (in this server): the failure count each attempt
     // sees is the one the attempt before it left.
     let gate = turn_for(&name);

@@ -75,10 +75,8 @@ fn feed_from_row(row: &AnyRow) -> Result<FeedView, sqlx::Error> {
 
 /// Creates a feed and returns its API key, shown this once.
 pub async fn create_feed(db: &Db, now: DateTime<Utc>, actor: Actor, name: &str) -> AppResult<FeedCreated> {
+    shared::cameras::NewFeed { name: name.to_owned() }.check().map_err(AppError::Invalid)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(AppError::Invalid("feed name must be 1 to 80 characters".into()));
-    }
     let key = new_key();
     let mut tx = db.begin().await?;
     let row = sqlx::query(

@@ -138,9 +138,7 @@ pub async fn decide(
     if requester_id == supervisor.id {
         return Err(AppError::Forbidden("nobody approves their own statement".into()));
     }
-    if decision.rationale.trim().is_empty() {
-        return Err(AppError::Invalid("a decision needs a rationale".into()));
-    }
+    decision.check().map_err(AppError::Invalid)?;
     let status = if decision.approve { StatementStatus::Approved } else { StatementStatus::Rejected };
     let mut tx = db.begin().await?;
     let changed = sqlx::query(

@@ -147,10 +147,8 @@ pub async fn decide(
     alert_id: i64,
     decision: shared::hotlists::AlertDecision,
 ) -> AppResult<AlertView> {
+    decision.check().map_err(AppError::Invalid)?;
     let reason = decision.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::Invalid("a reason of 1 to 500 characters is required".into()));
-    }
     let not_found = || AppError::NotFound(format!("no alert {alert_id} for you"));
     let alert = alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)?;
     if alert.read.captured_at < cutoff {

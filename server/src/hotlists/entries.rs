@@ -360,9 +360,7 @@ pub async fn update_entry(
 
 /// Ends an entry so it stops matching: removed by an admin (with why), or lapsed unreviewed.
 pub async fn remove_entry(db: &Db, now: DateTime<Utc>, actor: Actor, entry_id: i64, why: &str) -> AppResult<()> {
-    if why.trim().is_empty() {
-        return Err(AppError::Invalid("a reason for removing the entry is required".into()));
-    }
+    shared::hotlists::RemoveEntry { reason: why.to_owned() }.check().map_err(AppError::Invalid)?;
     let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE hotlist_entries SET ended_at = $1, ended_how = 'removed' WHERE id = $2 AND ended_at IS NULL",
@@ -421,10 +419,8 @@ pub async fn review_entry(
     entry_id: i64,
     justification: &str,
 ) -> AppResult<EntryView> {
+    shared::hotlists::ReviewEntry { justification: justification.to_owned() }.check().map_err(AppError::Invalid)?;
     let justification = justification.trim();
-    if justification.is_empty() || justification.chars().count() > 1000 {
-        return Err(AppError::Invalid("a justification of 1 to 1000 characters is required".into()));
-    }
     let mut tx = db.begin().await?;
     let row = sqlx::query(&format!(
         "UPDATE hotlist_entries SET reviewed_at = $1 WHERE id = $2 AND ended_at IS NULL RETURNING {ENTRY_COLUMNS}"

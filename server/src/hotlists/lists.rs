@@ -134,10 +134,8 @@ async fn find_list(db: &Db, id: i64) -> AppResult<HotlistView> {
 }
 
 pub async fn create_list(db: &Db, now: DateTime<Utc>, admin: &HotlistAdmin, new: NewHotlist) -> AppResult<HotlistView> {
+    new.check().map_err(AppError::Invalid)?;
     let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(AppError::Invalid("name must be 1 to 120 characters".into()));
-    }
     let mut tx = db.begin().await?;
     let (role, member_ids) = check_audience(&mut tx, &new.audience).await?;
     let inserted = sqlx::query(
@@ -178,10 +176,8 @@ pub async fn change_audience(
     id: i64,
     change: AudienceChange,
 ) -> AppResult<HotlistView> {
+    change.check().map_err(AppError::Invalid)?;
     let reason = change.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(AppError::Invalid("a reason of 1 to 1000 characters is required".into()));
-    }
     let before = find_list(db, id).await?;
     let mut tx = db.begin().await?;
     let (role, member_ids) = check_audience(&mut tx, &change.audience).await?;
