@@ -7,6 +7,7 @@
 pub mod api;
 pub mod components;
 pub mod routes;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -51,7 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Absent only when the server lists the routes without rendering a request.
-    let user = signed_in_user();
+    let user = session::signed_in_user();
     provide_context(components::alerts::MapFocus(RwSignal::new(None)));
     provide_context(components::alerts::AlertFeed(RwSignal::new(Vec::new())));
     view! {
@@ -86,11 +87,6 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The signed-in user of this page, if any (from the shell data).
-pub fn signed_in_user() -> Option<shared::UserView> {
-    use_context::<ShellData>().and_then(|s| s.user)
-}
-
 /// Asks the user to confirm (browser only; elsewhere nothing is confirmed).
 pub fn confirm(question: &str) -> bool {
     #[cfg(feature = "hydrate")]
@@ -102,11 +98,6 @@ pub fn confirm(question: &str) -> bool {
         let _ = question;
         false
     }
-}
-
-/// The deployment's rules as configured (from the shell data).
-pub fn policy() -> shared::Policy {
-    use_context::<ShellData>().map(|s| s.policy).unwrap_or_default()
 }
 
 /// The current instant: the browser's clock in the browser, the system's on the server.

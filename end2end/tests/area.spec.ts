@@ -84,4 +84,10 @@ test('a supervisor judges an area on a map and a statement by its reads; the inv
   await expect(rows).toHaveCount(2);
   await expect(rows.first()).toContainText(plate);
   await expect(rows.first()).toContainText('not checked against its images');
+  // A decision without its rationale is not sent: the server would refuse it, on the record.
+  await asking.getByRole('button', { name: 'Approve' }).click();
+  await expect(asking.getByRole('alert')).toHaveText(/^Not sent: a decision needs a rationale/);
+  await asking.getByLabel('Rationale').fill('The reads are verified and needed for the file');
+  await asking.getByRole('button', { name: 'Approve' }).click();
+  await expect(asking).toHaveCount(0);
 });

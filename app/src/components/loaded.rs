@@ -20,3 +20,22 @@ where
         </Transition>
     }
 }
+
+/// A fetched list: as [`Loaded`], with `empty` said in place of an empty list.
+#[component]
+pub fn LoadedList<T, V, F>(
+    what: LocalResource<Result<Vec<T>, String>>,
+    empty: &'static str,
+    children: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+    F: Fn(Vec<T>) -> V + Send + Sync + 'static,
+{
+    view! {
+        <Loaded what=what let:list>
+            {if list.is_empty() { view! { <p class="notice">{empty}</p> }.into_any() } else { children(list).into_any() }}
+        </Loaded>
+    }
+}

@@ -1,7 +1,7 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 use shared::requests::Area;
-use shared::{CameraView, MapSettings, ShellData};
+use shared::{CameraView, MapSettings};
 
 /// A Leaflet map once it is open in the browser (never on the server).
 #[derive(Clone)]
@@ -63,7 +63,7 @@ fn open(el: &web_sys::HtmlDivElement, settings: &MapSettings) -> Result<leaflet:
 /// A map of `cameras`, coloured by status with a legend; a click on one picks it.
 #[component]
 pub fn CameraMap(cameras: Vec<CameraView>, on_pick: Callback<CameraView>) -> impl IntoView {
-    let settings = use_context::<ShellData>().map(|s| s.map).unwrap_or_default();
+    let settings = crate::session::map_settings();
     #[cfg(feature = "hydrate")]
     let on_ready = {
         let picks = StoredValue::new_local(None::<crate::components::live::CameraPicks>);
@@ -109,7 +109,7 @@ pub fn AreaMap(
     #[prop(into)] shown: Signal<Option<Area>>,
     #[prop(optional, into)] drawn: Option<Callback<Area>>,
 ) -> impl IntoView {
-    let settings = use_context::<ShellData>().map(|s| s.map).unwrap_or_default();
+    let settings = crate::session::map_settings();
     let drawing = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     let on_ready = Callback::new(move |handle: MapHandle| {

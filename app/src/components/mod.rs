@@ -9,6 +9,7 @@ pub mod map;
 pub mod nav;
 pub mod outcome;
 pub mod request_notices;
+pub mod scope;
 pub mod search_actions;
 pub mod table;
 pub mod text;

@@ -34,12 +34,9 @@ fn decided(before: &HashMap<i64, Seen>, now: &[RequestView]) -> Vec<String> {
             Some(match (is.revoked, r.status) {
                 (true, _) => format!("{}: its approval was revoked.", r.reference),
                 (false, RequestStatus::Approved) => match r.expires_at {
-                    Some(until) => format!(
-                        "{} approved by {}, until {}.",
-                        r.reference,
-                        by(r),
-                        crate::routes::requests::when(until)
-                    ),
+                    Some(until) => {
+                        format!("{} approved by {}, until {}.", r.reference, by(r), crate::components::time::utc(until))
+                    }
                     None => format!("{} approved by {}.", r.reference, by(r)),
                 },
                 (false, RequestStatus::Rejected) => format!("{} rejected by {}.", r.reference, by(r)),

@@ -5,7 +5,7 @@
 
 use crate::api;
 use crate::components::outcome::Interactive;
-use crate::routes::requests::when;
+use crate::components::time::utc as when;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

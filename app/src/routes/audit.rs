@@ -4,12 +4,11 @@
 
 use crate::api;
 use crate::components::outcome::{Interactive, Message, Outcome};
-use crate::routes::NotPermitted;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
-use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport, Role};
+use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport};
 
 const PAGE: i64 = 100;
 
@@ -18,7 +17,7 @@ fn parse_utc(text: &str, field: &str) -> Result<Option<DateTime<Utc>>, String> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    crate::routes::requests::parse_input_time(text, field).map(Some)
+    crate::components::time::parse_input_time(text, field).map(Some)
 }
 
 /// An entry's details as `name: value` lines instead of raw JSON.
@@ -47,8 +46,8 @@ fn details_view(details: &Value) -> impl IntoView + use<> {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    if !crate::signed_in_user().is_some_and(|u| u.has(Role::Auditor)) {
-        return view! { <NotPermitted role=Role::Auditor/> }.into_any();
+    if let Err(refused) = crate::session::page_user("/audit") {
+        return refused;
     }
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());

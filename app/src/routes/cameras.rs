@@ -2,20 +2,20 @@
 //! or a whole zone, with a reason; register feeds; inspect refused payloads.
 
 use crate::api;
+use crate::components::loaded::Loaded;
 use crate::components::map::CameraMap;
 use crate::components::outcome::{sendable, Interactive, Message, Outcome};
-use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::cameras::{FeedCreated, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
 use shared::reads::DeadLetter;
-use shared::{CameraStatus, CameraView, Role};
+use shared::{CameraStatus, CameraView};
 use std::collections::BTreeMap;
 
 #[component]
 pub fn CamerasPage() -> impl IntoView {
-    if !crate::signed_in_user().is_some_and(|u| u.has(Role::SystemAdmin)) {
-        return view! { <NotPermitted role=Role::SystemAdmin/> }.into_any();
+    if let Err(refused) = crate::session::page_user("/admin/cameras") {
+        return refused;
     }
     let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>("/cameras"));
     let reason = RwSignal::new(String::new());
@@ -63,33 +63,25 @@ pub fn CamerasPage() -> impl IntoView {
         });
     };
 
-    let zones = move || {
-        cameras.get().map(|answer| match answer {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(list) => {
-                // Narrowed by what is typed (name, zone or feed id) and by status.
-                let typed = find.get().trim().to_lowercase();
-                let status = status_shown.get();
-                let zone = zone_shown.get();
-                let mut by_zone: BTreeMap<String, Vec<CameraView>> = BTreeMap::new();
-                for c in list {
-                    let text_ok = typed.is_empty()
-                        || [&c.name, &c.zone, &c.external_id].iter().any(|f| f.to_lowercase().contains(&typed));
-                    if text_ok
-                        && (status.is_empty() || c.status.as_str() == status)
-                        && (zone.is_empty() || c.zone == zone)
-                    {
-                        by_zone.entry(c.zone.clone()).or_default().push(c);
-                    }
-                }
-                if by_zone.is_empty() {
-                    return view! { <p class="notice">"No camera matches."</p> }.into_any();
-                }
-                // A search opens the zones it found cameras in.
-                let open = !typed.is_empty();
-                by_zone.into_iter().map(|(zone, cams)| zone_view(zone, cams, open, decide)).collect_view().into_any()
+    // Narrowed by what is typed (name, zone or feed id) and by status.
+    let zones = move |list: Vec<CameraView>| {
+        let typed = find.get().trim().to_lowercase();
+        let status = status_shown.get();
+        let zone = zone_shown.get();
+        let mut by_zone: BTreeMap<String, Vec<CameraView>> = BTreeMap::new();
+        for c in list {
+            let text_ok = typed.is_empty()
+                || [&c.name, &c.zone, &c.external_id].iter().any(|f| f.to_lowercase().contains(&typed));
+            if text_ok && (status.is_empty() || c.status.as_str() == status) && (zone.is_empty() || c.zone == zone) {
+                by_zone.entry(c.zone.clone()).or_default().push(c);
             }
-        })
+        }
+        if by_zone.is_empty() {
+            return view! { <p class="notice">"No camera matches."</p> }.into_any();
+        }
+        // A search opens the zones it found cameras in.
+        let open = !typed.is_empty();
+        by_zone.into_iter().map(|(zone, cams)| zone_view(zone, cams, open, decide)).collect_view().into_any()
     };
 
     let zone_names = move || {
@@ -131,7 +123,7 @@ pub fn CamerasPage() -> impl IntoView {
                 </label>
             </div>
             <Transition fallback=|| ()>{map}</Transition>
-            <Transition fallback=|| view! { <p>"Loading cameras…"</p> }>{zones}</Transition>
+            <Loaded what=cameras let:list>{zones(list)}</Loaded>
             <Feeds/>
             <DeadLetters/>
         </section>
@@ -225,14 +217,9 @@ fn Feeds() -> impl IntoView {
     view! {
         <h2>"Feeds"</h2>
         <div class="columns">
-            <Transition fallback=|| ()>
-                {move || feeds.get().map(|f| match f {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(list) => view! {
-                        <ul>{list.into_iter().map(|f| view! { <li>{f.name} " (id " {f.id} ")"</li> }).collect_view()}</ul>
-                    }.into_any(),
-                })}
-            </Transition>
+            <Loaded what=feeds let:list>
+                <ul>{list.into_iter().map(|f| view! { <li>{f.name} " (id " {f.id} ")"</li> }).collect_view()}</ul>
+            </Loaded>
             <form class="stack panel" on:submit=create><Interactive>
                 <label>"New feed name" <input name="feed" bind:value=name/></label>
                 <button type="submit">"Create feed"</button>

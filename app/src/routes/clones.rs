@@ -4,15 +4,14 @@
 
 use crate::api;
 use crate::components::verify::read_image;
-use crate::routes::NotPermitted;
 use leptos::prelude::*;
 use shared::verification::ClonePair;
-use shared::{ReadView, Role};
+use shared::ReadView;
 
 #[component]
 pub fn ClonesPage() -> impl IntoView {
-    if !crate::signed_in_user().is_some_and(|u| u.has(Role::Investigator)) {
-        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    if let Err(refused) = crate::session::page_user("/clones") {
+        return refused;
     }
     let query = leptos_router::hooks::use_query_map();
     let search = move || query.with(|q| q.get("search").and_then(|s| s.parse::<i64>().ok()));

@@ -6,8 +6,7 @@
 
 use crate::api;
 use crate::components::loaded::Loaded;
-use crate::components::nav::sections_for;
-use crate::routes::requests::{waited, when};
+use crate::components::time::{utc as when, waited};
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use shared::accounts::PendingUserChange;
@@ -23,9 +22,9 @@ const EXPIRING_DAYS: i64 = 3;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let user = crate::signed_in_user();
+    let user = crate::session::signed_in_user();
     let name = user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
-    let sections = user.as_ref().map(sections_for).unwrap_or_default();
+    let sections = user.as_ref().map(crate::session::pages_for).unwrap_or_default();
     let has = |role: Role| user.as_ref().is_some_and(|u| u.has(role));
     view! {
         <section class="page">

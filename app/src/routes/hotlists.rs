@@ -1,9 +1,9 @@
 //! Hotlist administration (R6, R9): lists with their audience, entries, reviews, CSV import.
 
 use crate::api;
+use crate::components::loaded::{Loaded, LoadedList};
 use crate::components::outcome::{parsed, sendable, FieldError, FormState, Interactive, Message, Outcome};
 use crate::components::table::{holds, Sort, SortHeader};
-use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,8 +16,8 @@ use shared::Role;
 
 #[component]
 pub fn HotlistsPage() -> impl IntoView {
-    if !crate::signed_in_user().is_some_and(|u| u.has(Role::HotlistAdmin)) {
-        return view! { <NotPermitted role=Role::HotlistAdmin/> }.into_any();
+    if let Err(refused) = crate::session::page_user("/hotlists") {
+        return refused;
     }
     let lists = LocalResource::new(|| api::get::<Vec<HotlistView>>("/hotlists"));
     let selected = RwSignal::new(None::<HotlistView>);
@@ -27,46 +27,35 @@ pub fn HotlistsPage() -> impl IntoView {
             <h1>"Hotlists"</h1>
             <div class="columns">
                 <div>
-                    <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || lists.get().map(|l| match l {
-                            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                            Ok(list) => view! {
-                                <table class="grid" data-testid="hotlists">
-                                    <thead><tr><th>"List"</th><th>"Kind"</th><th>"Audience"</th><th></th></tr></thead>
-                                    <tbody>{list.into_iter().map(|h| {
-                                        let audience = match &h.audience {
-                                            Audience::Role { role } => format!("everyone with {}", role.label()),
-                                            Audience::Members { user_ids } => format!("restricted: {} members", user_ids.len()),
-                                        };
-                                        let chosen = h.clone();
-                                        view! {
-                                            <tr data-hotlist=h.name.clone()>
-                                                <td>{h.name.clone()}</td><td>{h.kind.as_str()}</td><td>{audience}</td>
-                                                <td><button class="small" on:click=move |_| selected.set(Some(chosen.clone()))>"Open"</button></td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}</tbody>
-                                </table>
-                            }.into_any(),
-                        })}
-                    </Transition>
+                    <Loaded what=lists let:list>
+                        <table class="grid" data-testid="hotlists">
+                            <thead><tr><th>"List"</th><th>"Kind"</th><th>"Audience"</th><th></th></tr></thead>
+                            <tbody>{list.into_iter().map(|h| {
+                                let audience = match &h.audience {
+                                    Audience::Role { role } => format!("everyone with {}", role.label()),
+                                    Audience::Members { user_ids } => format!("restricted: {} members", user_ids.len()),
+                                };
+                                let chosen = h.clone();
+                                view! {
+                                    <tr data-hotlist=h.name.clone()>
+                                        <td>{h.name.clone()}</td><td>{h.kind.as_str()}</td><td>{audience}</td>
+                                        <td><button class="small" on:click=move |_| selected.set(Some(chosen.clone()))>"Open"</button></td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table>
+                    </Loaded>
                     {move || selected.get().map(|h| view! { <Entries list=h on_change=move || due.refetch()/> })}
                 </div>
                 <div class="stack">
                     <NewList on_created=move || lists.refetch()/>
                     <div class="panel">
                         <h2>"Due for review within 3 days"</h2>
-                        <Transition fallback=|| ()>
-                            {move || due.get().map(|d| match d {
-                                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                                Ok(list) if list.is_empty() => view! { <p class="notice">"Nothing is due."</p> }.into_any(),
-                                Ok(list) => view! {
-                                    <ul>{list.into_iter().map(|e| view! {
-                                        <li><strong>{e.vrm}</strong> " — due " {e.review_due.format("%Y-%m-%d %H:%M").to_string()}</li>
-                                    }).collect_view()}</ul>
-                                }.into_any(),
-                            })}
-                        </Transition>
+                        <LoadedList what=due empty="Nothing is due." let:list>
+                            <ul>{list.into_iter().map(|e| view! {
+                                <li><strong>{e.vrm}</strong> " — due " {e.review_due.format("%Y-%m-%d %H:%M").to_string()}</li>
+                            }).collect_view()}</ul>
+                        </LoadedList>
                     </div>
                 </div>
             </div>
@@ -270,57 +259,56 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
             <Outcome message=message/>
             <label>"Justification or reason (for review and removal)" <input name="why" bind:value=why/></label>
             <label>"Find an entry (VRM, reference, reason, who added it)" <input name="find" type="search" bind:value=find/></label>
-            <Transition fallback=|| ()>
-                {move || entries.get().map(|e| match e {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(mut list) => {
-                        list.retain(|e| holds(&find.get(), &[&e.vrm, &e.intelligence_ref, &e.reason, &e.added_by]));
-                        sort.get().apply(&mut list, |a, b, column| match column {
-                            "added" => a.added_at.cmp(&b.added_at),
-                            "review" => a.review_due.cmp(&b.review_due),
-                            "hits" => a.hits.cmp(&b.hits),
-                            "last_hit" => a.last_hit_at.cmp(&b.last_hit_at),
-                            _ => a.vrm.cmp(&b.vrm),
-                        });
-                        view! {
-                        <table class="grid">
-                            <thead><tr>
-                                <SortHeader sort=sort column="vrm" label="VRM"/><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th>
-                                <SortHeader sort=sort column="added" label="Added"/><SortHeader sort=sort column="review" label="Review due"/>
-                                <SortHeader sort=sort column="hits" label="Hits"/><SortHeader sort=sort column="last_hit" label="Last hit (UTC)"/><th></th>
-                            </tr></thead>
-                            <tbody>{list.into_iter().map(|e| {
-                                let entry_id = e.id;
-                                let (to_review, to_remove) = (e.vrm.clone(), e.vrm.clone());
-                                let chosen = e.clone();
-                                let edit = move |_| {
-                                    vrm.set(chosen.vrm.clone());
-                                    reference.set(chosen.intelligence_ref.clone());
-                                    reason.set(chosen.reason.clone());
-                                    markers.set(chosen.warning_markers.join("; "));
-                                    action.set(chosen.action.clone());
-                                    editing.set(Some(chosen.id));
-                                };
-                                view! {
-                                    <tr data-vrm=e.vrm.clone()>
-                                        <td class="plate">{e.vrm.clone()}</td><td>{e.intelligence_ref.clone()}</td><td>{e.reason.clone()}</td>
-                                        <td>{e.warning_markers.join(", ")}</td>
-                                        <td>{e.added_by.clone()} " " <small>{e.added_at.format("%Y-%m-%d").to_string()}</small></td>
-                                        <td>{e.review_due.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                        <td class="hits">{e.hits}</td>
-                                        <td>{e.last_hit_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "never".into())}</td>
-                                        <td>
-                                            <button class="small" on:click=edit>"Edit"</button>
-                                            <button class="small" on:click=move |_| act(entry_id, to_review.clone(), true)>"Review"</button>
-                                            <button class="small danger" on:click=move |_| act(entry_id, to_remove.clone(), false)>"Remove"</button>
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}</tbody>
-                        </table>
-                    }.into_any()},
-                })}
-            </Transition>
+            <Loaded what=entries let:list>
+                {
+                    let mut list = list;
+                    list.retain(|e| holds(&find.get(), &[&e.vrm, &e.intelligence_ref, &e.reason, &e.added_by]));
+                    sort.get().apply(&mut list, |a, b, column| match column {
+                        "added" => a.added_at.cmp(&b.added_at),
+                        "review" => a.review_due.cmp(&b.review_due),
+                        "hits" => a.hits.cmp(&b.hits),
+                        "last_hit" => a.last_hit_at.cmp(&b.last_hit_at),
+                        _ => a.vrm.cmp(&b.vrm),
+                    });
+                    view! {
+                    <table class="grid">
+                        <thead><tr>
+                            <SortHeader sort=sort column="vrm" label="VRM"/><th>"Ref"</th><th>"Reason"</th><th>"Markers"</th>
+                            <SortHeader sort=sort column="added" label="Added"/><SortHeader sort=sort column="review" label="Review due"/>
+                            <SortHeader sort=sort column="hits" label="Hits"/><SortHeader sort=sort column="last_hit" label="Last hit (UTC)"/><th></th>
+                        </tr></thead>
+                        <tbody>{list.into_iter().map(|e| {
+                            let entry_id = e.id;
+                            let (to_review, to_remove) = (e.vrm.clone(), e.vrm.clone());
+                            let chosen = e.clone();
+                            let edit = move |_| {
+                                vrm.set(chosen.vrm.clone());
+                                reference.set(chosen.intelligence_ref.clone());
+                                reason.set(chosen.reason.clone());
+                                markers.set(chosen.warning_markers.join("; "));
+                                action.set(chosen.action.clone());
+                                editing.set(Some(chosen.id));
+                            };
+                            view! {
+                                <tr data-vrm=e.vrm.clone()>
+                                    <td class="plate">{e.vrm.clone()}</td><td>{e.intelligence_ref.clone()}</td><td>{e.reason.clone()}</td>
+                                    <td>{e.warning_markers.join(", ")}</td>
+                                    <td>{e.added_by.clone()} " " <small>{e.added_at.format("%Y-%m-%d").to_string()}</small></td>
+                                    <td>{e.review_due.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                    <td class="hits">{e.hits}</td>
+                                    <td>{e.last_hit_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "never".into())}</td>
+                                    <td>
+                                        <button class="small" on:click=edit>"Edit"</button>
+                                        <button class="small" on:click=move |_| act(entry_id, to_review.clone(), true)>"Review"</button>
+                                        <button class="small danger" on:click=move |_| act(entry_id, to_remove.clone(), false)>"Remove"</button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+                }
+            </Loaded>
             <form class="stack" on:submit=add data-testid="new-entry"><Interactive>
                 <h3>{move || if editing.get().is_some() { "Edit the entry" } else { "Add an entry" }}</h3>
                 <label>"VRM or pattern (? one character, * any)" <input name="vrm" bind:value=vrm disabled=move || editing.get().is_some()/></label>

@@ -3,9 +3,9 @@
 //! them because the officer in charge did not answer.
 
 use crate::api;
+use crate::components::loaded::{Loaded, LoadedList};
 use crate::components::outcome::{sendable, Message, Outcome};
-use crate::routes::requests::when;
-use crate::routes::NotPermitted;
+use crate::components::time::utc as when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::locker::{CaseView, ItemView, NewReview, ReviewAnswer};
@@ -13,10 +13,9 @@ use shared::Role;
 
 #[component]
 pub fn LockerPage() -> impl IntoView {
-    let Some(user) =
-        crate::signed_in_user().filter(|u| u.has_any(&[Role::Investigator, Role::Supervisor, Role::Auditor]))
-    else {
-        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    let user = match crate::session::page_user("/locker") {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     let cases = LocalResource::new(|| api::get::<Vec<CaseView>>("/locker/cases"));
     let open_case = RwSignal::new(None::<i64>);
@@ -27,30 +26,24 @@ pub fn LockerPage() -> impl IntoView {
             {user.has(Role::Auditor).then(|| view! { <DueForReview/> })}
             {user.has(Role::Supervisor).then(|| view! { <Escalated/> })}
             <h2>"Cases"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || cases.get().map(|c| match c {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="notice">"No cases yet: preserve reads from a search."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <div class="stack" data-testid="locker-cases">
-                            {list.into_iter().map(|c| {
-                                let id = c.id;
-                                view! {
-                                    <article class="panel case" data-case=id.to_string()>
-                                        <h3>{c.title.clone()}</h3>
-                                        <p>{c.crime_type.clone()} " — OIC " {c.oic.clone()} " (supervisor " {c.oic_supervisor.clone()} "), opened by " {c.created_by.clone()} " " {when(c.created_at)}</p>
-                                        <p>{c.reason.clone()}</p>
-                                        <button type="button" on:click=move |_| open_case.set(Some(id))>{format!("Show {} held items", c.held)}</button>
-                                        <Show when=move || open_case.get() == Some(id)>
-                                            <CaseItems case_id=id/>
-                                        </Show>
-                                    </article>
-                                }
-                            }).collect_view()}
-                        </div>
-                    }.into_any(),
-                })}
-            </Transition>
+            <LoadedList what=cases empty="No cases yet: preserve reads from a search." let:list>
+                <div class="stack" data-testid="locker-cases">
+                    {list.into_iter().map(|c| {
+                        let id = c.id;
+                        view! {
+                            <article class="panel case" data-case=id.to_string()>
+                                <h3>{c.title.clone()}</h3>
+                                <p>{c.crime_type.clone()} " — OIC " {c.oic.clone()} " (supervisor " {c.oic_supervisor.clone()} "), opened by " {c.created_by.clone()} " " {when(c.created_at)}</p>
+                                <p>{c.reason.clone()}</p>
+                                <button type="button" on:click=move |_| open_case.set(Some(id))>{format!("Show {} held items", c.held)}</button>
+                                <Show when=move || open_case.get() == Some(id)>
+                                    <CaseItems case_id=id/>
+                                </Show>
+                            </article>
+                        }
+                    }).collect_view()}
+                </div>
+            </LoadedList>
         </section>
     }
     .into_any()
@@ -80,28 +73,25 @@ fn CaseItems(case_id: i64) -> impl IntoView {
     let items = LocalResource::new(move || async move {
         api::get::<Vec<ItemView>>(&format!("/locker/cases/{case_id}/items")).await
     });
-    move || {
-        items.get().map(|i| match i {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(list) => view! {
-                <table class="grid" data-testid="locker-items">
-                    <thead><tr><th>"Read"</th><th>"Plate patch"</th><th>"Preserved"</th><th>"Status"</th></tr></thead>
-                    <tbody>{list.into_iter().map(|item| {
-                        let image = item.read.as_ref().filter(|r| r.has_plate_image).map(|_| view! {
-                            <img class="thumb" src=format!("{}/locker/items/{}/images/plate", api::BASE, item.id) alt="plate patch"/>
-                        });
-                        view! {
-                            <tr>
-                                <td>{item_summary(&item)}</td>
-                                <td>{image}</td>
-                                <td>{format!("{} by {}", when(item.preserved_at), item.preserved_by)}</td>
-                                <td>{item_status(&item)}</td>
-                            </tr>
-                        }
-                    }).collect_view()}</tbody>
-                </table>
-            }.into_any(),
-        })
+    view! {
+        <Loaded what=items let:list>
+        <table class="grid" data-testid="locker-items">
+            <thead><tr><th>"Read"</th><th>"Plate patch"</th><th>"Preserved"</th><th>"Status"</th></tr></thead>
+            <tbody>{list.into_iter().map(|item| {
+                let image = item.read.as_ref().filter(|r| r.has_plate_image).map(|_| view! {
+                    <img class="thumb" src=format!("{}/locker/items/{}/images/plate", api::BASE, item.id) alt="plate patch"/>
+                });
+                view! {
+                    <tr>
+                        <td>{item_summary(&item)}</td>
+                        <td>{image}</td>
+                        <td>{format!("{} by {}", when(item.preserved_at), item.preserved_by)}</td>
+                        <td>{item_status(&item)}</td>
+                    </tr>
+                }
+            }).collect_view()}</tbody>
+        </table>
+        </Loaded>
     }
 }
 
@@ -110,17 +100,11 @@ fn DueForReview() -> impl IntoView {
     let due = LocalResource::new(|| api::get::<Vec<ItemView>>("/locker/due"));
     view! {
         <h2>"Due for review"</h2>
-        <Transition fallback=|| ()>
-            {move || due.get().map(|d| match d {
-                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                Ok(list) if list.is_empty() => view! { <p class="notice">"Nothing is due for review."</p> }.into_any(),
-                Ok(list) => view! {
-                    <div class="stack" data-testid="locker-due">
-                        {list.into_iter().map(|item| view! { <Review item=item on_done=move || due.refetch()/> }).collect_view()}
-                    </div>
-                }.into_any(),
-            })}
-        </Transition>
+        <LoadedList what=due empty="Nothing is due for review." let:list>
+            <div class="stack" data-testid="locker-due">
+                {list.into_iter().map(|item| view! { <Review item=item on_done=move || due.refetch()/> }).collect_view()}
+            </div>
+        </LoadedList>
     }
 }
 
@@ -197,14 +181,10 @@ fn Escalated() -> impl IntoView {
     view! {
         <h2>"Escalated to you"</h2>
         <p>"The officer in charge did not answer whether these are still needed: answer for them."</p>
-        {move || items.get().map(|i| match i {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(list) if list.is_empty() => view! { <p class="notice">"No locker item awaits your answer."</p> }.into_any(),
-            Ok(list) => view! {
-                <div class="stack" data-testid="locker-escalated">
-                    {list.into_iter().map(|item| view! { <Review item=item on_done=move || items.refetch() escalated=true/> }).collect_view()}
-                </div>
-            }.into_any(),
-        })}
+        <LoadedList what=items empty="No locker item awaits your answer." let:list>
+            <div class="stack" data-testid="locker-escalated">
+                {list.into_iter().map(|item| view! { <Review item=item on_done=move || items.refetch() escalated=true/> }).collect_view()}
+            </div>
+        </LoadedList>
     }
 }

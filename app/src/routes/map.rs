@@ -8,28 +8,24 @@
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle, MapLegend};
 use crate::components::outcome::{sendable, Interactive, Message, Outcome};
+use crate::components::scope::{camera_ids, scope_summary};
+use crate::components::time::utc as when;
 use crate::components::verify::VerifyPanel;
-use crate::routes::requests::{camera_ids, scope_summary, when};
-use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::requests::RequestView;
 use shared::search::{PlateMode, SearchQuery};
 use shared::watch::{NewWatch, WatchEnded, WatchView};
-use shared::{CameraHealth, ReadView, Role, ShellData};
+use shared::{CameraHealth, ReadView, Role};
 use std::collections::VecDeque;
 
 #[component]
 pub fn MapPage() -> impl IntoView {
-    let shell = use_context::<ShellData>();
-    let allowed = |s: &ShellData| {
-        s.user.as_ref().is_some_and(|u| u.has_any(&[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin]))
+    let user = match crate::session::page_user("/map") {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
-    let Some(shell) = shell.filter(allowed) else {
-        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
-    };
-    let user = shell.user.clone().expect("signed in");
     let investigator = user.has(Role::Investigator);
     let admin = user.has(Role::SystemAdmin);
     let health = RwSignal::new(Vec::<CameraHealth>::new());
@@ -115,7 +111,7 @@ pub fn MapPage() -> impl IntoView {
 
     view! {
         <section class="page map-page">
-            <LeafletMap settings=shell.map.clone() on_ready=on_ready/>
+            <LeafletMap settings=crate::session::map_settings() on_ready=on_ready/>
             <aside class="side">
                 <MapLegend live=true/>
                 {if investigator {

@@ -12,12 +12,3 @@ pub mod sample;
 pub mod search;
 pub mod statements;
 pub mod users;
-
-use leptos::prelude::*;
-use shared::Role;
-
-/// Shown instead of a page the user's roles do not open (the server refuses its data anyway).
-#[component]
-pub fn NotPermitted(role: Role) -> impl IntoView {
-    view! { <p class="notice">"This page is for users with the " {role.label()} " role."</p> }
-}

@@ -1,16 +1,15 @@
 //! The year's figures for the annual report to oversight bodies (R23), downloadable as CSV.
 
 use crate::api;
-use crate::routes::NotPermitted;
+use crate::components::loaded::Loaded;
 use chrono::Datelike;
 use leptos::prelude::*;
 use shared::oversight::Figures;
-use shared::Role;
 
 #[component]
 pub fn OversightPage() -> impl IntoView {
-    if !crate::signed_in_user().is_some_and(|u| u.has(Role::Auditor)) {
-        return view! { <NotPermitted role=Role::Auditor/> }.into_any();
+    if let Err(refused) = crate::session::page_user("/oversight") {
+        return refused;
     }
     let year = RwSignal::new(crate::now().year());
     let figures = LocalResource::new(move || {
@@ -26,19 +25,14 @@ pub fn OversightPage() -> impl IntoView {
                 <a class="button" href=move || format!("{}/oversight/{}/csv", api::BASE, year.get()) download="">"Download CSV"</a>
             </div>
             <p class="notice">"Breaches and subject access requests are recorded outside the workbench and are not counted here."</p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || figures.get().map(|f| match f {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(f) => view! {
-                        <table class="grid" data-testid="figures">
-                            <thead><tr><th>"Section"</th><th>"What"</th><th>"Count"</th></tr></thead>
-                            <tbody>{f.figures.into_iter().map(|x| view! {
-                                <tr><td>{x.section}</td><td>{x.item}</td><td class="number">{x.count.to_string()}</td></tr>
-                            }).collect_view()}</tbody>
-                        </table>
-                    }.into_any(),
-                })}
-            </Transition>
+            <Loaded what=figures let:f>
+                <table class="grid" data-testid="figures">
+                    <thead><tr><th>"Section"</th><th>"What"</th><th>"Count"</th></tr></thead>
+                    <tbody>{f.figures.into_iter().map(|x| view! {
+                        <tr><td>{x.section}</td><td>{x.item}</td><td class="number">{x.count.to_string()}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </Loaded>
         </section>
     }
     .into_any()

@@ -2,12 +2,13 @@
 //! supervisors work through the queue.
 
 use crate::api;
+use crate::components::loaded::{Loaded, LoadedList};
 use crate::components::map::AreaMap;
 use crate::components::outcome::{parsed, FieldError, FormState, Interactive, Message, Outcome, Submit};
+use crate::components::scope::{camera_ids, list_of, scope_summary};
 use crate::components::table::{holds, Sort, SortHeader};
-use crate::components::time::Time;
-use crate::routes::NotPermitted;
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use crate::components::time::{input_time, parse_input_time, utc as when, waited, Time};
+use chrono::Duration;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use shared::hotlists::EntryPattern;
@@ -16,60 +17,13 @@ use shared::requests::{
 };
 use shared::Role;
 
-/// How times are written in forms: ISO 8601 in UTC, whatever the browser's locale.
-pub const INPUT_TIME: &str = "%Y-%m-%d %H:%M:%S";
-
-/// A time typed as `YYYY-MM-DD HH:MM[:SS]` (or with `T`), read as UTC.
-pub fn parse_input_time(raw: &str, what: &str) -> Result<DateTime<Utc>, String> {
-    let raw = raw.trim();
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
-        .map(|t| t.and_utc())
-        .ok_or_else(|| format!("{what}: write the time as YYYY-MM-DD HH:MM:SS (UTC), not `{raw}`"))
-}
-
-pub fn input_time(t: DateTime<Utc>) -> String {
-    t.format(INPUT_TIME).to_string()
-}
-
-pub fn when(t: DateTime<Utc>) -> String {
-    crate::components::time::utc(t)
-}
-
-/// How long something has waited, to the minute: `2 d 3 h`, `4 h 10 min`, `25 min`.
-pub fn waited(d: Duration) -> String {
-    let minutes = d.num_minutes().max(0);
-    match (minutes / (24 * 60), minutes / 60 % 24, minutes % 60) {
-        (0, 0, m) => format!("{m} min"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (days, h, _) => format!("{days} d {h} h"),
-    }
-}
-
-/// The scope of a request in a line.
-pub fn scope_summary(scope: &RequestScope) -> String {
-    let mut parts = Vec::new();
-    if !scope.plates.is_empty() {
-        parts.push(scope.plates.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "));
-    }
-    if let Some(a) = scope.area {
-        parts.push(format!("area {:.3},{:.3} – {:.3},{:.3}", a.south, a.west, a.north, a.east));
-    }
-    if !scope.cameras.is_empty() {
-        parts.push(format!("{} cameras", scope.cameras.len()));
-    }
-    format!("{} · {} to {}", parts.join(" · "), when(scope.from), when(scope.to))
-}
-
 #[component]
 pub fn RequestsPage() -> impl IntoView {
-    let user = crate::signed_in_user();
-    let investigator = user.as_ref().is_some_and(|u| u.has(Role::Investigator));
-    let supervisor = user.as_ref().is_some_and(|u| u.has(Role::Supervisor));
-    if !investigator && !supervisor {
-        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
-    }
+    let user = match crate::session::page_user("/requests") {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    let (investigator, supervisor) = (user.has(Role::Investigator), user.has(Role::Supervisor));
     // The answer to a withdrawal outlives the table it was asked from, which is fetched anew.
     let withdrawn: Message = RwSignal::new(None);
     let mine = LocalResource::new(move || async move {
@@ -88,12 +42,9 @@ pub fn RequestsPage() -> impl IntoView {
                     <div>
                         <h2>"My requests"</h2>
                         <Outcome message=withdrawn/>
-                        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                            {move || mine.get().map(|m| match m {
-                                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                                Ok(list) => view! { <RequestTable list=list message=withdrawn on_change=move || mine.refetch()/> }.into_any(),
-                            })}
-                        </Transition>
+                        <Loaded what=mine let:list>
+                            <RequestTable list=list message=withdrawn on_change=move || mine.refetch()/>
+                        </Loaded>
                     </div>
                     <NewRequestForm on_submitted=move || mine.refetch()/>
                 </div>
@@ -222,15 +173,6 @@ fn optional_area(fields: [&str; 4]) -> Result<Option<Area>, String> {
     Ok(Some(Area { south: v[0], west: v[1], north: v[2], east: v[3] }))
 }
 
-fn list_of<T, C: FromIterator<T>>(raw: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<C, String> {
-    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse).collect()
-}
-
-/// Camera ids typed as a comma-separated list.
-pub fn camera_ids<C: FromIterator<i64>>(raw: &str) -> Result<C, String> {
-    list_of(raw, |c| c.parse().map_err(|_| format!("camera `{c}` is not an id")))
-}
-
 #[component]
 fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let now = crate::now();
@@ -356,17 +298,11 @@ fn Queue() -> impl IntoView {
     let queue = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=queue"));
     view! {
         <h2>"Awaiting decision"</h2>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || queue.get().map(|q| match q {
-                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                Ok(list) if list.is_empty() => view! { <p class="notice">"Nothing awaits a decision."</p> }.into_any(),
-                Ok(list) => view! {
-                    <div class="stack" data-testid="request-queue">
-                        {list.into_iter().map(|r| view! { <Decide request=r/> }).collect_view()}
-                    </div>
-                }.into_any(),
-            })}
-        </Transition>
+        <LoadedList what=queue empty="Nothing awaits a decision." let:list>
+            <div class="stack" data-testid="request-queue">
+                {list.into_iter().map(|r| view! { <Decide request=r/> }).collect_view()}
+            </div>
+        </LoadedList>
     }
 }
 
@@ -379,25 +315,19 @@ fn Decided() -> impl IntoView {
     view! {
         <h2>"Decided by you"</h2>
         <Outcome message=message/>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || decided.get().map(|d| match d {
-                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                Ok(list) if list.is_empty() => view! { <p class="notice">"You have decided no request yet."</p> }.into_any(),
-                Ok(list) => view! {
-                    <table class="grid" data-testid="decided-requests">
-                        <thead><tr>
-                            <th>"Reference"</th><th>"Requester"</th><th>"Crime"</th><th>"Scope"</th>
-                            <th>"Decided (UTC)"</th><th>"State"</th><th>"Revoke, with why"</th>
-                        </tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|r| view! {
-                                <DecidedRow request=r message=message on_change=move || decided.refetch()/>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-            })}
-        </Transition>
+        <LoadedList what=decided empty="You have decided no request yet." let:list>
+            <table class="grid" data-testid="decided-requests">
+                <thead><tr>
+                    <th>"Reference"</th><th>"Requester"</th><th>"Crime"</th><th>"Scope"</th>
+                    <th>"Decided (UTC)"</th><th>"State"</th><th>"Revoke, with why"</th>
+                </tr></thead>
+                <tbody>
+                    {list.into_iter().map(|r| view! {
+                        <DecidedRow request=r message=message on_change=move || decided.refetch()/>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </LoadedList>
     }
 }
 
@@ -523,26 +453,5 @@ fn Decide(request: RequestView) -> impl IntoView {
             </Show>
             <Outcome message=form.message/>
         </article>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_typed_in_iso_form_as_utc() {
-        let at = DateTime::parse_from_rfc3339("2026-12-01T08:05:09Z").unwrap().with_timezone(&Utc);
-        assert_eq!(parse_input_time("2026-12-01 08:05:09", "From"), Ok(at));
-        assert_eq!(parse_input_time(" 2026-12-01T08:05:09 ", "From"), Ok(at));
-        assert_eq!(parse_input_time("2026-12-01 08:05", "From"), Ok(at - Duration::seconds(9)));
-        assert_eq!(input_time(at), "2026-12-01 08:05:09");
-        assert_eq!(
-            parse_input_time("01/12/2026 08:05", "From"),
-            Err("From: write the time as YYYY-MM-DD HH:MM:SS (UTC), not `01/12/2026 08:05`".into())
-        );
-        assert_eq!(waited(Duration::minutes(25)), "25 min");
-        assert_eq!(waited(Duration::minutes(250)), "4 h 10 min");
-        assert_eq!(waited(Duration::hours(51)), "2 d 3 h");
     }
 }

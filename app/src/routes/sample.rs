@@ -2,13 +2,12 @@
 //! each was necessary and proportionate, with a note.
 
 use crate::api;
+use crate::components::loaded::{Loaded, LoadedList};
 use crate::components::outcome::{Message, Outcome};
-use crate::routes::requests::when;
-use crate::routes::NotPermitted;
+use crate::components::time::utc as when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::search::{SampleFinding, SampleView, SearchQuery};
-use shared::Role;
 
 fn describe(query: &SearchQuery) -> String {
     match query {
@@ -25,8 +24,8 @@ fn describe(query: &SearchQuery) -> String {
 
 #[component]
 pub fn SamplePage() -> impl IntoView {
-    if !crate::signed_in_user().is_some_and(|u| u.has(Role::Auditor)) {
-        return view! { <NotPermitted role=Role::Auditor/> }.into_any();
+    if let Err(refused) = crate::session::page_user("/audit/sample") {
+        return refused;
     }
     let open = LocalResource::new(|| api::get::<Vec<SampleView>>("/audit/samples"));
     let done = LocalResource::new(|| api::get::<Vec<SampleView>>("/audit/samples?reviewed=true&limit=50"));
@@ -38,43 +37,32 @@ pub fn SamplePage() -> impl IntoView {
         <section class="page">
             <h1>"Audit sample"</h1>
             <p class="notice" data-testid="sample-rates">{
-                let p = crate::policy();
+                let p = crate::session::policy();
                 format!(
                     "{}% of searches reaching beyond {} days and {}% of the others are drawn at random as they run.",
                     p.sample_beyond_standard_percent, p.standard_days, p.sample_other_percent
                 )
             }</p>
             <h2>"Awaiting a finding"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || open.get().map(|o| match o {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="notice">"No sampled search awaits a finding."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <div class="stack" data-testid="open-samples">
-                            {list.into_iter().map(|s| view! { <Sample sample=s on_done=refresh/> }).collect_view()}
-                        </div>
-                    }.into_any(),
-                })}
-            </Transition>
+            <LoadedList what=open empty="No sampled search awaits a finding." let:list>
+                <div class="stack" data-testid="open-samples">
+                    {list.into_iter().map(|s| view! { <Sample sample=s on_done=refresh/> }).collect_view()}
+                </div>
+            </LoadedList>
             <h2>"Recent findings"</h2>
-            <Transition fallback=|| ()>
-                {move || done.get().map(|d| match d {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="grid" data-testid="sample-findings">
-                            <thead><tr><th>"Search"</th><th>"By"</th><th>"Request"</th><th>"Necessary"</th><th>"Proportionate"</th><th>"Note"</th><th>"Auditor"</th></tr></thead>
-                            <tbody>{list.into_iter().filter_map(|s| s.review.clone().map(|r| (s, r))).map(|(s, r)| view! {
-                                <tr>
-                                    <td>{s.search_id}</td><td>{s.searched_by}</td><td>{s.reference}</td>
-                                    <td>{if r.finding.necessary { "yes" } else { "no" }}</td>
-                                    <td>{if r.finding.proportionate { "yes" } else { "no" }}</td>
-                                    <td>{r.finding.note}</td><td>{r.reviewed_by}</td>
-                                </tr>
-                            }).collect_view()}</tbody>
-                        </table>
-                    }.into_any(),
-                })}
-            </Transition>
+            <Loaded what=done let:list>
+                <table class="grid" data-testid="sample-findings">
+                    <thead><tr><th>"Search"</th><th>"By"</th><th>"Request"</th><th>"Necessary"</th><th>"Proportionate"</th><th>"Note"</th><th>"Auditor"</th></tr></thead>
+                    <tbody>{list.into_iter().filter_map(|s| s.review.clone().map(|r| (s, r))).map(|(s, r)| view! {
+                        <tr>
+                            <td>{s.search_id}</td><td>{s.searched_by}</td><td>{s.reference}</td>
+                            <td>{if r.finding.necessary { "yes" } else { "no" }}</td>
+                            <td>{if r.finding.proportionate { "yes" } else { "no" }}</td>
+                            <td>{r.finding.note}</td><td>{r.reviewed_by}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </Loaded>
         </section>
     }
     .into_any()

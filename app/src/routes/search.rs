@@ -6,16 +6,16 @@
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle};
 use crate::components::outcome::{sendable, Interactive, Message, Outcome};
+use crate::components::scope::{camera_ids, scope_summary};
 use crate::components::search_actions::SearchActions;
+use crate::components::time::{input_time, parse_input_time, utc as when};
 use crate::components::verify::VerifyPanel;
-use crate::routes::requests::{camera_ids, input_time, parse_input_time, scope_summary, when};
-use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::requests::{Area, RequestView};
 use shared::search::{CameraCount, NewSearch, PlateMode, SearchPage as Page, SearchQuery};
-use shared::{ReadView, Role, ShellData};
+use shared::ReadView;
 use std::collections::BTreeSet;
 
 /// The result set shown: the search's first page and any further pages fetched.
@@ -30,10 +30,9 @@ struct Shown {
 
 #[component]
 pub fn SearchPage() -> impl IntoView {
-    let shell = use_context::<ShellData>();
-    let Some(shell) = shell.filter(|s| s.user.as_ref().is_some_and(|u| u.has(Role::Investigator))) else {
-        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
-    };
+    if let Err(refused) = crate::session::page_user("/search") {
+        return refused;
+    }
     let requests = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=mine"));
     let request_id = RwSignal::new(String::new());
     let mode = RwSignal::new("exact".to_owned());
@@ -265,7 +264,7 @@ pub fn SearchPage() -> impl IntoView {
 
     view! {
         <section class="page map-page search-page">
-            <LeafletMap settings=shell.map.clone() on_ready=on_ready/>
+            <LeafletMap settings=crate::session::map_settings() on_ready=on_ready/>
             <aside class="side">
                 <form class="stack panel" on:submit=submit data-testid="search-form"><Interactive>
                     <label>"Under request"

@@ -2,10 +2,9 @@
 //! supervisors approve or reject the statements others asked for.
 
 use crate::api;
-use crate::components::loaded::Loaded;
+use crate::components::loaded::{Loaded, LoadedList};
 use crate::components::outcome::{sendable, Message, Outcome};
-use crate::routes::requests::when;
-use crate::routes::NotPermitted;
+use crate::components::time::utc as when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::export::{Recipient, StatementDecision, StatementStatus, StatementView};
@@ -13,8 +12,9 @@ use shared::{ReadView, Role};
 
 #[component]
 pub fn StatementsPage() -> impl IntoView {
-    let Some(user) = crate::signed_in_user().filter(|u| u.has_any(&[Role::Investigator, Role::Supervisor])) else {
-        return view! { <NotPermitted role=Role::Investigator/> }.into_any();
+    let user = match crate::session::page_user("/statements") {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     view! {
         <section class="page">
@@ -43,11 +43,9 @@ fn Mine() -> impl IntoView {
     let list = LocalResource::new(|| api::get::<Vec<StatementView>>("/statements?which=mine"));
     view! {
         <h2>"Yours"</h2>
-        {move || list.get().map(|l| match l {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(items) if items.is_empty() => view! { <p class="notice">"None yet: choose reads in a search and ask for a statement."</p> }.into_any(),
-            Ok(items) => items.into_iter().map(|s| view! { <Own statement=s/> }).collect_view().into_any(),
-        })}
+        <LoadedList what=list empty="None yet: choose reads in a search and ask for a statement." let:items>
+            {items.into_iter().map(|s| view! { <Own statement=s/> }).collect_view()}
+        </LoadedList>
     }
 }
 
@@ -91,11 +89,9 @@ fn Queue() -> impl IntoView {
     let list = LocalResource::new(|| api::get::<Vec<StatementView>>("/statements?which=queue"));
     view! {
         <h2>"To decide"</h2>
-        {move || list.get().map(|l| match l {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(items) if items.is_empty() => view! { <p class="notice">"No statement awaits a decision."</p> }.into_any(),
-            Ok(items) => items.into_iter().map(|s| view! { <Decide statement=s on_done=move || list.refetch()/> }).collect_view().into_any(),
-        })}
+        <LoadedList what=list empty="No statement awaits a decision." let:items>
+            {items.into_iter().map(|s| view! { <Decide statement=s on_done=move || list.refetch()/> }).collect_view()}
+        </LoadedList>
     }
 }
 

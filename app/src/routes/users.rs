@@ -1,8 +1,8 @@
 //! User administration (system admins): list, create, change roles/tier/rank, disable.
 
 use crate::api;
+use crate::components::loaded::{Loaded, LoadedList};
 use crate::components::outcome::{parsed, FieldError, FormState, Interactive, Message, Outcome};
-use crate::routes::NotPermitted;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    if !crate::signed_in_user().is_some_and(|u| u.has(Role::SystemAdmin)) {
-        return view! { <NotPermitted role=Role::SystemAdmin/> }.into_any();
+    if let Err(refused) = crate::session::page_user("/admin/users") {
+        return refused;
     }
     let users = LocalResource::new(|| api::get::<Vec<UserView>>("/users"));
     let held = LocalResource::new(|| api::get::<Vec<PendingUserChange>>("/users/changes"));
@@ -23,28 +23,21 @@ pub fn UsersPage() -> impl IntoView {
         held.refetch();
     };
     let editing = RwSignal::new(None::<UserView>);
-    let table = move || {
-        users.get().map(|answer| match answer {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(list) => view! {
-                <table class="grid" data-testid="users">
-                    <thead>
-                        <tr><th>"Username"</th><th>"Name"</th><th>"Roles"</th><th>"Tier"</th><th>"Rank"</th><th>"Status"</th><th></th></tr>
-                    </thead>
-                    <tbody>
-                        {list.into_iter().map(|u| user_row(u, editing)).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any(),
-        })
-    };
     view! {
         <section class="page">
             <h1>"Users"</h1>
             <div class="columns">
                 <div class="stack">
-                    <Transition fallback=|| view! { <p>"Loading users…"</p> }>{table}</Transition>
+                    <Loaded what=users let:list>
+                        <table class="grid" data-testid="users">
+                            <thead>
+                                <tr><th>"Username"</th><th>"Name"</th><th>"Roles"</th><th>"Tier"</th><th>"Rank"</th><th>"Status"</th><th></th></tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|u| user_row(u, editing)).collect_view()}
+                            </tbody>
+                        </table>
+                    </Loaded>
                     <HeldChanges held=held on_decided=refresh/>
                 </div>
                 <div class="stack">
@@ -83,7 +76,7 @@ fn HeldChanges(
     on_decided: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let message: Message = RwSignal::new(None);
-    let me = crate::signed_in_user().map(|u| u.username.to_string()).unwrap_or_default();
+    let me = crate::session::signed_in_user().map(|u| u.username.to_string()).unwrap_or_default();
     let decide = move |id: i64, username: String, approve: bool| {
         let verb = if approve { "approve" } else { "reject" };
         spawn_local(async move {
@@ -98,11 +91,11 @@ fn HeldChanges(
             on_decided();
         });
     };
-    let rows = move || {
-        held.get().map(|answer| match answer {
-            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-            Ok(list) if list.is_empty() => view! { <p>"No change waits for a second admin."</p> }.into_any(),
-            Ok(list) => view! {
+
+    view! {
+        <section class="panel stack" data-testid="held">
+            <h2>"Waiting for a second admin"</h2>
+            <LoadedList what=held empty="No change waits for a second admin." let:list>
                 <table class="grid" data-testid="held-changes">
                     <thead><tr><th>"Account"</th><th>"Grants"</th><th>"Proposed by"</th><th>"At"</th><th></th></tr></thead>
                     <tbody>
@@ -130,14 +123,7 @@ fn HeldChanges(
                         }).collect_view()}
                     </tbody>
                 </table>
-            }
-            .into_any(),
-        })
-    };
-    view! {
-        <section class="panel stack" data-testid="held">
-            <h2>"Waiting for a second admin"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>{rows}</Transition>
+            </LoadedList>
             <Outcome message=message/>
         </section>
     }
@@ -339,7 +325,7 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
     });
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let ids: Result<BTreeSet<i64>, String> = crate::routes::requests::camera_ids(&cameras.get_untracked());
+        let ids: Result<BTreeSet<i64>, String> = crate::components::scope::camera_ids(&cameras.get_untracked());
         let body = match ids {
             Ok(denied_cameras) => Restrictions { denied_capabilities: denied.get_untracked(), denied_cameras },
             Err(e) => return message.set(Some(Err(e))),
