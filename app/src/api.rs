@@ -5,7 +5,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::ErrorBody;
 
-pub const BASE: &str = "/api/v1";
+/// Where the API is mounted (the paths themselves are in `shared::endpoints`).
+pub use shared::endpoints::BASE;
 
 /// What the server said of a failed call: its own words (and, for a refused form, each field's
 /// problem) where it gave them.
@@ -57,7 +58,8 @@ pub async fn submit_answered<B: Serialize, T: DeserializeOwned>(
     Ok((status, response.json().await.map_err(plain)?))
 }
 
-fn url(path: &str) -> String {
+/// The full URL of an API path (for images, downloads and streams the browser fetches itself).
+pub fn url(path: &str) -> String {
     format!("{BASE}{path}")
 }
 

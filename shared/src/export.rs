@@ -166,3 +166,22 @@ impl StatementDecision {
         crate::form::required(&self.rationale, 2000, "a decision needs a rationale (up to 2000 characters)")
     }
 }
+
+/// Which statements a listing shows (`GET /statements?which=…`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementList {
+    /// The caller's own statements (investigators).
+    #[default]
+    Mine,
+    /// Pending statements the caller may decide (supervisors).
+    Queue,
+}
+
+/// The query of `GET /statements`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementsQuery {
+    #[serde(default)]
+    pub which: StatementList,
+}

@@ -571,6 +571,14 @@ pub struct RefusedRow {
     pub reason: String,
 }
 
+/// The query of `GET /hotlists/reviews/due`: entries due within this many days.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DueQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_days: Option<i64>,
+}
+
 /// A review of an entry (R9): why it is still needed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod cameras;
+pub mod endpoints;
 pub mod export;
 pub mod form;
 pub mod hotlists;

@@ -160,3 +160,11 @@ pub struct DeadLetter {
     /// The payload as received (truncated to 64 KiB).
     pub payload: String,
 }
+
+/// The query of `GET /ingest/dead-letters`: the newest this many.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLettersQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}

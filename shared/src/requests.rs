@@ -383,3 +383,32 @@ mod tests {
         assert!(!big.contains(52.000001, -1.0));
     }
 }
+
+/// Which requests a listing shows (`GET /requests?which=…`): each takes its own role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestList {
+    /// The caller's own requests (investigators).
+    Mine,
+    /// Pending requests the caller may decide (supervisors).
+    Queue,
+    /// The requests the caller decided, newest first (supervisors).
+    Decided,
+    /// Every request (auditors).
+    All,
+}
+
+/// The query of `GET /requests`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsQuery {
+    pub which: RequestList,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+impl RequestsQuery {
+    pub fn of(which: RequestList) -> Self {
+        RequestsQuery { which, limit: None }
+    }
+}

@@ -195,6 +195,24 @@ pub struct CameraCount {
     pub last: DateTime<Utc>,
 }
 
+/// The query of `GET /searches/{id}`: the page after the cursor a page gave as `next`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// The query of `GET /audit/samples`: open samples, or those reviewed, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplesQuery {
+    #[serde(default)]
+    pub reviewed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
 /// What a user may not search (R13), set by a system admin.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -57,11 +57,11 @@ pub fn AlertTray() -> impl IntoView {
         use wasm_bindgen::prelude::*;
         use wasm_bindgen::JsCast;
         spawn_local(async move {
-            if let Ok(list) = api::get::<Vec<AlertView>>("/alerts").await {
+            if let Ok(list) = api::get::<Vec<AlertView>>(shared::endpoints::ALERTS).await {
                 alerts.set(list.into_iter().filter(|a| a.decision.is_none()).collect());
             }
         });
-        if let Ok(source) = web_sys::EventSource::new(&format!("{}/alerts/live", api::BASE)) {
+        if let Ok(source) = web_sys::EventSource::new(&api::url(shared::endpoints::ALERTS_LIVE)) {
             let on_alert = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
                 if let Some(alert) = event.data().as_string().and_then(|t| serde_json::from_str::<AlertView>(&t).ok()) {
                     alerts.update(|list| {
@@ -98,7 +98,12 @@ pub fn AlertTray() -> impl IntoView {
         }
         spawn_local(async move {
             for a in &group.alerts {
-                if let Err(e) = api::post::<_, AlertView>(&format!("/alerts/{}/decision", a.id), &body).await {
+                if let Err(e) = api::post::<_, AlertView>(
+                    &shared::endpoints::path(shared::endpoints::ALERT_DECISION, &[&a.id]),
+                    &body,
+                )
+                .await
+                {
                     problem.set(Some(format!("{}: {e}", group.plate)));
                     done.set(None);
                     return;
@@ -136,7 +141,7 @@ pub fn AlertTray() -> impl IntoView {
                                 let count = g.alerts.len();
                                 let first = g.alerts[count - 1].read.captured_at;
                                 let image = |kind: &str, class: &'static str| {
-                                    let src = format!("{}/alerts/{id}/images/{kind}", api::BASE);
+                                    let src = api::url(&shared::endpoints::path(shared::endpoints::ALERT_IMAGE, &[&id, &kind]));
                                     view! { <img class=class src=src alt=format!("{kind} image")/> }
                                 };
                                 let patch = a.read.has_plate_image.then(|| image("plate", "alert-plate"));

@@ -5,6 +5,7 @@
 use crate::api;
 use crate::components::map::CameraMap;
 use leptos::prelude::*;
+use shared::endpoints::CAMERAS;
 use shared::CameraView;
 
 /// How many matches are offered at once.
@@ -23,7 +24,7 @@ fn matches(camera: &CameraView, typed: &str) -> bool {
 /// A camera chooser writing the chosen ids into `ids`; `label` names the field.
 #[component]
 pub fn CameraPicker(ids: RwSignal<String>, #[prop(into)] label: String, #[prop(into)] name: String) -> impl IntoView {
-    let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>("/cameras"));
+    let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>(CAMERAS));
     let typed = RwSignal::new(String::new());
     let all = move || cameras.get().and_then(Result::ok).unwrap_or_default();
     let add = move |id: i64| {

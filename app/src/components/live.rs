@@ -6,6 +6,7 @@ use crate::api;
 use crate::components::map::MapHandle;
 use crate::components::text::escape_html;
 use leptos::prelude::*;
+use shared::endpoints::{CAMERAS, CAMERA_HEALTH};
 use shared::watch::WatchEnded;
 use shared::{CameraHealth, CameraStatus, CameraView, ReadView};
 use std::collections::VecDeque;
@@ -81,7 +82,7 @@ pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth
     leptos::task::spawn_local(async move {
         let layer = leaflet::LayerGroup::new();
         match health {
-            Some(list) => match api::get::<Vec<CameraHealth>>("/cameras/health").await {
+            Some(list) => match api::get::<Vec<CameraHealth>>(CAMERA_HEALTH).await {
                 Ok(all) => {
                     for h in &all {
                         let last =
@@ -102,7 +103,7 @@ pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth
                 }
                 Err(e) => leptos::logging::error!("camera health: {e}"),
             },
-            None => match api::get::<Vec<CameraView>>("/cameras").await {
+            None => match api::get::<Vec<CameraView>>(CAMERAS).await {
                 Ok(cameras) => {
                     for c in &cameras {
                         let tip = format!("{} · {} · {}", c.name, c.zone, c.status.as_str());
@@ -185,13 +186,14 @@ pub fn watch(
     ]));
     cluster.add_to(&map);
     let markers = StoredValue::new_local(VecDeque::<ReadMarker>::new());
-    let source = match web_sys::EventSource::new(&format!("{}/watches/{id}/live", api::BASE)) {
-        Ok(source) => source,
-        Err(e) => {
-            leptos::logging::error!("could not open the watch's stream: {e:?}");
-            return None;
-        }
-    };
+    let source =
+        match web_sys::EventSource::new(&api::url(&shared::endpoints::path(shared::endpoints::WATCH_LIVE, &[&id]))) {
+            Ok(source) => source,
+            Err(e) => {
+                leptos::logging::error!("could not open the watch's stream: {e:?}");
+                return None;
+            }
+        };
     let layer = cluster.clone();
     let on_read = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
         let Some(read) = event.data().as_string().and_then(|text| serde_json::from_str::<ReadView>(&text).ok()) else {

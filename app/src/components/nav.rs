@@ -1,6 +1,7 @@
 use crate::api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::SIGN_OUT;
 use shared::UserView;
 
 #[component]
@@ -16,7 +17,7 @@ pub fn NavBar(user: Option<UserView>) -> impl IntoView {
     let sign_out = move |_| {
         spawn_local(async move {
             // Whatever the answer, the next page load shows the session as the server has it.
-            let _ = api::post_empty("/auth/logout").await;
+            let _ = api::post_empty(SIGN_OUT).await;
             api::reload_at(crate::LOGIN_PATH);
         });
     };

@@ -4,6 +4,8 @@
 
 use crate::api;
 use leptos::prelude::*;
+use shared::endpoints::{with_query, REQUESTS};
+use shared::requests::{RequestList, RequestsQuery};
 use shared::requests::{RequestStatus, RequestView};
 use std::collections::HashMap;
 
@@ -62,14 +64,16 @@ pub fn RequestNotices(mine: bool, queue: bool) -> impl IntoView {
     let next_id = StoredValue::new_local(0u32);
     let check = move || {
         leptos::task::spawn_local(async move {
-            let fetch = |which: &'static str, wanted: bool| async move {
+            let fetch = |which: RequestList, wanted: bool| async move {
                 if wanted {
-                    api::get::<Vec<RequestView>>(&format!("/requests?which={which}")).await.ok()
+                    api::get::<Vec<RequestView>>(&with_query(REQUESTS, &RequestsQuery::of(which))).await.ok()
                 } else {
                     Some(Vec::new())
                 }
             };
-            let (Some(own), Some(waiting)) = (fetch("mine", mine).await, fetch("queue", queue).await) else {
+            let (Some(own), Some(waiting)) =
+                (fetch(RequestList::Mine, mine).await, fetch(RequestList::Queue, queue).await)
+            else {
                 return;
             };
             let index = |list: &[RequestView]| list.iter().map(|r| (r.id, seen(r))).collect::<HashMap<_, _>>();

@@ -6,6 +6,7 @@ use crate::api;
 use crate::components::outcome::{sendable, Message, Outcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::{path, LOCKER_CASES, LOCKER_CASE_ITEMS, LOCKER_PEOPLE, SEARCH_EXPORT, STATEMENTS};
 use shared::export::{ExportFormat, NewExport, NewStatement, StatementView};
 use shared::locker::{CaseView, ItemView, NewCase, People, Preserve};
 use std::collections::BTreeSet;
@@ -22,7 +23,7 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             return;
         }
         spawn_local(async move {
-            match api::download(&format!("/searches/{id}/export"), &body).await {
+            match api::download(&path(SEARCH_EXPORT, &[&id]), &body).await {
                 Ok(name) => {
                     message.set(Some(Ok(format!("Exported {name}: recorded as a disclosure to {}", body.recipient))))
                 }
@@ -31,8 +32,8 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
         });
     };
 
-    let cases = LocalResource::new(|| api::get::<Vec<CaseView>>("/locker/cases"));
-    let people = LocalResource::new(|| api::get::<People>("/locker/people"));
+    let cases = LocalResource::new(|| api::get::<Vec<CaseView>>(LOCKER_CASES));
+    let people = LocalResource::new(|| api::get::<People>(LOCKER_PEOPLE));
     let case = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -68,7 +69,7 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
         spawn_local(async move {
             let case_id = match (existing, new_case) {
                 (Some(id), _) => id,
-                (None, Some(Ok(new))) => match api::post::<_, CaseView>("/locker/cases", &new).await {
+                (None, Some(Ok(new))) => match api::post::<_, CaseView>(LOCKER_CASES, &new).await {
                     Ok(c) => {
                         cases.refetch();
                         case.set(c.id.to_string());
@@ -81,7 +82,7 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
                 },
                 (None, _) => return,
             };
-            match api::post::<_, Vec<ItemView>>(&format!("/locker/cases/{case_id}/items"), &body).await {
+            match api::post::<_, Vec<ItemView>>(&path(LOCKER_CASE_ITEMS, &[&case_id]), &body).await {
                 Ok(added) => {
                     cases.refetch();
                     message.set(Some(Ok(format!(
@@ -106,7 +107,7 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             return;
         }
         spawn_local(async move {
-            match api::post::<_, StatementView>("/statements", &body).await {
+            match api::post::<_, StatementView>(STATEMENTS, &body).await {
                 Ok(s) => message.set(Some(Ok(format!("Statement {} asked for: a supervisor must approve it", s.id)))),
                 Err(e) => message.set(Some(Err(e))),
             }

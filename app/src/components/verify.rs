@@ -9,6 +9,7 @@ use crate::components::time::utc as when;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::{path, SEARCH_READ, SEARCH_READ_VERIFICATIONS};
 use shared::verification::{NewVerification, Verdict, VerifiedRead};
 use shared::{Plate, ReadView};
 
@@ -17,7 +18,7 @@ use shared::{Plate, ReadView};
 /// under the search's request (R21).
 pub fn read_image(search_id: i64, id: i64, kind: &'static str, present: bool, prefix: &str) -> Option<impl IntoView> {
     present.then(|| {
-        let src = format!("{}/searches/{search_id}/reads/{id}/images/{kind}", api::BASE);
+        let src = api::url(&shared::endpoints::path(shared::endpoints::SEARCH_READ_IMAGE, &[&search_id, &id, &kind]));
         view! { <img class=format!("{prefix}-{kind}") src=src alt=format!("{kind} image of read {id}")/> }
     })
 }
@@ -38,7 +39,7 @@ pub fn VerifyPanel(
             return detail.set(None);
         };
         spawn_local(async move {
-            detail.set(Some(api::get::<VerifiedRead>(&format!("/searches/{sid}/reads/{id}")).await));
+            detail.set(Some(api::get::<VerifiedRead>(&path(SEARCH_READ, &[&sid, &id])).await));
         });
     });
     // The outcome being written up (misread, clone), with its corrected plate and reason.
@@ -90,7 +91,7 @@ pub fn VerifyPanel(
             return error.set(Some(format!("Not sent: {e}.")));
         }
         spawn_local(async move {
-            match api::post::<_, VerifiedRead>(&format!("/searches/{sid}/reads/{id}/verifications"), &body).await {
+            match api::post::<_, VerifiedRead>(&path(SEARCH_READ_VERIFICATIONS, &[&sid, &id]), &body).await {
                 Ok(v) => {
                     error.set(None);
                     writing.set(None);

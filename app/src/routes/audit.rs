@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
+use shared::endpoints::{with_query, AUDIT_ENTRIES, AUDIT_VERIFY};
 use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport};
 
 const PAGE: i64 = 100;
@@ -102,10 +103,10 @@ pub fn AuditPage() -> impl IntoView {
         if older {
             wanted.before_seq = entries.with_untracked(|list| list.last().map(|e| e.seq));
         }
-        let query = serde_urlencoded::to_string(&wanted).unwrap_or_default();
+        let asked = with_query(AUDIT_ENTRIES, &wanted);
         loading.set(true);
         spawn_local(async move {
-            match api::get::<Vec<AuditEntry>>(&format!("/audit/entries?{query}")).await {
+            match api::get::<Vec<AuditEntry>>(&asked).await {
                 Ok(page) => {
                     more.set(page.len() as i64 == PAGE);
                     message.set(None);
@@ -127,7 +128,7 @@ pub fn AuditPage() -> impl IntoView {
     };
     let verify = move |_| {
         spawn_local(async move {
-            report.set(Some(api::get::<ChainReport>("/audit/verify").await));
+            report.set(Some(api::get::<ChainReport>(AUDIT_VERIFY).await));
         });
     };
     let report_view = move || {

@@ -8,7 +8,9 @@ use crate::components::outcome::{sendable, Interactive, Message, Outcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::cameras::{FeedCreated, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
+use shared::endpoints::{path, with_query, CAMERAS, CAMERA_STATUS, DEAD_LETTERS, FEEDS, ZONE_STATUS};
 use shared::reads::DeadLetter;
+use shared::reads::DeadLettersQuery;
 use shared::{CameraStatus, CameraView};
 use std::collections::BTreeMap;
 
@@ -17,7 +19,7 @@ pub fn CamerasPage() -> impl IntoView {
     if let Err(refused) = crate::session::page_user("/admin/cameras") {
         return refused;
     }
-    let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>("/cameras"));
+    let cameras = LocalResource::new(|| api::get::<Vec<CameraView>>(CAMERAS));
     let reason = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
     let find = RwSignal::new(String::new());
@@ -43,12 +45,12 @@ pub fn CamerasPage() -> impl IntoView {
         spawn_local(async move {
             let done = match target {
                 Target::Camera(id, name) => {
-                    api::patch::<_, CameraView>(&format!("/cameras/{id}/status"), &StatusChange { status, reason: why })
+                    api::patch::<_, CameraView>(&path(CAMERA_STATUS, &[&id]), &StatusChange { status, reason: why })
                         .await
                         .map(|_| format!("{name} is now {}.", status.as_str()))
                 }
                 Target::Zone(zone) => api::post::<_, ZoneStatusChanged>(
-                    "/cameras/zone-status",
+                    ZONE_STATUS,
                     &ZoneStatusChange { zone: zone.clone(), status, reason: why },
                 )
                 .await
@@ -200,7 +202,7 @@ fn zone_view(
 
 #[component]
 fn Feeds() -> impl IntoView {
-    let feeds = LocalResource::new(|| api::get::<Vec<shared::FeedView>>("/feeds"));
+    let feeds = LocalResource::new(|| api::get::<Vec<shared::FeedView>>(FEEDS));
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<Result<FeedCreated, String>>);
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -210,7 +212,7 @@ fn Feeds() -> impl IntoView {
             return created.set(Some(Err(format!("Not sent: {e}."))));
         }
         spawn_local(async move {
-            created.set(Some(api::post::<_, FeedCreated>("/feeds", &new).await));
+            created.set(Some(api::post::<_, FeedCreated>(FEEDS, &new).await));
             feeds.refetch();
         });
     };
@@ -235,7 +237,11 @@ fn Feeds() -> impl IntoView {
 #[component]
 fn DeadLetters() -> impl IntoView {
     let shown = RwSignal::new(None::<Result<Vec<DeadLetter>, String>>);
-    let load = move |_| spawn_local(async move { shown.set(Some(api::get("/ingest/dead-letters?limit=50").await)) });
+    let load = move |_| {
+        spawn_local(async move {
+            shown.set(Some(api::get(&with_query(DEAD_LETTERS, &DeadLettersQuery { limit: Some(50) })).await))
+        })
+    };
     view! {
         <h2>"Refused payloads"</h2>
         <button on:click=load>"Show the newest 50"</button>

@@ -5,6 +5,7 @@
 use crate::api;
 use crate::components::verify::read_image;
 use leptos::prelude::*;
+use shared::endpoints::{path, SEARCH_CLONES};
 use shared::verification::ClonePair;
 use shared::ReadView;
 
@@ -19,7 +20,7 @@ pub fn ClonesPage() -> impl IntoView {
         let search = search();
         async move {
             match search {
-                Some(id) => Some(api::get::<Vec<ClonePair>>(&format!("/searches/{id}/clones")).await),
+                Some(id) => Some(api::get::<Vec<ClonePair>>(&path(SEARCH_CLONES, &[&id])).await),
                 None => None,
             }
         }

@@ -10,8 +10,12 @@ use crate::components::time::{utc as when, waited};
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use shared::accounts::PendingUserChange;
+use shared::endpoints::{
+    with_query, AUDIT_SAMPLES, HOTLIST_REVIEWS_DUE, LOCKER_ESCALATED, REQUESTS, USER_CHANGES, WATCHES,
+};
 use shared::hotlists::EntryView;
 use shared::locker::ItemView;
+use shared::requests::{RequestList, RequestsQuery};
 use shared::requests::{RequestStatus, RequestView};
 use shared::search::SampleView;
 use shared::watch::WatchView;
@@ -48,12 +52,15 @@ pub fn HomePage() -> impl IntoView {
 
 /// A panel of the start page: its heading, and what `show` makes of `path`'s answer.
 #[component]
-fn Panel<T, V>(title: &'static str, path: &'static str, show: fn(T) -> V) -> impl IntoView
+fn Panel<T, V>(title: &'static str, #[prop(into)] path: String, show: fn(T) -> V) -> impl IntoView
 where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let answer = LocalResource::new(move || api::get::<T>(path));
+    let answer = LocalResource::new(move || {
+        let path = path.clone();
+        async move { api::get::<T>(&path).await }
+    });
     view! {
         <article class="panel" data-panel=title>
             <h2>{title}</h2>
@@ -67,8 +74,8 @@ fn InvestigatorPanel() -> impl IntoView {
     let alerts = use_context::<crate::components::alerts::AlertFeed>();
     let undecided = move || alerts.map_or(0, |f| f.0.with(Vec::len));
     view! {
-        <Panel title="Your requests" path="/requests?which=mine" show=my_requests/>
-        <Panel title="Your watches" path="/watches" show=my_watches/>
+        <Panel title="Your requests" path=with_query(REQUESTS, &RequestsQuery::of(RequestList::Mine)) show=my_requests/>
+        <Panel title="Your watches" path=WATCHES show=my_watches/>
         <article class="panel" data-panel="Alerts">
             <h2>"Alerts"</h2>
             <p data-testid="undecided-alerts">{undecided} " undecided in your tray."</p>
@@ -109,8 +116,8 @@ fn my_watches(list: Vec<WatchView>) -> impl IntoView {
 #[component]
 fn SupervisorPanel() -> impl IntoView {
     view! {
-        <Panel title="Awaiting your decision" path="/requests?which=queue" show=queue/>
-        <Panel title="Locker items escalated to you" path="/locker/escalated" show=escalated/>
+        <Panel title="Awaiting your decision" path=with_query(REQUESTS, &RequestsQuery::of(RequestList::Queue)) show=queue/>
+        <Panel title="Locker items escalated to you" path=LOCKER_ESCALATED show=escalated/>
     }
 }
 
@@ -132,7 +139,7 @@ fn escalated(list: Vec<ItemView>) -> impl IntoView {
 
 #[component]
 fn HotlistPanel() -> impl IntoView {
-    view! { <Panel title="Entries due for review" path="/hotlists/reviews/due" show=due_reviews/> }
+    view! { <Panel title="Entries due for review" path=HOTLIST_REVIEWS_DUE show=due_reviews/> }
 }
 
 fn due_reviews(list: Vec<EntryView>) -> impl IntoView {
@@ -144,7 +151,7 @@ fn due_reviews(list: Vec<EntryView>) -> impl IntoView {
 
 #[component]
 fn AuditorPanel() -> impl IntoView {
-    view! { <Panel title="Searches to review" path="/audit/samples?reviewed=false" show=open_samples/> }
+    view! { <Panel title="Searches to review" path=AUDIT_SAMPLES show=open_samples/> }
 }
 
 fn open_samples(list: Vec<SampleView>) -> impl IntoView {
@@ -156,7 +163,7 @@ fn open_samples(list: Vec<SampleView>) -> impl IntoView {
 
 #[component]
 fn AdminPanel() -> impl IntoView {
-    view! { <Panel title="Waiting for a second admin" path="/users/changes" show=held_changes/> }
+    view! { <Panel title="Waiting for a second admin" path=USER_CHANGES show=held_changes/> }
 }
 
 fn held_changes(list: Vec<PendingUserChange>) -> impl IntoView {

@@ -8,6 +8,11 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::accounts::DirectoryEntry;
+use shared::endpoints::{
+    path, with_query, HOTLISTS, HOTLIST_ENTRIES, HOTLIST_ENTRY, HOTLIST_ENTRY_REMOVE, HOTLIST_ENTRY_REVIEW,
+    HOTLIST_IMPORT, HOTLIST_REVIEWS_DUE, USER_DIRECTORY,
+};
+use shared::hotlists::DueQuery;
 use shared::hotlists::{
     Audience, EntryPattern, EntryUpdate, EntryView, HotlistKind, HotlistView, ImportReport, NewEntry, NewHotlist,
     RemoveEntry, ReviewEntry,
@@ -19,9 +24,11 @@ pub fn HotlistsPage() -> impl IntoView {
     if let Err(refused) = crate::session::page_user("/hotlists") {
         return refused;
     }
-    let lists = LocalResource::new(|| api::get::<Vec<HotlistView>>("/hotlists"));
+    let lists = LocalResource::new(|| api::get::<Vec<HotlistView>>(HOTLISTS));
     let selected = RwSignal::new(None::<HotlistView>);
-    let due = LocalResource::new(|| api::get::<Vec<EntryView>>("/hotlists/reviews/due?within_days=3"));
+    let due = LocalResource::new(|| async {
+        api::get::<Vec<EntryView>>(&with_query(HOTLIST_REVIEWS_DUE, &DueQuery { within_days: Some(3) })).await
+    });
     view! {
         <section class="page">
             <h1>"Hotlists"</h1>
@@ -71,7 +78,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let audience = RwSignal::new("role:investigator".to_owned());
     let members = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
-    let directory = LocalResource::new(|| api::get::<Vec<DirectoryEntry>>("/users/directory"));
+    let directory = LocalResource::new(|| api::get::<Vec<DirectoryEntry>>(USER_DIRECTORY));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let names: Vec<String> =
@@ -99,7 +106,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             return;
         }
         spawn_local(async move {
-            let done = api::post::<_, HotlistView>("/hotlists", &new).await;
+            let done = api::post::<_, HotlistView>(HOTLISTS, &new).await;
             message.set(Some(done.map(|h| format!("Created {}.", h.name))));
             on_created();
         });
@@ -137,7 +144,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
 fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let id = list.id;
     let entries =
-        LocalResource::new(move || async move { api::get::<Vec<EntryView>>(&format!("/hotlists/{id}/entries")).await });
+        LocalResource::new(move || async move { api::get::<Vec<EntryView>>(&path(HOTLIST_ENTRIES, &[&id])).await });
     let vrm = RwSignal::new(String::new());
     let reference = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -172,7 +179,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                 warning_markers: Some(marker_list()),
                 action: Some(action.get_untracked()),
             };
-            let path = format!("/hotlists/entries/{entry_id}");
+            let path = path(HOTLIST_ENTRY, &[&entry_id]);
             form.send(async move { api::submit::<_, EntryView>("PATCH", &path, &change).await }, move |e| {
                 clear();
                 refresh();
@@ -192,7 +199,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
             action: action.get_untracked(),
         };
         let Some(new) = form.checked(new, problems) else { return };
-        let path = format!("/hotlists/{id}/entries");
+        let path = path(HOTLIST_ENTRIES, &[&id]);
         form.send(async move { api::submit::<_, EntryView>("POST", &path, &new).await }, move |e| {
             clear();
             refresh();
@@ -205,7 +212,7 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
             return message.set(Some(Err("Not sent: paste the CSV to import first.".into())));
         }
         spawn_local(async move {
-            let done = api::post_text::<ImportReport>(&format!("/hotlists/{id}/import"), text, "text/csv").await;
+            let done = api::post_text::<ImportReport>(&path(HOTLIST_IMPORT, &[&id]), text, "text/csv").await;
             // Refused rows make the import's answer an error naming each of them; the text
             // stays for correcting them, and is cleared once everything was taken.
             let answer = done.and_then(|r| {
@@ -236,13 +243,13 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
         spawn_local(async move {
             let done = if review {
                 api::post::<_, EntryView>(
-                    &format!("/hotlists/entries/{entry_id}/review"),
+                    &path(HOTLIST_ENTRY_REVIEW, &[&entry_id]),
                     &ReviewEntry { justification: text },
                 )
                 .await
                 .map(|e| format!("Reviewed {}; next due {}.", e.vrm, e.review_due.format("%Y-%m-%d")))
             } else {
-                api::post_no_answer(&format!("/hotlists/entries/{entry_id}/remove"), &RemoveEntry { reason: text })
+                api::post_no_answer(&path(HOTLIST_ENTRY_REMOVE, &[&entry_id]), &RemoveEntry { reason: text })
                     .await
                     .map(|_| "Removed.".to_owned())
             };

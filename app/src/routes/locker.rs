@@ -8,6 +8,10 @@ use crate::components::outcome::{sendable, Message, Outcome};
 use crate::components::time::utc as when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::{
+    path, LOCKER_CASES, LOCKER_CASE_ITEMS, LOCKER_DUE, LOCKER_ESCALATED, LOCKER_ITEM_ANSWER, LOCKER_ITEM_IMAGE,
+    LOCKER_ITEM_REVIEWS,
+};
 use shared::locker::{CaseView, ItemView, NewReview, ReviewAnswer};
 use shared::Role;
 
@@ -17,7 +21,7 @@ pub fn LockerPage() -> impl IntoView {
         Ok(user) => user,
         Err(refused) => return refused,
     };
-    let cases = LocalResource::new(|| api::get::<Vec<CaseView>>("/locker/cases"));
+    let cases = LocalResource::new(|| api::get::<Vec<CaseView>>(LOCKER_CASES));
     let open_case = RwSignal::new(None::<i64>);
     view! {
         <section class="page">
@@ -70,16 +74,17 @@ fn item_status(item: &ItemView) -> String {
 
 #[component]
 fn CaseItems(case_id: i64) -> impl IntoView {
-    let items = LocalResource::new(move || async move {
-        api::get::<Vec<ItemView>>(&format!("/locker/cases/{case_id}/items")).await
-    });
+    let items =
+        LocalResource::new(
+            move || async move { api::get::<Vec<ItemView>>(&path(LOCKER_CASE_ITEMS, &[&case_id])).await },
+        );
     view! {
         <Loaded what=items let:list>
         <table class="grid" data-testid="locker-items">
             <thead><tr><th>"Read"</th><th>"Plate patch"</th><th>"Preserved"</th><th>"Status"</th></tr></thead>
             <tbody>{list.into_iter().map(|item| {
                 let image = item.read.as_ref().filter(|r| r.has_plate_image).map(|_| view! {
-                    <img class="thumb" src=format!("{}/locker/items/{}/images/plate", api::BASE, item.id) alt="plate patch"/>
+                    <img class="thumb" src=api::url(&path(LOCKER_ITEM_IMAGE, &[&item.id, &"plate"])) alt="plate patch"/>
                 });
                 view! {
                     <tr>
@@ -97,7 +102,7 @@ fn CaseItems(case_id: i64) -> impl IntoView {
 
 #[component]
 fn DueForReview() -> impl IntoView {
-    let due = LocalResource::new(|| api::get::<Vec<ItemView>>("/locker/due"));
+    let due = LocalResource::new(|| api::get::<Vec<ItemView>>(LOCKER_DUE));
     view! {
         <h2>"Due for review"</h2>
         <LoadedList what=due empty="Nothing is due for review." let:list>
@@ -142,8 +147,8 @@ fn Review(
             return;
         }
         let path = match who {
-            Answering::Audit => format!("/locker/items/{id}/reviews"),
-            Answering::Escalated => format!("/locker/items/{id}/answer"),
+            Answering::Audit => path(LOCKER_ITEM_REVIEWS, &[&id]),
+            Answering::Escalated => path(LOCKER_ITEM_ANSWER, &[&id]),
         };
         spawn_local(async move {
             match api::post::<_, ItemView>(&path, &body).await {
@@ -177,7 +182,7 @@ fn Review(
 
 #[component]
 fn Escalated() -> impl IntoView {
-    let items = LocalResource::new(|| api::get::<Vec<ItemView>>("/locker/escalated"));
+    let items = LocalResource::new(|| api::get::<Vec<ItemView>>(LOCKER_ESCALATED));
     view! {
         <h2>"Escalated to you"</h2>
         <p>"The officer in charge did not answer whether these are still needed: answer for them."</p>

@@ -3,6 +3,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::accounts::SignInFailure;
+use shared::endpoints::SIGN_IN;
 use shared::{LoginRequest, UserView};
 
 #[component]
@@ -27,7 +28,7 @@ pub fn LoginPage() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            match api::post::<_, UserView>("/auth/login", &body).await {
+            match api::post::<_, UserView>(SIGN_IN, &body).await {
                 Ok(_) => api::reload_at("/"),
                 Err(e) => {
                     error.set(Some(e));

@@ -14,7 +14,9 @@ use crate::components::verify::VerifyPanel;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::{path, with_query, REQUESTS, WATCHES, WATCH_CLOSE};
 use shared::requests::RequestView;
+use shared::requests::{RequestList, RequestsQuery};
 use shared::search::{PlateMode, SearchQuery};
 use shared::watch::{NewWatch, WatchEnded, WatchView};
 use shared::{CameraHealth, ReadView, Role};
@@ -157,8 +159,10 @@ pub fn MapPage() -> impl IntoView {
 /// Opening, choosing and closing live-time watches.
 #[component]
 fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchEnded>>) -> impl IntoView {
-    let requests = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=mine"));
-    let watches = LocalResource::new(|| api::get::<Vec<WatchView>>("/watches"));
+    let requests = LocalResource::new(|| async {
+        api::get::<Vec<RequestView>>(&with_query(REQUESTS, &RequestsQuery::of(RequestList::Mine))).await
+    });
+    let watches = LocalResource::new(|| api::get::<Vec<WatchView>>(WATCHES));
     let request_id = RwSignal::new(String::new());
     let mode = RwSignal::new("exact".to_owned());
     let plate = RwSignal::new(String::new());
@@ -192,7 +196,7 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
             return;
         }
         spawn_local(async move {
-            match api::post::<_, WatchView>("/watches", &body).await {
+            match api::post::<_, WatchView>(WATCHES, &body).await {
                 Ok(w) => {
                     message.set(Some(Ok(format!("Watching under {} until {}.", w.reference, when(w.ends_at)))));
                     active.set(Some(w));
@@ -204,7 +208,7 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
     };
     let close = move |id: i64| {
         spawn_local(async move {
-            match api::post::<_, WatchView>(&format!("/watches/{id}/close"), &serde_json::json!({})).await {
+            match api::post::<_, WatchView>(&path(WATCH_CLOSE, &[&id]), &serde_json::json!({})).await {
                 Ok(w) => {
                     message
                         .set(Some(Ok(format!("Watch under {} closed; {} reads delivered.", w.reference, w.delivered))));

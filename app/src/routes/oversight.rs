@@ -4,6 +4,7 @@ use crate::api;
 use crate::components::loaded::Loaded;
 use chrono::Datelike;
 use leptos::prelude::*;
+use shared::endpoints::{path, OVERSIGHT_YEAR, OVERSIGHT_YEAR_CSV};
 use shared::oversight::Figures;
 
 #[component]
@@ -14,7 +15,7 @@ pub fn OversightPage() -> impl IntoView {
     let year = RwSignal::new(crate::now().year());
     let figures = LocalResource::new(move || {
         let y = year.get();
-        async move { api::get::<Figures>(&format!("/oversight/{y}")).await }
+        async move { api::get::<Figures>(&path(OVERSIGHT_YEAR, &[&y])).await }
     });
     view! {
         <section class="page">
@@ -22,7 +23,7 @@ pub fn OversightPage() -> impl IntoView {
             <div class="row">
                 <label>"Year" <input type="number" name="year" min="2000" max="2100" prop:value=move || year.get().to_string()
                     on:change=move |ev| if let Ok(y) = event_target_value(&ev).parse() { year.set(y) }/></label>
-                <a class="button" href=move || format!("{}/oversight/{}/csv", api::BASE, year.get()) download="">"Download CSV"</a>
+                <a class="button" href=move || api::url(&path(OVERSIGHT_YEAR_CSV, &[&year.get()])) download="">"Download CSV"</a>
             </div>
             <p class="notice">"Breaches and subject access requests are recorded outside the workbench and are not counted here."</p>
             <Loaded what=figures let:f>

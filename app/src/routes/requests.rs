@@ -11,10 +11,12 @@ use crate::components::time::{input_time, parse_input_time, utc as when, waited,
 use chrono::Duration;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use shared::endpoints::{path, with_query, REQUESTS, REQUEST_DECISION, REQUEST_REVOKE, REQUEST_WITHDRAW};
 use shared::hotlists::EntryPattern;
 use shared::requests::{
     Area, NewRequest, Purpose, RequestDecision, RequestScope, RequestView, RevokeApproval, Seriousness,
 };
+use shared::requests::{RequestList, RequestsQuery};
 use shared::Role;
 
 #[component]
@@ -28,7 +30,7 @@ pub fn RequestsPage() -> impl IntoView {
     let withdrawn: Message = RwSignal::new(None);
     let mine = LocalResource::new(move || async move {
         if investigator {
-            api::get::<Vec<RequestView>>("/requests?which=mine").await
+            api::get::<Vec<RequestView>>(&with_query(REQUESTS, &RequestsQuery::of(RequestList::Mine))).await
         } else {
             Ok(Vec::new())
         }
@@ -83,8 +85,7 @@ fn RequestTable(
             return;
         }
         leptos::task::spawn_local(async move {
-            match crate::api::post::<_, RequestView>(&format!("/requests/{id}/withdraw"), &serde_json::json!({})).await
-            {
+            match crate::api::post::<_, RequestView>(&path(REQUEST_WITHDRAW, &[&id]), &serde_json::json!({})).await {
                 Ok(r) => {
                     message.set(Some(Ok(format!("{} withdrawn.", r.reference))));
                     on_change();
@@ -243,7 +244,7 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(new) = build() else { return };
-        form.send(async move { api::submit::<_, RequestView>("POST", "/requests", &new).await }, move |r| {
+        form.send(async move { api::submit::<_, RequestView>("POST", REQUESTS, &new).await }, move |r| {
             clear();
             on_submitted();
             format!("Submitted as {}.", r.reference)
@@ -295,7 +296,9 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
 /// Pending requests of others, for a supervisor to decide with a rationale.
 #[component]
 fn Queue() -> impl IntoView {
-    let queue = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=queue"));
+    let queue = LocalResource::new(|| async {
+        api::get::<Vec<RequestView>>(&with_query(REQUESTS, &RequestsQuery::of(RequestList::Queue))).await
+    });
     view! {
         <h2>"Awaiting decision"</h2>
         <LoadedList what=queue empty="Nothing awaits a decision." let:list>
@@ -310,7 +313,9 @@ fn Queue() -> impl IntoView {
 /// revoked here with a rationale, which stops every search and watch under it at once.
 #[component]
 fn Decided() -> impl IntoView {
-    let decided = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=decided"));
+    let decided = LocalResource::new(|| async {
+        api::get::<Vec<RequestView>>(&with_query(REQUESTS, &RequestsQuery::of(RequestList::Decided))).await
+    });
     let message: Message = RwSignal::new(None);
     view! {
         <h2>"Decided by you"</h2>
@@ -354,7 +359,7 @@ fn DecidedRow(
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post::<_, RequestView>(&format!("/requests/{id}/revoke"), &body).await {
+            match api::post::<_, RequestView>(&path(REQUEST_REVOKE, &[&id]), &body).await {
                 Ok(r) => {
                     message.set(Some(Ok(format!("{}: approval revoked.", r.reference))));
                     on_change();
@@ -399,7 +404,7 @@ fn Decide(request: RequestView) -> impl IntoView {
         let decision = RequestDecision { approve, rationale: rationale.get_untracked(), expires_at };
         let Some(decision) = form.checked(decision, problems) else { return };
         form.send(
-            async move { api::submit::<_, RequestView>("POST", &format!("/requests/{id}/decision"), &decision).await },
+            async move { api::submit::<_, RequestView>("POST", &path(REQUEST_DECISION, &[&id]), &decision).await },
             move |r| {
                 let expiry = r.expires_at.map(|e| format!(", until {}", when(e))).unwrap_or_default();
                 let text = format!("{} {}{expiry}.", r.reference, r.status.as_str());

@@ -7,6 +7,8 @@ use crate::components::outcome::{Message, Outcome};
 use crate::components::time::utc as when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::{path, with_query, AUDIT_SAMPLES, AUDIT_SAMPLE_FINDING};
+use shared::search::SamplesQuery;
 use shared::search::{SampleFinding, SampleView, SearchQuery};
 
 fn describe(query: &SearchQuery) -> String {
@@ -27,8 +29,10 @@ pub fn SamplePage() -> impl IntoView {
     if let Err(refused) = crate::session::page_user("/audit/sample") {
         return refused;
     }
-    let open = LocalResource::new(|| api::get::<Vec<SampleView>>("/audit/samples"));
-    let done = LocalResource::new(|| api::get::<Vec<SampleView>>("/audit/samples?reviewed=true&limit=50"));
+    let open = LocalResource::new(|| api::get::<Vec<SampleView>>(AUDIT_SAMPLES));
+    let done = LocalResource::new(|| async {
+        api::get::<Vec<SampleView>>(&with_query(AUDIT_SAMPLES, &SamplesQuery { reviewed: true, limit: Some(50) })).await
+    });
     let refresh = move || {
         open.refetch();
         done.refetch();
@@ -90,7 +94,7 @@ fn Sample(sample: SampleView, on_done: impl Fn() + Copy + Send + Sync + 'static)
             return message.set(Some(Err(format!("Not sent: {e}."))));
         }
         spawn_local(async move {
-            match api::post::<_, SampleView>(&format!("/audit/samples/{id}/finding"), &finding).await {
+            match api::post::<_, SampleView>(&path(AUDIT_SAMPLE_FINDING, &[&id]), &finding).await {
                 Ok(_) => on_done(),
                 Err(e) => message.set(Some(Err(e))),
             }

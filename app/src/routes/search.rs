@@ -13,7 +13,10 @@ use crate::components::verify::VerifyPanel;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::{path, with_query, REQUESTS, SEARCH, SEARCHES, SEARCH_CAMERAS, SEARCH_CLONES};
 use shared::requests::{Area, RequestView};
+use shared::requests::{RequestList, RequestsQuery};
+use shared::search::PageQuery;
 use shared::search::{CameraCount, NewSearch, PlateMode, SearchPage as Page, SearchQuery};
 use shared::ReadView;
 use std::collections::BTreeSet;
@@ -33,7 +36,9 @@ pub fn SearchPage() -> impl IntoView {
     if let Err(refused) = crate::session::page_user("/search") {
         return refused;
     }
-    let requests = LocalResource::new(|| api::get::<Vec<RequestView>>("/requests?which=mine"));
+    let requests = LocalResource::new(|| async {
+        api::get::<Vec<RequestView>>(&with_query(REQUESTS, &RequestsQuery::of(RequestList::Mine))).await
+    });
     let request_id = RwSignal::new(String::new());
     let mode = RwSignal::new("exact".to_owned());
     let plate = RwSignal::new(String::new());
@@ -125,19 +130,18 @@ pub fn SearchPage() -> impl IntoView {
         counts.set(None);
         let area_search = matches!(search.query, SearchQuery::Area { .. });
         spawn_local(async move {
-            match api::post::<_, Page>("/searches", &search).await {
+            match api::post::<_, Page>(SEARCHES, &search).await {
                 Ok(page) => {
                     let id = page.search_id;
                     show(page, false);
                     if area_search {
-                        match api::get::<Vec<CameraCount>>(&format!("/searches/{id}/cameras")).await {
+                        match api::get::<Vec<CameraCount>>(&path(SEARCH_CAMERAS, &[&id])).await {
                             Ok(list) => counts.set(Some(list)),
                             Err(e) => message.set(Some(Err(format!("The map could not show the reads: {e}")))),
                         }
                     }
                     // Reads in a cloned-plate pair among the results are flagged on their rows (R17).
-                    let pairs =
-                        api::get::<Vec<shared::verification::ClonePair>>(&format!("/searches/{id}/clones")).await;
+                    let pairs = api::get::<Vec<shared::verification::ClonePair>>(&path(SEARCH_CLONES, &[&id])).await;
                     clones.set(
                         pairs
                             .unwrap_or_default()
@@ -156,7 +160,7 @@ pub fn SearchPage() -> impl IntoView {
     let more = move |_| {
         let Some(Shown { search_id, next: Some(after), .. }) = shown.get_untracked() else { return };
         spawn_local(async move {
-            match api::get::<Page>(&format!("/searches/{search_id}?after={after}")).await {
+            match api::get::<Page>(&with_query(&path(SEARCH, &[&search_id]), &PageQuery { after: Some(after) })).await {
                 Ok(page) => show(page, true),
                 Err(e) => message.set(Some(Err(e))),
             }

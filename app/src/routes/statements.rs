@@ -7,7 +7,9 @@ use crate::components::outcome::{sendable, Message, Outcome};
 use crate::components::time::utc as when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::endpoints::{path, with_query, STATEMENTS, STATEMENT_DECISION, STATEMENT_PDF, STATEMENT_READS};
 use shared::export::{Recipient, StatementDecision, StatementStatus, StatementView};
+use shared::export::{StatementList, StatementsQuery};
 use shared::{ReadView, Role};
 
 #[component]
@@ -40,7 +42,9 @@ fn summary(s: &StatementView) -> String {
 
 #[component]
 fn Mine() -> impl IntoView {
-    let list = LocalResource::new(|| api::get::<Vec<StatementView>>("/statements?which=mine"));
+    let list = LocalResource::new(|| async {
+        api::get::<Vec<StatementView>>(&with_query(STATEMENTS, &StatementsQuery { which: StatementList::Mine })).await
+    });
     view! {
         <h2>"Yours"</h2>
         <LoadedList what=list empty="None yet: choose reads in a search and ask for a statement." let:items>
@@ -61,7 +65,7 @@ fn Own(statement: StatementView) -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            match api::download(&format!("/statements/{id}/pdf"), &body).await {
+            match api::download(&path(STATEMENT_PDF, &[&id]), &body).await {
                 Ok(name) => message.set(Some(Ok(format!("Produced {name}")))),
                 Err(e) => message.set(Some(Err(e))),
             }
@@ -86,7 +90,9 @@ fn Own(statement: StatementView) -> impl IntoView {
 
 #[component]
 fn Queue() -> impl IntoView {
-    let list = LocalResource::new(|| api::get::<Vec<StatementView>>("/statements?which=queue"));
+    let list = LocalResource::new(|| async {
+        api::get::<Vec<StatementView>>(&with_query(STATEMENTS, &StatementsQuery { which: StatementList::Queue })).await
+    });
     view! {
         <h2>"To decide"</h2>
         <LoadedList what=list empty="No statement awaits a decision." let:items>
@@ -106,14 +112,14 @@ fn Decide(statement: StatementView, on_done: impl Fn() + Copy + Send + Sync + 's
             return;
         }
         spawn_local(async move {
-            match api::post::<_, StatementView>(&format!("/statements/{id}/decision"), &body).await {
+            match api::post::<_, StatementView>(&path(STATEMENT_DECISION, &[&id]), &body).await {
                 Ok(_) => on_done(),
                 Err(e) => message.set(Some(Err(e))),
             }
         });
     };
     let reads =
-        LocalResource::new(move || async move { api::get::<Vec<ReadView>>(&format!("/statements/{id}/reads")).await });
+        LocalResource::new(move || async move { api::get::<Vec<ReadView>>(&path(STATEMENT_READS, &[&id])).await });
     let asked = statement.read_ids.len();
     view! {
         <article class="panel statement" data-statement=id.to_string()>

@@ -7,6 +7,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::accounts::PendingUserChange;
+use shared::endpoints::{path, USER, USERS, USER_CHANGES, USER_CHANGE_APPROVE, USER_CHANGE_REJECT, USER_RESTRICTIONS};
 use shared::search::{Capability, Restrictions};
 use shared::{AccessTier, NewUser, Rank, Role, UserUpdate, UserView, Username};
 use std::collections::BTreeSet;
@@ -16,8 +17,8 @@ pub fn UsersPage() -> impl IntoView {
     if let Err(refused) = crate::session::page_user("/admin/users") {
         return refused;
     }
-    let users = LocalResource::new(|| api::get::<Vec<UserView>>("/users"));
-    let held = LocalResource::new(|| api::get::<Vec<PendingUserChange>>("/users/changes"));
+    let users = LocalResource::new(|| api::get::<Vec<UserView>>(USERS));
+    let held = LocalResource::new(|| api::get::<Vec<PendingUserChange>>(USER_CHANGES));
     let refresh = move || {
         users.refetch();
         held.refetch();
@@ -78,9 +79,9 @@ fn HeldChanges(
     let message: Message = RwSignal::new(None);
     let me = crate::session::signed_in_user().map(|u| u.username.to_string()).unwrap_or_default();
     let decide = move |id: i64, username: String, approve: bool| {
-        let verb = if approve { "approve" } else { "reject" };
+        let endpoint = if approve { USER_CHANGE_APPROVE } else { USER_CHANGE_REJECT };
         spawn_local(async move {
-            let done = api::post::<_, UserView>(&format!("/users/changes/{id}/{verb}"), &()).await;
+            let done = api::post::<_, UserView>(&path(endpoint, &[&id]), &()).await;
             message.set(Some(done.map(|_| {
                 if approve {
                     format!("Approved: the change to {username} is made.")
@@ -188,7 +189,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                 if !crate::components::outcome::sendable(form.message, change.check(&current).map(|_| ())) {
                     return;
                 }
-                let path = format!("/users/{}", user.id);
+                let path = path(USER, &[&user.id]);
                 let call = async move { api::submit_answered::<_, UserView>("PATCH", &path, &change).await };
                 form.send(call, move |(status, u)| {
                     on_saved();
@@ -220,7 +221,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
                     rank,
                 };
                 let Some(new) = form.checked(new, problems) else { return };
-                let call = async move { api::submit::<_, UserView>("POST", "/users", &new).await };
+                let call = async move { api::submit::<_, UserView>("POST", USERS, &new).await };
                 form.send(call, move |u| {
                     editing.set(None);
                     on_saved();
@@ -309,7 +310,7 @@ fn UserForm(editing: RwSignal<Option<UserView>>, on_saved: impl Fn() + Copy + Se
 /// What an investigator may not search (R13): kinds of search and cameras.
 #[component]
 fn SearchRestrictions(user: UserView) -> impl IntoView {
-    let path = format!("/users/{}/restrictions", user.id);
+    let path = path(USER_RESTRICTIONS, &[&user.id]);
     let denied = RwSignal::new(BTreeSet::<Capability>::new());
     let cameras = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);

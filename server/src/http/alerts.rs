@@ -17,6 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
 use serde_json::json;
+use shared::endpoints::{ALERTS, ALERTS_LIVE, ALERT_DECISION, ALERT_IMAGE};
 use shared::hotlists::{AlertDecision, AlertView};
 use shared::{AuditAction, ImageKind};
 use std::convert::Infallible;
@@ -27,10 +28,10 @@ use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/alerts", get(alerts))
-        .route("/alerts/live", get(live))
-        .route("/alerts/{id}/decision", post(decide))
-        .route("/alerts/{id}/images/{kind}", get(image))
+        .route(ALERTS, get(alerts))
+        .route(ALERTS_LIVE, get(live))
+        .route(ALERT_DECISION, post(decide))
+        .route(ALERT_IMAGE, get(image))
 }
 
 /// The alerts of the lists whose audience the investigator is in; nobody else's (R8). Which

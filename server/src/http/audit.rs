@@ -8,10 +8,11 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use shared::endpoints::{AUDIT_ENTRIES, AUDIT_VERIFY};
 use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/audit/entries", get(entries)).route("/audit/verify", get(verify))
+    Router::new().route(AUDIT_ENTRIES, get(entries)).route(AUDIT_VERIFY, get(verify))
 }
 
 /// The newest entries; each read of the log is itself recorded (R21).

@@ -13,12 +13,13 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::accounts::SignInFailure;
+use shared::endpoints::{ME, SIGN_IN, SIGN_OUT};
 use shared::{AuditAction, LoginRequest, UserView};
 use std::sync::Arc;
 use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/login", post(sign_in)).route("/auth/logout", post(sign_out)).route("/auth/me", get(me))
+    Router::new().route(SIGN_IN, post(sign_in)).route(SIGN_OUT, post(sign_out)).route(ME, get(me))
 }
 
 async fn sign_in(

@@ -10,15 +10,16 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use shared::cameras::{FeedCreated, NewCamera, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
+use shared::endpoints::{CAMERAS, CAMERA_HEALTH, CAMERA_STATUS, FEEDS, ZONE_STATUS};
 use shared::{CameraHealth, CameraView, FeedView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/feeds", get(list_feeds).post(create_feed))
-        .route("/cameras", get(list_cameras).post(create_camera))
-        .route("/cameras/{id}/status", patch(set_status))
-        .route("/cameras/zone-status", post(set_zone_status))
-        .route("/cameras/health", get(health))
+        .route(FEEDS, get(list_feeds).post(create_feed))
+        .route(CAMERAS, get(list_cameras).post(create_camera))
+        .route(CAMERA_STATUS, patch(set_status))
+        .route(ZONE_STATUS, post(set_zone_status))
+        .route(CAMERA_HEALTH, get(health))
 }
 
 async fn list_feeds(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<FeedView>>> {

@@ -11,11 +11,12 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use shared::endpoints::SEARCH_CLONES;
 use shared::verification::ClonePair;
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/searches/{id}/clones", get(clone_pairs))
+    Router::new().route(SEARCH_CLONES, get(clone_pairs))
 }
 
 async fn clone_pairs(

@@ -10,25 +10,19 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::json;
+use shared::endpoints::DEAD_LETTERS;
 use shared::reads::DeadLetter;
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/ingest/dead-letters", get(dead_letters))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Limit {
-    limit: Option<i64>,
+    Router::new().route(DEAD_LETTERS, get(dead_letters))
 }
 
 async fn dead_letters(
     State(state): State<AppState>,
     admin: SystemAdmin,
-    ApiQuery(q): ApiQuery<Limit>,
+    ApiQuery(q): ApiQuery<shared::reads::DeadLettersQuery>,
 ) -> AppResult<Json<Vec<DeadLetter>>> {
     let letters = ingest::dead_letters(&state.db, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     audit::record_alone(

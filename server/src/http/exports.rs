@@ -10,11 +10,12 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use shared::endpoints::SEARCH_EXPORT;
 use shared::export::NewExport;
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/searches/{id}/export", post(export_results))
+    Router::new().route(SEARCH_EXPORT, post(export_results))
 }
 
 /// A file download that no cache keeps (R1: personal data).

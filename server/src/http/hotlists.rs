@@ -12,6 +12,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::json;
+use shared::endpoints::{
+    HOTLISTS, HOTLIST_APPROVALS_DUE, HOTLIST_AUDIENCE, HOTLIST_ENTRIES, HOTLIST_ENTRY, HOTLIST_ENTRY_APPROVE,
+    HOTLIST_ENTRY_REMOVE, HOTLIST_ENTRY_REVIEW, HOTLIST_IMPORT, HOTLIST_REVIEWS_DUE,
+};
 use shared::hotlists::{
     ApproveEntry, AudienceChange, EntryUpdate, EntryView, HotlistView, ImportReport, NewEntry, NewHotlist, RemoveEntry,
     ReviewEntry,
@@ -20,16 +24,16 @@ use shared::{AuditAction, UserView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/hotlists", get(lists).post(create))
-        .route("/hotlists/{id}/audience", put(change_audience))
-        .route("/hotlists/{id}/entries", get(entries).post(add_entry))
-        .route("/hotlists/{id}/import", post(import))
-        .route("/hotlists/entries/{id}", patch(edit_entry))
-        .route("/hotlists/entries/{id}/remove", post(remove_entry))
-        .route("/hotlists/entries/{id}/review", post(review))
-        .route("/hotlists/entries/{id}/approve", post(approve))
-        .route("/hotlists/reviews/due", get(due))
-        .route("/hotlists/approvals/due", get(awaiting_approval))
+        .route(HOTLISTS, get(lists).post(create))
+        .route(HOTLIST_AUDIENCE, put(change_audience))
+        .route(HOTLIST_ENTRIES, get(entries).post(add_entry))
+        .route(HOTLIST_IMPORT, post(import))
+        .route(HOTLIST_ENTRY, patch(edit_entry))
+        .route(HOTLIST_ENTRY_REMOVE, post(remove_entry))
+        .route(HOTLIST_ENTRY_REVIEW, post(review))
+        .route(HOTLIST_ENTRY_APPROVE, post(approve))
+        .route(HOTLIST_REVIEWS_DUE, get(due))
+        .route(HOTLIST_APPROVALS_DUE, get(awaiting_approval))
 }
 
 async fn lists(State(state): State<AppState>, _: HotlistAdmin) -> AppResult<Json<Vec<HotlistView>>> {
@@ -149,17 +153,11 @@ async fn awaiting_approval(State(state): State<AppState>, _: Inspector) -> AppRe
     Ok(Json(hotlists::awaiting_approval(&state.db, &state.config.hotlists).await?))
 }
 
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Within {
-    within_days: Option<i64>,
-}
-
 /// Entries due for review within `within_days` (default 3), overdue ones first.
 async fn due(
     State(state): State<AppState>,
     _: HotlistAdmin,
-    ApiQuery(q): ApiQuery<Within>,
+    ApiQuery(q): ApiQuery<shared::hotlists::DueQuery>,
 ) -> AppResult<Json<Vec<EntryView>>> {
     let policy = &state.config.hotlists;
     let days = q.within_days.unwrap_or(3).clamp(0, policy.review_days);

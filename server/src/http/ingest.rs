@@ -15,6 +15,7 @@ use axum::http::{header, StatusCode};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use serde_json::value::RawValue;
+use shared::endpoints::{INGEST_OPENALPR, INGEST_READS};
 use shared::reads::MAX_BATCH;
 use shared::{IngestReport, NativeRead};
 use std::sync::Arc;
@@ -23,8 +24,8 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 
 pub fn router(state: AppState, max_body_bytes: usize) -> Router<AppState> {
     Router::new()
-        .route("/ingest/reads", post(native))
-        .route("/ingest/openalpr", post(alpr))
+        .route(INGEST_READS, post(native))
+        .route(INGEST_OPENALPR, post(alpr))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         // The key is checked before the body is read: an unauthenticated request is answered at
         // once, whatever it carries.

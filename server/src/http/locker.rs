@@ -14,20 +14,24 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use shared::endpoints::{
+    LOCKER_CASES, LOCKER_CASE_ITEMS, LOCKER_DUE, LOCKER_ESCALATED, LOCKER_ITEM, LOCKER_ITEM_ANSWER, LOCKER_ITEM_IMAGE,
+    LOCKER_ITEM_REVIEWS, LOCKER_PEOPLE,
+};
 use shared::locker::{CaseView, ItemView, NewCase, NewReview, People, Person, Preserve};
 use shared::{AuditAction, ImageKind, Role, UserView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/locker/cases", get(cases).post(open_case))
-        .route("/locker/cases/{id}/items", get(case_items).post(preserve))
-        .route("/locker/people", get(people))
-        .route("/locker/due", get(due))
-        .route("/locker/escalated", get(escalated))
-        .route("/locker/items/{id}", get(item))
-        .route("/locker/items/{id}/reviews", post(review))
-        .route("/locker/items/{id}/answer", post(answer))
-        .route("/locker/items/{id}/images/{kind}", get(locker_image))
+        .route(LOCKER_CASES, get(cases).post(open_case))
+        .route(LOCKER_CASE_ITEMS, get(case_items).post(preserve))
+        .route(LOCKER_PEOPLE, get(people))
+        .route(LOCKER_DUE, get(due))
+        .route(LOCKER_ESCALATED, get(escalated))
+        .route(LOCKER_ITEM, get(item))
+        .route(LOCKER_ITEM_REVIEWS, post(review))
+        .route(LOCKER_ITEM_ANSWER, post(answer))
+        .route(LOCKER_ITEM_IMAGE, get(locker_image))
 }
 
 async fn cases(State(state): State<AppState>, viewer: Involved) -> AppResult<Json<Vec<CaseView>>> {

@@ -84,11 +84,11 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
 
     let routes = leptos_axum::generate_route_list(app::App);
     Router::new()
-        .nest("/api/v1", api)
+        .nest(shared::endpoints::BASE, api)
         .merge(pages::files(&state.config.site_root))
         .route("/healthz", get(health))
         // The sign-in form posted before the page is interactive (GET /login is the page).
-        .route("/login", axum::routing::post(auth::sign_in_form))
+        .route(app::LOGIN_PATH, axum::routing::post(auth::sign_in_form))
         .leptos_routes_with_handler(routes, get(pages::render))
         // What no route matched is a page too: the app's router shows that there is no such page.
         .fallback(pages::render)

@@ -12,12 +12,13 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use shared::endpoints::{OVERSIGHT_YEAR, OVERSIGHT_YEAR_CSV};
 use shared::export::ExportFormat;
 use shared::oversight::Figures;
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/oversight/{year}", get(figures)).route("/oversight/{year}/csv", get(figures_csv))
+    Router::new().route(OVERSIGHT_YEAR, get(figures)).route(OVERSIGHT_YEAR_CSV, get(figures_csv))
 }
 
 async fn audited_figures(state: &AppState, auditor: &shared::UserView, year: i32) -> AppResult<Figures> {

@@ -12,13 +12,12 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use shared::endpoints::{SEARCH_READ, SEARCH_READ_IMAGE};
 use shared::verification::VerifiedRead;
 use shared::ImageKind;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/searches/{search}/reads/{read}", get(detail))
-        .route("/searches/{search}/reads/{read}/images/{kind}", get(image))
+    Router::new().route(SEARCH_READ, get(detail)).route(SEARCH_READ_IMAGE, get(image))
 }
 
 async fn detail(

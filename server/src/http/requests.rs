@@ -11,37 +11,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use shared::requests::{NewRequest, RequestDecision, RequestView, RevokeApproval};
+use shared::endpoints::{REQUEST, REQUESTS, REQUEST_DECISION, REQUEST_REVOKE, REQUEST_WITHDRAW};
+use shared::requests::{NewRequest, RequestDecision, RequestList, RequestView, RevokeApproval};
 use shared::{AuditAction, Role};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/requests", get(list).post(submit))
-        .route("/requests/{id}", get(detail))
-        .route("/requests/{id}/decision", post(decide))
-        .route("/requests/{id}/withdraw", post(withdraw))
-        .route("/requests/{id}/revoke", post(revoke))
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Which {
-    /// The caller's own requests.
-    Mine,
-    /// Pending requests the caller may decide (supervisors).
-    Queue,
-    /// The requests the caller decided, newest first (supervisors).
-    Decided,
-    /// Every request (auditors).
-    All,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    which: Which,
-    limit: Option<i64>,
+        .route(REQUESTS, get(list).post(submit))
+        .route(REQUEST, get(detail))
+        .route(REQUEST_DECISION, post(decide))
+        .route(REQUEST_WITHDRAW, post(withdraw))
+        .route(REQUEST_REVOKE, post(revoke))
 }
 
 /// Each listing takes its own role: an investigator's own, a supervisor's queue, an auditor's
@@ -49,17 +29,17 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<shared::requests::RequestsQuery>,
 ) -> AppResult<Json<Vec<RequestView>>> {
     let (listing, needs) = match q.which {
-        Which::Mine => (Investigator::of(user.clone()).ok().map(|i| Listing::Mine(i.id)), Role::Investigator),
-        Which::Queue => {
+        RequestList::Mine => (Investigator::of(user.clone()).ok().map(|i| Listing::Mine(i.id)), Role::Investigator),
+        RequestList::Queue => {
             (Supervisor::of(user.clone()).ok().map(|s| Listing::Queue { supervisor_id: s.id }), Role::Supervisor)
         }
-        Which::Decided => {
+        RequestList::Decided => {
             (Supervisor::of(user.clone()).ok().map(|s| Listing::Decided { supervisor_id: s.id }), Role::Supervisor)
         }
-        Which::All => (Auditor::of(user.clone()).ok().map(|_| Listing::All), Role::Auditor),
+        RequestList::All => (Auditor::of(user.clone()).ok().map(|_| Listing::All), Role::Auditor),
     };
     let listing = listing.ok_or_else(|| needs_role(&[needs]));
     let asked = serde_json::json!({ "which": q.which, "what": "requests" });

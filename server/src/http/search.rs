@@ -9,18 +9,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::json;
-use shared::search::{CameraCount, NewSearch, SampleFinding, SampleView, SearchPage};
+use shared::endpoints::{AUDIT_SAMPLES, AUDIT_SAMPLE_FINDING, SEARCH, SEARCHES, SEARCH_CAMERAS};
+use shared::search::{CameraCount, NewSearch, PageQuery, SampleFinding, SampleView, SamplesQuery, SearchPage};
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/searches", post(run))
-        .route("/searches/{id}", get(next_page))
-        .route("/searches/{id}/cameras", get(cameras))
-        .route("/audit/samples", get(samples))
-        .route("/audit/samples/{id}/finding", post(review))
+        .route(SEARCHES, post(run))
+        .route(SEARCH, get(next_page))
+        .route(SEARCH_CAMERAS, get(cameras))
+        .route(AUDIT_SAMPLES, get(samples))
+        .route(AUDIT_SAMPLE_FINDING, post(review))
 }
 
 async fn run(
@@ -41,17 +41,11 @@ async fn run(
     Ok((StatusCode::CREATED, Json(page)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct After {
-    after: Option<String>,
-}
-
 async fn next_page(
     State(state): State<AppState>,
     investigator: Investigator,
     ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<After>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<SearchPage>> {
     let after = q.after.as_deref().map(Cursor::parse).transpose()?;
     let now = state.clock.now();
@@ -83,18 +77,10 @@ async fn refused_noted<T>(
     audit::noting_refusal(result, &state.db, state.clock.now(), actor, AuditAction::SearchRefused, asked).await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SampleQuery {
-    #[serde(default)]
-    reviewed: bool,
-    limit: Option<i64>,
-}
-
 async fn samples(
     State(state): State<AppState>,
     auditor: Auditor,
-    ApiQuery(q): ApiQuery<SampleQuery>,
+    ApiQuery(q): ApiQuery<SamplesQuery>,
 ) -> AppResult<Json<Vec<SampleView>>> {
     let list = sample::list(&state.db, q.reviewed, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
     audit::record_alone(

@@ -13,34 +13,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use shared::export::{NewStatement, Recipient, StatementDecision, StatementView};
+use shared::endpoints::{STATEMENTS, STATEMENT_DECISION, STATEMENT_PDF, STATEMENT_READS};
+use shared::export::{NewStatement, Recipient, StatementDecision, StatementList, StatementView, StatementsQuery};
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/statements", get(statement_list).post(statement_request))
-        .route("/statements/{id}/reads", get(statement_reads))
-        .route("/statements/{id}/decision", post(statement_decide))
-        .route("/statements/{id}/pdf", post(statement_pdf))
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Statements {
-    /// The caller's own statements (investigators).
-    #[default]
-    Mine,
-    /// Pending statements the caller may decide (supervisors).
-    Queue,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StatementsQuery {
-    #[serde(default)]
-    which: Statements,
+        .route(STATEMENTS, get(statement_list).post(statement_request))
+        .route(STATEMENT_READS, get(statement_reads))
+        .route(STATEMENT_DECISION, post(statement_decide))
+        .route(STATEMENT_PDF, post(statement_pdf))
 }
 
 async fn statement_list(
@@ -51,11 +34,11 @@ async fn statement_list(
     let (db, now) = (&state.db, state.clock.now());
     let user = user.0;
     let listed = match q.which {
-        Statements::Mine => match Investigator::of(user.clone()) {
+        StatementList::Mine => match Investigator::of(user.clone()) {
             Ok(investigator) => statements::mine(db, &investigator).await,
             Err(_) => Err(needs_role(&[Investigator::ROLE])),
         },
-        Statements::Queue => match Supervisor::of(user.clone()) {
+        StatementList::Queue => match Supervisor::of(user.clone()) {
             Ok(supervisor) => statements::pending(db, &supervisor).await,
             Err(_) => Err(needs_role(&[Supervisor::ROLE])),
         },

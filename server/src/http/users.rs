@@ -12,18 +12,23 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use shared::accounts::PendingUserChange;
+use shared::endpoints::{
+    path, BASE, USER, USERS, USER_CHANGE, USER_CHANGES, USER_CHANGE_APPROVE, USER_CHANGE_REJECT, USER_DIRECTORY,
+    USER_RESTRICTIONS,
+};
 use shared::search::Restrictions;
 use shared::{NewUser, UserUpdate, UserView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/users", get(list).post(create))
-        .route("/users/{id}", patch(update))
-        .route("/users/{id}/restrictions", get(restrictions).put(set_restrictions))
-        .route("/users/changes", get(pending))
-        .route("/users/changes/{id}/approve", post(approve))
-        .route("/users/changes/{id}/reject", post(reject))
-        .route("/users/directory", get(directory))
+        .route(USERS, get(list).post(create))
+        .route(USER, patch(update))
+        .route(USER_RESTRICTIONS, get(restrictions).put(set_restrictions))
+        .route(USER_CHANGES, get(pending))
+        .route(USER_CHANGE, get(pending_one))
+        .route(USER_CHANGE_APPROVE, post(approve))
+        .route(USER_CHANGE_REJECT, post(reject))
+        .route(USER_DIRECTORY, get(directory))
 }
 
 async fn list(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<UserView>>> {
@@ -33,7 +38,7 @@ async fn list(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<V
 /// Where a held change is: in `Location`, so a client that reads only the account still finds it.
 fn pending_at(change: &PendingUserChange) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/users/changes/{}", change.id)) {
+    if let Ok(v) = HeaderValue::from_str(&format!("{BASE}{}", path(USER_CHANGE, &[&change.id]))) {
         headers.insert(header::LOCATION, v);
     }
     headers
@@ -71,6 +76,16 @@ async fn update(
 /// Changes held for a second system admin.
 async fn pending(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<PendingUserChange>>> {
     Ok(Json(users::pending_changes(&state.db).await?))
+}
+
+/// One change held for a second admin, while it waits.
+async fn pending_one(
+    State(state): State<AppState>,
+    _: SystemAdmin,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<PendingUserChange>> {
+    let held = users::pending_changes(&state.db).await?.into_iter().find(|c| c.id == id);
+    Ok(Json(held.ok_or_else(|| AppError::NotFound(format!("no change {id} waits for a decision")))?))
 }
 
 async fn approve(

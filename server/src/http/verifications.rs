@@ -10,10 +10,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use shared::endpoints::SEARCH_READ_VERIFICATIONS;
 use shared::verification::{NewVerification, VerifiedRead};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/searches/{search}/reads/{read}/verifications", post(verify))
+    Router::new().route(SEARCH_READ_VERIFICATIONS, post(verify))
 }
 
 async fn verify(

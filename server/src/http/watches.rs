@@ -14,6 +14,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
+use shared::endpoints::{WATCH, WATCHES, WATCH_CLOSE, WATCH_LIVE};
 use shared::watch::{NewWatch, WatchEnd, WatchEnded, WatchView};
 use shared::{AuditAction, ReadView, UserView};
 use std::convert::Infallible;
@@ -24,10 +25,10 @@ use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/watches", get(list).post(open))
-        .route("/watches/{id}", get(detail))
-        .route("/watches/{id}/live", get(live))
-        .route("/watches/{id}/close", post(close))
+        .route(WATCHES, get(list).post(open))
+        .route(WATCH, get(detail))
+        .route(WATCH_LIVE, get(live))
+        .route(WATCH_CLOSE, post(close))
 }
 
 async fn open(

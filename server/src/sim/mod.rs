@@ -119,7 +119,8 @@ pub async fn run(
     let mut rng = StdRng::from_entropy();
     let mut traffic = Traffic::new(sites(), 20_000, 25, StdRng::from_rng(&mut rng)?);
     let client = reqwest::Client::new();
-    let url = format!("{}/api/v1/ingest/reads", base_url.trim_end_matches('/'));
+    let url =
+        format!("{}{}{}", base_url.trim_end_matches('/'), shared::endpoints::BASE, shared::endpoints::INGEST_READS);
     // A journey yields about five reads over several minutes: start journeys at a fifth of the
     // read rate, and begin as if the simulation had been running for ten minutes.
     let starts_per_sec = rate / 5.0;

@@ -13,6 +13,7 @@ use server::audit::Actor;
 use server::sim::network::{Site, EXPANSION};
 use server::sim::traffic::random_plate;
 use server::store::Db;
+use shared::endpoints::{path, ALERTS_LIVE, BASE, HOTLISTS, HOTLIST_ENTRIES, HOTLIST_IMPORT, INGEST_READS, SIGN_IN};
 use shared::{AccessTier, NativeRead, Plate, Role};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -73,7 +74,7 @@ async fn probe(db: &Db, base: &str, username: &str, role: Role) -> anyhow::Resul
     let user = users::create(db, Utc::now(), Actor::system(), new).await?;
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     let login = client
-        .post(format!("{base}/api/v1/auth/login"))
+        .post(format!("{base}{BASE}{SIGN_IN}"))
         .json(&json!({ "username": username, "password": password }))
         .send()
         .await?;
@@ -103,7 +104,7 @@ pub async fn run(
     let (_, client) = probe(db, &base, &name, Role::HotlistAdmin).await?;
     let (listener_id, listening) = probe(db, &base, &format!("{name}-listener"), Role::Investigator).await?;
     let list: Value = client
-        .post(format!("{base}/api/v1/hotlists"))
+        .post(format!("{base}{BASE}{HOTLISTS}"))
         .json(&json!({
             "name": format!("Latency {name}"),
             "kind": "voi",
@@ -122,7 +123,8 @@ pub async fn run(
             .chain(part.iter().map(|p| format!("{p},LAT/1,latency probe")))
             .collect::<Vec<_>>()
             .join("\n");
-        let imported = client.post(format!("{base}/api/v1/hotlists/{list_id}/import")).body(csv).send().await?;
+        let imported =
+            client.post(format!("{base}{BASE}{}", path(HOTLIST_IMPORT, &[&list_id]))).body(csv).send().await?;
         anyhow::ensure!(imported.status().is_success(), "entries refused: {}", imported.text().await?);
     }
 
@@ -130,7 +132,7 @@ pub async fn run(
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let listen_base = listen_url.map_or_else(|| base.clone(), |u| u.trim_end_matches('/').to_owned());
-    let stream = listening.get(format!("{listen_base}/api/v1/alerts/live")).send().await?;
+    let stream = listening.get(format!("{listen_base}{BASE}{ALERTS_LIVE}")).send().await?;
     anyhow::ensure!(stream.status().is_success(), "alert stream refused: {}", stream.status());
     let listener = {
         let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
@@ -158,7 +160,7 @@ pub async fn run(
     };
 
     let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != EXPANSION).collect();
-    let ingest_url = format!("{base}/api/v1/ingest/reads");
+    let ingest_url = format!("{base}{BASE}{INGEST_READS}");
     let ticks_per_sec = 10;
     let per_tick = (rate / ticks_per_sec).max(1);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(1000 / ticks_per_sec as u64));
@@ -197,13 +199,13 @@ pub async fn run(
     // A new entry added through `url`; reads of its plate sent to the listening server until
     // one raises an alert there.
     let (mut entry_added_ms, mut entry_in_force_ms) = (Vec::new(), Vec::new());
-    let other_ingest = format!("{listen_base}/api/v1/ingest/reads");
+    let other_ingest = format!("{listen_base}{BASE}{INGEST_READS}");
     let mut n = sent;
     for _ in 0..20 {
         let plate = random_plate(&mut rng);
         let asked = Instant::now();
         let added = client
-            .post(format!("{base}/api/v1/hotlists/{list_id}/entries"))
+            .post(format!("{base}{BASE}{}", path(HOTLIST_ENTRIES, &[&list_id])))
             .json(&json!({ "vrm": plate, "intelligence_ref": "LAT/2", "reason": "latency probe", "warning_markers": [], "action": "" }))
             .send()
             .await?;

@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use server::sim::network::{Site, EXPANSION};
 use server::sim::{b64, images, traffic};
+use shared::endpoints::{BASE, INGEST_READS};
 use shared::{NativeRead, Plate};
 use std::time::Instant;
 
@@ -82,7 +83,7 @@ pub async fn run(urls: &[String], key: &str, plan: &LoadPlan, bodies: Vec<Bytes>
     anyhow::ensure!(!urls.is_empty(), "no server to send to");
     let client = reqwest::Client::new();
     let urls: Vec<String> =
-        urls.iter().map(|url| format!("{}/api/v1/ingest/reads", url.trim_end_matches('/'))).collect();
+        urls.iter().map(|url| format!("{}{BASE}{INGEST_READS}", url.trim_end_matches('/'))).collect();
     let body_bytes = bodies.iter().map(|b| b.len()).sum();
     let started = Instant::now();
     let answers: Vec<anyhow::Result<(Value, f64)>> = stream::iter(bodies.into_iter().enumerate())
