@@ -1,4 +1,6 @@
-use chrono::{DateTime, TimeZone, Utc};
+use base64::Engine;
+use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use server::audit::Actor;
@@ -8,6 +10,7 @@ use server::store::Db;
 use server::Application;
 use shared::{AccessTier, NewUser, Rank, Role, Username};
 use sqlx::Connection;
+use std::io::Cursor;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -476,4 +479,329 @@ impl Drop for TestApp {
 pub async fn error_of(response: Response) -> String {
     let body: Value = response.json().await.expect("a JSON error body");
     body["error"].as_str().expect("an error message").to_owned()
+}
+
+/// Requests as a user makes them: people, feeds, requests, searches, watches and hotlist
+/// entries, each as one call.
+impl TestApp {
+    /// A new hotlist of `admin`'s for `audience`, named afresh; the answer as given.
+    pub async fn new_list(&self, admin: &Client, audience: Value) -> Response {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!("Op {}", N.fetch_add(1, Ordering::Relaxed));
+        let list = json!({ "name": name, "kind": "operation", "audience": audience });
+        admin.post(self.api("/hotlists")).json(&list).send().await.unwrap()
+    }
+
+    /// A new hotlist of `admin`'s for `audience`: its id.
+    pub async fn list_id(&self, admin: &Client, audience: Value) -> i64 {
+        let r = self.new_list(admin, audience).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    pub async fn desk(&self) -> Desk {
+        let admin = self.signed_in("admin", &[Role::SystemAdmin]).await;
+        let created: Value = self.post_json(&admin, "/feeds", &json!({ "name": "tfl" })).await;
+        let feed_id = created["feed"]["id"].as_i64().unwrap();
+        let mut ids = Vec::new();
+        for (ext, lat, lon) in [("N1", 51.52, -0.10), ("N2", 51.50, -0.08), ("FAR", 51.60, 0.10)] {
+            let camera = self
+                .post_json(
+                    &admin,
+                    "/cameras",
+                    &json!({ "feed_id": feed_id, "external_id": ext, "name": ext, "lat": lat, "lon": lon, "zone": "ccz" }),
+                )
+                .await;
+            let r = admin
+                .patch(self.api(&format!("/cameras/{}/status", camera["id"])))
+                .json(&json!({ "status": "approved", "reason": "governance board decision 12" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            ids.push(camera["id"].as_i64().unwrap());
+        }
+        Desk { admin, key: created["api_key"].as_str().unwrap().to_owned(), n1: ids[0], n2: ids[1], far: ids[2] }
+    }
+
+    /// Keeps `username` away from `cameras` (R13), as a system admin does on the users page.
+    pub async fn restrict_cameras(&self, admin: &Client, username: &str, cameras: &[i64]) {
+        let id = self.user_id(admin, username).await;
+        let r = admin
+            .put(self.api(&format!("/users/{id}/restrictions")))
+            .json(&json!({ "denied_capabilities": [], "denied_cameras": cameras }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    /// A list of vehicles of interest whose audience is every investigator; returns its id.
+    pub async fn investigators_list(&self, hotlister: &Client) -> i64 {
+        let list =
+            json!({ "name": "Force VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } });
+        let created: Value = self.post_json(hotlister, "/hotlists", &list).await;
+        created["id"].as_i64().expect("a list")
+    }
+
+    pub async fn investigator(&self, name: &str, tier: AccessTier) -> Client {
+        self.create_user_with(name, &[Role::Investigator], Some(tier), None).await;
+        self.sign_in(name).await
+    }
+
+    /// A central-tier investigator who is also an inspector.
+    pub async fn investigating_inspector(&self, name: &str) -> Client {
+        self.create_user_with(
+            name,
+            &[Role::Investigator, Role::Supervisor],
+            Some(AccessTier::Central),
+            Some(Rank::Inspector),
+        )
+        .await;
+        self.sign_in(name).await
+    }
+
+    pub async fn supervisor(&self, name: &str, rank: Rank) -> Client {
+        self.create_user_with(name, &[Role::Supervisor], None, Some(rank)).await;
+        self.sign_in(name).await
+    }
+
+    pub async fn submit_request(&self, client: &Client, body: &Value) -> Value {
+        let r = client.post(self.api("/requests")).json(body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json().await.unwrap()
+    }
+
+    pub async fn decide_request(&self, client: &Client, id: &Value, body: Value) -> reqwest::Response {
+        client.post(self.api(&format!("/requests/{id}/decision"))).json(&body).send().await.unwrap()
+    }
+
+    /// A request of `client`'s, approved by a new inspector; returns its id.
+    pub async fn approved(&self, client: &Client, body: Value) -> i64 {
+        let submitted = self.submit_request(client, &body).await;
+        let name = format!("insp{}", submitted["id"]);
+        let inspector = self.supervisor(&name, Rank::Inspector).await;
+        let r = self.decide_request(&inspector, &submitted["id"], approval()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        submitted["id"].as_i64().unwrap()
+    }
+
+    pub async fn search(
+        &self,
+        client: &Client,
+        request_id: i64,
+        query: Value,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> reqwest::Response {
+        let body = json!({ "request_id": request_id, "query": query, "from": ts(from), "to": ts(to) });
+        client.post(self.api("/searches")).json(&body).send().await.unwrap()
+    }
+
+    /// A feed with cameras `CAM-A` (approved), `CAM-P` (pending), `CAM-S` (suspended) in zone
+    /// `ccz`, and `1234567` (approved) in zone `lez`.
+    pub async fn network(&self, admin: &Client, name: &str) -> Network {
+        let created: Value = self.post_json(admin, "/feeds", &json!({ "name": name })).await;
+        let feed_id = created["feed"]["id"].as_i64().unwrap();
+        let key = created["api_key"].as_str().unwrap().to_owned();
+        for (ext, zone, status) in [
+            ("CAM-A", "ccz", "approved"),
+            ("CAM-P", "ccz", "pending"),
+            ("CAM-S", "ccz", "suspended"),
+            ("1234567", "lez", "approved"),
+        ] {
+            let camera: Value = self
+                .post_json(
+                    admin,
+                    "/cameras",
+                    &json!({ "feed_id": feed_id, "external_id": ext, "name": format!("{name} {ext}"),
+                               "lat": 51.515, "lon": -0.09, "bearing": 90, "zone": zone }),
+                )
+                .await;
+            assert_eq!(camera["status"], "pending", "cameras start pending (R3)");
+            if status != "pending" {
+                let r = admin
+                    .patch(self.api(&format!("/cameras/{}/status", camera["id"])))
+                    .json(&json!({ "status": status, "reason": "governance board decision 12" }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+            }
+        }
+        Network { key, feed_id }
+    }
+
+    pub async fn send_reads(&self, key: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client().post(self.api(path)).header("x-api-key", key).json(body).send().await.unwrap()
+    }
+
+    /// Sends a batch and returns the report: 200, or 422 when every read was refused.
+    pub async fn ingest(&self, key: &str, reads: Vec<Value>) -> Value {
+        let r = self.send_reads(key, "/ingest/reads", &json!({ "reads": reads })).await;
+        let status = r.status();
+        let report: Value = r.json().await.unwrap();
+        let all_refused = report["accepted"] == 0 && report["duplicates"] == 0 && report["refused"] != json!([]);
+        let expected = if all_refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+        assert_eq!(status, expected, "{report}");
+        report
+    }
+
+    pub async fn new_entry(&self, admin: &Client, list_id: i64, vrm: &str) -> i64 {
+        let r = admin
+            .post(self.api(&format!("/hotlists/{list_id}/entries")))
+            .json(
+                &json!({ "vrm": vrm, "intelligence_ref": "INT/2026/0042", "reason": "linked to a series of burglaries",
+                            "warning_markers": ["violence"], "action": "do not stop; report sighting" }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// An inspector approves partial plate `entry_id` (R10, R11).
+    pub async fn approve_entry(&self, inspector: &Client, entry_id: i64) -> reqwest::Response {
+        inspector
+            .post(self.api(&format!("/hotlists/entries/{entry_id}/approve")))
+            .json(&json!({ "rationale": "a witness saw part of the plate at the robbery; narrow enough" }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A signed-in supervisor of inspector rank.
+    pub async fn inspector(&self, name: &str) -> Client {
+        self.create_user_with(name, &[Role::Supervisor], None, Some(shared::Rank::Inspector)).await;
+        self.sign_in(name).await
+    }
+
+    /// A local investigator restricted from FAR, with an approved serious request over `plates` and
+    /// cameras N1, N2 and FAR whose window runs from a day ago to two hours ahead.
+    pub async fn watcher(&self, d: &Desk, plates: &[&str]) -> (Client, i64) {
+        let now = self.clock.now();
+        let inv = self.investigator("wes", AccessTier::Local).await;
+        self.restrict_cameras(&d.admin, "wes", &[d.far]).await;
+        let scope = json!({ "plates": plates, "cameras": [d.n1, d.n2, d.far], "from": ts(now - Duration::days(1)),
+                            "to": ts(now + Duration::hours(2)) });
+        (inv.clone(), self.approved(&inv, request("serious", scope)).await)
+    }
+
+    pub async fn open_watch(&self, client: &Client, request_id: i64, query: Value) -> reqwest::Response {
+        client
+            .post(self.api("/watches"))
+            .json(&json!({ "request_id": request_id, "query": query }))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The next server-sent event of `stream`: its name and data (keep-alive comments skipped).
+pub async fn next_event(stream: &mut reqwest::Response, buffer: &mut String) -> (String, Value) {
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in event.lines() {
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = n.to_owned();
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data.push_str(d);
+                }
+            }
+            if name.is_empty() {
+                continue;
+            }
+            return (name, serde_json::from_str(&data).unwrap());
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(15), stream.chunk())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .expect("the stream is open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn encode(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+pub fn read(plate: &str, camera: &str, at: &str) -> Value {
+    json!({ "plate": plate, "captured_at": at, "camera": camera, "confidence": 0.93, "direction": "N", "lane": 1,
+            "make": "Ford", "model": "Focus", "colour": "blue" })
+}
+
+/// A small, compliant plate patch as base64 PNG.
+pub fn small_png_b64() -> String {
+    b64(&encode(DynamicImage::ImageRgb8(ImageBuffer::from_pixel(100, 25, Rgb([255, 210, 0]))), ImageFormat::Png))
+}
+
+pub fn approval() -> Value {
+    json!({ "approve": true, "rationale": "Necessary and proportionate to identify the vehicle" })
+}
+
+/// The plates of a successful search's first page, in order.
+pub async fn found(response: reqwest::Response) -> Vec<String> {
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let page: Value = response.json().await.unwrap();
+    page["results"].as_array().unwrap().iter().map(|r| r["plate"].as_str().unwrap().to_owned()).collect()
+}
+
+pub fn plate(p: &str, mode: &str) -> Value {
+    json!({ "kind": "plate", "plate": p, "mode": mode })
+}
+
+pub fn plates_scope(plates: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+    json!({ "plates": plates, "from": ts(from), "to": ts(to) })
+}
+
+pub async fn refused(response: reqwest::Response, status: StatusCode, words: &str) {
+    assert_eq!(response.status(), status);
+    let message = error_of(response).await;
+    assert!(message.contains(words), "`{message}` should say `{words}`");
+}
+
+pub fn request(seriousness: &str, scope: Value) -> Value {
+    json!({
+        "purpose": "crime_investigation",
+        "reason": "Linked series of burglaries; suspect vehicle seen leaving",
+        "crime_type": "Burglary",
+        "seriousness": seriousness,
+        "scope": scope,
+        "handling": "Intelligence only; not for disclosure without further approval",
+    })
+}
+
+/// The area around `N1` and `N2`.
+pub fn test_area() -> Value {
+    json!({ "south": 51.49, "west": -0.11, "north": 51.53, "east": -0.07 })
+}
+
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+pub struct Network {
+    pub key: String,
+    pub feed_id: i64,
+}
+
+pub struct Desk {
+    pub admin: Client,
+    pub key: String,
+    /// Cameras `N1` (51.52, −0.10) and `N2` (51.50, −0.08), inside the test area, and `FAR`
+    /// (51.60, 0.10) outside it.
+    pub n1: i64,
+    pub n2: i64,
+    pub far: i64,
 }

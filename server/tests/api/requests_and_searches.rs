@@ -1,10 +1,9 @@
 //! Requests, approvals and access windows (R10–R13), searches (R5) and their audit (R21, R22).
 
-use crate::helpers::{error_of, TestApp};
-use crate::ingest::{ingest, read};
+use crate::helpers::{approval, found, plate, plates_scope, read, refused, request, test_area, ts, TestApp};
 use crate::on_both_backends;
-use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
-use reqwest::{Client, StatusCode};
+use chrono::{Duration, Months, Utc};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
@@ -34,7 +33,7 @@ on_both_backends!(
 /// A request wrong in three places is refused once, naming each field and what is wrong with
 /// it, so the form can show every problem beside its field; nothing is recorded.
 async fn a_refused_request_names_every_field_at_fault(app: TestApp) {
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let now = app.clock.now();
     let mut body = request("serious", plates_scope(&["AB12CDE"], now, now - Duration::seconds(1)));
     body["reason"] = json!("short");
@@ -50,15 +49,16 @@ async fn a_refused_request_names_every_field_at_fault(app: TestApp) {
     assert!(app.audit_rows("request_submitted").await.is_empty());
 
     // A decision's rationale is named the same way; a sound request has no `fields`.
-    let id = submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(1), now))).await
-        ["id"]
+    let id = app
+        .submit_request(&inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(1), now)))
+        .await["id"]
         .clone();
-    let sarge = supervisor(&app, "sam", Rank::Inspector).await;
-    let r = decide(&app, &sarge, &id, json!({ "approve": true, "rationale": "ok" })).await;
+    let sarge = app.supervisor("sam", Rank::Inspector).await;
+    let r = app.decide_request(&sarge, &id, json!({ "approve": true, "rationale": "ok" })).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let answer: Value = r.json().await.unwrap();
     assert_eq!(answer["fields"][0]["field"], "rationale");
-    let r = decide(&app, &sarge, &id, approval()).await;
+    let r = app.decide_request(&sarge, &id, approval()).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.json::<Value>().await.unwrap().get("fields").is_none());
 }
@@ -66,14 +66,14 @@ async fn a_refused_request_names_every_field_at_fault(app: TestApp) {
 /// A request whose window is given to the microsecond: a search over exactly that window is
 /// permitted, and so are its further pages and its export, which reopen it as stored.
 async fn a_window_to_the_microsecond_is_searched_paged_and_exported_alike(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
-    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::hours(2)))]).await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    app.ingest(&d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::hours(2)))]).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let from = now - Duration::days(3) + Duration::microseconds(604_123);
     let to = now + Duration::microseconds(8_604_987);
-    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await;
+    let id = app.approved(&inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), from, to).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let page: Value = r.json().await.unwrap();
     let search_id = page["search_id"].as_i64().unwrap();
@@ -87,114 +87,14 @@ async fn a_window_to_the_microsecond_is_searched_paged_and_exported_alike(app: T
         .unwrap();
     assert_eq!(export.status(), StatusCode::OK);
     // A microsecond outside the window is still outside it.
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from - Duration::milliseconds(1), to).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), from - Duration::milliseconds(1), to).await;
     refused(r, StatusCode::FORBIDDEN, "lies outside it").await;
-}
-
-pub(crate) struct Desk {
-    pub admin: Client,
-    pub key: String,
-    /// Cameras `N1` (51.52, −0.10) and `N2` (51.50, −0.08), inside the test area, and `FAR`
-    /// (51.60, 0.10) outside it.
-    pub n1: i64,
-    pub n2: i64,
-    pub far: i64,
-}
-
-/// The area around `N1` and `N2`.
-pub(crate) fn test_area() -> Value {
-    json!({ "south": 51.49, "west": -0.11, "north": 51.53, "east": -0.07 })
-}
-
-pub(crate) async fn desk(app: &TestApp) -> Desk {
-    let admin = app.signed_in("admin", &[Role::SystemAdmin]).await;
-    let created: Value = app.post_json(&admin, "/feeds", &json!({ "name": "tfl" })).await;
-    let feed_id = created["feed"]["id"].as_i64().unwrap();
-    let mut ids = Vec::new();
-    for (ext, lat, lon) in [("N1", 51.52, -0.10), ("N2", 51.50, -0.08), ("FAR", 51.60, 0.10)] {
-        let camera = app
-            .post_json(
-                &admin,
-                "/cameras",
-                &json!({ "feed_id": feed_id, "external_id": ext, "name": ext, "lat": lat, "lon": lon, "zone": "ccz" }),
-            )
-            .await;
-        let r = admin
-            .patch(app.api(&format!("/cameras/{}/status", camera["id"])))
-            .json(&json!({ "status": "approved", "reason": "governance board decision 12" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        ids.push(camera["id"].as_i64().unwrap());
-    }
-    Desk { admin, key: created["api_key"].as_str().unwrap().to_owned(), n1: ids[0], n2: ids[1], far: ids[2] }
-}
-
-/// Keeps `username` away from `cameras` (R13), as a system admin does on the users page.
-pub(crate) async fn restrict_cameras(app: &TestApp, admin: &Client, username: &str, cameras: &[i64]) {
-    let id = app.user_id(admin, username).await;
-    let r = admin
-        .put(app.api(&format!("/users/{id}/restrictions")))
-        .json(&json!({ "denied_capabilities": [], "denied_cameras": cameras }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-}
-
-/// A list of vehicles of interest whose audience is every investigator; returns its id.
-pub(crate) async fn investigators_list(app: &TestApp, hotlister: &Client) -> i64 {
-    let list = json!({ "name": "Force VOI", "kind": "voi", "audience": { "type": "role", "role": "investigator" } });
-    let created: Value = app.post_json(hotlister, "/hotlists", &list).await;
-    created["id"].as_i64().expect("a list")
-}
-
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-pub(crate) async fn investigator(app: &TestApp, name: &str, tier: AccessTier) -> Client {
-    app.create_user_with(name, &[Role::Investigator], Some(tier), None).await;
-    app.sign_in(name).await
-}
-
-/// A central-tier investigator who is also an inspector.
-pub(crate) async fn investigating_inspector(app: &TestApp, name: &str) -> Client {
-    app.create_user_with(
-        name,
-        &[Role::Investigator, Role::Supervisor],
-        Some(AccessTier::Central),
-        Some(Rank::Inspector),
-    )
-    .await;
-    app.sign_in(name).await
-}
-
-pub(crate) async fn supervisor(app: &TestApp, name: &str, rank: Rank) -> Client {
-    app.create_user_with(name, &[Role::Supervisor], None, Some(rank)).await;
-    app.sign_in(name).await
-}
-
-pub(crate) fn request(seriousness: &str, scope: Value) -> Value {
-    json!({
-        "purpose": "crime_investigation",
-        "reason": "Linked series of burglaries; suspect vehicle seen leaving",
-        "crime_type": "Burglary",
-        "seriousness": seriousness,
-        "scope": scope,
-        "handling": "Intelligence only; not for disclosure without further approval",
-    })
-}
-
-pub(crate) fn plates_scope(plates: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
-    json!({ "plates": plates, "from": ts(from), "to": ts(to) })
 }
 
 /// A window must end after the retention cutoff (R12, R18), within the longest approval (90
 /// days by default) and start in 2000 or later: each edge to the second.
 async fn a_request_window_reaches_something_kept_and_ends_within_an_approval(app: TestApp) {
-    let inv = investigator(&app, "ivan", AccessTier::Central).await;
+    let inv = app.investigator("ivan", AccessTier::Central).await;
     let now = app.clock.now();
     let cutoff = now.checked_sub_months(chrono::Months::new(12)).unwrap();
     let second = Duration::seconds(1);
@@ -219,90 +119,38 @@ async fn a_request_window_reaches_something_kept_and_ends_within_an_approval(app
     }
 }
 
-pub(crate) async fn submit(app: &TestApp, client: &Client, body: &Value) -> Value {
-    let r = client.post(app.api("/requests")).json(body).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json().await.unwrap()
-}
-
-pub(crate) async fn decide(app: &TestApp, client: &Client, id: &Value, body: Value) -> reqwest::Response {
-    client.post(app.api(&format!("/requests/{id}/decision"))).json(&body).send().await.unwrap()
-}
-
-pub(crate) fn approval() -> Value {
-    json!({ "approve": true, "rationale": "Necessary and proportionate to identify the vehicle" })
-}
-
-/// A request of `client`'s, approved by a new inspector; returns its id.
-pub(crate) async fn approved(app: &TestApp, client: &Client, body: Value) -> i64 {
-    let submitted = submit(app, client, &body).await;
-    let name = format!("insp{}", submitted["id"]);
-    let inspector = supervisor(app, &name, Rank::Inspector).await;
-    let r = decide(app, &inspector, &submitted["id"], approval()).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    submitted["id"].as_i64().unwrap()
-}
-
-pub(crate) async fn search(
-    app: &TestApp,
-    client: &Client,
-    request_id: i64,
-    query: Value,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> reqwest::Response {
-    let body = json!({ "request_id": request_id, "query": query, "from": ts(from), "to": ts(to) });
-    client.post(app.api("/searches")).json(&body).send().await.unwrap()
-}
-
-pub(crate) fn plate(p: &str, mode: &str) -> Value {
-    json!({ "kind": "plate", "plate": p, "mode": mode })
-}
-
-/// The plates of a successful search's first page, in order.
-pub(crate) async fn found(response: reqwest::Response) -> Vec<String> {
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let page: Value = response.json().await.unwrap();
-    page["results"].as_array().unwrap().iter().map(|r| r["plate"].as_str().unwrap().to_owned()).collect()
-}
-
-pub(crate) async fn refused(response: reqwest::Response, status: StatusCode, words: &str) {
-    assert_eq!(response.status(), status);
-    let message = error_of(response).await;
-    assert!(message.contains(words), "`{message}` should say `{words}`");
-}
-
 async fn requests_are_decided_by_another_supervisor_of_the_right_rank(app: TestApp) {
     let now = app.clock.now();
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let body = request("volume", plates_scope(&["AB12CDE"], now - Duration::days(30), now));
-    let volume = submit(&app, &inv, &body).await;
+    let volume = app.submit_request(&inv, &body).await;
     assert_eq!(volume["reference"], "REQ-2026-000001");
     assert_eq!(volume["status"], "pending");
     assert_eq!(volume["crime_type"], "Burglary");
 
-    let sergeant = supervisor(&app, "sgt", Rank::Sergeant).await;
+    let sergeant = app.supervisor("sgt", Rank::Sergeant).await;
     let queue: Vec<Value> = app.get_json(&sergeant, "/requests?which=queue").await;
     assert_eq!(queue.len(), 1);
-    refused(decide(&app, &sergeant, &volume["id"], approval()).await, StatusCode::FORBIDDEN, "only an inspector").await;
-    refused(decide(&app, &inv, &volume["id"], approval()).await, StatusCode::FORBIDDEN, "Supervisor").await;
+    refused(app.decide_request(&sergeant, &volume["id"], approval()).await, StatusCode::FORBIDDEN, "only an inspector")
+        .await;
+    refused(app.decide_request(&inv, &volume["id"], approval()).await, StatusCode::FORBIDDEN, "Supervisor").await;
 
     // An inspector who is also an investigator cannot approve their own request.
-    let duo = investigating_inspector(&app, "duo").await;
-    let own = submit(&app, &duo, &body).await;
-    refused(decide(&app, &duo, &own["id"], approval()).await, StatusCode::FORBIDDEN, "your own request").await;
+    let duo = app.investigating_inspector("duo").await;
+    let own = app.submit_request(&duo, &body).await;
+    refused(app.decide_request(&duo, &own["id"], approval()).await, StatusCode::FORBIDDEN, "your own request").await;
     let queue: Vec<Value> = app.get_json(&duo, "/requests?which=queue").await;
     assert!(queue.iter().all(|r| r["id"] != own["id"]), "one's own request is not in one's queue");
 
     let short = json!({ "approve": true, "rationale": "ok" });
-    refused(decide(&app, &duo, &volume["id"], short).await, StatusCode::UNPROCESSABLE_ENTITY, "rationale").await;
-    let r = decide(&app, &duo, &volume["id"], approval()).await;
+    refused(app.decide_request(&duo, &volume["id"], short).await, StatusCode::UNPROCESSABLE_ENTITY, "rationale").await;
+    let r = app.decide_request(&duo, &volume["id"], approval()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let decided: Value = r.json().await.unwrap();
     assert_eq!(decided["status"], "approved");
     assert_eq!(decided["decided_by"], "duo");
     assert_eq!(decided["expires_at"], ts(now + Duration::days(28)), "the standard approval period");
-    refused(decide(&app, &duo, &volume["id"], approval()).await, StatusCode::CONFLICT, "already approved").await;
+    refused(app.decide_request(&duo, &volume["id"], approval()).await, StatusCode::CONFLICT, "already approved").await;
     // Each supervisor lists what they decided; nobody else's decisions.
     let mine: Vec<Value> = app.get_json(&duo, "/requests?which=decided").await;
     assert_eq!(mine.iter().map(|r| &r["id"]).collect::<Vec<_>>(), [&volume["id"]]);
@@ -311,9 +159,9 @@ async fn requests_are_decided_by_another_supervisor_of_the_right_rank(app: TestA
 
     // A sergeant may decide serious-crime requests; a rejection keeps its rationale.
     let serious =
-        submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(1), now))).await;
+        app.submit_request(&inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(1), now))).await;
     let rejection = json!({ "approve": false, "rationale": "Scope is wider than the reason supports" });
-    let r = decide(&app, &sergeant, &serious["id"], rejection).await;
+    let r = app.decide_request(&sergeant, &serious["id"], rejection).await;
     assert_eq!(r.status(), StatusCode::OK);
     let rejected: Value = r.json().await.unwrap();
     assert_eq!((rejected["status"].as_str(), rejected["expires_at"].is_null()), (Some("rejected"), true));
@@ -344,33 +192,31 @@ async fn requests_are_decided_by_another_supervisor_of_the_right_rank(app: TestA
 }
 
 async fn a_local_investigator_reaches_back_90_days_and_no_further(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let day90 = now - Duration::days(90);
-    ingest(
-        &app,
+    app.ingest(
         &d.key,
         vec![read("AB12CDE", "N1", &ts(day90)), read("AB12CDE", "N1", &ts(day90 - Duration::seconds(1)))],
     )
     .await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
-    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(365), now))).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
+    let id = app.approved(&inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(365), now))).await;
 
-    let results = found(search(&app, &inv, id, plate("AB12CDE", "exact"), day90, now).await).await;
+    let results = found(app.search(&inv, id, plate("AB12CDE", "exact"), day90, now).await).await;
     assert_eq!(results.len(), 1, "the read of day 90 and not the one a second older");
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), day90 - Duration::seconds(1), now).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), day90 - Duration::seconds(1), now).await;
     refused(r, StatusCode::FORBIDDEN, "local-tier").await;
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(91), now).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(91), now).await;
     refused(r, StatusCode::FORBIDDEN, "local-tier").await;
 }
 
 async fn a_central_investigator_reaches_back_12_months_and_never_beyond(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let year = now.checked_sub_months(Months::new(12)).unwrap();
     // The purge has not run: a read a second older than 12 months is still stored.
-    ingest(
-        &app,
+    app.ingest(
         &d.key,
         vec![
             read("AB12CDE", "N1", &ts(year + Duration::seconds(1))),
@@ -380,62 +226,61 @@ async fn a_central_investigator_reaches_back_12_months_and_never_beyond(app: Tes
         ],
     )
     .await;
-    let inv = investigator(&app, "cen", AccessTier::Central).await;
+    let inv = app.investigator("cen", AccessTier::Central).await;
     let scope = plates_scope(&["AB12CDE"], now - Duration::days(800), now);
-    let serious = approved(&app, &inv, request("serious", scope.clone())).await;
-    let results = found(search(&app, &inv, serious, plate("AB12CDE", "exact"), year, now).await).await;
+    let serious = app.approved(&inv, request("serious", scope.clone())).await;
+    let results = found(app.search(&inv, serious, plate("AB12CDE", "exact"), year, now).await).await;
     assert_eq!(results.len(), 3, "12 months minus a second is returned, plus a second is not");
-    let r = search(&app, &inv, serious, plate("AB12CDE", "exact"), year - Duration::seconds(1), now).await;
+    let r = app.search(&inv, serious, plate("AB12CDE", "exact"), year - Duration::seconds(1), now).await;
     refused(r, StatusCode::FORBIDDEN, "central-tier").await;
 
     // Beyond 90 days is for serious crime only (R12).
-    let volume = approved(&app, &inv, request("volume", scope)).await;
-    let r = search(&app, &inv, volume, plate("AB12CDE", "exact"), now - Duration::days(91), now).await;
+    let volume = app.approved(&inv, request("volume", scope)).await;
+    let r = app.search(&inv, volume, plate("AB12CDE", "exact"), now - Duration::days(91), now).await;
     refused(r, StatusCode::FORBIDDEN, "serious crime only").await;
-    let results =
-        found(search(&app, &inv, volume, plate("AB12CDE", "exact"), now - Duration::days(90), now).await).await;
+    let results = found(app.search(&inv, volume, plate("AB12CDE", "exact"), now - Duration::days(90), now).await).await;
     assert_eq!(results.len(), 1);
 }
 
 async fn a_search_outside_its_request_is_refused_with_the_reason(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let scope = json!({ "plates": ["AB12CDE", "XY1*"], "area": test_area(), "cameras": [d.far],
                         "from": ts(now - Duration::days(30)), "to": ts(now + Duration::days(1)) });
-    let id = approved(&app, &inv, request("serious", scope)).await;
+    let id = app.approved(&inv, request("serious", scope)).await;
     let (from, to) = (now - Duration::days(7), now);
 
-    let r = search(&app, &inv, id, plate("ZZ99ZZZ", "exact"), from, to).await;
+    let r = app.search(&inv, id, plate("ZZ99ZZZ", "exact"), from, to).await;
     refused(r, StatusCode::FORBIDDEN, "does not cover the plate ZZ99ZZZ").await;
-    let r = search(&app, &inv, id, plate("XY*", "partial"), from, to).await;
+    let r = app.search(&inv, id, plate("XY*", "partial"), from, to).await;
     refused(r, StatusCode::FORBIDDEN, "does not cover the plate XY*").await;
-    assert!(found(search(&app, &inv, id, plate("XY1*", "partial"), from, to).await).await.is_empty());
-    assert!(found(search(&app, &inv, id, plate("XY15ABC", "exact"), from, to).await).await.is_empty());
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(31), to).await;
+    assert!(found(app.search(&inv, id, plate("XY1*", "partial"), from, to).await).await.is_empty());
+    assert!(found(app.search(&inv, id, plate("XY15ABC", "exact"), from, to).await).await.is_empty());
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(31), to).await;
     refused(r, StatusCode::FORBIDDEN, "outside it").await;
 
     let outside = json!({ "south": 51.49, "west": -0.11, "north": 51.61, "east": -0.07 });
-    let r = search(&app, &inv, id, json!({ "kind": "area", "area": outside }), from, to).await;
+    let r = app.search(&inv, id, json!({ "kind": "area", "area": outside }), from, to).await;
     refused(r, StatusCode::FORBIDDEN, "does not cover the drawn area").await;
-    let r = search(&app, &inv, id, json!({ "kind": "area", "cameras": [d.n1, d.far] }), from, to).await;
+    let r = app.search(&inv, id, json!({ "kind": "area", "cameras": [d.n1, d.far] }), from, to).await;
     assert_eq!(r.status(), StatusCode::CREATED, "cameras in the area or named by the request");
-    let plates_only = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
-    let r = search(&app, &inv, plates_only, json!({ "kind": "area", "cameras": [d.n1] }), from, to).await;
+    let plates_only = app.approved(&inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = app.search(&inv, plates_only, json!({ "kind": "area", "cameras": [d.n1] }), from, to).await;
     refused(r, StatusCode::FORBIDDEN, "plates only").await;
-    let r = search(&app, &inv, id, json!({ "kind": "area", "cameras": [] }), from, to).await;
+    let r = app.search(&inv, id, json!({ "kind": "area", "cameras": [] }), from, to).await;
     refused(r, StatusCode::UNPROCESSABLE_ENTITY, "rectangle or cameras").await;
-    let r = search(&app, &inv, id, plate("*B12CDE", "partial"), from, to).await;
+    let r = app.search(&inv, id, plate("*B12CDE", "partial"), from, to).await;
     refused(r, StatusCode::UNPROCESSABLE_ENTITY, "first character").await;
 
     // Pending, rejected and other people's requests grant nothing.
-    let pending = submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], from, to))).await;
-    let r = search(&app, &inv, pending["id"].as_i64().unwrap(), plate("AB12CDE", "exact"), from, to).await;
+    let pending = app.submit_request(&inv, &request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = app.search(&inv, pending["id"].as_i64().unwrap(), plate("AB12CDE", "exact"), from, to).await;
     refused(r, StatusCode::FORBIDDEN, "awaiting a supervisor").await;
-    let other = investigator(&app, "otto", AccessTier::Local).await;
-    let r = search(&app, &other, id, plate("AB12CDE", "exact"), from, to).await;
+    let other = app.investigator("otto", AccessTier::Local).await;
+    let r = app.search(&other, id, plate("AB12CDE", "exact"), from, to).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let admin_search = search(&app, &d.admin, id, plate("AB12CDE", "exact"), from, to).await;
+    let admin_search = app.search(&d.admin, id, plate("AB12CDE", "exact"), from, to).await;
     assert_eq!(admin_search.status(), StatusCode::FORBIDDEN);
 
     // Every refusal is recorded like a search (R21): who, what was asked, why not.
@@ -449,32 +294,35 @@ async fn a_search_outside_its_request_is_refused_with_the_reason(app: TestApp) {
 
 async fn an_approval_ends_at_its_expiry(app: TestApp) {
     let now = app.clock.now();
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let submitted =
-        submit(&app, &inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(5), now))).await;
-    let inspector = supervisor(&app, "insp", Rank::Inspector).await;
+        app.submit_request(&inv, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(5), now))).await;
+    let inspector = app.supervisor("insp", Rank::Inspector).await;
     let too_long = json!({ "approve": true, "rationale": "Necessary and proportionate",
                            "expires_at": ts(now + Duration::days(91)) });
-    refused(decide(&app, &inspector, &submitted["id"], too_long).await, StatusCode::UNPROCESSABLE_ENTITY, "90 days")
-        .await;
+    refused(
+        app.decide_request(&inspector, &submitted["id"], too_long).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "90 days",
+    )
+    .await;
     let hour = json!({ "approve": true, "rationale": "Necessary and proportionate", "expires_at": ts(now + Duration::hours(1)) });
-    assert_eq!(decide(&app, &inspector, &submitted["id"], hour).await.status(), StatusCode::OK);
+    assert_eq!(app.decide_request(&inspector, &submitted["id"], hour).await.status(), StatusCode::OK);
     let id = submitted["id"].as_i64().unwrap();
 
     app.clock.advance(Duration::hours(1) - Duration::seconds(1));
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(1), now).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(1), now).await;
     assert_eq!(r.status(), StatusCode::CREATED, "a second before expiry");
     app.clock.advance(Duration::seconds(1));
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(1), now).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(1), now).await;
     refused(r, StatusCode::FORBIDDEN, "expired").await;
 }
 
 async fn plate_searches_find_exact_partial_and_misread_plates(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let at = |minutes: i64| ts(now - Duration::days(2) + Duration::minutes(minutes));
-    ingest(
-        &app,
+    app.ingest(
         &d.key,
         vec![
             read("AB12CDE", "N2", &at(30)),
@@ -486,55 +334,54 @@ async fn plate_searches_find_exact_partial_and_misread_plates(app: TestApp) {
         ],
     )
     .await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let scope = plates_scope(&["AB12CDE", "AB12*", "?B12CDE"], now - Duration::days(10), now);
-    let id = approved(&app, &inv, request("serious", scope)).await;
+    let id = app.approved(&inv, request("serious", scope)).await;
     let (from, to) = (now - Duration::days(3), now);
 
-    let exact = found(search(&app, &inv, id, plate("ab12 cde", "exact"), from, to).await).await;
+    let exact = found(app.search(&inv, id, plate("ab12 cde", "exact"), from, to).await).await;
     assert_eq!(exact, ["AB12CDE", "AB12CDE"]);
-    let misread = found(search(&app, &inv, id, plate("AB12CDE", "misread"), from, to).await).await;
+    let misread = found(app.search(&inv, id, plate("AB12CDE", "misread"), from, to).await).await;
     assert_eq!(misread, ["AB12CDE", "A812CDE", "AB12CDE"], "in time order, with the 8-for-B misread (R5)");
-    let prefix = found(search(&app, &inv, id, plate("AB12*", "partial"), from, to).await).await;
+    let prefix = found(app.search(&inv, id, plate("AB12*", "partial"), from, to).await).await;
     assert_eq!(prefix, ["AB12CDE", "AB12CDE", "AB12CDF"]);
-    let first_unknown = found(search(&app, &inv, id, plate("?B12CDE", "partial"), from, to).await).await;
+    let first_unknown = found(app.search(&inv, id, plate("?B12CDE", "partial"), from, to).await).await;
     assert_eq!(first_unknown, ["AB12CDE", "AB12CDE", "XB12CDE"]);
 
-    let page: Value = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await.json().await.unwrap();
+    let page: Value = app.search(&inv, id, plate("AB12CDE", "exact"), from, to).await.json().await.unwrap();
     let first = &page["results"][0];
     assert_eq!((first["camera_name"].as_str(), first["lat"].as_f64()), (Some("N1"), Some(51.52)));
     assert_eq!(page["total"], 2);
 }
 
 async fn area_searches_and_per_user_restrictions(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let at = |minutes: i64| ts(now - Duration::hours(5) + Duration::minutes(minutes));
-    ingest(
-        &app,
+    app.ingest(
         &d.key,
         vec![read("AA11AAA", "N1", &at(1)), read("BB22BBB", "N2", &at(2)), read("CC33CCC", "FAR", &at(3))],
     )
     .await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let scope =
         json!({ "plates": ["BB22BBB"], "area": test_area(), "from": ts(now - Duration::days(1)), "to": ts(now) });
-    let id = approved(&app, &inv, request("serious", scope)).await;
+    let id = app.approved(&inv, request("serious", scope)).await;
     let (from, to) = (now - Duration::hours(6), now);
     let area = json!({ "kind": "area", "area": test_area() });
-    assert_eq!(found(search(&app, &inv, id, area.clone(), from, to).await).await, ["AA11AAA", "BB22BBB"]);
+    assert_eq!(found(app.search(&inv, id, area.clone(), from, to).await).await, ["AA11AAA", "BB22BBB"]);
     let one = json!({ "kind": "area", "cameras": [d.n2] });
-    assert_eq!(found(search(&app, &inv, id, one.clone(), from, to).await).await, ["BB22BBB"]);
+    assert_eq!(found(app.search(&inv, id, one.clone(), from, to).await).await, ["BB22BBB"]);
 
     // R13: restricted from camera N2 and from misread-tolerant search.
     let ivy = app.user_id(&d.admin, "ivy").await;
     let restrictions = json!({ "denied_capabilities": ["plate_misread"], "denied_cameras": [d.n2] });
     let r = d.admin.put(app.api(&format!("/users/{ivy}/restrictions"))).json(&restrictions).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(found(search(&app, &inv, id, area, from, to).await).await, ["AA11AAA"], "N2's read is left out");
-    refused(search(&app, &inv, id, one, from, to).await, StatusCode::FORBIDDEN, "restricted from camera").await;
-    assert!(found(search(&app, &inv, id, plate("BB22BBB", "exact"), from, to).await).await.is_empty());
-    let r = search(&app, &inv, id, plate("BB22BBB", "misread"), from, to).await;
+    assert_eq!(found(app.search(&inv, id, area, from, to).await).await, ["AA11AAA"], "N2's read is left out");
+    refused(app.search(&inv, id, one, from, to).await, StatusCode::FORBIDDEN, "restricted from camera").await;
+    assert!(found(app.search(&inv, id, plate("BB22BBB", "exact"), from, to).await).await.is_empty());
+    let r = app.search(&inv, id, plate("BB22BBB", "misread"), from, to).await;
     refused(r, StatusCode::FORBIDDEN, "restricted from misread-tolerant search").await;
 
     let changes = app.audit_rows("restrictions_changed").await;
@@ -549,17 +396,17 @@ async fn area_searches_and_per_user_restrictions(app: TestApp) {
 }
 
 async fn large_results_page_and_every_page_is_audited(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     // At the far edge of a local-tier user's reach.
     let start = now - Duration::days(90);
     let reads = (0..620)
         .map(|i| read("AB12CDE", if i % 2 == 0 { "N1" } else { "N2" }, &ts(start + Duration::seconds(i))))
         .collect();
-    ingest(&app, &d.key, reads).await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
-    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(100), now))).await;
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), start, now).await;
+    app.ingest(&d.key, reads).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
+    let id = app.approved(&inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(100), now))).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), start, now).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let first: Value = r.json().await.unwrap();
     assert_eq!((first["total"].as_i64(), first["results"].as_array().unwrap().len()), (Some(620), 500));
@@ -594,7 +441,7 @@ async fn large_results_page_and_every_page_is_audited(app: TestApp) {
     let counts: Value = app.get_json(&inv, &cameras_path).await;
     assert_eq!(per_camera(&counts), [("N1".to_owned(), 35), ("N2".to_owned(), 35)], "the counts shrink with the reach");
 
-    let other = investigator(&app, "otto", AccessTier::Local).await;
+    let other = app.investigator("otto", AccessTier::Local).await;
     let r = app.get(&other, &path).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "only its own searches' pages");
     assert_eq!(app.get(&other, &cameras_path).await.status(), StatusCode::NOT_FOUND, "nor their counts");
@@ -610,15 +457,15 @@ async fn large_results_page_and_every_page_is_audited(app: TestApp) {
 }
 
 async fn every_search_is_audited_and_sampled_for_the_auditors(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
-    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::days(100)))]).await;
+    app.ingest(&d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::days(100)))]).await;
     app.create_user_with("cen", &[Role::Investigator], Some(AccessTier::Central), None).await;
     let inv = app.sign_in("cen").await;
-    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(200), now))).await;
-    let within = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(90), now).await;
+    let id = app.approved(&inv, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(200), now))).await;
+    let within = app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(90), now).await;
     assert!(found(within).await.is_empty());
-    let beyond = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(120), now).await;
+    let beyond = app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(120), now).await;
     assert_eq!(found(beyond).await, ["AB12CDE"]);
 
     let runs = app.audit_rows("search_run").await;
@@ -655,10 +502,10 @@ async fn every_search_is_audited_and_sampled_for_the_auditors(app: TestApp) {
 }
 
 async fn stored_reads_get_the_same_misread_form_as_new_ones(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = ts(app.clock.now());
     let plates = ["ABCDEFGHIJKL", "MNOPQRSTUVWX", "YZ0123456789"];
-    ingest(&app, &d.key, plates.iter().map(|p| read(p, "N1", &now)).collect()).await;
+    app.ingest(&d.key, plates.iter().map(|p| read(p, "N1", &now)).collect()).await;
     let migration = include_str!("../../migrations/sqlite/0004_requests.sql");
     let backfill = migration.lines().find(|l| l.starts_with("UPDATE reads SET plate_skeleton")).unwrap();
     assert!(include_str!("../../migrations/postgres/0004_requests.sql").contains(backfill));
@@ -677,13 +524,13 @@ async fn stored_reads_get_the_same_misread_form_as_new_ones(app: TestApp) {
 /// reached through it — not by id, not on a later page, not in an export (R10, R21). A watch is
 /// the way to see reads as they arrive.
 async fn a_search_reaches_only_the_reads_held_when_it_ran(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
-    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::hours(2)))]).await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    app.ingest(&d.key, vec![read("AB12CDE", "N1", &ts(now - Duration::hours(2)))]).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let (from, to) = (now - Duration::days(3), now + Duration::days(7));
-    let id = approved(&app, &inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await;
+    let id = app.approved(&inv, request("serious", plates_scope(&["AB12CDE"], from, to))).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), from, to).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let page: Value = r.json().await.unwrap();
     assert_eq!(page["total"], 1);
@@ -692,7 +539,7 @@ async fn a_search_reaches_only_the_reads_held_when_it_ran(app: TestApp) {
 
     // A second later the same vehicle passes again.
     app.clock.set(now + Duration::seconds(1));
-    ingest(&app, &d.key, vec![read("AB12CDE", "N2", &ts(now + Duration::seconds(1)))]).await;
+    app.ingest(&d.key, vec![read("AB12CDE", "N2", &ts(now + Duration::seconds(1)))]).await;
     let newest = held + 1;
     let r = inv.get(app.api(&format!("/searches/{search_id}/reads/{newest}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -712,6 +559,6 @@ async fn a_search_reaches_only_the_reads_held_when_it_ran(app: TestApp) {
     assert_eq!(csv.matches("AB12CDE").count(), 1, "{csv}");
 
     // Searched again, the new read is found.
-    let r = search(&app, &inv, id, plate("AB12CDE", "exact"), from, to).await;
+    let r = app.search(&inv, id, plate("AB12CDE", "exact"), from, to).await;
     assert_eq!(r.json::<Value>().await.unwrap()["total"], 2);
 }

@@ -2,10 +2,8 @@
 //! from one writer: every cell quoted, and no text that a spreadsheet could take for a formula
 //! where a cell could begin, even after a character it might split cells on.
 
-use crate::helpers::TestApp;
-use crate::ingest::{ingest, read};
+use crate::helpers::{plate, plates_scope, read, request, ts, TestApp};
 use crate::on_both_backends;
-use crate::search::{approved, desk, investigator, plate, plates_scope, request, search, ts};
 use chrono::{Duration, Months};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -64,7 +62,7 @@ fn assert_safe(rows: &[Vec<String>]) {
 }
 
 async fn every_csv_quotes_every_cell_and_begins_no_cell_with_a_formula(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     // Text from a feed that a spreadsheet would take for formulas: at the start of a cell, and
     // after a newline, a comma, a semicolon or a tab inside one.
@@ -73,12 +71,12 @@ async fn every_csv_quotes_every_cell_and_begins_no_cell_with_a_formula(app: Test
     risky["model"] = json!("-2+3+cmd|' /C calc'!A0");
     risky["colour"] = json!("blue,=1+1;@SUM(A1)\t+1");
     risky["direction"] = json!("  =1");
-    ingest(&app, &d.key, vec![risky]).await;
-    let inv = investigator(&app, "cen", AccessTier::Central).await;
+    app.ingest(&d.key, vec![risky]).await;
+    let inv = app.investigator("cen", AccessTier::Central).await;
     let mut body = request("serious", plates_scope(&["CSV1"], now - Months::new(11), now));
     body["crime_type"] = json!("=HYPERLINK(\"http://evil.example\")");
-    let req = approved(&app, &inv, body).await;
-    let r = search(&app, &inv, req, plate("CSV1", "exact"), now - Months::new(11), now).await;
+    let req = app.approved(&inv, body).await;
+    let r = app.search(&inv, req, plate("CSV1", "exact"), now - Months::new(11), now).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let search_id = r.json::<Value>().await.unwrap()["search_id"].as_i64().unwrap();
 

@@ -4,10 +4,8 @@
 //! cut half way through (as a database restart does). No 5xx but in the seconds after the cut,
 //! and no read acknowledged and lost.
 
-use crate::helpers::{Backend, TestApp, PASSWORD};
-use crate::ingest::{network, read};
+use crate::helpers::{read, request, ts, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
-use crate::search::{approved, investigator, request, ts};
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -27,18 +25,18 @@ const CUT_FELT: std::time::Duration = std::time::Duration::from_secs(3);
 
 async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let list = crate::search::investigators_list(&app, &hotlister).await;
+    let list = app.investigators_list(&hotlister).await;
     let entry = json!({ "vrm": "SK00AAA", "intelligence_ref": "INT/1", "reason": "wanted", "warning_markers": [],
                         "action": "report" });
     let r = hotlister.post(app.api(&format!("/hotlists/{list}/entries"))).json(&entry).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let now = app.clock.now();
     let scope =
         json!({ "plates": ["SK00AAA"], "from": ts(now - Duration::days(1)), "to": ts(now + Duration::hours(1)) });
-    let req = approved(&app, &inv, request("serious", scope)).await;
+    let req = app.approved(&inv, request("serious", scope)).await;
 
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
     let during_cut = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -2,12 +2,8 @@
 //! with ids the caller must not reach; live-time watches; capture times checked at the door;
 //! alerts and camera restrictions; pages' security headers.
 
-use crate::helpers::TestApp;
-use crate::ingest::{ingest, read};
+use crate::helpers::{next_event, read, refused, request, small_png_b64, ts, Desk, TestApp};
 use crate::on_both_backends;
-use crate::search::{
-    approved, desk, investigator, investigators_list, refused, request, restrict_cameras, search, supervisor, ts, Desk,
-};
 use crate::with_images_in_s3;
 use chrono::{DateTime, Duration, Months, Utc};
 use reqwest::{Client, Method, StatusCode};
@@ -29,7 +25,7 @@ on_both_backends!(
 with_images_in_s3!(a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window);
 
 fn with_image(mut r: Value) -> Value {
-    r["plate_image"] = json!(crate::ingest::small_png_b64());
+    r["plate_image"] = json!(small_png_b64());
     r
 }
 
@@ -37,7 +33,7 @@ fn with_image(mut r: Value) -> Value {
 /// after it (the door refuses reads from the future), then puts the clock back to `now`.
 async fn ingest_as_of(app: &TestApp, d: &Desk, plate: &str, camera: &str, at: DateTime<Utc>, now: DateTime<Utc>) {
     app.clock.set(at + Duration::minutes(1));
-    let report = ingest(app, &d.key, vec![with_image(read(plate, camera, &ts(at)))]).await;
+    let report = app.ingest(&d.key, vec![with_image(read(plate, camera, &ts(at)))]).await;
     assert_eq!(report["accepted"], 1, "{report}");
     app.clock.set(now);
 }
@@ -45,13 +41,13 @@ async fn ingest_as_of(app: &TestApp, d: &Desk, plate: &str, camera: &str, at: Da
 /// The id of the search an investigator ran over `cameras` from `from` to now.
 async fn area_search(app: &TestApp, client: &Client, request_id: i64, cameras: &[i64], from: DateTime<Utc>) -> i64 {
     let query = json!({ "kind": "area", "cameras": cameras });
-    let r = search(app, client, request_id, query, from, app.clock.now()).await;
+    let r = app.search(client, request_id, query, from, app.clock.now()).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json::<Value>().await.unwrap()["search_id"].as_i64().unwrap()
 }
 
 async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     // Four reads: two days old, 91 days old, 12 months and a day old (the purge has not run,
     // R12), and one at camera N2, from which the local investigator is restricted (R13).
@@ -65,12 +61,12 @@ async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
     // A local investigator restricted from N2, and a central one; each with an area request
     // over N1 and N2 reaching 13 months back (so no plate appears in any request), and a
     // search under it.
-    let local = investigator(&app, "loc", AccessTier::Local).await;
-    let central = investigator(&app, "cen", AccessTier::Central).await;
-    restrict_cameras(&app, &d.admin, "loc", &[d.n2]).await;
+    let local = app.investigator("loc", AccessTier::Local).await;
+    let central = app.investigator("cen", AccessTier::Central).await;
+    app.restrict_cameras(&d.admin, "loc", &[d.n2]).await;
     let scope = json!({ "cameras": [d.n1, d.n2], "from": ts(year_and_day - Duration::days(30)), "to": ts(now) });
-    let local_req = approved(&app, &local, request("serious", scope.clone())).await;
-    let central_req = approved(&app, &central, request("serious", scope)).await;
+    let local_req = app.approved(&local, request("serious", scope.clone())).await;
+    let central_req = app.approved(&central, request("serious", scope)).await;
     let local_search = area_search(&app, &local, local_req, &[d.n1], now - Duration::days(90)).await;
     let central_search =
         area_search(&app, &central, central_req, &[d.n1], now.checked_sub_months(Months::new(12)).unwrap()).await;
@@ -78,8 +74,8 @@ async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
     let sysadmin = d.admin.clone();
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let auditor = app.signed_in("audra", &[Role::Auditor]).await;
-    let sup = supervisor(&app, "sam", Rank::Inspector).await;
-    let stranger = investigator(&app, "otto", AccessTier::Central).await;
+    let sup = app.supervisor("sam", Rank::Inspector).await;
+    let stranger = app.investigator("otto", AccessTier::Central).await;
 
     let mut read_ids = Vec::new();
     for p in all_plates {
@@ -203,63 +199,20 @@ fn client_is_investigator(who: &str) -> bool {
     who.contains("investigator")
 }
 
-/// The next server-sent event of `stream`: its name and data (keep-alive comments skipped).
-pub(crate) async fn next_event(stream: &mut reqwest::Response, buffer: &mut String) -> (String, Value) {
-    loop {
-        if let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            let mut name = String::new();
-            let mut data = String::new();
-            for line in event.lines() {
-                if let Some(n) = line.strip_prefix("event: ") {
-                    name = n.to_owned();
-                } else if let Some(d) = line.strip_prefix("data: ") {
-                    data.push_str(d);
-                }
-            }
-            if name.is_empty() {
-                continue;
-            }
-            return (name, serde_json::from_str(&data).unwrap());
-        }
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(15), stream.chunk())
-            .await
-            .expect("an event in time")
-            .unwrap()
-            .expect("the stream is open");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
-}
-
-/// A local investigator restricted from FAR, with an approved serious request over `plates` and
-/// cameras N1, N2 and FAR whose window runs from a day ago to two hours ahead.
-pub(crate) async fn watcher(app: &TestApp, d: &Desk, plates: &[&str]) -> (Client, i64) {
-    let now = app.clock.now();
-    let inv = investigator(app, "wes", AccessTier::Local).await;
-    restrict_cameras(app, &d.admin, "wes", &[d.far]).await;
-    let scope = json!({ "plates": plates, "cameras": [d.n1, d.n2, d.far], "from": ts(now - Duration::days(1)),
-                        "to": ts(now + Duration::hours(2)) });
-    (inv.clone(), approved(app, &inv, request("serious", scope)).await)
-}
-
-pub(crate) async fn open_watch(app: &TestApp, client: &Client, request_id: i64, query: Value) -> reqwest::Response {
-    client.post(app.api("/watches")).json(&json!({ "request_id": request_id, "query": query })).send().await.unwrap()
-}
-
 async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
-    let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;
+    let (inv, req) = app.watcher(&d, &["WATCH1"]).await;
     // Outside the request's plates: refused with the reason.
-    let r = open_watch(&app, &inv, req, json!({ "kind": "plate", "plate": "OTHER1", "mode": "exact" })).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "plate", "plate": "OTHER1", "mode": "exact" })).await;
     refused(r, StatusCode::FORBIDDEN, "does not cover the plate OTHER1").await;
-    let r = open_watch(&app, &inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "misread" })).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "misread" })).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let watch: Value = r.json().await.unwrap();
     let id = watch["id"].as_i64().unwrap();
     assert_eq!(watch["ends_at"], ts(now + Duration::hours(2)), "the end of the request's window");
     // Nobody else may listen to it.
-    let other = investigator(&app, "otto", AccessTier::Central).await;
+    let other = app.investigator("otto", AccessTier::Central).await;
     assert_eq!(app.get(&other, &format!("/watches/{id}/live")).await.status(), StatusCode::NOT_FOUND);
 
     let mut stream = inv.get(app.api(&format!("/watches/{id}/live"))).send().await.unwrap();
@@ -267,8 +220,7 @@ async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: Test
     let at = ts(now);
     // A misread of the plate at N1 is sent; another plate, and the plate at the restricted
     // camera, are not.
-    ingest(
-        &app,
+    app.ingest(
         &d.key,
         vec![
             with_image(read("OTHER1", "N1", &at)),
@@ -293,11 +245,11 @@ async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: Test
     // A second before the window's end it still sends; past it (driven by the clock) it ends
     // and sends nothing more.
     app.clock.set(now + Duration::hours(2) - Duration::seconds(1));
-    ingest(&app, &d.key, vec![read("WATCH1", "N2", &ts(app.clock.now()))]).await;
+    app.ingest(&d.key, vec![read("WATCH1", "N2", &ts(app.clock.now()))]).await;
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!((event.as_str(), &data["camera_name"]), ("read", &json!("N2")));
     app.clock.set(now + Duration::hours(2) + Duration::seconds(1));
-    ingest(&app, &d.key, vec![read("WATCH1", "N1", &ts(app.clock.now()))]).await;
+    app.ingest(&d.key, vec![read("WATCH1", "N1", &ts(app.clock.now()))]).await;
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!(event, "end");
     assert_eq!((&data["ended"], &data["delivered"]), (&json!("expired"), &json!(2)));
@@ -306,7 +258,7 @@ async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: Test
     assert_eq!((&closed[0].details["ended"], &closed[0].details["delivered"]), (&json!("expired"), &json!(2)));
     assert_eq!(app.audit_rows("watch_opened").await.len(), 1);
     // The request's window no longer covers now: no new watch.
-    let r = open_watch(&app, &inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "exact" })).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "exact" })).await;
     refused(r, StatusCode::FORBIDDEN, "does not cover now").await;
     // A watch is a search, drawn for the audit sample like one (R22).
     let kept: Value = app.get_json(&inv, &format!("/watches/{id}")).await;
@@ -319,9 +271,9 @@ async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: Test
 async fn a_watch_on_one_server_is_sent_the_reads_another_takes() {
     let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else { return };
     let other = app.another_server("second").await;
-    let d = desk(&app).await;
-    let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;
-    let r = open_watch(&app, &inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "exact" })).await;
+    let d = app.desk().await;
+    let (inv, req) = app.watcher(&d, &["WATCH1"]).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "plate", "plate": "WATCH1", "mode": "exact" })).await;
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let mut stream = inv.get(app.api(&format!("/watches/{id}/live"))).send().await.unwrap();
     assert_eq!(stream.status(), StatusCode::OK);
@@ -333,25 +285,25 @@ async fn a_watch_on_one_server_is_sent_the_reads_another_takes() {
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!((event.as_str(), &data["plate"], &data["camera_name"]), ("read", &json!("WATCH1"), &json!("N2")));
     // Nothing else came of that request: the next event is the next read this server takes.
-    ingest(&app, &d.key, vec![read("WATCH1", "N1", &at)]).await;
+    app.ingest(&d.key, vec![read("WATCH1", "N1", &at)]).await;
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!((event.as_str(), &data["camera_name"]), ("read", &json!("N1")));
 }
 
 async fn a_withdrawn_request_ends_its_watches(app: TestApp) {
-    let d = desk(&app).await;
-    let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;
-    let r = open_watch(&app, &inv, req, json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await;
+    let d = app.desk().await;
+    let (inv, req) = app.watcher(&d, &["WATCH1"]).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let mut stream = inv.get(app.api(&format!("/watches/{id}/live"))).send().await.unwrap();
-    ingest(&app, &d.key, vec![read("ANY1", "N2", &ts(app.clock.now()))]).await;
+    app.ingest(&d.key, vec![read("ANY1", "N2", &ts(app.clock.now()))]).await;
     let mut buffer = String::new();
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!((event.as_str(), &data["plate"]), ("read", &json!("ANY1")));
     let read_id = data["id"].as_i64().unwrap();
 
-    let other = investigator(&app, "otto", AccessTier::Central).await;
+    let other = app.investigator("otto", AccessTier::Central).await;
     let r = other.post(app.api(&format!("/requests/{req}/withdraw"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "only the requester withdraws");
     let r = inv.post(app.api(&format!("/requests/{req}/withdraw"))).send().await.unwrap();
@@ -361,17 +313,17 @@ async fn a_withdrawn_request_ends_its_watches(app: TestApp) {
     // Nothing is reached under it any more, not even what the watch delivered.
     let r = app.get(&inv, &format!("/searches/{id}/reads/{read_id}")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = open_watch(&app, &inv, req, json!({ "kind": "area", "cameras": [d.n1] })).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "area", "cameras": [d.n1] })).await;
     refused(r, StatusCode::FORBIDDEN, "withdrawn").await;
-    let r = search(
-        &app,
-        &inv,
-        req,
-        json!({ "kind": "area", "cameras": [d.n1] }),
-        app.clock.now() - Duration::hours(1),
-        app.clock.now(),
-    )
-    .await;
+    let r = app
+        .search(
+            &inv,
+            req,
+            json!({ "kind": "area", "cameras": [d.n1] }),
+            app.clock.now() - Duration::hours(1),
+            app.clock.now(),
+        )
+        .await;
     refused(r, StatusCode::FORBIDDEN, "withdrawn").await;
     assert_eq!(app.audit_rows("request_withdrawn").await.len(), 1);
     let closed = app.audit_rows("watch_closed").await;
@@ -379,21 +331,21 @@ async fn a_withdrawn_request_ends_its_watches(app: TestApp) {
 }
 
 async fn capture_times_are_checked_at_the_door(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let cutoff = now.checked_sub_months(Months::new(12)).unwrap();
-    let report = ingest(
-        &app,
-        &d.key,
-        vec![
-            read("AHEAD299", "N1", &ts(now + Duration::seconds(299))),
-            read("AHEAD301", "N1", &ts(now + Duration::seconds(301))),
-            read("INSIDE1", "N2", &ts(cutoff + Duration::seconds(1))),
-            read("BEFORE1", "N2", &ts(cutoff - Duration::seconds(1))),
-            read("BACKLOG1", "N1", &ts(now - Duration::days(30))),
-        ],
-    )
-    .await;
+    let report = app
+        .ingest(
+            &d.key,
+            vec![
+                read("AHEAD299", "N1", &ts(now + Duration::seconds(299))),
+                read("AHEAD301", "N1", &ts(now + Duration::seconds(301))),
+                read("INSIDE1", "N2", &ts(cutoff + Duration::seconds(1))),
+                read("BEFORE1", "N2", &ts(cutoff - Duration::seconds(1))),
+                read("BACKLOG1", "N1", &ts(now - Duration::days(30))),
+            ],
+        )
+        .await;
     assert_eq!(report["accepted"], 3, "{report}");
     let reasons: Vec<(i64, String)> = report["refused"]
         .as_array()
@@ -424,19 +376,19 @@ async fn capture_times_are_checked_at_the_door(app: TestApp) {
 }
 
 async fn an_alert_from_a_restricted_camera_does_not_reach_the_user(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
-    let list = investigators_list(&app, &hotlister).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
+    let list = app.investigators_list(&hotlister).await;
     let entry = json!({ "vrm": "ALERT1", "intelligence_ref": "INT/1", "reason": "wanted", "warning_markers": [],
                         "action": "report sighting" });
     let r = hotlister.post(app.api(&format!("/hotlists/{list}/entries"))).json(&entry).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    restrict_cameras(&app, &d.admin, "ivy", &[d.n2]).await;
+    app.restrict_cameras(&d.admin, "ivy", &[d.n2]).await;
     let mut stream = inv.get(app.api("/alerts/live")).send().await.unwrap();
     let at = ts(app.clock.now());
-    ingest(&app, &d.key, vec![with_image(read("ALERT1", "N2", &at))]).await;
-    ingest(&app, &d.key, vec![with_image(read("ALERT1", "N1", &at))]).await;
+    app.ingest(&d.key, vec![with_image(read("ALERT1", "N2", &at))]).await;
+    app.ingest(&d.key, vec![with_image(read("ALERT1", "N1", &at))]).await;
     let mut buffer = String::new();
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!((event.as_str(), &data["read"]["camera_name"]), ("alert", &json!("N1")), "N2's alert is withheld");
@@ -446,7 +398,7 @@ async fn an_alert_from_a_restricted_camera_does_not_reach_the_user(app: TestApp)
     assert_eq!(alerts[0]["read"]["camera_name"], "N1");
     let shown = alerts[0]["id"].as_i64().unwrap();
     // The other alert exists (a colleague sees it) but not for this user.
-    let colleague = investigator(&app, "cole", AccessTier::Local).await;
+    let colleague = app.investigator("cole", AccessTier::Local).await;
     let theirs: Vec<Value> = app.get_json(&colleague, "/alerts").await;
     assert_eq!(theirs.len(), 2);
     let hidden = theirs.iter().find(|a| a["read"]["camera_name"] == "N2").unwrap()["id"].as_i64().unwrap();
@@ -468,7 +420,7 @@ async fn an_alert_from_a_restricted_camera_does_not_reach_the_user(app: TestApp)
 }
 
 async fn system_admins_see_camera_health_not_reads(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     // N1 reads every 10 minutes until now; N2 did too, but stopped two hours ago; FAR never.
     let mut reads = Vec::new();
@@ -479,7 +431,7 @@ async fn system_admins_see_camera_health_not_reads(app: TestApp) {
             reads.push(read(&format!("HL{i:03}B"), "N2", &ts(at)));
         }
     }
-    ingest(&app, &d.key, reads).await;
+    app.ingest(&d.key, reads).await;
     let health: Vec<Value> = app.get_json(&d.admin, "/cameras/health").await;
     let of = |id: i64| health.iter().find(|h| h["camera"]["id"] == id).unwrap().clone();
     let (n1, n2, far) = (of(d.n1), of(d.n2), of(d.far));
@@ -491,7 +443,7 @@ async fn system_admins_see_camera_health_not_reads(app: TestApp) {
     );
     assert_eq!(n1["last_read_at"], ts(now));
     assert!(!serde_json::to_string(&health).unwrap().contains("HL0"), "figures, not plates");
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     assert_eq!(app.get(&inv, "/cameras/health").await.status(), StatusCode::FORBIDDEN);
 }
 

@@ -3,9 +3,7 @@
 //! raised on one reaches its audience connected to the other, and a background job runs on one
 //! server at a time.
 
-use crate::helpers::{Backend, TestApp};
-use crate::hotlists::entry;
-use crate::ingest::{network, read, send};
+use crate::helpers::{read, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shared::Role;
@@ -34,12 +32,12 @@ async fn changes_and_alerts_on_one_server_reach_the_other() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
     let other = app.another_server("second").await;
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let watcher = app.signed_in("ivy", &[Role::Investigator]).await;
     // Both servers start with the cameras and an empty match index loaded.
     let warm = json!({ "reads": [read("WA12RMS", "CAM-A", "2026-03-02T07:00:00Z")] });
-    assert_eq!(send(&app, &net.key, "/ingest/reads", &warm).await.status(), StatusCode::OK);
+    assert_eq!(app.send_reads(&net.key, "/ingest/reads", &warm).await.status(), StatusCode::OK);
     let url = format!("{}/api/v1/ingest/reads", other.address);
     let via_other = |plate: &str, camera: &str, i: u32| {
         let body = json!({ "reads": [read(plate, camera, &format!("2026-03-02T08:{:02}:{:02}Z", i / 60, i % 60))] });
@@ -57,7 +55,7 @@ async fn changes_and_alerts_on_one_server_reach_the_other() {
         )
         .await;
     let mut stream = watcher.get(app.api("/alerts/live")).send().await.unwrap();
-    let entry_id = entry(&app, &hotlister, created["id"].as_i64().unwrap(), "AB12CDE").await;
+    let entry_id = app.new_entry(&hotlister, created["id"].as_i64().unwrap(), "AB12CDE").await;
     let took = within_a_second(|i| {
         let sent = via_other("AB12CDE", "CAM-A", i + 1);
         let db = app.db.clone();

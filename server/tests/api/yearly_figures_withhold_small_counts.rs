@@ -2,9 +2,8 @@
 //! investigation: a count from 1 to k − 1 (k = `oversight.min_count`, 5 by default) is shown
 //! only as "fewer than k", in JSON and in the CSV; 0 and counts of k or more are exact.
 
-use crate::helpers::TestApp;
+use crate::helpers::{plate, plates_scope, request, TestApp};
 use crate::on_both_backends;
-use crate::search::{approved, investigator, plate, plates_scope, request, search};
 use chrono::Months;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -39,16 +38,16 @@ async fn searches(app: &TestApp, client: &reqwest::Client, crime_type: &str, n: 
     let now = app.clock.now();
     let mut body = request("serious", plates_scope(&["AB12CDE"], now - Months::new(11), now));
     body["crime_type"] = json!(crime_type);
-    let req = approved(app, client, body).await;
+    let req = app.approved(client, body).await;
     for _ in 0..n {
-        let r = search(app, client, req, plate("AB12CDE", "exact"), now - Months::new(11), now).await;
+        let r = app.search(client, req, plate("AB12CDE", "exact"), now - Months::new(11), now).await;
         assert_eq!(r.status(), StatusCode::CREATED);
     }
 }
 
 /// 3 thefts, 4 burglaries and 5 robberies searched for; the figures as JSON, and the CSV.
 async fn figures(app: &TestApp) -> (Value, String) {
-    let inv = investigator(app, "cen", AccessTier::Central).await;
+    let inv = app.investigator("cen", AccessTier::Central).await;
     searches(app, &inv, "Theft", 3).await;
     searches(app, &inv, "Burglary", 4).await;
     searches(app, &inv, "Robbery", 5).await;

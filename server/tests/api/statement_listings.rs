@@ -1,9 +1,8 @@
 //! Who lists evidential statements (R14, R21): their own only for investigators, who alone ask
 //! for them; the queue only for supervisors. Every refused listing is recorded as a refusal.
 
-use crate::helpers::TestApp;
+use crate::helpers::{refused, TestApp};
 use crate::on_both_backends;
-use crate::search::{investigating_inspector, investigator, refused, supervisor};
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{AccessTier, Rank, Role};
@@ -11,11 +10,11 @@ use shared::{AccessTier, Rank, Role};
 on_both_backends!(only_investigators_list_their_own_statements);
 
 async fn only_investigators_list_their_own_statements(app: TestApp) {
-    let sup = supervisor(&app, "sup", Rank::Sergeant).await;
+    let sup = app.supervisor("sup", Rank::Sergeant).await;
     let aud = app.signed_in("aud", &[Role::Auditor]).await;
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
-    let duo = investigating_inspector(&app, "duo").await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
+    let duo = app.investigating_inspector("duo").await;
 
     // Not an investigator: their own statements are refused, asked for by name or by default.
     let refusals = [

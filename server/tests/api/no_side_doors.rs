@@ -1,12 +1,8 @@
 //! No side doors (R3, R8–R14, R18–R22): hotlists, streams, dead letters, admins and approvals
 //! hold the same line as searches, and every refusal is on the record.
 
-use crate::access::{next_event, open_watch, watcher};
-use crate::helpers::{error_of, Backend, TestApp};
-use crate::hotlists::{approve, entry, inspector};
-use crate::ingest::{ingest, network, read};
+use crate::helpers::{error_of, next_event, read, refused, small_png_b64, ts, Backend, TestApp};
 use crate::on_both_backends;
-use crate::search::{desk, investigator, supervisor, ts};
 use chrono::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -45,21 +41,6 @@ fn unreachable_image_store(config: &mut server::config::Config) {
     .collect();
 }
 
-async fn new_list(app: &TestApp, admin: &Client, audience: Value) -> reqwest::Response {
-    admin
-        .post(app.api("/hotlists"))
-        .json(&json!({ "name": format!("Op {}", rand_name()), "kind": "operation", "audience": audience }))
-        .send()
-        .await
-        .unwrap()
-}
-
-fn rand_name() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!("list-{}", N.fetch_add(1, Ordering::SeqCst))
-}
-
 async fn a_list_is_heard_by_investigators_never_by_its_managers(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
@@ -74,11 +55,11 @@ async fn a_list_is_heard_by_investigators_never_by_its_managers(app: TestApp) {
         (json!({ "type": "role", "role": "hotlist_admin" }), "cannot be an audience"),
         (json!({ "type": "role", "role": "supervisor" }), "cannot be an audience"),
     ] {
-        let r = new_list(&app, &hotlister, audience.clone()).await;
+        let r = app.new_list(&hotlister, audience.clone()).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{audience}");
         assert!(error_of(r).await.contains(words), "{audience}");
     }
-    let r = new_list(&app, &hotlister, json!({ "type": "members", "user_ids": [otto] })).await;
+    let r = app.new_list(&hotlister, json!({ "type": "members", "user_ids": [otto] })).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     // Changing the audience takes a reason, and is recorded with before and after.
@@ -111,16 +92,15 @@ async fn alert_ids(app: &TestApp, client: &Client) -> Vec<i64> {
 
 async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let otto = app.signed_in("otto", &[Role::Investigator]).await;
     let otto_id = app.user_id(&admin, "otto").await;
-    let list = new_list(&app, &hotlister, json!({ "type": "members", "user_ids": [otto_id] })).await;
-    let list = list.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    entry(&app, &hotlister, list, "AB12CDE").await;
+    let list = app.list_id(&hotlister, json!({ "type": "members", "user_ids": [otto_id] })).await;
+    app.new_entry(&hotlister, list, "AB12CDE").await;
     let mut with_image = read("AB12CDE", "CAM-A", &ts(app.clock.now()));
-    with_image["plate_image"] = json!(crate::ingest::small_png_b64());
-    ingest(&app, &net.key, vec![with_image]).await;
+    with_image["plate_image"] = json!(small_png_b64());
+    app.ingest(&net.key, vec![with_image]).await;
     let first = alert_ids(&app, &otto).await;
     assert_eq!(first.len(), 1);
     let first = first[0];
@@ -149,7 +129,7 @@ async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: Tes
     assert!(app.audit_rows("decision_refused").await.iter().any(|r| r.actor == "nina"));
     // The one who received it still does, now through the role; the next alert reaches both.
     assert_eq!(alert_ids(&app, &otto).await, vec![first]);
-    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
     let second = alert_ids(&app, &nina).await;
     assert_eq!(second.len(), 1);
     assert_eq!(alert_ids(&app, &otto).await, vec![second[0], first]);
@@ -159,7 +139,7 @@ async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: Tes
     app.clock.advance(Duration::seconds(1));
     let path = app.api(&format!("/users/{otto_id}"));
     assert_eq!(admin.patch(&path).json(&json!({ "disabled": true })).send().await.unwrap().status(), StatusCode::OK);
-    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
     app.clock.advance(Duration::seconds(1));
     assert_eq!(admin.patch(&path).json(&json!({ "disabled": false })).send().await.unwrap().status(), StatusCode::OK);
     let otto = app.sign_in("otto").await;
@@ -181,7 +161,7 @@ async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: Tes
     app.clock.advance(Duration::seconds(1));
     let r = admin.patch(&nina_path).json(&json!({ "roles": ["investigator", "hotlist_admin"], "tier": "local" }));
     assert_eq!(r.send().await.unwrap().status(), StatusCode::OK);
-    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
     assert_eq!(app.get(&nina, "/alerts").await.status(), StatusCode::OK);
     app.clock.advance(Duration::seconds(1));
     let r = admin.patch(&nina_path).json(&json!({ "roles": ["investigator"], "tier": "local" }));
@@ -192,10 +172,9 @@ async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: Tes
     app.create_user_with("mia", &[Role::Investigator], Some(AccessTier::Local), None).await;
     let mia = app.sign_in("mia").await;
     let mia_id = app.user_id(&admin, "mia").await;
-    let ops = new_list(&app, &hotlister, json!({ "type": "members", "user_ids": [mia_id] })).await;
-    let ops = ops.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    entry(&app, &hotlister, ops, "KX70AAA").await;
-    ingest(&app, &net.key, vec![read("KX70AAA", "CAM-A", &ts(app.clock.now()))]).await;
+    let ops = app.list_id(&hotlister, json!({ "type": "members", "user_ids": [mia_id] })).await;
+    app.new_entry(&hotlister, ops, "KX70AAA").await;
+    app.ingest(&net.key, vec![read("KX70AAA", "CAM-A", &ts(app.clock.now()))]).await;
     assert_eq!(alert_ids(&app, &mia).await.len(), 1);
     app.clock.advance(Duration::seconds(1));
     for members in [json!([nina_id]), json!([nina_id, mia_id])] {
@@ -204,17 +183,16 @@ async fn an_alert_reaches_only_those_in_its_audience_when_it_was_raised(app: Tes
         assert_eq!(r.status(), StatusCode::OK);
     }
     assert!(alert_ids(&app, &mia).await.is_empty(), "removed and added again");
-    ingest(&app, &net.key, vec![read("KX70AAA", "CAM-A", &ts(app.clock.now()))]).await;
+    app.ingest(&net.key, vec![read("KX70AAA", "CAM-A", &ts(app.clock.now()))]).await;
     assert_eq!(alert_ids(&app, &mia).await.len(), 1, "what is raised now reaches her");
 }
 
 async fn a_partial_plate_needs_five_characters_an_inspector_and_lapses_in_a_week(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
-    let list = new_list(&app, &hotlister, json!({ "type": "role", "role": "investigator" })).await;
-    let list = list.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let list = app.list_id(&hotlister, json!({ "type": "role", "role": "investigator" })).await;
     let add = |vrm: &str| {
         hotlister
             .post(app.api(&format!("/hotlists/{list}/entries")))
@@ -233,19 +211,19 @@ async fn a_partial_plate_needs_five_characters_an_inspector_and_lapses_in_a_week
     assert_eq!(pattern["awaiting_approval"], true);
     assert_eq!(pattern["lapses_at"], ts(app.clock.now() + Duration::days(7)));
     let id = pattern["id"].as_i64().unwrap();
-    ingest(&app, &net.key, vec![read("AB12XYC", "CAM-A", &ts(app.clock.now()))]).await;
+    app.ingest(&net.key, vec![read("AB12XYC", "CAM-A", &ts(app.clock.now()))]).await;
     assert!(app.get_json::<Vec<Value>>(&officer, "/alerts").await.is_empty(), "not approved: no alert");
 
-    let sergeant = supervisor(&app, "sarge", Rank::Sergeant).await;
-    assert_eq!(approve(&app, &sergeant, id).await.status(), StatusCode::FORBIDDEN, "an inspector approves");
-    assert_eq!(approve(&app, &hotlister, id).await.status(), StatusCode::FORBIDDEN);
-    let inspector = inspector(&app, "ines").await;
+    let sergeant = app.supervisor("sarge", Rank::Sergeant).await;
+    assert_eq!(app.approve_entry(&sergeant, id).await.status(), StatusCode::FORBIDDEN, "an inspector approves");
+    assert_eq!(app.approve_entry(&hotlister, id).await.status(), StatusCode::FORBIDDEN);
+    let inspector = app.inspector("ines").await;
     let queue: Vec<Value> = app.get_json(&inspector, "/hotlists/approvals/due").await;
     assert_eq!(queue.len(), 1);
-    let r = approve(&app, &inspector, id).await;
+    let r = app.approve_entry(&inspector, id).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["approved_by"], "ines");
-    assert_eq!(approve(&app, &inspector, id).await.status(), StatusCode::CONFLICT, "once");
+    assert_eq!(app.approve_entry(&inspector, id).await.status(), StatusCode::CONFLICT, "once");
     // Approved, it finds the vehicle seen before, and the approval is on the record.
     let seen: Vec<Value> = app.get_json(&officer, "/alerts").await;
     assert_eq!(seen.len(), 1);
@@ -257,30 +235,29 @@ async fn a_partial_plate_needs_five_characters_an_inspector_and_lapses_in_a_week
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 0);
     app.clock.set(added + Duration::days(7));
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 1);
-    ingest(&app, &net.key, vec![read("AB12QQC", "CAM-A", &ts(app.clock.now()))]).await;
+    app.ingest(&net.key, vec![read("AB12QQC", "CAM-A", &ts(app.clock.now()))]).await;
     assert_eq!(app.get_json::<Vec<Value>>(&officer, "/alerts").await.len(), 1, "a lapsed pattern matches nothing");
 }
 
 async fn an_entry_naming_more_plates_than_the_cap_is_suspended(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
-    let list = new_list(&app, &hotlister, json!({ "type": "role", "role": "investigator" })).await;
-    let list = list.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let id = entry(&app, &hotlister, list, "KT19*Z").await;
-    assert_eq!(approve(&app, &inspector(&app, "ines").await, id).await.status(), StatusCode::OK);
+    let list = app.list_id(&hotlister, json!({ "type": "role", "role": "investigator" })).await;
+    let id = app.new_entry(&hotlister, list, "KT19*Z").await;
+    assert_eq!(app.approve_entry(&app.inspector("ines").await, id).await.status(), StatusCode::OK);
     let at = ts(app.clock.now());
     // The cap is 3 distinct plates in 24 hours: the third is raised, the same plate again too.
     for (i, plate) in ["KT19AAZ", "KT19BBZ", "KT19CCZ", "KT19CCZ"].into_iter().enumerate() {
         let seen = ts(app.clock.now() - Duration::seconds(i as i64));
-        ingest(&app, &net.key, vec![read(plate, "CAM-A", &seen)]).await;
+        app.ingest(&net.key, vec![read(plate, "CAM-A", &seen)]).await;
     }
     assert_eq!(app.get_json::<Vec<Value>>(&officer, "/alerts").await.len(), 4);
     assert!(app.audit_rows("hotlist_entry_suspended").await.is_empty(), "3 is the cap, not over it");
     // A fourth plate: no alert, the entry suspended and flagged to auditors.
-    ingest(&app, &net.key, vec![read("KT19DDZ", "CAM-A", &at)]).await;
-    ingest(&app, &net.key, vec![read("KT19EEZ", "CAM-A", &at)]).await;
+    app.ingest(&net.key, vec![read("KT19DDZ", "CAM-A", &at)]).await;
+    app.ingest(&net.key, vec![read("KT19EEZ", "CAM-A", &at)]).await;
     assert_eq!(app.get_json::<Vec<Value>>(&officer, "/alerts").await.len(), 4);
     let flagged = app.audit_rows("hotlist_entry_suspended").await;
     assert_eq!(flagged.len(), 1);
@@ -291,16 +268,15 @@ async fn an_entry_naming_more_plates_than_the_cap_is_suspended(app: TestApp) {
 
 async fn an_alert_past_retention_is_refused_with_the_purge_off(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
-    let list = new_list(&app, &hotlister, json!({ "type": "role", "role": "investigator" })).await;
-    let list = list.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    entry(&app, &hotlister, list, "AB12CDE").await;
+    let list = app.list_id(&hotlister, json!({ "type": "role", "role": "investigator" })).await;
+    app.new_entry(&hotlister, list, "AB12CDE").await;
     let captured = app.clock.now();
     let mut with_image = read("AB12CDE", "CAM-A", &ts(captured));
-    with_image["plate_image"] = json!(crate::ingest::small_png_b64());
-    ingest(&app, &net.key, vec![with_image]).await;
+    with_image["plate_image"] = json!(small_png_b64());
+    app.ingest(&net.key, vec![with_image]).await;
     let id = app.get_json::<Vec<Value>>(&officer, "/alerts").await[0]["id"].as_i64().unwrap();
     // 12 months less a second: still held; 12 months and a second: gone from every path,
     // though no purge has run (R12, R18).
@@ -341,10 +317,9 @@ async fn ends_without_an_alert(stream: &mut reqwest::Response, secs: u64) {
 async fn an_alert_stream_ends_within_a_second_of_each_loss_of_standing(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
-    let list = new_list(&app, &hotlister, json!({ "type": "role", "role": "investigator" })).await;
-    let list = list.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    entry(&app, &hotlister, list, "AB12CDE").await;
+    let net = app.network(&admin, "tfl").await;
+    let list = app.list_id(&hotlister, json!({ "type": "role", "role": "investigator" })).await;
+    app.new_entry(&hotlister, list, "AB12CDE").await;
     let losses: [(&str, Value); 4] = [
         ("disabled", json!({ "disabled": true })),
         ("reset", json!({ "password": "a completely new passphrase" })),
@@ -365,7 +340,7 @@ async fn an_alert_stream_ends_within_a_second_of_each_loss_of_standing(app: Test
             let r = admin.patch(app.api(&format!("/users/{id}"))).json(&change).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::OK, "{name}");
         }
-        ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
+        app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", &ts(app.clock.now()))]).await;
         ends_without_an_alert(&mut stream, 3).await;
     }
     let closed = app.audit_rows("alerts_stream_closed").await;
@@ -375,12 +350,12 @@ async fn an_alert_stream_ends_within_a_second_of_each_loss_of_standing(app: Test
 }
 
 async fn a_watch_ends_when_its_user_signs_out_or_loses_the_role(app: TestApp) {
-    let d = desk(&app).await;
-    let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;
-    let r = open_watch(&app, &inv, req, json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await;
+    let d = app.desk().await;
+    let (inv, req) = app.watcher(&d, &["WATCH1"]).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await;
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let mut stream = inv.get(app.api(&format!("/watches/{id}/live"))).send().await.unwrap();
-    ingest(&app, &d.key, vec![read("ANY1", "N2", &ts(app.clock.now()))]).await;
+    app.ingest(&d.key, vec![read("ANY1", "N2", &ts(app.clock.now()))]).await;
     let mut buffer = String::new();
     let (event, _) = next_event(&mut stream, &mut buffer).await;
     assert_eq!(event, "read");
@@ -398,12 +373,12 @@ async fn a_watch_ends_when_its_user_signs_out_or_loses_the_role(app: TestApp) {
 }
 
 async fn a_revoked_approval_ends_its_watch_and_its_searches(app: TestApp) {
-    let d = desk(&app).await;
-    let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;
-    let r = open_watch(&app, &inv, req, json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await;
+    let d = app.desk().await;
+    let (inv, req) = app.watcher(&d, &["WATCH1"]).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await;
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let mut stream = inv.get(app.api(&format!("/watches/{id}/live"))).send().await.unwrap();
-    let sup = supervisor(&app, "sam", Rank::Sergeant).await;
+    let sup = app.supervisor("sam", Rank::Sergeant).await;
     let revoke = |client: &Client, rationale: &str| {
         client.post(app.api(&format!("/requests/{req}/revoke"))).json(&json!({ "rationale": rationale })).send()
     };
@@ -417,16 +392,8 @@ async fn a_revoked_approval_ends_its_watch_and_its_searches(app: TestApp) {
     let (event, data) = next_event(&mut stream, &mut buffer).await;
     assert_eq!((event.as_str(), &data["ended"]), ("end", &json!("revoked")));
     let now = app.clock.now();
-    let r = crate::search::search(
-        &app,
-        &inv,
-        req,
-        json!({ "kind": "area", "cameras": [d.n1] }),
-        now - Duration::hours(1),
-        now,
-    )
-    .await;
-    crate::search::refused(r, StatusCode::FORBIDDEN, "revoked").await;
+    let r = app.search(&inv, req, json!({ "kind": "area", "cameras": [d.n1] }), now - Duration::hours(1), now).await;
+    refused(r, StatusCode::FORBIDDEN, "revoked").await;
     let again = revoke(&sup, "the suspect was charged; no further need").await.unwrap();
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(error_of(again).await.contains("already revoked"));
@@ -455,7 +422,7 @@ async fn no_one_changes_their_own_standing_and_elevations_take_a_second_admin(ap
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // The central tier for a local investigator waits for a second admin.
-    let _ = investigator(&app, "ivy", AccessTier::Local).await;
+    let _ = app.investigator("ivy", AccessTier::Local).await;
     let ivy = app.user_id(&admin, "ivy").await;
     let r = admin.patch(app.api(&format!("/users/{ivy}"))).json(&json!({ "tier": "central" })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
@@ -535,9 +502,9 @@ async fn an_alert_stream_on_another_server_ends_when_its_user_is_disabled() {
 /// could not delete is recorded for the next run (R18, R21).
 async fn an_unreachable_image_store_does_not_keep_reads_past_retention(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let captured = app.clock.now();
-    ingest(&app, &net.key, vec![read("OLD1", "CAM-A", &ts(captured))]).await;
+    app.ingest(&net.key, vec![read("OLD1", "CAM-A", &ts(captured))]).await;
     let id = app.stored_read_id("OLD1").await;
     let policy = app.state.config.access.clone();
     let later = captured.checked_add_months(chrono::Months::new(12)).unwrap() + Duration::days(2);
@@ -573,11 +540,11 @@ async fn open_streams_are_capped_per_user(app: TestApp) {
 }
 
 async fn another_users_watch_and_request_are_refused_on_the_record(app: TestApp) {
-    let d = desk(&app).await;
-    let (inv, req) = watcher(&app, &d, &["WATCH1"]).await;
-    let r = open_watch(&app, &inv, req, json!({ "kind": "area", "cameras": [d.n1] })).await;
+    let d = app.desk().await;
+    let (inv, req) = app.watcher(&d, &["WATCH1"]).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "area", "cameras": [d.n1] })).await;
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let other = investigator(&app, "otto", AccessTier::Central).await;
+    let other = app.investigator("otto", AccessTier::Central).await;
     assert_eq!(app.get(&other, &format!("/watches/{id}")).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get(&other, &format!("/watches/{id}/live")).await.status(), StatusCode::NOT_FOUND);
     let r = other.post(app.api(&format!("/watches/{id}/close"))).send().await.unwrap();

@@ -2,8 +2,7 @@
 //! purge dropping whole days and deleting only the cutoff's own day row by row, and a database
 //! from before partitioning moved into days in place.
 
-use crate::helpers::{start_time, Backend, TestApp};
-use crate::ingest::{ingest, network, read};
+use crate::helpers::{found, plate, plates_scope, read, request, start_time, Backend, TestApp};
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use serde_json::json;
 use server::clock::Clock;
@@ -56,7 +55,7 @@ fn noted(plate: &str, on: NaiveDate) -> (String, NaiveDate) {
 async fn ingest_at(app: &TestApp, key: &str, plate: &str, at: DateTime<Utc>) {
     let now = app.clock.now();
     app.clock.set(at + Duration::minutes(1));
-    let report = ingest(app, key, vec![read(plate, "CAM-A", &ts(at))]).await;
+    let report = app.ingest(key, vec![read(plate, "CAM-A", &ts(at))]).await;
     assert_eq!(report["accepted"], 1, "{report}");
     app.clock.set(now);
 }
@@ -71,11 +70,11 @@ async fn partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog() {
 
     // A camera back after forty days offline sends its backlog: the days are made as needed.
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let midnight = (today - Duration::days(40)).and_hms_opt(0, 0, 0).unwrap().and_utc();
     ingest_at(&app, &net.key, "LAST1MS", midnight - Duration::milliseconds(1)).await;
     ingest_at(&app, &net.key, "FIRST1MS", midnight).await;
-    ingest(&app, &net.key, vec![read("TODAY1", "CAM-A", &ts(start_time()))]).await;
+    app.ingest(&net.key, vec![read("TODAY1", "CAM-A", &ts(start_time()))]).await;
     assert_eq!(home_of(&app, "LAST1MS").await, partition_name(day(midnight) - Duration::days(1)));
     assert_eq!(home_of(&app, "FIRST1MS").await, partition_name(day(midnight)));
     assert_eq!(home_of(&app, "TODAY1").await, partition_name(today));
@@ -93,7 +92,7 @@ async fn partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog() {
 async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let now = start_time();
     let policy = app.state.config.access.clone();
     let cutoff = server::access::policy::retention_cutoff(&policy, now);
@@ -125,7 +124,7 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
         "INSERT INTO alerts (read_id, entry_id, hotlist_id, match_kind, raised_at) VALUES ($1, $2, $3, 'exact', 0)",
     )
     .bind(app.stored_read_id("DAYBEFORE").await)
-    .bind(crate::hotlists::entry(&app, &hal, list, "ZZ99ZZZ").await)
+    .bind(app.new_entry(&hal, list, "ZZ99ZZZ").await)
     .bind(list)
     .execute(app.db.pool())
     .await
@@ -152,7 +151,7 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
     // A second run finds nothing more, and ingest goes on.
     let again = server::retention::purge(&app.db, &app.state.images, now, &policy).await.unwrap();
     assert_eq!((again.reads, again.days_dropped), (0, 0));
-    ingest(&app, &net.key, vec![read("AFTERPURGE", "CAM-A", &ts(now))]).await;
+    app.ingest(&net.key, vec![read("AFTERPURGE", "CAM-A", &ts(now))]).await;
 }
 
 #[tokio::test]
@@ -221,10 +220,10 @@ async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
     assert_eq!(days.len(), 4, "{days:?}");
     // New reads take ids after the old ones, and a retried one is still a duplicate.
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let body = vec![read("NEW1", "CAM-A", &ts(start_time()))];
-    ingest(&app, &net.key, body.clone()).await;
-    assert_eq!(ingest(&app, &net.key, body).await["duplicates"], 1);
+    app.ingest(&net.key, body.clone()).await;
+    assert_eq!(app.ingest(&net.key, body).await["duplicates"], 1);
     assert!(app.stored_read_id("NEW1").await > before.last().unwrap().0);
     let legacy: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('reads_undivided')::text").fetch_one(app.db.pool()).await.unwrap();
@@ -242,23 +241,22 @@ async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
 /// plate's days again and answers with what is left, instead of failing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plate_search_meeting_the_purge_of_one_of_its_days_looks_again() {
-    use crate::search::{approved, desk, found, investigator, plate, plates_scope, request, search};
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let (old, recent) = (now - Duration::days(5), now - Duration::days(1));
-    ingest(&app, &d.key, vec![read("AB12CDE", "N1", &ts(old)), read("AB12CDE", "N2", &ts(recent))]).await;
-    let inv = investigator(&app, "ivy", shared::AccessTier::Local).await;
+    app.ingest(&d.key, vec![read("AB12CDE", "N1", &ts(old)), read("AB12CDE", "N2", &ts(recent))]).await;
+    let inv = app.investigator("ivy", shared::AccessTier::Local).await;
     let scope = plates_scope(&["AB12CDE"], now - Duration::days(10), now);
-    let id = approved(&app, &inv, request("serious", scope)).await;
-    let both = found(search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(10), now).await).await;
+    let id = app.approved(&inv, request("serious", scope)).await;
+    let both = found(app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(10), now).await).await;
     assert_eq!(both.len(), 2);
 
     // The older day's purge, not yet committed: its partition and its plates' days are gone.
     let mut purge = app.db.begin().await.unwrap();
     server::reads::days::drop_day(&mut purge, day(old)).await.unwrap();
     server::reads::days::forget_seen_before(&mut purge, day(old) + Duration::days(1)).await.unwrap();
-    let searching = search(&app, &inv, id, plate("AB12CDE", "exact"), now - Duration::days(10), now);
+    let searching = app.search(&inv, id, plate("AB12CDE", "exact"), now - Duration::days(10), now);
     let committing = async {
         // The search has looked up both days and waits for the dropped one's partition.
         let waiting =

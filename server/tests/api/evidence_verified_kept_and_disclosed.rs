@@ -1,13 +1,8 @@
 //! Verification (R15, R16), cloned-plate indicators (R17), the retention purge (R18), the
 //! evidence locker (R19), exports (R14, R20) and the yearly figures (R23).
 
-use crate::helpers::TestApp;
-use crate::ingest::{ingest, read};
+use crate::helpers::{found, plate, plates_scope, read, refused, request, ts, TestApp};
 use crate::on_both_backends;
-use crate::search::{
-    approved, desk, found, investigating_inspector, investigator, plate, plates_scope, refused, request, search,
-    supervisor, ts,
-};
 use crate::with_images_in_s3;
 use base64::Engine;
 use chrono::{DateTime, Duration, Months, Utc};
@@ -50,7 +45,7 @@ fn with_images(mut r: Value) -> Value {
 
 /// The id of the read of `plate` found by an exact search under `request_id`.
 async fn read_id(app: &TestApp, client: &Client, request_id: i64, p: &str, from: DateTime<Utc>) -> (i64, i64) {
-    let r = search(app, client, request_id, plate(p, "exact"), from, app.clock.now()).await;
+    let r = app.search(client, request_id, plate(p, "exact"), from, app.clock.now()).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let page: Value = r.json().await.unwrap();
     (page["search_id"].as_i64().unwrap(), page["results"][0]["id"].as_i64().unwrap())
@@ -62,17 +57,17 @@ async fn verify(app: &TestApp, client: &Client, search_id: i64, id: i64, body: V
 }
 
 async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let at = ts(now - Duration::days(2));
-    ingest(&app, &d.key, vec![read("AB12CDF", "N1", &at), read("XY99ZZZ", "N2", &at)]).await;
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    app.ingest(&d.key, vec![read("AB12CDF", "N1", &at), read("XY99ZZZ", "N2", &at)]).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let scope = plates_scope(&["AB12CDE", "AB12CDF", "XY99ZZZ", "AB12C*", "A812CDE"], now - Duration::days(30), now);
-    let req = approved(&app, &inv, request("serious", scope)).await;
+    let req = app.approved(&inv, request("serious", scope)).await;
     let from = now - Duration::days(30);
     let (sid, id) = read_id(&app, &inv, req, "AB12CDF", from).await;
     // Before the correction, the true plate finds nothing.
-    assert!(found(search(&app, &inv, req, plate("AB12CDE", "exact"), from, now).await).await.is_empty());
+    assert!(found(app.search(&inv, req, plate("AB12CDE", "exact"), from, now).await).await.is_empty());
 
     refused(
         verify(&app, &inv, sid, id, json!({ "verdict": "misread", "corrected_plate": "AB12CDE" })).await,
@@ -107,11 +102,11 @@ async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
 
     // Found by the corrected plate, exactly and misread-tolerantly, and still by the original.
     for (p, mode) in [("AB12CDE", "exact"), ("A812CDE", "misread"), ("AB12CDF", "exact"), ("AB12C*", "partial")] {
-        let plates = found(search(&app, &inv, req, plate(p, mode), from, now).await).await;
+        let plates = found(app.search(&inv, req, plate(p, mode), from, now).await).await;
         assert_eq!(plates, vec!["AB12CDF"], "{p} {mode}");
     }
     // The other read is untouched.
-    assert_eq!(found(search(&app, &inv, req, plate("XY99ZZZ", "exact"), from, now).await).await, vec!["XY99ZZZ"]);
+    assert_eq!(found(app.search(&inv, req, plate("XY99ZZZ", "exact"), from, now).await).await, vec!["XY99ZZZ"]);
 
     // A later verification overrides the correction; the history keeps both.
     let r = verify(&app, &inv, sid, id, json!({ "verdict": "confirmed" })).await;
@@ -119,7 +114,7 @@ async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
     assert_eq!(verified["read"]["corrected_plate"], Value::Null);
     assert_eq!(verified["history"].as_array().unwrap().len(), 2);
     assert_eq!(verified["history"][1]["plate_before"], "AB12CDE");
-    assert!(found(search(&app, &inv, req, plate("AB12CDE", "exact"), from, now).await).await.is_empty());
+    assert!(found(app.search(&inv, req, plate("AB12CDE", "exact"), from, now).await).await.is_empty());
 
     let rows = app.audit_rows("read_verified").await;
     assert_eq!(rows.len(), 2);
@@ -130,16 +125,16 @@ async fn a_misread_is_corrected_and_found_by_either_plate(app: TestApp) {
 }
 
 async fn only_reads_within_reach_may_be_verified(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let day90 = now - Duration::days(90) + Duration::seconds(1);
     let day91 = now - Duration::days(91);
-    ingest(&app, &d.key, vec![read("INSIDE1", "N1", &ts(day90)), read("OUTSIDE1", "N1", &ts(day91))]).await;
-    let local = investigator(&app, "loc", AccessTier::Local).await;
-    let central = investigator(&app, "cen", AccessTier::Central).await;
+    app.ingest(&d.key, vec![read("INSIDE1", "N1", &ts(day90)), read("OUTSIDE1", "N1", &ts(day91))]).await;
+    let local = app.investigator("loc", AccessTier::Local).await;
+    let central = app.investigator("cen", AccessTier::Central).await;
     let scope = || plates_scope(&["INSIDE1", "OUTSIDE1"], now - Duration::days(100), now);
-    let local_req = approved(&app, &local, request("serious", scope())).await;
-    let central_req = approved(&app, &central, request("serious", scope())).await;
+    let local_req = app.approved(&local, request("serious", scope())).await;
+    let central_req = app.approved(&central, request("serious", scope())).await;
     let (local_search, inside) = read_id(&app, &local, local_req, "INSIDE1", day90).await;
     let (central_search, outside) = read_id(&app, &central, central_req, "OUTSIDE1", day91).await;
     let confirm = json!({ "verdict": "confirmed" });
@@ -167,15 +162,14 @@ async fn only_reads_within_reach_may_be_verified(app: TestApp) {
 }
 
 async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     // N1 (51.52, −0.10) to FAR (51.60, 0.10): at 100 km/h the trip takes `limit` seconds.
     let metres = shared::verification::distance_m(51.52, -0.10, 51.60, 0.10);
     let limit = metres * 3.6 / 100.0;
     let start = now - Duration::hours(3);
     let at = |s: f64| ts(start + Duration::milliseconds((s * 1000.0) as i64));
-    ingest(
-        &app,
+    app.ingest(
         &d.key,
         vec![
             // Exactly at the limit: possible.
@@ -191,7 +185,7 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     )
     .await;
     // A late read between two others pairs with its neighbours in capture time.
-    ingest(&app, &d.key, vec![read("EDGE1", "N2", &at(limit.ceil() - 2.0))]).await;
+    app.ingest(&d.key, vec![read("EDGE1", "N2", &at(limit.ceil() - 2.0))]).await;
     app.clock.advance(Duration::seconds(10));
     let scanned = server::clones::scan(&app.db, app.clock.now(), &app.state.config.clones).await.unwrap();
     // CLONE1 N1→FAR; EDGE1 N2→FAR is 2 s away at ~13 km: flagged too.
@@ -204,11 +198,11 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     assert_eq!(flagged[0].details["pairs"], 2);
 
     // Pairs are listed among a search's results, under its grant (R17).
-    let inv = investigator(&app, "ivy", AccessTier::Local).await;
+    let inv = app.investigator("ivy", AccessTier::Local).await;
     let scope = json!({ "plates": [], "cameras": [d.n1, d.n2, d.far], "from": ts(now - Duration::days(1)), "to": ts(now + Duration::hours(1)) });
-    let req = approved(&app, &inv, request("serious", scope)).await;
+    let req = app.approved(&inv, request("serious", scope)).await;
     let everywhere = json!({ "kind": "area", "cameras": [d.n1, d.n2, d.far] });
-    let run = |query: Value| search(&app, &inv, req, query, now - Duration::days(1), app.clock.now());
+    let run = |query: Value| app.search(&inv, req, query, now - Duration::days(1), app.clock.now());
     let page: Value = run(everywhere.clone()).await.json().await.unwrap();
     let everywhere_id = page["search_id"].as_i64().unwrap();
     let pairs: Vec<Value> = app.get_json(&inv, &format!("/searches/{everywhere_id}/clones")).await;
@@ -228,7 +222,7 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     assert!(pairs.is_empty(), "{pairs:?}");
 
     // A user restricted from FAR does not see pairs there.
-    crate::search::restrict_cameras(&app, &d.admin, "ivy", &[d.far]).await;
+    app.restrict_cameras(&d.admin, "ivy", &[d.far]).await;
     let page: Value = run(json!({ "kind": "area", "cameras": [d.n1, d.n2] })).await.json().await.unwrap();
     let unrestricted = page["search_id"].as_i64().unwrap();
     let pairs: Vec<Value> = app.get_json(&inv, &format!("/searches/{unrestricted}/clones")).await;
@@ -237,7 +231,7 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
     let path = format!("/searches/{everywhere_id}/clones");
     refused(app.get(&inv, &path).await, StatusCode::FORBIDDEN, "restricted from camera").await;
     refused(app.get(&d.admin, &path).await, StatusCode::FORBIDDEN, "Investigator").await;
-    let other = investigator(&app, "otto", AccessTier::Central).await;
+    let other = app.investigator("otto", AccessTier::Central).await;
     refused(app.get(&other, &path).await, StatusCode::NOT_FOUND, "no search").await;
 }
 
@@ -245,9 +239,9 @@ async fn clone_pairs_are_flagged_beyond_the_speed_limit(app: TestApp) {
 /// back; returns the client and the request id.
 async fn central_with_request(app: &TestApp, name: &str, plates: &[&str]) -> (Client, i64) {
     let now = app.clock.now();
-    let inv = investigator(app, name, AccessTier::Central).await;
+    let inv = app.investigator(name, AccessTier::Central).await;
     let scope = plates_scope(plates, now - Months::new(11), now);
-    let req = approved(app, &inv, request("serious", scope)).await;
+    let req = app.approved(&inv, request("serious", scope)).await;
     (inv, req)
 }
 
@@ -281,11 +275,11 @@ async fn image_status(app: &TestApp, client: &Client, path: &str) -> StatusCode 
 }
 
 async fn the_purge_deletes_what_is_older_than_12_months_except_the_locker(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let start = app.clock.now();
-    ingest(&app, &d.key, vec![with_images(read("KEEP1", "N1", &ts(start - Duration::days(10))))]).await;
+    app.ingest(&d.key, vec![with_images(read("KEEP1", "N1", &ts(start - Duration::days(10))))]).await;
     let (inv, req) = central_with_request(&app, "cen", &["KEEP1"]).await;
-    supervisor(&app, "sup", Rank::Sergeant).await;
+    app.supervisor("sup", Rank::Sergeant).await;
     let (search_id, kept) = read_id(&app, &inv, req, "KEEP1", start - Months::new(11)).await;
     let case = open_case(&app, &inv, &d.admin, "cen", "sup").await;
     let items = preserve(&app, &inv, case, search_id, &[kept]).await;
@@ -302,7 +296,7 @@ async fn the_purge_deletes_what_is_older_than_12_months_except_the_locker(app: T
         ("YOUNG1", start + Duration::days(1)),
     ] {
         app.clock.set(at + Duration::minutes(1));
-        ingest(&app, &d.key, vec![with_images(read(p, "N1", &ts(at)))]).await;
+        app.ingest(&d.key, vec![with_images(read(p, "N1", &ts(at)))]).await;
     }
     // A year on, the purge.
     let purge_at = start.checked_add_months(Months::new(12)).unwrap();
@@ -350,12 +344,12 @@ async fn the_purge_deletes_what_is_older_than_12_months_except_the_locker(app: T
 }
 
 async fn the_supervisor_an_item_was_escalated_to_answers_for_themselves(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let start = app.clock.now();
-    ingest(&app, &d.key, vec![read("LOCK9", "N1", &ts(start - Duration::days(3)))]).await;
+    app.ingest(&d.key, vec![read("LOCK9", "N1", &ts(start - Duration::days(3)))]).await;
     let (inv, req) = central_with_request(&app, "cen", &["LOCK9"]).await;
-    let sup = supervisor(&app, "sup", Rank::Sergeant).await;
-    let other = supervisor(&app, "sup2", Rank::Sergeant).await;
+    let sup = app.supervisor("sup", Rank::Sergeant).await;
+    let other = app.supervisor("sup2", Rank::Sergeant).await;
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
     let case = open_case(&app, &inv, &d.admin, "cen", "sup").await;
@@ -395,17 +389,13 @@ async fn review(app: &TestApp, client: &Client, item: i64, answer: &str) -> reqw
 }
 
 async fn locker_reviews_escalate_and_delete_after_three_unanswered_attempts(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let start = app.clock.now();
     let at = ts(start - Duration::days(3));
-    ingest(
-        &app,
-        &d.key,
-        vec![with_images(read("LOCK1", "N1", &at)), read("LOCK2", "N2", &at), read("LOCK3", "N2", &at)],
-    )
-    .await;
+    app.ingest(&d.key, vec![with_images(read("LOCK1", "N1", &at)), read("LOCK2", "N2", &at), read("LOCK3", "N2", &at)])
+        .await;
     let (inv, req) = central_with_request(&app, "cen", &["LOCK1", "LOCK2", "LOCK3"]).await;
-    let sup = supervisor(&app, "sup", Rank::Sergeant).await;
+    let sup = app.supervisor("sup", Rank::Sergeant).await;
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
     let case = open_case(&app, &inv, &d.admin, "cen", "sup").await;
@@ -464,7 +454,7 @@ async fn locker_reviews_escalate_and_delete_after_three_unanswered_attempts(app:
     assert_eq!(deleted[0].details["why"], "unanswered");
     assert_eq!(app.audit_rows("locker_reviewed").await.len(), 5);
     // Somebody outside the case sees none of it.
-    let other = investigator(&app, "other", AccessTier::Central).await;
+    let other = app.investigator("other", AccessTier::Central).await;
     refused(app.get(&other, &format!("/locker/cases/{case}/items")).await, StatusCode::NOT_FOUND, "no locker case")
         .await;
     assert!(app.get_json::<Vec<Value>>(&other, "/locker/cases").await.is_empty());
@@ -482,7 +472,7 @@ async fn export(app: &TestApp, client: &Client, search_id: i64, body: Value) -> 
 }
 
 async fn exports_carry_the_marking_and_are_recorded_as_disclosures(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
     let at = |h: i64| ts(now - Duration::hours(h));
     // A feed's text that a spreadsheet would take for formulas (R14: nothing dangerous out).
@@ -490,7 +480,7 @@ async fn exports_carry_the_marking_and_are_recorded_as_disclosures(app: TestApp)
     risky["make"] = json!("=HYPERLINK(\"http://evil.example\",\"x\")");
     risky["colour"] = json!("+1+2");
     risky["model"] = json!("@SUM(A1)");
-    ingest(&app, &d.key, vec![read("EXP1", "N1", &at(5)), risky, read("OTHER1", "N1", &at(4))]).await;
+    app.ingest(&d.key, vec![read("EXP1", "N1", &at(5)), risky, read("OTHER1", "N1", &at(4))]).await;
     let (inv, req) = central_with_request(&app, "cen", &["EXP1"]).await;
     let (search_id, _) = read_id(&app, &inv, req, "EXP1", now - Months::new(11)).await;
 
@@ -534,7 +524,7 @@ async fn exports_carry_the_marking_and_are_recorded_as_disclosures(app: TestApp)
         "statement",
     )
     .await;
-    let other = investigator(&app, "other", AccessTier::Central).await;
+    let other = app.investigator("other", AccessTier::Central).await;
     refused(
         export(&app, &other, search_id, json!({ "format": "csv", "recipient": "x" })).await,
         StatusCode::NOT_FOUND,
@@ -551,12 +541,12 @@ async fn exports_carry_the_marking_and_are_recorded_as_disclosures(app: TestApp)
 }
 
 async fn evidential_statements_need_their_own_approval(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
-    ingest(&app, &d.key, vec![read("EVI1", "N1", &ts(now - Duration::hours(5)))]).await;
-    let duo = investigating_inspector(&app, "duo").await;
+    app.ingest(&d.key, vec![read("EVI1", "N1", &ts(now - Duration::hours(5)))]).await;
+    let duo = app.investigating_inspector("duo").await;
     let scope = plates_scope(&["EVI1"], now - Months::new(11), now);
-    let req = approved(&app, &duo, request("serious", scope)).await;
+    let req = app.approved(&duo, request("serious", scope)).await;
     let (search_id, id) = read_id(&app, &duo, req, "EVI1", now - Months::new(11)).await;
 
     let body =
@@ -581,7 +571,7 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
     let decision = json!({ "approve": true, "rationale": "Evidence needed for the file" });
     let decide = |client: &Client| client.post(app.api(&format!("/statements/{sid}/decision"))).json(&decision).send();
     refused(decide(&duo).await.unwrap(), StatusCode::FORBIDDEN, "own statement").await;
-    let sup = supervisor(&app, "sup", Rank::Sergeant).await;
+    let sup = app.supervisor("sup", Rank::Sergeant).await;
     let queue: Vec<Value> = app.get_json(&sup, "/statements?which=queue").await;
     assert_eq!(queue.len(), 1);
     // The supervisor sees the reads they are asked to attest, the listing on the record; the
@@ -596,7 +586,7 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
     assert_eq!((listed.len(), listed[0].actor.as_str()), (1, "sup"));
     assert_eq!((listed[0].details["statement_id"].as_i64(), &listed[0].details["read_ids"]), (Some(sid), &json!([id])));
     refused(app.get(&duo, &reads_path).await, StatusCode::NOT_FOUND, "no such read").await;
-    let other = investigator(&app, "other", AccessTier::Central).await;
+    let other = app.investigator("other", AccessTier::Central).await;
     refused(app.get(&other, &reads_path).await, StatusCode::FORBIDDEN, "Supervisor").await;
     let refusal = app.audit_rows("read_refused").await;
     assert!(refusal[0].details["reason"].as_str().unwrap().contains("own statement"), "{refusal:?}");
@@ -626,9 +616,9 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
 }
 
 async fn the_yearly_figures_count_what_happened(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let now = app.clock.now();
-    ingest(&app, &d.key, vec![read("FIG1", "N1", &ts(now - Duration::hours(5)))]).await;
+    app.ingest(&d.key, vec![read("FIG1", "N1", &ts(now - Duration::hours(5)))]).await;
     let (inv, req) = central_with_request(&app, "cen", &["FIG1"]).await;
     let (search_id, id) = read_id(&app, &inv, req, "FIG1", now - Months::new(11)).await;
     assert_eq!(

@@ -1,8 +1,7 @@
 //! Rate limits: per address on the session API and on sign-in, per feed on ingest. Beyond a
 //! limit the answer is 429 naming it, with `Retry-After`, before any work is done.
 
-use crate::helpers::{error_of, Backend, TestApp, PASSWORD};
-use crate::ingest::{network, read, send};
+use crate::helpers::{error_of, read, Backend, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::Role;
@@ -65,12 +64,12 @@ async fn a_flood_of_requests_from_one_address_gets_429s() {
 async fn each_feed_has_its_own_ingest_limit() {
     let app = limited().await;
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let tfl = network(&app, &admin, "tfl").await;
-    let other = network(&app, &admin, "m25").await;
+    let tfl = app.network(&admin, "tfl").await;
+    let other = app.network(&admin, "m25").await;
     let body = |second: u32| json!({ "reads": [read("AB12CDE", "CAM-A", &format!("2026-03-02T08:00:{second:02}Z"))] });
-    assert_eq!(send(&app, &tfl.key, "/ingest/reads", &body(1)).await.status(), StatusCode::OK);
-    assert_eq!(send(&app, &tfl.key, "/ingest/reads", &body(2)).await.status(), StatusCode::OK);
-    let refused = send(&app, &tfl.key, "/ingest/reads", &body(3)).await;
+    assert_eq!(app.send_reads(&tfl.key, "/ingest/reads", &body(1)).await.status(), StatusCode::OK);
+    assert_eq!(app.send_reads(&tfl.key, "/ingest/reads", &body(2)).await.status(), StatusCode::OK);
+    let refused = app.send_reads(&tfl.key, "/ingest/reads", &body(3)).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(retry_after(&refused), 1);
     assert!(error_of(refused).await.starts_with("too many ingest requests from this feed"));
@@ -79,10 +78,10 @@ async fn each_feed_has_its_own_ingest_limit() {
         "not stored"
     );
     assert_eq!(
-        send(&app, &other.key, "/ingest/reads", &body(4)).await.status(),
+        app.send_reads(&other.key, "/ingest/reads", &body(4)).await.status(),
         StatusCode::OK,
         "another feed is not held up"
     );
     // A request without a valid key is refused as before, not counted against the feed.
-    assert_eq!(send(&app, "nonsense", "/ingest/reads", &body(5)).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send_reads("nonsense", "/ingest/reads", &body(5)).await.status(), StatusCode::UNAUTHORIZED);
 }

@@ -1,7 +1,6 @@
 //! Hotlists and alerts (R5–R9): matching as reads arrive, audiences, reviews.
 
-use crate::helpers::TestApp;
-use crate::ingest::{ingest, network, read};
+use crate::helpers::{read, small_png_b64, Network, TestApp};
 use crate::on_both_backends;
 use chrono::Duration;
 use reqwest::{Client, StatusCode};
@@ -34,39 +33,11 @@ async fn list(app: &TestApp, admin: &Client, name: &str, audience: Value) -> i64
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-pub(crate) async fn entry(app: &TestApp, admin: &Client, list_id: i64, vrm: &str) -> i64 {
-    let r = admin
-        .post(app.api(&format!("/hotlists/{list_id}/entries")))
-        .json(&json!({ "vrm": vrm, "intelligence_ref": "INT/2026/0042", "reason": "linked to a series of burglaries",
-                        "warning_markers": ["violence"], "action": "do not stop; report sighting" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
-
-/// An inspector approves partial plate `entry_id` (R10, R11).
-pub(crate) async fn approve(app: &TestApp, inspector: &Client, entry_id: i64) -> reqwest::Response {
-    inspector
-        .post(app.api(&format!("/hotlists/entries/{entry_id}/approve")))
-        .json(&json!({ "rationale": "a witness saw part of the plate at the robbery; narrow enough" }))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// A signed-in supervisor of inspector rank.
-pub(crate) async fn inspector(app: &TestApp, name: &str) -> Client {
-    app.create_user_with(name, &[Role::Supervisor], None, Some(shared::Rank::Inspector)).await;
-    app.sign_in(name).await
-}
-
 /// The people of an alert: a feed, a hotlist admin, a member of a restricted list (holding
 /// `member_role`) and an investigator outside it.
 struct Cast {
     sysadmin: Client,
-    net: crate::ingest::Network,
+    net: Network,
     hotlister: Client,
     member: Client,
     outsider: Client,
@@ -75,7 +46,7 @@ struct Cast {
 
 async fn cast(app: &TestApp, member_role: Role) -> Cast {
     let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(app, &sysadmin, "tfl").await;
+    let net = app.network(&sysadmin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let member = app.signed_in("moira", &[member_role]).await;
     let outsider = app.signed_in("otto", &[Role::Investigator]).await;
@@ -91,16 +62,16 @@ async fn a_restricted_lists_alert_reaches_its_members_and_nobody_else(app: TestA
     let Cast { sysadmin, net, hotlister, member, outsider, member_id } = cast(&app, Role::Investigator).await;
 
     let secret = list(&app, &hotlister, "Op Nightjar", json!({ "type": "members", "user_ids": [member_id] })).await;
-    entry(&app, &hotlister, secret, "AB12CDE").await;
+    app.new_entry(&hotlister, secret, "AB12CDE").await;
     let general = list(&app, &hotlister, "Force VOI", json!({ "type": "role", "role": "investigator" })).await;
-    entry(&app, &hotlister, general, "LB07SEO").await;
+    app.new_entry(&hotlister, general, "LB07SEO").await;
 
-    let report = ingest(
-        &app,
-        &net.key,
-        vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z"), read("LB07SEO", "CAM-A", "2026-03-02T08:00:05Z")],
-    )
-    .await;
+    let report = app
+        .ingest(
+            &net.key,
+            vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z"), read("LB07SEO", "CAM-A", "2026-03-02T08:00:05Z")],
+        )
+        .await;
     assert_eq!(report["accepted"], 2);
 
     let seen = alerts(&app, &member).await;
@@ -123,20 +94,20 @@ async fn a_restricted_lists_alert_reaches_its_members_and_nobody_else(app: TestA
 
 async fn misreads_and_wildcards_raise_alerts_of_their_kind(app: TestApp) {
     let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
+    let net = app.network(&sysadmin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
-    entry(&app, &hotlister, voi, "BD51SMR").await;
-    let partial = entry(&app, &hotlister, voi, "AB12?CD").await;
-    assert_eq!(approve(&app, &inspector(&app, "ines").await, partial).await.status(), StatusCode::OK);
+    app.new_entry(&hotlister, voi, "BD51SMR").await;
+    let partial = app.new_entry(&hotlister, voi, "AB12?CD").await;
+    assert_eq!(app.approve_entry(&app.inspector("ines").await, partial).await.status(), StatusCode::OK);
     let reads = vec![
         read("8D51SMR", "CAM-A", "2026-03-02T08:00:00Z"),
         read("AB12XCD", "CAM-A", "2026-03-02T08:00:01Z"),
         read("AB12XCDE", "CAM-A", "2026-03-02T08:00:02Z"),
         read("BD51SMX", "CAM-A", "2026-03-02T08:00:03Z"),
     ];
-    assert_eq!(ingest(&app, &net.key, reads).await["accepted"], 4);
+    assert_eq!(app.ingest(&net.key, reads).await["accepted"], 4);
     let seen = alerts(&app, &officer).await;
     let got: Vec<(&str, &str)> =
         seen.iter().map(|a| (a["read"]["plate"].as_str().unwrap(), a["match_kind"].as_str().unwrap())).collect();
@@ -146,11 +117,11 @@ async fn misreads_and_wildcards_raise_alerts_of_their_kind(app: TestApp) {
 
 async fn an_entry_lapses_at_day_14_not_day_13_and_then_stops_matching(app: TestApp) {
     let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
+    let net = app.network(&sysadmin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
-    entry(&app, &hotlister, voi, "AB12CDE").await;
+    app.new_entry(&hotlister, voi, "AB12CDE").await;
     let added = app.clock.now();
 
     app.clock.set(added + Duration::days(13));
@@ -159,7 +130,7 @@ async fn an_entry_lapses_at_day_14_not_day_13_and_then_stops_matching(app: TestA
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 0, "due, not yet overdue");
     let before: Vec<Value> = app.get_json(&hotlister, &format!("/hotlists/{voi}/entries")).await;
     assert_eq!((&before[0]["hits"], &before[0]["last_hit_at"]), (&json!(0), &Value::Null));
-    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-15T08:00:00Z")]).await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", "2026-03-15T08:00:00Z")]).await;
     assert_eq!(alerts(&app, &officer).await.len(), 1);
     // How often a vehicle was seen is the audience's to know, not the list's managers' (R8).
     let listed: Vec<Value> = app.get_json(&hotlister, &format!("/hotlists/{voi}/entries")).await;
@@ -167,7 +138,7 @@ async fn an_entry_lapses_at_day_14_not_day_13_and_then_stops_matching(app: TestA
 
     app.clock.set(added + Duration::days(14));
     assert_eq!(server::lapse_hotlist_entries(&app.state).await.unwrap(), 1);
-    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-16T08:00:00Z")]).await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", "2026-03-16T08:00:00Z")]).await;
     assert_eq!(alerts(&app, &officer).await.len(), 1, "a lapsed entry matches nothing (R9)");
     let entries: Vec<Value> = app.get_json(&hotlister, &format!("/hotlists/{voi}/entries")).await;
     assert!(entries.is_empty());
@@ -176,11 +147,11 @@ async fn an_entry_lapses_at_day_14_not_day_13_and_then_stops_matching(app: TestA
 
 async fn a_removed_entry_stops_matching(app: TestApp) {
     let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
+    let net = app.network(&sysadmin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
-    let id = entry(&app, &hotlister, voi, "AB12CDE").await;
+    let id = app.new_entry(&hotlister, voi, "AB12CDE").await;
     let no_reason = hotlister
         .post(app.api(&format!("/hotlists/entries/{id}/remove")))
         .json(&json!({ "reason": "" }))
@@ -195,14 +166,14 @@ async fn a_removed_entry_stops_matching(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
     assert!(alerts(&app, &officer).await.is_empty());
     assert_eq!(app.audit_rows("hotlist_entry_removed").await[0].details["reason"], "vehicle recovered");
 }
 
 async fn a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours(app: TestApp) {
     let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
+    let net = app.network(&sysadmin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
     // The clock stands at 2026-03-02T09:00Z.
@@ -211,9 +182,9 @@ async fn a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours(app: TestApp) {
         read("AB12CDE", "CAM-A", "2026-03-01T08:59:59Z"),
         read("A812CDE", "CAM-A", "2026-03-02T07:00:00Z"),
     ];
-    ingest(&app, &net.key, reads).await;
+    app.ingest(&net.key, reads).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
-    entry(&app, &hotlister, voi, "AB12CDE").await;
+    app.new_entry(&hotlister, voi, "AB12CDE").await;
     let seen = alerts(&app, &officer).await;
     let got: Vec<(&str, &str, &str)> = seen
         .iter()
@@ -232,15 +203,14 @@ async fn a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours(app: TestApp) {
     );
     // A partial plate goes through the window's reads once approved: a fit and a misread fit
     // are found.
-    ingest(
-        &app,
+    app.ingest(
         &net.key,
         vec![read("XY12355", "CAM-A", "2026-03-02T06:00:00Z"), read("XY123S5", "CAM-A", "2026-03-02T06:00:00Z")],
     )
     .await;
-    let partial = entry(&app, &hotlister, voi, "XY1*55").await;
+    let partial = app.new_entry(&hotlister, voi, "XY1*55").await;
     assert_eq!(alerts(&app, &officer).await.len(), 2, "nothing until an inspector approves it");
-    assert_eq!(approve(&app, &inspector(&app, "ines").await, partial).await.status(), StatusCode::OK);
+    assert_eq!(app.approve_entry(&app.inspector("ines").await, partial).await.status(), StatusCode::OK);
     let seen = alerts(&app, &officer).await;
     let wild: Vec<(&str, &str)> = seen
         .iter()
@@ -254,10 +224,10 @@ async fn a_new_entry_finds_a_vehicle_seen_in_the_last_24_hours(app: TestApp) {
 async fn the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it(app: TestApp) {
     let Cast { net, hotlister, member, outsider, member_id, .. } = cast(&app, Role::Investigator).await;
     let op = list(&app, &hotlister, "Op Kestrel", json!({ "type": "members", "user_ids": [member_id] })).await;
-    entry(&app, &hotlister, op, "AB12CDE").await;
+    app.new_entry(&hotlister, op, "AB12CDE").await;
     let mut with_images = read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z");
-    with_images["plate_image"] = json!(crate::ingest::small_png_b64());
-    ingest(&app, &net.key, vec![with_images]).await;
+    with_images["plate_image"] = json!(small_png_b64());
+    app.ingest(&net.key, vec![with_images]).await;
     let id = alerts(&app, &member).await[0]["id"].as_i64().unwrap();
 
     // Outside the audience, the alert does not exist: not its decision, not its images.
@@ -290,14 +260,14 @@ async fn the_recipient_decides_a_hit_once_and_outsiders_cannot_touch_it(app: Tes
 async fn the_alert_stream_carries_a_hit_to_its_audience_only(app: TestApp) {
     let Cast { net, hotlister, member, outsider, member_id, .. } = cast(&app, Role::Investigator).await;
     let op = list(&app, &hotlister, "Op Kestrel", json!({ "type": "members", "user_ids": [member_id] })).await;
-    entry(&app, &hotlister, op, "AB12CDE").await;
+    app.new_entry(&hotlister, op, "AB12CDE").await;
     let voi = list(&app, &hotlister, "Force VOI", json!({ "type": "role", "role": "investigator" })).await;
-    entry(&app, &hotlister, voi, "LB07SEO").await;
+    app.new_entry(&hotlister, voi, "LB07SEO").await;
 
     let mut member_stream = member.get(app.api("/alerts/live")).send().await.unwrap();
     let mut outsider_stream = outsider.get(app.api("/alerts/live")).send().await.unwrap();
-    ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
-    ingest(&app, &net.key, vec![read("LB07SEO", "CAM-A", "2026-03-02T08:00:01Z")]).await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    app.ingest(&net.key, vec![read("LB07SEO", "CAM-A", "2026-03-02T08:00:01Z")]).await;
 
     async fn next_event(stream: &mut reqwest::Response) -> Value {
         let mut text = String::new();
@@ -319,7 +289,7 @@ async fn the_alert_stream_carries_a_hit_to_its_audience_only(app: TestApp) {
 async fn a_review_keeps_an_entry_for_14_more_days(app: TestApp) {
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
-    let id = entry(&app, &hotlister, voi, "AB12CDE").await;
+    let id = app.new_entry(&hotlister, voi, "AB12CDE").await;
     let added = app.clock.now();
     let due = |days: i64| {
         let url = format!("/hotlists/reviews/due?within_days={days}");
@@ -349,8 +319,8 @@ async fn a_review_keeps_an_entry_for_14_more_days(app: TestApp) {
 
 async fn a_csv_import_adds_the_good_rows_and_names_the_bad(app: TestApp) {
     let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &sysadmin, "tfl").await;
-    ingest(&app, &net.key, vec![read("CD34EFG", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    let net = app.network(&sysadmin, "tfl").await;
+    app.ingest(&net.key, vec![read("CD34EFG", "CAM-A", "2026-03-02T08:00:00Z")]).await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
@@ -402,7 +372,7 @@ async fn a_csv_import_adds_the_good_rows_and_names_the_bad(app: TestApp) {
 async fn an_entrys_particulars_are_edited_and_audited(app: TestApp) {
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
-    let id = entry(&app, &hotlister, voi, "AB12CDE").await;
+    let id = app.new_entry(&hotlister, voi, "AB12CDE").await;
     let edit = |body: Value| hotlister.patch(app.api(&format!("/hotlists/entries/{id}"))).json(&body).send();
     let r = edit(json!({ "reason": "now linked to two robberies", "warning_markers": ["firearms"] })).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -429,7 +399,7 @@ async fn an_entrys_particulars_are_edited_and_audited(app: TestApp) {
 async fn a_list_holds_each_plate_once(app: TestApp) {
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
     let voi = list(&app, &hotlister, "VOI", json!({ "type": "role", "role": "investigator" })).await;
-    let held = entry(&app, &hotlister, voi, "AB12CDE").await;
+    let held = app.new_entry(&hotlister, voi, "AB12CDE").await;
     let again = hotlister
         .post(app.api(&format!("/hotlists/{voi}/entries")))
         .json(&json!({ "vrm": "ab12 cde", "intelligence_ref": "INT/9", "reason": "seen again",
@@ -469,5 +439,5 @@ async fn a_list_holds_each_plate_once(app: TestApp) {
         .await
         .unwrap();
     assert!(removed.status().is_success(), "{}", removed.status());
-    entry(&app, &hotlister, voi, "AB12CDE").await;
+    app.new_entry(&hotlister, voi, "AB12CDE").await;
 }

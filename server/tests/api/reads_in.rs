@@ -1,16 +1,14 @@
 //! Reads in (R1–R3): formats, partial failures, duplicates, camera governance, imagery limits,
 //! per-feed keys.
 
-use crate::helpers::{error_of, TestApp};
+use crate::helpers::{b64, encode, error_of, read, TestApp};
 use crate::on_both_backends;
 use crate::with_images_in_s3;
-use base64::Engine;
 use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Rgb};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::Role;
-use std::io::Cursor;
 
 on_both_backends!(
     a_batch_stores_its_good_reads_and_names_the_bad_ones,
@@ -37,7 +35,7 @@ with_images_in_s3!(
 /// request is counted once in the audit log, and the refused one fails alone.
 async fn one_read_posts_at_once_are_committed_together_and_answered_when_durable(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     // A fault the door's checks cannot see: the database itself refuses one plate.
     let fault = match app.backend {
         crate::helpers::Backend::Sqlite => {
@@ -61,7 +59,7 @@ async fn one_read_posts_at_once_are_committed_together_and_answered_when_durable
         let key = net.key.clone();
         async move {
             let body = json!({ "reads": [read(&plate, "CAM-A", &format!("2026-03-02T08:00:{i:02}Z"))] });
-            let status = send(app, &key, "/ingest/reads", &body).await.status();
+            let status = app.send_reads(&key, "/ingest/reads", &body).await.status();
             // Answered means stored: the read is there the moment its answer is.
             let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reads WHERE plate = $1")
                 .bind(&plate)
@@ -90,9 +88,9 @@ async fn one_read_posts_at_once_are_committed_together_and_answered_when_durable
 /// waits its turn (on SQLite, the queued writer), and no client sees a 5xx.
 async fn writers_at_once_wait_their_turn_and_never_fail(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let list = crate::search::investigators_list(&app, &hotlister).await;
+    let list = app.investigators_list(&hotlister).await;
     app.create_user("ivy", &[Role::Investigator]).await;
     let csv: String = std::iter::once("vrm,intelligence_ref,reason,warning_markers,action\n".to_owned())
         .chain((0..300).map(|i| format!("HL{i:03}ABC,INT/{i},seen at a burglary,,report\n")))
@@ -109,7 +107,7 @@ async fn writers_at_once_wait_their_turn_and_never_fail(app: TestApp) {
             })
             .collect();
         let key = net.key.clone();
-        async move { send(app, &key, "/ingest/reads", &json!({ "reads": reads })).await.status() }
+        async move { app.send_reads(&key, "/ingest/reads", &json!({ "reads": reads })).await.status() }
     });
     let import = async {
         hotlister
@@ -164,71 +162,6 @@ async fn a_request_without_a_key_is_answered_before_its_body_is_read(app: TestAp
     }
 }
 
-pub struct Network {
-    pub key: String,
-    pub feed_id: i64,
-}
-
-/// A feed with cameras `CAM-A` (approved), `CAM-P` (pending), `CAM-S` (suspended) in zone
-/// `ccz`, and `1234567` (approved) in zone `lez`.
-pub async fn network(app: &TestApp, admin: &Client, name: &str) -> Network {
-    let created: Value = app.post_json(admin, "/feeds", &json!({ "name": name })).await;
-    let feed_id = created["feed"]["id"].as_i64().unwrap();
-    let key = created["api_key"].as_str().unwrap().to_owned();
-    for (ext, zone, status) in [
-        ("CAM-A", "ccz", "approved"),
-        ("CAM-P", "ccz", "pending"),
-        ("CAM-S", "ccz", "suspended"),
-        ("1234567", "lez", "approved"),
-    ] {
-        let camera: Value = app
-            .post_json(
-                admin,
-                "/cameras",
-                &json!({ "feed_id": feed_id, "external_id": ext, "name": format!("{name} {ext}"),
-                           "lat": 51.515, "lon": -0.09, "bearing": 90, "zone": zone }),
-            )
-            .await;
-        assert_eq!(camera["status"], "pending", "cameras start pending (R3)");
-        if status != "pending" {
-            let r = admin
-                .patch(app.api(&format!("/cameras/{}/status", camera["id"])))
-                .json(&json!({ "status": status, "reason": "governance board decision 12" }))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::OK);
-        }
-    }
-    Network { key, feed_id }
-}
-
-pub fn read(plate: &str, camera: &str, at: &str) -> Value {
-    json!({ "plate": plate, "captured_at": at, "camera": camera, "confidence": 0.93, "direction": "N", "lane": 1,
-            "make": "Ford", "model": "Focus", "colour": "blue" })
-}
-
-pub async fn send(app: &TestApp, key: &str, path: &str, body: &Value) -> reqwest::Response {
-    app.client().post(app.api(path)).header("x-api-key", key).json(body).send().await.unwrap()
-}
-
-/// Sends a batch and returns the report: 200, or 422 when every read was refused.
-pub async fn ingest(app: &TestApp, key: &str, reads: Vec<Value>) -> Value {
-    let r = send(app, key, "/ingest/reads", &json!({ "reads": reads })).await;
-    let status = r.status();
-    let report: Value = r.json().await.unwrap();
-    let all_refused = report["accepted"] == 0 && report["duplicates"] == 0 && report["refused"] != json!([]);
-    let expected = if all_refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    assert_eq!(status, expected, "{report}");
-    report
-}
-
-fn encode(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, format).unwrap();
-    out.into_inner()
-}
-
 /// Noise, which does not compress: a worst case for the limits.
 fn noisy(w: u32, h: u32, format: ImageFormat) -> Vec<u8> {
     let mut seed = 0x9e37_79b9_u32;
@@ -241,18 +174,12 @@ fn noisy(w: u32, h: u32, format: ImageFormat) -> Vec<u8> {
     encode(DynamicImage::ImageRgb8(img), format)
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 async fn a_batch_stores_its_good_reads_and_names_the_bad_ones(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let mut unknown_field = read("AB12CDE", "CAM-A", "2026-03-02T08:59:01Z");
     unknown_field["speed"] = json!(31);
-    let report = ingest(
-        &app,
-        &net.key,
+    let report = app.ingest(&net.key,
         vec![
             read("ab12 cde", "CAM-A", "2026-03-02T08:59:00Z"),
             read("AB_12CDE", "CAM-A", "2026-03-02T08:59:00Z"),
@@ -310,21 +237,21 @@ async fn a_batch_stores_its_good_reads_and_names_the_bad_ones(app: TestApp) {
 
 async fn a_retried_batch_creates_no_duplicates(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let batch =
         vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z"), read("AB12CDE", "CAM-A", "2026-03-02T08:00:00.500Z")];
-    let first = ingest(&app, &net.key, batch.clone()).await;
+    let first = app.ingest(&net.key, batch.clone()).await;
     assert_eq!((first["accepted"].as_u64(), first["duplicates"].as_u64()), (Some(2), Some(0)));
-    let again = ingest(&app, &net.key, batch).await;
+    let again = app.ingest(&net.key, batch).await;
     assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(2)));
-    let same_in_one = ingest(&app, &net.key, vec![read("CD34EFG", "CAM-A", "2026-03-02T08:01:00Z"); 3]).await;
+    let same_in_one = app.ingest(&net.key, vec![read("CD34EFG", "CAM-A", "2026-03-02T08:01:00Z"); 3]).await;
     assert_eq!((same_in_one["accepted"].as_u64(), same_in_one["duplicates"].as_u64()), (Some(1), Some(2)));
     assert_eq!(app.stored_reads().await.len(), 3);
 }
 
 async fn an_openalpr_group_is_stored_as_a_read(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "rekor").await;
+    let net = app.network(&admin, "rekor").await;
     let group = json!({
         "data_type": "alpr_group", "version": 2, "epoch_start": 1_772_441_000_000_i64, "epoch_end": 1_772_441_001_000_i64,
         "agent_uid": "X", "camera_id": 1_234_567, "gps_latitude": 51.5, "gps_longitude": -0.1, "country": "gb",
@@ -335,7 +262,7 @@ async fn an_openalpr_group_is_stored_as_a_read(app: TestApp) {
                      "make_model": [{ "name": "bmw_3-series", "confidence": 70 }] }
     });
     let unsupported = json!({ "data_type": "alpr_alert", "epoch_start": 1, "camera_id": 1 });
-    let r = send(&app, &net.key, "/ingest/openalpr", &json!([group, unsupported])).await;
+    let r = app.send_reads(&net.key, "/ingest/openalpr", &json!([group, unsupported])).await;
     assert_eq!(r.status(), StatusCode::OK);
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["accepted"], 1);
@@ -354,7 +281,7 @@ async fn an_openalpr_group_is_stored_as_a_read(app: TestApp) {
     let mut again = group.clone();
     again["epoch_start"] = json!(1_772_441_060_000_i64);
     again["epoch_end"] = json!(1_772_441_061_000_i64);
-    let single: Value = send(&app, &net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
+    let single: Value = app.send_reads(&net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
     assert_eq!(single["accepted"], 1);
 }
 
@@ -363,10 +290,10 @@ async fn an_openalpr_group_is_stored_as_a_read(app: TestApp) {
 /// final's plate matched against the hotlists.
 async fn an_openalpr_final_replaces_its_preview(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "rekor").await;
+    let net = app.network(&admin, "rekor").await;
     let hotlister = app.signed_in("hal", &[Role::HotlistAdmin]).await;
-    let list = crate::search::investigators_list(&app, &hotlister).await;
-    crate::hotlists::entry(&app, &hotlister, list, "LB07SEO").await;
+    let list = app.investigators_list(&hotlister).await;
+    app.new_entry(&hotlister, list, "LB07SEO").await;
     let group = |plate: &str, confidence: f64, preview: bool, uuids: &[&str], size: u32| {
         json!({
             "data_type": "alpr_group", "epoch_start": 1_772_441_000_000_i64, "epoch_end": 1_772_441_001_000_i64,
@@ -376,12 +303,12 @@ async fn an_openalpr_final_replaces_its_preview(app: TestApp) {
         })
     };
     let preview = group("LB07SE0", 61.0, true, &["f1", "f2"], 60);
-    let report: Value = send(&app, &net.key, "/ingest/openalpr", &preview).await.json().await.unwrap();
+    let report: Value = app.send_reads(&net.key, "/ingest/openalpr", &preview).await.json().await.unwrap();
     assert_eq!((report["accepted"].as_u64(), report["replaced"].as_u64()), (Some(1), Some(0)));
     let (id, preview_patch, _) = app.stored_read("LB07SE0").await.unwrap();
 
     let last = group("LB07SEO", 94.5, false, &["f1", "f2", "f3"], 80);
-    let r = send(&app, &net.key, "/ingest/openalpr", &last).await;
+    let r = app.send_reads(&net.key, "/ingest/openalpr", &last).await;
     assert_eq!(r.status(), StatusCode::OK);
     let report: Value = r.json().await.unwrap();
     assert_eq!(
@@ -418,7 +345,7 @@ async fn an_openalpr_final_replaces_its_preview(app: TestApp) {
 
     // The final again, or its preview late: the sighting is held, nothing changes.
     for again in [last, preview] {
-        let report: Value = send(&app, &net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
+        let report: Value = app.send_reads(&net.key, "/ingest/openalpr", &again).await.json().await.unwrap();
         assert_eq!(
             (report["accepted"].as_u64(), report["replaced"].as_u64(), report["duplicates"].as_u64()),
             (Some(0), Some(0), Some(1))
@@ -438,7 +365,7 @@ async fn an_openalpr_final_replaces_its_preview(app: TestApp) {
 
 async fn images_over_the_limits_are_downgraded_and_corrupt_ones_refused(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let big_patch = noisy(640, 160, ImageFormat::Png);
     let big_overview = noisy(1024, 768, ImageFormat::Jpeg);
     assert!(big_patch.len() > 3 * 1024 && big_overview.len() > 25 * 1024);
@@ -454,7 +381,7 @@ async fn images_over_the_limits_are_downgraded_and_corrupt_ones_refused(app: Tes
     broken["overview_image"] = json!(b64(corrupt));
     let mut not_base64 = read("EF56GHI", "CAM-A", "2026-03-02T08:00:02Z");
     not_base64["plate_image"] = json!("this is not base64 at all!");
-    let report = ingest(&app, &net.key, vec![oversize, broken, not_base64]).await;
+    let report = app.ingest(&net.key, vec![oversize, broken, not_base64]).await;
     assert_eq!(report["accepted"], 3, "a bad image costs the read that image, not the read");
     let problems = report["image_problems"].as_array().unwrap();
     assert_eq!(problems.len(), 2, "{problems:?}");
@@ -486,19 +413,19 @@ async fn images_over_the_limits_are_downgraded_and_corrupt_ones_refused(app: Tes
 
 async fn each_feed_is_known_only_by_its_own_key(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let tfl = network(&app, &admin, "tfl").await;
+    let tfl = app.network(&admin, "tfl").await;
     let other: Value = app.post_json(&admin, "/feeds", &json!({ "name": "borough" })).await;
     let body = json!({ "reads": [read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")] });
 
     let r = app.client().post(app.api("/ingest/reads")).json(&body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_of(r).await, "send the feed's API key in the X-Api-Key header");
-    let r = send(&app, "anpr_not-a-real-key", "/ingest/reads", &body).await;
+    let r = app.send_reads("anpr_not-a-real-key", "/ingest/reads", &body).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_of(r).await, "unknown API key");
     // Another feed's key does not reach this feed's cameras.
     let borrowed: Value =
-        send(&app, other["api_key"].as_str().unwrap(), "/ingest/reads", &body).await.json().await.unwrap();
+        app.send_reads(other["api_key"].as_str().unwrap(), "/ingest/reads", &body).await.json().await.unwrap();
     assert_eq!(borrowed["accepted"], 0);
     assert!(borrowed["refused"][0]["reason"].as_str().unwrap().contains("not registered for this feed"));
     // A session is not a feed key either, and a key is not a session.
@@ -514,18 +441,18 @@ async fn each_feed_is_known_only_by_its_own_key(app: TestApp) {
 
 async fn a_zone_is_suspended_and_approved_at_once(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let zone = |status: &str| json!({ "zone": "ccz", "status": status, "reason": "charging hours ended" });
     let r: Value = app.post_json(&admin, "/cameras/zone-status", &zone("suspended")).await;
     assert_eq!(r["cameras_changed"], 2, "CAM-A and CAM-P; CAM-S was suspended already");
-    let refused = ingest(&app, &net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    let refused = app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
     assert_eq!(refused["accepted"], 0);
-    let other_zone = ingest(&app, &net.key, vec![read("AB12CDE", "1234567", "2026-03-02T08:00:00Z")]).await;
+    let other_zone = app.ingest(&net.key, vec![read("AB12CDE", "1234567", "2026-03-02T08:00:00Z")]).await;
     assert_eq!(other_zone["accepted"], 1, "another zone is untouched");
 
     let r: Value = app.post_json(&admin, "/cameras/zone-status", &zone("approved")).await;
     assert_eq!(r["cameras_changed"], 3);
-    let accepted = ingest(&app, &net.key, vec![read("AB12CDE", "CAM-P", "2026-03-02T08:00:00Z")]).await;
+    let accepted = app.ingest(&net.key, vec![read("AB12CDE", "CAM-P", "2026-03-02T08:00:00Z")]).await;
     assert_eq!(accepted["accepted"], 1);
     let cameras: Vec<Value> = app.get_json(&admin, "/cameras").await;
     let cam = cameras.iter().find(|c| c["external_id"] == "CAM-P").unwrap();
@@ -546,7 +473,7 @@ async fn a_zone_is_suspended_and_approved_at_once(app: TestApp) {
 
 async fn whole_payloads_are_refused_and_kept(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let raw = |body: &'static str| {
         let client = app.client().post(app.api("/ingest/reads")).header("x-api-key", &net.key);
         client.header("content-type", "application/json").body(body).send()
@@ -558,11 +485,11 @@ async fn whole_payloads_are_refused_and_kept(app: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_of(r).await, "the batch holds no reads");
     let many = json!({ "reads": vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z"); 1001] });
-    let r = send(&app, &net.key, "/ingest/reads", &many).await;
+    let r = app.send_reads(&net.key, "/ingest/reads", &many).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_of(r).await, "a batch holds at most 1000 reads; this one holds 1001");
     let exactly = json!({ "reads": (0..1000).map(|i| read("AB12CDE", "CAM-A", &format!("2026-03-02T08:{:02}:{:02}Z", i / 60, i % 60))).collect::<Vec<_>>() });
-    let full: Value = send(&app, &net.key, "/ingest/reads", &exactly).await.json().await.unwrap();
+    let full: Value = app.send_reads(&net.key, "/ingest/reads", &exactly).await.json().await.unwrap();
     assert_eq!(full["accepted"], 1000);
 
     let letters: Vec<Value> = app.get_json(&admin, "/ingest/dead-letters").await;
@@ -576,9 +503,4 @@ async fn whole_payloads_are_refused_and_kept(app: TestApp) {
     assert_eq!(app.get(&investigator, "/feeds").await.status(), StatusCode::FORBIDDEN);
     let auditor = app.signed_in("audra", &[Role::Auditor]).await;
     assert_eq!(app.get(&auditor, "/cameras").await.status(), StatusCode::FORBIDDEN);
-}
-
-/// A small, compliant plate patch as base64 PNG.
-pub fn small_png_b64() -> String {
-    b64(&encode(DynamicImage::ImageRgb8(ImageBuffer::from_pixel(100, 25, Rgb([255, 210, 0]))), ImageFormat::Png))
 }

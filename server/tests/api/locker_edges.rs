@@ -3,13 +3,8 @@
 //! or is the officer in charge of; the image copies are named without plates and leave the
 //! store with their item, a failed deletion being recorded and tried again.
 
-use crate::helpers::TestApp;
-use crate::ingest::{ingest, read, small_png_b64};
+use crate::helpers::{plate, plates_scope, read, refused, request, small_png_b64, ts, TestApp};
 use crate::on_both_backends;
-use crate::search::{
-    approved, desk, investigating_inspector, investigator, plate, plates_scope, refused, request, restrict_cameras,
-    search, supervisor, ts,
-};
 use chrono::{Duration, Months};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -32,15 +27,15 @@ fn with_images(mut r: Value) -> Value {
 /// A central investigator `name` with an approved request over `plates`, 11 months back.
 async fn central(app: &TestApp, name: &str, plates: &[&str]) -> (Client, i64) {
     let now = app.clock.now();
-    let inv = investigator(app, name, AccessTier::Central).await;
-    let req = approved(app, &inv, request("serious", plates_scope(plates, now - Months::new(11), now))).await;
+    let inv = app.investigator(name, AccessTier::Central).await;
+    let req = app.approved(&inv, request("serious", plates_scope(plates, now - Months::new(11), now))).await;
     (inv, req)
 }
 
 /// The search and read id of `p`, found by `client` under `req`.
 async fn found_read(app: &TestApp, client: &Client, req: i64, p: &str) -> (i64, i64) {
     let now = app.clock.now();
-    let r = search(app, client, req, plate(p, "exact"), now - Months::new(11), now).await;
+    let r = app.search(client, req, plate(p, "exact"), now - Months::new(11), now).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let page: Value = r.json().await.unwrap();
     (page["search_id"].as_i64().unwrap(), page["results"][0]["id"].as_i64().unwrap())
@@ -85,12 +80,12 @@ fn plates(items: &[Value]) -> Vec<&str> {
 }
 
 async fn a_viewer_kept_from_a_camera_is_shown_no_locker_item_from_it(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let start = app.clock.now();
     let at = ts(start - Duration::days(2));
-    ingest(&app, &d.key, vec![with_images(read("NEAR1", "N1", &at)), with_images(read("AWAY1", "FAR", &at))]).await;
+    app.ingest(&d.key, vec![with_images(read("NEAR1", "N1", &at)), with_images(read("AWAY1", "FAR", &at))]).await;
     let (cen, req) = central(&app, "cen", &["NEAR1", "AWAY1"]).await;
-    let sup = supervisor(&app, "sup", Rank::Sergeant).await;
+    let sup = app.supervisor("sup", Rank::Sergeant).await;
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
     app.create_user("aud2", &[Role::Auditor]).await;
@@ -107,7 +102,7 @@ async fn a_viewer_kept_from_a_camera_is_shown_no_locker_item_from_it(app: TestAp
     assert_eq!(app.get(&sup, &format!("/locker/items/{away}")).await.status(), StatusCode::OK);
 
     // Kept away from FAR (R13): the item read there is not shown, however it is asked for.
-    restrict_cameras(&app, &d.admin, "sup", &[d.far]).await;
+    app.restrict_cameras(&d.admin, "sup", &[d.far]).await;
     let items: Vec<Value> = app.get_json(&sup, &format!("/locker/cases/{case}/items")).await;
     assert_eq!(plates(&items), ["NEAR1"]);
     let cases: Vec<Value> = app.get_json(&sup, "/locker/cases").await;
@@ -129,7 +124,7 @@ async fn a_viewer_kept_from_a_camera_is_shown_no_locker_item_from_it(app: TestAp
 
     // An auditor kept away from FAR: the review list leaves the item out, and it cannot be
     // reviewed; another auditor sees and reviews both.
-    restrict_cameras(&app, &d.admin, "aud", &[d.far]).await;
+    app.restrict_cameras(&d.admin, "aud", &[d.far]).await;
     app.clock.set(start.checked_add_months(Months::new(6)).unwrap());
     let due: Vec<Value> = app.get_json(&aud, "/locker/due").await;
     assert_eq!(plates(&due), ["NEAR1"]);
@@ -145,16 +140,16 @@ async fn a_viewer_kept_from_a_camera_is_shown_no_locker_item_from_it(app: TestAp
 }
 
 async fn reads_are_preserved_only_into_a_case_one_opened_or_is_oic_of(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let at = ts(app.clock.now() - Duration::days(2));
-    ingest(&app, &d.key, vec![read("KEEP1", "N1", &at)]).await;
+    app.ingest(&d.key, vec![read("KEEP1", "N1", &at)]).await;
     let (cen, cen_req) = central(&app, "cen", &["KEEP1"]).await;
     let (oic, oic_req) = central(&app, "oic", &["KEEP1"]).await;
     let (other, other_req) = central(&app, "other", &["KEEP1"]).await;
     // The case's supervisor is an investigator too: they see the case, but do not hold it.
-    let duo = investigating_inspector(&app, "duo").await;
+    let duo = app.investigating_inspector("duo").await;
     let now = app.clock.now();
-    let duo_req = approved(&app, &duo, request("serious", plates_scope(&["KEEP1"], now - Months::new(11), now))).await;
+    let duo_req = app.approved(&duo, request("serious", plates_scope(&["KEEP1"], now - Months::new(11), now))).await;
     let case = open_case(&app, &cen, &d.admin, "oic", "duo").await;
 
     let (s, id) = found_read(&app, &duo, duo_req, "KEEP1").await;
@@ -190,13 +185,13 @@ async fn keys_of(app: &TestApp, id: i64) -> (Option<String>, Option<String>) {
 }
 
 async fn locker_copies_are_named_without_plates_and_leave_with_their_item(app: TestApp) {
-    let d = desk(&app).await;
+    let d = app.desk().await;
     let start = app.clock.now();
     let at = ts(start - Duration::days(2));
     let reads = ["GONE1", "STUCK1", "KEPT1"].map(|p| with_images(read(p, "N1", &at)));
-    ingest(&app, &d.key, reads.to_vec()).await;
+    app.ingest(&d.key, reads.to_vec()).await;
     let (cen, req) = central(&app, "cen", &["GONE1", "STUCK1", "KEPT1"]).await;
-    supervisor(&app, "sup", Rank::Sergeant).await;
+    app.supervisor("sup", Rank::Sergeant).await;
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
     let case = open_case(&app, &cen, &d.admin, "cen", "sup").await;

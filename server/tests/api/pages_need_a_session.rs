@@ -97,7 +97,7 @@ async fn the_sample_page_states_the_configured_rates() {
 async fn api_answers_are_compressed_and_streams_are_not() {
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await.unwrap();
     let sysadmin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    crate::ingest::network(&app, &sysadmin, "tfl").await;
+    app.network(&sysadmin, "tfl").await;
     let r = sysadmin.get(app.api("/cameras")).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-encoding"], "gzip");

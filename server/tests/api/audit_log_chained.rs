@@ -1,6 +1,6 @@
 //! The audit log (R21): append-only, hash-chained, and a break is found and named.
 
-use crate::helpers::{Backend, TestApp, PASSWORD};
+use crate::helpers::{plates_scope, read, request, ts, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -135,7 +135,7 @@ async fn the_log_filters_by_who_what_when_and_text(app: TestApp) {
     let by_ivan = list("actor=ivan&action=login_failed".into()).await;
     assert_eq!(by_ivan.len(), 2, "{by_ivan:?}");
     assert!(by_ivan.iter().all(|e| e.actor == "ivan" && e.action == "login_failed"));
-    let later = crate::search::ts(start + Duration::minutes(5));
+    let later = ts(start + Duration::minutes(5));
     let since = list(format!("action=login_failed&from={later}")).await;
     assert_eq!(
         since.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>(),
@@ -146,8 +146,8 @@ async fn the_log_filters_by_who_what_when_and_text(app: TestApp) {
     assert_eq!(before.len(), 1, "to is exclusive: {before:?}");
     // A feed's ingest row is in the log, and left out when asked.
     let root = app.signed_in("root", &[shared::Role::SystemAdmin]).await;
-    let net = crate::ingest::network(&app, &root, "tfl").await;
-    crate::ingest::ingest(&app, &net.key, vec![crate::ingest::read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
+    let net = app.network(&root, "tfl").await;
+    app.ingest(&net.key, vec![read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")]).await;
     let everything = list("limit=1000".into()).await;
     assert!(everything.iter().any(|e| e.action == "reads_ingested"));
     let quiet = list("without_ingest=true&limit=1000".into()).await;
@@ -170,17 +170,16 @@ async fn the_log_filters_by_who_what_when_and_text(app: TestApp) {
 /// Refused exports, statements, preservations and decisions are rows like the acts (R21), and
 /// the audit unit can list only refusals; each read of the log is itself a row.
 async fn refusals_are_audited_and_the_audit_unit_filters_to_them(app: TestApp) {
-    use crate::search::{approved, plates_scope, request, submit, supervisor};
     use chrono::Duration;
     use server::clock::Clock;
     use shared::{AccessTier, Rank};
     let auditor = app.signed_in("audra", &[Role::Auditor]).await;
     let now = app.clock.now();
-    let ivy = crate::search::investigator(&app, "ivy", AccessTier::Local).await;
-    let otto = crate::search::investigator(&app, "otto", AccessTier::Local).await;
-    let req = approved(&app, &ivy, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(3), now))).await;
+    let ivy = app.investigator("ivy", AccessTier::Local).await;
+    let otto = app.investigator("otto", AccessTier::Local).await;
+    let req = app.approved(&ivy, request("serious", plates_scope(&["AB12CDE"], now - Duration::days(3), now))).await;
     let body = serde_json::json!({ "request_id": req, "query": { "kind": "plate", "plate": "AB12CDE", "mode": "exact" },
-                                   "from": crate::search::ts(now - Duration::days(1)), "to": crate::search::ts(now) });
+                                   "from": ts(now - Duration::days(1)), "to": ts(now) });
     let search: Value = ivy.post(app.api("/searches")).json(&body).send().await.unwrap().json().await.unwrap();
     let search_id = search["search_id"].as_i64().unwrap();
     // Otto exports, preserves from and asks a statement over Ivy's search; Ivy decides her own.
@@ -190,8 +189,9 @@ async fn refusals_are_audited_and_the_audit_unit_filters_to_them(app: TestApp) {
     let statement = serde_json::json!({ "search_id": search_id, "read_ids": [1], "reason": "court" });
     let r = otto.post(app.api("/statements")).json(&statement).send().await.unwrap();
     assert!(r.status().is_client_error());
-    let sup = supervisor(&app, "sam", Rank::Sergeant).await;
-    let own = submit(&app, &ivy, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(3), now))).await;
+    let sup = app.supervisor("sam", Rank::Sergeant).await;
+    let own =
+        app.submit_request(&ivy, &request("serious", plates_scope(&["AB12CDE"], now - Duration::days(3), now))).await;
     let r = sup
         .post(app.api(&format!("/requests/{}/decision", own["id"])))
         .json(&serde_json::json!({ "approve": true, "rationale": "" }))

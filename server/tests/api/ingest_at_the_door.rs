@@ -2,8 +2,7 @@
 //! size limit with 413, and attempts without a valid feed key are limited per client address
 //! (429) — each answered with the JSON error every API answer has.
 
-use crate::helpers::{error_of, TestApp};
-use crate::ingest::{network, read, send};
+use crate::helpers::{error_of, read, TestApp};
 use crate::on_both_backends;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -49,7 +48,7 @@ async fn refused(r: reqwest::Response, status: StatusCode, words: &str) {
 
 async fn a_body_not_declared_json_is_refused_with_415(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let batch = |second: u32| {
         json!({ "reads": [read("AB12CDE", "CAM-A", &format!("2026-03-02T08:00:{second:02}Z"))] }).to_string()
     };
@@ -93,7 +92,7 @@ async fn a_body_not_declared_json_is_refused_with_415(app: TestApp) {
 
 async fn an_over_size_body_is_refused_with_a_json_413(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let limit = 1024 * 1024;
     let padded = |size: usize| {
         let mut body = "{\"reads\": []}".to_owned();
@@ -114,22 +113,27 @@ async fn an_over_size_body_is_refused_with_a_json_413(app: TestApp) {
 
 async fn attempts_without_a_valid_key_are_limited_per_address(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
-    let net = network(&app, &admin, "tfl").await;
+    let net = app.network(&admin, "tfl").await;
     let body = |second: u32| json!({ "reads": [read("AB12CDE", "CAM-A", &format!("2026-03-02T08:00:{second:02}Z"))] });
     // The burst of three: each answered for what it is.
-    refused(send(&app, "nonsense", "/ingest/reads", &body(1)).await, StatusCode::UNAUTHORIZED, "unknown API key").await;
+    refused(app.send_reads("nonsense", "/ingest/reads", &body(1)).await, StatusCode::UNAUTHORIZED, "unknown API key")
+        .await;
     let no_key = app.client().post(app.api("/ingest/reads")).json(&body(1)).send().await.unwrap();
     refused(no_key, StatusCode::UNAUTHORIZED, "X-Api-Key").await;
-    refused(send(&app, "anpr_guess", "/ingest/openalpr", &body(1)).await, StatusCode::UNAUTHORIZED, "unknown API key")
-        .await;
+    refused(
+        app.send_reads("anpr_guess", "/ingest/openalpr", &body(1)).await,
+        StatusCode::UNAUTHORIZED,
+        "unknown API key",
+    )
+    .await;
     // The fourth from this address: 429, as JSON, with a wait.
-    let r = send(&app, "anpr_guess2", "/ingest/reads", &body(1)).await;
+    let r = app.send_reads("anpr_guess2", "/ingest/reads", &body(1)).await;
     let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=10).contains(&wait), "one attempt comes back every 10 s: {wait}");
     refused(r, StatusCode::TOO_MANY_REQUESTS, "too many ingest attempts without a valid feed key from this address")
         .await;
     // A feed with its key, from the same address, is not held up.
-    assert_eq!(send(&app, &net.key, "/ingest/reads", &body(2)).await.status(), StatusCode::OK);
+    assert_eq!(app.send_reads(&net.key, "/ingest/reads", &body(2)).await.status(), StatusCode::OK);
     // Another address has its own allowance.
     let elsewhere =
         reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
