@@ -400,11 +400,13 @@ pub async fn delete_images(db: &Db, images: &Images, now: DateTime<Utc>) -> Resu
             let Some(key) = row.try_get::<Option<String>, _>(column)? else { continue };
             match images.delete(&key).await {
                 Ok(()) => {
+                    let mut tx = db.begin().await?;
                     sqlx::query(&format!("UPDATE locker_items SET {column} = NULL WHERE id = $1 AND {column} = $2"))
                         .bind(id)
                         .bind(&key)
-                        .execute(db.pool())
+                        .execute(tx.conn())
                         .await?;
+                    tx.commit().await?;
                     deleted += 1;
                 }
                 Err(e) => {

@@ -1,6 +1,12 @@
 //! Storage: one sqlx `Any` pool over SQLite (the embedded default, WAL) or PostgreSQL
 //! (selected by a `postgres://` URL). Every query is written once, in SQL both accept; the
 //! migrations are kept per backend.
+//!
+//! Only a transaction writes: every connection of the pool that [`Db::pool`] hands out is
+//! read-only (SQLite `query_only`, PostgreSQL `default_transaction_read_only`), so an INSERT,
+//! UPDATE or DELETE outside [`Db::begin`] fails instead of landing without its audit row. A
+//! write transaction declares itself READ WRITE on PostgreSQL; on SQLite, which writes one at a
+//! time anyway, it takes the one writing connection.
 
 use sha2::Digest;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -37,12 +43,13 @@ pub enum StoreError {
 
 #[derive(Clone)]
 pub struct Db {
+    /// Read-only connections (see the module's note).
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time; taking this before a write transaction makes writers
-    /// queue here instead of failing with SQLITE_BUSY when a transaction that began by
-    /// reading later writes. PostgreSQL needs no such lock.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQLite's one writing connection, and the lock writers queue on for it: taken before a
+    /// write transaction, it makes them wait here instead of failing with SQLITE_BUSY when a
+    /// transaction that began by reading later writes. PostgreSQL needs neither.
+    sqlite_writer: Option<(AnyPool, Arc<Mutex<()>>)>,
     /// This server's name among those sharing the database: its audit chains carry it (R21).
     node: Arc<str>,
     url: Arc<str>,
@@ -87,7 +94,7 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        let pool = match backend {
+        let (pool, sqlite_writer) = match backend {
             Backend::Sqlite => {
                 let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
@@ -97,33 +104,30 @@ impl Db {
                 }
                 let sep = if url.contains('?') { '&' } else { '?' };
                 let options = AnyConnectOptions::from_str(&format!("{url}{sep}mode=rwc"))?;
-                AnyPoolOptions::new()
-                    .max_connections(8)
+                let mut conn = AnyConnection::connect_with(&options).await?;
+                SQLITE_MIGRATIONS.run(&mut conn).await?;
+                conn.close().await?;
+                let readers = sqlite_pool(8, true).connect_with(options.clone()).await?;
+                let writer = sqlite_pool(1, false).connect_with(options).await?;
+                (readers, Some((writer, Arc::new(Mutex::new(())))))
+            }
+            Backend::Postgres => {
+                let mut conn = AnyConnection::connect(url).await?;
+                POSTGRES_MIGRATIONS.run(&mut conn).await?;
+                conn.close().await?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            // WAL lets readers work while one writer commits; FULL makes every
-                            // acknowledged commit survive a power cut, not only a crash.
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = FULL").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            // Reads arrive in plate order nowhere: a large page cache keeps the
-                            // indexes' hot pages in memory as the table grows.
-                            conn.execute("PRAGMA cache_size = -65536").await?;
+                            conn.execute("SET default_transaction_read_only = on").await?;
                             Ok(())
                         })
                     })
-                    .connect_with(options)
-                    .await?
+                    .connect(url)
+                    .await?;
+                (pool, None)
             }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
         };
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&pool).await?;
-        let sqlite_writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Ok(Db { pool, backend, sqlite_writer, node: Arc::from("server"), url: Arc::from(url) })
     }
 
@@ -186,19 +190,49 @@ impl Db {
         self.backend
     }
 
-    /// Begins a transaction that will write.
+    /// Begins a transaction that will write: the only way to write (see the module's note).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        let writer = match &self.sqlite_writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
+        let (tx, writer) = match &self.sqlite_writer {
+            Some((writer, lock)) => {
+                let held = lock.clone().lock_owned().await;
+                (writer.begin().await?, Some(held))
+            }
+            None => {
+                let mut tx = self.pool.begin().await?;
+                tx.execute("SET TRANSACTION READ WRITE").await?;
+                (tx, None)
+            }
         };
-        let tx = self.pool.begin().await?;
         Ok(Tx { tx, backend: self.backend, node: self.node.clone(), _writer: writer })
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some((writer, _)) = &self.sqlite_writer {
+            writer.close().await;
+        }
     }
+}
+
+/// SQLite connections as every one of this server's is set up; read-only ones for reading.
+fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(max).after_connect(move |conn, _| {
+        Box::pin(async move {
+            // WAL lets readers work while one writer commits; FULL makes every acknowledged
+            // commit survive a power cut, not only a crash.
+            conn.execute("PRAGMA journal_mode = WAL").await?;
+            conn.execute("PRAGMA synchronous = FULL").await?;
+            conn.execute("PRAGMA foreign_keys = ON").await?;
+            conn.execute("PRAGMA busy_timeout = 10000").await?;
+            // Reads arrive in plate order nowhere: a large page cache keeps the indexes' hot
+            // pages in memory as the table grows.
+            conn.execute("PRAGMA cache_size = -65536").await?;
+            if read_only {
+                conn.execute("PRAGMA query_only = ON").await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 impl Backend {

@@ -104,7 +104,7 @@ async fn a_chain_cut_head_and_all_is_caught_by_the_anchor(app: TestApp) {
         .bind(&kept.2)
         .bind(kept.0)
         .bind(&chain)
-        .execute(app.db.pool())
+        .execute(&mut app.raw_conn().await)
         .await
         .unwrap();
     let report = verify(&app, &auditor).await;
@@ -241,10 +241,10 @@ async fn tamper(app: &TestApp, sql: &str) {
             Some("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change".to_owned()),
         ),
     };
-    sqlx::raw_sql(&off).execute(app.db.pool()).await.unwrap();
-    sqlx::query(sql).execute(app.db.pool()).await.unwrap();
+    sqlx::raw_sql(&off).execute(&mut app.raw_conn().await).await.unwrap();
+    sqlx::query(sql).execute(&mut app.raw_conn().await).await.unwrap();
     if let Some(on) = on {
-        sqlx::query(&on).execute(app.db.pool()).await.unwrap();
+        sqlx::query(&on).execute(&mut app.raw_conn().await).await.unwrap();
     }
 }
 
@@ -265,9 +265,16 @@ async fn the_chain_holds_after_ordinary_work(app: TestApp) {
 
 async fn rows_cannot_be_changed_or_removed_through_the_database(app: TestApp) {
     some_activity(&app).await;
-    let update = sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1").execute(app.db.pool()).await;
+    // The server itself writes only in a transaction: its pool refuses a write outside one.
+    for sql in ["DELETE FROM audit_log WHERE seq = 1", "UPDATE users SET display_name = 'x'", "DELETE FROM reads"] {
+        let outside = sqlx::query(sql).execute(app.db.pool()).await;
+        let why = outside.expect_err("a write outside a transaction").to_string();
+        assert!(why.contains("read-only") || why.contains("readonly"), "{why}");
+    }
+    // Anyone else with the database in hand meets the append-only triggers.
+    let update = sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1").execute(&mut app.raw_conn().await).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(app.db.pool()).await;
+    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(&mut app.raw_conn().await).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
 

@@ -434,6 +434,12 @@ impl TestApp {
     }
 
     /// The audit rows with `action`, oldest first.
+    /// A connection of its own to the test's database, as someone holding the database has:
+    /// not the server's pool, which only reads (tampering, faults, backfills).
+    pub async fn raw_conn(&self) -> sqlx::AnyConnection {
+        sqlx::AnyConnection::connect(&self.database_url).await.expect("a connection to the test database")
+    }
+
     pub async fn audit_rows(&self, action: &str) -> Vec<shared::AuditEntry> {
         let mut rows: Vec<_> = server::audit::recent(&self.db, None, 10_000)
             .await

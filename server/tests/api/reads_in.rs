@@ -51,7 +51,7 @@ async fn one_read_posts_at_once_are_committed_together_and_answered_when_durable
         ],
     };
     for sql in fault {
-        sqlx::query(&sql).execute(app.db.pool()).await.unwrap();
+        sqlx::query(&sql).execute(&mut app.raw_conn().await).await.unwrap();
     }
     let app = &app;
     let requests = (0..40).map(|i| {

@@ -126,7 +126,7 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
     .bind(app.stored_read_id("DAYBEFORE").await)
     .bind(app.new_entry(&hal, list, "ZZ99ZZZ").await)
     .bind(list)
-    .execute(app.db.pool())
+    .execute(&mut app.raw_conn().await)
     .await
     .unwrap();
 

@@ -509,8 +509,8 @@ async fn stored_reads_get_the_same_misread_form_as_new_ones(app: TestApp) {
     let migration = include_str!("../../migrations/sqlite/0004_requests.sql");
     let backfill = migration.lines().find(|l| l.starts_with("UPDATE reads SET plate_skeleton")).unwrap();
     assert!(include_str!("../../migrations/postgres/0004_requests.sql").contains(backfill));
-    sqlx::query("UPDATE reads SET plate_skeleton = NULL").execute(app.db.pool()).await.unwrap();
-    sqlx::query(backfill.trim_end_matches(';')).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE reads SET plate_skeleton = NULL").execute(&mut app.raw_conn().await).await.unwrap();
+    sqlx::query(backfill.trim_end_matches(';')).execute(&mut app.raw_conn().await).await.unwrap();
     for p in plates {
         let row =
             sqlx::query("SELECT plate_skeleton FROM reads WHERE plate = $1").bind(p).fetch_one(app.db.pool()).await;
