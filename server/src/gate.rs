@@ -6,7 +6,7 @@
 //! read that does not exist, and the refusal is audited with its real reason. Each view of a
 //! reached read or its images is audited here, naming what it was reached under.
 
-use crate::access::{Capability, Investigator, Supervisor};
+use crate::access::{Investigator, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
@@ -111,14 +111,14 @@ pub async fn in_statement_to_decide(
 ) -> AppResult<Vec<ReadView>> {
     let listed = async {
         let (statement, requester_id) = statements::to_decide(db, supervisor, statement_id).await?;
+        let permitted = statements::requester_search(db, now, policy, requester_id, statement.search_id).await?;
+        // The supervisor's own restrictions hold too (R13): a camera kept from them is kept
+        // from them here as on every other path.
         let mut conn = db.pool().acquire().await?;
-        let requester = crate::access::users::find(&mut conn, requester_id)
-            .await?
-            .and_then(|u| Investigator::of(u).ok())
-            .ok_or_else(|| AppError::NotFound("its requester no longer holds the investigator role".into()))?;
+        let denied = crate::access::restrictions::of(&mut conn, supervisor.id).await?.denied_cameras;
         drop(conn);
-        let (permitted, _) = search::reopen(db, now, policy, &requester, statement.search_id).await?;
-        let reads = search::found_among(db, &permitted, &statement.read_ids).await?;
+        let mut reads = search::found_among(db, &permitted, &statement.read_ids).await?;
+        reads.retain(|r| !denied.contains(&r.camera_id));
         Ok::<_, AppError>((statement, reads))
     }
     .await;

@@ -73,8 +73,10 @@ pub enum ExportError {
     StatementNotSpreadsheet,
     #[error("name between 1 and {MAX_STATEMENT_READS} reads for the statement")]
     StatementReads,
-    #[error("say why the statement is needed")]
+    #[error("say why the statement is needed, in 1 to 2000 characters")]
     StatementReason,
+    #[error("name each read once")]
+    StatementReadTwice,
 }
 
 pub fn check_recipient(recipient: &str) -> Result<(), ExportError> {
@@ -110,6 +112,10 @@ impl NewStatement {
         }
         if self.reason.trim().is_empty() || self.reason.chars().count() > 2000 {
             return Err(ExportError::StatementReason);
+        }
+        let distinct: std::collections::BTreeSet<_> = self.read_ids.iter().collect();
+        if distinct.len() < self.read_ids.len() {
+            return Err(ExportError::StatementReadTwice);
         }
         Ok(())
     }

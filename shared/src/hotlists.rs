@@ -600,7 +600,11 @@ pub struct RemoveEntry {
 
 impl RemoveEntry {
     pub fn check(&self) -> Result<(), String> {
-        crate::form::required(&self.reason, 1000, "a reason for removing the entry is required")
+        crate::form::required(
+            &self.reason,
+            1000,
+            "a reason for removing the entry, of 1 to 1000 characters, is required",
+        )
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::pdf::{render, Block};
 use super::{record, time, Disclosure, ExportFile};
-use crate::access::{Investigator, Supervisor};
+use crate::access::{Capability, Investigator, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::config::AccessConfig;
@@ -126,9 +126,28 @@ pub async fn to_decide(db: &Db, supervisor: &Supervisor, id: i64) -> AppResult<(
     }
 }
 
+/// The search a statement's reads come from, as its requester may run it now: refused when
+/// they are disabled or no longer an investigator, or their request no longer permits it.
+pub(crate) async fn requester_search(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &AccessConfig,
+    requester_id: i64,
+    search_id: i64,
+) -> AppResult<search::Permitted> {
+    let mut conn = db.pool().acquire().await?;
+    let requester = crate::access::users::find(&mut conn, requester_id).await?.and_then(|u| Investigator::of(u).ok());
+    drop(conn);
+    let requester = requester.ok_or_else(|| {
+        AppError::Forbidden("its requester is disabled or no longer holds the investigator role".into())
+    })?;
+    Ok(search::reopen(db, now, policy, &requester, search_id).await?.0)
+}
+
 pub async fn decide(
     db: &Db,
     now: DateTime<Utc>,
+    policy: &AccessConfig,
     supervisor: &Supervisor,
     id: i64,
     decision: StatementDecision,
@@ -139,6 +158,10 @@ pub async fn decide(
         return Err(AppError::Forbidden("nobody approves their own statement".into()));
     }
     decision.check().map_err(AppError::Invalid)?;
+    // Only what may still be searched is approved for production; a rejection closes it anyway.
+    if decision.approve {
+        requester_search(db, now, policy, requester_id, statement.search_id).await?;
+    }
     let status = if decision.approve { StatementStatus::Approved } else { StatementStatus::Rejected };
     let mut tx = db.begin().await?;
     let changed = sqlx::query(

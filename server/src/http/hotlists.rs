@@ -110,7 +110,9 @@ async fn edit_entry(
     ApiJson(change): ApiJson<EntryUpdate>,
 ) -> AppResult<Json<EntryView>> {
     let now = state.clock.now();
-    Ok(Json(hotlists::update_entry(&state.db, now, &state.config.hotlists, Actor::user(&admin), id, change).await?))
+    let asked = json!({ "edit_entry": id, "change": change });
+    let edited = hotlists::update_entry(&state.db, now, &state.config.hotlists, Actor::user(&admin), id, change).await;
+    Ok(Json(noting(&state, &admin, edited, asked).await?))
 }
 
 async fn remove_entry(
@@ -119,7 +121,8 @@ async fn remove_entry(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RemoveEntry>,
 ) -> AppResult<StatusCode> {
-    hotlists::remove_entry(&state.db, state.clock.now(), Actor::user(&admin), id, &body.reason).await?;
+    let removed = hotlists::remove_entry(&state.db, state.clock.now(), Actor::user(&admin), id, &body.reason).await;
+    noting(&state, &admin, removed, json!({ "remove_entry": id, "reason": body.reason })).await?;
     state.entries_changed(&[], &[id]).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -131,7 +134,10 @@ async fn review(
     ApiJson(body): ApiJson<ReviewEntry>,
 ) -> AppResult<Json<EntryView>> {
     let (now, policy) = (state.clock.now(), &state.config.hotlists);
-    Ok(Json(hotlists::review_entry(&state.db, now, policy, Actor::user(&admin), id, &body.justification).await?))
+    let reviewed = hotlists::review_entry(&state.db, now, policy, Actor::user(&admin), id, &body.justification).await;
+    Ok(Json(
+        noting(&state, &admin, reviewed, json!({ "review_entry": id, "justification": body.justification })).await?,
+    ))
 }
 
 /// An inspector approves a partial plate (R10, R11): from then until it lapses it matches.

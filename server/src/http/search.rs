@@ -47,9 +47,11 @@ async fn next_page(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<SearchPage>> {
-    let after = q.after.as_deref().map(Cursor::parse).transpose()?;
     let now = state.clock.now();
-    let page = search::next_page(&state.db, now, &state.config.access, &investigator, id, after).await;
+    let page = match q.after.as_deref().map(Cursor::parse).transpose() {
+        Ok(after) => search::next_page(&state.db, now, &state.config.access, &investigator, id, after).await,
+        Err(e) => Err(e),
+    };
     let asked = json!({ "search_id": id, "after": q.after });
     Ok(Json(refused_noted(&state, &investigator, page, asked).await?))
 }

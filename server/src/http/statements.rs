@@ -78,7 +78,7 @@ async fn statement_decide(
 ) -> AppResult<Json<StatementView>> {
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "statement_id": id, "decision": decision });
-    let decided = statements::decide(db, now, &supervisor, id, decision).await;
+    let decided = statements::decide(db, now, &state.config.access, &supervisor, id, decision).await;
     Ok(Json(
         audit::noting_refusal(decided, db, now, Actor::user(&supervisor), AuditAction::DecisionRefused, asked).await?,
     ))

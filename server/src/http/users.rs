@@ -81,11 +81,12 @@ async fn pending(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Jso
 /// One change held for a second admin, while it waits.
 async fn pending_one(
     State(state): State<AppState>,
-    _: SystemAdmin,
+    admin: SystemAdmin,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<PendingUserChange>> {
     let held = users::pending_changes(&state.db).await?.into_iter().find(|c| c.id == id);
-    Ok(Json(held.ok_or_else(|| AppError::NotFound(format!("no change {id} waits for a decision")))?))
+    let held = held.ok_or_else(|| AppError::NotFound(format!("no change {id} waits for a decision")));
+    Ok(Json(refused_noted(&state, &admin, serde_json::json!({ "change_id": id }), held).await?))
 }
 
 async fn approve(

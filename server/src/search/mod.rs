@@ -102,8 +102,10 @@ async fn store(
 /// A stored search, for fetching its further pages.
 struct Stored {
     user_id: i64,
-    /// When it ran; `None` for a watch, which goes on finding reads as they arrive.
-    ran_at: Option<DateTime<Utc>>,
+    /// The last instant at which a read it finds may have been stored: when a search ran, or
+    /// when a watch was closed; `None` for an open watch, which goes on finding reads as they
+    /// arrive.
+    held_by: Option<DateTime<Utc>>,
     request_id: i64,
     search: NewSearch,
     result_count: i64,
@@ -111,7 +113,8 @@ struct Stored {
 
 async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
     let row = sqlx::query(
-        "SELECT user_id, request_id, at, live, query, window_from, window_to, result_count FROM searches WHERE id = $1",
+        "SELECT user_id, request_id, at, live, closed_at, query, window_from, window_to, result_count \
+         FROM searches WHERE id = $1",
     )
     .bind(search_id)
     .fetch_optional(db.pool())
@@ -121,7 +124,10 @@ async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
     let request_id: i64 = row.try_get("request_id")?;
     Ok(Some(Stored {
         user_id: row.try_get("user_id")?,
-        ran_at: (row.try_get::<i64, _>("live")? == 0).then(|| row.try_get("at").map(from_millis)).transpose()?,
+        held_by: match row.try_get::<i64, _>("live")? {
+            0 => Some(from_millis(row.try_get("at")?)),
+            _ => row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
+        },
         request_id,
         search: NewSearch {
             request_id,
@@ -152,7 +158,7 @@ pub async fn reopen(
     let mut search = stored.search;
     let shrunk = grant.earliest() > search.from;
     search.from = search.from.max(grant.earliest());
-    let permitted = Permitted { received_by: stored.ran_at, ..grant.permit(db, search).await? };
+    let permitted = Permitted { received_by: stored.held_by, ..grant.permit(db, search).await? };
     Ok((permitted, (!shrunk).then_some(stored.result_count)))
 }
 
@@ -168,10 +174,11 @@ pub async fn next_page(
 ) -> AppResult<SearchPage> {
     let (permitted, stored_count) = reopen(db, now, policy, user, search_id).await?;
     let (results, next) = page(db, &permitted, after).await?;
-    // Counted again when the reach has shrunk: only what is within it now.
+    // Counted again when the reach has shrunk or a camera is kept from the user: only what
+    // is open to them now (R12, R13).
     let (result_count, total_capped) = match stored_count {
-        Some(n) => (n, n >= COUNT_CAP),
-        None => count(db, &permitted).await?,
+        Some(n) if permitted.excluded_cameras.is_empty() => (n, n >= COUNT_CAP),
+        _ => count(db, &permitted).await?,
     };
     audit::record_alone(
         db,

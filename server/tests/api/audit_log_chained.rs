@@ -272,7 +272,9 @@ async fn rows_cannot_be_changed_or_removed_through_the_database(app: TestApp) {
         assert!(why.contains("read-only") || why.contains("readonly"), "{why}");
     }
     // Anyone else with the database in hand meets the append-only triggers.
-    let update = sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1").execute(&mut app.raw_conn().await).await;
+    let update = sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
+        .execute(&mut app.raw_conn().await)
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(&mut app.raw_conn().await).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));

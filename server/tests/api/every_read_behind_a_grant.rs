@@ -15,6 +15,7 @@ on_both_backends!(
     no_route_hands_a_read_to_a_caller_without_a_right_to_it,
     a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window,
     a_withdrawn_request_ends_its_watches,
+    a_closed_watch_reaches_only_reads_stored_while_it_was_open,
     capture_times_are_checked_at_the_door,
     an_alert_from_a_restricted_camera_does_not_reach_the_user,
     system_admins_see_camera_health_not_reads,
@@ -23,6 +24,30 @@ on_both_backends!(
 
 // The image store for real: written, read and purged by day prefix in an S3 server.
 with_images_in_s3!(a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window);
+
+/// A watch is a search that runs while it is open: once closed, a read stored afterwards is not
+/// one of its reads — not its detail, nor in its counts — even if captured inside its window.
+async fn a_closed_watch_reaches_only_reads_stored_while_it_was_open(app: TestApp) {
+    let d = app.desk().await;
+    let now = app.clock.now();
+    let (inv, req) = app.watcher(&d, &["SHUT1"]).await;
+    let r = app.open_watch(&inv, req, json!({ "kind": "plate", "plate": "SHUT1", "mode": "exact" })).await;
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    app.ingest(&d.key, vec![read("SHUT1", "N1", &ts(now))]).await;
+    let during = app.stored_read_id("SHUT1").await;
+    app.clock.advance(Duration::seconds(10));
+    let closed = inv.post(app.api(&format!("/watches/{id}/close"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(closed.status(), StatusCode::OK);
+    // Captured before the close, stored a second after it.
+    app.clock.advance(Duration::seconds(1));
+    app.ingest(&d.key, vec![read("SHUT1", "N2", &ts(now + Duration::seconds(5)))]).await;
+    let reads: Vec<Value> = app.stored_reads().await;
+    let after = reads.iter().find(|r| r["camera_id"] == d.n2).and_then(|r| r["id"].as_i64()).expect("stored");
+    assert_eq!(app.get(&inv, &format!("/searches/{id}/reads/{during}")).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&inv, &format!("/searches/{id}/reads/{after}")).await.status(), StatusCode::NOT_FOUND);
+    let counts: Vec<Value> = app.get_json(&inv, &format!("/searches/{id}/cameras")).await;
+    assert_eq!(counts.iter().map(|c| c["reads"].as_i64().unwrap()).sum::<i64>(), 1, "{counts:?}");
+}
 
 fn with_image(mut r: Value) -> Value {
     r["plate_image"] = json!(small_png_b64());

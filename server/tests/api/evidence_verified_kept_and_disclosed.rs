@@ -585,6 +585,12 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
     let listed = app.audit_rows("reads_listed").await;
     assert_eq!((listed.len(), listed[0].actor.as_str()), (1, "sup"));
     assert_eq!((listed[0].details["statement_id"].as_i64(), &listed[0].details["read_ids"]), (Some(sid), &json!([id])));
+    // A camera kept from the supervisor is kept from them here too (R13).
+    app.restrict_cameras(&d.admin, "sup", &[d.n1]).await;
+    assert!(app.get_json::<Vec<Value>>(&sup, &reads_path).await.is_empty());
+    let listed = app.audit_rows("reads_listed").await;
+    assert_eq!(listed[1].details["not_shown"], 1);
+    app.restrict_cameras(&d.admin, "sup", &[]).await;
     refused(app.get(&duo, &reads_path).await, StatusCode::NOT_FOUND, "no such read").await;
     let other = app.investigator("other", AccessTier::Central).await;
     refused(app.get(&other, &reads_path).await, StatusCode::FORBIDDEN, "Supervisor").await;
@@ -613,6 +619,18 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
     );
     assert_eq!(app.audit_rows("statement_decided").await.len(), 1);
     refused(pdf(&other).await.unwrap(), StatusCode::NOT_FOUND, "no statement").await;
+
+    // A statement whose request has since been withdrawn is not approved, since its reads may
+    // no longer be searched; it can still be rejected.
+    let second = duo.post(app.api("/statements")).json(&body).send().await.unwrap();
+    let second = second.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let withdrawn = duo.post(app.api(&format!("/requests/{req}/withdraw"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    let path = format!("/statements/{second}/decision");
+    let approve = sup.post(app.api(&path)).json(&decision).send().await.unwrap();
+    refused(approve, StatusCode::FORBIDDEN, "withdrawn").await;
+    let reject = json!({ "approve": false, "rationale": "The request was withdrawn" });
+    assert_eq!(sup.post(app.api(&path)).json(&reject).send().await.unwrap().status(), StatusCode::OK);
 }
 
 async fn the_yearly_figures_count_what_happened(app: TestApp) {

@@ -454,6 +454,10 @@ async fn large_results_page_and_every_page_is_audited(app: TestApp) {
     let pages = app.audit_rows("search_page_viewed").await;
     assert_eq!(pages.len(), 2);
     assert_eq!(pages[1].details["count"], 70);
+    // Kept from N2 now, the total a page gives is counted again: N2's reads are not told of.
+    app.restrict_cameras(&d.admin, "ivy", &[d.n2]).await;
+    let first_page: Value = app.get_json(&inv, &format!("/searches/{}", first["search_id"])).await;
+    assert_eq!((first_page["total"].as_i64(), first_page["results"].as_array().unwrap().len()), (Some(35), 35));
 }
 
 async fn every_search_is_audited_and_sampled_for_the_auditors(app: TestApp) {
