@@ -18,7 +18,7 @@ test('an area search puts all of its reads on the map, counted per camera, not o
   const chooser = form.getByLabel('Under request');
   await expect(chooser.locator('option', { hasText: reference })).toBeAttached();
   await chooser.selectOption((await chooser.locator('option', { hasText: reference }).getAttribute('value')) ?? '');
-  await form.getByLabel('Search', { exact: true }).selectOption('area');
+  await form.locator('select[name="mode"]').selectOption('area');
   // The search is narrowed to the two test cameras, chosen by name.
   for (const name of names) {
     await form.getByLabel('And/or cameras').fill(name);

@@ -22,6 +22,17 @@ pub fn parse_input_time(raw: &str, what: &str) -> Result<DateTime<Utc>, String> 
         .ok_or_else(|| format!("{what}: write the time as YYYY-MM-DD HH:MM:SS (UTC), not `{raw}`"))
 }
 
+/// `t` rounded up to the whole second, so that a window typed to the second from it starts
+/// no earlier than `t` (a request's window may start within a second).
+pub fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{SubsecRound, Timelike};
+    if t.nanosecond() == 0 {
+        t
+    } else {
+        t.trunc_subsecs(0) + Duration::seconds(1)
+    }
+}
+
 pub fn input_time(t: DateTime<Utc>) -> String {
     t.format(INPUT_TIME).to_string()
 }
@@ -105,5 +116,13 @@ mod tests {
         assert_eq!(waited(Duration::minutes(25)), "25 min");
         assert_eq!(waited(Duration::minutes(250)), "4 h 10 min");
         assert_eq!(waited(Duration::hours(51)), "2 d 3 h");
+    }
+
+    #[test]
+    fn a_window_typed_to_the_second_starts_inside_the_one_given() {
+        let t = DateTime::parse_from_rfc3339("2026-12-01T08:05:09.250Z").unwrap().with_timezone(&Utc);
+        assert_eq!(input_time(ceil_second(t)), "2026-12-01 08:05:10");
+        let whole = DateTime::parse_from_rfc3339("2026-12-01T08:05:09Z").unwrap().with_timezone(&Utc);
+        assert_eq!(ceil_second(whole), whole);
     }
 }

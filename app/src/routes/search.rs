@@ -8,7 +8,7 @@ use crate::components::map::{LeafletMap, MapHandle};
 use crate::components::outcome::{sendable, Interactive, Message, Outcome};
 use crate::components::scope::{camera_ids, scope_summary};
 use crate::components::search_actions::SearchActions;
-use crate::components::time::{input_time, parse_input_time, utc as when};
+use crate::components::time::{ceil_second, input_time, parse_input_time, utc as when};
 use crate::components::verify::VerifyPanel;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -63,7 +63,8 @@ pub fn SearchPage() -> impl IntoView {
     let choose = move |id: String| {
         request_id.set(id.clone());
         if let Some(r) = usable().into_iter().find(|r| r.id.to_string() == id) {
-            from.set(input_time(r.request.scope.from.max(now - chrono::Duration::days(90))));
+            // Typed to the second: inside the request's window, not a fraction before it.
+            from.set(input_time(ceil_second(r.request.scope.from.max(now - chrono::Duration::days(90)))));
             to.set(input_time(r.request.scope.to));
             if let [only] = r.request.scope.plates.as_slice() {
                 plate.set(only.as_str().to_owned());
