@@ -2,7 +2,7 @@
 //! journey, drawn up to the slider's position; an area search's whole result as counts per
 //! camera, clustered; and a rectangle drawn by two clicks.
 
-use crate::components::live::{marker_cluster_group, options, text_tooltip};
+use crate::components::live::{div_icon, marker_cluster_group, options, text_tooltip};
 use crate::components::map::MapHandle;
 use leptos::prelude::*;
 use shared::requests::Area;
@@ -112,6 +112,7 @@ impl Journey {
 pub struct CameraCounts {
     map: leaflet::Map,
     cluster: leaflet::LayerGroup,
+    _icon: Closure<dyn Fn(JsValue) -> JsValue>,
 }
 
 impl Drop for CameraCounts {
@@ -129,33 +130,44 @@ fn short(n: i64) -> String {
     }
 }
 
+/// A round marker showing `n` (a number only: no text of a read's goes into its HTML).
+fn count_icon(n: i64, class: &str, size: i32) -> JsValue {
+    div_icon(&options(&[
+        ("html", format!("<span>{}</span>", short(n)).into()),
+        ("className", class.into()),
+        ("iconSize", js_sys::Array::of2(&size.into(), &size.into()).into()),
+    ]))
+}
+
 impl CameraCounts {
     pub fn draw(handle: &MapHandle, counts: &[CameraCount]) -> CameraCounts {
-        // A cluster shows the sum of its cameras' counts, not how many cameras it holds.
-        let icon = js_sys::Function::new_with_args(
-            "cluster",
-            "var n = 0; cluster.getAllChildMarkers().forEach(function (m) { n += m.options.reads || 0; }); \
-             var text = n >= 1000 ? (n / 1000).toFixed(1) + 'k' : String(n); \
-             return L.divIcon({ html: '<span>' + text + '</span>', className: 'read-count cluster', iconSize: [44, 44] });",
-        );
+        // A cluster shows the sum of its cameras' counts, not how many cameras it holds. (A Rust
+        // closure: the page's content policy rightly allows no JavaScript made from strings.)
+        let icon = Closure::<dyn Fn(JsValue) -> JsValue>::new(|cluster: JsValue| {
+            let children = js_sys::Reflect::get(&cluster, &"getAllChildMarkers".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+                .and_then(|f| f.call0(&cluster).ok())
+                .map(|children| js_sys::Array::from(&children))
+                .unwrap_or_default();
+            let total: f64 = children
+                .iter()
+                .filter_map(|m| js_sys::Reflect::get(&m, &"options".into()).ok())
+                .filter_map(|o| js_sys::Reflect::get(&o, &"reads".into()).ok())
+                .filter_map(|n| n.as_f64())
+                .sum();
+            count_icon(total as i64, "read-count cluster", 44)
+        });
         let cluster = marker_cluster_group(&options(&[
             ("maxClusterRadius", 50.into()),
             ("showCoverageOnHover", false.into()),
-            ("iconCreateFunction", icon.into()),
+            ("iconCreateFunction", icon.as_ref().clone()),
         ]));
         for c in counts {
-            let html = format!("<span>{}</span>", short(c.reads));
-            let icon = leaflet::DivIcon::new(
-                &options(&[
-                    ("html", html.into()),
-                    ("className", "read-count".into()),
-                    ("iconSize", js_sys::Array::of2(&34.into(), &34.into()).into()),
-                ])
-                .unchecked_into(),
-            );
+            let icon = count_icon(c.reads, "read-count", 34);
             let marker = leaflet::Marker::new_with_options(
                 &leaflet::LatLng::new(c.lat, c.lon),
-                &options(&[("icon", icon.into()), ("reads", (c.reads as f64).into())]).unchecked_into(),
+                &options(&[("icon", icon), ("reads", (c.reads as f64).into())]).unchecked_into(),
             );
             let tip = format!(
                 "{} · {} reads · {} – {}",
@@ -180,7 +192,7 @@ impl CameraCounts {
             let total: i64 = counts.iter().map(|c| c.reads).sum();
             let _ = el.set_attribute("data-counted-reads", &total.to_string());
         }
-        CameraCounts { map: handle.map.clone(), cluster }
+        CameraCounts { map: handle.map.clone(), cluster, _icon: icon }
     }
 }
 

@@ -22,6 +22,11 @@ extern "C" {
     #[wasm_bindgen(js_namespace = L, js_name = markerClusterGroup)]
     pub fn marker_cluster_group(options: &JsValue) -> leaflet::LayerGroup;
 
+    /// `L.divIcon(options)` (the leaflet crate's `DivIcon` builds an `L.Icon`, which needs an
+    /// image URL).
+    #[wasm_bindgen(js_namespace = L, js_name = divIcon)]
+    pub fn div_icon(options: &JsValue) -> JsValue;
+
     /// Any layer, seen as something with `bindTooltip(content)` (the leaflet crate's own
     /// binding calls a method Leaflet lacks). Leaflet takes a string as HTML: call it only
     /// through [`text_tooltip`].
