@@ -122,7 +122,7 @@ fn Decide(statement: StatementView, on_done: impl Fn() + Copy + Send + Sync + 's
         LocalResource::new(move || async move { api::get::<Vec<ReadView>>(&path(STATEMENT_READS, &[&id])).await });
     let asked = statement.read_ids.len();
     view! {
-        <article class="panel statement" data-statement=id.to_string()>
+        <article class="panel decision statement stack" data-statement=id.to_string()>
             <h3>{summary(&statement)}</h3>
             <p>{statement.reason.clone()}</p>
             <Loaded what=reads let:list>
@@ -150,9 +150,9 @@ fn Decide(statement: StatementView, on_done: impl Fn() + Copy + Send + Sync + 's
                 </table>
             </Loaded>
             <label>"Rationale" <textarea name="rationale" bind:value=rationale></textarea></label>
-            <div class="row">
-                <button type="button" on:click=move |_| decide(true)>"Approve"</button>
-                <button type="button" on:click=move |_| decide(false)>"Reject"</button>
+            <div class="actions">
+                <button type="button" class="primary" on:click=move |_| decide(true)>"Approve"</button>
+                <button type="button" class="danger" on:click=move |_| decide(false)>"Reject"</button>
             </div>
             <Outcome message=message/>
         </article>
