@@ -3,6 +3,7 @@
 //! the domain rules in the project's documentation.
 
 pub mod accounts;
+pub mod analysis;
 pub mod api;
 pub mod audit;
 pub mod cameras;

@@ -1,6 +1,7 @@
 //! Search requests (R10, R11): what an investigator asks to search and why, and a supervisor's
 //! decision on it. Every search runs under an approved request whose scope covers it.
 
+use crate::analysis::Analysis;
 use crate::form::{Problems, Validate};
 use crate::hotlists::EntryPattern;
 use chrono::{DateTime, Utc};
@@ -118,6 +119,11 @@ pub struct RequestScope {
     pub cameras: Vec<i64>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// The analysis the request is made for, if any (R10, R11): convoy and pattern of life
+    /// name their target among `plates`; several places and vehicle description an area or
+    /// cameras.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<Analysis>,
 }
 
 impl Validate for RequestScope {
@@ -131,6 +137,16 @@ impl Validate for RequestScope {
             .result("area", self.area.as_ref().map_or(Ok(()), Area::check))
             .require(self.cameras.len() <= MAX_SCOPE_CAMERAS, "cameras", RequestError::TooManyCameras)
             .require(self.from < self.to, "to", RequestError::Window);
+        match self.analysis {
+            Some(a) if a.of_a_plate() => {
+                let plate = self.plates.iter().any(|p| matches!(p, EntryPattern::Plate(_)));
+                p.require(plate, "plates", RequestError::AnalysisTarget(a));
+            }
+            Some(a) => {
+                p.require(self.area.is_some() || !self.cameras.is_empty(), "area", RequestError::AnalysisArea(a));
+            }
+            None => {}
+        }
         p.into_vec()
     }
 }
@@ -159,8 +175,9 @@ pub struct NewRequest {
     /// How the results will be handled, stored and shared.
     pub handling: String,
     /// Whether the use could amount to directed surveillance (then a DSA reference is required).
+    /// A request for an analysis must answer it; for a search an unanswered question is no.
     #[serde(default)]
-    pub surveillance: bool,
+    pub surveillance: Option<bool>,
     #[serde(default)]
     pub dsa_reference: Option<String>,
 }
@@ -176,13 +193,15 @@ impl Validate for NewRequest {
         let mut p = Problems::default();
         let dsa = match self.dsa_reference.as_deref().map(str::trim) {
             Some(dsa) if !text_between(dsa, 1, 64) => Err(RequestError::DsaReference),
-            None | Some("") if self.surveillance => Err(RequestError::DsaRequired),
+            None | Some("") if self.surveillance == Some(true) => Err(RequestError::DsaRequired),
             _ => Ok(()),
         };
+        let answered = self.surveillance.is_some() || self.scope.analysis.is_none();
         p.require(text_between(&self.crime_type, 2, 80), "crime_type", RequestError::CrimeType)
             .require(text_between(&self.reason, 10, 2000), "reason", RequestError::Reason)
             .extend(self.scope.problems())
             .require(text_between(&self.handling, 10, 2000), "handling", RequestError::Handling)
+            .require(answered, "surveillance", RequestError::SurveillanceUnanswered)
             .result("dsa_reference", dsa);
         p.into_vec()
     }
@@ -200,6 +219,12 @@ pub enum RequestError {
     DsaRequired,
     #[error("DSA reference must be 1 to 64 characters")]
     DsaReference,
+    #[error("a request for an analysis must say whether its use could amount to directed surveillance")]
+    SurveillanceUnanswered,
+    #[error("a {} analysis needs its target's whole plate in the scope", .0.as_str())]
+    AnalysisTarget(Analysis),
+    #[error("a {} analysis needs an area or cameras in the scope", .0.as_str())]
+    AnalysisArea(Analysis),
     #[error("scope needs plates, an area or cameras")]
     EmptyScope,
     #[error("scope may name at most {MAX_SCOPE_PLATES} plates")]
@@ -333,6 +358,7 @@ mod tests {
             cameras: vec![],
             from: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             to: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
+            analysis: None,
         }
     }
 
@@ -357,11 +383,11 @@ mod tests {
             seriousness: Seriousness::Volume,
             scope: scope(&["AB12CDE"]),
             handling: "Intelligence only, not for disclosure".into(),
-            surveillance: false,
+            surveillance: None,
             dsa_reference: None,
         };
         assert_eq!(r.check(), Ok(()));
-        r.surveillance = true;
+        r.surveillance = Some(true);
         assert_eq!(r.check(), Err(RequestError::DsaRequired));
         r.dsa_reference = Some("DSA/2026/114".into());
         assert_eq!(r.check(), Ok(()));
@@ -372,6 +398,29 @@ mod tests {
         r.scope.area = Some(Area { south: 51.4, west: -0.2, north: 51.5, east: -0.1 });
         r.scope.to = r.scope.from;
         assert_eq!(r.check(), Err(RequestError::Window));
+    }
+
+    #[test]
+    fn an_analysis_request_answers_the_surveillance_question_and_names_its_target() {
+        let mut r = NewRequest {
+            purpose: Purpose::CrimeInvestigation,
+            reason: "Drugs supply; who travels with the courier".into(),
+            crime_type: "Drugs supply".into(),
+            seriousness: Seriousness::Serious,
+            scope: RequestScope { analysis: Some(Analysis::Convoy), ..scope(&["AB12CDE"]) },
+            handling: "Intelligence only, not for disclosure".into(),
+            surveillance: None,
+            dsa_reference: None,
+        };
+        assert_eq!(r.check(), Err(RequestError::SurveillanceUnanswered));
+        r.surveillance = Some(false);
+        assert_eq!(r.check(), Ok(()));
+        r.scope.plates = vec![EntryPattern::parse("AB12*").unwrap()];
+        assert_eq!(r.check(), Err(RequestError::AnalysisTarget(Analysis::Convoy)));
+        r.scope.analysis = Some(Analysis::Places);
+        assert_eq!(r.check(), Err(RequestError::AnalysisArea(Analysis::Places)));
+        r.scope.cameras = vec![3];
+        assert_eq!(r.check(), Ok(()));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Searches of stored reads (R5, R10, R12, R13), their audit sample (R22) and the per-user
 //! restrictions that narrow them.
 
+use crate::analysis::{self, Analysis, AnalysisResult, Description, PlaceWindow};
 use crate::hotlists::{EntryPattern, PatternError};
 use crate::plate::Plate;
 use crate::reads::ReadView;
@@ -28,19 +29,29 @@ pub enum PlateMode {
     Misread,
 }
 
-/// A kind of search a user may be barred from (R13).
+/// A kind of search a user may be barred from (R13), named by [`Capability::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&'static str")]
 pub enum Capability {
     PlateExact,
     PlatePartial,
     PlateMisread,
     Area,
+    /// One capability per analysis (R13).
+    Analysis(Analysis),
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] =
-        [Capability::PlateExact, Capability::PlatePartial, Capability::PlateMisread, Capability::Area];
+    pub const ALL: [Capability; 8] = [
+        Capability::PlateExact,
+        Capability::PlatePartial,
+        Capability::PlateMisread,
+        Capability::Area,
+        Capability::Analysis(Analysis::Convoy),
+        Capability::Analysis(Analysis::Places),
+        Capability::Analysis(Analysis::Description),
+        Capability::Analysis(Analysis::Pattern),
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +59,7 @@ impl Capability {
             Capability::PlatePartial => "plate_partial",
             Capability::PlateMisread => "plate_misread",
             Capability::Area => "area",
+            Capability::Analysis(a) => a.as_str(),
         }
     }
 
@@ -57,11 +69,29 @@ impl Capability {
             Capability::PlatePartial => "partial-plate search",
             Capability::PlateMisread => "misread-tolerant search",
             Capability::Area => "area-and-time search",
+            Capability::Analysis(a) => a.label(),
         }
     }
 
     pub fn parse(s: &str) -> Option<Capability> {
         Capability::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl TryFrom<String> for Capability {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Capability::parse(&s).ok_or_else(|| {
+            let known: Vec<&str> = Capability::ALL.iter().map(|c| c.as_str()).collect();
+            format!("unknown capability `{s}` (one of {})", known.join(", "))
+        })
+    }
+}
+
+impl From<Capability> for &'static str {
+    fn from(c: Capability) -> &'static str {
+        c.as_str()
     }
 }
 
@@ -78,6 +108,36 @@ pub enum SearchQuery {
         #[serde(default)]
         cameras: Vec<i64>,
     },
+    /// Vehicles travelling with `plate`: seen at the same cameras within ±`window_seconds`.
+    Convoy {
+        plate: String,
+        #[serde(default = "convoy_window")]
+        window_seconds: u32,
+    },
+    /// Vehicles seen in at least `min_windows` of the place-and-time `windows`.
+    Places { windows: Vec<PlaceWindow>, min_windows: usize },
+    /// Vehicles of a make, model and/or colour, and optionally a partial plate, in an area or
+    /// at cameras (by default all those of the request).
+    Description {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        make: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        colour: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plate: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        area: Option<Area>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cameras: Vec<i64>,
+    },
+    /// Where and when `plate` is seen.
+    Pattern { plate: String },
+}
+
+fn convoy_window() -> u32 {
+    analysis::CONVOY_WINDOW_SECONDS
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +156,16 @@ pub enum SearchError {
     Area(#[from] crate::requests::RequestError),
     #[error("time range must start before it ends")]
     Window,
+    #[error("a convoy's window must be 1 to 600 seconds")]
+    ConvoyWindow,
+    #[error("several places needs 2 to 10 windows")]
+    WindowCount,
+    #[error("window {0}: needs an area or cameras, and must start before it ends within the search's time range")]
+    PlaceWindow(usize),
+    #[error("min_windows must be at least 2 and at most the number of windows")]
+    MinWindows,
+    #[error("{0}")]
+    Description(&'static str),
 }
 
 impl SearchQuery {
@@ -105,6 +175,56 @@ impl SearchQuery {
             SearchQuery::Plate { mode: PlateMode::Partial, .. } => Capability::PlatePartial,
             SearchQuery::Plate { mode: PlateMode::Misread, .. } => Capability::PlateMisread,
             SearchQuery::Area { .. } => Capability::Area,
+            q => Capability::Analysis(q.analysis().expect("an analysis")),
+        }
+    }
+
+    /// The analysis the query is, if it is one.
+    pub fn analysis(&self) -> Option<Analysis> {
+        match self {
+            SearchQuery::Plate { .. } | SearchQuery::Area { .. } => None,
+            SearchQuery::Convoy { .. } => Some(Analysis::Convoy),
+            SearchQuery::Places { .. } => Some(Analysis::Places),
+            SearchQuery::Description { .. } => Some(Analysis::Description),
+            SearchQuery::Pattern { .. } => Some(Analysis::Pattern),
+        }
+    }
+
+    /// The query in a line, for lists and the audit sample.
+    pub fn summary(&self) -> String {
+        let area = |area: &Option<Area>, cameras: &[i64]| {
+            let area = area.map(|a| format!("area {:.3},{:.3} – {:.3},{:.3}", a.south, a.west, a.north, a.east));
+            let cameras = (!cameras.is_empty()).then(|| format!("cameras {cameras:?}"));
+            [area, cameras].into_iter().flatten().collect::<Vec<_>>().join(" and ")
+        };
+        match self {
+            SearchQuery::Plate { plate, mode } => match mode {
+                PlateMode::Exact => plate.clone(),
+                PlateMode::Partial => format!("{plate} (partial)"),
+                PlateMode::Misread => format!("{plate} and misreads"),
+            },
+            SearchQuery::Area { area: a, cameras } => area(a, cameras),
+            SearchQuery::Convoy { plate, window_seconds } => format!("convoy of {plate} (±{window_seconds} s)"),
+            SearchQuery::Places { windows, min_windows } => {
+                format!("vehicles in at least {min_windows} of {} places", windows.len())
+            }
+            SearchQuery::Description { make, model, colour, plate, area: a, cameras } => {
+                let what: Vec<&str> = [colour, make, model, plate].into_iter().flatten().map(String::as_str).collect();
+                let place = area(a, cameras);
+                let place = if place.is_empty() { "the request's area".to_owned() } else { place };
+                format!("description {} in {place}", what.join(" "))
+            }
+            SearchQuery::Pattern { plate } => format!("pattern of life of {plate}"),
+        }
+    }
+
+    /// The description a vehicle-description analysis looks for.
+    pub fn description(&self) -> Option<Description> {
+        match self {
+            SearchQuery::Description { make, model, colour, .. } => {
+                Some(Description { make: make.clone(), model: model.clone(), colour: colour.clone() })
+            }
+            _ => None,
         }
     }
 
@@ -122,11 +242,46 @@ impl SearchQuery {
         }
     }
 
-    pub fn check(&self) -> Result<(), SearchError> {
+    /// Checks the query alone; `from` and `to` are the search's time range.
+    pub fn check(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), SearchError> {
+        let area = |area: &Option<Area>| area.as_ref().map_or(Ok(()), |a| a.check().map_err(SearchError::Area));
         match self {
             SearchQuery::Plate { plate, mode } => Self::pattern(plate, *mode).map(|_| ()),
             SearchQuery::Area { area: None, cameras } if cameras.is_empty() => Err(SearchError::EmptyArea),
-            SearchQuery::Area { area, .. } => area.as_ref().map_or(Ok(()), |a| a.check().map_err(SearchError::Area)),
+            SearchQuery::Area { area: a, .. } => area(a),
+            SearchQuery::Convoy { plate, window_seconds } => {
+                Plate::parse(plate)?;
+                if analysis::CONVOY_WINDOW_RANGE.contains(window_seconds) {
+                    Ok(())
+                } else {
+                    Err(SearchError::ConvoyWindow)
+                }
+            }
+            SearchQuery::Places { windows, min_windows } => {
+                if !analysis::PLACES_WINDOWS.contains(&windows.len()) {
+                    return Err(SearchError::WindowCount);
+                }
+                for (i, w) in windows.iter().enumerate() {
+                    let placed = w.area.is_some() || !w.cameras.is_empty();
+                    if !placed || w.from >= w.to || w.from < from || w.to > to {
+                        return Err(SearchError::PlaceWindow(i + 1));
+                    }
+                    area(&w.area)?;
+                }
+                if (2..=windows.len()).contains(min_windows) {
+                    Ok(())
+                } else {
+                    Err(SearchError::MinWindows)
+                }
+            }
+            SearchQuery::Description { plate, area: a, .. } => {
+                self.description().expect("a description").check().map_err(SearchError::Description)?;
+                if let Some(p) = plate {
+                    EntryPattern::parse(p)?;
+                }
+                area(a)
+            }
+            SearchQuery::Pattern { plate } => Plate::parse(plate).map(|_| ()).map_err(SearchError::from),
         }
     }
 }
@@ -165,7 +320,7 @@ impl NewSearch {
         if self.from >= self.to {
             return Err(SearchError::Window);
         }
-        self.query.check()
+        self.query.check(self.from, self.to)
     }
 }
 
@@ -180,6 +335,9 @@ pub struct SearchPage {
     pub results: Vec<ReadView>,
     /// Pass as `after` to fetch the next page; absent on the last.
     pub next: Option<String>,
+    /// What an analysis found beyond its reads (on its first page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisResult>,
 }
 
 /// Where a search's reads were taken: one camera's share of all of them, for the map (an area
@@ -295,6 +453,43 @@ mod tests {
         assert_eq!(pattern("ab 12*", PlateMode::Partial).unwrap().as_str(), "AB12*");
         assert_eq!(pattern("*B12CDE", PlateMode::Partial), Err(SearchError::NoPrefix));
         let q = SearchQuery::Area { area: None, cameras: vec![] };
-        assert_eq!(q.check(), Err(SearchError::EmptyArea));
+        let (from, to) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(q.check(from, to), Err(SearchError::EmptyArea));
+    }
+
+    #[test]
+    fn several_places_takes_two_to_ten_windows_and_k_between_two_and_their_number() {
+        use chrono::TimeZone;
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 2, h, 0, 0).unwrap();
+        let window = |h| PlaceWindow { area: None, cameras: vec![1], from: at(h), to: at(h + 1) };
+        let places = |n: u32, k| SearchQuery::Places { windows: (0..n).map(window).collect(), min_windows: k };
+        let (from, to) = (at(0), at(20));
+        assert_eq!(places(1, 1).check(from, to), Err(SearchError::WindowCount));
+        assert_eq!(places(2, 2).check(from, to), Ok(()));
+        assert_eq!(places(3, 1).check(from, to), Err(SearchError::MinWindows));
+        assert_eq!(places(3, 3).check(from, to), Ok(()));
+        assert_eq!(places(3, 4).check(from, to), Err(SearchError::MinWindows));
+        assert_eq!(places(10, 10).check(from, to), Ok(()));
+        assert_eq!(places(11, 2).check(from, to), Err(SearchError::WindowCount));
+        // Each window lies inside the search's range and names a place.
+        assert_eq!(places(3, 2).check(from, at(2)), Err(SearchError::PlaceWindow(3)));
+        let unplaced = SearchQuery::Places {
+            windows: vec![window(0), PlaceWindow { cameras: vec![], ..window(1) }],
+            min_windows: 2,
+        };
+        assert_eq!(unplaced.check(from, to), Err(SearchError::PlaceWindow(2)));
+    }
+
+    #[test]
+    fn capabilities_are_named_by_one_word_each() {
+        for c in Capability::ALL {
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{}\"", c.as_str()));
+            assert_eq!(serde_json::from_str::<Capability>(&json).unwrap(), c);
+        }
+        assert!(serde_json::from_str::<Capability>("\"teleport\"")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown capability"));
     }
 }

@@ -43,7 +43,7 @@ fn request_from_row(row: &AnyRow) -> Result<RequestView, sqlx::Error> {
             seriousness: decode("seriousness", &row.try_get::<String, _>("seriousness")?, Seriousness::parse)?,
             scope,
             handling: row.try_get("handling")?,
-            surveillance: row.try_get::<i64, _>("surveillance")? == 1,
+            surveillance: Some(row.try_get::<i64, _>("surveillance")? == 1),
             dsa_reference: row.try_get("dsa_reference")?,
         },
         status: decode("status", &row.try_get::<String, _>("status")?, RequestStatus::parse)?,
@@ -158,7 +158,7 @@ pub async fn submit(
     .bind(new.seriousness.as_str())
     .bind(&scope)
     .bind(&new.handling)
-    .bind(i64::from(new.surveillance))
+    .bind(i64::from(new.surveillance == Some(true)))
     .bind(new.dsa_reference.as_deref())
     .fetch_one(tx.conn())
     .await?
@@ -180,8 +180,9 @@ pub async fn submit(
     Ok(stored)
 }
 
-/// A supervisor's decision (R10, R11): never on their own request; a volume-crime request only
-/// by an inspector; once; with a rationale. An approval lasts until its expiry.
+/// A supervisor's decision (R10, R11): never on their own request; a volume-crime request, or
+/// one for a convoy, several-places or pattern-of-life analysis, only by an inspector; once;
+/// with a rationale. An approval lasts until its expiry.
 pub async fn decide(
     db: &Db,
     now: DateTime<Utc>,
@@ -205,6 +206,15 @@ pub async fn decide(
             "{} is a volume-crime request: only an inspector may decide it (R11)",
             request.reference
         )));
+    }
+    if let Some(analysis) = request.request.scope.analysis.filter(|a| a.needs_inspector()) {
+        if by.rank != Some(Rank::Inspector) {
+            return Err(AppError::Forbidden(format!(
+                "{} is a request for a {} analysis: only an inspector may decide it, whatever the crime (R11)",
+                request.reference,
+                analysis.as_str()
+            )));
+        }
     }
     if request.status != RequestStatus::Pending {
         return Err(AppError::Conflict(format!("{} was already {}", request.reference, request.status.as_str())));

@@ -13,7 +13,7 @@ use crate::store::Db;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use shared::hotlists::EntryPattern;
 use shared::requests::{RequestStatus, RequestView, Seriousness};
-use shared::search::{partial_prefixes, NewSearch, PlateMode, SearchQuery};
+use shared::search::{partial_prefixes, NewSearch, PlateMode, SearchError, SearchQuery};
 use shared::ReadView;
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -42,6 +42,29 @@ pub(crate) enum Plan {
     Partial { prefixes: Vec<String>, like: String, pattern: EntryPattern },
     /// Reads at these cameras.
     Cameras(Vec<i64>),
+    /// Reads at these cameras of a vehicle described by the keys of its make, model and colour
+    /// (each `None` when not asked), and optionally a plate `LIKE` the pattern.
+    Description {
+        cameras: Vec<i64>,
+        makes: Option<Vec<String>>,
+        models: Option<Vec<String>>,
+        colours: Option<Vec<String>>,
+        like: Option<String>,
+    },
+    /// Vehicles seen beside `plate` at its cameras within ±`window_seconds`; the reads found
+    /// are those listed for the stored analysis ([`Permitted::found`]).
+    Convoy { plate: String, window_seconds: u32 },
+    /// Vehicles seen in at least `min_windows` of the windows; the reads found are those listed
+    /// for the stored analysis.
+    Places { windows: Vec<PlacedWindow>, min_windows: usize },
+}
+
+/// One window of a several-places analysis with its cameras chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PlacedWindow {
+    pub cameras: Vec<i64>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
 }
 
 /// A search the grant allows, with its bounds fixed. Only [`Grant::permit`] makes one.
@@ -61,6 +84,9 @@ pub struct Permitted {
     /// was never among its results, and is no one's to reach through it (R10, R21).
     pub(crate) received_by: Option<DateTime<Utc>>,
     pub(crate) beyond_standard: bool,
+    /// The stored search whose listed reads a convoy or several-places analysis finds; `None`
+    /// before it has run, when it finds nothing.
+    pub(crate) found: Option<i64>,
 }
 
 impl Permitted {
@@ -78,6 +104,7 @@ impl Permitted {
             Plan::Skeleton(skeleton) => plates().any(|p| shared::plate::skeleton(p) == *skeleton),
             Plan::Partial { pattern, .. } => plates().any(|p| pattern.matches(p)),
             Plan::Cameras(ids) => ids.contains(&read.camera_id),
+            Plan::Description { .. } | Plan::Convoy { .. } | Plan::Places { .. } => false,
         };
         by_query
             && read.captured_at >= self.from
@@ -168,6 +195,16 @@ impl Grant {
         if self.reach.restrictions.denied_capabilities.contains(&capability) {
             return Err(AppError::Forbidden(format!("you are restricted from {}", capability.label())));
         }
+        // An analysis runs only under a request made for it (R10, R11).
+        if let Some(analysis) = search.query.analysis() {
+            if scope.analysis != Some(analysis) {
+                return Err(AppError::Forbidden(format!(
+                    "{reference} is not a request for a {} analysis: ask for one, approved by an inspector{}",
+                    analysis.as_str(),
+                    if analysis.needs_inspector() { "" } else { " or a sergeant" }
+                )));
+            }
+        }
         if search.from < to_stored(scope.from) || search.to > to_stored(scope.to) {
             return Err(AppError::Forbidden(format!(
                 "{reference} covers {} to {}: the search's time range lies outside it",
@@ -185,7 +222,13 @@ impl Grant {
         let plan = match &search.query {
             SearchQuery::Plate { plate, mode } => {
                 let pattern = SearchQuery::pattern(plate, *mode)?;
-                if !scope.covers_pattern(&pattern) {
+                let named = match (&pattern, mode) {
+                    (EntryPattern::Plate(p), PlateMode::Exact) => {
+                        super::analysis::named_under(db, self.reach.user_id, self.request.id, p.as_str()).await?
+                    }
+                    _ => false,
+                };
+                if !scope.covers_pattern(&pattern) && !named {
                     return Err(AppError::Forbidden(format!(
                         "{reference} does not cover the plate {}",
                         pattern.as_str()
@@ -202,6 +245,42 @@ impl Grant {
                 }
             }
             SearchQuery::Area { area, cameras } => Plan::Cameras(self.cameras_for(db, area.as_ref(), cameras).await?),
+            SearchQuery::Convoy { plate, window_seconds } => {
+                Plan::Convoy { plate: self.target(plate)?, window_seconds: *window_seconds }
+            }
+            SearchQuery::Pattern { plate } => Plan::Plate(self.target(plate)?),
+            SearchQuery::Places { windows, min_windows } => {
+                let mut placed = Vec::with_capacity(windows.len());
+                for w in windows {
+                    let cameras = self.cameras_for(db, w.area.as_ref(), &w.cameras).await?;
+                    placed.push(PlacedWindow { cameras, from: to_stored(w.from), to: to_stored(w.to) });
+                }
+                Plan::Places { windows: placed, min_windows: *min_windows }
+            }
+            SearchQuery::Description { plate, area, cameras, .. } => {
+                let description = search.query.description().expect("a description");
+                let cameras = match (area, cameras.is_empty()) {
+                    // By default, everywhere the request covers.
+                    (None, true) => {
+                        let mut all = self.cameras_for(db, scope.area.as_ref(), &[]).await?;
+                        let denied = &self.reach.restrictions.denied_cameras;
+                        all.extend(scope.cameras.iter().filter(|c| !denied.contains(c)));
+                        all.sort_unstable();
+                        all.dedup();
+                        all
+                    }
+                    _ => self.cameras_for(db, area.as_ref(), cameras).await?,
+                };
+                let pattern = plate.as_deref().map(EntryPattern::parse).transpose().map_err(SearchError::from)?;
+                let like = pattern.map(|p| p.as_str().replace('?', "_").replace('*', "%"));
+                Plan::Description {
+                    cameras,
+                    makes: description.makes(),
+                    models: description.models(),
+                    colours: description.colours(),
+                    like,
+                }
+            }
         };
         Ok(Permitted {
             user_id: self.reach.user_id,
@@ -212,9 +291,24 @@ impl Grant {
             beyond_standard: search.from < self.standard_floor,
             excluded_cameras: self.reach.restrictions.denied_cameras.iter().copied().collect(),
             received_by: None,
+            found: None,
             plan,
             search,
         })
+    }
+
+    /// The target of a convoy or pattern-of-life analysis: a whole plate the request names.
+    fn target(&self, plate: &str) -> AppResult<String> {
+        let plate = shared::plate::Plate::parse(plate).map_err(SearchError::from)?;
+        let pattern = EntryPattern::Plate(plate.clone());
+        if !self.request.request.scope.covers_pattern(&pattern) {
+            return Err(AppError::Forbidden(format!(
+                "{} does not name the plate {} as its target",
+                self.request.reference,
+                plate.as_str()
+            )));
+        }
+        Ok(plate.as_str().to_owned())
     }
 
     /// The cameras an area search reads: those named and those inside the rectangle, each

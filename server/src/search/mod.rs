@@ -3,6 +3,7 @@
 //! audited with its request reference, query and result count (R21), and a share of searches
 //! is drawn for the audit unit (R22).
 
+pub mod analysis;
 pub mod grant;
 pub mod query;
 pub mod sample;
@@ -34,15 +35,27 @@ pub async fn run(
     p: &Permitted,
 ) -> AppResult<SearchPage> {
     // Its results, now and on every later page, are the reads held now.
-    let p = &Permitted { received_by: Some(now), ..p.clone() };
-    let (results, next) = page(db, p, None).await?;
+    let mut p = Permitted { received_by: Some(now), ..p.clone() };
+    let found = analysis::find(db, &p).await?;
+    let listed = found.as_ref().and_then(|f| f.listed.as_ref());
     // A first page that holds every result is its own count.
-    let (total, total_capped) = match next {
-        None => (results.len() as i64, false),
-        Some(_) => count(db, p).await?,
+    let (first, total, total_capped) = match listed {
+        Some(reads) => (None, reads.len() as i64, false),
+        None => {
+            let (results, next) = page(db, &p, None).await?;
+            let (total, capped) = match next {
+                None => (results.len() as i64, false),
+                Some(_) => count(db, &p).await?,
+            };
+            (Some((results, next)), total, capped)
+        }
     };
     let mut tx = db.begin().await?;
-    let search_id = store(&mut tx, now, rates, p, total, false).await?;
+    let search_id = store(&mut tx, now, rates, &p, total, false).await?;
+    if let Some(found) = &found {
+        analysis::keep(&mut tx, search_id, found).await?;
+    }
+    let vehicles = found.as_ref().map(|f| &f.plates);
     audit::record(
         &mut tx,
         now,
@@ -54,11 +67,19 @@ pub async fn run(
             "result_count": total,
             "result_count_capped": total_capped,
             "beyond_standard": p.beyond_standard,
+            "vehicles": vehicles,
         })),
     )
     .await?;
     tx.commit().await?;
-    Ok(SearchPage { search_id, reference: p.reference.clone(), total, total_capped, results, next })
+    // An analysis's listed reads are reached only once stored.
+    p.found = Some(search_id);
+    let (results, next) = match first {
+        Some(first) => first,
+        None => page(db, &p, None).await?,
+    };
+    let analysis = found.and_then(|f| f.result);
+    Ok(SearchPage { search_id, reference: p.reference.clone(), total, total_capped, results, next, analysis })
 }
 
 /// Stores a permitted search (or, `live`, a watch) with its result count, and draws it for the
@@ -158,7 +179,8 @@ pub async fn reopen(
     let mut search = stored.search;
     let shrunk = grant.earliest() > search.from;
     search.from = search.from.max(grant.earliest());
-    let permitted = Permitted { received_by: stored.held_by, ..grant.permit(db, search).await? };
+    let permitted =
+        Permitted { received_by: stored.held_by, found: Some(search_id), ..grant.permit(db, search).await? };
     Ok((permitted, (!shrunk).then_some(stored.result_count)))
 }
 
@@ -174,6 +196,10 @@ pub async fn next_page(
 ) -> AppResult<SearchPage> {
     let (permitted, stored_count) = reopen(db, now, policy, user, search_id).await?;
     let (results, next) = page(db, &permitted, after).await?;
+    let analysis = match after {
+        None => analysis::reopened(db, &permitted, search_id).await?,
+        Some(_) => None,
+    };
     // Counted again when the reach has shrunk or a camera is kept from the user: only what
     // is open to them now (R12, R13).
     let (result_count, total_capped) = match stored_count {
@@ -197,6 +223,7 @@ pub async fn next_page(
         total_capped,
         results,
         next,
+        analysis,
     })
 }
 

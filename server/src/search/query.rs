@@ -97,7 +97,7 @@ impl Filter {
         let days = match &p.plan {
             Plan::Plate(plate) => days::seen_on(db, &skeleton(plate), from, to).await?,
             Plan::Skeleton(skeleton) => days::seen_on(db, skeleton, from, to).await?,
-            Plan::Partial { .. } | Plan::Cameras(_) => None,
+            _ => None,
         };
         Ok(Filter::with(db.backend(), p, days.as_deref(), after))
     }
@@ -123,6 +123,27 @@ impl Filter {
             Plan::Cameras(ids) => {
                 let list = f.list(ids);
                 f.and(&format!("r.camera_id IN ({list})"));
+            }
+            Plan::Description { cameras, .. } if cameras.is_empty() => return None,
+            Plan::Description { cameras, makes, models, colours, like } => {
+                let list = f.list(cameras);
+                f.and(&format!("r.camera_id IN ({list})"));
+                for (column, keys) in [("r.make", makes), ("r.model", models), ("r.colour", colours)] {
+                    if let Some(keys) = keys {
+                        let list: Vec<String> = keys.iter().map(|k| f.param(Value::Text(k.clone()))).collect();
+                        f.and(&format!("{} IN ({})", description_key(column), list.join(",")));
+                    }
+                }
+                if let Some(like) = like {
+                    let (v1, v2) = (f.param(Value::Text(like.clone())), f.param(Value::Text(like.clone())));
+                    f.and(&format!("(r.plate LIKE {v1} OR r.corrected_plate LIKE {v2})"));
+                }
+            }
+            Plan::Convoy { .. } | Plan::Places { .. } => {
+                let search_id = f.param(Value::Int(p.found?));
+                f.and(&format!(
+                    "(r.id, r.captured_at) IN (SELECT read_id, captured_at FROM analysis_reads WHERE search_id = {search_id})"
+                ));
             }
         }
         let from = f.param(Value::Int(to_millis(p.from)));
@@ -168,6 +189,16 @@ impl Filter {
         }
         query
     }
+}
+
+/// `column` as [`shared::analysis::key`] compares it: lower case, without spaces and the usual
+/// punctuation ("Mercedes-Benz" → "mercedesbenz").
+fn description_key(column: &str) -> String {
+    let mut sql = format!("LOWER({column})");
+    for c in [" ", "-", ".", "_", "/"] {
+        sql = format!("REPLACE({sql}, '{c}', '')");
+    }
+    sql
 }
 
 /// The rows of the query `sql` builds around the search's filter, or `None` when the search can
@@ -303,6 +334,13 @@ pub async fn found_among(db: &Db, p: &Permitted, ids: &[i64]) -> AppResult<Vec<R
     Ok(rows.unwrap_or_default().iter().map(read_from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The ids of every read the search finds now (for what an analysis found when it ran, shown
+/// again only as far as the grant reaches now).
+pub async fn ids(db: &Db, p: &Permitted) -> AppResult<std::collections::HashSet<i64>> {
+    let rows = rows(db, p, None, |f| format!("SELECT r.id FROM {} WHERE {}", f.reads, f.sql)).await?;
+    Ok(rows.unwrap_or_default().iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?)
+}
+
 /// Read `id`, if the search finds it.
 pub async fn find_one(db: &Db, p: &Permitted, id: i64) -> AppResult<Option<ReadView>> {
     let rows = rows(db, p, None, |f| {
@@ -312,4 +350,114 @@ pub async fn find_one(db: &Db, p: &Permitted, id: i64) -> AppResult<Option<ReadV
     })
     .await?;
     Ok(rows.unwrap_or_default().first().map(read_from_row).transpose()?)
+}
+
+/// A read beside another: found near a target's read, or in an analysis window.
+#[derive(Debug, Clone)]
+pub(crate) struct Near {
+    /// The target's read it was near, or the index of the window it lies in.
+    pub of: i64,
+    pub id: i64,
+    pub camera_id: i64,
+    pub at: i64,
+    /// Its plate as corrected, else as read.
+    pub vehicle: String,
+}
+
+impl Near {
+    fn from_row(row: &AnyRow) -> Result<Near, sqlx::Error> {
+        Ok(Near {
+            of: row.try_get("near_of")?,
+            id: row.try_get("id")?,
+            camera_id: row.try_get("camera_id")?,
+            at: row.try_get("captured_at")?,
+            vehicle: row.try_get("vehicle")?,
+        })
+    }
+}
+
+const NEAR_COLUMNS: &str = "r.id, r.camera_id, r.captured_at, COALESCE(r.corrected_plate, r.plate) AS vehicle";
+
+/// The conditions every analysis query keeps from its grant: the reach, what the server held
+/// when it ran, the restricted cameras (R12, R13).
+fn bounds(f: &mut Filter, p: &Permitted) {
+    let (from, to) = (f.param(Value::Int(to_millis(p.from))), f.param(Value::Int(to_millis(p.to))));
+    f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
+    if let Some(held) = p.received_by {
+        let held = f.param(Value::Int(to_millis(held)));
+        f.and(&format!("r.received_at <= {held}"));
+    }
+    if !p.excluded_cameras.is_empty() {
+        let list = f.list(&p.excluded_cameras);
+        f.and(&format!("r.camera_id NOT IN ({list})"));
+    }
+}
+
+/// Every read at the camera of one of `targets` (read id, camera, capture instant) within
+/// ±`window_ms` of it, inside the grant's bounds, the target's own among them.
+pub(crate) async fn beside(
+    db: &Db,
+    p: &Permitted,
+    targets: &[(i64, i64, i64)],
+    window_ms: i64,
+) -> AppResult<Vec<Near>> {
+    let mut found = Vec::new();
+    for chunk in targets.chunks(250) {
+        let mut f = Filter::new(db.backend());
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(id, camera, at)| {
+                let v = [*id, *camera, at - window_ms, at + window_ms].map(|v| f.param(Value::Int(v)));
+                format!("({})", v.join(", "))
+            })
+            .collect();
+        bounds(&mut f, p);
+        let sql = format!(
+            "WITH t (target, camera_id, lo, hi) AS (VALUES {}) SELECT t.target AS near_of, {NEAR_COLUMNS} FROM t \
+             JOIN reads r ON r.camera_id = t.camera_id AND r.captured_at >= t.lo AND r.captured_at <= t.hi WHERE {}",
+            rows.join(", "),
+            f.sql
+        );
+        let rows = f.query(&sql).fetch_all(db.pool()).await?;
+        found.extend(rows.iter().map(Near::from_row).collect::<Result<Vec<_>, _>>()?);
+    }
+    Ok(found)
+}
+
+/// Every read in each window (cameras, from, to) within the grant's bounds, `of` its index.
+pub(crate) async fn in_windows(db: &Db, p: &Permitted, windows: &[(Vec<i64>, i64, i64)]) -> AppResult<Vec<Near>> {
+    let mut f = Filter::new(db.backend());
+    let mut each = Vec::new();
+    for (i, (cameras, from, to)) in windows.iter().enumerate() {
+        if cameras.is_empty() {
+            continue;
+        }
+        let mut w = Filter::new(db.backend());
+        std::mem::swap(&mut w.values, &mut f.values);
+        let list = w.list(cameras);
+        let (lo, hi) = (w.param(Value::Int(*from)), w.param(Value::Int(*to)));
+        w.and(&format!("r.camera_id IN ({list}) AND r.captured_at >= {lo} AND r.captured_at <= {hi}"));
+        bounds(&mut w, p);
+        each.push(format!("SELECT CAST({i} AS BIGINT) AS near_of, {NEAR_COLUMNS} FROM reads r WHERE {}", w.sql));
+        std::mem::swap(&mut w.values, &mut f.values);
+    }
+    if each.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = each.join(" UNION ALL ");
+    let rows = f.query(&sql).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(Near::from_row).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The distinct vehicles (plates as corrected, else as read) the search finds, up to
+/// [`COUNT_CAP`].
+pub(crate) async fn plates(db: &Db, p: &Permitted) -> AppResult<Vec<String>> {
+    let rows = rows(db, p, None, |f| {
+        format!(
+            "SELECT DISTINCT COALESCE(r.corrected_plate, r.plate) AS vehicle FROM {} WHERE {} LIMIT {COUNT_CAP}",
+            f.reads, f.sql
+        )
+    })
+    .await?;
+    Ok(rows.unwrap_or_default().iter().map(|row| row.try_get("vehicle")).collect::<Result<_, _>>()?)
 }

@@ -54,6 +54,12 @@ pub async fn open(
     user: &Investigator,
     new: NewWatch,
 ) -> AppResult<WatchView> {
+    if let Some(analysis) = new.query.analysis() {
+        return Err(AppError::Invalid(format!(
+            "a {} analysis runs over stored reads: a live-time watch follows a plate or an area",
+            analysis.as_str()
+        )));
+    }
     let grant = Grant::issue(db, policy, now, user, new.request_id).await?;
     let request = grant.request();
     if !request.watchable_at(now) {

@@ -195,9 +195,10 @@ pub async fn measure(
                 cameras: vec![],
                 from: now - Duration::days(400),
                 to: now + Duration::days(1),
+                analysis: None,
             },
             handling: "Discarded after measuring".into(),
-            surveillance: false,
+            surveillance: Some(false),
             dsa_reference: None,
         },
     )

@@ -1,0 +1,36 @@
+-- Pattern analyses (R10–R13, R21): what each run found, kept with the search row that records
+-- it. Convoy and several-places results are sets of reads no single filter describes: the read
+-- gate reaches a read under such an analysis only if it is listed here (and the grant still
+-- holds). The vehicles each analysis named may then have their history searched under the same
+-- request.
+
+CREATE TABLE analysis_reads (
+    search_id   BIGINT NOT NULL REFERENCES searches (id),
+    read_id     BIGINT NOT NULL,
+    captured_at BIGINT NOT NULL,
+    PRIMARY KEY (search_id, read_id)
+);
+
+CREATE TABLE analysis_results (
+    search_id BIGINT PRIMARY KEY REFERENCES searches (id),
+    result    TEXT   NOT NULL -- JSON AnalysisResult
+);
+
+CREATE TABLE analysis_plates (
+    search_id BIGINT NOT NULL REFERENCES searches (id),
+    plate     TEXT   NOT NULL,
+    PRIMARY KEY (search_id, plate)
+);
+CREATE INDEX analysis_plates_plate ON analysis_plates (plate);
+
+-- One capability per analysis, which a user may be barred from like any search (R13). SQLite
+-- changes a CHECK only by making the table again.
+CREATE TABLE user_denied_capabilities_new (
+    user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    capability TEXT   NOT NULL CHECK (capability IN
+        ('plate_exact', 'plate_partial', 'plate_misread', 'area', 'convoy', 'places', 'description', 'pattern')),
+    PRIMARY KEY (user_id, capability)
+);
+INSERT INTO user_denied_capabilities_new (user_id, capability) SELECT user_id, capability FROM user_denied_capabilities;
+DROP TABLE user_denied_capabilities;
+ALTER TABLE user_denied_capabilities_new RENAME TO user_denied_capabilities;
