@@ -1,6 +1,9 @@
 //! Vehicles and their journeys through the network: realistic timing from distance and speed,
 //! ~3% misreads with the typical confusions (R5), some cloned plates (one VRM on two vehicles
-//! far apart, R17) and some vehicles travelling in convoy.
+//! far apart, R17), some vehicles travelling in convoy — pairs that always travel together, and
+//! strangers who happen to follow one another once — and commuters, who drive the same route
+//! at about the same time every working day. The pairs and commuters are the known answers the
+//! analyses are tested against.
 
 use super::network::{distance_m, Site};
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +16,10 @@ use std::collections::BinaryHeap;
 
 pub const MISREAD_RATE: f64 = 0.03;
 const CONVOY_RATE: f64 = 0.03;
+/// Share of journeys made by one of the pairs that always travel together.
+const PAIR_JOURNEYS: f64 = 0.005;
+/// Where local time is counted for commuters.
+const TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::London;
 
 #[derive(Debug, Clone)]
 pub struct Vehicle {
@@ -121,10 +128,26 @@ struct Journey {
     speed_mps: f64,
 }
 
+/// A vehicle that drives `route` each working day, leaving about `morning` and coming back by
+/// the reverse route about `evening` (minutes after local midnight).
+#[derive(Debug, Clone)]
+pub struct Commuter {
+    pub vehicle: usize,
+    pub route: Vec<usize>,
+    pub morning: u32,
+    pub evening: u32,
+    /// The next departure: its local day and whether it is the evening one.
+    next: Option<(chrono::NaiveDate, bool)>,
+}
+
 /// Vehicles making journeys through the network in simulated time.
 pub struct Traffic {
     pub sites: Vec<Site>,
     pub vehicles: Vec<Vehicle>,
+    /// Leaders and the vehicle that always follows them (ground truth for convoy analysis).
+    pub pairs: Vec<(usize, usize)>,
+    /// Ground truth for pattern-of-life analysis.
+    pub commuters: Vec<Commuter>,
     neighbours: Vec<Vec<usize>>,
     journeys: Vec<Option<Journey>>,
     /// Slots of finished journeys, to reuse.
@@ -161,15 +184,73 @@ impl Traffic {
                 near.into_iter().take(6).map(|(_, j)| j).collect()
             })
             .collect();
-        Traffic {
+        // After the cloned plates: pairs, then commuters, each about one vehicle in a hundred.
+        let first = clones.min(vehicles);
+        let n = (vehicles / 100).max(1);
+        let pairs: Vec<(usize, usize)> =
+            (0..n).map(|i| (first + 2 * i, first + 2 * i + 1)).filter(|(_, f)| *f < vehicles).collect();
+        let mut traffic = Traffic {
             sites,
             vehicles: fleet,
+            pairs,
+            commuters: Vec::new(),
             neighbours,
             journeys: Vec::new(),
             free: Vec::new(),
             due: BinaryHeap::new(),
             rng,
             active: 0,
+        };
+        let after_pairs = first + 2 * n;
+        traffic.commuters = (after_pairs..(after_pairs + n).min(vehicles))
+            .map(|vehicle| {
+                let from = traffic.rng.gen_range(0..traffic.sites.len());
+                let route = traffic.route_from(from);
+                Commuter {
+                    vehicle,
+                    route,
+                    morning: traffic.rng.gen_range(7 * 60..8 * 60 + 30),
+                    evening: traffic.rng.gen_range(16 * 60 + 30..18 * 60 + 30),
+                    next: None,
+                }
+            })
+            .collect();
+        traffic
+    }
+
+    /// A route of two to eight neighbouring sites from `start`.
+    fn route_from(&mut self, start: usize) -> Vec<usize> {
+        let mut route = vec![start];
+        for _ in 0..self.rng.gen_range(1..8) {
+            let here = *route.last().expect("not empty");
+            let options: Vec<usize> = self.neighbours[here].iter().copied().filter(|s| !route.contains(s)).collect();
+            match options.choose(&mut self.rng) {
+                Some(&next) => route.push(next),
+                None => break,
+            }
+        }
+        route
+    }
+
+    /// Starts every commute due by `until`, from the first working day the simulation reaches.
+    fn commute_until(&mut self, until: DateTime<Utc>) {
+        for c in 0..self.commuters.len() {
+            let first = (next_working_day(until), false);
+            loop {
+                let commuter = &mut self.commuters[c];
+                let (day, evening) = *commuter.next.get_or_insert(first);
+                let minutes = if evening { commuter.evening } else { commuter.morning };
+                let jitter = self.rng.gen_range(-8..=8);
+                let Some(leaves) = local(day, i64::from(minutes) + jitter).filter(|t| *t <= until) else { break };
+                let commuter = &mut self.commuters[c];
+                commuter.next = Some(if evening { (next_working_day_after(day), false) } else { (day, true) });
+                let mut route = commuter.route.clone();
+                if evening {
+                    route.reverse();
+                }
+                let (vehicle, speed_mps) = (commuter.vehicle, self.rng.gen_range(6.0..11.0));
+                self.push_journey(Journey { vehicle, route, next: 0, start: leaves, speed_mps });
+            }
         }
     }
 
@@ -179,21 +260,19 @@ impl Traffic {
 
     /// Starts a journey at a random time in the next `within`; sometimes with a follower.
     pub fn start_journey(&mut self, now: DateTime<Utc>, within: Duration) {
-        let vehicle = self.rng.gen_range(0..self.vehicles.len());
-        let mut route = vec![self.rng.gen_range(0..self.sites.len())];
-        for _ in 0..self.rng.gen_range(1..8) {
-            let here = *route.last().expect("not empty");
-            let options: Vec<usize> = self.neighbours[here].iter().copied().filter(|s| !route.contains(s)).collect();
-            match options.choose(&mut self.rng) {
-                Some(&next) => route.push(next),
-                None => break,
-            }
-        }
+        // A pair's leader never travels without its follower.
+        let vehicle = match !self.pairs.is_empty() && self.rng.gen_bool(PAIR_JOURNEYS) {
+            true => self.pairs[self.rng.gen_range(0..self.pairs.len())].0,
+            false => self.rng.gen_range(0..self.vehicles.len()),
+        };
+        let partner = self.pairs.iter().find(|(leader, _)| *leader == vehicle).map(|(_, follower)| *follower);
+        let start = self.rng.gen_range(0..self.sites.len());
+        let route = self.route_from(start);
         let offset = Duration::milliseconds(self.rng.gen_range(0..within.num_milliseconds().max(1)));
         let speed_mps = self.rng.gen_range(4.0..13.0); // 15–45 km/h, London traffic
         self.push_journey(Journey { vehicle, route: route.clone(), next: 0, start: now + offset, speed_mps });
-        if self.rng.gen_bool(CONVOY_RATE) {
-            let follower = self.rng.gen_range(0..self.vehicles.len());
+        if partner.is_some() || self.rng.gen_bool(CONVOY_RATE) {
+            let follower = partner.unwrap_or_else(|| self.rng.gen_range(0..self.vehicles.len()));
             let gap = Duration::seconds(self.rng.gen_range(2..15));
             self.push_journey(Journey { vehicle: follower, route, next: 0, start: now + offset + gap, speed_mps });
         }
@@ -217,6 +296,7 @@ impl Traffic {
 
     /// Every sighting due by `until`, in time order.
     pub fn sightings_until(&mut self, until: DateTime<Utc>) -> Vec<Sighting> {
+        self.commute_until(until);
         let mut out = Vec::new();
         while self.due.peek().is_some_and(|Reverse(d)| d.at <= until) {
             let Reverse(Due { at, journey: j }) = self.due.pop().expect("peeked");
@@ -239,6 +319,36 @@ impl Traffic {
         }
         out
     }
+}
+
+/// `minutes` after local midnight of `day`, in UTC.
+fn local(day: chrono::NaiveDate, minutes: i64) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let at = day.and_hms_opt(0, 0, 0)? + Duration::minutes(minutes);
+    TIME_ZONE.from_local_datetime(&at).earliest().map(|t| t.with_timezone(&Utc))
+}
+
+fn is_working_day(day: chrono::NaiveDate) -> bool {
+    use chrono::Datelike;
+    day.weekday().num_days_from_monday() < 5
+}
+
+/// The local day of `t`, or the next working day after it.
+fn next_working_day(t: DateTime<Utc>) -> chrono::NaiveDate {
+    let day = t.with_timezone(&TIME_ZONE).date_naive();
+    if is_working_day(day) {
+        day
+    } else {
+        next_working_day_after(day)
+    }
+}
+
+fn next_working_day_after(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    let mut next = day.succ_opt().expect("a later day");
+    while !is_working_day(next) {
+        next = next.succ_opt().expect("a later day");
+    }
+    next
 }
 
 #[cfg(test)]
@@ -275,5 +385,49 @@ mod tests {
         assert!(sightings.windows(2).all(|w| w[0].at <= w[1].at), "in time order");
         let misreads = sightings.iter().filter(|s| s.read_as != traffic.vehicles[s.vehicle].plate).count();
         assert!(misreads < sightings.len() / 10, "about 3% misread: {misreads}");
+    }
+
+    #[test]
+    fn pairs_travel_together_and_commuters_keep_their_hours() {
+        use chrono::Timelike;
+        let mut rng = StdRng::seed_from_u64(3);
+        let sites = super::super::network::london(&mut rng);
+        let mut traffic = Traffic::new(sites, 500, 5, rng);
+        assert_eq!((traffic.pairs.len(), traffic.commuters.len()), (5, 5));
+        // Monday 2 March 2026, 00:00 UTC: two weeks of journeys, an hour at a time.
+        let t0 = DateTime::from_timestamp(1_772_409_600, 0).unwrap();
+        let mut sightings = Vec::new();
+        for hour in 0..14 * 24 {
+            let at = t0 + Duration::hours(hour);
+            for _ in 0..200 {
+                traffic.start_journey(at, Duration::hours(1));
+            }
+            sightings.extend(traffic.sightings_until(at + Duration::hours(1)));
+        }
+        // Each pair's follower passes each site its leader passes within seconds.
+        let (leader, follower) = traffic.pairs[0];
+        let led: Vec<&Sighting> = sightings.iter().filter(|s| s.vehicle == leader).collect();
+        let followed = led
+            .iter()
+            .filter(|l| {
+                sightings
+                    .iter()
+                    .any(|f| f.vehicle == follower && f.site == l.site && (f.at - l.at).num_seconds().abs() <= 60)
+            })
+            .count();
+        assert!(led.len() >= 10 && followed * 10 >= led.len() * 9, "{followed} of {}", led.len());
+        // A commuter is seen at its first site in the morning hour it keeps, on working days.
+        let c = traffic.commuters[0].clone();
+        let mornings: Vec<DateTime<Utc>> = sightings
+            .iter()
+            .filter(|s| s.vehicle == c.vehicle && s.site == c.route[0] && s.at.hour() < 12)
+            .map(|s| s.at)
+            .collect();
+        assert!((9..=11).contains(&mornings.len()), "ten working days: {}", mornings.len());
+        for m in &mornings {
+            let minutes = i64::from(m.hour() * 60 + m.minute());
+            assert!((minutes - i64::from(c.morning)).abs() <= 9, "{m} against {}", c.morning);
+            assert!(is_working_day(m.date_naive()));
+        }
     }
 }
