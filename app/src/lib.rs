@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit/sample") view=routes::sample::SamplePage/>
                     <Route path=path!("/requests") view=routes::requests::RequestsPage/>
                     <Route path=path!("/search") view=routes::search::SearchPage/>
+                    <Route path=path!("/analysis") view=routes::analysis::AnalysisPage/>
                     <Route path=path!("/clones") view=routes::clones::ClonesPage/>
                     <Route path=path!("/locker") view=routes::locker::LockerPage/>
                     <Route path=path!("/statements") view=routes::statements::StatementsPage/>

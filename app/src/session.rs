@@ -11,9 +11,10 @@ pub struct Page {
     pub roles: &'static [Role],
 }
 
-pub const PAGES: [Page; 12] = [
+pub const PAGES: [Page; 13] = [
     Page { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
     Page { href: "/search", label: "Search", roles: &[Role::Investigator] },
+    Page { href: "/analysis", label: "Analysis", roles: &[Role::Investigator] },
     Page { href: "/clones", label: "Clones", roles: &[Role::Investigator] },
     Page { href: "/requests", label: "Requests", roles: &[Role::Investigator, Role::Supervisor] },
     Page { href: "/statements", label: "Statements", roles: &[Role::Investigator, Role::Supervisor] },

@@ -49,7 +49,10 @@ export async function apiAs(username: string) {
 /** A request by the demo investigator over `scope` (plates, area, cameras; the last 30 days),
  *  submitted through the API; approved by the demo inspector unless `approve` is false. */
 export async function requestThroughApi(
-  scope: { plates?: string[]; area?: { south: number; west: number; north: number; east: number }; cameras?: number[] },
+  scope: {
+    plates?: string[]; area?: { south: number; west: number; north: number; east: number }; cameras?: number[];
+    analysis?: 'convoy' | 'places' | 'description' | 'pattern';
+  },
   approve = true,
 ): Promise<{ id: number; reference: string }> {
   const investigator = await apiAs('investigator');

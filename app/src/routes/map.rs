@@ -11,6 +11,7 @@ use crate::components::outcome::{sendable, Interactive, Message, Outcome};
 use crate::components::scope::{camera_ids, scope_summary};
 use crate::components::time::utc as when;
 use crate::components::verify::VerifyPanel;
+use chrono::{DateTime, Utc};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -192,7 +193,7 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
             }
         };
         let body = NewWatch { request_id, query };
-        if !sendable(message, body.query.check()) {
+        if !sendable(message, body.query.check(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC)) {
             return;
         }
         spawn_local(async move {
@@ -262,7 +263,7 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
                             let shown = w.clone();
                             view! {
                                 <li class:current=move || active.with(|a| a.as_ref().is_some_and(|a| a.id == id))>
-                                    {format!("{} — {} — until {}", w.reference, describe(&w.query), when(w.ends_at))}
+                                    {format!("{} — {} — until {}", w.reference, SearchQuery::summary(&w.query), when(w.ends_at))}
                                     " "
                                     <button type="button" on:click=move |_| active.set(Some(shown.clone()))>"Show"</button>
                                     <button type="button" on:click=move |_| close(id)>"Close"</button>
@@ -273,17 +274,6 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
                 })
             })}
         </Transition>
-    }
-}
-
-fn describe(query: &SearchQuery) -> String {
-    match query {
-        SearchQuery::Plate { plate, mode } => match mode {
-            PlateMode::Exact => plate.clone(),
-            PlateMode::Partial => format!("{plate} (partial)"),
-            PlateMode::Misread => format!("{plate} and misreads"),
-        },
-        SearchQuery::Area { cameras, .. } => format!("{} cameras", cameras.len()),
     }
 }
 

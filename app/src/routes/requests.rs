@@ -11,6 +11,7 @@ use crate::components::time::{input_time, parse_input_time, utc as when, waited,
 use chrono::Duration;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use shared::analysis::Analysis;
 use shared::endpoints::{path, with_query, REQUESTS, REQUEST_DECISION, REQUEST_REVOKE, REQUEST_WITHDRAW};
 use shared::hotlists::EntryPattern;
 use shared::requests::{
@@ -189,14 +190,17 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
     // minute are inside it.
     let to = RwSignal::new(input_time(now + Duration::hours(1)));
     let handling = RwSignal::new(String::new());
-    let surveillance = RwSignal::new(false);
+    // "", "no" or "yes": a request for an analysis must answer it.
+    let surveillance = RwSignal::new(String::new());
+    let analysis = RwSignal::new(String::new());
     let dsa = RwSignal::new(String::new());
     let form = FormState::default();
     let clear = move || {
-        for field in [crime_type, reason, plates, cameras, handling, dsa].into_iter().chain(area) {
+        for field in
+            [crime_type, reason, plates, cameras, handling, dsa, surveillance, analysis].into_iter().chain(area)
+        {
             field.set(String::new());
         }
-        surveillance.set(false);
     };
 
     // Every field is read, and every problem named beside its field, before anything is sent.
@@ -229,9 +233,20 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
             reason: reason.get_untracked(),
             crime_type: crime_type.get_untracked(),
             seriousness: Seriousness::parse(&seriousness.get_untracked()).unwrap_or(Seriousness::Serious),
-            scope: RequestScope { plates, area, cameras, from, to },
+            scope: RequestScope {
+                plates,
+                area,
+                cameras,
+                from,
+                to,
+                analysis: Analysis::parse(&analysis.get_untracked()),
+            },
             handling: handling.get_untracked(),
-            surveillance: surveillance.get_untracked(),
+            surveillance: match surveillance.get_untracked().as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
             dsa_reference: Some(dsa.get_untracked()).filter(|d| !d.trim().is_empty()),
         };
         form.checked(new, problems)
@@ -269,6 +284,14 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
                 </select>
             </label>
             <label>"Reason" <textarea name="reason" bind:value=reason></textarea></label><FieldError form=form field="reason"/>
+            <label>"For"
+                <select name="analysis" on:change=move |ev| analysis.set(event_target_value(&ev)) prop:value=move || analysis.get()>
+                    <option value="">"Searches (plate history, partial plate, area)"</option>
+                    {Analysis::ALL.into_iter().map(|a| view! {
+                        <option value=a.as_str()>{format!("Analysis: {}{}", a.label(), if a.needs_inspector() { " — inspector approves" } else { "" })}</option>
+                    }).collect_view()}
+                </select>
+            </label>
             {text("Plates or partial plates (comma-separated)", "plates", plates)}
             <fieldset class="area">
                 <legend>"Area (degrees, optional)"</legend>
@@ -286,7 +309,14 @@ fn NewRequestForm(on_submitted: impl Fn() + Copy + Send + Sync + 'static) -> imp
             <label>"From (UTC)" <input name="from" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=from/></label><FieldError form=form field="from"/>
             <label>"To (UTC)" <input name="to" placeholder="YYYY-MM-DD HH:MM:SS" bind:value=to/></label><FieldError form=form field="to"/>
             <label>"Handling of the results" <textarea name="handling" bind:value=handling></textarea></label><FieldError form=form field="handling"/>
-            <label class="check"><input type="checkbox" name="surveillance" bind:checked=surveillance/> "Could amount to directed surveillance"</label>
+            <label>"Could the use amount to directed surveillance?"
+                <select name="surveillance" on:change=move |ev| surveillance.set(event_target_value(&ev)) prop:value=move || surveillance.get()>
+                    <option value="">"Not answered (an analysis must answer)"</option>
+                    <option value="no">"No"</option>
+                    <option value="yes">"Yes — a DSA reference is needed"</option>
+                </select>
+            </label>
+            <FieldError form=form field="surveillance"/>
             {text("DSA reference", "dsa_reference", dsa)}
             <Submit form=form label="Submit request"/>
         </Interactive></form>
@@ -439,9 +469,13 @@ fn Decide(request: RequestView) -> impl IntoView {
                 <dt>"Purpose"</dt><dd>{r.purpose.label()}</dd>
                 <dt>"Crime"</dt><dd>{format!("{} ({} crime)", r.crime_type, r.seriousness.as_str())}</dd>
                 <dt>"Reason"</dt><dd>{r.reason.clone()}</dd>
+                {r.scope.analysis.map(|a| view! {
+                    <dt>"Analysis"</dt><dd class="warning" data-testid="analysis-kind">{a.label()}
+                        {a.needs_inspector().then_some(" — reaches vehicles nobody suspects: an inspector decides")}</dd>
+                })}
                 <dt>"Scope"</dt><dd>{scope_summary(&r.scope)}</dd>
                 <dt>"Handling"</dt><dd>{r.handling.clone()}</dd>
-                <dt>"DSA"</dt><dd>{r.dsa_reference.clone().unwrap_or_else(|| if r.surveillance { "required".into() } else { "not needed".into() })}</dd>
+                <dt>"DSA"</dt><dd>{r.dsa_reference.clone().unwrap_or_else(|| if r.surveillance == Some(true) { "required".into() } else { "not needed".into() })}</dd>
             </dl>
             {beyond}
             {r.scope.area.map(|a| view! { <AreaMap shown=Signal::derive(move || Some(a))/> })}

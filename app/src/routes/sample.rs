@@ -11,19 +11,6 @@ use shared::endpoints::{path, with_query, AUDIT_SAMPLES, AUDIT_SAMPLE_FINDING};
 use shared::search::SamplesQuery;
 use shared::search::{SampleFinding, SampleView, SearchQuery};
 
-fn describe(query: &SearchQuery) -> String {
-    match query {
-        SearchQuery::Plate { plate, mode } => {
-            format!("{plate} ({})", serde_json::to_string(mode).unwrap_or_default().trim_matches('"'))
-        }
-        SearchQuery::Area { area, cameras } => {
-            let area = area.map(|a| format!("area {:.3},{:.3} – {:.3},{:.3}", a.south, a.west, a.north, a.east));
-            let cameras = (!cameras.is_empty()).then(|| format!("cameras {cameras:?}"));
-            [area, cameras].into_iter().flatten().collect::<Vec<_>>().join(" and ")
-        }
-    }
-}
-
 #[component]
 pub fn SamplePage() -> impl IntoView {
     if let Err(refused) = crate::session::page_user("/audit/sample") {
@@ -106,7 +93,7 @@ fn Sample(sample: SampleView, on_done: impl Fn() + Copy + Send + Sync + 'static)
                 {sample.beyond_standard.then_some(" — beyond 90 days")}</h3>
             <dl>
                 <dt>"When"</dt><dd>{when(sample.searched_at)}</dd>
-                <dt>"Asked for"</dt><dd>{describe(&sample.query)} ", " {when(sample.from)} " to " {when(sample.to)}</dd>
+                <dt>"Asked for"</dt><dd>{SearchQuery::summary(&sample.query)} ", " {when(sample.from)} " to " {when(sample.to)}</dd>
                 <dt>"Results"</dt><dd>{sample.result_count}</dd>
                 <dt>"Purpose"</dt><dd>{sample.purpose.label()} " — " {sample.crime_type.clone()} " (" {sample.seriousness.as_str()} ")"</dd>
                 <dt>"Reason"</dt><dd>{sample.reason.clone()}</dd>

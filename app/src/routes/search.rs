@@ -6,7 +6,7 @@
 use crate::api;
 use crate::components::map::{LeafletMap, MapHandle};
 use crate::components::outcome::{sendable, Interactive, Message, Outcome};
-use crate::components::scope::{camera_ids, scope_summary};
+use crate::components::scope::{camera_ids, RequestChoice};
 use crate::components::search_actions::SearchActions;
 use crate::components::time::{ceil_second, input_time, parse_input_time, utc as when};
 use crate::components::verify::VerifyPanel;
@@ -272,14 +272,7 @@ pub fn SearchPage() -> impl IntoView {
             <LeafletMap settings=crate::session::map_settings() on_ready=on_ready/>
             <aside class="side">
                 <form class="stack panel" on:submit=submit data-testid="search-form"><Interactive>
-                    <label>"Under request"
-                        <select name="request" on:change=move |ev| choose(event_target_value(&ev)) prop:value=move || request_id.get()>
-                            <option value="">"Choose an approved request"</option>
-                            {move || usable().into_iter().map(|r| view! {
-                                <option value=r.id.to_string()>{format!("{} — {}", r.reference, scope_summary(&r.request.scope))}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    <RequestChoice requests=Signal::derive(usable) chosen=request_id on_choose=Callback::new(choose) placeholder="Choose an approved request"/>
                     <label>"Search"
                         <select name="mode" on:change=move |ev| mode.set(event_target_value(&ev)) prop:value=move || mode.get()>
                             <option value="exact">"Vehicle history (exact plate)"</option>
