@@ -42,12 +42,15 @@ impl Journey {
             let colour = COLOURS[i % COLOURS.len()];
             let points: js_sys::Array =
                 sightings.iter().map(|r| JsValue::from(leaflet::LatLng::new(r.lat, r.lon))).collect();
+            // Vehicles that drove the same road stay apart: the first a broad line, each after
+            // it narrower and dashed over it.
             let line = leaflet::Polyline::new_with_options(
                 &points,
                 &options(&[
                     ("color", colour.into()),
-                    ("weight", 3.into()),
-                    ("opacity", 0.7.into()),
+                    ("weight", if i == 0 { 6 } else { 3 }.into()),
+                    ("dashArray", if i == 0 { "" } else { "8 6" }.into()),
+                    ("opacity", 0.75.into()),
                     ("className", "journey".into()),
                 ])
                 .unchecked_into(),

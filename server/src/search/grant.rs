@@ -222,13 +222,16 @@ impl Grant {
         let plan = match &search.query {
             SearchQuery::Plate { plate, mode } => {
                 let pattern = SearchQuery::pattern(plate, *mode)?;
-                let named = match (&pattern, mode) {
-                    (EntryPattern::Plate(p), PlateMode::Exact) => {
-                        super::analysis::named_under(db, self.reach.user_id, self.request.id, p.as_str()).await?
-                    }
-                    _ => false,
-                };
-                if !scope.covers_pattern(&pattern) && !named {
+                // Beyond its scope, an analysis request reaches the history of a vehicle one of
+                // the user's analyses under it named, by its exact plate.
+                let covered = scope.covers_pattern(&pattern)
+                    || match (&pattern, mode, scope.analysis) {
+                        (EntryPattern::Plate(p), PlateMode::Exact, Some(_)) => {
+                            super::analysis::named_under(db, self.reach.user_id, self.request.id, p.as_str()).await?
+                        }
+                        _ => false,
+                    };
+                if !covered {
                     return Err(AppError::Forbidden(format!(
                         "{reference} does not cover the plate {}",
                         pattern.as_str()

@@ -5,6 +5,7 @@
 mod latency;
 mod load;
 mod purge_load;
+mod analysis_load;
 mod search_load;
 mod sqlite_reference;
 
@@ -87,6 +88,14 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         queries: usize,
     },
+    /// Fills reads as `search-load` does, then times each analysis beside its bare SQL.
+    AnalysisLoad {
+        #[arg(long, default_value_t = 10_000_000)]
+        reads: u64,
+        /// Runs of each analysis (and of its bare SQL).
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
     /// Measure the retention purge: store `--per-day` reads on each of `--days` days past the
     /// retention cutoff and `--on-cutoff-day` on the cutoff's own day in the configured
     /// database, then time one purge run.
@@ -161,6 +170,23 @@ async fn main() -> anyhow::Result<()> {
                     "search-load: {name}, 12 months, {queries} searches: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; \
                      {:.1} reads found on average",
                     t.p50_ms, t.p95_ms, t.p99_ms, t.mean_results
+                );
+            }
+            Ok(())
+        }
+        Command::AnalysisLoad { reads, queries } => {
+            let config = config()?;
+            let db = open(&config).await?;
+            let now = clock.now();
+            sim::setup(&db, now, search_load::FEED, &sim::sites()).await?;
+            let filled = search_load::fill(&db, now, reads).await?;
+            println!("analysis-load: {} reads stored ({} added in {:.0} s)", filled.reads, filled.added, filled.seconds);
+            for m in analysis_load::measure(&db, &config, now, reads, queries).await? {
+                let (a, r) = (&m.analysis, &m.reference);
+                println!(
+                    "analysis-load: {}, {queries} runs: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({:.1} reads); \
+                     bare SQL p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({:.1} rows)",
+                    m.name, a.p50_ms, a.p95_ms, a.p99_ms, a.mean_results, r.p50_ms, r.p95_ms, r.p99_ms, r.mean_results
                 );
             }
             Ok(())

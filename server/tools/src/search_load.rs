@@ -23,7 +23,7 @@ use shared::{AccessTier, CameraStatus, NewUser, Rank, Role, Username};
 use std::time::Instant;
 
 /// Plates begin with one of these 50 two-letter tags, so one request's scope can name them all.
-fn tags() -> Vec<String> {
+pub fn tags() -> Vec<String> {
     let mut out = Vec::new();
     for first in ['L', 'Y', 'B', 'M', 'S'] {
         for second in ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K'] {
@@ -35,7 +35,7 @@ fn tags() -> Vec<String> {
 
 /// The plate of vehicle `i`: a tag, two digits, three letters; distinct for every `i` below
 /// 87 million.
-fn plate_of(tags: &[String], i: u64) -> String {
+pub fn plate_of(tags: &[String], i: u64) -> String {
     let letters: String = {
         let mut n = i / 5000;
         (0..3)
@@ -148,7 +148,7 @@ pub struct Timing {
 }
 
 /// The account `new` names, created the first time.
-async fn account(db: &Db, now: DateTime<Utc>, new: NewUser) -> anyhow::Result<shared::UserView> {
+pub async fn account(db: &Db, now: DateTime<Utc>, new: NewUser) -> anyhow::Result<shared::UserView> {
     let existing = users::list(db).await?.into_iter().find(|u| u.username == new.username);
     match existing {
         Some(user) => Ok(user),
