@@ -1,8 +1,8 @@
 -- Pattern analyses (R10–R13, R21): what each run found, kept with the search row that records
 -- it. Convoy and several-places results are sets of reads no single filter describes: the read
 -- gate reaches a read under such an analysis only if it is listed here (and the grant still
--- holds). The vehicles each analysis named may then have their history searched under the same
--- request.
+-- holds). The vehicles each analysis named, by the plate as read, and the cameras it saw them
+-- at: their history at those cameras may be searched under the same request.
 
 CREATE TABLE analysis_reads (
     search_id   BIGINT NOT NULL REFERENCES searches (id),
@@ -19,7 +19,8 @@ CREATE TABLE analysis_results (
 CREATE TABLE analysis_plates (
     search_id BIGINT NOT NULL REFERENCES searches (id),
     plate     TEXT   NOT NULL,
-    PRIMARY KEY (search_id, plate)
+    camera_id BIGINT NOT NULL,
+    PRIMARY KEY (search_id, plate, camera_id)
 );
 CREATE INDEX analysis_plates_plate ON analysis_plates (plate);
 

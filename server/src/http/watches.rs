@@ -37,7 +37,13 @@ async fn open(
     ApiJson(new): ApiJson<NewWatch>,
 ) -> AppResult<(StatusCode, Json<WatchView>)> {
     let config = &state.config;
-    let watch = watch::open(&state.db, state.clock.now(), &config.access, &config.audit_sample, &user, new).await?;
+    let asked = serde_json::json!({ "watch": new });
+    let watch = watch::open(&state.db, state.clock.now(), &config.access, &config.audit_sample, &user, new).await;
+    // A refused watch is on the record like a refused search (R21).
+    let actor = crate::audit::Actor::user(&user);
+    let watch =
+        crate::audit::noting_refusal(watch, &state.db, state.clock.now(), actor, AuditAction::SearchRefused, asked)
+            .await?;
     Ok((StatusCode::CREATED, Json(watch)))
 }
 

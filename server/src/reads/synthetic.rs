@@ -21,6 +21,15 @@ pub struct SyntheticRead {
     pub plate: String,
 }
 
+/// A vehicle's make and colour, the same for every read of its plate, spread over eight makes
+/// and eight colours (what description analyses look for).
+fn description_of(plate: &str) -> (&'static str, &'static str) {
+    const MAKES: [&str; 8] = ["Ford", "Vauxhall", "Volkswagen", "Toyota", "BMW", "Mercedes-Benz", "Nissan", "Kia"];
+    const COLOURS: [&str; 8] = ["black", "white", "silver", "grey", "blue", "red", "green", "yellow"];
+    let h = plate.bytes().fold(17u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    (MAKES[(h % 8) as usize], COLOURS[((h / 8) % 8) as usize])
+}
+
 /// Stores `rows` as reads of `feed_id` in one transaction; a read already stored (same camera,
 /// time, plate and feed) is left as it is.
 pub async fn store(db: &Db, feed_id: i64, rows: &[SyntheticRead]) -> Result<(), sqlx::Error> {
@@ -41,6 +50,7 @@ pub async fn store(db: &Db, feed_id: i64, rows: &[SyntheticRead]) -> Result<(), 
         sql.push_str(" ON CONFLICT (camera_id, captured_at, plate, feed_id) DO NOTHING");
         let mut query = sqlx::query(&sql);
         for r in chunk {
+            let (make, colour) = description_of(&r.plate);
             query = query
                 .bind(feed_id)
                 .bind(r.camera_id)
@@ -48,8 +58,8 @@ pub async fn store(db: &Db, feed_id: i64, rows: &[SyntheticRead]) -> Result<(), 
                 .bind(r.captured_at)
                 .bind(r.captured_at + 1500)
                 .bind(0.93)
-                .bind("Ford")
-                .bind("blue")
+                .bind(make)
+                .bind(colour)
                 .bind(shared::plate::skeleton(&r.plate));
         }
         query.execute(tx.conn()).await?;

@@ -216,6 +216,13 @@ pub async fn decide(
             )));
         }
     }
+    if let Some(at) = request.withdrawn_at {
+        return Err(AppError::Conflict(format!(
+            "{} was withdrawn by its requester at {}: there is nothing to decide",
+            request.reference,
+            crate::search::grant::stamp(at)
+        )));
+    }
     if request.status != RequestStatus::Pending {
         return Err(AppError::Conflict(format!("{} was already {}", request.reference, request.status.as_str())));
     }

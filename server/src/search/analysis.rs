@@ -29,8 +29,16 @@ pub(crate) struct Found {
     pub result: Option<AnalysisResult>,
     /// The reads it found (id, capture instant), when no filter describes them.
     pub listed: Option<Vec<(i64, i64)>>,
-    /// The vehicles it names.
-    pub plates: Vec<String>,
+    /// The vehicles it names, each with a camera it saw it at.
+    pub plates: Vec<(String, i64)>,
+}
+
+impl Found {
+    /// The vehicles it names, each once, best first.
+    pub fn vehicles(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        self.plates.iter().map(|(p, _)| p.as_str()).filter(|p| seen.insert(*p)).collect()
+    }
 }
 
 /// Runs the analysis `p` is, if it is one.
@@ -38,9 +46,9 @@ pub(crate) async fn find(db: &Db, p: &Permitted) -> AppResult<Option<Found>> {
     Ok(Some(match (&p.plan, &p.search.query) {
         (Plan::Convoy { plate, window_seconds }, _) => convoy(db, p, plate, *window_seconds).await?,
         (Plan::Places { .. }, _) => places(db, p).await?,
+        // The request names the target already: a pattern of life names no one else.
         (_, SearchQuery::Pattern { .. }) => {
-            let result = pattern(db, p).await?;
-            Found { plates: vec![result.plate.clone()], result: Some(AnalysisResult::Pattern(result)), listed: None }
+            Found { result: Some(AnalysisResult::Pattern(pattern(db, p).await?)), ..Found::default() }
         }
         (_, SearchQuery::Description { .. }) => Found { plates: query::plates(db, p).await?, ..Found::default() },
         _ => return Ok(None),
@@ -49,7 +57,9 @@ pub(crate) async fn find(db: &Db, p: &Permitted) -> AppResult<Option<Found>> {
 
 /// Keeps what the analysis found with its stored search, in the search's transaction.
 pub(crate) async fn keep(tx: &mut Tx, search_id: i64, found: &Found) -> AppResult<()> {
-    for chunk in found.listed.as_deref().unwrap_or_default().chunks(300) {
+    // A read in two overlapping windows is listed once.
+    let listed: Vec<(i64, i64)> = found.listed.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    for chunk in listed.chunks(300) {
         let values: Vec<String> = chunk.iter().map(|(id, at)| format!("({search_id}, {id}, {at})")).collect();
         sqlx::query(&format!(
             "INSERT INTO analysis_reads (search_id, read_id, captured_at) VALUES {}",
@@ -65,30 +75,31 @@ pub(crate) async fn keep(tx: &mut Tx, search_id: i64, found: &Found) -> AppResul
             .execute(tx.conn())
             .await?;
     }
-    let plates: BTreeSet<&String> = found.plates.iter().collect();
-    for plate in plates {
-        sqlx::query("INSERT INTO analysis_plates (search_id, plate) VALUES ($1, $2)")
+    let plates: BTreeSet<&(String, i64)> = found.plates.iter().collect();
+    for (plate, camera_id) in plates {
+        sqlx::query("INSERT INTO analysis_plates (search_id, plate, camera_id) VALUES ($1, $2, $3)")
             .bind(search_id)
             .bind(plate)
+            .bind(camera_id)
             .execute(tx.conn())
             .await?;
     }
     Ok(())
 }
 
-/// Whether an analysis `user_id` ran under request `request_id` named `plate`: its history may
-/// then be searched under that request.
-pub(crate) async fn named_under(db: &Db, user_id: i64, request_id: i64, plate: &str) -> AppResult<bool> {
-    let row = sqlx::query(
-        "SELECT 1 AS named FROM analysis_plates ap JOIN searches s ON s.id = ap.search_id \
-         WHERE s.user_id = $1 AND s.request_id = $2 AND ap.plate = $3 LIMIT 1",
+/// The cameras at which analyses `user_id` ran under request `request_id` saw `plate` (none if
+/// they named no such vehicle): its history at those cameras may be searched under the request.
+pub(crate) async fn named_under(db: &Db, user_id: i64, request_id: i64, plate: &str) -> AppResult<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT ap.camera_id FROM analysis_plates ap JOIN searches s ON s.id = ap.search_id \
+         WHERE s.user_id = $1 AND s.request_id = $2 AND ap.plate = $3 ORDER BY ap.camera_id",
     )
     .bind(user_id)
     .bind(request_id)
     .bind(plate)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    Ok(row.is_some())
+    Ok(rows.iter().map(|r| r.try_get("camera_id")).collect::<Result<_, _>>()?)
 }
 
 /// What the stored analysis `p` found, shown again only as far as the grant reaches now: reads
@@ -234,7 +245,7 @@ async fn convoy(db: &Db, p: &Permitted, target: &str, window_seconds: u32) -> Ap
         listed.extend(a.shared.iter().flat_map(|s| s.pairs.iter()).map(|pair| (pair.other, at_of[&pair.other])));
     }
     Ok(Found {
-        plates: associates.iter().map(|a| a.plate.clone()).collect(),
+        plates: associates.iter().flat_map(|a| a.shared.iter().map(|s| (a.plate.clone(), s.camera_id))).collect(),
         result: Some(AnalysisResult::Convoy(ConvoyResult {
             target: target.to_owned(),
             window_seconds,
@@ -258,6 +269,7 @@ async fn places(db: &Db, p: &Permitted) -> AppResult<Found> {
         by_vehicle.entry(&n.vehicle).or_insert_with(|| vec![Vec::new(); windows.len()])[n.of as usize]
             .push((n.at, n.id));
     }
+    let camera_of: HashMap<i64, i64> = near.iter().map(|n| (n.id, n.camera_id)).collect();
     let mut vehicles: Vec<(PlacesVehicle, Vec<(i64, i64)>)> = by_vehicle
         .into_iter()
         .filter_map(|(plate, mut reads)| {
@@ -275,7 +287,10 @@ async fn places(db: &Db, p: &Permitted) -> AppResult<Found> {
         .sort_by(|(a, _), (b, _)| b.windows.cmp(&a.windows).then(total(b).cmp(&total(a))).then(a.plate.cmp(&b.plate)));
     vehicles.truncate(MAX_VEHICLES);
     Ok(Found {
-        plates: vehicles.iter().map(|(v, _)| v.plate.clone()).collect(),
+        plates: vehicles
+            .iter()
+            .flat_map(|(v, listed)| listed.iter().map(|(id, _)| (v.plate.clone(), camera_of[id])))
+            .collect(),
         listed: Some(vehicles.iter().flat_map(|(_, l)| l.iter().copied()).collect()),
         result: Some(AnalysisResult::Places(PlacesResult {
             min_windows: *min_windows,

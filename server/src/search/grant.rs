@@ -13,7 +13,7 @@ use crate::store::Db;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use shared::hotlists::EntryPattern;
 use shared::requests::{RequestStatus, RequestView, Seriousness};
-use shared::search::{partial_prefixes, NewSearch, PlateMode, SearchError, SearchQuery};
+use shared::search::{partial_prefixes, Capability, NewSearch, PlateMode, SearchError, SearchQuery};
 use shared::ReadView;
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -87,6 +87,9 @@ pub struct Permitted {
     /// The stored search whose listed reads a convoy or several-places analysis finds; `None`
     /// before it has run, when it finds nothing.
     pub(crate) found: Option<i64>,
+    /// For the history of a vehicle an analysis named, outside the request's own plates: the
+    /// cameras the analyses saw it at, the only ones searched.
+    pub(crate) only_cameras: Option<Vec<i64>>,
 }
 
 impl Permitted {
@@ -107,6 +110,7 @@ impl Permitted {
             Plan::Description { .. } | Plan::Convoy { .. } | Plan::Places { .. } => false,
         };
         by_query
+            && self.only_cameras.as_ref().is_none_or(|ids| ids.contains(&read.camera_id))
             && read.captured_at >= self.from
             && read.captured_at <= self.to
             && !self.excluded_cameras.contains(&read.camera_id)
@@ -219,23 +223,29 @@ impl Grant {
                 self.limit
             )));
         }
+        let mut only_cameras = None;
         let plan = match &search.query {
             SearchQuery::Plate { plate, mode } => {
                 let pattern = SearchQuery::pattern(plate, *mode)?;
-                // Beyond its scope, an analysis request reaches the history of a vehicle one of
-                // the user's analyses under it named, by its exact plate.
-                let covered = scope.covers_pattern(&pattern)
-                    || match (&pattern, mode, scope.analysis) {
-                        (EntryPattern::Plate(p), PlateMode::Exact, Some(_)) => {
+                if !scope.covers_pattern(&pattern) {
+                    // Beyond its plates, an analysis request reaches the history of a vehicle
+                    // the user's analyses under it named, by its exact plate, at the cameras
+                    // they saw it at — while the user may still run that analysis (R13).
+                    let named = match (&pattern, mode, scope.analysis) {
+                        (EntryPattern::Plate(p), PlateMode::Exact, Some(a))
+                            if !self.reach.restrictions.denied_capabilities.contains(&Capability::Analysis(a)) =>
+                        {
                             super::analysis::named_under(db, self.reach.user_id, self.request.id, p.as_str()).await?
                         }
-                        _ => false,
+                        _ => Vec::new(),
                     };
-                if !covered {
-                    return Err(AppError::Forbidden(format!(
-                        "{reference} does not cover the plate {}",
-                        pattern.as_str()
-                    )));
+                    if named.is_empty() {
+                        return Err(AppError::Forbidden(format!(
+                            "{reference} does not cover the plate {}",
+                            pattern.as_str()
+                        )));
+                    }
+                    only_cameras = Some(named);
                 }
                 match (mode, pattern) {
                     (PlateMode::Misread, EntryPattern::Plate(p)) => Plan::Skeleton(p.skeleton()),
@@ -295,6 +305,7 @@ impl Grant {
             excluded_cameras: self.reach.restrictions.denied_cameras.iter().copied().collect(),
             received_by: None,
             found: None,
+            only_cameras,
             plan,
             search,
         })

@@ -55,7 +55,7 @@ pub async fn run(
     if let Some(found) = &found {
         analysis::keep(&mut tx, search_id, found).await?;
     }
-    let vehicles = found.as_ref().map(|f| &f.plates);
+    let vehicles = found.as_ref().map(analysis::Found::vehicles);
     audit::record(
         &mut tx,
         now,

@@ -169,6 +169,14 @@ impl Filter {
             let list = f.list(&p.excluded_cameras);
             f.and(&format!("r.camera_id NOT IN ({list})"));
         }
+        match &p.only_cameras {
+            Some(ids) if ids.is_empty() => return None,
+            Some(ids) => {
+                let list = f.list(ids);
+                f.and(&format!("r.camera_id IN ({list})"));
+            }
+            None => {}
+        }
         if let Some(c) = after {
             let (at1, at2, id) = (f.param(Value::Int(c.at)), f.param(Value::Int(c.at)), f.param(Value::Int(c.id)));
             f.and(&format!("(r.captured_at > {at1} OR (r.captured_at = {at2} AND r.id > {id}))"));
@@ -360,7 +368,7 @@ pub(crate) struct Near {
     pub id: i64,
     pub camera_id: i64,
     pub at: i64,
-    /// Its plate as corrected, else as read.
+    /// Its plate as read.
     pub vehicle: String,
 }
 
@@ -376,7 +384,7 @@ impl Near {
     }
 }
 
-const NEAR_COLUMNS: &str = "r.id, r.camera_id, r.captured_at, COALESCE(r.corrected_plate, r.plate) AS vehicle";
+const NEAR_COLUMNS: &str = "r.id, r.camera_id, r.captured_at, r.plate AS vehicle";
 
 /// The conditions every analysis query keeps from its grant: the reach, what the server held
 /// when it ran, the restricted cameras (R12, R13).
@@ -449,15 +457,14 @@ pub(crate) async fn in_windows(db: &Db, p: &Permitted, windows: &[(Vec<i64>, i64
     Ok(rows.iter().map(Near::from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
-/// The distinct vehicles (plates as corrected, else as read) the search finds, up to
-/// [`COUNT_CAP`].
-pub(crate) async fn plates(db: &Db, p: &Permitted) -> AppResult<Vec<String>> {
+/// The distinct vehicles (plates as read) the search finds and the cameras it finds them at,
+/// up to [`COUNT_CAP`].
+pub(crate) async fn plates(db: &Db, p: &Permitted) -> AppResult<Vec<(String, i64)>> {
     let rows = rows(db, p, None, |f| {
-        format!(
-            "SELECT DISTINCT COALESCE(r.corrected_plate, r.plate) AS vehicle FROM {} WHERE {} LIMIT {COUNT_CAP}",
-            f.reads, f.sql
-        )
+        format!("SELECT DISTINCT r.plate, r.camera_id FROM {} WHERE {} LIMIT {COUNT_CAP}", f.reads, f.sql)
     })
     .await?;
-    Ok(rows.unwrap_or_default().iter().map(|row| row.try_get("vehicle")).collect::<Result<_, _>>()?)
+    let each =
+        |row: &AnyRow| -> Result<(String, i64), sqlx::Error> { Ok((row.try_get("plate")?, row.try_get("camera_id")?)) };
+    Ok(rows.unwrap_or_default().iter().map(each).collect::<Result<_, _>>()?)
 }

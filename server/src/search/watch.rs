@@ -73,6 +73,12 @@ pub async fn open(
     }
     let search = NewSearch { request_id: new.request_id, query: new.query, from: now, to: grant.watch_ends_at() };
     let permitted = grant.permit(db, search).await?;
+    if permitted.only_cameras.is_some() {
+        return Err(AppError::Forbidden(format!(
+            "{} does not name this plate: a live-time watch follows only plates the request names",
+            request.reference
+        )));
+    }
     let mut tx = db.begin().await?;
     let id = store(&mut tx, now, rates, &permitted, 0, true).await?;
     audit::record(

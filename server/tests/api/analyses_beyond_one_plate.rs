@@ -121,7 +121,8 @@ async fn convoy_partners_rank_above_a_vehicle_beside_the_target_once(app: TestAp
     assert_eq!(report["refused"], json!([]), "{report}");
 
     let inv = app.investigator("ivy", AccessTier::Local).await;
-    let scope = json!({ "plates": ["AB12CDE"], "from": ts(now - Duration::days(30)), "to": ts(now) });
+    let ahead = now + Duration::hours(1);
+    let scope = json!({ "plates": ["AB12CDE"], "from": ts(now - Duration::days(30)), "to": ts(ahead) });
     let req = app.approved(&inv, analysis_request("convoy", scope)).await;
     let page = run(&app, &inv, req, json!({ "kind": "convoy", "plate": "AB12CDE" }), now - Duration::days(30)).await;
     let convoy = &page["analysis"];
@@ -174,7 +175,29 @@ async fn convoy_partners_rank_above_a_vehicle_beside_the_target_once(app: TestAp
         .await;
     assert_eq!(history.status(), StatusCode::CREATED);
     let history: Value = history.json().await.unwrap();
-    assert_eq!(history["total"], 5, "its four sightings beside the target and the one elsewhere");
+    assert_eq!(history["total"], 4, "its reads at the four places it shared with the target, not the one elsewhere");
+    // Named, it may not be watched live: a watch follows the plates the request names.
+    let r = app.open_watch(&inv, req, json!({ "kind": "plate", "plate": "PA12RTN", "mode": "exact" })).await;
+    refused(r, StatusCode::FORBIDDEN, "a live-time watch follows only plates the request names").await;
+    assert!(app
+        .audit_rows("search_refused")
+        .await
+        .iter()
+        .any(|e| e.details["asked"]["watch"]["query"]["plate"] == "PA12RTN"));
+    // A correction is the user's word, not a camera's: correcting a read to another plate does
+    // not make an analysis name that plate (R16).
+    let verified = inv
+        .post(app.api(&format!("/searches/{search_id}/reads/{partner_read}/verifications")))
+        .json(&json!({ "verdict": "misread", "corrected_plate": "SE12CRT", "reason": "patch shows another plate" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::CREATED);
+    let rerun = run(&app, &inv, req, json!({ "kind": "convoy", "plate": "AB12CDE" }), now - Duration::days(30)).await;
+    assert_eq!(rerun["analysis"]["associates"][0]["plate"], "PA12RTN");
+    let secret = json!({ "kind": "plate", "plate": "SE12CRT", "mode": "exact" });
+    let r = app.search(&inv, req, secret, now - Duration::days(30), now).await;
+    refused(r, StatusCode::FORBIDDEN, "does not cover the plate SE12CRT").await;
     let other = app
         .search(
             &inv,
@@ -213,6 +236,27 @@ async fn convoy_partners_rank_above_a_vehicle_beside_the_target_once(app: TestAp
     let run = runs.iter().find(|e| e.details["search_id"] == search_id).expect("the run on the record");
     assert_eq!(run.details["query"]["kind"], "convoy");
     assert_eq!(run.details["vehicles"][0], "PA12RTN");
+
+    // Barred from convoy analysis (R13), the user reaches no named vehicle's history either.
+    let id = app.user_id(&s.admin, "ivy").await;
+    let r = s
+        .admin
+        .put(app.api(&format!("/users/{id}/restrictions")))
+        .json(&json!({ "denied_capabilities": ["convoy"], "denied_cameras": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .search(
+            &inv,
+            req,
+            json!({ "kind": "plate", "plate": "PA12RTN", "mode": "exact" }),
+            now - Duration::days(30),
+            now,
+        )
+        .await;
+    refused(r, StatusCode::FORBIDDEN, "does not cover the plate PA12RTN").await;
 }
 
 async fn an_analysis_needs_a_request_made_for_it_and_an_inspector(app: TestApp) {
@@ -253,6 +297,11 @@ async fn an_analysis_needs_a_request_made_for_it_and_an_inspector(app: TestApp) 
     assert_eq!(r.status(), StatusCode::OK);
     let convoy_req = submitted["id"].as_i64().unwrap();
     let area = json!({ "area": street_area(), "from": ts(month), "to": ts(now) });
+    let withdrawn = app.submit_request(&inv, &analysis_request("convoy", plates.clone())).await;
+    let r = inv.post(app.api(&format!("/requests/{}/withdraw", withdrawn["id"]))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app.decide_request(&inspector, &withdrawn["id"], approval()).await;
+    refused(r, StatusCode::CONFLICT, "withdrawn by its requester").await;
     let described = app.submit_request(&inv, &analysis_request("description", area.clone())).await;
     assert_eq!(app.decide_request(&sergeant, &described["id"], approval()).await.status(), StatusCode::OK);
 
@@ -340,6 +389,14 @@ async fn several_places_finds_vehicles_in_at_least_k_windows(app: TestApp) {
         let r = app.search(&inv, req, places(k), from, now).await;
         refused(r, StatusCode::UNPROCESSABLE_ENTITY, "min_windows must be at least 2").await;
     }
+    // Windows that overlap list a read in both once.
+    let twice = json!({ "kind": "places", "windows": [window(0, 6), window(0, 6)], "min_windows": 2 });
+    let both = run(&app, &inv, req, twice, from).await;
+    let in_both: Vec<(String, i64)> = vehicles(&both);
+    assert!(
+        in_both.contains(&("TWO2BBB".to_owned(), 2)) && in_both.contains(&("LATE4DD".to_owned(), 2)),
+        "{in_both:?}"
+    );
     // A window outside the request's area, or outside the search's time range, is refused.
     let outside = json!({ "kind": "places", "min_windows": 2, "windows": [window(0, 6), window(5, 4)] });
     refused(app.search(&inv, req, outside, from, now).await, StatusCode::FORBIDDEN, "does not cover camera").await;

@@ -79,7 +79,8 @@ async fn approved(
         dsa_reference: None,
     };
     let request = requests::submit(db, now, &config.access, analyst, new).await?;
-    let decision = RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
+    let decision =
+        RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
     requests::decide(db, now, &config.access, inspector, request.id, decision).await?;
     Ok(request.id)
 }
@@ -112,7 +113,13 @@ async fn bare(db: &Db, sql: &str, ints: &[i64], text: &[&str]) -> anyhow::Result
     Ok(q.fetch_all(db.pool()).await?.len())
 }
 
-pub async fn measure(db: &Db, config: &Config, now: DateTime<Utc>, target: u64, queries: usize) -> anyhow::Result<Vec<Measured>> {
+pub async fn measure(
+    db: &Db,
+    config: &Config,
+    now: DateTime<Utc>,
+    target: u64,
+    queries: usize,
+) -> anyhow::Result<Vec<Measured>> {
     let password = "analysis load tool account".to_owned();
     let new = |name: &str, roles: &[Role], tier, rank| NewUser {
         username: Username::parse(name).expect("valid"),
@@ -122,8 +129,10 @@ pub async fn measure(db: &Db, config: &Config, now: DateTime<Utc>, target: u64, 
         tier,
         rank,
     };
-    let analyst = account(db, now, new("analysis-load", &[Role::Investigator], Some(AccessTier::Central), None)).await?;
-    let inspector = account(db, now, new("analysis-load-insp", &[Role::Supervisor], None, Some(Rank::Inspector))).await?;
+    let analyst =
+        account(db, now, new("analysis-load", &[Role::Investigator], Some(AccessTier::Central), None)).await?;
+    let inspector =
+        account(db, now, new("analysis-load-insp", &[Role::Supervisor], None, Some(Rank::Inspector))).await?;
     let analyst = Investigator::of(analyst).map_err(|_| anyhow::anyhow!("not an investigator"))?;
     let inspector = Supervisor::of(inspector).map_err(|_| anyhow::anyhow!("not a supervisor"))?;
     let who = (&analyst, &inspector);
@@ -228,7 +237,15 @@ pub async fn measure(db: &Db, config: &Config, now: DateTime<Utc>, target: u64, 
     let pattern = approved(db, config, now, who, Analysis::Pattern, &targets, &[]).await?;
     let year = now.checked_sub_months(Months::new(12)).expect("in range");
     let analysis = timed(queries, |i| {
-        run(db, config, now, &analyst, pattern, SearchQuery::Pattern { plate: targets[i % targets.len()].clone() }, year)
+        run(
+            db,
+            config,
+            now,
+            &analyst,
+            pattern,
+            SearchQuery::Pattern { plate: targets[i % targets.len()].clone() },
+            year,
+        )
     })
     .await?;
     let reference = timed(queries, |i| {

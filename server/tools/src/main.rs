@@ -2,10 +2,10 @@
 //! through its HTTP API, or call the server library's public functions on the configured
 //! database (`ANPR_DATABASE_URL`); none of them touches the product's tables but through those.
 
+mod analysis_load;
 mod latency;
 mod load;
 mod purge_load;
-mod analysis_load;
 mod search_load;
 mod sqlite_reference;
 
@@ -180,7 +180,10 @@ async fn main() -> anyhow::Result<()> {
             let now = clock.now();
             sim::setup(&db, now, search_load::FEED, &sim::sites()).await?;
             let filled = search_load::fill(&db, now, reads).await?;
-            println!("analysis-load: {} reads stored ({} added in {:.0} s)", filled.reads, filled.added, filled.seconds);
+            println!(
+                "analysis-load: {} reads stored ({} added in {:.0} s)",
+                filled.reads, filled.added, filled.seconds
+            );
             for m in analysis_load::measure(&db, &config, now, reads, queries).await? {
                 let (a, r) = (&m.analysis, &m.reference);
                 println!(
