@@ -169,7 +169,10 @@ pub fn AnalysisPage() -> impl IntoView {
         if !sendable(message, search.check()) {
             return;
         }
-        let (request_id, description) = (search.request_id, matches!(search.query, SearchQuery::Description { .. }));
+        // A description's reads, and a several-places analysis's in every window, counted
+        // per camera on the map.
+        let counted = matches!(search.query, SearchQuery::Description { .. } | SearchQuery::Places { .. });
+        let request_id = search.request_id;
         ran.set(None);
         reads.set(Vec::new());
         counts.set(None);
@@ -205,7 +208,7 @@ pub fn AnalysisPage() -> impl IntoView {
                 Ok(all) => reads.set(all),
                 Err(e) => message.set(Some(Err(e))),
             }
-            if description {
+            if counted {
                 match api::get::<Vec<CameraCount>>(&path(SEARCH_CAMERAS, &[&id])).await {
                     Ok(list) => counts.set(Some(list)),
                     Err(e) => message.set(Some(Err(format!("The map could not show the reads: {e}")))),
@@ -269,8 +272,11 @@ pub fn AnalysisPage() -> impl IntoView {
             use crate::components::journey::{CameraCounts, Journey};
             let journey = StoredValue::new_local(Journey::new(&handle));
             let layer = StoredValue::new_local(None::<CameraCounts>);
+            // A pattern of life is drawn as its cameras' counts, not as one long journey.
             Effect::new(move |_| {
-                let shown = drawn.get();
+                let pattern = ran
+                    .with(|r| matches!(r.as_ref().and_then(|r| r.analysis.as_ref()), Some(AnalysisResult::Pattern(_))));
+                let shown = if pattern && history.with(Option::is_none) { Vec::new() } else { drawn.get() };
                 journey.update_value(|j| j.draw(&shown, shown.len().saturating_sub(1), !shown.is_empty(), selected));
             });
             let handle = handle.clone();

@@ -412,6 +412,19 @@ async fn several_places_finds_vehicles_in_at_least_k_windows(app: TestApp) {
     let history =
         app.search(&inv, req, json!({ "kind": "plate", "plate": "TWO2BBB", "mode": "exact" }), from, now).await;
     assert_eq!(history.status(), StatusCode::CREATED);
+
+    // Exported through the marked export (R14): the reads it found, and no others.
+    let r = inv
+        .post(app.api(&format!("/searches/{search_id}/export")))
+        .json(&json!({ "format": "csv", "recipient": "DS Rowe, Robbery Squad" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("\"OFFICIAL-SENSITIVE\""));
+    assert_eq!((csv.matches("TWO2BBB").count(), csv.matches("ALL3AAA").count()), (3, 3), "{csv}");
+    assert!(!csv.contains("ONE1CCC") && !csv.contains("LATE4DD"));
 }
 
 async fn descriptions_match_as_people_say_them_within_the_area(app: TestApp) {
