@@ -60,8 +60,8 @@ fn arrived(before: &HashMap<i64, Seen>, now: &[RequestView]) -> Vec<String> {
 #[component]
 pub fn RequestNotices(mine: bool, queue: bool) -> impl IntoView {
     let notices = RwSignal::new(Vec::<(u32, String)>::new());
-    let known = StoredValue::new_local(None::<(HashMap<i64, Seen>, HashMap<i64, Seen>)>);
-    let next_id = StoredValue::new_local(0u32);
+    let known = StoredValue::new(None::<(HashMap<i64, Seen>, HashMap<i64, Seen>)>);
+    let next_id = StoredValue::new(0u32);
     let check = move || {
         leptos::task::spawn_local(async move {
             let fetch = |which: RequestList, wanted: bool| async move {

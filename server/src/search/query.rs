@@ -146,13 +146,7 @@ impl Filter {
                 ));
             }
         }
-        let from = f.param(Value::Int(to_millis(p.from)));
-        let to = f.param(Value::Int(to_millis(p.to)));
-        f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
-        if let Some(held) = p.received_by {
-            let held = f.param(Value::Int(to_millis(held)));
-            f.and(&format!("r.received_at <= {held}"));
-        }
+        bounds(&mut f, p);
         // Only the days' partitions are read, named: planning a query over them costs about
         // half of pruning a year of partitions down to them (PostgreSQL: 4.7 against 5–12 ms
         // for a plate read on 29 days).
@@ -164,10 +158,6 @@ impl Filter {
                 f.reads = format!("({}) r", each.join(" UNION ALL "));
             }
             None => {}
-        }
-        if !p.excluded_cameras.is_empty() {
-            let list = f.list(&p.excluded_cameras);
-            f.and(&format!("r.camera_id NOT IN ({list})"));
         }
         match &p.only_cameras {
             Some(ids) if ids.is_empty() => return None,
@@ -386,8 +376,8 @@ impl Near {
 
 const NEAR_COLUMNS: &str = "r.id, r.camera_id, r.captured_at, r.plate AS vehicle";
 
-/// The conditions every analysis query keeps from its grant: the reach, what the server held
-/// when it ran, the restricted cameras (R12, R13).
+/// The conditions every query of a permitted search keeps from its grant: the reach, what the
+/// server held when it ran, the restricted cameras (R12, R13).
 fn bounds(f: &mut Filter, p: &Permitted) {
     let (from, to) = (f.param(Value::Int(to_millis(p.from))), f.param(Value::Int(to_millis(p.to))));
     f.and(&format!("r.captured_at >= {from} AND r.captured_at <= {to}"));
