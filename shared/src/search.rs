@@ -162,6 +162,8 @@ pub enum SearchError {
     WindowCount,
     #[error("window {0}: needs an area or cameras, and must start before it ends within the search's time range")]
     PlaceWindow(usize),
+    #[error("window {0} repeats window {1}")]
+    RepeatedWindow(usize, usize),
     #[error("min_windows must be at least 2 and at most the number of windows")]
     MinWindows,
     #[error("{0}")]
@@ -267,6 +269,10 @@ impl SearchQuery {
                         return Err(SearchError::PlaceWindow(i + 1));
                     }
                     area(&w.area)?;
+                    // The same window twice would count every vehicle in it as seen in two.
+                    if let Some(earlier) = windows[..i].iter().position(|e| e == w) {
+                        return Err(SearchError::RepeatedWindow(i + 1, earlier + 1));
+                    }
                 }
                 if (2..=windows.len()).contains(min_windows) {
                     Ok(())
@@ -478,6 +484,8 @@ mod tests {
             min_windows: 2,
         };
         assert_eq!(unplaced.check(from, to), Err(SearchError::PlaceWindow(2)));
+        let twice = SearchQuery::Places { windows: vec![window(1), window(2), window(1)], min_windows: 2 };
+        assert_eq!(twice.check(from, to), Err(SearchError::RepeatedWindow(3, 1)));
     }
 
     #[test]

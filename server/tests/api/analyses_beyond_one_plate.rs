@@ -389,9 +389,17 @@ async fn several_places_finds_vehicles_in_at_least_k_windows(app: TestApp) {
         let r = app.search(&inv, req, places(k), from, now).await;
         refused(r, StatusCode::UNPROCESSABLE_ENTITY, "min_windows must be at least 2").await;
     }
-    // Windows that overlap list a read in both once.
-    let twice = json!({ "kind": "places", "windows": [window(0, 6), window(0, 6)], "min_windows": 2 });
+    // Windows that overlap list a read in both once; the same window twice is refused.
+    let shifted = json!({ "cameras": [s.cameras[0]], "from": ts(hour(6) + Duration::minutes(1)), "to": ts(hour(4)) });
+    let twice = json!({ "kind": "places", "windows": [window(0, 6), shifted], "min_windows": 2 });
     let both = run(&app, &inv, req, twice, from).await;
+    let repeated = json!({ "kind": "places", "windows": [window(0, 6), window(2, 4), window(0, 6)], "min_windows": 2 });
+    refused(
+        app.search(&inv, req, repeated, from, now).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "window 3 repeats window 1",
+    )
+    .await;
     let in_both: Vec<(String, i64)> = vehicles(&both);
     assert!(
         in_both.contains(&("TWO2BBB".to_owned(), 2)) && in_both.contains(&("LATE4DD".to_owned(), 2)),
