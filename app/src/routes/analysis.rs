@@ -369,7 +369,7 @@ pub fn AnalysisPage() -> impl IntoView {
                 })}
                 <VerifyPanel search_id=search_id selected=selected step=step recorded=recorded/>
                 {move || ran.get().map(|r| view! {
-                    <Result ran=r vehicle=vehicle open_history=Callback::new(open_history)/>
+                    <Findings ran=r vehicle=vehicle open_history=Callback::new(open_history)/>
                 })}
                 <Show when=move || ran.with(Option::is_some)>
                     <ReadTable reads=drawn selected=selected/>
@@ -383,7 +383,7 @@ pub fn AnalysisPage() -> impl IntoView {
 
 /// What the analysis made of its reads: the ranked vehicles, or the charts.
 #[component]
-fn Result(ran: Ran, vehicle: RwSignal<Option<String>>, open_history: Callback<String>) -> impl IntoView {
+fn Findings(ran: Ran, vehicle: RwSignal<Option<String>>, open_history: Callback<String>) -> impl IntoView {
     let reference = ran.reference.clone();
     let history_button = move |plate: String| {
         view! {
