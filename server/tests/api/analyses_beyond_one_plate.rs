@@ -87,6 +87,13 @@ async fn run(app: &TestApp, client: &Client, request_id: i64, query: Value, from
     page
 }
 
+/// A plate search (`mode` exact, partial or misread) under `request_id` over the last 30 days.
+async fn history(app: &TestApp, client: &Client, request_id: i64, plate: &str, mode: &str) -> reqwest::Response {
+    let now = app.clock.now();
+    let query = json!({ "kind": "plate", "plate": plate, "mode": mode });
+    app.search(client, request_id, query, now - Duration::days(30), now).await
+}
+
 async fn convoy_partners_rank_above_a_vehicle_beside_the_target_once(app: TestApp) {
     let s = street(&app).await;
     let now = app.clock.now();
@@ -164,18 +171,10 @@ async fn convoy_partners_rank_above_a_vehicle_beside_the_target_once(app: TestAp
 
     // An associate's history under the same request, though the request names only the target;
     // a vehicle the analysis did not name has none.
-    let history = app
-        .search(
-            &inv,
-            req,
-            json!({ "kind": "plate", "plate": "PA12RTN", "mode": "exact" }),
-            now - Duration::days(30),
-            now,
-        )
-        .await;
-    assert_eq!(history.status(), StatusCode::CREATED);
-    let history: Value = history.json().await.unwrap();
-    assert_eq!(history["total"], 4, "its reads at the four places it shared with the target, not the one elsewhere");
+    let named = history(&app, &inv, req, "PA12RTN", "exact").await;
+    assert_eq!(named.status(), StatusCode::CREATED);
+    let named: Value = named.json().await.unwrap();
+    assert_eq!(named["total"], 4, "its reads at the four places it shared with the target, not the one elsewhere");
     // Named, it may not be watched live: a watch follows the plates the request names.
     let r = app.open_watch(&inv, req, json!({ "kind": "plate", "plate": "PA12RTN", "mode": "exact" })).await;
     refused(r, StatusCode::FORBIDDEN, "a live-time watch follows only plates the request names").await;
@@ -195,29 +194,18 @@ async fn convoy_partners_rank_above_a_vehicle_beside_the_target_once(app: TestAp
     assert_eq!(verified.status(), StatusCode::CREATED);
     let rerun = run(&app, &inv, req, json!({ "kind": "convoy", "plate": "AB12CDE" }), now - Duration::days(30)).await;
     assert_eq!(rerun["analysis"]["associates"][0]["plate"], "PA12RTN");
-    let secret = json!({ "kind": "plate", "plate": "SE12CRT", "mode": "exact" });
-    let r = app.search(&inv, req, secret, now - Duration::days(30), now).await;
+    let r = history(&app, &inv, req, "SE12CRT", "exact").await;
     refused(r, StatusCode::FORBIDDEN, "does not cover the plate SE12CRT").await;
-    let other = app
-        .search(
-            &inv,
-            req,
-            json!({ "kind": "plate", "plate": "LA73CAR", "mode": "exact" }),
-            now - Duration::days(30),
-            now,
-        )
-        .await;
-    refused(other, StatusCode::FORBIDDEN, "does not cover the plate LA73CAR").await;
-    let partial = app
-        .search(
-            &inv,
-            req,
-            json!({ "kind": "plate", "plate": "PA12*", "mode": "partial" }),
-            now - Duration::days(30),
-            now,
-        )
-        .await;
+    refused(
+        history(&app, &inv, req, "LA73CAR", "exact").await,
+        StatusCode::FORBIDDEN,
+        "does not cover the plate LA73CAR",
+    )
+    .await;
+    let partial = history(&app, &inv, req, "PA12*", "partial").await;
     assert_eq!(partial.status(), StatusCode::FORBIDDEN, "a named vehicle's plate, not a pattern around it");
+    let misread = history(&app, &inv, req, "PA12RTN", "misread").await;
+    assert_eq!(misread.status(), StatusCode::FORBIDDEN, "its plate, not its misreads");
 
     // Reopened, the result is the same; restricted from S1 and S2 (R13), the second partner
     // shared nothing with the target that the user may see, and drops out.
@@ -247,15 +235,7 @@ async fn convoy_partners_rank_above_a_vehicle_beside_the_target_once(app: TestAp
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let r = app
-        .search(
-            &inv,
-            req,
-            json!({ "kind": "plate", "plate": "PA12RTN", "mode": "exact" }),
-            now - Duration::days(30),
-            now,
-        )
-        .await;
+    let r = history(&app, &inv, req, "PA12RTN", "exact").await;
     refused(r, StatusCode::FORBIDDEN, "does not cover the plate PA12RTN").await;
 }
 
@@ -417,9 +397,8 @@ async fn several_places_finds_vehicles_in_at_least_k_windows(app: TestApp) {
     let all3_id = all3["search_id"].as_i64().unwrap();
     let r = app.get(&inv, &format!("/searches/{all3_id}/reads/{read}")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "not among what the K = 3 analysis found");
-    let history =
-        app.search(&inv, req, json!({ "kind": "plate", "plate": "TWO2BBB", "mode": "exact" }), from, now).await;
-    assert_eq!(history.status(), StatusCode::CREATED);
+    let named = app.search(&inv, req, json!({ "kind": "plate", "plate": "TWO2BBB", "mode": "exact" }), from, now).await;
+    assert_eq!(named.status(), StatusCode::CREATED);
 
     // Exported through the marked export (R14): the reads it found, and no others.
     let r = inv

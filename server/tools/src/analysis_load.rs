@@ -5,11 +5,11 @@
 //! same question, timed in the same run.
 
 use crate::latency::percentile;
-use crate::search_load::{account, feed_cameras, plate_of, tags, Timing};
+use crate::search_load::{accounts, feed_cameras, plate_of, tags, Timing};
 use chrono::{DateTime, Duration, Months, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use server::access::{Capability, Investigator, Supervisor};
+use server::access::{Investigator, Supervisor};
 use server::clock::to_millis;
 use server::config::Config;
 use server::requests;
@@ -19,7 +19,6 @@ use shared::analysis::{Analysis, PlaceWindow};
 use shared::hotlists::EntryPattern;
 use shared::requests::{NewRequest, Purpose, RequestDecision, RequestScope, Seriousness};
 use shared::search::{NewSearch, SearchQuery};
-use shared::{AccessTier, NewUser, Rank, Role, Username};
 use std::future::Future;
 use std::time::Instant;
 
@@ -120,21 +119,7 @@ pub async fn measure(
     target: u64,
     queries: usize,
 ) -> anyhow::Result<Vec<Measured>> {
-    let password = "analysis load tool account".to_owned();
-    let new = |name: &str, roles: &[Role], tier, rank| NewUser {
-        username: Username::parse(name).expect("valid"),
-        display_name: name.into(),
-        password: password.clone(),
-        roles: roles.iter().copied().collect(),
-        tier,
-        rank,
-    };
-    let analyst =
-        account(db, now, new("analysis-load", &[Role::Investigator], Some(AccessTier::Central), None)).await?;
-    let inspector =
-        account(db, now, new("analysis-load-insp", &[Role::Supervisor], None, Some(Rank::Inspector))).await?;
-    let analyst = Investigator::of(analyst).map_err(|_| anyhow::anyhow!("not an investigator"))?;
-    let inspector = Supervisor::of(inspector).map_err(|_| anyhow::anyhow!("not a supervisor"))?;
+    let (analyst, inspector) = accounts(db, now, "analysis-load").await?;
     let who = (&analyst, &inspector);
     let tags = tags();
     let vehicles = (target / 10).max(1);

@@ -147,8 +147,28 @@ pub struct Timing {
     pub mean_results: f64,
 }
 
+/// A load tool's central-tier investigator `{name}` and inspector `{name}-insp`, created the
+/// first time.
+pub async fn accounts(db: &Db, now: DateTime<Utc>, name: &str) -> anyhow::Result<(Investigator, Supervisor)> {
+    let new = |name: String, roles: &[Role], tier, rank| NewUser {
+        username: Username::parse(&name).expect("valid"),
+        display_name: name.clone(),
+        password: "load tool account, never signed in".to_owned(),
+        roles: roles.iter().copied().collect(),
+        tier,
+        rank,
+    };
+    let analyst =
+        account(db, now, new(name.to_owned(), &[Role::Investigator], Some(AccessTier::Central), None)).await?;
+    let inspector =
+        account(db, now, new(format!("{name}-insp"), &[Role::Supervisor], None, Some(Rank::Inspector))).await?;
+    let analyst = Investigator::of(analyst).map_err(|_| anyhow::anyhow!("not an investigator"))?;
+    let inspector = Supervisor::of(inspector).map_err(|_| anyhow::anyhow!("not a supervisor"))?;
+    Ok((analyst, inspector))
+}
+
 /// The account `new` names, created the first time.
-pub async fn account(db: &Db, now: DateTime<Utc>, new: NewUser) -> anyhow::Result<shared::UserView> {
+async fn account(db: &Db, now: DateTime<Utc>, new: NewUser) -> anyhow::Result<shared::UserView> {
     let existing = users::list(db).await?.into_iter().find(|u| u.username == new.username);
     match existing {
         Some(user) => Ok(user),
@@ -165,20 +185,8 @@ pub async fn measure(
     target: u64,
     queries: usize,
 ) -> anyhow::Result<(Timing, Timing)> {
-    let password = "search load tool account".to_owned();
-    let new = |name: &str, roles: &[Role], tier, rank| NewUser {
-        username: Username::parse(name).expect("valid"),
-        display_name: name.into(),
-        password: password.clone(),
-        roles: roles.iter().copied().collect(),
-        tier,
-        rank,
-    };
-    let analyst = account(db, now, new("search-load", &[Role::Investigator], Some(AccessTier::Central), None)).await?;
-    let inspector = account(db, now, new("search-load-insp", &[Role::Supervisor], None, Some(Rank::Inspector))).await?;
+    let (analyst, inspector) = accounts(db, now, "search-load").await?;
     let tags = tags();
-    let analyst = Investigator::of(analyst).map_err(|_| anyhow::anyhow!("not an investigator"))?;
-    let inspector = Supervisor::of(inspector).map_err(|_| anyhow::anyhow!("not a supervisor"))?;
     let request = requests::submit(
         db,
         now,
