@@ -50,6 +50,7 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub limits: RateLimitConfig,
     pub oversight: OversightConfig,
+    pub outages: OutageConfig,
     pub map: MapSettings,
 }
 
@@ -273,6 +274,31 @@ pub struct OversightConfig {
     pub min_count: i64,
 }
 
+/// Camera and feed outages (R3, R23's technical difficulties), found by counting each camera's
+/// reads per hour as they are stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageConfig {
+    /// How often the reads are counted and the cameras looked at (0: never; `server` runs it).
+    pub scan_seconds: u64,
+    /// A camera is silent when, at the rates it usually reads at those hours of the day (over
+    /// the last `usual_days`), it should have sent at least this many reads since its last one.
+    pub min_expected: f64,
+    /// Never silent for less than this.
+    pub floor_minutes: i64,
+    /// The days its usual hourly rates are taken from.
+    pub usual_days: i64,
+    /// A camera refusing at least this many reads between two looks, with none accepted, is
+    /// refusing reads.
+    pub refused_min: i64,
+}
+
+impl Default for OutageConfig {
+    fn default() -> Self {
+        OutageConfig { scan_seconds: 60, min_expected: 10.0, floor_minutes: 15, usual_days: 7, refused_min: 10 }
+    }
+}
+
 impl Default for OversightConfig {
     fn default() -> Self {
         OversightConfig { min_count: 5 }
@@ -303,6 +329,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             limits: RateLimitConfig::default(),
             oversight: OversightConfig::default(),
+            outages: OutageConfig::default(),
             map: MapSettings::default(),
         }
     }
@@ -394,6 +421,7 @@ impl fmt::Debug for Config {
             .field("ingest", &self.ingest)
             .field("limits", &self.limits)
             .field("oversight", &self.oversight)
+            .field("outages", &self.outages)
             .field("map", &self.map)
             .finish()
     }

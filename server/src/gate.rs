@@ -32,6 +32,8 @@ pub enum Under {
     /// A statement the caller, a supervisor, is asked to decide (R14), under the request with
     /// this reference.
     Statement { statement_id: i64, reference: String },
+    /// A subject access request an auditor is answering: its own legal basis (R23).
+    SubjectAccess { entry_id: i64, reference: String },
 }
 
 impl Under {
@@ -39,7 +41,7 @@ impl Under {
         match self {
             Under::Search { reference, .. } => reference.clone(),
             Under::Alert { alert_id, .. } => format!("alert {alert_id}"),
-            Under::Statement { reference, .. } => reference.clone(),
+            Under::Statement { reference, .. } | Under::SubjectAccess { reference, .. } => reference.clone(),
         }
     }
 
@@ -49,6 +51,9 @@ impl Under {
             Under::Alert { alert_id, hotlist_id } => json!({ "alert_id": alert_id, "hotlist_id": hotlist_id }),
             Under::Statement { statement_id, reference } => {
                 json!({ "statement_id": statement_id, "request": reference })
+            }
+            Under::SubjectAccess { entry_id, reference } => {
+                json!({ "entry_id": entry_id, "subject_access": reference })
             }
         }
     }
@@ -136,6 +141,72 @@ pub async fn in_statement_to_decide(
     Ok(reads)
 }
 
+/// What the system holds for the plate subject access request `entry_id` names, for an auditor
+/// answering it (R23): its own legal basis, no investigator's request. The reads of that
+/// vehicle (the plate as read unless a verification corrected it, or corrected to it, R16)
+/// inside retention (R18), at cameras the auditor is not restricted from (R13); only while
+/// the entry is open. The disclosure is audited as one row naming the entry and every read
+/// (R21); a refusal (no such entry, closed, no plate) like any other, and answered as such.
+pub async fn for_subject_access(
+    db: &Db,
+    now: DateTime<Utc>,
+    cutoff: DateTime<Utc>,
+    auditor: &crate::access::Auditor,
+    entry_id: i64,
+) -> AppResult<shared::registers::Disclosure> {
+    let asked = json!({ "subject_access_id": entry_id });
+    let mut tx = db.begin().await?;
+    let (entry, plate) = match crate::registers::subject_access_plate(&mut tx, entry_id).await {
+        Ok(found) => found,
+        Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+        Err(why) => {
+            drop(tx);
+            audit::refused(db, now, Actor::user(auditor), AuditAction::ReadRefused, asked, &why).await?;
+            return Err(why);
+        }
+    };
+    let denied = crate::access::restrictions::of(tx.conn(), auditor.id).await?.denied_cameras;
+    let from = "FROM reads r JOIN cameras c ON c.id = r.camera_id";
+    let sql = format!(
+        "SELECT {READ_COLUMNS} {from} WHERE r.plate = $1 AND r.corrected_plate IS NULL AND r.captured_at >= $2 \
+         UNION ALL SELECT {READ_COLUMNS} {from} WHERE r.corrected_plate = $1 AND r.captured_at >= $2 \
+         ORDER BY 3, 1"
+    );
+    let rows = sqlx::query(&sql).bind(&plate).bind(crate::clock::to_millis(cutoff)).fetch_all(tx.conn()).await?;
+    let mut reads = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let read = crate::reads::read_from_row(row)?;
+        if !denied.contains(&read.camera_id) {
+            reads.push(read);
+        }
+    }
+    crate::registers::searched(&mut tx, now, entry_id, reads.len()).await?;
+    let under = Under::SubjectAccess { entry_id, reference: entry.reference.clone() };
+    let mut details = under.details();
+    details["plate"] = json!(plate);
+    details["read_ids"] = json!(reads.iter().map(|r| r.id).collect::<Vec<_>>());
+    let event = Event::new(Actor::user(auditor), AuditAction::SubjectAccessSearched).subject(under.subject());
+    audit::record(&mut tx, now, event.details(details)).await?;
+    tx.commit().await?;
+    Ok(shared::registers::Disclosure {
+        reference: entry.reference,
+        plate,
+        searched_at: now,
+        held_from: cutoff,
+        reads: reads
+            .into_iter()
+            .map(|r| shared::registers::DisclosedRead {
+                captured_at: r.captured_at,
+                plate: r.best_plate().to_owned(),
+                camera: r.camera_name,
+                lat: r.lat,
+                lon: r.lon,
+                direction: r.direction,
+            })
+            .collect(),
+    })
+}
+
 /// Reads `ids`, each among the results of the permitted search `p` that `user` ran as search
 /// `search_id`: for acts on chosen reads (preserving them, R19). An id it does not find is
 /// refused.
@@ -217,7 +288,7 @@ impl Reached {
             .ok_or_else(|| AppError::NotFound(format!("read {} has no {} image", self.read.id, kind.as_str())))?;
         let response = images.response(&key).await?;
         let action = match self.under {
-            Under::Search { .. } | Under::Statement { .. } => AuditAction::ImageViewed,
+            Under::Search { .. } | Under::Statement { .. } | Under::SubjectAccess { .. } => AuditAction::ImageViewed,
             Under::Alert { .. } => AuditAction::AlertImageViewed,
         };
         let mut details = self.under.details();

@@ -19,8 +19,10 @@ pub mod imagery;
 pub mod ingest;
 pub mod locker;
 pub mod notices;
+pub mod outages;
 pub mod oversight;
 pub mod reads;
+pub mod registers;
 pub mod requests;
 pub mod retention;
 pub mod search;
@@ -136,6 +138,7 @@ impl Application {
         let clone_scan = tokio::spawn(scan_for_clones(self.state.clone()));
         let purge = tokio::spawn(daily_purge(self.state.clone()));
         let anchors = tokio::spawn(anchor_audit_chains(self.state.clone()));
+        let outages = tokio::spawn(watch_for_outages(self.state.clone()));
         let notices = tokio::spawn(notices::listen(self.state.clone()));
         let router = http::router(self.state.clone(), self.limits.clone());
         // Alerts and live reads are small writes that must leave at once, not wait for Nagle.
@@ -151,6 +154,7 @@ impl Application {
         clone_scan.abort();
         purge.abort();
         anchors.abort();
+        outages.abort();
         notices.abort();
         self.state.db.close().await;
         served
@@ -209,6 +213,25 @@ async fn anchor_audit_chains(state: AppState) {
         every.tick().await;
         match state.db.as_only_runner("anchor audit chains", audit::anchor(&state.db, state.clock.now())).await {
             Ok(Some(Err(e))) | Err(e) => tracing::error!(error = %e, "could not anchor the audit chains"),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Counts the reads per camera per hour and keeps the cameras' outages (R23), every
+/// `outages.scan_seconds` (0: never).
+async fn watch_for_outages(state: AppState) {
+    let seconds = state.config.outages.scan_seconds;
+    if seconds == 0 {
+        return;
+    }
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(seconds));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let scan = outages::scan(&state.db, state.clock.now(), &state.config.outages);
+        match state.db.as_only_runner("outage scan", scan).await {
+            Ok(Some(Err(e))) | Err(e) => tracing::error!(error = %e, "could not scan for camera outages"),
             Ok(_) => {}
         }
     }

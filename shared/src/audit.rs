@@ -100,6 +100,12 @@ actions! {
     ImageDeletionFailed => "image_deletion_failed",
     LockerRefused => "locker_refused",
     SearchCamerasViewed => "search_cameras_viewed",
+    RequestClosed => "request_closed",
+    RegisterEntryRecorded => "register_entry_recorded",
+    RegisterEntryUpdated => "register_entry_updated",
+    SubjectAccessSearched => "subject_access_searched",
+    ReportDrawn => "report_drawn",
+    OversightViewed => "oversight_viewed",
 }
 
 impl AuditAction {

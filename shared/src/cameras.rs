@@ -155,8 +155,12 @@ pub struct CameraHealth {
     pub reads_last_day: i64,
     /// Capture time of its newest read within the last day.
     pub last_read_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Approved, and quiet for longer than is usual for it (see `silent_since`).
+    /// Approved, and quiet for longer than is usual for it (see `is_silent`), or in a recorded
+    /// outage.
     pub silent: bool,
+    /// Its open outage, if one is recorded (R23's technical difficulties).
+    #[serde(default)]
+    pub outage: Option<OutageKind>,
 }
 
 impl CameraHealth {
@@ -180,6 +184,77 @@ impl CameraHealth {
         let allowed = (4 * usual_gap_s).max(floor_minutes * 60);
         (now - last).num_seconds() > allowed
     }
+}
+
+/// Why a camera counts as out (R23's technical difficulties).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageKind {
+    /// Silent for longer than is usual for it at those hours.
+    Silent,
+    /// Its reads are being refused, none accepted.
+    Refusing,
+}
+
+impl OutageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutageKind::Silent => "silent",
+            OutageKind::Refusing => "refusing",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutageKind> {
+        [OutageKind::Silent, OutageKind::Refusing].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A camera's outage: from its last read (silent) or the first look that found its reads
+/// refused, to its next accepted read; open while `ended_at` is empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutageView {
+    pub id: i64,
+    pub camera_id: i64,
+    pub camera: String,
+    pub feed: String,
+    pub zone: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub kind: OutageKind,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub detected_at: chrono::DateTime<chrono::Utc>,
+    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The reads it would usually have sent in the time it was silent, when detected.
+    pub expected_reads: f64,
+    /// The reads refused when detected (refusing).
+    pub refused_reads: i64,
+}
+
+/// The query of `GET /cameras/outages`: the open ones, or those overlapping a period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutagesQuery {
+    #[serde(default)]
+    pub open: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A camera's reads per hour, oldest first, from `from` (an hour's start): its health chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraHours {
+    pub camera_id: i64,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub reads: Vec<i64>,
+}
+
+/// The query of `GET /cameras/{id}/hours`: how many days back (1 to 31).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoursQuery {
+    pub days: i64,
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub const CAMERAS: &str = "/cameras";
 pub const CAMERA_STATUS: &str = "/cameras/{id}/status";
 pub const ZONE_STATUS: &str = "/cameras/zone-status";
 pub const CAMERA_HEALTH: &str = "/cameras/health";
+pub const CAMERA_OUTAGES: &str = "/cameras/outages";
+pub const CAMERA_HOURS: &str = "/cameras/{id}/hours";
 
 // searches
 pub const SEARCH_CLONES: &str = "/searches/{id}/clones";
@@ -73,15 +75,21 @@ pub const LOCKER_ITEM_ANSWER: &str = "/locker/items/{id}/answer";
 pub const LOCKER_ITEM_IMAGE: &str = "/locker/items/{id}/images/{kind}";
 
 // oversight
-pub const OVERSIGHT_YEAR: &str = "/oversight/{year}";
-pub const OVERSIGHT_YEAR_CSV: &str = "/oversight/{year}/csv";
+pub const OVERSIGHT_REPORT: &str = "/oversight/report";
+pub const OVERSIGHT_INTENSITY: &str = "/oversight/intensity";
+pub const OVERSIGHT_EXTRACT: &str = "/oversight/extract";
 
+// registers: `{register}` is `breaches` or `subject-access`
+pub const REGISTER: &str = "/registers/{register}";
+pub const REGISTER_ENTRY: &str = "/registers/{register}/{id}";
+pub const SUBJECT_ACCESS_SEARCH: &str = "/registers/subject-access/{id}/search";
 // requests
 pub const REQUESTS: &str = "/requests";
 pub const REQUEST: &str = "/requests/{id}";
 pub const REQUEST_DECISION: &str = "/requests/{id}/decision";
 pub const REQUEST_WITHDRAW: &str = "/requests/{id}/withdraw";
 pub const REQUEST_REVOKE: &str = "/requests/{id}/revoke";
+pub const REQUEST_OUTCOME: &str = "/requests/{id}/outcome";
 
 // statements
 pub const STATEMENTS: &str = "/statements";

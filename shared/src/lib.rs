@@ -15,6 +15,7 @@ pub mod locker;
 pub mod oversight;
 pub mod plate;
 pub mod reads;
+pub mod registers;
 pub mod requests;
 pub mod roles;
 pub mod search;

@@ -1,4 +1,5 @@
-//! The figures behind the annual report to oversight bodies (R23).
+//! The annual report to oversight bodies (R23), drawn by the system for a period: its sections'
+//! figures, how evenly the network watches, and an extract for independent analysis.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -81,18 +82,125 @@ pub struct Figure {
     pub count: Count,
 }
 
-/// A calendar year's figures, in report order.
+/// The report's sections, in the order of the annual report to the Home Secretary.
+pub const SECTIONS: [&str; 10] = [
+    SUMMARY_OF_USE,
+    DIFFICULTIES,
+    TECHNICAL_DIFFICULTIES,
+    AUDIT,
+    CHALLENGES,
+    TRANSFERS,
+    REQUESTS,
+    GENERAL_PRIVACY,
+    DELETIONS,
+    USEFULNESS,
+];
+pub const SUMMARY_OF_USE: &str = "Summary of use";
+pub const DIFFICULTIES: &str = "Difficulties";
+pub const TECHNICAL_DIFFICULTIES: &str = "Technical difficulties";
+pub const AUDIT: &str = "Audit";
+pub const CHALLENGES: &str = "Challenges";
+pub const TRANSFERS: &str = "Transfers";
+pub const REQUESTS: &str = "Requests";
+pub const GENERAL_PRIVACY: &str = "General privacy issues";
+pub const DELETIONS: &str = "Deletions";
+pub const USEFULNESS: &str = "Usefulness";
+
+/// The period a report, the intensity map or the extract covers: a calendar `year`, or the days
+/// `from` to `to` (both included). `format` picks the report's download.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ReportFormat>,
+}
+
+/// How the report is given: JSON (the page's preview), PDF, or CSV beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Json,
+    Pdf,
+    Csv,
+}
+
+/// One audit chain's head when the report was drawn: anyone holding the log can check that the
+/// figures were drawn from it as it then stood.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// The report for a period, as drawn at `drawn_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Figures {
-    pub year: i32,
+pub struct Report {
+    /// The first day and the last day covered (UTC).
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub drawn_at: chrono::DateTime<chrono::Utc>,
+    /// The smallest count shown exactly.
+    pub min_count: i64,
+    /// The audit chains' heads as they stood when it was drawn.
+    pub heads: Vec<ChainHead>,
+    /// Whether every audit chain held when it was drawn.
+    pub chains: crate::ChainReport,
+    /// The figures, section by section in [`SECTIONS`] order.
     pub figures: Vec<Figure>,
 }
 
-impl Figures {
+impl Report {
     /// The count of `item` in `section`, or 0.
     pub fn get(&self, section: &str, item: &str) -> Count {
         self.figures.iter().find(|f| f.section == section && f.item == item).map_or(Count::Exact(0), |f| f.count)
     }
+}
+
+/// Reads over a period at one camera, or in one area: how intensely it is watched. Figures
+/// only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intensity {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// The grid's cell size in degrees of latitude and longitude (about 1 km at London).
+    pub cell_lat: f64,
+    pub cell_lon: f64,
+    pub cameras: Vec<CameraIntensity>,
+    pub cells: Vec<CellIntensity>,
+    pub zones: Vec<ZoneIntensity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraIntensity {
+    pub camera_id: i64,
+    pub name: String,
+    pub zone: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub reads: Count,
+}
+
+/// A grid cell: its south-west corner and what its cameras read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellIntensity {
+    pub south: f64,
+    pub west: f64,
+    pub cameras: i64,
+    pub reads: Count,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneIntensity {
+    pub zone: String,
+    pub cameras: i64,
+    pub reads: Count,
 }
 
 #[cfg(test)]

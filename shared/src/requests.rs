@@ -237,6 +237,8 @@ pub enum RequestError {
     Window,
     #[error("rationale must be 10 to 2000 characters")]
     Rationale,
+    #[error("note must be 3 to 500 characters")]
+    OutcomeNote,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -291,6 +293,14 @@ pub struct RequestView {
     pub revoked_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub revoke_rationale: Option<String>,
+    /// What it was worth, recorded by its officer when it closed (R23): nothing runs under it
+    /// from then on.
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    #[serde(default)]
+    pub outcome_note: Option<String>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// A supervisor's revocation of an approval, with why: searches, watches and analyses under it
@@ -312,11 +322,20 @@ impl Validate for RevokeApproval {
 }
 
 impl RequestView {
-    /// Approved, not withdrawn and not yet expired at `now`.
+    /// Approved, not withdrawn, not closed and not yet expired at `now`.
     pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
         self.status == RequestStatus::Approved
             && self.withdrawn_at.is_none()
+            && self.closed_at.is_none()
             && self.expires_at.is_some_and(|e| now < e)
+    }
+
+    /// Whether its officer owes its outcome at `now`: approved, not yet closed, and its window
+    /// or its approval has ended (R23).
+    pub fn outcome_due_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == RequestStatus::Approved
+            && self.closed_at.is_none()
+            && (self.request.scope.to <= now || self.expires_at.is_some_and(|e| e <= now))
     }
 
     /// Whether a live-time watch may run under it at `now`: usable, and its window covers now.
@@ -445,6 +464,9 @@ pub enum RequestList {
     Decided,
     /// Every request (auditors).
     All,
+    /// Approved requests whose window or approval has ended without an outcome recorded: the
+    /// caller's own (investigators), or those the caller approved (supervisors) (R23).
+    OutcomeDue,
 }
 
 /// The query of `GET /requests`.
@@ -459,5 +481,73 @@ pub struct RequestsQuery {
 impl RequestsQuery {
     pub fn of(which: RequestList) -> Self {
         RequestsQuery { which, limit: None }
+    }
+}
+
+/// What a request was worth (R23, the annual report's usefulness), as its officer records it on
+/// closing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    SuspectIdentified,
+    VehicleLocated,
+    Eliminated,
+    EvidenceForCharge,
+    IntelligenceOnly,
+    NoValue,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::SuspectIdentified,
+        Outcome::VehicleLocated,
+        Outcome::Eliminated,
+        Outcome::EvidenceForCharge,
+        Outcome::IntelligenceOnly,
+        Outcome::NoValue,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::SuspectIdentified => "suspect_identified",
+            Outcome::VehicleLocated => "vehicle_located",
+            Outcome::Eliminated => "eliminated",
+            Outcome::EvidenceForCharge => "evidence_for_charge",
+            Outcome::IntelligenceOnly => "intelligence_only",
+            Outcome::NoValue => "no_value",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::SuspectIdentified => "Suspect identified",
+            Outcome::VehicleLocated => "Vehicle located",
+            Outcome::Eliminated => "Eliminated from enquiries",
+            Outcome::EvidenceForCharge => "Evidence used for charge",
+            Outcome::IntelligenceOnly => "Intelligence only",
+            Outcome::NoValue => "No value",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// The body of `POST /requests/{id}/outcome`: closes the request with what it was worth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestOutcome {
+    pub outcome: Outcome,
+    pub note: String,
+}
+
+impl Validate for RequestOutcome {
+    type Error = RequestError;
+
+    fn problems(&self) -> Vec<(&'static str, RequestError)> {
+        let mut p = Problems::default();
+        p.require(text_between(&self.note, 3, 500), "note", RequestError::OutcomeNote);
+        p.into_vec()
     }
 }

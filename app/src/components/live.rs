@@ -100,7 +100,11 @@ pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth
                             h.reads_last_hour,
                             last,
                             h.camera.refused_reads,
-                            if h.silent { " · SILENT" } else { "" }
+                            match (h.outage, h.silent) {
+                                (Some(kind), _) => format!(" · OUTAGE ({})", kind.as_str()),
+                                (None, true) => " · SILENT".to_owned(),
+                                (None, false) => String::new(),
+                            }
                         );
                         layer.add_layer(&camera_marker(&h.camera, h.silent, &tip));
                     }
@@ -123,6 +127,23 @@ pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth
             let _ = el.set_attribute("data-live", "true");
         }
     });
+}
+
+/// How intensely each grid cell of about 1 km is watched (R23): a circle at its middle, larger
+/// and darker the more its cameras read over the period, with its figures as a tooltip.
+pub fn show_intensity(handle: &MapHandle, intensity: &shared::oversight::Intensity) -> leaflet::LayerGroup {
+    let layer = leaflet::LayerGroup::new();
+    let most = intensity.cells.iter().filter_map(|c| c.reads.exact()).max().unwrap_or(1).max(1) as f64;
+    for cell in &intensity.cells {
+        let share = cell.reads.exact().map_or(0.0, |n| n as f64 / most);
+        let radius = 4 + (share.sqrt() * 16.0) as i32;
+        let (lat, lon) = (cell.south + intensity.cell_lat / 2.0, cell.west + intensity.cell_lon / 2.0);
+        let marker = dot(lat, lon, radius, "#5b2a86", "#8e5bc4", "intensity-cell");
+        text_tooltip(&marker, &format!("{} cameras · {} reads", cell.cameras, cell.reads));
+        layer.add_layer(&marker);
+    }
+    layer.add_to(&handle.map);
+    layer
 }
 
 /// The user's own alerts (R8: those of the lists whose audience they are in), as markers that

@@ -156,6 +156,9 @@ mod tests {
             withdrawn_at: None,
             revoked_at: None,
             revoke_rationale: None,
+            outcome: None,
+            outcome_note: None,
+            closed_at: None,
         }
     }
 

@@ -132,27 +132,39 @@ impl Deref for Involved {
     }
 }
 
-/// Someone who may see the camera network on the map: an investigator, a hotlist admin or a
-/// system admin (cameras, never reads).
-#[derive(Debug, Clone)]
-pub struct MapViewer(UserView);
+macro_rules! any_of {
+    ($($(#[$doc:meta])* $name:ident => [$($role:expr),+]),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(UserView);
 
-impl MapViewer {
-    pub const ROLES: [Role; 3] = [Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin];
+        impl $name {
+            pub const ROLES: [Role; [$($role),+].len()] = [$($role),+];
 
-    pub fn of(user: UserView) -> Result<Self, UserView> {
-        if user.has_any(&Self::ROLES) && !user.disabled {
-            Ok(MapViewer(user))
-        } else {
-            Err(user)
+            pub fn of(user: UserView) -> Result<Self, UserView> {
+                if user.has_any(&Self::ROLES) && !user.disabled {
+                    Ok($name(user))
+                } else {
+                    Err(user)
+                }
+            }
         }
-    }
+
+        impl Deref for $name {
+            type Target = UserView;
+
+            fn deref(&self) -> &UserView {
+                &self.0
+            }
+        }
+    )*};
 }
 
-impl Deref for MapViewer {
-    type Target = UserView;
-
-    fn deref(&self) -> &UserView {
-        &self.0
-    }
+any_of! {
+    /// Someone who may see the camera network on the map: an investigator, a hotlist admin or a
+    /// system admin (cameras, never reads).
+    MapViewer => [Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin],
+    /// Someone who answers for the network as a whole: a system admin (its outages) or an
+    /// auditor (its technical difficulties and how evenly it watches, R23). Figures only.
+    Overseer => [Role::SystemAdmin, Role::Auditor],
 }

@@ -11,5 +11,5 @@ pub mod standing;
 pub mod users;
 
 pub use capability::{
-    Auditor, Capability, HotlistAdmin, Inspector, Investigator, Involved, MapViewer, Supervisor, SystemAdmin,
+    Auditor, Capability, HotlistAdmin, Inspector, Investigator, Involved, MapViewer, Overseer, Supervisor, SystemAdmin,
 };

@@ -343,13 +343,17 @@ pub async fn health(db: &Db, now: DateTime<Utc>) -> Result<Vec<shared::CameraHea
         let at = |t: Option<i64>| t.map(crate::clock::from_millis);
         seen.insert(camera_id, (day, hour.unwrap_or(0), at(first), at(last)));
     }
+    let open = crate::outages::list(db, &shared::cameras::OutagesQuery { open: true, ..Default::default() }).await?;
     Ok(cameras(db)
         .await?
         .into_iter()
         .map(|camera| {
             let (day, hour, first, last) = seen.get(&camera.id).copied().unwrap_or((0, 0, None, None));
-            let silent = shared::CameraHealth::is_silent(camera.status, day, first, last, now, SILENT_FLOOR_MINUTES);
-            shared::CameraHealth { camera, reads_last_hour: hour, reads_last_day: day, last_read_at: last, silent }
+            let outage = open.iter().find(|o| o.camera_id == camera.id).map(|o| o.kind);
+            let silent = outage.is_some()
+                || shared::CameraHealth::is_silent(camera.status, day, first, last, now, SILENT_FLOOR_MINUTES);
+            let (reads_last_hour, reads_last_day, last_read_at) = (hour, day, last);
+            shared::CameraHealth { camera, reads_last_hour, reads_last_day, last_read_at, silent, outage }
         })
         .collect())
 }

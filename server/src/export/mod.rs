@@ -4,7 +4,7 @@
 //! recorded as a disclosure with its recipient (R21) and counted for the yearly figures (R23).
 
 pub mod csv;
-mod pdf;
+pub(crate) mod pdf;
 pub mod statements;
 
 use crate::access::Investigator;

@@ -3,14 +3,15 @@
 use crate::audit::Actor;
 use crate::cameras;
 use crate::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, MapViewer, SystemAdmin};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, MapViewer, Overseer, SystemAdmin};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use shared::cameras::{CameraHours, HoursQuery, OutageView, OutagesQuery};
 use shared::cameras::{FeedCreated, NewCamera, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
-use shared::endpoints::{CAMERAS, CAMERA_HEALTH, CAMERA_STATUS, FEEDS, ZONE_STATUS};
+use shared::endpoints::{CAMERAS, CAMERA_HEALTH, CAMERA_HOURS, CAMERA_OUTAGES, CAMERA_STATUS, FEEDS, ZONE_STATUS};
 use shared::{CameraHealth, CameraView, FeedView};
 
 pub fn router() -> Router<AppState> {
@@ -20,6 +21,8 @@ pub fn router() -> Router<AppState> {
         .route(CAMERA_STATUS, patch(set_status))
         .route(ZONE_STATUS, post(set_zone_status))
         .route(CAMERA_HEALTH, get(health))
+        .route(CAMERA_OUTAGES, get(outages))
+        .route(CAMERA_HOURS, get(hours))
 }
 
 async fn list_feeds(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<FeedView>>> {
@@ -74,4 +77,27 @@ async fn set_zone_status(
 /// hour and day, the last read's time, refusals, and whether it is silent for longer than usual.
 async fn health(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<CameraHealth>>> {
     Ok(Json(cameras::health(&state.db, state.clock.now()).await?))
+}
+
+/// The cameras' outages: those open now (the admins' tray), or those overlapping a period
+/// (R23's technical difficulties). Figures and places, no reads.
+async fn outages(
+    State(state): State<AppState>,
+    _: Overseer,
+    ApiQuery(query): ApiQuery<OutagesQuery>,
+) -> AppResult<Json<Vec<OutageView>>> {
+    Ok(Json(crate::outages::list(&state.db, &query).await?))
+}
+
+/// A camera's reads per hour over the last `days` days: its health chart.
+async fn hours(
+    State(state): State<AppState>,
+    _: Overseer,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<HoursQuery>,
+) -> AppResult<Json<CameraHours>> {
+    if !(1..=31).contains(&query.days) {
+        return Err(crate::error::AppError::field("days", format!("{} is not 1 to 31 days", query.days)));
+    }
+    Ok(Json(crate::outages::hours(&state.db, state.clock.now(), id, query.days).await?))
 }

@@ -3,7 +3,7 @@
 
 use crate::access::{sessions::USER_ID_KEY, users};
 pub use crate::access::{
-    Auditor, Capability, HotlistAdmin, Inspector, Investigator, Involved, MapViewer, Supervisor, SystemAdmin,
+    Auditor, Capability, HotlistAdmin, Inspector, Investigator, Involved, MapViewer, Overseer, Supervisor, SystemAdmin,
 };
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
@@ -87,6 +87,7 @@ role_extractor!(
     SystemAdmin => [SystemAdmin::ROLE],
     Involved => Involved::ROLES,
     MapViewer => MapViewer::ROLES,
+    Overseer => Overseer::ROLES,
 );
 
 /// A supervisor of inspector rank (R11).

@@ -17,6 +17,7 @@ pub mod origin;
 pub mod oversight;
 pub mod pages;
 pub mod reads;
+pub mod registers;
 pub mod requests;
 pub mod search;
 pub mod statements;
@@ -58,6 +59,7 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
         .merge(exports::router())
         .merge(statements::router())
         .merge(oversight::router())
+        .merge(registers::router())
         .merge(watches::router())
         .merge(dead_letters::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))

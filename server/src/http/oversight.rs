@@ -1,59 +1,91 @@
-//! The yearly figures for oversight bodies (R23), for auditors: as JSON or CSV.
+//! The annual report for oversight bodies (R23), drawn for a period as JSON, PDF or CSV; how
+//! evenly the network watches; the de-identified extract. Drawing each is audited (R21).
 
 use crate::audit::{self, Actor, Event};
 use crate::error::{AppError, AppResult};
 use crate::export::ExportFile;
 use crate::http::exports::download;
-use crate::http::extract::{ApiPath, Auditor};
-use crate::oversight;
+use crate::http::extract::{ApiQuery, Auditor, Overseer};
+use crate::oversight::{self, Period};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use shared::endpoints::{OVERSIGHT_YEAR, OVERSIGHT_YEAR_CSV};
+use shared::endpoints::{OVERSIGHT_EXTRACT, OVERSIGHT_INTENSITY, OVERSIGHT_REPORT};
 use shared::export::ExportFormat;
-use shared::oversight::Figures;
-use shared::AuditAction;
+use shared::oversight::{Intensity, PeriodQuery, ReportFormat};
+use shared::{AuditAction, UserView};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(OVERSIGHT_YEAR, get(figures)).route(OVERSIGHT_YEAR_CSV, get(figures_csv))
+    Router::new()
+        .route(OVERSIGHT_REPORT, get(report))
+        .route(OVERSIGHT_INTENSITY, get(intensity))
+        .route(OVERSIGHT_EXTRACT, get(extract))
 }
 
-async fn audited_figures(state: &AppState, auditor: &shared::UserView, year: i32) -> AppResult<Figures> {
-    let now = state.clock.now();
-    let figures =
-        oversight::figures(&state.db, now, year, state.config.oversight.min_count).await?.ok_or_else(|| {
-            AppError::Invalid(format!(
-                "{year} is not a year the figures can cover: from {} to {}",
-                crate::access::policy::FIRST_YEAR,
-                chrono::Datelike::year(&now)
-            ))
-        })?;
-    audit::record_alone(
-        &state.db,
-        now,
-        Event::new(Actor::user(auditor), AuditAction::OversightFiguresViewed).details(json!({ "year": year })),
-    )
-    .await?;
-    Ok(figures)
-}
-
-async fn figures(
+/// The report for the period asked: JSON for the page's preview, or the PDF or the CSV.
+async fn report(
     State(state): State<AppState>,
     auditor: Auditor,
-    ApiPath(year): ApiPath<i32>,
-) -> AppResult<Json<Figures>> {
-    Ok(Json(audited_figures(&state, &auditor, year).await?))
-}
-
-async fn figures_csv(
-    State(state): State<AppState>,
-    auditor: Auditor,
-    ApiPath(year): ApiPath<i32>,
+    ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> AppResult<Response> {
-    let figures = audited_figures(&state, &auditor, year).await?;
-    let bytes = oversight::csv(&figures);
-    download(ExportFile { format: ExportFormat::Csv, filename: format!("anpr-figures-{year}.csv"), bytes })
+    let now = state.clock.now();
+    let period = Period::of(&query, now)?;
+    let format = query.format.unwrap_or(ReportFormat::Json);
+    let min_count = state.config.oversight.min_count;
+    let report = oversight::report::draw(&state.db, now, &auditor, period, min_count, format).await?;
+    let name = format!("anpr-annual-report-{}", period.label());
+    match format {
+        ReportFormat::Json => Ok(Json(report).into_response()),
+        ReportFormat::Pdf => download(ExportFile {
+            format: ExportFormat::Pdf,
+            filename: format!("{name}.pdf"),
+            bytes: oversight::report::pdf(&report),
+        }),
+        ReportFormat::Csv => download(ExportFile {
+            format: ExportFormat::Csv,
+            filename: format!("{name}.csv"),
+            bytes: oversight::report::csv(&report),
+        }),
+    }
+}
+
+/// Records that `user` drew `what` for `period` (figures only, R21).
+async fn viewed(state: &AppState, user: &UserView, what: &str, period: Period) -> AppResult<()> {
+    let event = Event::new(Actor::user(user), AuditAction::OversightViewed)
+        .details(json!({ "what": what, "from": period.from, "to": period.to }));
+    audit::record_alone(&state.db, state.clock.now(), event).await?;
+    Ok(())
+}
+
+/// Reads per camera, grid cell and zone over the period.
+async fn intensity(
+    State(state): State<AppState>,
+    overseer: Overseer,
+    ApiQuery(query): ApiQuery<PeriodQuery>,
+) -> AppResult<Json<Intensity>> {
+    let period = Period::of(&query, state.clock.now())?;
+    let found = oversight::intensity::intensity(&state.db, period, state.config.oversight.min_count).await?;
+    viewed(&state, &overseer, "intensity", period).await?;
+    Ok(Json(found))
+}
+
+/// The de-identified aggregates of at most a year, as CSV.
+async fn extract(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiQuery(query): ApiQuery<PeriodQuery>,
+) -> AppResult<Response> {
+    let period = Period::of(&query, state.clock.now())?;
+    let days = (period.to - period.from).num_days() + 1;
+    if days > oversight::extract::MAX_DAYS {
+        let most = oversight::extract::MAX_DAYS;
+        return Err(AppError::field("to", format!("{days} days asked: an extract covers at most {most}")));
+    }
+    let bytes = oversight::extract::csv(&state.db, period, state.config.oversight.min_count).await?;
+    viewed(&state, &auditor, "extract", period).await?;
+    let filename = format!("anpr-extract-{}.csv", period.label());
+    download(ExportFile { format: ExportFormat::Csv, filename, bytes })
 }

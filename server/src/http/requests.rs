@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::endpoints::{REQUEST, REQUESTS, REQUEST_DECISION, REQUEST_REVOKE, REQUEST_WITHDRAW};
-use shared::requests::{NewRequest, RequestDecision, RequestList, RequestView, RevokeApproval};
+use shared::endpoints::{REQUEST, REQUESTS, REQUEST_DECISION, REQUEST_OUTCOME, REQUEST_REVOKE, REQUEST_WITHDRAW};
+use shared::requests::{NewRequest, RequestDecision, RequestList, RequestOutcome, RequestView, RevokeApproval};
 use shared::{AuditAction, Role};
 
 pub fn router() -> Router<AppState> {
@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route(REQUEST_DECISION, post(decide))
         .route(REQUEST_WITHDRAW, post(withdraw))
         .route(REQUEST_REVOKE, post(revoke))
+        .route(REQUEST_OUTCOME, post(close))
 }
 
 /// Each listing takes its own role: an investigator's own, a supervisor's queue, an auditor's
@@ -40,13 +41,27 @@ async fn list(
             (Supervisor::of(user.clone()).ok().map(|s| Listing::Decided { supervisor_id: s.id }), Role::Supervisor)
         }
         RequestList::All => (Auditor::of(user.clone()).ok().map(|_| Listing::All), Role::Auditor),
+        RequestList::OutcomeDue => {
+            let requester_id = Investigator::of(user.clone()).ok().map(|i| i.id);
+            let approver_id = Supervisor::of(user.clone()).ok().map(|s| s.id);
+            let open = (requester_id.is_some() || approver_id.is_some())
+                .then_some(Listing::Open { requester_id, approver_id });
+            (open, Role::Investigator)
+        }
     };
-    let listing = listing.ok_or_else(|| needs_role(&[needs]));
+    let listing = listing.ok_or_else(|| match q.which {
+        RequestList::OutcomeDue => needs_role(&[Role::Investigator, Role::Supervisor]),
+        _ => needs_role(&[needs]),
+    });
     let asked = serde_json::json!({ "which": q.which, "what": "requests" });
     let (db, now) = (&state.db, state.clock.now());
     let actor = crate::audit::Actor::user(&user);
     let listing = crate::audit::noting_refusal(listing, db, now, actor, AuditAction::AccessRefused, asked).await?;
     let mut list = requests::list(&state.db, listing, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
+    if let Listing::Open { .. } = listing {
+        let now = state.clock.now();
+        list.retain(|r| r.outcome_due_at(now));
+    }
     if let Listing::Queue { .. } = listing {
         let now = state.clock.now();
         for r in &mut list {
@@ -113,4 +128,18 @@ async fn revoke(
     ApiJson(revocation): ApiJson<RevokeApproval>,
 ) -> AppResult<Json<RequestView>> {
     Ok(Json(crate::search::watch::revoke_approval(&state.db, state.clock.now(), &supervisor, id, revocation).await?))
+}
+
+/// The requester closes their request with what it was worth (R23); its watches end with it.
+async fn close(
+    State(state): State<AppState>,
+    investigator: Investigator,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(outcome): ApiJson<RequestOutcome>,
+) -> AppResult<Json<RequestView>> {
+    let now = state.clock.now();
+    let asked = serde_json::json!({ "request_id": id, "outcome": outcome });
+    let closed = crate::search::watch::close_request(&state.db, now, &investigator, id, outcome).await;
+    let actor = crate::audit::Actor::user(&investigator);
+    Ok(Json(crate::audit::noting_refusal(closed, &state.db, now, actor, AuditAction::AccessRefused, asked).await?))
 }

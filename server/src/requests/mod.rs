@@ -10,7 +10,8 @@ use crate::store::{decode, Db, Tx};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde_json::json;
 use shared::requests::{
-    NewRequest, Purpose, RequestDecision, RequestScope, RequestStatus, RequestView, RevokeApproval, Seriousness,
+    NewRequest, Outcome, Purpose, RequestDecision, RequestOutcome, RequestScope, RequestStatus, RequestView,
+    RevokeApproval, Seriousness,
 };
 use shared::{AuditAction, Rank, UserView};
 use sqlx::any::AnyRow;
@@ -20,7 +21,7 @@ const REQUEST_COLUMNS: &str =
     "q.id, q.reference, q.requester_id, ru.username AS requester, ru.tier AS requester_tier, q.submitted_at, q.purpose, \
      q.reason, q.crime_type, q.seriousness, q.scope, q.handling, q.surveillance, q.dsa_reference, q.status, \
      du.username AS decided_by, q.decided_at, q.rationale, q.expires_at, q.withdrawn_at, q.revoked_at, \
-     q.revoke_rationale";
+     q.revoke_rationale, q.outcome, q.outcome_note, q.closed_at";
 const REQUEST_FROM: &str =
     "requests q JOIN users ru ON ru.id = q.requester_id LEFT JOIN users du ON du.id = q.decided_by";
 
@@ -54,6 +55,12 @@ fn request_from_row(row: &AnyRow) -> Result<RequestView, sqlx::Error> {
         withdrawn_at: row.try_get::<Option<i64>, _>("withdrawn_at")?.map(from_millis),
         revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
         revoke_rationale: row.try_get("revoke_rationale")?,
+        outcome: row
+            .try_get::<Option<String>, _>("outcome")?
+            .map(|o| decode("outcome", &o, Outcome::parse))
+            .transpose()?,
+        outcome_note: row.try_get("outcome_note")?,
+        closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
     })
 }
 
@@ -86,6 +93,9 @@ pub enum Listing {
     Decided { supervisor_id: i64 },
     /// All, newest first (auditors).
     All,
+    /// Approved and not closed, of this requester or this approver: those whose outcome is due
+    /// are picked out by the caller (their window is in the scope's JSON).
+    Open { requester_id: Option<i64>, approver_id: Option<i64> },
 }
 
 pub async fn list(db: &Db, listing: Listing, limit: i64) -> Result<Vec<RequestView>, sqlx::Error> {
@@ -98,6 +108,12 @@ pub async fn list(db: &Db, listing: Listing, limit: i64) -> Result<Vec<RequestVi
             (Some(supervisor_id), "WHERE q.decided_by = $1", "q.decided_at DESC, q.id DESC")
         }
         Listing::All => (None, "", "q.submitted_at DESC, q.id DESC"),
+        Listing::Open { requester_id: Some(id), .. } => {
+            (Some(id), "WHERE q.requester_id = $1 AND q.status = 'approved' AND q.closed_at IS NULL", "q.id")
+        }
+        Listing::Open { approver_id, .. } => {
+            (approver_id, "WHERE q.decided_by = $1 AND q.status = 'approved' AND q.closed_at IS NULL", "q.id")
+        }
     };
     let limit_parameter = if user_id.is_some() { "$2" } else { "$1" };
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM {REQUEST_FROM} {filter} ORDER BY {order} LIMIT {limit_parameter}");
@@ -297,6 +313,66 @@ pub async fn withdraw(tx: &mut Tx, now: DateTime<Utc>, by: &Investigator, id: i6
     )
     .await?;
     find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("withdrawn request vanished"))
+}
+
+/// The requester closes their request with what it was worth (R23), in `tx`: from now on no
+/// search or watch runs under it (`search::watch::close_request` ends the open ones in the same
+/// transaction). Only an approved request has searches to be worth anything; each is closed once.
+pub async fn close(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    by: &Investigator,
+    id: i64,
+    outcome: RequestOutcome,
+) -> AppResult<RequestView> {
+    AppError::unless_valid(&outcome)?;
+    let request = find(tx.conn(), id)
+        .await?
+        .filter(|r| r.requester_id == by.id)
+        .ok_or_else(|| AppError::NotFound(format!("you have no request with id {id}")))?;
+    if let (Some(at), Some(was)) = (request.closed_at, request.outcome) {
+        return Err(AppError::Conflict(format!(
+            "{} was already closed at {} as \"{}\"",
+            request.reference,
+            crate::search::grant::stamp(at),
+            was.label()
+        )));
+    }
+    if request.status != RequestStatus::Approved {
+        return Err(AppError::Conflict(format!(
+            "{} was {}: only an approved request has an outcome to record (withdraw a pending one)",
+            request.reference,
+            request.status.as_str()
+        )));
+    }
+    let note = outcome.note.trim();
+    let changed = sqlx::query(
+        "UPDATE requests SET outcome = $1, outcome_note = $2, closed_at = $3, closed_by = $4 \
+         WHERE id = $5 AND closed_at IS NULL",
+    )
+    .bind(outcome.outcome.as_str())
+    .bind(note)
+    .bind(to_millis(now))
+    .bind(by.id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    if changed.rows_affected() != 1 {
+        return Err(AppError::Conflict(format!("{} was closed meanwhile", request.reference)));
+    }
+    audit::record(
+        tx,
+        now,
+        Event::new(Actor::user(by), AuditAction::RequestClosed).subject(&request.reference).details(json!({
+            "outcome": outcome.outcome,
+            "note": note,
+            "purpose": request.request.purpose,
+            "crime_type": request.request.crime_type,
+            "window_ended": request.request.scope.to <= now,
+        })),
+    )
+    .await?;
+    find(tx.conn(), id).await?.ok_or_else(|| AppError::internal("closed request vanished"))
 }
 
 /// A supervisor revokes an approval, with a rationale, in `tx`: its expiry becomes now, so

@@ -142,6 +142,9 @@ impl Grant {
         if let Some(at) = request.withdrawn_at {
             return Err(AppError::Forbidden(format!("{reference} was withdrawn at {}", stamp(at))));
         }
+        if let Some(at) = request.closed_at {
+            return Err(AppError::Forbidden(format!("{reference} was closed by its officer at {}", stamp(at))));
+        }
         if let Some(at) = request.revoked_at {
             return Err(AppError::Forbidden(format!("{reference}'s approval was revoked at {}", stamp(at))));
         }

@@ -228,6 +228,22 @@ pub async fn withdraw_request(db: &Db, now: DateTime<Utc>, by: &Investigator, id
     Ok(withdrawn)
 }
 
+/// The requester closes request `id` with its outcome (R23), and its open watches end with it:
+/// one transaction.
+pub async fn close_request(
+    db: &Db,
+    now: DateTime<Utc>,
+    by: &Investigator,
+    id: i64,
+    outcome: shared::requests::RequestOutcome,
+) -> AppResult<RequestView> {
+    let mut tx = db.begin().await?;
+    let closed = crate::requests::close(&mut tx, now, by, id, outcome).await?;
+    close_under_request(&mut tx, now, &Actor::user(by), id, "request_closed").await?;
+    tx.commit().await?;
+    Ok(closed)
+}
+
 /// A supervisor revokes request `id`'s approval (R10, R21), and its open watches end with it:
 /// one transaction.
 pub async fn revoke_approval(
@@ -244,8 +260,8 @@ pub async fn revoke_approval(
     Ok(revoked)
 }
 
-/// Closes every open watch under request `request_id` (withdrawn, or its approval revoked:
-/// `why`), in `tx`.
+/// Closes every open watch under request `request_id` (withdrawn, closed, or its approval
+/// revoked: `why`), in `tx`.
 async fn close_under_request(
     tx: &mut Tx,
     now: DateTime<Utc>,

@@ -106,17 +106,18 @@ async fn every_csv_quotes_every_cell_and_begins_no_cell_with_a_formula(app: Test
     assert_eq!(column("Longitude"), "-0.100000");
     assert!(raw.contains("\"Ford\n'=HYPERLINK(\"\"http://e.vil\"\",\"\"x\"\")\""), "{raw}");
 
-    // The yearly figures: a crime type is text a user typed.
+    // The annual report: a crime type is text a user typed.
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
-    let r = app.get(&aud, "/oversight/2026/csv").await;
+    let r = app.get(&aud, "/oversight/report?year=2026&format=csv").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
     let raw = r.text().await.unwrap();
     let rows = quoted_rows(&raw);
     assert_safe(&rows);
-    assert_eq!(rows[0], ["year", "section", "item", "count"]);
-    let crime = rows.iter().find(|r| r[1] == "Searches by crime type").expect("the crime type's row");
-    assert_eq!(crime[2], "'=HYPERLINK(\"http://evil.example\")");
-    assert!(raw.starts_with("\"year\",\"section\",\"item\",\"count\"\n"), "{raw}");
+    assert_eq!(rows[0], ["section", "item", "value"]);
+    let crime =
+        rows.iter().find(|r| r[0] == "Summary of use" && r[1].starts_with("Crime type")).expect("the crime type's row");
+    assert_eq!(crime[1], "Crime type: =HYPERLINK(\"http://evil.example\")", "never at a cell's start");
+    assert!(raw.starts_with("\"section\",\"item\",\"value\"\n"), "{raw}");
 }

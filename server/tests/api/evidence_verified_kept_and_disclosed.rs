@@ -658,7 +658,7 @@ async fn the_yearly_figures_count_what_happened(app: TestApp) {
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
 
-    let figures: Value = app.get_json(&aud, "/oversight/2026").await;
+    let figures: Value = app.get_json(&aud, "/oversight/report?year=2026").await;
     let get = |section: &str, item: &str| {
         figures["figures"]
             .as_array()
@@ -670,25 +670,26 @@ async fn the_yearly_figures_count_what_happened(app: TestApp) {
     };
     // Each 1 is shown as fewer than the smallest count shown (5 by default); 0 is exact.
     let one = json!("fewer than 5");
-    assert_eq!(get("Searches", "All searches"), one);
-    assert_eq!(get("Searches by purpose", "Crime investigation"), one);
-    assert_eq!(get("Searches by purpose", "Safeguarding (missing or vulnerable person)"), 0);
-    assert_eq!(get("Searches by crime type", "Burglary"), one);
+    assert_eq!(get("Summary of use", "All searches"), one);
+    assert_eq!(get("Summary of use", "Purpose: Crime investigation"), one);
+    assert_eq!(get("Summary of use", "Purpose: Safeguarding (missing or vulnerable person)"), 0);
+    assert_eq!(get("Summary of use", "Crime type: Burglary"), one);
     assert_eq!(get("Requests", "Approved"), one);
     assert_eq!(get("Requests", "Rejected"), 0);
-    assert_eq!(get("Verifications", "Suspected cloned or switched plate"), one);
-    assert_eq!(get("Exports", "Spreadsheets (CSV)"), one);
-    assert_eq!(get("Exports", "Transfers to other agencies"), one);
+    assert_eq!(get("Challenges", "Verified: Suspected cloned or switched plate"), one);
+    assert_eq!(get("Transfers", "Spreadsheets (CSV)"), one);
+    assert_eq!(get("Transfers", "Transfers to other agencies"), one);
+    assert_eq!(get("Transfers", "Recipient: Met Police"), one);
     assert_eq!(get("Deletions", "Purge runs"), one);
     // 2027 has not begun: no figures for it yet.
-    assert_eq!(app.get(&aud, "/oversight/2027").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get(&aud, "/oversight/report?year=2027").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let r = app.get(&aud, "/oversight/2026/csv").await;
+    let r = app.get(&aud, "/oversight/report?year=2026&format=csv").await;
     assert_eq!(r.status(), StatusCode::OK);
     let csv = r.text().await.unwrap();
-    assert!(csv.starts_with("\"year\",\"section\",\"item\",\"count\"\n"));
-    assert!(csv.contains("\"2026\",\"Searches by crime type\",\"Burglary\",\"fewer than 5\"\n"));
-    refused(app.get(&inv, "/oversight/2026").await, StatusCode::FORBIDDEN, "Auditor").await;
-    refused(app.get(&aud, "/oversight/400000").await, StatusCode::UNPROCESSABLE_ENTITY, "not a year").await;
-    assert_eq!(app.audit_rows("oversight_figures_viewed").await.len(), 2, "the two answered");
+    assert!(csv.starts_with("\"section\",\"item\",\"value\"\n"));
+    assert!(csv.contains("\"Summary of use\",\"Crime type: Burglary\",\"fewer than 5\"\n"));
+    refused(app.get(&inv, "/oversight/report?year=2026").await, StatusCode::FORBIDDEN, "Auditor").await;
+    refused(app.get(&aud, "/oversight/report?year=400000").await, StatusCode::UNPROCESSABLE_ENTITY, "not a year").await;
+    assert_eq!(app.audit_rows("report_drawn").await.len(), 2, "the two answered");
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod analyses_beyond_one_plate;
+mod annual_report;
 mod audit_log_chained;
 mod bad_input_is_named;
 mod bounded_soak;

@@ -1,4 +1,4 @@
-//! The yearly figures for oversight bodies (R23) withhold counts small enough to point at one
+//! The annual report's figures for oversight bodies (R23) withhold counts small enough to point at one
 //! investigation: a count from 1 to k − 1 (k = `oversight.min_count`, 5 by default) is shown
 //! only as "fewer than k", in JSON and in the CSV; 0 and counts of k or more are exact.
 
@@ -24,10 +24,10 @@ async fn figures_cover_the_years_from_2000_to_this_one(app: TestApp) {
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
     for year in ["2000", "2026"] {
-        assert_eq!(app.get(&aud, &format!("/oversight/{year}")).await.status(), StatusCode::OK, "{year}");
+        assert_eq!(app.get(&aud, &format!("/oversight/report?year={year}")).await.status(), StatusCode::OK, "{year}");
     }
     for year in ["1999", "2027", "0", "-5", "99999"] {
-        let r = app.get(&aud, &format!("/oversight/{year}/csv")).await;
+        let r = app.get(&aud, &format!("/oversight/report?year={year}&format=csv")).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{year}");
         assert!(crate::helpers::error_of(r).await.contains("from 2000 to 2026"), "{year}");
     }
@@ -53,8 +53,8 @@ async fn figures(app: &TestApp) -> (Value, String) {
     searches(app, &inv, "Robbery", 5).await;
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
-    let json: Value = app.get_json(&aud, "/oversight/2026").await;
-    let r = app.get(&aud, "/oversight/2026/csv").await;
+    let json: Value = app.get_json(&aud, "/oversight/report?year=2026").await;
+    let r = app.get(&aud, "/oversight/report?year=2026&format=csv").await;
     assert_eq!(r.status(), StatusCode::OK);
     (json, r.text().await.unwrap())
 }
@@ -70,17 +70,17 @@ fn count(figures: &Value, section: &str, item: &str) -> Value {
 }
 
 fn csv_line(section: &str, item: &str, count: &str) -> String {
-    format!("\"2026\",\"{section}\",\"{item}\",\"{count}\"\n")
+    format!("\"{section}\",\"{item}\",\"{count}\"\n")
 }
 
 async fn counts_below_five_are_shown_as_fewer_than_five(app: TestApp) {
     let (figures, csv) = figures(&app).await;
-    let by_crime = |crime: &str| count(&figures, "Searches by crime type", crime);
+    let by_crime = |crime: &str| count(&figures, "Summary of use", &format!("Crime type: {crime}"));
     assert_eq!(by_crime("Theft"), json!("fewer than 5"));
     assert_eq!(by_crime("Burglary"), json!("fewer than 5"), "4 is withheld");
     assert_eq!(by_crime("Robbery"), json!(5), "5 is shown");
-    assert_eq!(count(&figures, "Searches", "All searches"), json!(12));
-    assert_eq!(count(&figures, "Searches by purpose", "Safeguarding (missing or vulnerable person)"), json!(0));
+    assert_eq!(count(&figures, "Summary of use", "All searches"), json!(12));
+    assert_eq!(count(&figures, "Summary of use", "Purpose: Safeguarding (missing or vulnerable person)"), json!(0));
     assert_eq!(count(&figures, "Requests", "Approved"), json!("fewer than 5"), "3 requests");
     // No figure anywhere gives away a count from 1 to 4.
     for f in figures["figures"].as_array().unwrap() {
@@ -88,9 +88,9 @@ async fn counts_below_five_are_shown_as_fewer_than_five(app: TestApp) {
         assert!(n.is_none_or(|n| n == 0 || n >= 5), "{f}");
         assert!(n.is_some() || f["count"] == "fewer than 5", "{f}");
     }
-    assert!(csv.contains(&csv_line("Searches by crime type", "Burglary", "fewer than 5")), "{csv}");
-    assert!(csv.contains(&csv_line("Searches by crime type", "Robbery", "5")), "{csv}");
-    assert!(csv.contains(&csv_line("Searches", "All searches", "12")), "{csv}");
+    assert!(csv.contains(&csv_line("Summary of use", "Crime type: Burglary", "fewer than 5")), "{csv}");
+    assert!(csv.contains(&csv_line("Summary of use", "Crime type: Robbery", "5")), "{csv}");
+    assert!(csv.contains(&csv_line("Summary of use", "All searches", "12")), "{csv}");
     for n in 1..5 {
         assert!(!csv.contains(&format!(",\"{n}\"\n")), "{csv}");
     }
@@ -98,10 +98,10 @@ async fn counts_below_five_are_shown_as_fewer_than_five(app: TestApp) {
 
 async fn the_smallest_count_shown_is_configured(app: TestApp) {
     let (figures, csv) = figures(&app).await;
-    let by_crime = |crime: &str| count(&figures, "Searches by crime type", crime);
+    let by_crime = |crime: &str| count(&figures, "Summary of use", &format!("Crime type: {crime}"));
     assert_eq!(by_crime("Theft"), json!("fewer than 4"));
     assert_eq!(by_crime("Burglary"), json!(4));
     assert_eq!(by_crime("Robbery"), json!(5));
-    assert!(csv.contains(&csv_line("Searches by crime type", "Theft", "fewer than 4")), "{csv}");
-    assert!(csv.contains(&csv_line("Searches by crime type", "Burglary", "4")), "{csv}");
+    assert!(csv.contains(&csv_line("Summary of use", "Crime type: Theft", "fewer than 4")), "{csv}");
+    assert!(csv.contains(&csv_line("Summary of use", "Crime type: Burglary", "4")), "{csv}");
 }

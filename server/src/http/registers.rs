@@ -1,0 +1,63 @@
+//! The breach and subject access registers (R23), kept by auditors; a subject access request's
+//! search for its plate, under the entry.
+
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{ApiJson, ApiPath, Auditor};
+use crate::registers;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use shared::endpoints::{REGISTER, REGISTER_ENTRY, SUBJECT_ACCESS_SEARCH};
+use shared::registers::{Disclosure, EntryUpdate, EntryView, NewEntry, Register};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(REGISTER, get(list).post(record))
+        .route(REGISTER_ENTRY, patch(update))
+        .route(SUBJECT_ACCESS_SEARCH, post(search))
+}
+
+fn register(slug: &str) -> AppResult<Register> {
+    Register::from_slug(slug)
+        .ok_or_else(|| AppError::NotFound(format!("no register `{slug}`: there are breaches and subject-access")))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _: Auditor,
+    ApiPath(slug): ApiPath<String>,
+) -> AppResult<Json<Vec<EntryView>>> {
+    Ok(Json(registers::list(&state.db, register(&slug)?).await?))
+}
+
+async fn record(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(new): ApiJson<NewEntry>,
+) -> AppResult<(StatusCode, Json<EntryView>)> {
+    let entry = registers::record(&state.db, state.clock.now(), &auditor, register(&slug)?, new).await?;
+    Ok((StatusCode::CREATED, Json(entry)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(change): ApiJson<EntryUpdate>,
+) -> AppResult<Json<EntryView>> {
+    Ok(Json(registers::update(&state.db, state.clock.now(), &auditor, register(&slug)?, id, change).await?))
+}
+
+/// What the system holds for the entry's plate, through the read gate, under the entry.
+async fn search(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Disclosure>> {
+    let now = state.clock.now();
+    let cutoff = crate::access::policy::retention_cutoff(&state.config.access, now);
+    Ok(Json(crate::gate::for_subject_access(&state.db, now, cutoff, &auditor, id).await?))
+}
