@@ -150,3 +150,17 @@ fn save(name: &str, bytes: &[u8], content_type: &str) -> Result<(), String> {
 fn save(_name: &str, _bytes: &[u8], _content_type: &str) -> Result<(), String> {
     Err("downloads happen in the browser".into())
 }
+
+/// Runs `check` now and every `seconds` while the component that asked lives — in the browser
+/// only: the server renders the page once.
+pub fn poll(seconds: u64, check: impl Fn() + Clone + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        check();
+        if let Ok(handle) = leptos::prelude::set_interval_with_handle(check, std::time::Duration::from_secs(seconds)) {
+            leptos::prelude::on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (seconds, check);
+}

@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
             <components::nav::NavBar user=user.clone()/>
             // Alerts go to investigators only (R8): nobody else is ever a list's audience.
             {user.as_ref().is_some_and(|u| u.has(shared::Role::Investigator)).then(|| view! { <components::alerts::AlertTray/> })}
+            {user.as_ref().is_some_and(|u| u.has(shared::Role::SystemAdmin)).then(|| view! { <components::outages::OutageTray/> })}
             {user.as_ref().filter(|u| u.has_any(&[shared::Role::Investigator, shared::Role::Supervisor])).map(|u| view! {
                 <components::request_notices::RequestNotices
                     mine=u.has(shared::Role::Investigator) queue=u.has(shared::Role::Supervisor)/>
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/locker") view=routes::locker::LockerPage/>
                     <Route path=path!("/statements") view=routes::statements::StatementsPage/>
                     <Route path=path!("/oversight") view=routes::oversight::OversightPage/>
+                    <Route path=path!("/registers") view=routes::registers::RegistersPage/>
                 </Routes>
             </main>
         </Router>

@@ -11,7 +11,7 @@ pub struct Page {
     pub roles: &'static [Role],
 }
 
-pub const PAGES: [Page; 13] = [
+pub const PAGES: [Page; 14] = [
     Page { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
     Page { href: "/search", label: "Search", roles: &[Role::Investigator] },
     Page { href: "/analysis", label: "Analysis", roles: &[Role::Investigator] },
@@ -24,7 +24,8 @@ pub const PAGES: [Page; 13] = [
     Page { href: "/admin/cameras", label: "Cameras", roles: &[Role::SystemAdmin] },
     Page { href: "/audit", label: "Audit log", roles: &[Role::Auditor] },
     Page { href: "/audit/sample", label: "Audit sample", roles: &[Role::Auditor] },
-    Page { href: "/oversight", label: "Oversight", roles: &[Role::Auditor] },
+    Page { href: "/registers", label: "Registers", roles: &[Role::Auditor] },
+    Page { href: "/oversight", label: "Annual report", roles: &[Role::Auditor] },
 ];
 
 /// The pages `user` may open, for navigation and the start page.

@@ -1,4 +1,5 @@
 pub mod alerts;
+pub mod bars;
 pub mod camera_picker;
 #[cfg(feature = "hydrate")]
 pub mod journey;
@@ -7,6 +8,7 @@ pub mod live;
 pub mod loaded;
 pub mod map;
 pub mod nav;
+pub mod outages;
 pub mod outcome;
 pub mod request_notices;
 pub mod scope;

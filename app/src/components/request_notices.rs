@@ -93,16 +93,7 @@ pub fn RequestNotices(mine: bool, queue: bool) -> impl IntoView {
             }
         });
     };
-    // Only in the browser: the server renders the page once.
-    #[cfg(feature = "hydrate")]
-    {
-        check();
-        if let Ok(handle) = set_interval_with_handle(check, std::time::Duration::from_secs(EVERY_SECONDS)) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = check;
+    api::poll(EVERY_SECONDS, check);
     view! {
         <div class="request-notices" role="status" aria-live="polite" data-testid="request-notices">
             <For each=move || notices.get() key=|(id, _)| *id let:notice>

@@ -91,10 +91,14 @@ pub fn CamerasPage() -> impl IntoView {
         let names: std::collections::BTreeSet<String> = list.into_iter().map(|c| c.zone).collect();
         names.into_iter().map(|z| view! { <option value=z.clone()>{z.clone()}</option> }).collect_view()
     };
-    // A camera clicked on the map is found in the table below.
+    // A camera clicked on the map is found in the table below, its reads per hour charted.
+    let picked = RwSignal::new(None::<CameraView>);
     let map = move || {
         cameras.get().and_then(Result::ok).map(|list| {
-            let pick = Callback::new(move |c: CameraView| find.set(c.external_id));
+            let pick = Callback::new(move |c: CameraView| {
+                find.set(c.external_id.clone());
+                picked.set(Some(c));
+            });
             view! { <div class="camera-page-map"><CameraMap cameras=list on_pick=pick/></div> }
         })
     };
@@ -125,6 +129,7 @@ pub fn CamerasPage() -> impl IntoView {
                 </label>
             </div>
             <Transition fallback=|| ()>{map}</Transition>
+            {move || picked.get().map(|c| view! { <CameraHoursCharts camera=c/> })}
             <Loaded what=cameras let:list>{zones(list)}</Loaded>
             <Feeds/>
             <DeadLetters/>
@@ -262,5 +267,40 @@ fn DeadLetters() -> impl IntoView {
                 </table>
             }.into_any(),
         })}
+    }
+}
+
+/// A camera's reads per hour over the last day and the last week (R23's technical
+/// difficulties: what "usual for it" means, drawn).
+#[component]
+fn CameraHoursCharts(camera: CameraView) -> impl IntoView {
+    use crate::components::bars::Bars;
+    use shared::cameras::{CameraHours, HoursQuery};
+    let id = camera.id;
+    let hours = LocalResource::new(move || async move {
+        let at =
+            |days| with_query(&path(shared::endpoints::CAMERA_HOURS, &[&id]), &HoursQuery { days });
+        let week = api::get::<CameraHours>(&at(7)).await?;
+        Ok::<_, String>(week)
+    });
+    let label = |from: chrono::DateTime<chrono::Utc>, i: usize, fmt: &str| {
+        (from + chrono::Duration::hours(i as i64)).format(fmt).to_string()
+    };
+    view! {
+        <div class="panel camera-hours" data-testid="camera-hours">
+            <h2>{format!("{}: reads per hour", camera.name)}</h2>
+            <Loaded what=hours let:week>
+                {
+                    let day: Vec<i64> = week.reads[week.reads.len().saturating_sub(24)..].to_vec();
+                    let day_from = week.from + chrono::Duration::hours((week.reads.len() - day.len()) as i64);
+                    let day_labels = (0..day.len()).map(|i| label(day_from, i, "%H")).collect();
+                    let week_labels = (0..week.reads.len()).map(|i| label(week.from, i, "%a %H")).collect();
+                    view! {
+                        <Bars title="Last 24 hours (UTC)".to_owned() labels=day_labels values=day testid="hours-day"/>
+                        <Bars title="Last 7 days (UTC)".to_owned() labels=week_labels values=week.reads testid="hours-week"/>
+                    }
+                }
+            </Loaded>
+        </div>
     }
 }

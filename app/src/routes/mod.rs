@@ -8,6 +8,7 @@ pub mod locker;
 pub mod login;
 pub mod map;
 pub mod oversight;
+pub mod registers;
 pub mod requests;
 pub mod sample;
 pub mod search;

@@ -12,10 +12,13 @@ use chrono::Duration;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use shared::analysis::Analysis;
-use shared::endpoints::{path, with_query, REQUESTS, REQUEST_DECISION, REQUEST_REVOKE, REQUEST_WITHDRAW};
+use shared::endpoints::{
+    path, with_query, REQUESTS, REQUEST_DECISION, REQUEST_OUTCOME, REQUEST_REVOKE, REQUEST_WITHDRAW,
+};
 use shared::hotlists::EntryPattern;
 use shared::requests::{
-    Area, NewRequest, Purpose, RequestDecision, RequestScope, RequestView, RevokeApproval, Seriousness,
+    Area, NewRequest, Outcome as Worth, Purpose, RequestDecision, RequestOutcome, RequestScope, RequestView,
+    RevokeApproval, Seriousness,
 };
 use shared::requests::{RequestList, RequestsQuery};
 use shared::Role;
@@ -39,6 +42,7 @@ pub fn RequestsPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Search requests"</h1>
+            <OutcomesDue closing=investigator on_closed=move || mine.refetch()/>
             {supervisor.then(|| view! { <Queue/> <Decided/> })}
             {investigator.then(|| view! {
                 <div class="columns">
@@ -59,11 +63,91 @@ pub fn RequestsPage() -> impl IntoView {
 
 /// What a request's row says of its state: withdrawn, or its status (and until when).
 fn state_of(r: &RequestView) -> String {
+    if let (Some(at), Some(outcome)) = (r.closed_at, r.outcome) {
+        return format!("closed {} · {}", when(at), outcome.label());
+    }
     match (r.withdrawn_at, r.expires_at) {
         (Some(w), _) => format!("withdrawn {}", when(w)),
         (None, Some(e)) => format!("{} until {}", r.status.as_str(), when(e)),
         (None, None) => r.status.as_str().to_owned(),
     }
+}
+
+/// Approved requests whose window or approval has ended without their outcome (R23): the
+/// officer's own, each with the form that closes it; or, for a supervisor, those they approved.
+#[component]
+fn OutcomesDue(closing: bool, on_closed: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let due = LocalResource::new(|| async {
+        api::get::<Vec<RequestView>>(&with_query(REQUESTS, &RequestsQuery::of(RequestList::OutcomeDue))).await
+    });
+    view! {
+        <Loaded what=due let:list>
+            {(!list.is_empty()).then(|| view! {
+                <div class="outcomes-due card" data-testid="outcomes-due">
+                    <h2>{format!("What were they worth? {} requests await their outcome", list.len())}</h2>
+                    <p class="muted">"Recording the outcome closes the request: no search or watch runs under it again."</p>
+                    {list.into_iter().map(|r| view! {
+                        <OutcomeForm request=r closing=closing on_closed=move || { due.refetch(); on_closed() }/>
+                    }).collect_view()}
+                </div>
+            })}
+        </Loaded>
+    }
+}
+
+/// One request owed its outcome: the officer chooses what it was worth and says why.
+#[component]
+fn OutcomeForm(
+    request: RequestView,
+    closing: bool,
+    on_closed: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let form = FormState::default();
+    let outcome = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let id = request.id;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let mut problems = Vec::new();
+        let chosen = parsed(
+            &mut problems,
+            "outcome",
+            Worth::parse(&outcome.get_untracked()).ok_or_else(|| "choose what it was worth".to_owned()),
+        );
+        let body = RequestOutcome { outcome: chosen.unwrap_or(Worth::NoValue), note: note.get_untracked() };
+        let Some(body) = form.checked(body, problems) else { return };
+        let at = path(REQUEST_OUTCOME, &[&id]);
+        form.send(async move { api::submit::<_, RequestView>("POST", &at, &body).await }, move |r| {
+            on_closed();
+            format!("{} closed.", r.reference)
+        });
+    };
+    let summary = format!(
+        "{} · {} · {} · window ended {}",
+        request.reference,
+        request.request.crime_type,
+        scope_summary(&request.request.scope),
+        when(request.request.scope.to)
+    );
+    if !closing {
+        return view! { <p data-reference=request.reference.clone()>{format!("{summary} · {}", request.requester)}</p> }.into_any();
+    }
+    view! {
+        <form class="row" on:submit=submit data-reference=request.reference.clone()>
+            <Interactive>
+                <span>{summary}</span>
+                <label>"Outcome" <select name="outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
+                    <option value="">"Choose…"</option>
+                    {Worth::ALL.map(|o| view! { <option value=o.as_str()>{o.label()}</option> }).collect_view()}
+                </select></label>
+                <FieldError form=form field="outcome"/>
+                <label>"Note" <input name="note" bind:value=note/></label>
+                <FieldError form=form field="note"/>
+                <Submit form=form label="Close with outcome"/>
+            </Interactive>
+        </form>
+    }
+    .into_any()
 }
 
 /// An investigator's own requests: filtered by status and text, sorted by any dated column.
