@@ -103,20 +103,25 @@ async fn count(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize), sqlx::Erro
     Ok((rows.len(), ended))
 }
 
-/// Ends each open outage of a camera in `captured` (its reads' capture times) at its first
-/// read captured after the outage began.
+/// Ends each open outage of a camera in `captured` (its newly stored reads' capture times): a
+/// silent camera's at its first read captured after it fell silent; a refusing camera's at its
+/// first read accepted since (a camera may send what it held back, captured earlier).
 async fn end_outages(tx: &mut Tx, captured: &HashMap<i64, Vec<i64>>) -> Result<usize, sqlx::Error> {
-    let open = sqlx::query("SELECT id, camera_id, started_at FROM camera_outages WHERE ended_at IS NULL")
+    let open = sqlx::query("SELECT id, camera_id, kind, started_at FROM camera_outages WHERE ended_at IS NULL")
         .fetch_all(tx.conn())
         .await?;
     let mut ended = 0;
     for row in &open {
         let (id, camera, started): (i64, i64, i64) =
             (row.try_get("id")?, row.try_get("camera_id")?, row.try_get("started_at")?);
-        let Some(at) = captured.get(&camera).and_then(|times| times.iter().copied().filter(|&t| t > started).min())
-        else {
-            continue;
+        let refusing = row.try_get::<String, _>("kind")? == OutageKind::Refusing.as_str();
+        let Some(times) = captured.get(&camera) else { continue };
+        let first = if refusing {
+            times.iter().copied().min().map(|t| t.max(started))
+        } else {
+            times.iter().copied().filter(|&t| t > started).min()
         };
+        let Some(at) = first else { continue };
         sqlx::query("UPDATE camera_outages SET ended_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)

@@ -278,8 +278,7 @@ fn CameraHoursCharts(camera: CameraView) -> impl IntoView {
     use shared::cameras::{CameraHours, HoursQuery};
     let id = camera.id;
     let hours = LocalResource::new(move || async move {
-        let at =
-            |days| with_query(&path(shared::endpoints::CAMERA_HOURS, &[&id]), &HoursQuery { days });
+        let at = |days| with_query(&path(shared::endpoints::CAMERA_HOURS, &[&id]), &HoursQuery { days });
         let week = api::get::<CameraHours>(&at(7)).await?;
         Ok::<_, String>(week)
     });

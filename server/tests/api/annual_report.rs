@@ -301,7 +301,26 @@ async fn an_outage_opens_at_its_threshold_and_ends_at_the_next_read(app: TestApp
     )
     .await;
 
-    // The report's technical difficulties: one outage of 1 to 6 hours, on the tfl feed.
+    // A camera whose clock runs an hour fast has its reads refused: 9 between two looks are
+    // not yet an outage, 10 are ("refusing reads"), until a read is accepted again.
+    let fast = |n: usize, tag: &str| {
+        let ahead = ts(app.clock.now() + Duration::hours(1));
+        (0..n).map(|i| read(&format!("FAST{tag}{i}"), "FAR", &ahead)).collect::<Vec<_>>()
+    };
+    app.ingest(&d.key, fast(9, "A")).await;
+    assert_eq!(scan(&app).await.opened, 0);
+    app.ingest(&d.key, fast(10, "B")).await;
+    assert_eq!(scan(&app).await.opened, 1);
+    let open: Vec<Value> = app.get_json(admin, "/cameras/outages?open=true").await;
+    assert_eq!(
+        (open[0]["camera_id"].as_i64(), &open[0]["kind"], &open[0]["refused_reads"]),
+        (Some(d.far), &json!("refusing"), &json!(10))
+    );
+    app.ingest(&d.key, vec![read("FIXED1", "FAR", &ts(app.clock.now()))]).await;
+    app.clock.advance(Duration::seconds(10));
+    assert_eq!(scan(&app).await.ended, 1);
+
+    // The report's technical difficulties: the silent hour, the refusals, on the tfl feed.
     let aud = app.signed_in("aud", &[Role::Auditor]).await;
     let report: Value = app.get_json(&aud, "/oversight/report?year=2026").await;
     let figure = |item: &str| {
@@ -313,8 +332,12 @@ async fn an_outage_opens_at_its_threshold_and_ends_at_the_next_read(app: TestApp
             .unwrap()["count"]
             .clone()
     };
-    assert_eq!(figure("Camera outages"), json!("fewer than 5"), "one outage, withheld at the default k");
-    assert_eq!(figure("Under 1 hour"), json!(0));
+    let few = json!("fewer than 5");
+    assert_eq!(figure("Camera outages"), few, "two outages, withheld at the default k");
+    assert_eq!((figure("Silent for longer than usual"), figure("Refusing reads")), (few.clone(), few.clone()));
+    assert_eq!((figure("1 to 6 hours"), figure("Under 1 hour")), (few.clone(), few.clone()));
+    assert_eq!((figure("6 to 24 hours"), figure("Still out when drawn")), (json!(0), json!(0)));
+    assert_eq!(figure("Feed: tfl"), few);
 }
 
 /// Seeded data on each table the report reads; each figure equals the count of its rows, and the
