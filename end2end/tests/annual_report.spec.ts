@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import * as fs from 'fs';
+import * as path from 'path';
 import { openSection, signIn } from './helpers';
 
 const SECTIONS = [
@@ -8,9 +9,10 @@ const SECTIONS = [
 ];
 
 /** The text of every page of a PDF, as a PDF reader extracts it. */
-async function pdfText(path: string): Promise<string> {
+async function pdfText(file: string): Promise<string> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const doc = await pdfjs.getDocument({ data: new Uint8Array(fs.readFileSync(path)) }).promise;
+  const standardFontDataUrl = `${path.join(__dirname, '..', 'node_modules', 'pdfjs-dist', 'standard_fonts')}/`;
+  const doc = await pdfjs.getDocument({ data: new Uint8Array(fs.readFileSync(file)), standardFontDataUrl }).promise;
   const pages: string[] = [];
   for (let n = 1; n <= doc.numPages; n++) {
     const content = await (await doc.getPage(n)).getTextContent();

@@ -264,8 +264,11 @@ async fn walk(
     checked: &mut i64,
     last_anchor: &mut Option<(i64, serde_json::Value)>,
 ) -> Result<Option<Break>, sqlx::Error> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE chain = $1 ORDER BY chain_seq");
-    let mut rows = sqlx::query(&sql).bind(chain).fetch(db.pool());
+    // Rows appended after the heads were read are the next check's: the chain is walked as far
+    // as its head then stood (all of it, for a chain without a head).
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE chain = $1 AND chain_seq <= $2 ORDER BY chain_seq");
+    let until = head.map_or(i64::MAX, |h| h.seq);
+    let mut rows = sqlx::query(&sql).bind(chain).bind(until).fetch(db.pool());
     let mut expected = 1_i64;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut last_row = None;
@@ -308,6 +311,20 @@ async fn walk(
         last_row = Some(seq);
     }
     let held = (expected - 1, prev_hash.as_str());
+    if let Some(head) = head {
+        // A row is appended with its chain's head, in one transaction: a row beyond the head as
+        // it stands now (read after the row) was not appended by the log.
+        let beyond: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(seq) FROM audit_log WHERE chain = $1 AND chain_seq > \
+             (SELECT seq FROM audit_chains WHERE chain = $1)",
+        )
+        .bind(chain)
+        .fetch_one(db.pool())
+        .await?;
+        if let Some(seq) = beyond {
+            return Ok(Some((seq, "a row beyond its chain's head".into())));
+        }
+    }
     Ok(match head {
         Some(head) if (head.seq, head.hash.as_str()) == held => None,
         Some(head) => Some((head.last_row, "rows missing from the end of the log".into())),
