@@ -311,7 +311,7 @@ async fn walk(
         last_row = Some(seq);
     }
     let held = (expected - 1, prev_hash.as_str());
-    if let Some(head) = head {
+    if head.is_some() {
         // A row is appended with its chain's head, in one transaction: a row beyond the head as
         // it stands now (read after the row) was not appended by the log.
         let beyond: Option<i64> = sqlx::query_scalar(
