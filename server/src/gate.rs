@@ -170,9 +170,12 @@ pub async fn for_subject_access(
     let sql = format!(
         "SELECT {READ_COLUMNS} {from} WHERE r.plate = $1 AND r.corrected_plate IS NULL AND r.captured_at >= $2 \
          UNION ALL SELECT {READ_COLUMNS} {from} WHERE r.corrected_plate = $1 AND r.captured_at >= $2 \
-         ORDER BY 3, 1"
+         ORDER BY 3, 1 LIMIT {}",
+        shared::registers::MAX_DISCLOSED + 1
     );
-    let rows = sqlx::query(&sql).bind(&plate).bind(crate::clock::to_millis(cutoff)).fetch_all(tx.conn()).await?;
+    let mut rows = sqlx::query(&sql).bind(&plate).bind(crate::clock::to_millis(cutoff)).fetch_all(tx.conn()).await?;
+    let more = rows.len() > shared::registers::MAX_DISCLOSED;
+    rows.truncate(shared::registers::MAX_DISCLOSED);
     let mut reads = Vec::with_capacity(rows.len());
     for row in &rows {
         let read = crate::reads::read_from_row(row)?;
@@ -185,6 +188,7 @@ pub async fn for_subject_access(
     let mut details = under.details();
     details["plate"] = json!(plate);
     details["read_ids"] = json!(reads.iter().map(|r| r.id).collect::<Vec<_>>());
+    details["more"] = json!(more);
     let event = Event::new(Actor::user(auditor), AuditAction::SubjectAccessSearched).subject(under.subject());
     audit::record(&mut tx, now, event.details(details)).await?;
     tx.commit().await?;
@@ -193,6 +197,7 @@ pub async fn for_subject_access(
         plate,
         searched_at: now,
         held_from: cutoff,
+        more,
         reads: reads
             .into_iter()
             .map(|r| shared::registers::DisclosedRead {

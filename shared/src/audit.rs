@@ -106,6 +106,8 @@ actions! {
     SubjectAccessSearched => "subject_access_searched",
     ReportDrawn => "report_drawn",
     OversightViewed => "oversight_viewed",
+    RegisterRefused => "register_refused",
+    OversightRefused => "oversight_refused",
 }
 
 impl AuditAction {

@@ -32,6 +32,15 @@ pub trait Validate {
     }
 }
 
+/// Whether `text` is plain text a person typed: no control characters but line breaks and
+/// tabs, no bidirectional overrides (which make a record read other than it is stored).
+pub fn plain_text(text: &str) -> bool {
+    !text.chars().any(|c| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
 /// Collects problems as a form's fields are checked one after another.
 pub struct Problems<E>(Vec<(&'static str, E)>);
 

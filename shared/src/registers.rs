@@ -133,16 +133,18 @@ pub struct EntryUpdate {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterError {
-    #[error("must be 3 to 4000 characters")]
+    #[error("must be 3 to 4000 characters of plain text (no control characters)")]
     Text,
     #[error("must be a whole plate of 2 to 10 letters and digits")]
     Plate,
+    #[error("must be from 1 January 2000")]
+    Day,
     #[error("nothing to change")]
     Nothing,
 }
 
 fn text_ok(text: &str) -> bool {
-    (3..=4000).contains(&text.trim().chars().count())
+    (3..=4000).contains(&text.trim().chars().count()) && crate::form::plain_text(text)
 }
 
 impl Validate for NewEntry {
@@ -150,9 +152,12 @@ impl Validate for NewEntry {
 
     fn problems(&self) -> Vec<(&'static str, RegisterError)> {
         let mut p = Problems::default();
+        let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a day");
+        p.require(self.happened_on >= earliest, "happened_on", RegisterError::Day);
         p.require(text_ok(&self.what), "what", RegisterError::Text);
         if let Some(plate) = &self.plate {
-            p.require(crate::Plate::parse(plate).is_ok(), "plate", RegisterError::Plate);
+            let whole = crate::Plate::parse(plate).is_ok_and(|p| p.as_str().len() >= 2);
+            p.require(whole, "plate", RegisterError::Plate);
         }
         p.into_vec()
     }
@@ -215,5 +220,11 @@ pub struct Disclosure {
     pub searched_at: DateTime<Utc>,
     /// The oldest instant held: nothing older is kept (R18).
     pub held_from: DateTime<Utc>,
+    /// The oldest reads, at most [`MAX_DISCLOSED`]; `more` when there were more than that.
     pub reads: Vec<DisclosedRead>,
+    #[serde(default)]
+    pub more: bool,
 }
+
+/// Most reads one subject access search lists (a disclosure that long is answered in parts).
+pub const MAX_DISCLOSED: usize = 10_000;

@@ -237,7 +237,7 @@ pub enum RequestError {
     Window,
     #[error("rationale must be 10 to 2000 characters")]
     Rationale,
-    #[error("note must be 3 to 500 characters")]
+    #[error("note must be 3 to 500 characters of plain text")]
     OutcomeNote,
 }
 
@@ -547,7 +547,8 @@ impl Validate for RequestOutcome {
 
     fn problems(&self) -> Vec<(&'static str, RequestError)> {
         let mut p = Problems::default();
-        p.require(text_between(&self.note, 3, 500), "note", RequestError::OutcomeNote);
+        let plain = crate::form::plain_text(&self.note);
+        p.require(text_between(&self.note, 3, 500) && plain, "note", RequestError::OutcomeNote);
         p.into_vec()
     }
 }

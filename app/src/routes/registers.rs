@@ -114,7 +114,8 @@ fn Entry(entry: EntryView, on_change: Callback<()>) -> impl IntoView {
         spawn_local(async move {
             match api::post::<_, Disclosure>(&path(SUBJECT_ACCESS_SEARCH, &[&id]), &serde_json::json!({})).await {
                 Ok(d) => {
-                    message.set(Some(Ok(format!("{} reads held for {}.", d.reads.len(), d.plate))));
+                    let more = if d.more { " (the oldest shown; more are held: answer in parts)" } else { "" };
+                    message.set(Some(Ok(format!("{} reads held for {}{more}.", d.reads.len(), d.plate))));
                     disclosure.set(Some(d));
                 }
                 Err(e) => message.set(Some(Err(e))),

@@ -86,6 +86,15 @@ async fn outages(
     _: Overseer,
     ApiQuery(query): ApiQuery<OutagesQuery>,
 ) -> AppResult<Json<Vec<OutageView>>> {
+    use crate::error::AppError;
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from >= to {
+            return Err(AppError::field("to", format!("{to} is not after {from}")));
+        }
+    }
+    if query.open && (query.from.is_some() || query.to.is_some()) {
+        return Err(AppError::field("open", "either the open outages, or those of a period from and to".into()));
+    }
     Ok(Json(crate::outages::list(&state.db, &query).await?))
 }
 
@@ -96,8 +105,12 @@ async fn hours(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<HoursQuery>,
 ) -> AppResult<Json<CameraHours>> {
+    use crate::error::AppError;
     if !(1..=31).contains(&query.days) {
-        return Err(crate::error::AppError::field("days", format!("{} is not 1 to 31 days", query.days)));
+        return Err(AppError::field("days", format!("{} is not 1 to 31 days", query.days)));
+    }
+    if !cameras::cameras(&state.db).await?.iter().any(|c| c.id == id) {
+        return Err(AppError::NotFound(format!("no camera with id {id}")));
     }
     Ok(Json(crate::outages::hours(&state.db, state.clock.now(), id, query.days).await?))
 }

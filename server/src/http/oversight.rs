@@ -26,13 +26,21 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The report for the period asked: JSON for the page's preview, or the PDF or the CSV.
+/// The period `query` names, or its refusal recorded with what was asked (R21).
+async fn period(state: &AppState, user: &UserView, what: &str, query: &PeriodQuery) -> AppResult<Period> {
+    let now = state.clock.now();
+    let asked = json!({ "what": what, "period": query });
+    let actor = Actor::user(user);
+    audit::noting_refusal(Period::of(query, now), &state.db, now, actor, AuditAction::OversightRefused, asked).await
+}
+
 async fn report(
     State(state): State<AppState>,
     auditor: Auditor,
     ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let period = Period::of(&query, now)?;
+    let period = period(&state, &auditor, "report", &query).await?;
     let format = query.format.unwrap_or(ReportFormat::Json);
     let min_count = state.config.oversight.min_count;
     let report = oversight::report::draw(&state.db, now, &auditor, period, min_count, format).await?;
@@ -66,7 +74,7 @@ async fn intensity(
     overseer: Overseer,
     ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> AppResult<Json<Intensity>> {
-    let period = Period::of(&query, state.clock.now())?;
+    let period = period(&state, &overseer, "intensity", &query).await?;
     let found = oversight::intensity::intensity(&state.db, period, state.config.oversight.min_count).await?;
     viewed(&state, &overseer, "intensity", period).await?;
     Ok(Json(found))
@@ -78,11 +86,15 @@ async fn extract(
     auditor: Auditor,
     ApiQuery(query): ApiQuery<PeriodQuery>,
 ) -> AppResult<Response> {
-    let period = Period::of(&query, state.clock.now())?;
+    let period = period(&state, &auditor, "extract", &query).await?;
     let days = (period.to - period.from).num_days() + 1;
     if days > oversight::extract::MAX_DAYS {
         let most = oversight::extract::MAX_DAYS;
-        return Err(AppError::field("to", format!("{days} days asked: an extract covers at most {most}")));
+        let why = AppError::field("to", format!("{days} days asked: an extract covers at most {most}"));
+        let asked = json!({ "what": "extract", "period": query, "days": days });
+        audit::refused(&state.db, state.clock.now(), Actor::user(&auditor), AuditAction::OversightRefused, asked, &why)
+            .await?;
+        return Err(why);
     }
     let bytes = oversight::extract::csv(&state.db, period, state.config.oversight.min_count).await?;
     viewed(&state, &auditor, "extract", period).await?;

@@ -9,8 +9,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use serde_json::json;
 use shared::endpoints::{REGISTER, REGISTER_ENTRY, SUBJECT_ACCESS_SEARCH};
 use shared::registers::{Disclosure, EntryUpdate, EntryView, NewEntry, Register};
+use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,13 +34,24 @@ async fn list(
     Ok(Json(registers::list(&state.db, register(&slug)?).await?))
 }
 
+/// `result`, a refusal recorded with what was asked (R21).
+async fn noted<T>(state: &AppState, auditor: &Auditor, asked: serde_json::Value, result: AppResult<T>) -> AppResult<T> {
+    let actor = crate::audit::Actor::user(auditor);
+    crate::audit::noting_refusal(result, &state.db, state.clock.now(), actor, AuditAction::RegisterRefused, asked).await
+}
+
 async fn record(
     State(state): State<AppState>,
     auditor: Auditor,
     ApiPath(slug): ApiPath<String>,
     ApiJson(new): ApiJson<NewEntry>,
 ) -> AppResult<(StatusCode, Json<EntryView>)> {
-    let entry = registers::record(&state.db, state.clock.now(), &auditor, register(&slug)?, new).await?;
+    let asked = json!({ "register": slug, "entry": new });
+    let recorded = match register(&slug) {
+        Ok(register) => registers::record(&state.db, state.clock.now(), &auditor, register, new).await,
+        Err(e) => Err(e),
+    };
+    let entry = noted(&state, &auditor, asked, recorded).await?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -48,7 +61,12 @@ async fn update(
     ApiPath((slug, id)): ApiPath<(String, i64)>,
     ApiJson(change): ApiJson<EntryUpdate>,
 ) -> AppResult<Json<EntryView>> {
-    Ok(Json(registers::update(&state.db, state.clock.now(), &auditor, register(&slug)?, id, change).await?))
+    let asked = json!({ "register": slug, "id": id, "change": change });
+    let updated = match register(&slug) {
+        Ok(register) => registers::update(&state.db, state.clock.now(), &auditor, register, id, change).await,
+        Err(e) => Err(e),
+    };
+    Ok(Json(noted(&state, &auditor, asked, updated).await?))
 }
 
 /// What the system holds for the entry's plate, through the read gate, under the entry.

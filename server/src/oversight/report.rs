@@ -71,6 +71,27 @@ impl Counter<'_> {
         }
         Ok(())
     }
+
+    /// [`listed`](Self::listed) for text a user typed (a crime type, a recipient): a label
+    /// counted fewer than k times is not named — it could name a person or an investigation —
+    /// but counted with the others like it, under "other".
+    async fn named_if_common(&mut self, section: &str, prefix: &str, sql: &str) -> Result<(), sqlx::Error> {
+        let (common, rare) = self.folded(self.grouped(sql).await?);
+        for (label, n) in common {
+            self.push(section, format!("{prefix}{label}"), n);
+        }
+        if rare > 0 {
+            let k = self.min_count;
+            self.push(section, format!("{prefix}others, each fewer than {k}"), rare);
+        }
+        Ok(())
+    }
+
+    /// The rows counted at least k times, and the sum of the others.
+    fn folded(&self, rows: Vec<(String, i64)>) -> (Vec<(String, i64)>, i64) {
+        let (common, rare): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, n)| *n >= self.min_count);
+        (common, rare.iter().map(|(_, n)| n).sum())
+    }
 }
 
 /// The figures for `period`, each from the rows it summarises.
@@ -91,7 +112,7 @@ pub async fn figures(db: &Db, now: DateTime<Utc>, period: Period, min_count: i64
     c.each(s, purposes, &format!("SELECT q.purpose AS label, COUNT(*) AS n {searches} GROUP BY q.purpose")).await?;
     let by_crime =
         format!("SELECT q.crime_type AS label, COUNT(*) AS n {searches} GROUP BY q.crime_type ORDER BY q.crime_type");
-    c.listed(s, "Crime type: ", &by_crime).await?;
+    c.named_if_common(s, "Crime type: ", &by_crime).await?;
     let by_kind =
         format!("SELECT s.capability AS label, COUNT(*) AS n {searches} GROUP BY s.capability ORDER BY s.capability");
     c.listed(s, "Kind: ", &by_kind).await?;
@@ -187,7 +208,7 @@ pub async fn figures(db: &Db, now: DateTime<Utc>, period: Period, min_count: i64
     let recipients = format!(
         "SELECT recipient AS label, COUNT(*) AS n {exports} AND transfer = 1 GROUP BY recipient ORDER BY recipient"
     );
-    c.listed(s, "Recipient: ", &recipients).await?;
+    c.named_if_common(s, "Recipient: ", &recipients).await?;
 
     // Requests: search requests by seriousness (R10, R11), and subject access requests.
     let s = o::REQUESTS;
@@ -282,10 +303,19 @@ pub async fn figures(db: &Db, now: DateTime<Utc>, period: Period, min_count: i64
              ORDER BY crime_type, outcome"
         ))
         .await?;
-    for (label, n) in by_crime {
-        let (crime, outcome) = label.rsplit_once(": ").unwrap_or((&label, ""));
-        let outcome = Outcome::parse(outcome).map_or_else(|| outcome.to_owned(), |o| o.label().to_owned());
+    // A crime type closed fewer than k times with one outcome is counted with the others.
+    let (common, rare) = c.folded(by_crime.clone());
+    let label = |label: &str| {
+        let (crime, outcome) = label.rsplit_once(": ").unwrap_or((label, ""));
+        (crime.to_owned(), Outcome::parse(outcome).map_or_else(|| outcome.to_owned(), |o| o.label().to_owned()))
+    };
+    for (row, n) in common {
+        let (crime, outcome) = label(&row);
         c.push(s, format!("Crime type: {crime}: {outcome}"), n);
+    }
+    if rare > 0 {
+        let k = c.min_count;
+        c.push(s, format!("Crime types each closed fewer than {k} times with one outcome"), rare);
     }
     c.count(
         s,

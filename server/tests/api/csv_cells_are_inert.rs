@@ -106,7 +106,11 @@ async fn every_csv_quotes_every_cell_and_begins_no_cell_with_a_formula(app: Test
     assert_eq!(column("Longitude"), "-0.100000");
     assert!(raw.contains("\"Ford\n'=HYPERLINK(\"\"http://e.vil\"\",\"\"x\"\")\""), "{raw}");
 
-    // The annual report: a crime type is text a user typed.
+    // The annual report: a crime type is text a user typed (named once searched 5 times).
+    for _ in 0..4 {
+        let r = app.search(&inv, req, plate("CSV1", "exact"), now - Months::new(11), now).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
     app.create_user("aud", &[Role::Auditor]).await;
     let aud = app.sign_in("aud").await;
     let r = app.get(&aud, "/oversight/report?year=2026&format=csv").await;

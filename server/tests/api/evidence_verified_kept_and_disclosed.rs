@@ -673,13 +673,13 @@ async fn the_yearly_figures_count_what_happened(app: TestApp) {
     assert_eq!(get("Summary of use", "All searches"), one);
     assert_eq!(get("Summary of use", "Purpose: Crime investigation"), one);
     assert_eq!(get("Summary of use", "Purpose: Safeguarding (missing or vulnerable person)"), 0);
-    assert_eq!(get("Summary of use", "Crime type: Burglary"), one);
+    assert_eq!(get("Summary of use", "Crime type: others, each fewer than 5"), one, "a rare crime type is not named");
     assert_eq!(get("Requests", "Approved"), one);
     assert_eq!(get("Requests", "Rejected"), 0);
     assert_eq!(get("Challenges", "Verified: Suspected cloned or switched plate"), one);
     assert_eq!(get("Transfers", "Spreadsheets (CSV)"), one);
     assert_eq!(get("Transfers", "Transfers to other agencies"), one);
-    assert_eq!(get("Transfers", "Recipient: Met Police"), one);
+    assert_eq!(get("Transfers", "Recipient: others, each fewer than 5"), one);
     assert_eq!(get("Deletions", "Purge runs"), one);
     // 2027 has not begun: no figures for it yet.
     assert_eq!(app.get(&aud, "/oversight/report?year=2027").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -688,7 +688,7 @@ async fn the_yearly_figures_count_what_happened(app: TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     let csv = r.text().await.unwrap();
     assert!(csv.starts_with("\"section\",\"item\",\"value\"\n"));
-    assert!(csv.contains("\"Summary of use\",\"Crime type: Burglary\",\"fewer than 5\"\n"));
+    assert!(csv.contains("\"Summary of use\",\"Crime type: others, each fewer than 5\",\"fewer than 5\"\n"));
     refused(app.get(&inv, "/oversight/report?year=2026").await, StatusCode::FORBIDDEN, "Auditor").await;
     refused(app.get(&aud, "/oversight/report?year=400000").await, StatusCode::UNPROCESSABLE_ENTITY, "not a year").await;
     assert_eq!(app.audit_rows("report_drawn").await.len(), 2, "the two answered");
