@@ -74,8 +74,10 @@ test('an investigator verifies a run of reads by keyboard, preserves one to the 
   // The auditor's figures count the verifications and the export; a count small enough to
   // point at one investigation is shown only as "fewer than 5" (R23).
   await signIn(page, 'auditor');
-  await openSection(page, 'Oversight');
-  const figures = page.getByTestId('figures');
+  await openSection(page, 'Annual report');
+  const figures = page.getByTestId('report-sections');
+  await figures.locator('summary', { hasText: 'Challenges' }).click();
+  await figures.locator('summary', { hasText: 'Transfers' }).click();
   const counted = /^([1-9]\d*|fewer than 5)$/;
   await expect(figures.locator('tr', { hasText: 'Spreadsheets (CSV)' }).locator('td.number')).toHaveText(counted);
   await expect(figures.locator('tr', { hasText: 'Misread' }).locator('td.number')).toHaveText(counted);

@@ -3,7 +3,7 @@ import { signIn } from './helpers';
 
 const PAGES = [
   '/', '/map', '/admin/users', '/admin/cameras', '/hotlists', '/audit', '/audit/sample', '/requests',
-  '/search', '/clones', '/locker', '/statements', '/oversight', '/no-such-page',
+  '/search', '/analysis', '/clones', '/locker', '/statements', '/oversight', '/registers', '/no-such-page',
 ];
 const ROLES = ['admin', 'investigator', 'analyst', 'inspector', 'hotlists', 'auditor'];
 

@@ -51,7 +51,7 @@ pub struct NewFeed {
 
 impl NewFeed {
     pub fn check(&self) -> Result<(), String> {
-        crate::form::required(&self.name, 80, "feed name must be 1 to 80 characters")
+        crate::form::plain_required(&self.name, 80, "feed name must be 1 to 80 characters")
     }
 }
 
@@ -92,12 +92,8 @@ impl NewCamera {
         if self.external_id.trim().is_empty() || self.external_id.len() > 64 {
             return Err("external_id must be 1 to 64 characters".into());
         }
-        if self.name.trim().is_empty() || self.name.len() > 120 {
-            return Err("name must be 1 to 120 characters".into());
-        }
-        if self.zone.trim().is_empty() || self.zone.len() > 64 {
-            return Err("zone must be 1 to 64 characters".into());
-        }
+        crate::form::plain_required(&self.name, 120, "name must be 1 to 120 characters")?;
+        crate::form::plain_required(&self.zone, 64, "zone must be 1 to 64 characters")?;
         check_position(self.lat, self.lon)?;
         if let Some(b) = self.bearing {
             if !(0..360).contains(&b) {

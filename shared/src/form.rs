@@ -33,12 +33,34 @@ pub trait Validate {
 }
 
 /// Whether `text` is plain text a person typed: no control characters but line breaks and
-/// tabs, no bidirectional overrides (which make a record read other than it is stored).
+/// tabs, and none of the invisible format characters (direction marks and overrides, zero-width
+/// characters, separators, tags, noncharacters) that make a record read other than it is stored.
 pub fn plain_text(text: &str) -> bool {
     !text.chars().any(|c| {
         (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(
+                c,
+                '\u{00ad}'
+                    | '\u{061c}'
+                    | '\u{180e}'
+                    | '\u{200b}'..='\u{200f}'
+                    | '\u{2028}'..='\u{202e}'
+                    | '\u{2060}'..='\u{206f}'
+                    | '\u{feff}'
+                    | '\u{fff9}'..='\u{ffff}'
+                    | '\u{e0000}'..='\u{e007f}'
+            )
     })
+}
+
+/// [`required`], and plain text ([`plain_text`]).
+pub fn plain_required(text: &str, max: usize, message: &str) -> Result<(), String> {
+    required(text, max, message)?;
+    if plain_text(text) {
+        Ok(())
+    } else {
+        Err(format!("{message}, plain text (no control or invisible characters)"))
+    }
 }
 
 /// Collects problems as a form's fields are checked one after another.
@@ -97,6 +119,24 @@ pub fn summary(problems: &[FieldProblem]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_has_no_control_or_invisible_characters() {
+        assert!(plain_text("Theft from motor vehicle\n\tline two, £5 café"));
+        for bad in [
+            "a\u{0}b",
+            "a\u{1b}[31m",
+            "a\u{202e}b",
+            "a\u{200e}b",
+            "a\u{200b}b",
+            "a\u{feff}",
+            "a\u{2028}b",
+            "a\u{e0041}",
+            "a\u{fffe}",
+        ] {
+            assert!(!plain_text(bad), "{bad:?}");
+        }
+    }
 
     struct Pair(&'static str, &'static str);
 

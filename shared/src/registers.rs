@@ -156,7 +156,7 @@ impl Validate for NewEntry {
         p.require(self.happened_on >= earliest, "happened_on", RegisterError::Day);
         p.require(text_ok(&self.what), "what", RegisterError::Text);
         if let Some(plate) = &self.plate {
-            let whole = crate::Plate::parse(plate).is_ok_and(|p| p.as_str().len() >= 2);
+            let whole = crate::Plate::parse(plate).is_ok_and(|p| (2..=10).contains(&p.as_str().len()));
             p.require(whole, "plate", RegisterError::Plate);
         }
         p.into_vec()

@@ -256,6 +256,12 @@ async fn a_subject_access_search_runs_only_under_its_entry(app: TestApp) {
     let listed: Vec<Value> = app.get_json(&aud, "/registers/subject-access").await;
     assert_eq!(listed.iter().find(|e| e["id"] == id).unwrap()["reads_found"], 2);
 
+    // A camera kept from the auditor is kept from the disclosure too (R13).
+    app.restrict_cameras(&d.admin, "aud", &[d.n2]).await;
+    let found: Value = search(id).await.unwrap().json().await.unwrap();
+    assert_eq!(found["reads"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["more"], false);
+
     // An investigator cannot use the entry; it closes only with its answer, then searches stop.
     let inv = app.investigator("inv", AccessTier::Central).await;
     refused(
