@@ -6,6 +6,7 @@ mod analysis_load;
 mod latency;
 mod load;
 mod purge_load;
+mod report_load;
 mod search_load;
 mod sqlite_reference;
 
@@ -95,6 +96,12 @@ enum Command {
         /// Runs of each analysis (and of its bare SQL).
         #[arg(long, default_value_t = 200)]
         queries: usize,
+    },
+    /// Fills reads as `search-load` does, then times the outage scan counting them, the year's
+    /// report, the intensity figures and the extract, beside the bare SQL.
+    ReportLoad {
+        #[arg(long, default_value_t = 1_000_000)]
+        reads: u64,
     },
     /// Measure the retention purge: store `--per-day` reads on each of `--days` days past the
     /// retention cutoff and `--on-cutoff-day` on the cutoff's own day in the configured
@@ -191,6 +198,19 @@ async fn main() -> anyhow::Result<()> {
                      bare SQL p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({:.1} rows)",
                     m.name, a.p50_ms, a.p95_ms, a.p99_ms, a.mean_results, r.p50_ms, r.p95_ms, r.p99_ms, r.mean_results
                 );
+            }
+            Ok(())
+        }
+        Command::ReportLoad { reads } => {
+            let config = config()?;
+            let db = open(&config).await?;
+            let now = clock.now();
+            sim::setup(&db, now, search_load::FEED, &sim::sites()).await?;
+            let filled = search_load::fill(&db, now, reads).await?;
+            println!("report-load: {} reads stored ({} added in {:.0} s)", filled.reads, filled.added, filled.seconds);
+            for m in report_load::measure(&db, &config, now).await? {
+                let reference = m.reference.map(|(what, s)| format!("; {what}: {:.2} s", s)).unwrap_or_default();
+                println!("report-load: {}: {:.2} s ({}){reference}", m.name, m.seconds, m.detail);
             }
             Ok(())
         }
