@@ -8,6 +8,7 @@
 
 use crate::access::{Investigator, Supervisor};
 use crate::audit::{self, Actor, Event};
+use crate::cameras::purposes::Sources;
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
 use crate::export::statements;
@@ -234,10 +235,28 @@ pub async fn in_alert(
     user: &Investigator,
     alert_id: i64,
 ) -> AppResult<(AlertView, Reached)> {
-    match hotlists::alert_for(db, user.id, alert_id).await? {
+    let alert = hotlists::alert_for(db, user.id, alert_id).await?;
+    // The list's purpose must be one the read's source allows as its basis stands now: an act
+    // dated back may have taken it away since the alert was raised (R3, R10).
+    let allowed = match &alert {
+        Some(alert) => {
+            let purpose = hotlists::purpose_of(db, alert.hotlist_id).await?;
+            let sources = Sources::load(&mut *db.pool().acquire().await?).await?;
+            let at = crate::clock::to_millis(alert.read.captured_at);
+            sources.allows(alert.read.camera_id, at, purpose).then_some(purpose)
+        }
+        None => None,
+    };
+    match alert {
         Some(alert) if alert.read.captured_at < cutoff => {
             let why = AppError::NotFound(format!(
                 "alert {alert_id}'s read was captured before the retention cutoff: it is not kept (R12, R18)"
+            ));
+            Err(refuse(db, now, user, json!({ "alert_id": alert_id }), &why).await)
+        }
+        Some(_) if allowed.is_none() => {
+            let why = AppError::NotFound(format!(
+                "alert {alert_id}'s read came from a source whose legal basis does not allow its list's purpose (R3)"
             ));
             Err(refuse(db, now, user, json!({ "alert_id": alert_id }), &why).await)
         }

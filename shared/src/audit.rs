@@ -108,6 +108,8 @@ actions! {
     OversightViewed => "oversight_viewed",
     RegisterRefused => "register_refused",
     OversightRefused => "oversight_refused",
+    SourcePurposesChanged => "source_purposes_changed",
+    SourcePurposesRefused => "source_purposes_refused",
 }
 
 impl AuditAction {

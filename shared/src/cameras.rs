@@ -1,5 +1,6 @@
 //! Camera feeds and cameras, with their governance (R3).
 
+use crate::requests::Purpose;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,81 @@ pub struct FeedView {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub disabled: bool,
+    /// The purposes the feed's reads may serve now (R3, R10): every purpose until a legal
+    /// basis says otherwise. A zone of the feed may have its own (`bases`).
+    #[serde(default = "all_purposes")]
+    pub purposes: Vec<Purpose>,
+    /// The legal basis in force now (e.g. a certificate's reference); `None` when none is recorded.
+    #[serde(default)]
+    pub legal_basis: Option<String>,
+    /// Every governance act on the feed's purposes and its zones', newest first.
+    #[serde(default)]
+    pub bases: Vec<SourceBasis>,
+}
+
+fn all_purposes() -> Vec<Purpose> {
+    Purpose::ALL.to_vec()
+}
+
+/// One governance act on the purposes a source's reads may serve (R3, R10): a feed's, or one
+/// zone of it. It applies to reads captured from `effective_from` on; reads captured earlier
+/// keep the basis they were collected under, unless the act dates itself back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceBasis {
+    pub id: i64,
+    /// The zone it governs; `None` for the whole feed (a zone with bases of its own follows them).
+    pub zone: Option<String>,
+    pub purposes: Vec<Purpose>,
+    pub legal_basis: String,
+    pub reason: String,
+    pub effective_from: DateTime<Utc>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Most characters in a legal basis reference.
+pub const MAX_LEGAL_BASIS: usize = 200;
+
+/// A change of the purposes a feed's (or one of its zones') reads may serve: a governance act,
+/// with who made it, why and under which reference (R3, R21).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurposesChange {
+    pub purposes: Vec<Purpose>,
+    /// The reference of the basis: a certificate, a ministerial decision, a DPIA.
+    pub legal_basis: String,
+    pub reason: String,
+    /// From when it applies to reads captured; now when absent. An earlier instant only where
+    /// the basis itself reaches back.
+    #[serde(default)]
+    pub effective_from: Option<DateTime<Utc>>,
+    /// One zone of the feed, when the basis covers only that zone.
+    #[serde(default)]
+    pub zone: Option<String>,
+}
+
+impl PurposesChange {
+    pub fn check(&self) -> Result<(), String> {
+        if self.purposes.is_empty() {
+            return Err("purposes must name at least one purpose".into());
+        }
+        let mut seen = self.purposes.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.purposes.len() {
+            return Err("purposes names a purpose twice".into());
+        }
+        crate::form::plain_required(
+            &self.legal_basis,
+            MAX_LEGAL_BASIS,
+            &format!("legal_basis must be 1 to {MAX_LEGAL_BASIS} characters"),
+        )?;
+        crate::form::plain_required(&self.reason, 1000, "reason must be 1 to 1000 characters")?;
+        if let Some(zone) = &self.zone {
+            crate::form::plain_required(zone, 80, "zone must be 1 to 80 characters")?;
+        }
+        Ok(())
+    }
 }
 
 /// A new feed's one showing of its API key (only its hash is kept).

@@ -27,6 +27,7 @@ pub const ME: &str = "/auth/me";
 
 // feeds
 pub const FEEDS: &str = "/feeds";
+pub const FEED_PURPOSES: &str = "/feeds/{id}/purposes";
 
 // cameras
 pub const CAMERAS: &str = "/cameras";

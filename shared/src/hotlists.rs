@@ -2,6 +2,7 @@
 
 use crate::form::{Problems, Validate};
 use crate::plate::{skeleton, Plate, MAX_PLATE_LEN};
+use crate::requests::Purpose;
 use crate::roles::Role;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -312,8 +313,15 @@ pub struct HotlistView {
     pub name: String,
     pub kind: HotlistKind,
     pub audience: Audience,
+    /// The purpose its alerts serve: it matches only reads whose source allows it (R3, R10).
+    #[serde(default = "default_purpose")]
+    pub purpose: Purpose,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+}
+
+fn default_purpose() -> Purpose {
+    Purpose::CrimeInvestigation
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -322,6 +330,9 @@ pub struct NewHotlist {
     pub name: String,
     pub kind: HotlistKind,
     pub audience: Audience,
+    /// Crime investigation when not given.
+    #[serde(default = "default_purpose")]
+    pub purpose: Purpose,
 }
 
 impl NewHotlist {

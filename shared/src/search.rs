@@ -344,6 +344,33 @@ pub struct SearchPage {
     /// What an analysis found beyond its reads (on its first page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisResult>,
+    /// The sources whose reads the request's purpose may not use, left out of the results.
+    #[serde(default)]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A source a search left out because its legal basis does not allow the request's purpose
+/// (R3, R10): "reads from the TfL feed are available for national security only: 3 cameras
+/// left out".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOut {
+    pub feed: String,
+    /// The zone, when only a zone of the feed is limited.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// How many of the cameras the search would read are left out.
+    pub cameras: usize,
+    /// What the source's basis allows.
+    pub purposes: Vec<Purpose>,
+    pub legal_basis: String,
+    /// Captured from this instant on (before it, another basis held); `None` for all time.
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    /// Captured before this instant (after it, another basis holds); `None` for no end.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+    /// The whole of it in words.
+    pub reason: String,
 }
 
 /// Where a search's reads were taken: one camera's share of all of them, for the map (an area

@@ -71,6 +71,9 @@ pub struct WatchView {
     pub ended: Option<WatchEnd>,
     /// Reads sent to the watcher so far.
     pub delivered: i64,
+    /// The sources whose reads the request's purpose may not use: not sent (R3, R10).
+    #[serde(default)]
+    pub left_out: Vec<crate::search::LeftOut>,
 }
 
 /// The event that ends a watch's stream.

@@ -8,7 +8,7 @@ use crate::components::outcome::{sendable, Interactive, Message, Outcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::cameras::{FeedCreated, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
-use shared::endpoints::{path, with_query, CAMERAS, CAMERA_STATUS, DEAD_LETTERS, FEEDS, ZONE_STATUS};
+use shared::endpoints::{path, with_query, CAMERAS, CAMERA_STATUS, DEAD_LETTERS, FEEDS, FEED_PURPOSES, ZONE_STATUS};
 use shared::reads::DeadLetter;
 use shared::reads::DeadLettersQuery;
 use shared::{CameraStatus, CameraView};
@@ -210,6 +210,7 @@ fn Feeds() -> impl IntoView {
     let feeds = LocalResource::new(|| api::get::<Vec<shared::FeedView>>(FEEDS));
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<Result<FeedCreated, String>>);
+    let governing = RwSignal::new(None::<shared::FeedView>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let new = NewFeed { name: name.get_untracked() };
@@ -224,9 +225,31 @@ fn Feeds() -> impl IntoView {
     view! {
         <h2>"Feeds"</h2>
         <div class="columns">
-            <Loaded what=feeds let:list>
-                <ul>{list.into_iter().map(|f| view! { <li>{f.name} " (id " {f.id} ")"</li> }).collect_view()}</ul>
-            </Loaded>
+            <div>
+                <Loaded what=feeds let:list>
+                    <table class="grid" data-testid="feeds">
+                        <thead><tr><th>"Feed"</th><th>"Purposes its reads may serve"</th><th>"Legal basis"</th><th></th></tr></thead>
+                        <tbody>{list.into_iter().map(|f| {
+                            let chosen = f.clone();
+                            let purposes = f.purposes.iter().map(|p| p.label()).collect::<Vec<_>>().join(", ");
+                            let zones: Vec<String> = f.bases.iter().filter_map(|b| b.zone.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                            view! {
+                                <tr data-feed=f.name.clone()>
+                                    <td>{f.name.clone()} " " <small>"(id " {f.id} ")"</small></td>
+                                    <td>{purposes}
+                                        {(!zones.is_empty()).then(|| view! { <br/><small>{format!("zones with their own basis: {}", zones.join(", "))}</small> })}
+                                    </td>
+                                    <td>{f.legal_basis.clone().unwrap_or_else(|| "none recorded: every purpose".into())}</td>
+                                    <td><button class="small" on:click=move |_| governing.set(Some(chosen.clone()))>"Purposes…"</button></td>
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                </Loaded>
+                {move || governing.get().map(|feed| view! {
+                    <PurposesDialog feed=feed on_done=move || { governing.set(None); feeds.refetch(); }/>
+                })}
+            </div>
             <form class="stack panel" on:submit=create><Interactive>
                 <label>"New feed name" <input name="feed" bind:value=name/></label>
                 <button type="submit">"Create feed"</button>
@@ -236,6 +259,104 @@ fn Feeds() -> impl IntoView {
                 })}
             </Interactive></form>
         </div>
+    }
+}
+
+/// A governance act on the purposes a feed's (or one zone's) reads may serve (R3, R10): the
+/// purposes, the basis's reference, why, and from when; with every earlier act below it.
+#[component]
+fn PurposesDialog(feed: shared::FeedView, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    use shared::cameras::{PurposesChange, SourceBasis};
+    use shared::requests::Purpose;
+    let chosen = RwSignal::new(feed.purposes.clone());
+    let zone = RwSignal::new(String::new());
+    let basis = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    let (id, feed_name) = (feed.id, feed.name.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let effective_from = match from.get_untracked().trim() {
+            "" => None,
+            raw => match chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M") {
+                Ok(t) => Some(t.and_utc()),
+                Err(_) => return message.set(Some(Err("Not sent: effective from is not a date and time.".into()))),
+            },
+        };
+        let zone = Some(zone.get_untracked().trim().to_owned()).filter(|z| !z.is_empty());
+        let change = PurposesChange {
+            purposes: chosen.get_untracked(),
+            legal_basis: basis.get_untracked(),
+            reason: reason.get_untracked(),
+            effective_from,
+            zone: zone.clone(),
+        };
+        if !sendable(message, change.check()) {
+            return;
+        }
+        let whose = zone.map_or_else(|| format!("feed {}", feed_name), |z| format!("zone {z} of feed {}", feed_name));
+        let words = change.purposes.iter().map(|p| p.label()).collect::<Vec<_>>().join(", ");
+        if !crate::confirm(&format!("Limit the reads of {whose} to: {words}, under {}?", change.legal_basis.trim())) {
+            return;
+        }
+        spawn_local(async move {
+            let done = api::put::<_, SourceBasis>(&path(FEED_PURPOSES, &[&id]), &change).await;
+            let ok = done.is_ok();
+            message
+                .set(Some(done.map(|b| format!("Recorded: from {} UTC.", b.effective_from.format("%Y-%m-%d %H:%M")))));
+            if ok {
+                on_done();
+            }
+        });
+    };
+    let toggle = move |p: Purpose| {
+        chosen.update(|list| match list.iter().position(|x| *x == p) {
+            Some(i) => {
+                list.remove(i);
+            }
+            None => list.push(p),
+        })
+    };
+    view! {
+        <form class="stack panel" on:submit=submit data-testid="purposes-dialog"><Interactive>
+            <h3>{format!("Purposes of the {} feed", feed.name)}</h3>
+            <p class="hint">"A governance act: it applies to reads captured from its date; reads already held keep the basis they were collected under, unless the basis itself reaches back."</p>
+            <fieldset><legend>"Purposes its reads may serve"</legend>
+                {Purpose::ALL.into_iter().map(|p| view! {
+                    <label class="inline"><input type="checkbox" name=p.as_str() prop:checked=move || chosen.get().contains(&p) on:change=move |_| toggle(p)/> {p.label()}</label>
+                }).collect_view()}
+            </fieldset>
+            <label>"Zone (empty for the whole feed)" <input name="zone" bind:value=zone/></label>
+            <label>"Legal basis (e.g. certificate reference)" <input name="legal_basis" bind:value=basis/></label>
+            <label>"Reason" <textarea name="reason" bind:value=reason></textarea></label>
+            <label>"Effective from (UTC; empty for now)" <input type="datetime-local" name="effective_from" bind:value=from/></label>
+            <div class="row">
+                <button type="submit">"Record"</button>
+                <button type="button" class="secondary" on:click=move |_| on_done()>"Close"</button>
+            </div>
+            <Outcome message=message/>
+            <h4>"Acts so far"</h4>
+            {if feed.bases.is_empty() {
+                view! { <p class="hint">"None: every purpose may use its reads."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="grid">
+                        <thead><tr><th>"From (UTC)"</th><th>"Zone"</th><th>"Purposes"</th><th>"Basis"</th><th>"Why"</th><th>"By"</th></tr></thead>
+                        <tbody>{feed.bases.iter().map(|b| view! {
+                            <tr>
+                                <td>{b.effective_from.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                <td>{b.zone.clone().unwrap_or_else(|| "whole feed".into())}</td>
+                                <td>{b.purposes.iter().map(|p| p.label()).collect::<Vec<_>>().join(", ")}</td>
+                                <td>{b.legal_basis.clone()}</td>
+                                <td>{b.reason.clone()}</td>
+                                <td>{b.recorded_by.clone()} " " <small>{b.recorded_at.format("%Y-%m-%d %H:%M").to_string()}</small></td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </Interactive></form>
     }
 }
 

@@ -17,6 +17,7 @@ use shared::hotlists::{
     Audience, EntryPattern, EntryUpdate, EntryView, HotlistKind, HotlistView, ImportReport, NewEntry, NewHotlist,
     RemoveEntry, ReviewEntry,
 };
+use shared::requests::Purpose;
 use shared::Role;
 
 #[component]
@@ -36,7 +37,7 @@ pub fn HotlistsPage() -> impl IntoView {
                 <div>
                     <Loaded what=lists let:list>
                         <table class="grid" data-testid="hotlists">
-                            <thead><tr><th>"List"</th><th>"Kind"</th><th>"Audience"</th><th></th></tr></thead>
+                            <thead><tr><th>"List"</th><th>"Kind"</th><th>"Audience"</th><th>"Purpose"</th><th></th></tr></thead>
                             <tbody>{list.into_iter().map(|h| {
                                 let audience = match &h.audience {
                                     Audience::Role { role } => format!("everyone with {}", role.label()),
@@ -45,7 +46,7 @@ pub fn HotlistsPage() -> impl IntoView {
                                 let chosen = h.clone();
                                 view! {
                                     <tr data-hotlist=h.name.clone()>
-                                        <td>{h.name.clone()}</td><td>{h.kind.as_str()}</td><td>{audience}</td>
+                                        <td>{h.name.clone()}</td><td>{h.kind.as_str()}</td><td>{audience}</td><td>{h.purpose.label()}</td>
                                         <td><button class="small" on:click=move |_| selected.set(Some(chosen.clone()))>"Open"</button></td>
                                     </tr>
                                 }
@@ -76,6 +77,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let name = RwSignal::new(String::new());
     let kind = RwSignal::new("voi".to_owned());
     let audience = RwSignal::new("role:investigator".to_owned());
+    let purpose = RwSignal::new(Purpose::CrimeInvestigation.as_str().to_owned());
     let members = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
     let directory = LocalResource::new(|| api::get::<Vec<DirectoryEntry>>(USER_DIRECTORY));
@@ -101,6 +103,7 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             name: name.get_untracked(),
             kind: HotlistKind::parse(&kind.get_untracked()).unwrap_or(HotlistKind::Voi),
             audience,
+            purpose: Purpose::parse(&purpose.get_untracked()).unwrap_or(Purpose::CrimeInvestigation),
         };
         if !sendable(message, new.check()) {
             return;
@@ -129,6 +132,11 @@ fn NewList(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     <option value="role:supervisor">"All supervisors"</option>
                     <option value="role:hotlist_admin">"Hotlist admins"</option>
                     <option value="members">"Restricted: named users"</option>
+                </select>
+            </label>
+            <label>"Purpose (it matches only reads whose source allows it)"
+                <select name="purpose" on:change=move |ev| purpose.set(event_target_value(&ev)) prop:value=move || purpose.get()>
+                    {Purpose::ALL.into_iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
                 </select>
             </label>
             <Show when=move || audience.get() == "members">

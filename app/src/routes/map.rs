@@ -199,7 +199,12 @@ fn WatchPanel(active: RwSignal<Option<WatchView>>, ended: RwSignal<Option<WatchE
         spawn_local(async move {
             match api::post::<_, WatchView>(WATCHES, &body).await {
                 Ok(w) => {
-                    message.set(Some(Ok(format!("Watching under {} until {}.", w.reference, when(w.ends_at)))));
+                    let left_out: String = w.left_out.iter().map(|l| format!(" Left out: {}.", l.reason)).collect();
+                    message.set(Some(Ok(format!(
+                        "Watching under {} until {}.{left_out}",
+                        w.reference,
+                        when(w.ends_at)
+                    ))));
                     active.set(Some(w));
                     watches.refetch();
                 }

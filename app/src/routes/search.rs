@@ -100,8 +100,10 @@ pub fn SearchPage() -> impl IntoView {
             selected.set(None);
         }
         position.set(results.with_untracked(|r| r.len().saturating_sub(1)));
+        // What the request's purpose may not use is said beside what was found (R3, R10).
+        let left_out: String = page.left_out.iter().map(|l| format!("; left out: {}", l.reason)).collect();
         message.set(Some(Ok(format!(
-            "{} reads under {}{}",
+            "{} reads under {}{}{left_out}",
             page.total,
             page.reference,
             if page.total_capped { " or more" } else { "" }

@@ -2,6 +2,8 @@
 //! own (kept only as a hash); a camera's reads are accepted only while it is approved, and every
 //! change of status records who made it, when and why.
 
+pub mod purposes;
+
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{AppError, AppResult};
@@ -70,6 +72,9 @@ fn feed_from_row(row: &AnyRow) -> Result<FeedView, sqlx::Error> {
         name: row.try_get("name")?,
         created_at: from_millis(row.try_get("created_at")?),
         disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+        purposes: shared::requests::Purpose::ALL.to_vec(),
+        legal_basis: None,
+        bases: Vec::new(),
     })
 }
 
@@ -126,10 +131,20 @@ pub async fn rotate_key(db: &Db, now: DateTime<Utc>, actor: Actor, feed_id: i64)
     Ok(key)
 }
 
-pub async fn feeds(db: &Db) -> Result<Vec<FeedView>, sqlx::Error> {
+/// Every feed, with the purposes its reads may serve at `now` and every act on them (R3, R10).
+pub async fn feeds(db: &Db, now: DateTime<Utc>) -> Result<Vec<FeedView>, sqlx::Error> {
     let rows =
         sqlx::query("SELECT id, name, created_at, disabled_at FROM feeds ORDER BY name").fetch_all(db.pool()).await?;
-    rows.iter().map(feed_from_row).collect()
+    let mut acts = purposes::acts(db).await?;
+    let mut feeds = rows.iter().map(feed_from_row).collect::<Result<Vec<_>, _>>()?;
+    for feed in &mut feeds {
+        feed.bases = acts.remove(&feed.id).unwrap_or_default();
+        if let Some(basis) = purposes::in_force(&feed.bases, now) {
+            feed.purposes = basis.purposes.clone();
+            feed.legal_basis = Some(basis.legal_basis.clone());
+        }
+    }
+    Ok(feeds)
 }
 
 pub async fn feed_by_name(db: &Db, name: &str) -> Result<Option<FeedView>, sqlx::Error> {

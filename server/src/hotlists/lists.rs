@@ -8,6 +8,7 @@ use crate::store::{decode, is_unique_violation, Db, Tx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::hotlists::{Audience, AudienceChange, HotlistKind, HotlistView, NewHotlist};
+use shared::requests::Purpose;
 use shared::{AuditAction, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -36,15 +37,18 @@ async fn list_from_row(db: &Db, row: &AnyRow) -> Result<HotlistView, sqlx::Error
         name: row.try_get("name")?,
         kind: decode("kind", &kind, HotlistKind::parse)?,
         audience,
+        purpose: decode("purpose", &row.try_get::<String, _>("purpose")?, Purpose::parse)?,
         created_by: row.try_get("created_by")?,
         created_at: from_millis(row.try_get("created_at")?),
     })
 }
 
 pub async fn lists(db: &Db) -> Result<Vec<HotlistView>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name, kind, audience_role, created_by, created_at FROM hotlists ORDER BY name")
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, name, kind, audience_role, purpose, created_by, created_at FROM hotlists ORDER BY name",
+    )
+    .fetch_all(db.pool())
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push(list_from_row(db, row).await?);
@@ -125,12 +129,24 @@ async fn set_members(tx: &mut Tx, now: DateTime<Utc>, hotlist_id: i64, member_id
 }
 
 async fn find_list(db: &Db, id: i64) -> AppResult<HotlistView> {
-    let row = sqlx::query("SELECT id, name, kind, audience_role, created_by, created_at FROM hotlists WHERE id = $1")
+    let row = sqlx::query(
+        "SELECT id, name, kind, audience_role, purpose, created_by, created_at FROM hotlists WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no hotlist with id {id}")))?;
+    Ok(list_from_row(db, &row).await?)
+}
+
+/// The purpose list `id`'s alerts serve (R3, R10).
+pub async fn purpose_of(db: &Db, id: i64) -> AppResult<Purpose> {
+    let row = sqlx::query("SELECT purpose FROM hotlists WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no hotlist with id {id}")))?;
-    Ok(list_from_row(db, &row).await?)
+    Ok(decode("purpose", &row.try_get::<String, _>("purpose")?, Purpose::parse)?)
 }
 
 pub async fn create_list(db: &Db, now: DateTime<Utc>, admin: &HotlistAdmin, new: NewHotlist) -> AppResult<HotlistView> {
@@ -139,11 +155,13 @@ pub async fn create_list(db: &Db, now: DateTime<Utc>, admin: &HotlistAdmin, new:
     let mut tx = db.begin().await?;
     let (role, member_ids) = check_audience(&mut tx, &new.audience).await?;
     let inserted = sqlx::query(
-        "INSERT INTO hotlists (name, kind, audience_role, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO hotlists (name, kind, audience_role, purpose, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(name)
     .bind(new.kind.as_str())
     .bind(role)
+    .bind(new.purpose.as_str())
     .bind(admin.username.as_str())
     .bind(to_millis(now))
     .fetch_one(tx.conn())
@@ -161,7 +179,7 @@ pub async fn create_list(db: &Db, now: DateTime<Utc>, admin: &HotlistAdmin, new:
         now,
         Event::new(Actor::user(admin), AuditAction::HotlistCreated)
             .subject(format!("hotlist {id}"))
-            .details(json!({ "name": name, "kind": new.kind, "audience": new.audience })),
+            .details(json!({ "name": name, "kind": new.kind, "audience": new.audience, "purpose": new.purpose })),
     )
     .await?;
     tx.commit().await?;

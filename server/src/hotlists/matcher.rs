@@ -5,6 +5,7 @@
 use super::entries::LIVE_ENTRY;
 use crate::access::policy::retention_cutoff;
 use crate::audit::{self, Actor, Event};
+use crate::cameras::purposes::Sources;
 use crate::clock::{from_millis, to_millis};
 use crate::config::{Config, HotlistConfig};
 use crate::error::{AppError, AppResult};
@@ -13,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
 use serde_json::json;
 use shared::hotlists::{EntryPattern, EntryView, MatchIndex, MatchKind};
+use shared::requests::Purpose;
 use shared::AuditAction;
 use shared::ReadView;
 use sqlx::Row;
@@ -185,25 +187,38 @@ pub async fn raise_alerts(
     now: DateTime<Utc>,
     reads: &[ReadView],
 ) -> Result<Raised, sqlx::Error> {
-    let seen = reads.iter().map(|r| (r.id, r.plate.as_str()));
+    let seen =
+        reads.iter().map(|r| Seen { id: r.id, camera_id: r.camera_id, at: to_millis(r.captured_at), plate: &r.plate });
     raise_with(tx, now, matcher.max_plates_per_day, usize::MAX, seen, |plate| matcher.matches(plate)).await
+}
+
+/// A read as matching sees it.
+struct Seen<'a> {
+    id: i64,
+    camera_id: i64,
+    /// Captured at, in milliseconds.
+    at: i64,
+    plate: &'a str,
 }
 
 /// Stores the hits of `reads`, at most `limit` alerts. Each is stored only if its entry is live
 /// in this transaction (not ended, suspended, lapsed or unapproved elsewhere meanwhile, R9,
-/// R10); an entry whose alerts would name more than `cap` distinct plates within 24 hours is
-/// suspended instead, and the suspension recorded for auditors (R21).
+/// R10) and the read's source allows the list's purpose (R3, R10); an entry whose alerts would
+/// name more than `cap` distinct plates within 24 hours is suspended instead, and the
+/// suspension recorded for auditors (R21).
 async fn raise_with<'a>(
     tx: &mut Tx,
     now: DateTime<Utc>,
     cap: i64,
     limit: usize,
-    reads: impl Iterator<Item = (i64, &'a str)>,
+    reads: impl Iterator<Item = Seen<'a>>,
     matches: impl Fn(&str) -> Vec<(LiveEntry, MatchKind)>,
 ) -> Result<Raised, sqlx::Error> {
     let mut raised = Raised::default();
     let day_ago = to_millis(now - Duration::hours(24));
-    for (read_id, plate) in reads {
+    // The sources' purposes, read at the first hit only.
+    let mut sources: Option<Sources> = None;
+    for Seen { id: read_id, camera_id, at, plate } in reads {
         for (entry, kind) in matches(plate) {
             if raised.alerts.len() >= limit {
                 return Ok(raised);
@@ -214,7 +229,8 @@ async fn raise_with<'a>(
             // Whether the entry is live now, and how many other plates it has named today.
             let state = sqlx::query(&format!(
                 "SELECT (SELECT COUNT(DISTINCT a.plate) FROM alerts a WHERE a.entry_id = e.id \
-                 AND a.raised_at >= $2 AND a.plate <> $3) AS others FROM hotlist_entries e \
+                 AND a.raised_at >= $2 AND a.plate <> $3) AS others, \
+                 (SELECT h.purpose FROM hotlists h WHERE h.id = e.hotlist_id) AS purpose FROM hotlist_entries e \
                  WHERE e.id = $1 AND {}",
                 LIVE_ENTRY.replace("{NOW}", "$4")
             ))
@@ -225,6 +241,13 @@ async fn raise_with<'a>(
             .fetch_optional(tx.conn())
             .await?;
             let Some(state) = state else { continue };
+            let purpose = crate::store::decode("purpose", &state.try_get::<String, _>("purpose")?, Purpose::parse)?;
+            if sources.is_none() {
+                sources = Some(Sources::load(tx.conn()).await?);
+            }
+            if !sources.as_ref().is_some_and(|s| s.allows(camera_id, at, purpose)) {
+                continue;
+            }
             let others: i64 = state.try_get("others")?;
             if others >= cap {
                 suspend(tx, now, entry, cap).await?;
@@ -320,15 +343,15 @@ pub async fn match_retroactively(
     skeletons.dedup();
     let since = (now - Duration::hours(config.hotlist_retro_hours)).max(retention_cutoff(&config.access, now));
     let since = to_millis(since);
-    let mut seen: Vec<(i64, i64, String)> = Vec::new();
+    let mut seen: Vec<(i64, i64, i64, String)> = Vec::new();
     if wildcards {
-        let mut rows = sqlx::query("SELECT id, captured_at, plate FROM reads WHERE captured_at >= $1")
+        let mut rows = sqlx::query("SELECT id, camera_id, captured_at, plate FROM reads WHERE captured_at >= $1")
             .bind(since)
             .fetch(db.pool());
         while let Some(row) = rows.try_next().await? {
             let plate: String = row.try_get("plate")?;
             if !index.matches(&plate).is_empty() {
-                seen.push((row.try_get("captured_at")?, row.try_get("id")?, plate));
+                seen.push((row.try_get("captured_at")?, row.try_get("id")?, row.try_get("camera_id")?, plate));
             }
         }
     } else {
@@ -336,7 +359,8 @@ pub async fn match_retroactively(
             let marks = (1..=chunk.len()).map(|i| db.backend().parameter(i)).collect::<Vec<_>>().join(",");
             let after = db.backend().parameter(chunk.len() + 1);
             let sql = format!(
-                "SELECT id, captured_at, plate FROM reads WHERE plate_skeleton IN ({marks}) AND captured_at >= {after}"
+                "SELECT id, camera_id, captured_at, plate FROM reads WHERE plate_skeleton IN ({marks}) \
+                 AND captured_at >= {after}"
             );
             let mut query = sqlx::query(&sql);
             for skeleton in chunk {
@@ -344,7 +368,8 @@ pub async fn match_retroactively(
             }
             query = query.bind(since);
             for row in query.fetch_all(db.pool()).await? {
-                seen.push((row.try_get("captured_at")?, row.try_get("id")?, row.try_get("plate")?));
+                let (at, id, camera) = (row.try_get("captured_at")?, row.try_get("id")?, row.try_get("camera_id")?);
+                seen.push((at, id, camera, row.try_get("plate")?));
             }
         }
     }
@@ -353,14 +378,14 @@ pub async fn match_retroactively(
     seen.dedup();
     let limit = config.hotlists.retro_max_alerts;
     let mut hits = 0;
-    seen.retain(|(_, _, plate)| {
+    seen.retain(|(_, _, _, plate)| {
         let keep = hits < limit;
         hits += index.matches(plate).len();
         keep
     });
     seen.reverse();
     let mut tx = db.begin().await?;
-    let reads = seen.iter().map(|(_, id, p)| (*id, p.as_str()));
+    let reads = seen.iter().map(|(at, id, camera_id, p)| Seen { id: *id, camera_id: *camera_id, at: *at, plate: p });
     let raised =
         raise_with(&mut tx, now, config.hotlists.max_plates_per_day, limit, reads, |plate| index.matches(plate))
             .await?;

@@ -13,5 +13,5 @@ pub use entries::{
     add_entry, approve_entry, awaiting_approval, due_for_review, entries, import_csv, lapse_overdue, remove_entry,
     review_entry, update_entry,
 };
-pub use lists::{change_audience, create_list, lists};
+pub use lists::{change_audience, create_list, lists, purpose_of};
 pub use matcher::{match_retroactively, raise_alerts, LiveEntry, Matcher, Raised};

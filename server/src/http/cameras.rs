@@ -7,16 +7,19 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery, MapViewer, Overseer, Syst
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use shared::cameras::{CameraHours, HoursQuery, OutageView, OutagesQuery};
 use shared::cameras::{FeedCreated, NewCamera, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
-use shared::endpoints::{CAMERAS, CAMERA_HEALTH, CAMERA_HOURS, CAMERA_OUTAGES, CAMERA_STATUS, FEEDS, ZONE_STATUS};
-use shared::{CameraHealth, CameraView, FeedView};
+use shared::cameras::{PurposesChange, SourceBasis};
+use shared::endpoints::ZONE_STATUS;
+use shared::endpoints::{CAMERAS, CAMERA_HEALTH, CAMERA_HOURS, CAMERA_OUTAGES, CAMERA_STATUS, FEEDS, FEED_PURPOSES};
+use shared::{AuditAction, CameraHealth, CameraView, FeedView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(FEEDS, get(list_feeds).post(create_feed))
+        .route(FEED_PURPOSES, put(change_purposes))
         .route(CAMERAS, get(list_cameras).post(create_camera))
         .route(CAMERA_STATUS, patch(set_status))
         .route(ZONE_STATUS, post(set_zone_status))
@@ -26,7 +29,22 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn list_feeds(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<FeedView>>> {
-    Ok(Json(cameras::feeds(&state.db).await?))
+    Ok(Json(cameras::feeds(&state.db, state.clock.now()).await?))
+}
+
+/// A governance act on the purposes a feed's (or one zone's) reads may serve (R3, R10); a
+/// refused one is audited as well.
+async fn change_purposes(
+    State(state): State<AppState>,
+    admin: SystemAdmin,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(change): ApiJson<PurposesChange>,
+) -> AppResult<Json<SourceBasis>> {
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = serde_json::json!({ "feed_id": id, "change": change });
+    let changed = cameras::purposes::change(db, now, &admin, id, change).await;
+    let refused = AuditAction::SourcePurposesRefused;
+    Ok(Json(crate::audit::noting_refusal(changed, db, now, Actor::user(&admin), refused, asked).await?))
 }
 
 async fn create_feed(

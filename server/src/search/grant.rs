@@ -5,7 +5,8 @@
 
 use crate::access::policy::Reach;
 use crate::access::Investigator;
-use crate::clock::to_stored;
+use crate::cameras::purposes::{Exclusion, Sources};
+use crate::clock::{to_millis, to_stored};
 use crate::config::AccessConfig;
 use crate::error::{AppError, AppResult};
 use crate::requests;
@@ -13,7 +14,7 @@ use crate::store::Db;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use shared::hotlists::EntryPattern;
 use shared::requests::{RequestStatus, RequestView, Seriousness};
-use shared::search::{partial_prefixes, Capability, NewSearch, PlateMode, SearchError, SearchQuery};
+use shared::search::{partial_prefixes, Capability, LeftOut, NewSearch, PlateMode, SearchError, SearchQuery};
 use shared::ReadView;
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -90,6 +91,10 @@ pub struct Permitted {
     /// For the history of a vehicle an analysis named, outside the request's own plates: the
     /// cameras the analyses saw it at, the only ones searched.
     pub(crate) only_cameras: Option<Vec<i64>>,
+    /// Where the reads the request's purpose may not use lie, left out of every query (R3, R10).
+    pub(crate) other_purposes: Vec<Exclusion>,
+    /// The same, in words, for the answer.
+    pub(crate) left_out: Vec<LeftOut>,
 }
 
 impl Permitted {
@@ -114,6 +119,11 @@ impl Permitted {
             && read.captured_at >= self.from
             && read.captured_at <= self.to
             && !self.excluded_cameras.contains(&read.camera_id)
+            && !self.other_purposes.iter().any(|e| e.covers(read.camera_id, to_millis(read.captured_at)))
+    }
+
+    pub fn left_out(&self) -> &[LeftOut] {
+        &self.left_out
     }
 }
 
@@ -298,17 +308,29 @@ impl Grant {
                 }
             }
         };
+        // What the request's purpose may not use is left out, and named (R3, R10).
+        let purpose = self.request.request.purpose;
+        let sources = Sources::load(&mut *db.pool().acquire().await?).await?;
+        let read_cameras: Option<Vec<i64>> = match &plan {
+            Plan::Cameras(ids) | Plan::Description { cameras: ids, .. } => Some(ids.clone()),
+            Plan::Places { windows, .. } => Some(windows.iter().flat_map(|w| w.cameras.iter().copied()).collect()),
+            _ => only_cameras.clone(),
+        };
+        let from = search.from.max(self.earliest);
+        let left_out = sources.left_out(purpose, from, search.to, read_cameras.as_deref());
         Ok(Permitted {
             user_id: self.reach.user_id,
             request_id: self.request.id,
             reference: reference.clone(),
-            from: search.from.max(self.earliest),
+            from,
             to: search.to,
             beyond_standard: search.from < self.standard_floor,
             excluded_cameras: self.reach.restrictions.denied_cameras.iter().copied().collect(),
             received_by: None,
             found: None,
             only_cameras,
+            other_purposes: sources.exclusions(purpose),
+            left_out,
             plan,
             search,
         })

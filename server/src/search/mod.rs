@@ -68,6 +68,7 @@ pub async fn run(
             "result_count_capped": total_capped,
             "beyond_standard": p.beyond_standard,
             "vehicles": vehicles,
+            "left_out": p.left_out,
         })),
     )
     .await?;
@@ -79,7 +80,8 @@ pub async fn run(
         None => page(db, &p, None).await?,
     };
     let analysis = found.and_then(|f| f.result);
-    Ok(SearchPage { search_id, reference: p.reference.clone(), total, total_capped, results, next, analysis })
+    let left_out = p.left_out.clone();
+    Ok(SearchPage { search_id, reference: p.reference.clone(), total, total_capped, results, next, analysis, left_out })
 }
 
 /// Stores a permitted search (or, `live`, a watch) with its result count, and draws it for the
@@ -224,6 +226,7 @@ pub async fn next_page(
         results,
         next,
         analysis,
+        left_out: permitted.left_out.clone(),
     })
 }
 

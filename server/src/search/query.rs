@@ -389,6 +389,26 @@ fn bounds(f: &mut Filter, p: &Permitted) {
         let list = f.list(&p.excluded_cameras);
         f.and(&format!("r.camera_id NOT IN ({list})"));
     }
+    // Reads whose source's basis did not allow the request's purpose when they were captured
+    // (R3, R10).
+    for e in &p.other_purposes {
+        let list = f.list(&e.cameras);
+        let spans: Vec<String> = e
+            .spans
+            .iter()
+            .map(|(from, until)| {
+                let from = f.param(Value::Int(*from));
+                match until {
+                    Some(until) => {
+                        let until = f.param(Value::Int(*until));
+                        format!("(r.captured_at >= {from} AND r.captured_at < {until})")
+                    }
+                    None => format!("r.captured_at >= {from}"),
+                }
+            })
+            .collect();
+        f.and(&format!("NOT (r.camera_id IN ({list}) AND ({}))", spans.join(" OR ")));
+    }
 }
 
 /// Every read at the camera of one of `targets` (read id, camera, capture instant) within

@@ -42,6 +42,7 @@ fn watch_from_row(row: &AnyRow) -> Result<WatchView, sqlx::Error> {
             .map(|r| decode("close_reason", &r, WatchEnd::parse))
             .transpose()?,
         delivered: row.try_get("result_count")?,
+        left_out: Vec::new(),
     })
 }
 
@@ -89,11 +90,13 @@ pub async fn open(
             "query": permitted.search.query,
             "until": permitted.search.to,
             "excluded_cameras": permitted.excluded_cameras,
+            "left_out": permitted.left_out,
         })),
     )
     .await?;
-    let view = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::internal("opened watch vanished"))?;
+    let mut view = find_in(tx.conn(), user.id, id).await?.ok_or_else(|| AppError::internal("opened watch vanished"))?;
     tx.commit().await?;
+    view.left_out = permitted.left_out;
     Ok(view)
 }
 
@@ -119,9 +122,12 @@ pub async fn find(
 ) -> AppResult<WatchView> {
     match permitted(db, now, policy, user, id).await? {
         Err(ended) => Ok(ended),
-        Ok(_) => {
+        Ok(permitted) => {
             let mut conn = db.pool().acquire().await?;
-            find_in(&mut conn, user.id, id).await?.ok_or_else(|| AppError::internal("open watch vanished"))
+            let mut view =
+                find_in(&mut conn, user.id, id).await?.ok_or_else(|| AppError::internal("open watch vanished"))?;
+            view.left_out = permitted.left_out;
+            Ok(view)
         }
     }
 }

@@ -9,6 +9,7 @@ mod audit_log_chained;
 mod bad_input_is_named;
 mod bounded_soak;
 mod csv_cells_are_inert;
+mod each_source_for_its_purpose;
 mod every_read_behind_a_grant;
 mod evidence_verified_kept_and_disclosed;
 mod hotlists_and_alerts;
