@@ -57,10 +57,15 @@ async fn list(
     let (db, now) = (&state.db, state.clock.now());
     let actor = crate::audit::Actor::user(&user);
     let listing = crate::audit::noting_refusal(listing, db, now, actor, AuditAction::AccessRefused, asked).await?;
-    let mut list = requests::list(&state.db, listing, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    // Whether an open request's outcome is due depends on its window, kept in its scope: every
+    // open one is read, then those due kept, so none is cut off by requests not yet due.
+    let read = if let Listing::Open { .. } = listing { i64::MAX } else { limit };
+    let mut list = requests::list(&state.db, listing, read).await?;
     if let Listing::Open { .. } = listing {
         let now = state.clock.now();
         list.retain(|r| r.outcome_due_at(now));
+        list.truncate(limit as usize);
     }
     if let Listing::Queue { .. } = listing {
         let now = state.clock.now();
