@@ -108,6 +108,9 @@ actions! {
     OversightViewed => "oversight_viewed",
     RegisterRefused => "register_refused",
     OversightRefused => "oversight_refused",
+    ExportReviewed => "export_reviewed",
+    ExportsListed => "exports_listed",
+    ExportReviewRefused => "export_review_refused",
 }
 
 impl AuditAction {
