@@ -25,7 +25,7 @@ ALTER TABLE exports ADD COLUMN state TEXT NOT NULL DEFAULT 'out' CHECK (state IN
 ALTER TABLE exports ADD COLUMN answered_at BIGINT;
 ALTER TABLE exports ADD COLUMN deleted_at BIGINT;
 UPDATE exports e SET kind = CASE WHEN e.format = 'pdf' THEN 'statement' ELSE 'spreadsheet' END,
-    request_id = s.request_id, reference = COALESCE(q.reference, ''), review_at = e.at + 28 * 86400000,
+    request_id = s.request_id, reference = COALESCE(q.reference, ''), review_at = e.at + 2419200000,
     escalate_to = q.decided_by
 FROM searches s JOIN requests q ON q.id = s.request_id WHERE s.id = e.search_id;
 ALTER TABLE exports ALTER COLUMN kind SET NOT NULL;

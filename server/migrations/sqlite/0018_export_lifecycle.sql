@@ -37,7 +37,7 @@ INSERT INTO exports_new (id, user_id, search_id, format, recipient, transfer, ro
     reference, review_at, escalate_to, state)
 SELECT e.id, e.user_id, e.search_id, e.format, e.recipient, e.transfer, e.row_count, e.at,
     CASE WHEN e.format = 'pdf' THEN 'statement' ELSE 'spreadsheet' END, s.request_id, COALESCE(q.reference, ''),
-    e.at + 28 * 86400000, q.decided_by, 'out'
+    e.at + 2419200000, q.decided_by, 'out'
 FROM exports e JOIN searches s ON s.id = e.search_id JOIN requests q ON q.id = s.request_id;
 DROP TABLE exports;
 ALTER TABLE exports_new RENAME TO exports;

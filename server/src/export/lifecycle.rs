@@ -42,18 +42,16 @@ struct Kept {
 }
 
 /// When the request an export was made under ended, if it has or will by the clock: the first of
-/// its closing, withdrawal, revocation and expiry. One that ended before the keeper's last answer
-/// no longer counts: that answer gave the date that stands.
+/// its closing, withdrawal, revocation and expiry (a request ends once). If that was before the
+/// keeper's last answer it no longer counts: that answer gave the date that stands.
 fn request_end(row: &AnyRow, answered_at: Option<i64>) -> Result<Option<i64>, sqlx::Error> {
     let mut end = None::<i64>;
     for column in ["closed_at", "withdrawn_at", "revoked_at", "expires_at"] {
         if let Some(t) = row.try_get::<Option<i64>, _>(column)? {
-            if answered_at.is_none_or(|a| t > a) {
-                end = Some(end.map_or(t, |e| e.min(t)));
-            }
+            end = Some(end.map_or(t, |e| e.min(t)));
         }
     }
-    Ok(end)
+    Ok(end.filter(|t| answered_at.is_none_or(|a| *t > a)))
 }
 
 fn from_row(row: &AnyRow, now: DateTime<Utc>, config: &Config) -> Result<Kept, sqlx::Error> {
@@ -133,8 +131,9 @@ pub async fn mine(db: &Db, now: DateTime<Utc>, config: &Config, user: &Involved)
 
 /// Every export still out, the longest overdue first: `which=out`, for the audit unit (R20).
 pub async fn out(db: &Db, now: DateTime<Utc>, config: &Config, auditor: &Auditor) -> AppResult<Vec<ExportView>> {
-    let rows =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE x.state = 'out' ORDER BY x.id")).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE x.state = 'out' ORDER BY x.id"))
+        .fetch_all(db.pool())
+        .await?;
     let kept = rows.iter().map(|r| from_row(r, now, config).map(|k| k.view)).collect::<Result<Vec<_>, _>>()?;
     Ok(listed(db, now, auditor, ExportList::Out, kept).await?)
 }
@@ -149,13 +148,15 @@ async fn listed(
 ) -> Result<Vec<ExportView>, sqlx::Error> {
     exports.sort_by_key(|x| (x.due_at, x.id));
     let ids: Vec<i64> = exports.iter().map(|x| x.id).collect();
-    let event = Event::new(Actor::user(user), AuditAction::ExportsListed).details(json!({ "which": which, "exports": ids }));
+    let event =
+        Event::new(Actor::user(user), AuditAction::ExportsListed).details(json!({ "which": which, "exports": ids }));
     audit::record_alone(db, now, event).await?;
     Ok(exports)
 }
 
 async fn find(conn: &mut AnyConnection, now: DateTime<Utc>, config: &Config, id: i64) -> AppResult<Option<Kept>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE x.id = $1")).bind(id).fetch_optional(conn).await?;
+    let row =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE x.id = $1")).bind(id).fetch_optional(conn).await?;
     Ok(row.as_ref().map(|r| from_row(r, now, config)).transpose()?)
 }
 
@@ -251,7 +252,8 @@ pub async fn review(
     });
     let event = Event::new(Actor::user(user), AuditAction::ExportReviewed).subject(&kept.view.reference);
     audit::record(&mut tx, now, event.details(details)).await?;
-    let after = find(tx.conn(), now, config, id).await?.ok_or_else(|| AppError::internal("an answered export vanished"))?;
+    let after =
+        find(tx.conn(), now, config, id).await?.ok_or_else(|| AppError::internal("an answered export vanished"))?;
     tx.commit().await?;
     Ok(after.view)
 }

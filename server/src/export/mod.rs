@@ -21,9 +21,9 @@ use crate::store::{Db, Tx};
 use chrono::{DateTime, SecondsFormat, Utc};
 use csv::Cell;
 use serde_json::json;
-use sqlx::Row;
 use shared::export::{ExportFormat, ExportKind, NewExport, HANDLING, MARKING, REVIEW_BY};
 use shared::{AuditAction, ReadView, UserView};
+use sqlx::Row;
 
 /// A file ready to send.
 #[derive(Debug)]

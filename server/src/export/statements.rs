@@ -230,7 +230,10 @@ pub async fn produce(
             statement.rationale.as_deref().unwrap_or("")
         )),
         Block::Text(format!("Produced for: {} at {} UTC", to.recipient.trim(), time(now))),
-        Block::Text(format!("{REVIEW_BY}: {} (the producer is asked then whether it is still needed)", time(review_by))),
+        Block::Text(format!(
+            "{REVIEW_BY}: {} (the producer is asked then whether it is still needed)",
+            time(review_by)
+        )),
         Block::Gap,
         Block::Text(format!(
             "I am an investigator authorised to search the ANPR reads held by this force. Under search request \

@@ -79,5 +79,7 @@ async fn review(
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "export_id": id, "review": answer });
     let answered = lifecycle::review(db, now, &state.config, &user, id, answer).await;
-    Ok(Json(audit::noting_refusal(answered, db, now, Actor::user(&user), AuditAction::ExportReviewRefused, asked).await?))
+    Ok(Json(
+        audit::noting_refusal(answered, db, now, Actor::user(&user), AuditAction::ExportReviewRefused, asked).await?,
+    ))
 }

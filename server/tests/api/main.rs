@@ -11,6 +11,7 @@ mod bounded_soak;
 mod csv_cells_are_inert;
 mod every_read_behind_a_grant;
 mod evidence_verified_kept_and_disclosed;
+mod exports_lifecycle;
 mod hotlists_and_alerts;
 mod ingest_at_the_door;
 mod locker_edges;
