@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clones") view=routes::clones::ClonesPage/>
                     <Route path=path!("/locker") view=routes::locker::LockerPage/>
                     <Route path=path!("/statements") view=routes::statements::StatementsPage/>
+                    <Route path=path!("/exports") view=routes::exports::ExportsPage/>
                     <Route path=path!("/oversight") view=routes::oversight::OversightPage/>
                     <Route path=path!("/registers") view=routes::registers::RegistersPage/>
                 </Routes>

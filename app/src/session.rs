@@ -11,7 +11,7 @@ pub struct Page {
     pub roles: &'static [Role],
 }
 
-pub const PAGES: [Page; 14] = [
+pub const PAGES: [Page; 15] = [
     Page { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
     Page { href: "/search", label: "Search", roles: &[Role::Investigator] },
     Page { href: "/analysis", label: "Analysis", roles: &[Role::Investigator] },
@@ -19,6 +19,7 @@ pub const PAGES: [Page; 14] = [
     Page { href: "/requests", label: "Requests", roles: &[Role::Investigator, Role::Supervisor] },
     Page { href: "/statements", label: "Statements", roles: &[Role::Investigator, Role::Supervisor] },
     Page { href: "/locker", label: "Locker", roles: &[Role::Investigator, Role::Supervisor, Role::Auditor] },
+    Page { href: "/exports", label: "Exports out", roles: &[Role::Investigator, Role::Supervisor, Role::Auditor] },
     Page { href: "/hotlists", label: "Hotlists", roles: &[Role::HotlistAdmin] },
     Page { href: "/admin/users", label: "Users", roles: &[Role::SystemAdmin] },
     Page { href: "/admin/cameras", label: "Cameras", roles: &[Role::SystemAdmin] },

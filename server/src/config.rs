@@ -45,6 +45,7 @@ pub struct Config {
     pub audit_sample: SampleConfig,
     pub clones: CloneConfig,
     pub locker: LockerConfig,
+    pub exports: ExportsConfig,
     pub hotlists: HotlistConfig,
     pub retention: RetentionConfig,
     pub ingest: IngestConfig,
@@ -157,6 +158,28 @@ pub struct LockerConfig {
 impl Default for LockerConfig {
     fn default() -> Self {
         LockerConfig { review_months: 6, retry_days: 14, max_unanswered: shared::locker::MAX_UNANSWERED }
+    }
+}
+
+/// Exported data's lifecycle (R20): when an export's keeper is asked whether it is deleted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportsConfig {
+    /// An export falls due for review this many days after it was made (sooner if its request
+    /// closes). 28 days, the default approval's length (`access.approval_days`): an intelligence
+    /// product is for the work the request was approved for, and that work is asked about
+    /// within the time an approval lasts, however long the request runs.
+    pub review_days: i64,
+    /// A keeper who has not answered this many days after their export fell due has it escalated
+    /// to the supervisor who approved its request (the audit unit for a subject access
+    /// disclosure). 7 days: a working week, with a weekend, for an officer on shifts or leave,
+    /// short beside the review period so nothing waits unanswered for long.
+    pub answer_days: i64,
+}
+
+impl Default for ExportsConfig {
+    fn default() -> Self {
+        ExportsConfig { review_days: 28, answer_days: 7 }
     }
 }
 
@@ -324,6 +347,7 @@ impl Default for Config {
             audit_sample: SampleConfig::default(),
             clones: CloneConfig::default(),
             locker: LockerConfig::default(),
+            exports: ExportsConfig::default(),
             hotlists: HotlistConfig::default(),
             retention: RetentionConfig::default(),
             ingest: IngestConfig::default(),
@@ -416,6 +440,7 @@ impl fmt::Debug for Config {
             .field("audit_sample", &self.audit_sample)
             .field("clones", &self.clones)
             .field("locker", &self.locker)
+            .field("exports", &self.exports)
             .field("hotlists", &self.hotlists)
             .field("retention", &self.retention)
             .field("ingest", &self.ingest)

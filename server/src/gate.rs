@@ -147,14 +147,17 @@ pub async fn in_statement_to_decide(
 /// vehicle (the plate as read unless a verification corrected it, or corrected to it, R16)
 /// inside retention (R18), at cameras the auditor is not restricted from (R13); only while
 /// the entry is open. The disclosure is audited as one row naming the entry and every read
-/// (R21); a refusal (no such entry, closed, no plate) like any other, and answered as such.
+/// (R21); a refusal (no such entry, closed, no plate) like any other, and answered as such. It
+/// is an export the auditor keeps (R20): recorded with its review date, which it names, and
+/// escalating, unanswered, to the audit unit (it was made under no request).
 pub async fn for_subject_access(
     db: &Db,
     now: DateTime<Utc>,
-    cutoff: DateTime<Utc>,
+    config: &crate::config::Config,
     auditor: &crate::access::Auditor,
     entry_id: i64,
 ) -> AppResult<shared::registers::Disclosure> {
+    let cutoff = crate::access::policy::retention_cutoff(&config.access, now);
     let asked = json!({ "subject_access_id": entry_id });
     let mut tx = db.begin().await?;
     let (entry, plate) = match crate::registers::subject_access_plate(&mut tx, entry_id).await {
@@ -182,11 +185,28 @@ pub async fn for_subject_access(
     rows.truncate(shared::registers::MAX_DISCLOSED);
     let reads = rows.iter().map(crate::reads::read_from_row).collect::<Result<Vec<_>, _>>()?;
     crate::registers::searched(&mut tx, now, entry_id, reads.len()).await?;
+    let review_by = crate::export::review_by(config, now);
+    let recipient = format!("the data subject of {}", entry.reference);
+    let disclosure = crate::export::Disclosure {
+        kind: shared::export::ExportKind::Disclosure,
+        search_id: None,
+        request_id: None,
+        reference: &entry.reference,
+        format: "json",
+        recipient: &recipient,
+        transfer: false,
+        rows: reads.len(),
+        statement_id: None,
+        review_by,
+    };
+    let export_id = crate::export::keep(&mut tx, now, auditor.id, &disclosure).await?;
     let under = Under::SubjectAccess { entry_id, reference: entry.reference.clone() };
     let mut details = under.details();
     details["plate"] = json!(plate);
     details["read_ids"] = json!(reads.iter().map(|r| r.id).collect::<Vec<_>>());
     details["more"] = json!(more);
+    details["export_id"] = json!(export_id);
+    details["review_by"] = json!(crate::export::time(review_by));
     let event = Event::new(Actor::user(auditor), AuditAction::SubjectAccessSearched).subject(under.subject());
     audit::record(&mut tx, now, event.details(details)).await?;
     tx.commit().await?;
@@ -196,6 +216,8 @@ pub async fn for_subject_access(
         searched_at: now,
         held_from: cutoff,
         more,
+        export_id,
+        review_by,
         reads: reads
             .into_iter()
             .map(|r| shared::registers::DisclosedRead {

@@ -110,6 +110,9 @@ actions! {
     OversightRefused => "oversight_refused",
     SourcePurposesChanged => "source_purposes_changed",
     SourcePurposesRefused => "source_purposes_refused",
+    ExportReviewed => "export_reviewed",
+    ExportsListed => "exports_listed",
+    ExportReviewRefused => "export_review_refused",
 }
 
 impl AuditAction {

@@ -37,6 +37,10 @@ pub const CAMERA_HEALTH: &str = "/cameras/health";
 pub const CAMERA_OUTAGES: &str = "/cameras/outages";
 pub const CAMERA_HOURS: &str = "/cameras/{id}/hours";
 
+// exports still out (R20)
+pub const EXPORTS: &str = "/exports";
+pub const EXPORT_REVIEW: &str = "/exports/{id}/review";
+
 // searches
 pub const SEARCH_CLONES: &str = "/searches/{id}/clones";
 pub const SEARCH_EXPORT: &str = "/searches/{id}/export";

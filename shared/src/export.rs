@@ -191,3 +191,187 @@ pub struct StatementsQuery {
     #[serde(default)]
     pub which: StatementList,
 }
+
+/// The label of the line naming an export's review date in its marking (R20).
+pub const REVIEW_BY: &str = "Review by (UTC)";
+
+/// What was exported (R20): an intelligence spreadsheet, an evidential statement, or a subject
+/// access disclosure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    Spreadsheet,
+    Statement,
+    Disclosure,
+}
+
+impl ExportKind {
+    pub const ALL: [ExportKind; 3] = [ExportKind::Spreadsheet, ExportKind::Statement, ExportKind::Disclosure];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Spreadsheet => "spreadsheet",
+            ExportKind::Statement => "statement",
+            ExportKind::Disclosure => "disclosure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExportKind> {
+        ExportKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportKind::Spreadsheet => "Spreadsheet",
+            ExportKind::Statement => "Evidential statement",
+            ExportKind::Disclosure => "Subject access disclosure",
+        }
+    }
+}
+
+/// Where an export still out stands at the moment it is listed (R20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportState {
+    /// Its keeper has not answered within the days allowed: asked of whom it escalated to.
+    Escalated,
+    /// Its review date has come, or its request has closed: its keeper is asked.
+    Due,
+    /// Not yet due.
+    NotDue,
+}
+
+impl ExportState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportState::Escalated => "escalated",
+            ExportState::Due => "due",
+            ExportState::NotDue => "not yet due",
+        }
+    }
+}
+
+/// Why an export fell due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueBecause {
+    /// Its review date.
+    ReviewDate,
+    /// The request it was made under was closed, withdrawn, revoked or expired.
+    RequestEnded,
+}
+
+/// An export still out, as its keeper, whom it escalated to, and auditors see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportView {
+    pub id: i64,
+    pub kind: ExportKind,
+    /// `csv`, `xlsx`, `pdf` or `json`.
+    pub format: String,
+    /// The request (or subject access entry) it was made under.
+    pub reference: String,
+    pub recipient: String,
+    pub transfer: bool,
+    pub rows: i64,
+    pub exported_at: DateTime<Utc>,
+    /// Who made it and answers for it.
+    pub keeper_id: i64,
+    pub keeper: String,
+    /// The review date its marking names, or the one its last answer gave.
+    pub review_at: DateTime<Utc>,
+    /// When its keeper is (or will be) asked: the review date, or the end of its request if
+    /// sooner.
+    pub due_at: DateTime<Utc>,
+    pub due_because: DueBecause,
+    /// When it escalates if its keeper has not answered.
+    pub escalates_at: DateTime<Utc>,
+    /// Whom it escalates to: the supervisor who approved its request; `None`: the audit unit.
+    pub escalates_to: Option<String>,
+    pub state: ExportState,
+    /// When its keeper (or whom it escalated to) said it was deleted: no longer out.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Which exports a listing shows (`GET /exports?which=…`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportList {
+    /// The caller's own exports still out, and those escalated to them.
+    #[default]
+    Mine,
+    /// Every export still out, the longest overdue first (auditors).
+    Out,
+}
+
+/// The query of `GET /exports`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportsQuery {
+    #[serde(default)]
+    pub which: ExportList,
+}
+
+/// What the keeper (or whom it escalated to) says of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportAnswer {
+    /// It was deleted: it is no longer out.
+    Deleted,
+    /// Still needed, why (the note), until a new review date.
+    StillNeeded,
+}
+
+impl ExportAnswer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportAnswer::Deleted => "deleted",
+            ExportAnswer::StillNeeded => "still_needed",
+        }
+    }
+}
+
+/// An answer about an export (`POST /exports/{id}/review`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportReview {
+    pub answer: ExportAnswer,
+    /// How it was deleted, or why it is still needed.
+    #[serde(default)]
+    pub note: String,
+    /// The new review date of a `still_needed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_at: Option<DateTime<Utc>>,
+}
+
+/// What is wrong with an answer about an export.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportReviewError {
+    #[error("must be at most 2000 characters of plain text (no control characters)")]
+    Note,
+    #[error("say why it is still needed")]
+    Why,
+    #[error("give the new review date of an export still needed")]
+    NewDate,
+    #[error("an export deleted has no new review date")]
+    DateOfDeleted,
+}
+
+impl crate::Validate for ExportReview {
+    type Error = ExportReviewError;
+
+    fn problems(&self) -> Vec<(&'static str, ExportReviewError)> {
+        let mut p = crate::form::Problems::default();
+        let note_ok = self.note.chars().count() <= 2000 && crate::form::plain_text(&self.note);
+        p.require(note_ok, "note", ExportReviewError::Note);
+        match self.answer {
+            ExportAnswer::StillNeeded => {
+                p.require(!self.note.trim().is_empty(), "note", ExportReviewError::Why);
+                p.require(self.review_at.is_some(), "review_at", ExportReviewError::NewDate);
+            }
+            ExportAnswer::Deleted => {
+                p.require(self.review_at.is_none(), "review_at", ExportReviewError::DateOfDeleted);
+            }
+        }
+        p.into_vec()
+    }
+}

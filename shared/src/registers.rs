@@ -224,6 +224,10 @@ pub struct Disclosure {
     pub reads: Vec<DisclosedRead>,
     #[serde(default)]
     pub more: bool,
+    /// The disclosure as an export the auditor keeps (R20): its id among the exports out, and
+    /// its review date ("Review by (UTC)").
+    pub export_id: i64,
+    pub review_by: DateTime<Utc>,
 }
 
 /// Most reads one subject access search lists (a disclosure that long is answered in parts).

@@ -115,7 +115,12 @@ fn Entry(entry: EntryView, on_change: Callback<()>) -> impl IntoView {
             match api::post::<_, Disclosure>(&path(SUBJECT_ACCESS_SEARCH, &[&id]), &serde_json::json!({})).await {
                 Ok(d) => {
                     let more = if d.more { " (the oldest shown; more are held: answer in parts)" } else { "" };
-                    message.set(Some(Ok(format!("{} reads held for {}{more}.", d.reads.len(), d.plate))));
+                    let review = when(d.review_by);
+                    message.set(Some(Ok(format!(
+                        "{} reads held for {}{more}. Kept as an export of yours: review by {review} (Exports out).",
+                        d.reads.len(),
+                        d.plate
+                    ))));
                     disclosure.set(Some(d));
                 }
                 Err(e) => message.set(Some(Err(e))),

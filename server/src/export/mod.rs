@@ -1,25 +1,29 @@
 //! Exports of search results (R14, R20): the intelligence product as CSV or XLSX, marked
 //! OFFICIAL-SENSITIVE with the request reference and the handling conditions; and the
 //! evidential statement (PDF), which a supervisor must approve on its own. Every export is
-//! recorded as a disclosure with its recipient (R21) and counted for the yearly figures (R23).
+//! recorded as a disclosure with its recipient (R21) and counted for the yearly figures (R23),
+//! and kept track of until its keeper says it was deleted ([`lifecycle`], R20): its marking
+//! names its review date.
 
 pub mod csv;
+pub mod lifecycle;
 pub(crate) mod pdf;
 pub mod statements;
 
 use crate::access::Investigator;
 use crate::audit::{self, Actor, Event};
 use crate::clock::to_millis;
-use crate::config::AccessConfig;
+use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::requests;
 use crate::search::{self, Permitted};
-use crate::store::Db;
+use crate::store::{Db, Tx};
 use chrono::{DateTime, SecondsFormat, Utc};
 use csv::Cell;
 use serde_json::json;
-use shared::export::{ExportFormat, NewExport, HANDLING, MARKING};
+use shared::export::{ExportFormat, ExportKind, NewExport, HANDLING, MARKING, REVIEW_BY};
 use shared::{AuditAction, ReadView, UserView};
+use sqlx::Row;
 
 /// A file ready to send.
 #[derive(Debug)]
@@ -47,7 +51,7 @@ const COLUMNS: [&str; 15] = [
     "Colour",
 ];
 
-fn time(t: DateTime<Utc>) -> String {
+pub(crate) fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -74,13 +78,15 @@ fn cells(r: &ReadView) -> [Cell<'_>; 15] {
     ]
 }
 
-/// The lines above the table: marking, reference, handling conditions, and who it is for.
+/// The lines above the table: marking, reference, handling conditions, who it is for, and when
+/// its keeper is asked whether it is still needed (R20).
 fn preamble(
     reference: &str,
     request_handling: &str,
     by: &UserView,
     at: DateTime<Utc>,
     to: &NewExport,
+    review_by: DateTime<Utc>,
 ) -> Vec<[String; 2]> {
     vec![
         [MARKING.to_owned(), String::new()],
@@ -91,6 +97,7 @@ fn preamble(
         ["Exported at (UTC)".into(), time(at)],
         ["Recipient".into(), to.recipient.trim().to_owned()],
         ["Transfer to another agency".into(), if to.transfer { "yes" } else { "no" }.into()],
+        [REVIEW_BY.into(), time(review_by)],
     ]
 }
 
@@ -144,41 +151,70 @@ fn xlsx(preamble: &[[String; 2]], reads: &[ReadView]) -> AppResult<Vec<u8>> {
     book.save_to_buffer().map_err(fail)
 }
 
-/// One export as a disclosure (R20, R21): what went, to whom, under which request.
+/// One export as a disclosure (R20, R21): what went, to whom, under which request (a subject
+/// access disclosure is under none), and when its keeper is asked about it.
 pub(crate) struct Disclosure<'a> {
-    pub search_id: i64,
+    pub kind: ExportKind,
+    pub search_id: Option<i64>,
+    pub request_id: Option<i64>,
     pub reference: &'a str,
-    pub format: ExportFormat,
+    /// `csv`, `xlsx`, `pdf` or `json`.
+    pub format: &'static str,
     pub recipient: &'a str,
     pub transfer: bool,
     pub rows: usize,
     pub statement_id: Option<i64>,
+    pub review_by: DateTime<Utc>,
 }
 
-/// Records an export, counted for the yearly figures (R23) and audited with its recipient.
-pub(crate) async fn record(db: &Db, now: DateTime<Utc>, user: &UserView, d: Disclosure<'_>) -> AppResult<()> {
-    let recipient = d.recipient.trim();
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO exports (user_id, search_id, format, recipient, transfer, row_count, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+/// Records an export in `tx` with its keeper, `keeper_id`, and review date (R20); it escalates,
+/// unanswered, to the supervisor who approved its request (none: the audit unit). Returns its
+/// id.
+pub(crate) async fn keep(tx: &mut Tx, now: DateTime<Utc>, keeper_id: i64, d: &Disclosure<'_>) -> AppResult<i64> {
+    let id = sqlx::query(
+        "INSERT INTO exports (user_id, search_id, format, recipient, transfer, row_count, at, kind, request_id, \
+         reference, review_at, escalate_to, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         (SELECT decided_by FROM requests WHERE id = $12), 'out') RETURNING id",
     )
-    .bind(user.id)
+    .bind(keeper_id)
     .bind(d.search_id)
-    .bind(d.format.as_str())
-    .bind(recipient)
+    .bind(d.format)
+    .bind(d.recipient.trim())
     .bind(i64::from(d.transfer))
     .bind(d.rows as i64)
     .bind(to_millis(now))
-    .execute(tx.conn())
-    .await?;
+    .bind(d.kind.as_str())
+    .bind(d.request_id)
+    .bind(d.reference)
+    .bind(to_millis(d.review_by))
+    .bind(d.request_id)
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("id")?;
+    Ok(id)
+}
+
+/// When an export made at `now` is due for review (R20), as its marking names it.
+pub(crate) fn review_by(config: &Config, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::days(config.exports.review_days)
+}
+
+/// Records an export, counted for the yearly figures (R23), kept until its keeper says it was
+/// deleted (R20), and audited with its recipient and review date.
+pub(crate) async fn record(db: &Db, now: DateTime<Utc>, user: &UserView, d: Disclosure<'_>) -> AppResult<()> {
+    let recipient = d.recipient.trim();
+    let mut tx = db.begin().await?;
+    let export_id = keep(&mut tx, now, user.id, &d).await?;
     let details = json!({
+        "export_id": export_id,
+        "kind": d.kind,
         "search_id": d.search_id,
         "statement_id": d.statement_id,
         "format": d.format,
         "recipient": recipient,
         "transfer": d.transfer,
         "rows": d.rows,
+        "review_by": time(d.review_by),
     });
     audit::record(
         &mut tx,
@@ -203,29 +239,33 @@ async fn request_handling(db: &Db, p: &Permitted) -> AppResult<String> {
 pub async fn search_results(
     db: &Db,
     now: DateTime<Utc>,
-    policy: &AccessConfig,
+    config: &Config,
     user: &Investigator,
     search_id: i64,
     new: NewExport,
 ) -> AppResult<ExportFile> {
     new.check()?;
-    let (permitted, _) = search::reopen(db, now, policy, user, search_id).await?;
+    let (permitted, _) = search::reopen(db, now, &config.access, user, search_id).await?;
     let reads = search::all(db, &permitted).await?;
     let handling = request_handling(db, &permitted).await?;
-    let lines = preamble(permitted.reference(), &handling, user, now, &new);
+    let review_by = review_by(config, now);
+    let lines = preamble(permitted.reference(), &handling, user, now, &new, review_by);
     let bytes = match new.format {
         ExportFormat::Csv => csv(&lines, &reads),
         ExportFormat::Xlsx => xlsx(&lines, &reads)?,
         ExportFormat::Pdf => unreachable!("refused by NewExport::check"),
     };
     let disclosure = Disclosure {
-        search_id,
+        kind: ExportKind::Spreadsheet,
+        search_id: Some(search_id),
+        request_id: Some(permitted.request_id),
         reference: permitted.reference(),
-        format: new.format,
+        format: new.format.as_str(),
         recipient: &new.recipient,
         transfer: new.transfer,
         rows: reads.len(),
         statement_id: None,
+        review_by,
     };
     record(db, now, user, disclosure).await?;
     Ok(ExportFile {

@@ -4,7 +4,7 @@
 //! disclosure with its recipient (R20, R21).
 
 use super::pdf::{render, Block};
-use super::{record, time, Disclosure, ExportFile};
+use super::{record, review_by, time, Disclosure, ExportFile};
 use crate::access::{Capability, Investigator, Supervisor};
 use crate::audit::{self, Actor, Event};
 use crate::clock::{from_millis, to_millis};
@@ -15,7 +15,8 @@ use crate::store::{decode, Db};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::export::{
-    check_recipient, ExportFormat, NewStatement, Recipient, StatementDecision, StatementStatus, StatementView, MARKING,
+    check_recipient, ExportFormat, ExportKind, NewStatement, Recipient, StatementDecision, StatementStatus,
+    StatementView, MARKING, REVIEW_BY,
 };
 use shared::AuditAction;
 use sqlx::any::AnyRow;
@@ -195,7 +196,7 @@ pub async fn decide(
 pub async fn produce(
     db: &Db,
     now: DateTime<Utc>,
-    policy: &AccessConfig,
+    config: &crate::config::Config,
     user: &Investigator,
     id: i64,
     to: Recipient,
@@ -212,9 +213,10 @@ pub async fn produce(
         }
         StatementStatus::Rejected => return Err(AppError::Forbidden(format!("statement {id} was rejected"))),
     }
-    let (permitted, _) = search::reopen(db, now, policy, user, statement.search_id).await?;
+    let (permitted, _) = search::reopen(db, now, &config.access, user, statement.search_id).await?;
     let reads = search::among(db, &permitted, &statement.read_ids).await?;
     let reference = format!("{}/S{id}", statement.reference);
+    let review_by = review_by(config, now);
     let mut blocks = vec![
         Block::Title("Witness statement: ANPR reads".into()),
         Block::Gap,
@@ -228,6 +230,10 @@ pub async fn produce(
             statement.rationale.as_deref().unwrap_or("")
         )),
         Block::Text(format!("Produced for: {} at {} UTC", to.recipient.trim(), time(now))),
+        Block::Text(format!(
+            "{REVIEW_BY}: {} (the producer is asked then whether it is still needed)",
+            time(review_by)
+        )),
         Block::Gap,
         Block::Text(format!(
             "I am an investigator authorised to search the ANPR reads held by this force. Under search request \
@@ -270,13 +276,16 @@ pub async fn produce(
     ]);
     let bytes = render(&format!("Witness statement {reference}"), MARKING, &blocks);
     let disclosure = Disclosure {
-        search_id: statement.search_id,
+        kind: ExportKind::Statement,
+        search_id: Some(statement.search_id),
+        request_id: Some(permitted.request_id),
         reference: permitted.reference(),
-        format: ExportFormat::Pdf,
+        format: ExportFormat::Pdf.as_str(),
         recipient: &to.recipient,
         transfer: to.transfer,
         rows: reads.len(),
         statement_id: Some(id),
+        review_by,
     };
     record(db, now, user, disclosure).await?;
     Ok(ExportFile { format: ExportFormat::Pdf, filename: format!("statement-{id}.pdf"), bytes })

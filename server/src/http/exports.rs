@@ -1,21 +1,27 @@
-//! Exports of a search's results (R14, R20): CSV or XLSX, marked and recorded as a disclosure.
+//! Exports (R14, R20): a search's results as CSV or XLSX, marked and recorded as a disclosure;
+//! the exports still out, listed for their keepers and the audit unit; the keeper's answer
+//! about one. Every refused listing or answer is recorded as `export_review_refused` (R21).
 
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
-use crate::export::{self, ExportFile};
-use crate::http::extract::{ApiJson, ApiPath, Investigator};
+use crate::export::{self, lifecycle, ExportFile};
+use crate::http::extract::{needs_role, ApiJson, ApiPath, ApiQuery, Auditor, Capability, Investigator, Involved};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
-use shared::endpoints::SEARCH_EXPORT;
-use shared::export::NewExport;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use shared::endpoints::{EXPORTS, EXPORT_REVIEW, SEARCH_EXPORT};
+use shared::export::{ExportList, ExportReview, ExportView, ExportsQuery, NewExport};
 use shared::AuditAction;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(SEARCH_EXPORT, post(export_results))
+    Router::new()
+        .route(SEARCH_EXPORT, post(export_results))
+        .route(EXPORTS, get(exports_out))
+        .route(EXPORT_REVIEW, post(review))
 }
 
 /// A file download that no cache keeps (R1: personal data).
@@ -40,7 +46,40 @@ async fn export_results(
     ApiJson(new): ApiJson<NewExport>,
 ) -> AppResult<Response> {
     let (db, now) = (&state.db, state.clock.now());
-    let asked = serde_json::json!({ "search_id": id, "export": new });
-    let file = export::search_results(db, now, &state.config.access, &investigator, id, new).await;
+    let asked = json!({ "search_id": id, "export": new });
+    let file = export::search_results(db, now, &state.config, &investigator, id, new).await;
     download(audit::noting_refusal(file, db, now, Actor::user(&investigator), AuditAction::ExportRefused, asked).await?)
+}
+
+/// The caller's exports still out and those escalated to them (`which=mine`); every export
+/// still out, for auditors (`which=out`), the longest overdue first (R20).
+async fn exports_out(
+    State(state): State<AppState>,
+    user: Involved,
+    ApiQuery(q): ApiQuery<ExportsQuery>,
+) -> AppResult<Json<Vec<ExportView>>> {
+    let (db, now, config) = (&state.db, state.clock.now(), &state.config);
+    let listed = match (q.which, &user) {
+        (ExportList::Mine, _) => lifecycle::mine(db, now, config, &user).await,
+        (ExportList::Out, Involved::Auditor(auditor)) => lifecycle::out(db, now, config, auditor).await,
+        (ExportList::Out, _) => Err(needs_role(&[Auditor::ROLE])),
+    };
+    let asked = json!({ "which": q.which });
+    Ok(Json(audit::noting_refusal(listed, db, now, Actor::user(&user), AuditAction::ExportReviewRefused, asked).await?))
+}
+
+/// The keeper's answer about an export (or, once escalated, its supervisor's or the audit
+/// unit's): deleted, or still needed until a new date (R20).
+async fn review(
+    State(state): State<AppState>,
+    user: Involved,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(answer): ApiJson<ExportReview>,
+) -> AppResult<Json<ExportView>> {
+    let (db, now) = (&state.db, state.clock.now());
+    let asked = json!({ "export_id": id, "review": answer });
+    let answered = lifecycle::review(db, now, &state.config, &user, id, answer).await;
+    Ok(Json(
+        audit::noting_refusal(answered, db, now, Actor::user(&user), AuditAction::ExportReviewRefused, asked).await?,
+    ))
 }

@@ -76,6 +76,5 @@ async fn search(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Disclosure>> {
     let now = state.clock.now();
-    let cutoff = crate::access::policy::retention_cutoff(&state.config.access, now);
-    Ok(Json(crate::gate::for_subject_access(&state.db, now, cutoff, &auditor, id).await?))
+    Ok(Json(crate::gate::for_subject_access(&state.db, now, &state.config, &auditor, id).await?))
 }

@@ -92,7 +92,7 @@ async fn statement_pdf(
 ) -> AppResult<Response> {
     let (db, now) = (&state.db, state.clock.now());
     let asked = json!({ "statement_id": id, "to": to });
-    let file = statements::produce(db, now, &state.config.access, &investigator, id, to).await;
+    let file = statements::produce(db, now, &state.config, &investigator, id, to).await;
     download(
         audit::noting_refusal(file, db, now, Actor::user(&investigator), AuditAction::StatementRefused, asked).await?,
     )

@@ -12,6 +12,7 @@ mod csv_cells_are_inert;
 mod each_source_for_its_purpose;
 mod every_read_behind_a_grant;
 mod evidence_verified_kept_and_disclosed;
+mod exports_lifecycle;
 mod hotlists_and_alerts;
 mod ingest_at_the_door;
 mod locker_edges;
