@@ -108,6 +108,10 @@ actions! {
     OversightViewed => "oversight_viewed",
     RegisterRefused => "register_refused",
     OversightRefused => "oversight_refused",
+    UsageFlagsRaised => "usage_flags_raised",
+    UsageFlagsListed => "usage_flags_listed",
+    UsageFlagReviewed => "usage_flag_reviewed",
+    UsageFlagRefused => "usage_flag_refused",
 }
 
 impl AuditAction {

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::Db;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use shared::search::{CameraCount, NewSearch, SearchPage, COUNT_CAP};
+use shared::search::{CameraCount, NewSearch, PlateMode, SearchPage, SearchQuery, COUNT_CAP};
 use shared::AuditAction;
 use sqlx::Row;
 
@@ -158,6 +158,41 @@ async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
         },
         result_count: row.try_get("result_count")?,
     }))
+}
+
+/// The distinct plates (as read) a stored partial-plate or misread-tolerant search reached when
+/// it ran (for a watch: up to its closing), leaving out the cameras its user is kept from
+/// now (R13); `None` for any other search. For the audit unit's flags, not for the user: no
+/// grant is asked for, and nothing of the reads is returned but their plates.
+pub async fn plates_reached(db: &Db, search_id: i64) -> AppResult<Option<std::collections::BTreeSet<String>>> {
+    let Some(stored) = stored(db, search_id).await? else { return Ok(None) };
+    let SearchQuery::Plate { plate, mode: mode @ (PlateMode::Partial | PlateMode::Misread) } = &stored.search.query
+    else {
+        return Ok(None);
+    };
+    let plan = grant::Plan::of_plate(*mode, SearchQuery::pattern(plate, *mode)?)?;
+    let excluded = sqlx::query("SELECT camera_id FROM user_denied_cameras WHERE user_id = $1")
+        .bind(stored.user_id)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("camera_id"))
+        .collect::<Result<Vec<i64>, _>>()?;
+    let permitted = Permitted {
+        user_id: stored.user_id,
+        request_id: stored.request_id,
+        reference: String::new(),
+        plan,
+        from: stored.search.from,
+        to: stored.search.to,
+        excluded_cameras: excluded,
+        received_by: stored.held_by,
+        beyond_standard: false,
+        found: Some(search_id),
+        only_cameras: None,
+        search: stored.search,
+    };
+    Ok(Some(query::plates(db, &permitted).await?.into_iter().map(|(plate, _)| plate).collect()))
 }
 
 /// A search `user` ran, re-permitted under their grant as it is now, with the count its first
