@@ -2,6 +2,7 @@ pub mod analysis;
 pub mod audit;
 pub mod cameras;
 pub mod clones;
+pub mod flags;
 pub mod home;
 pub mod hotlists;
 pub mod locker;
