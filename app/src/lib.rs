@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hotlists") view=routes::hotlists::HotlistsPage/>
                     <Route path=path!("/audit") view=routes::audit::AuditPage/>
                     <Route path=path!("/audit/sample") view=routes::sample::SamplePage/>
+                    <Route path=path!("/audit/flags") view=routes::flags::FlagsPage/>
                     <Route path=path!("/requests") view=routes::requests::RequestsPage/>
                     <Route path=path!("/search") view=routes::search::SearchPage/>
                     <Route path=path!("/analysis") view=routes::analysis::AnalysisPage/>

@@ -11,7 +11,7 @@ pub struct Page {
     pub roles: &'static [Role],
 }
 
-pub const PAGES: [Page; 15] = [
+pub const PAGES: [Page; 16] = [
     Page { href: "/map", label: "Map", roles: &[Role::Investigator, Role::HotlistAdmin, Role::SystemAdmin] },
     Page { href: "/search", label: "Search", roles: &[Role::Investigator] },
     Page { href: "/analysis", label: "Analysis", roles: &[Role::Investigator] },
@@ -25,6 +25,7 @@ pub const PAGES: [Page; 15] = [
     Page { href: "/admin/cameras", label: "Cameras", roles: &[Role::SystemAdmin] },
     Page { href: "/audit", label: "Audit log", roles: &[Role::Auditor] },
     Page { href: "/audit/sample", label: "Audit sample", roles: &[Role::Auditor] },
+    Page { href: "/audit/flags", label: "Unusual use", roles: &[Role::Auditor] },
     Page { href: "/registers", label: "Registers", roles: &[Role::Auditor] },
     Page { href: "/oversight", label: "Annual report", roles: &[Role::Auditor] },
 ];

@@ -2,7 +2,7 @@ import { test, expect, Page } from '@playwright/test';
 import { signIn } from './helpers';
 
 const PAGES = [
-  '/', '/map', '/admin/users', '/admin/cameras', '/hotlists', '/audit', '/audit/sample', '/requests',
+  '/', '/map', '/admin/users', '/admin/cameras', '/hotlists', '/audit', '/audit/sample', '/audit/flags', '/requests',
   '/search', '/analysis', '/clones', '/locker', '/statements', '/oversight', '/registers', '/no-such-page',
 ];
 const ROLES = ['admin', 'investigator', 'analyst', 'inspector', 'hotlists', 'auditor'];

@@ -52,6 +52,7 @@ pub struct Config {
     pub limits: RateLimitConfig,
     pub oversight: OversightConfig,
     pub outages: OutageConfig,
+    pub flags: FlagConfig,
     pub map: MapSettings,
 }
 
@@ -322,6 +323,56 @@ impl Default for OutageConfig {
     }
 }
 
+/// Unusual use, flagged for the audit unit (R21, R22): the thresholds of each kind of flag.
+/// Hours of the day are UTC.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagConfig {
+    /// How often new searches, watches and analyses are scanned (0: never; `server` runs it).
+    pub scan_seconds: u64,
+    /// The days before a search that tell what is usual for its user (their hours, their daily
+    /// count) and over which the same plate under several requests is looked for.
+    pub usual_days: i64,
+    /// Hours are judged only for a user with at least this many searches in those days.
+    pub min_history: i64,
+    /// A search is outside the user's usual hours when fewer than this share (0–1) of their
+    /// searches in those days ran in its hour of the day.
+    pub rare_hour_share: f64,
+    /// Flagged when the user's searches in the 24 hours up to one reach this many times their
+    /// daily mean over the `usual_days` before those 24 hours…
+    pub volume_factor: f64,
+    /// …and at least this many (once a day per user).
+    pub volume_min: i64,
+    /// The same plate searched by one user under at least this many distinct requests within
+    /// `usual_days`.
+    pub plate_requests: i64,
+    /// A search this close (minutes) before its request's approval expires.
+    pub before_expiry_minutes: i64,
+    /// An area (or the several places' areas together) larger than this, in km², searched by a
+    /// local-tier user.
+    pub local_area_km2: f64,
+    /// A partial-plate or misread-tolerant search whose results held more than this many
+    /// distinct plates that the request did not name.
+    pub outside_plates: i64,
+}
+
+impl Default for FlagConfig {
+    fn default() -> Self {
+        FlagConfig {
+            scan_seconds: 300,
+            usual_days: 28,
+            min_history: 20,
+            rare_hour_share: 0.02,
+            volume_factor: 3.0,
+            volume_min: 10,
+            plate_requests: 3,
+            before_expiry_minutes: 60,
+            local_area_km2: 25.0,
+            outside_plates: 20,
+        }
+    }
+}
+
 impl Default for OversightConfig {
     fn default() -> Self {
         OversightConfig { min_count: 5 }
@@ -354,6 +405,7 @@ impl Default for Config {
             limits: RateLimitConfig::default(),
             oversight: OversightConfig::default(),
             outages: OutageConfig::default(),
+            flags: FlagConfig::default(),
             map: MapSettings::default(),
         }
     }
@@ -447,6 +499,7 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("oversight", &self.oversight)
             .field("outages", &self.outages)
+            .field("flags", &self.flags)
             .field("map", &self.map)
             .finish()
     }

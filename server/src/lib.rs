@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod flags;
 pub mod gate;
 pub mod hotlists;
 pub mod http;
@@ -139,6 +140,7 @@ impl Application {
         let purge = tokio::spawn(daily_purge(self.state.clone()));
         let anchors = tokio::spawn(anchor_audit_chains(self.state.clone()));
         let outages = tokio::spawn(watch_for_outages(self.state.clone()));
+        let usage = tokio::spawn(flag_unusual_use(self.state.clone()));
         let notices = tokio::spawn(notices::listen(self.state.clone()));
         let router = http::router(self.state.clone(), self.limits.clone());
         // Alerts and live reads are small writes that must leave at once, not wait for Nagle.
@@ -155,6 +157,7 @@ impl Application {
         purge.abort();
         anchors.abort();
         outages.abort();
+        usage.abort();
         notices.abort();
         self.state.db.close().await;
         served
@@ -200,10 +203,18 @@ async fn housekeeping(state: AppState, limits: Arc<http::limits::Limits>) {
     }
 }
 
-/// Seals the head of every audit chain in an anchor row (R21), every `audit_anchor_seconds`
-/// (0: never), so a chain cut or rewritten head and all is noticed.
-async fn anchor_audit_chains(state: AppState) {
-    let seconds = state.config.audit_anchor_seconds;
+/// Runs `job` every `seconds` (0: never) on one server at a time (`name` is its lock), logging
+/// `failed` with the error when it fails.
+async fn every_on_one_server<T, E, F>(
+    state: AppState,
+    seconds: u64,
+    name: &str,
+    failed: &str,
+    job: impl Fn(AppState) -> F,
+) where
+    E: std::fmt::Display,
+    F: Future<Output = Result<T, E>>,
+{
     if seconds == 0 {
         return;
     }
@@ -211,30 +222,46 @@ async fn anchor_audit_chains(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match state.db.as_only_runner("anchor audit chains", audit::anchor(&state.db, state.clock.now())).await {
-            Ok(Some(Err(e))) | Err(e) => tracing::error!(error = %e, "could not anchor the audit chains"),
+        match state.db.as_only_runner(name, job(state.clone())).await {
+            Ok(Some(Err(e))) => tracing::error!(error = %e, "{failed}"),
+            Err(e) => tracing::error!(error = %e, "{failed}"),
             Ok(_) => {}
         }
     }
+}
+
+/// Seals the head of every audit chain in an anchor row (R21), every `audit_anchor_seconds`
+/// (0: never), so a chain cut or rewritten head and all is noticed.
+async fn anchor_audit_chains(state: AppState) {
+    let seconds = state.config.audit_anchor_seconds;
+    every_on_one_server(
+        state,
+        seconds,
+        "anchor audit chains",
+        "could not anchor the audit chains",
+        |state| async move { audit::anchor(&state.db, state.clock.now()).await },
+    )
+    .await
 }
 
 /// Counts the reads per camera per hour and keeps the cameras' outages (R23), every
 /// `outages.scan_seconds` (0: never).
 async fn watch_for_outages(state: AppState) {
     let seconds = state.config.outages.scan_seconds;
-    if seconds == 0 {
-        return;
-    }
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(seconds));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        let scan = outages::scan(&state.db, state.clock.now(), &state.config.outages);
-        match state.db.as_only_runner("outage scan", scan).await {
-            Ok(Some(Err(e))) | Err(e) => tracing::error!(error = %e, "could not scan for camera outages"),
-            Ok(_) => {}
-        }
-    }
+    every_on_one_server(state, seconds, "outage scan", "could not scan for camera outages", |state| async move {
+        outages::scan(&state.db, state.clock.now(), &state.config.outages).await
+    })
+    .await
+}
+
+/// Flags unusual use among the searches stored since the last scan for the audit unit (R21,
+/// R22), every `flags.scan_seconds` (0: never).
+async fn flag_unusual_use(state: AppState) {
+    let seconds = state.config.flags.scan_seconds;
+    every_on_one_server(state, seconds, "unusual use scan", "could not scan for unusual use", |state| async move {
+        flags::scan(&state.db, state.clock.now(), &state.config.flags).await
+    })
+    .await
 }
 
 /// Flags cloned-plate indicators among newly stored reads (R17), every `clones.scan_seconds`.

@@ -113,6 +113,10 @@ actions! {
     ExportReviewed => "export_reviewed",
     ExportsListed => "exports_listed",
     ExportReviewRefused => "export_review_refused",
+    UsageFlagsRaised => "usage_flags_raised",
+    UsageFlagsListed => "usage_flags_listed",
+    UsageFlagReviewed => "usage_flag_reviewed",
+    UsageFlagRefused => "usage_flag_refused",
 }
 
 impl AuditAction {

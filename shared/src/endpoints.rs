@@ -19,6 +19,8 @@ pub const AUDIT_ENTRIES: &str = "/audit/entries";
 pub const AUDIT_VERIFY: &str = "/audit/verify";
 pub const AUDIT_SAMPLES: &str = "/audit/samples";
 pub const AUDIT_SAMPLE_FINDING: &str = "/audit/samples/{id}/finding";
+pub const AUDIT_FLAGS: &str = "/audit/flags";
+pub const AUDIT_FLAG_REVIEW: &str = "/audit/flags/{id}/review";
 
 // auth
 pub const SIGN_IN: &str = "/auth/login";

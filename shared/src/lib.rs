@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cameras;
 pub mod endpoints;
 pub mod export;
+pub mod flags;
 pub mod form;
 pub mod hotlists;
 pub mod locker;

@@ -54,7 +54,9 @@ pub fn AuditPage() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
-    let text = RwSignal::new(String::new());
+    // A link from another page (a flag's, R22) may name the text to look for.
+    let asked = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("text"));
+    let text = RwSignal::new(asked.unwrap_or_default());
     let refusals = RwSignal::new(false);
     let without_ingest = RwSignal::new(true);
     let problems = RwSignal::new(Vec::<String>::new());

@@ -3,6 +3,7 @@ pub mod audit;
 pub mod cameras;
 pub mod clones;
 pub mod exports;
+pub mod flags;
 pub mod home;
 pub mod hotlists;
 pub mod locker;

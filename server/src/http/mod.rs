@@ -9,6 +9,7 @@ pub mod clones;
 pub mod dead_letters;
 pub mod exports;
 pub mod extract;
+pub mod flags;
 pub mod hotlists;
 pub mod ingest;
 pub mod limits;
@@ -60,6 +61,7 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
         .merge(statements::router())
         .merge(oversight::router())
         .merge(registers::router())
+        .merge(flags::router())
         .merge(watches::router())
         .merge(dead_letters::router())
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))

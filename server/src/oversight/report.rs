@@ -11,6 +11,7 @@ use crate::export::pdf::{self, Block};
 use crate::store::Db;
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use shared::flags::FlagKind;
 use shared::oversight::{self as o, ChainHead, Count, Figure, Report, ReportFormat};
 use shared::registers::Answer;
 use shared::requests::{Outcome, Purpose};
@@ -170,6 +171,13 @@ pub async fn figures(db: &Db, now: DateTime<Utc>, period: Period, min_count: i64
     )
     .await?;
     c.count(s, "Awaiting review", &format!("SELECT COUNT(*) AS n {sampled} AND reviewed_at IS NULL")).await?;
+    // Unusual use flagged for the audit unit in the period, by kind, and how many of those
+    // flags an auditor has reviewed (R21, R22).
+    let flagged = "FROM usage_flags WHERE flagged_at >= $1 AND flagged_at < $2";
+    c.count(s, "Unusual use flagged", &format!("SELECT COUNT(*) AS n {flagged}")).await?;
+    let kinds = FlagKind::ALL.map(|k| (format!("Flagged: {}", k.label()), k.as_str()));
+    c.each(s, kinds, &format!("SELECT kind AS label, COUNT(*) AS n {flagged} GROUP BY kind")).await?;
+    c.count(s, "Flags reviewed", &format!("SELECT COUNT(*) AS n {flagged} AND reviewed_at IS NOT NULL")).await?;
     c.count(
         s,
         "Accesses refused",

@@ -60,6 +60,21 @@ pub(crate) enum Plan {
     Places { windows: Vec<PlacedWindow>, min_windows: usize },
 }
 
+impl Plan {
+    /// How a plate search in `mode` finds the reads of `pattern` (checked for that mode).
+    pub(crate) fn of_plate(mode: PlateMode, pattern: EntryPattern) -> Result<Plan, SearchError> {
+        Ok(match (mode, pattern) {
+            (PlateMode::Misread, EntryPattern::Plate(p)) => Plan::Skeleton(p.skeleton()),
+            (_, EntryPattern::Plate(p)) => Plan::Plate(p.as_str().to_owned()),
+            (_, EntryPattern::Wildcard(w)) => Plan::Partial {
+                prefixes: partial_prefixes(&w)?,
+                like: w.replace('?', "_").replace('*', "%"),
+                pattern: EntryPattern::Wildcard(w),
+            },
+        })
+    }
+}
+
 /// One window of a several-places analysis with its cameras chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PlacedWindow {
@@ -260,15 +275,7 @@ impl Grant {
                     }
                     only_cameras = Some(named);
                 }
-                match (mode, pattern) {
-                    (PlateMode::Misread, EntryPattern::Plate(p)) => Plan::Skeleton(p.skeleton()),
-                    (_, EntryPattern::Plate(p)) => Plan::Plate(p.as_str().to_owned()),
-                    (_, EntryPattern::Wildcard(w)) => Plan::Partial {
-                        prefixes: partial_prefixes(&w)?,
-                        like: w.replace('?', "_").replace('*', "%"),
-                        pattern: EntryPattern::Wildcard(w),
-                    },
-                }
+                Plan::of_plate(*mode, pattern)?
             }
             SearchQuery::Area { area, cameras } => Plan::Cameras(self.cameras_for(db, area.as_ref(), cameras).await?),
             SearchQuery::Convoy { plate, window_seconds } => {

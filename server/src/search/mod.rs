@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::Db;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use shared::search::{CameraCount, NewSearch, SearchPage, COUNT_CAP};
+use shared::search::{CameraCount, NewSearch, PlateMode, SearchPage, SearchQuery, COUNT_CAP};
 use shared::AuditAction;
 use sqlx::Row;
 
@@ -160,6 +160,46 @@ async fn stored(db: &Db, search_id: i64) -> AppResult<Option<Stored>> {
         },
         result_count: row.try_get("result_count")?,
     }))
+}
+
+/// The distinct plates (as read) a stored partial-plate or misread-tolerant search reached when
+/// it ran (for a watch: up to its closing), leaving out the cameras its user is kept from
+/// now (R13); `None` for any other search. For the audit unit's flags, not for the user: no
+/// grant is asked for, and nothing of the reads is returned but their plates.
+pub async fn plates_reached(db: &Db, search_id: i64) -> AppResult<Option<std::collections::BTreeSet<String>>> {
+    let Some(stored) = stored(db, search_id).await? else { return Ok(None) };
+    let SearchQuery::Plate { plate, mode: mode @ (PlateMode::Partial | PlateMode::Misread) } = &stored.search.query
+    else {
+        return Ok(None);
+    };
+    let plan = grant::Plan::of_plate(*mode, SearchQuery::pattern(plate, *mode)?)?;
+    let mut conn = db.pool().acquire().await?;
+    let excluded = crate::access::restrictions::of(&mut conn, stored.user_id).await?.denied_cameras;
+    // What the request's purpose may not use was never reached (R3, R10).
+    let purpose = crate::requests::find(&mut conn, stored.request_id)
+        .await?
+        .ok_or_else(|| AppError::internal("a stored search's request vanished"))?
+        .request
+        .purpose;
+    let other_purposes = crate::cameras::purposes::Sources::load(&mut conn).await?.exclusions(purpose);
+    drop(conn);
+    let permitted = Permitted {
+        user_id: stored.user_id,
+        request_id: stored.request_id,
+        reference: String::new(),
+        plan,
+        from: stored.search.from,
+        to: stored.search.to,
+        excluded_cameras: excluded.into_iter().collect(),
+        received_by: stored.held_by,
+        beyond_standard: false,
+        found: Some(search_id),
+        only_cameras: None,
+        other_purposes,
+        left_out: Vec::new(),
+        search: stored.search,
+    };
+    Ok(Some(query::plates(db, &permitted).await?.into_iter().map(|(plate, _)| plate).collect()))
 }
 
 /// A search `user` ran, re-permitted under their grant as it is now, with the count its first

@@ -128,6 +128,8 @@ async fn no_route_hands_a_read_to_a_caller_without_a_right_to_it(app: TestApp) {
         "/requests?which=all",
         "/watches",
         "/audit/samples",
+        "/audit/flags",
+        "/audit/flags?reviewed=true",
         "/locker/cases",
         "/locker/due",
         "/locker/escalated",

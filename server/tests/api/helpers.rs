@@ -217,11 +217,12 @@ impl TestApp {
             database_url: database_url.clone(),
             site_root: dir.path().join("site"),
             images_url: format!("file://{}", dir.path().join("images").display()),
-            // Tests run the purge, the audit anchoring and the outage scan themselves, at the
-            // instants they choose.
+            // Tests run the purge, the audit anchoring, the outage scan and the unusual use scan
+            // themselves, at the instants they choose.
             retention: server::config::RetentionConfig { purge_every_hours: 0 },
             audit_anchor_seconds: 0,
             outages: server::config::OutageConfig { scan_seconds: 0, ..Default::default() },
+            flags: server::config::FlagConfig { scan_seconds: 0, ..Default::default() },
             ..Config::default()
         };
         configure(&mut config);

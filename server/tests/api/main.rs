@@ -26,5 +26,6 @@ mod several_servers_as_one;
 mod sign_in_and_sessions;
 mod simulated_feed;
 mod statement_listings;
+mod usage_flags;
 mod user_administration;
 mod yearly_figures_withhold_small_counts;

@@ -1,0 +1,48 @@
+//! Unusual use, flagged for the audit unit (R21, R22): the flags, and an auditor's review of one.
+
+use crate::audit::{self, Actor, Event};
+use crate::error::AppResult;
+use crate::flags;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auditor};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use shared::endpoints::{AUDIT_FLAGS, AUDIT_FLAG_REVIEW};
+use shared::flags::{FlagView, FlagsQuery, ReviewFlag};
+use shared::AuditAction;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(AUDIT_FLAGS, get(list)).route(AUDIT_FLAG_REVIEW, post(review))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiQuery(q): ApiQuery<FlagsQuery>,
+) -> AppResult<Json<Vec<FlagView>>> {
+    let list = flags::list(&state.db, &q).await?;
+    audit::record_alone(
+        &state.db,
+        state.clock.now(),
+        Event::new(Actor::user(&auditor), AuditAction::UsageFlagsListed)
+            .details(json!({ "reviewed": q.reviewed, "kind": q.kind, "count": list.len() })),
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+/// A review, or its refusal (no such flag, reviewed already, no note) on the record (R21).
+async fn review(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(review): ApiJson<ReviewFlag>,
+) -> AppResult<Json<FlagView>> {
+    let now = state.clock.now();
+    let asked = json!({ "flag_id": id, "review": review });
+    let reviewed = flags::review(&state.db, now, &auditor, id, review).await;
+    let actor = Actor::user(&auditor);
+    Ok(Json(audit::noting_refusal(reviewed, &state.db, now, actor, AuditAction::UsageFlagRefused, asked).await?))
+}
