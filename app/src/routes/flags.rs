@@ -28,8 +28,8 @@ pub fn FlagsPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Unusual use"</h1>
-            <p class="notice">"Searches, watches and analyses flagged as they are scanned, oldest first: each with why, \
-                and the thresholds the deployment sets. Review each with a note on what was found."</p>
+            <p class="notice">"Searches, watches and analyses flagged as they are scanned, the oldest first: each with \
+                why, its figures and the threshold it crossed. Review each with a note on what was found."</p>
             <h2>"Awaiting review"</h2>
             <LoadedList what=open empty="No flag awaits review." let:list>
                 <div class="stack" data-testid="open-flags">

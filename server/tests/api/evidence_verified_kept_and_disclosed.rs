@@ -611,6 +611,8 @@ async fn evidential_statements_need_their_own_approval(app: TestApp) {
     assert!(text.contains(&format!("Statement reference: REQ-2026-000001/S{sid}")));
     assert!(text.contains("EVI1"));
     assert!(text.contains("Approved by Test sup"));
+    // The statement names its review date, when its producer is asked whether it is still needed (R20).
+    assert!(text.contains("(Review by \\(UTC\\): 2026-03-30T09:00:00Z"), "{text}");
     let rows = app.audit_rows("exported").await;
     assert_eq!(rows.len(), 1);
     assert_eq!(

@@ -5,7 +5,7 @@
 //! auditors see every export still out, the longest overdue first; every answer and refusal is
 //! audited.
 
-use crate::helpers::{plate, plates_scope, read, refused, request, ts, TestApp};
+use crate::helpers::{plate, plates_scope, read, refused, request, start_time, ts, Backend, TestApp};
 use crate::on_both_backends;
 use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
 use reqwest::{Client, StatusCode};
@@ -234,4 +234,82 @@ async fn auditors_see_every_export_out_the_longest_overdue_first(app: TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     let out = listed(&app, &aud, "out").await;
     assert_eq!(out.iter().map(|x| x["state"].as_str().unwrap()).collect::<Vec<_>>(), ["escalated", "escalated"]);
+}
+
+/// What a database held before exports were kept: a keeper, a request approved by `Sup` (until
+/// 40 days after the start), its search, and a spreadsheet and a statement exported at the start.
+const BEFORE: [&str; 4] = [
+    "INSERT INTO users (username, display_name, password_hash, created_at, updated_at) \
+     VALUES ('ivy', 'Ivy', 'x', 0, 0), ('sup', 'Sup', 'x', 0, 0)",
+    "INSERT INTO requests (reference, requester_id, submitted_at, purpose, reason, crime_type, seriousness, scope, \
+     handling, surveillance, status, decided_by, decided_at, expires_at) VALUES ('REQ-2026-000001', 1, 0, 'p', 'r', \
+     'c', 'serious', '{}', 'h', 0, 'approved', 2, 1000, 1775898000000)",
+    "INSERT INTO searches (user_id, request_id, at, capability, query, window_from, window_to, result_count, \
+     beyond_standard) VALUES (1, 1, 100, 'plate_exact', '{}', 0, 1, 3, 0)",
+    "INSERT INTO exports (user_id, search_id, format, recipient, transfer, row_count, at) \
+     VALUES (1, 1, 'csv', 'DC Hale', 0, 3, 1772442000000), (1, 1, 'pdf', 'CPS', 1, 1, 1772442000000)",
+];
+
+/// Exports made before their lifecycle was kept survive the migration (0018), each under its
+/// id, kept by who made it, under its search's request, due for review 28 days after it was
+/// made, escalating to the supervisor who approved the request (R20).
+async fn exports_made_before_survive_the_migration(backend: Backend) {
+    let prepared = TestApp::spawn_prepared(
+        backend,
+        |_| {},
+        async move |url: &str| {
+            fn before_0018(all: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+                sqlx::migrate::Migrator {
+                    migrations: all.migrations.iter().filter(|m| m.version < 18).cloned().collect::<Vec<_>>().into(),
+                    ..sqlx::migrate::Migrator::DEFAULT
+                }
+            }
+            match backend {
+                Backend::Sqlite => {
+                    let options = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+                    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                    before_0018(&sqlx::migrate!("./migrations/sqlite")).run(&pool).await.unwrap();
+                    for sql in BEFORE {
+                        sqlx::query(sql).execute(&pool).await.unwrap();
+                    }
+                    pool.close().await;
+                }
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(url).await.unwrap();
+                    before_0018(&sqlx::migrate!("./migrations/postgres")).run(&pool).await.unwrap();
+                    for sql in BEFORE {
+                        sqlx::query(sql).execute(&pool).await.unwrap();
+                    }
+                    pool.close().await;
+                }
+            }
+        },
+    )
+    .await;
+    let Some(app) = prepared else { return };
+    let aud = app.signed_in("aud", &[Role::Auditor]).await;
+    let out = listed(&app, &aud, "out").await;
+    let seen: Vec<(i64, &str, &str, &str)> = out
+        .iter()
+        .map(|x| {
+            let text = |k: &str| x[k].as_str().unwrap();
+            (x["id"].as_i64().unwrap(), text("kind"), text("keeper"), text("reference"))
+        })
+        .collect();
+    assert_eq!(seen, [(1, "spreadsheet", "Ivy", "REQ-2026-000001"), (2, "statement", "Ivy", "REQ-2026-000001")]);
+    for x in &out {
+        assert_eq!(x["due_at"], ts(start_time() + Duration::days(28)));
+        assert_eq!((x["escalates_to"].as_str(), x["state"].as_str()), (Some("Sup"), Some("not_due")));
+    }
+    assert_eq!((out[1]["recipient"].as_str(), out[1]["transfer"].as_bool()), (Some("CPS"), Some(true)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_made_before_survive_the_migration_on_sqlite() {
+    exports_made_before_survive_the_migration(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_made_before_survive_the_migration_on_postgres() {
+    exports_made_before_survive_the_migration(Backend::Postgres).await
 }
