@@ -314,12 +314,16 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
     let denied = RwSignal::new(BTreeSet::<Capability>::new());
     let cameras = RwSignal::new(String::new());
     let message: Message = RwSignal::new(None);
+    // The boxes stay disabled until the saved restrictions are in, so a box
+    // ticked early is not undone by the answer arriving after it.
+    let loaded = RwSignal::new(false);
     let load = path.clone();
     spawn_local(async move {
         match api::get::<Restrictions>(&load).await {
             Ok(r) => {
                 denied.set(r.denied_capabilities);
                 cameras.set(r.denied_cameras.iter().map(i64::to_string).collect::<Vec<_>>().join(", "));
+                loaded.set(true);
             }
             Err(e) => message.set(Some(Err(e))),
         }
@@ -340,6 +344,7 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
     view! {
         <form class="stack panel" on:submit=save data-testid="search-restrictions"><Interactive>
             <h2>"Search restrictions: " {user.username.to_string()}</h2>
+            <fieldset class="interactive" disabled=move || !loaded.get()>
             {Capability::ALL.into_iter().map(|c| view! {
                 <label class="check">
                     <input type="checkbox" name=c.as_str()
@@ -353,6 +358,7 @@ fn SearchRestrictions(user: UserView) -> impl IntoView {
             }).collect_view()}
             <crate::components::camera_picker::CameraPicker ids=cameras label="Cameras withheld" name="denied_cameras"/>
             <button type="submit">"Save restrictions"</button>
+            </fieldset>
             <Outcome message=message/>
         </Interactive></form>
     }
