@@ -200,19 +200,24 @@ impl Sources {
     }
 
     /// What a search under `purpose` over `[from, to]` leaves out, in words — counting only
-    /// `among` cameras when it reads chosen cameras.
+    /// `among` cameras when it reads chosen cameras, and never a camera `withheld` from the user
+    /// (R13): the search would not have read it whatever its purpose.
     pub fn left_out(
         &self,
         purpose: Purpose,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         among: Option<&[i64]>,
+        withheld: &BTreeSet<i64>,
     ) -> Vec<LeftOut> {
         let (from, to) = (to_millis(from), to_millis(to));
         let mut out = Vec::new();
         for (source, spans) in self.spans(purpose) {
-            let cameras =
-                self.cameras_of(&source).into_iter().filter(|id| among.is_none_or(|a| a.contains(id))).count();
+            let cameras = self
+                .cameras_of(&source)
+                .into_iter()
+                .filter(|id| among.is_none_or(|a| a.contains(id)) && !withheld.contains(id))
+                .count();
             if cameras == 0 {
                 continue;
             }
@@ -414,15 +419,21 @@ mod tests {
         assert!(s.allows(10, 2_000, CRIME), "the feed's other cameras are not touched");
         let out = s.exclusions(CRIME);
         assert_eq!(out, vec![Exclusion { cameras: vec![11, 12], spans: vec![(2_000, None)] }]);
-        let left = s.left_out(CRIME, from_millis(0), from_millis(10_000), None);
+        let none = BTreeSet::new();
+        let left = s.left_out(CRIME, from_millis(0), from_millis(10_000), None, &none);
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].cameras, 2);
         assert!(left[0].reason.contains("LEZ zone of the TfL feed"), "{}", left[0].reason);
         assert!(left[0].reason.contains("national security only"), "{}", left[0].reason);
         // A window wholly before the zone's act leaves nothing out.
-        assert!(s.left_out(CRIME, from_millis(0), from_millis(1_999), None).is_empty());
+        assert!(s.left_out(CRIME, from_millis(0), from_millis(1_999), None, &none).is_empty());
         // A search of other cameras names nothing.
-        assert!(s.left_out(CRIME, from_millis(0), from_millis(10_000), Some(&[10])).is_empty());
+        assert!(s.left_out(CRIME, from_millis(0), from_millis(10_000), Some(&[10]), &none).is_empty());
+        // A camera withheld from the user (R13) is not counted as left out by purpose.
+        let left = s.left_out(CRIME, from_millis(0), from_millis(10_000), None, &BTreeSet::from([11]));
+        assert_eq!(left[0].cameras, 1);
+        assert!(left[0].reason.ends_with("1 camera left out"), "{}", left[0].reason);
+        assert!(s.left_out(CRIME, from_millis(0), from_millis(10_000), None, &BTreeSet::from([11, 12])).is_empty());
     }
 
     #[test]

@@ -324,7 +324,13 @@ impl Grant {
             _ => only_cameras.clone(),
         };
         let from = search.from.max(self.earliest);
-        let left_out = sources.left_out(purpose, from, search.to, read_cameras.as_deref());
+        let left_out = sources.left_out(
+            purpose,
+            from,
+            search.to,
+            read_cameras.as_deref(),
+            &self.reach.restrictions.denied_cameras,
+        );
         Ok(Permitted {
             user_id: self.reach.user_id,
             request_id: self.request.id,
