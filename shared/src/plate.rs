@@ -114,4 +114,52 @@ mod tests {
         }
         assert_eq!(skeleton("GZ26"), "6226");
     }
+
+    mod fuzzed {
+        use super::super::*;
+        use crate::hotlists::EntryPattern;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+            /// Any text is a plate or a named refusal (R1); a plate is upper-case letters and
+            /// digits within the length, parses to itself, and keeps its length in its skeleton.
+            #[test]
+            fn any_text_is_a_plate_or_a_named_refusal(raw in "\\PC{0,20}|[a-zA-Z0-9 -]{0,16}") {
+                match Plate::parse(&raw) {
+                    Ok(plate) => {
+                        let text = plate.as_str();
+                        prop_assert!(!text.is_empty() && text.len() <= MAX_PLATE_LEN);
+                        prop_assert!(text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()), "{text}");
+                        prop_assert_eq!(Plate::parse(text), Ok(plate.clone()));
+                        prop_assert_eq!(plate.skeleton().len(), text.len());
+                    }
+                    Err(e) => prop_assert!(!e.to_string().is_empty()),
+                }
+            }
+
+            /// A hotlist pattern is a whole plate, or a wildcard with at least two letters or
+            /// digits (R10); whatever it is given, it answers without panicking.
+            #[test]
+            fn any_text_is_a_pattern_or_a_named_refusal(raw in "\\PC{0,20}|[a-zA-Z0-9?* -]{0,16}") {
+                match EntryPattern::parse(&raw) {
+                    Ok(pattern) => {
+                        let text = pattern.as_str().to_owned();
+                        prop_assert!(text.chars().filter(|c| c.is_ascii_alphanumeric()).count() >= 1);
+                        prop_assert_eq!(EntryPattern::parse(&text).map(|p| p.as_str().to_owned()), Ok(text));
+                    }
+                    Err(e) => prop_assert!(!e.to_string().is_empty()),
+                }
+            }
+
+            /// Arbitrary bytes as a JSON string never panic the plate's deserialiser.
+            #[test]
+            fn any_json_string_deserialises_or_is_refused(raw in "\\PC{0,24}") {
+                let json = serde_json::to_string(&raw).unwrap();
+                let _ = serde_json::from_str::<Plate>(&json);
+                let _ = serde_json::from_str::<EntryPattern>(&json);
+            }
+        }
+    }
 }

@@ -228,18 +228,11 @@ struct CsvRow {
     action: String,
 }
 
-/// Imports entries from CSV with a header `vrm,intelligence_ref,reason,warning_markers,action`
-/// (markers separated by `;`). Good rows are added in one transaction, each audited; the report
-/// names every refused row by its line and why. Imports carry whole plates only: a partial
-/// plate is added on its own, for an inspector to approve (R10).
-pub async fn import_csv(
-    db: &Db,
-    now: DateTime<Utc>,
-    policy: &HotlistConfig,
-    actor: Actor,
-    hotlist_id: i64,
-    csv_text: &[u8],
-) -> AppResult<(shared::hotlists::ImportReport, Vec<EntryView>)> {
+/// An import's rows: each good row's line and entry, and each refused row with its reason.
+type CsvRows = (Vec<(u64, NewEntry)>, Vec<shared::hotlists::RefusedRow>);
+
+/// The rows of an import's CSV. A header without the needed columns refuses the whole file.
+fn parse_csv(csv_text: &[u8]) -> AppResult<CsvRows> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(csv_text);
     let headers = reader.headers().map_err(|e| AppError::Invalid(format!("the CSV cannot be read: {e}")))?.clone();
     for needed in ["vrm", "intelligence_ref", "reason"] {
@@ -249,8 +242,8 @@ pub async fn import_csv(
             )));
         }
     }
-    let mut report = shared::hotlists::ImportReport::default();
     let mut good = Vec::new();
+    let mut refused = Vec::new();
     for record in reader.records() {
         let (line, parsed) = match record {
             Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
@@ -286,9 +279,26 @@ pub async fn import_csv(
         };
         match parsed {
             Ok(new) => good.push((line, new)),
-            Err(reason) => report.refused.push(shared::hotlists::RefusedRow { line, reason }),
+            Err(reason) => refused.push(shared::hotlists::RefusedRow { line, reason }),
         }
     }
+    Ok((good, refused))
+}
+
+/// Imports entries from CSV with a header `vrm,intelligence_ref,reason,warning_markers,action`
+/// (markers separated by `;`). Good rows are added in one transaction, each audited; the report
+/// names every refused row by its line and why. Imports carry whole plates only: a partial
+/// plate is added on its own, for an inspector to approve (R10).
+pub async fn import_csv(
+    db: &Db,
+    now: DateTime<Utc>,
+    policy: &HotlistConfig,
+    actor: Actor,
+    hotlist_id: i64,
+    csv_text: &[u8],
+) -> AppResult<(shared::hotlists::ImportReport, Vec<EntryView>)> {
+    let (good, refused) = parse_csv(csv_text)?;
+    let mut report = shared::hotlists::ImportReport { refused, ..Default::default() };
     let mut tx = db.begin().await?;
     require_list(&mut tx, hotlist_id).await?;
     let mut added = Vec::with_capacity(good.len());
@@ -469,4 +479,73 @@ pub async fn awaiting_approval(db: &Db, policy: &HotlistConfig) -> Result<Vec<En
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(|row| entry_from_row(row, policy)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_csv;
+    use shared::Validate;
+    use crate::error::AppError;
+    use proptest::prelude::*;
+
+    const GOOD: &str = "vrm,intelligence_ref,reason,warning_markers,action\n\
+                        AB12CDE,INT-1,stolen vehicle,FIREARMS;VIOLENT,stop\n\
+                        XY99ZZZ,INT-2,wanted driver,,\n";
+
+    #[test]
+    fn a_good_file_gives_each_row_with_its_line() {
+        let (good, refused) = parse_csv(GOOD.as_bytes()).expect("a good file");
+        assert!(refused.is_empty(), "{refused:?}");
+        let rows: Vec<(u64, &str)> = good.iter().map(|(line, e)| (*line, e.vrm.as_str())).collect();
+        assert_eq!(rows, vec![(2, "AB12CDE"), (3, "XY99ZZZ")]);
+        assert_eq!(good[0].1.warning_markers, vec!["FIREARMS".to_owned(), "VIOLENT".to_owned()]);
+    }
+
+    /// Whatever the file, the import answers with rows it can take and rows it names as refused,
+    /// or refuses the file with a reason; it never panics, and never takes a row that would not
+    /// pass the form's own checks, nor a partial plate (R10).
+    fn holds(bytes: &[u8]) -> Result<(), TestCaseError> {
+        match parse_csv(bytes) {
+            Ok((good, refused)) => {
+                for (_, entry) in &good {
+                    prop_assert!(entry.check().is_ok(), "{entry:?}");
+                    prop_assert!(!entry.vrm.is_partial());
+                }
+                for row in &refused {
+                    prop_assert!(!row.reason.trim().is_empty());
+                }
+            }
+            Err(e) => prop_assert!(matches!(e, AppError::Invalid(ref why) if !why.is_empty()), "{e:?}"),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_are_answered(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            holds(&bytes)?;
+        }
+
+        #[test]
+        fn a_mutated_good_file_is_answered(edits in proptest::collection::vec((0..GOOD.len(), any::<u8>()), 1..8),
+                                           cut in 0..=GOOD.len()) {
+            let mut bytes = GOOD.as_bytes().to_vec();
+            for (at, byte) in edits {
+                bytes[at] = byte;
+            }
+            bytes.truncate(cut.max(1));
+            holds(&bytes)?;
+        }
+
+        #[test]
+        fn cells_of_any_text_are_answered(vrm in "\\PC{0,12}", reference in "\\PC{0,40}", reason in "\\PC{0,40}",
+                                          markers in "[A-Z;, ]{0,30}", action in "\\PC{0,20}") {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(["vrm", "intelligence_ref", "reason", "warning_markers", "action"]).unwrap();
+            writer.write_record([&vrm, &reference, &reason, &markers, &action]).unwrap();
+            holds(&writer.into_inner().unwrap())?;
+        }
+    }
 }

@@ -258,3 +258,68 @@ pub(crate) mod tests {
         assert_eq!(from_base64("not base64!!"), Err(ImageError::NotBase64));
     }
 }
+
+#[cfg(test)]
+mod fuzzed {
+    use super::tests::noisy;
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static JPEG: LazyLock<Vec<u8>> = LazyLock::new(|| noisy(64, 32, ImageFormat::Jpeg));
+    static PNG: LazyLock<Vec<u8>> = LazyLock::new(|| noisy(64, 32, ImageFormat::Png));
+
+    /// Whatever the bytes, an image is refused with a reason or comes out within its kind's
+    /// limits (R2) — never a panic.
+    fn holds(kind: ImageKind, data: &[u8]) -> Result<(), TestCaseError> {
+        match conform(kind, data) {
+            Ok(out) => {
+                let (w, h) = image::load_from_memory(&out.bytes).expect("what is kept decodes").dimensions();
+                match kind {
+                    ImageKind::Plate => prop_assert!(
+                        w <= PATCH_MAX_WIDTH && h <= PATCH_MAX_HEIGHT && out.bytes.len() <= PATCH_MAX_BYTES
+                    ),
+                    ImageKind::Overview => prop_assert!(out.bytes.len() <= OVERVIEW_MAX_BYTES),
+                }
+            }
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
+        Ok(())
+    }
+
+    fn kind() -> impl Strategy<Value = ImageKind> {
+        prop_oneof![Just(ImageKind::Plate), Just(ImageKind::Overview)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_are_refused_or_conformed(kind in kind(), data in proptest::collection::vec(any::<u8>(), 0..600)) {
+            holds(kind, &data)?;
+        }
+
+        #[test]
+        fn a_mutated_image_is_refused_or_conformed(kind in kind(), png in any::<bool>(),
+                                                   edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+                                                   keep in any::<prop::sample::Index>()) {
+            let mut data = if png { PNG.clone() } else { JPEG.clone() };
+            for (at, byte) in edits {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            let keep = keep.index(data.len()) + 1;
+            if keep < data.len() / 2 {
+                data.truncate(keep);
+            }
+            holds(kind, &data)?;
+        }
+
+        #[test]
+        fn any_text_is_base64_or_refused(text in "\\PC{0,64}|[A-Za-z0-9+/=]{0,64}") {
+            if let Err(e) = from_base64(&text) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}

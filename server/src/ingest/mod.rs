@@ -5,6 +5,8 @@
 
 pub mod group;
 pub mod openalpr;
+#[cfg(test)]
+pub(crate) mod fuzz;
 
 use crate::audit::{self, Actor, Event};
 use crate::cameras::{CameraCache, Feed};
