@@ -126,3 +126,46 @@ test("a vehicle's card keeps an older alert's FIREARMS and 'do not stop' above a
   await expect(actions).toHaveText(['Do not stop: report at once', 'report sighting']);
   await expect(actions.first()).toHaveClass(/grave/);
 });
+
+test('a CSV file of 1,201 rows goes in by parts with its progress shown, and the refused row is named by its line', async ({ page }) => {
+  test.setTimeout(90_000);
+  await signIn(page, 'hotlists');
+  await page.getByRole('navigation').getByRole('link', { name: 'Hotlists' }).click();
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  const name = `Op Lantern ${Date.now()}`;
+  const form = page.getByTestId('new-hotlist');
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Kind').selectOption('voi');
+  await form.getByLabel('Audience').selectOption('role:investigator');
+  await form.getByRole('button', { name: 'Create list' }).click();
+  await expect(form.getByRole('status')).toHaveText(`Created ${name}.`);
+  await page.locator(`tr[data-hotlist="${name}"]`).getByRole('button', { name: 'Open' }).click();
+
+  // 1,201 rows: three parts of at most 500; line 700 (the 699th row) is not a plate.
+  const tag = Math.random().toString(36).slice(2, 5).toUpperCase().replace(/[^A-Z]/g, 'Q');
+  const rows = Array.from({ length: 1201 }, (_, i) =>
+    i === 698 ? 'NOT A PLATE!,INT/1,bad row,,' : `L${tag}${String(i).padStart(4, '0')},INT/${i},vehicle of interest,,`);
+  const csv = ['vrm,intelligence_ref,reason,warning_markers,action', ...rows].join('\n');
+  // Each part answered a little late, so the progress can be seen between them.
+  let parts = 0;
+  await page.route('**/api/v1/hotlists/*/import', async (route) => {
+    parts += 1;
+    await new Promise((done) => setTimeout(done, 500));
+    await route.continue();
+  });
+  const importer = page.getByTestId('csv-import');
+  await importer.getByLabel('File').setInputFiles({ name: 'lantern.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(importer.getByLabel('vrm,intelligence_ref,reason,warning_markers,action')).toHaveValue(csv);
+  await importer.getByRole('button', { name: 'Import' }).click();
+  await expect(importer.getByRole('status')).toContainText('of 1201 rows');
+  await expect(importer.locator('progress')).toBeVisible();
+  await expect(importer.getByRole('alert')).toContainText(
+    'Imported 1200 entries; refused 1: line 700: vrm `NOT A PLATE!`', { timeout: 60_000 });
+  expect(parts).toBe(3);
+  await expect(importer.locator('progress')).toHaveCount(0);
+
+  const lists = await (await page.request.get('/api/v1/hotlists')).json();
+  const list = lists.find((l: any) => l.name === name);
+  const entries = await (await page.request.get(`/api/v1/hotlists/${list.id}/entries`)).json();
+  expect(entries.length).toBe(1200);
+});

@@ -619,6 +619,72 @@ impl RemoveEntry {
     }
 }
 
+/// Rows a part of a CSV import carries at most.
+pub const IMPORT_PART_ROWS: usize = 500;
+/// Bytes a part of a CSV import carries at most (besides a row longer than that on its own):
+/// well within the API's 64 KiB body limit.
+pub const IMPORT_PART_BYTES: usize = 48 * 1024;
+
+/// One part of a CSV import: the file's header, then up to [`IMPORT_PART_ROWS`] of its rows in
+/// at most [`IMPORT_PART_BYTES`]. A file of any length goes in part by part, and the browser
+/// shows how far it has got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportPart {
+    pub csv: String,
+    /// The file's line its first row starts on (the header is line 1).
+    pub first_line: u64,
+    /// How many rows (not blank lines) it carries.
+    pub rows: usize,
+}
+
+impl ImportPart {
+    /// A refused row's line in the whole file, from its line in this part.
+    pub fn line_in_file(&self, line_in_part: u64) -> u64 {
+        line_in_part.max(2) + self.first_line - 2
+    }
+}
+
+/// Splits a CSV file into parts of at most `rows` rows and `bytes` bytes, each headed by the
+/// file's header. A quoted cell may hold line breaks; a row is never split.
+pub fn import_parts(text: &str, rows: usize, bytes: usize) -> Vec<ImportPart> {
+    // Each record with the line it starts on.
+    let mut records: Vec<(u64, &str)> = Vec::new();
+    let (mut start, mut line, mut start_line, mut quoted) = (0, 1u64, 1u64, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '\n' => {
+                line += 1;
+                if !quoted {
+                    records.push((start_line, &text[start..=i]));
+                    start = i + 1;
+                    start_line = line;
+                }
+            }
+            _ => {}
+        }
+    }
+    if start < text.len() {
+        records.push((start_line, &text[start..]));
+    }
+    let mut records = records.into_iter();
+    let Some((_, header)) = records.next() else { return Vec::new() };
+    let header = if header.ends_with('\n') { header.to_owned() } else { format!("{header}\n") };
+    let mut parts: Vec<ImportPart> = Vec::new();
+    for (at, record) in records {
+        let blank = record.trim().is_empty();
+        match parts.last_mut() {
+            Some(part) if blank || (part.rows < rows.max(1) && part.csv.len() + record.len() <= bytes) => {
+                part.csv.push_str(record);
+                part.rows += usize::from(!blank);
+            }
+            _ if blank => {}
+            _ => parts.push(ImportPart { csv: format!("{header}{record}"), first_line: at, rows: 1 }),
+        }
+    }
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -702,5 +768,33 @@ mod tests {
         assert_eq!(idx.len(), 1);
         assert!(idx.remove(&pattern("AB12CDE"), &1));
         assert!(idx.is_empty() && idx.exact.is_empty() && idx.skeletons.is_empty() && idx.by_head.is_empty());
+    }
+
+    #[test]
+    fn an_import_is_sent_in_parts_that_keep_the_header_whole_rows_and_the_file_s_lines() {
+        let text = "vrm,intelligence_ref,reason\nAB12CDE,I1,r\n\nBC12DEF,I2,\"two\nlines\"\nCD12EFG,I3,r\nDE12FGH,I4,r";
+        let parts = import_parts(text, 2, 1024);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].csv, "vrm,intelligence_ref,reason\nAB12CDE,I1,r\n\nBC12DEF,I2,\"two\nlines\"\n");
+        assert_eq!((parts[0].first_line, parts[0].rows), (2, 2));
+        assert_eq!(parts[1].csv, "vrm,intelligence_ref,reason\nCD12EFG,I3,r\nDE12FGH,I4,r");
+        assert_eq!((parts[1].first_line, parts[1].rows), (6, 2));
+        // The second part's first row (its line 2) is the file's line 6; its next, line 7.
+        assert_eq!((parts[1].line_in_file(2), parts[1].line_in_file(3)), (6, 7));
+        assert!(import_parts("", 2, 1024).is_empty());
+        assert!(import_parts("vrm,intelligence_ref,reason\n\n", 2, 1024).is_empty(), "a header alone sends nothing");
+        let many: String = std::iter::once("vrm,intelligence_ref,reason\n".to_owned())
+            .chain((0..1_201).map(|i| format!("AB{i:04},I,r\n")))
+            .collect();
+        let parts = import_parts(&many, IMPORT_PART_ROWS, IMPORT_PART_BYTES);
+        assert_eq!(parts.iter().map(|p| p.rows).collect::<Vec<_>>(), [500, 500, 201]);
+        assert_eq!(parts.iter().map(|p| p.first_line).collect::<Vec<_>>(), [2, 502, 1002]);
+        // Long rows fill a part by its bytes first.
+        let long: String = std::iter::once("vrm,intelligence_ref,reason\n".to_owned())
+            .chain((0..100).map(|i| format!("AB{i:04},I,{}\n", "r".repeat(999))))
+            .collect();
+        let parts = import_parts(&long, IMPORT_PART_ROWS, IMPORT_PART_BYTES);
+        assert!(parts.len() > 2 && parts.iter().all(|p| p.csv.len() <= IMPORT_PART_BYTES), "{}", parts.len());
+        assert_eq!(parts.iter().map(|p| p.rows).sum::<usize>(), 100);
     }
 }

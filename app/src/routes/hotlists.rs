@@ -12,7 +12,7 @@ use shared::endpoints::{
     path, with_query, HOTLISTS, HOTLIST_ENTRIES, HOTLIST_ENTRY, HOTLIST_ENTRY_REMOVE, HOTLIST_ENTRY_REVIEW,
     HOTLIST_IMPORT, HOTLIST_REVIEWS_DUE, USER_DIRECTORY,
 };
-use shared::hotlists::DueQuery;
+use shared::hotlists::{import_parts, DueQuery, IMPORT_PART_BYTES, IMPORT_PART_ROWS};
 use shared::hotlists::{
     Audience, EntryPattern, EntryUpdate, EntryView, HotlistKind, HotlistView, ImportReport, NewEntry, NewHotlist,
     RemoveEntry, ReviewEntry,
@@ -159,7 +159,6 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
     let markers = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let why = RwSignal::new(String::new());
-    let csv = RwSignal::new(String::new());
     let editing = RwSignal::new(None::<i64>);
     let message: Message = RwSignal::new(None);
     let find = RwSignal::new(String::new());
@@ -212,27 +211,6 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
             clear();
             refresh();
             format!("Added {}.", e.vrm)
-        });
-    };
-    let import = move |_| {
-        let text = csv.get_untracked();
-        if text.trim().is_empty() {
-            return message.set(Some(Err("Not sent: paste the CSV to import first.".into())));
-        }
-        spawn_local(async move {
-            let done = api::post_text::<ImportReport>(&path(HOTLIST_IMPORT, &[&id]), text, "text/csv").await;
-            // Refused rows make the import's answer an error naming each of them; the text
-            // stays for correcting them, and is cleared once everything was taken.
-            let answer = done.and_then(|r| {
-                if r.refused.is_empty() {
-                    csv.set(String::new());
-                    return Ok(format!("Imported {} entries.", r.added));
-                }
-                let refused: Vec<String> = r.refused.iter().map(|x| format!("line {}: {}", x.line, x.reason)).collect();
-                Err(format!("Imported {} entries; refused {}: {}", r.added, r.refused.len(), refused.join("; ")))
-            });
-            message.set(Some(answer));
-            refresh();
         });
     };
     let act = move |entry_id: i64, vrm: String, review: bool| {
@@ -343,11 +321,90 @@ fn Entries(list: HotlistView, on_change: impl Fn() + Copy + Send + Sync + 'stati
                     </Show>
                 </div>
             </Interactive></form>
-            <div class="stack">
-                <h3>"Import CSV"</h3>
-                <label>"vrm,intelligence_ref,reason,warning_markers,action" <textarea name="csv" rows="5" bind:value=csv></textarea></label>
-                <button on:click=import>"Import"</button>
-            </div>
+            <CsvImport list_id=id on_done=refresh/>
+        </div>
+    }
+}
+
+/// A CSV import, chosen as a file or pasted, sent in parts (each within the API's body limit)
+/// so a file of thousands of rows goes in with its progress shown. Leaving the page does not
+/// stop it: the parts go on being sent, and the list is whole when it is done.
+#[component]
+fn CsvImport(list_id: i64, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let csv = RwSignal::new(String::new());
+    let message: Message = RwSignal::new(None);
+    // Rows sent and rows in all, while an import runs.
+    let progress = RwSignal::new(None::<(usize, usize)>);
+    let choose = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(text) => csv.set(text.as_string().unwrap_or_default()),
+                Err(_) => message.set(Some(Err(format!("The file {} could not be read.", file.name())))),
+            }
+        });
+    };
+    let import = move |_| {
+        let text = csv.get_untracked();
+        let parts = import_parts(&text, IMPORT_PART_ROWS, IMPORT_PART_BYTES);
+        if parts.is_empty() {
+            return message.set(Some(Err("Not sent: choose or paste a CSV with a header and rows first.".into())));
+        }
+        let total: usize = parts.iter().map(|p| p.rows).sum();
+        message.set(None);
+        progress.set(Some((0, total)));
+        spawn_local(async move {
+            let (mut sent, mut added, mut refused, mut stopped) = (0, 0, Vec::new(), None);
+            for part in parts {
+                match api::post_text::<ImportReport>(&path(HOTLIST_IMPORT, &[&list_id]), part.csv.clone(), "text/csv")
+                    .await
+                {
+                    Ok(report) => {
+                        added += report.added;
+                        refused.extend(
+                            report.refused.into_iter().map(|r| format!("line {}: {}", part.line_in_file(r.line), r.reason)),
+                        );
+                    }
+                    Err(e) => {
+                        stopped = Some(e);
+                        break;
+                    }
+                }
+                sent += part.rows;
+                // The page may have been left: its signals are then gone, and the parts go on.
+                let _ = progress.try_set(Some((sent, total)));
+            }
+            let answer = match (stopped, refused.is_empty()) {
+                (Some(e), _) => Err(format!("Stopped after {sent} of {total} rows ({added} entries added): {e}")),
+                (None, true) => Ok(format!("Imported {added} entries.")),
+                (None, false) => {
+                    Err(format!("Imported {added} entries; refused {}: {}", refused.len(), refused.join("; ")))
+                }
+            };
+            if answer.is_ok() {
+                let _ = csv.try_set(String::new());
+            }
+            // Answered on the page only if it is still open.
+            if progress.try_set(None).is_none() {
+                message.set(Some(answer));
+                on_done();
+            }
+        });
+    };
+    view! {
+        <div class="stack" data-testid="csv-import">
+            <h3>"Import CSV"</h3>
+            <label>"File" <input type="file" name="csv_file" accept=".csv,text/csv" on:change=choose/></label>
+            <label>"vrm,intelligence_ref,reason,warning_markers,action" <textarea name="csv" rows="5" bind:value=csv></textarea></label>
+            <button on:click=import prop:disabled=move || progress.get().is_some()>"Import"</button>
+            {move || progress.get().map(|(sent, total)| view! {
+                <p role="status">
+                    <progress max=total value=sent></progress>
+                    " " {format!("Sent {sent} of {total} rows…")}
+                </p>
+            })}
+            <Outcome message=message/>
         </div>
     }
 }
