@@ -123,15 +123,36 @@ impl Sources {
         (feed_id, governed.then(|| zone.to_owned()))
     }
 
-    /// The basis in force for reads of `source` captured at `at`.
+    /// The basis in force for reads of `source` captured at `at`: the latest act on its feed or
+    /// on its zone, whichever came last — a later act on the whole feed governs its zones too.
     fn basis_at(&self, source: &Source, at: i64) -> Option<&Basis> {
-        let latest = |zone: Option<&str>| {
-            self.bases
-                .iter()
-                .rev()
-                .find(|b| b.feed_id == source.0 && b.zone.as_deref() == zone && b.effective_from <= at)
-        };
-        source.1.as_deref().and_then(|zone| latest(Some(zone))).or_else(|| latest(None))
+        self.bases.iter().rev().find(|b| b.feed_id == source.0 && self.governs(b, source) && b.effective_from <= at)
+    }
+
+    /// Whether act `basis` bears on `source`: an act on the feed bears on all of it.
+    fn governs(&self, basis: &Basis, source: &Source) -> bool {
+        basis.feed_id == source.0 && (basis.zone.is_none() || basis.zone == source.1)
+    }
+
+    /// The purposes an act on `feed_id` (or its `zone`) taking effect at `from` would give reads
+    /// already captured, up to `until`, that the bases then in force did not allow (R3).
+    pub fn widened(&self, feed_id: i64, zone: Option<&str>, from: i64, until: i64, purposes: &[Purpose]) -> Vec<Purpose> {
+        let affected: BTreeSet<Source> = self
+            .cameras
+            .values()
+            .filter(|(f, z)| *f == feed_id && zone.is_none_or(|zone| z == zone))
+            .map(|(f, z)| self.source_of(*f, z))
+            .collect();
+        let mut out: Vec<Purpose> = Vec::new();
+        for source in &affected {
+            let later = self.bases.iter().filter(|b| self.governs(b, source) && b.effective_from > from && b.effective_from <= until);
+            for basis in self.basis_at(source, from).into_iter().chain(later) {
+                out.extend(purposes.iter().filter(|p| !basis.purposes.contains(p)));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Whether a read at `camera_id` captured at `at` (milliseconds) may serve `purpose`.
@@ -151,7 +172,7 @@ impl Sources {
             let mut changes: Vec<i64> = self
                 .bases
                 .iter()
-                .filter(|b| b.feed_id == source.0 && (b.zone.is_none() || b.zone == source.1))
+                .filter(|b| self.governs(b, &source))
                 .map(|b| b.effective_from)
                 .collect();
             changes.sort_unstable();
@@ -325,6 +346,21 @@ pub async fn change(
     }
     let mut purposes = change.purposes.clone();
     purposes.sort();
+    // Reads already collected keep the purposes of the basis they were collected under (R3): an
+    // act dated back may narrow them, never widen them — a wider basis applies from now on.
+    if effective_from < now {
+        let sources = Sources::load(tx.conn()).await?;
+        let widened = sources.widened(feed_id, zone, to_millis(effective_from), to_millis(now), &purposes);
+        if !widened.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "effective_from: an act dated back may only narrow what reads already collected may serve; \
+                 {} was not allowed for all of the {} feed's reads since {} — record the wider basis from now on",
+                purposes_in_words(&widened).trim_end_matches(" only"),
+                feed,
+                crate::search::grant::stamp(effective_from)
+            )));
+        }
+    }
     let (legal_basis, reason) = (change.legal_basis.trim(), change.reason.trim());
     let id: i64 = sqlx::query(
         "INSERT INTO source_purposes (feed_id, zone, purposes, legal_basis, reason, effective_from, recorded_by, \
@@ -434,6 +470,33 @@ mod tests {
         assert_eq!(left[0].cameras, 1);
         assert!(left[0].reason.ends_with("1 camera left out"), "{}", left[0].reason);
         assert!(s.left_out(CRIME, from_millis(0), from_millis(10_000), None, &BTreeSet::from([11, 12])).is_empty());
+    }
+
+    #[test]
+    fn a_later_act_on_the_whole_feed_governs_a_zone_that_had_its_own() {
+        let s = sources(vec![basis(1, Some("LEZ"), &[NS, CRIME], 1_000), basis(2, None, &[NS], 2_000)]);
+        assert!(s.allows(11, 1_999, CRIME), "the zone's own act holds until the feed's");
+        assert!(!s.allows(11, 2_000, CRIME), "the feed-wide act, later, governs the zone too");
+        assert!(!s.allows(10, 2_000, CRIME));
+        let left = s.left_out(CRIME, from_millis(0), from_millis(10_000), None, &BTreeSet::new());
+        assert_eq!(left.iter().map(|l| l.cameras).sum::<usize>(), 3, "{left:?}");
+        // A zone act after the feed's governs the zone again.
+        let s = sources(vec![basis(1, None, &[NS], 1_000), basis(2, Some("LEZ"), &[NS, CRIME], 2_000)]);
+        assert!(!s.allows(11, 1_999, CRIME) && s.allows(11, 2_000, CRIME) && !s.allows(10, 2_000, CRIME));
+    }
+
+    #[test]
+    fn an_act_dated_back_widens_nothing_already_collected() {
+        let s = sources(vec![basis(1, None, &[NS], 1_000)]);
+        // Narrowing back is allowed; widening back over a national-security-only stretch is not.
+        assert_eq!(s.widened(1, None, 1_500, 5_000, &[NS]), Vec::<Purpose>::new());
+        assert_eq!(s.widened(1, None, 1_500, 5_000, &[NS, CRIME]), vec![CRIME]);
+        assert_eq!(s.widened(1, Some("LEZ"), 1_500, 5_000, &[CRIME]), vec![CRIME]);
+        // Back to before any act, reads were open to every purpose — until the act at 1 000.
+        assert_eq!(s.widened(1, None, 500, 999, &[CRIME]), Vec::<Purpose>::new());
+        assert_eq!(s.widened(1, None, 500, 1_000, &[CRIME]), vec![CRIME]);
+        // Another feed's acts are not this one's.
+        assert_eq!(s.widened(2, None, 0, 5_000, &[CRIME]), Vec::<Purpose>::new());
     }
 
     #[test]

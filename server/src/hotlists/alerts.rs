@@ -87,12 +87,7 @@ fn alert_select() -> String {
 
 /// The alerts `user_id` received and is still in the audience of (R8), newest first, on reads captured since
 /// `cutoff` (R12, R18: nothing past retention, whatever the purge has done).
-pub async fn alerts_for(
-    db: &Db,
-    user_id: i64,
-    cutoff: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<AlertView>, sqlx::Error> {
+pub async fn alerts_for(db: &Db, user_id: i64, cutoff: DateTime<Utc>, limit: i64) -> AppResult<Vec<AlertView>> {
     let rows = sqlx::query(&format!(
         "{} WHERE {IN_AUDIENCE} AND {RECEIVED} AND {NOT_RESTRICTED} AND r.captured_at >= $3 ORDER BY a.id DESC LIMIT $2",
         alert_select()
@@ -102,7 +97,29 @@ pub async fn alerts_for(
     .bind(to_millis(cutoff))
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(alert_from_row).collect()
+    let alerts = rows.iter().map(alert_from_row).collect::<Result<Vec<_>, _>>()?;
+    open_to_their_purpose(db, alerts).await
+}
+
+/// The alerts whose read's source allows their list's purpose as its basis stands now: an act
+/// dated back may have taken it away since the alert was raised (R3, R10).
+async fn open_to_their_purpose(db: &Db, alerts: Vec<AlertView>) -> AppResult<Vec<AlertView>> {
+    if alerts.is_empty() {
+        return Ok(alerts);
+    }
+    let sources = crate::cameras::purposes::Sources::load(&mut *db.pool().acquire().await?).await?;
+    let mut purposes = std::collections::HashMap::new();
+    let mut open = Vec::with_capacity(alerts.len());
+    for alert in alerts {
+        let purpose = match purposes.get(&alert.hotlist_id) {
+            Some(purpose) => *purpose,
+            None => *purposes.entry(alert.hotlist_id).or_insert(super::purpose_of(db, alert.hotlist_id).await?),
+        };
+        if sources.allows(alert.read.camera_id, to_millis(alert.read.captured_at), purpose) {
+            open.push(alert);
+        }
+    }
+    Ok(open)
 }
 
 /// One alert, if `user_id` received it, is still in its audience and is not restricted from its
@@ -151,6 +168,11 @@ pub async fn decide(
     let reason = decision.reason.trim();
     let not_found = || AppError::NotFound(format!("no alert {alert_id} for you"));
     let alert = alert_for(db, user.id, alert_id).await?.ok_or_else(not_found)?;
+    if open_to_their_purpose(db, vec![alert.clone()]).await?.is_empty() {
+        return Err(AppError::NotFound(format!(
+            "alert {alert_id}'s read came from a source whose legal basis does not allow its list's purpose (R3)"
+        )));
+    }
     if alert.read.captured_at < cutoff {
         return Err(AppError::NotFound(format!(
             "alert {alert_id}'s read was captured before the retention cutoff: it is not kept (R12, R18)"

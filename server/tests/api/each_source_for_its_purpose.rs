@@ -175,7 +175,18 @@ async fn a_change_of_purposes_applies_from_its_date(app: TestApp) {
     lifted["purposes"] = json!(["crime_investigation", "national_security"]);
     lifted["legal_basis"] = json!("Ministerial decision MD-2026-11");
     lifted["reason"] = json!("Extension to crime investigation approved");
+    // Reads collected for national security only stay so (R3): a wider basis cannot be dated
+    // back over them, even by a second; it is recorded from its own day on.
+    let back_a_second = {
+        let mut b = lifted.clone();
+        b["effective_from"] = json!(ts(now - Duration::seconds(1)));
+        b
+    };
+    refused(limit(&app, &admin, partner_id, back_a_second).await, StatusCode::UNPROCESSABLE_ENTITY, "only narrow")
+        .await;
+    app.clock.set(t2);
     assert_eq!(limit(&app, &admin, partner_id, lifted).await.status(), StatusCode::OK);
+    app.clock.set(now);
 
     let inv = app.investigator("inv", AccessTier::Central).await;
     let scope = plates_scope(&["AB12CDE"], now - Duration::days(30), now);
