@@ -5,6 +5,7 @@
 
 pub mod group;
 pub mod openalpr;
+pub mod platerecognizer;
 
 use crate::audit::{self, Actor, Event};
 use crate::cameras::{CameraCache, Feed};
