@@ -4,6 +4,7 @@
 //! it refused in the dead-letter store.
 
 pub mod group;
+pub mod hikvision;
 pub mod openalpr;
 pub mod platerecognizer;
 
