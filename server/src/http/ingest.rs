@@ -430,6 +430,7 @@ async fn platerecognizer(
 ) -> AppResult<(StatusCode, Json<IngestReport>)> {
     const FORMAT: &str = "platerecognizer";
     let bad = async |payload: &[u8], reason: String| {
+        let reason = ingest::printable_reason(reason);
         refuse(&state, feed.id, FORMAT, payload, StatusCode::BAD_REQUEST, reason).await
     };
     let (json, upload) = match body {
@@ -472,8 +473,10 @@ async fn platerecognizer(
         let reason = format!("a hook holds at most {MAX_BATCH} plates; this one holds {}", reads.len());
         return Err(refuse(&state, feed.id, FORMAT, &json, StatusCode::PAYLOAD_TOO_LARGE, reason).await);
     }
-    let submitted =
-        reads.into_iter().map(|(index, raw, read)| Submitted { index, read, raw, sighting: None }).collect();
+    let submitted = reads
+        .into_iter()
+        .map(|(index, raw, read)| Submitted { index, read: read.map_err(ingest::printable_reason), raw, sighting: None })
+        .collect();
     answer(ingest::ingest(&state.intake(), &feed, FORMAT, submitted).await?)
 }
 
@@ -486,6 +489,7 @@ async fn hikvision(
 ) -> AppResult<(StatusCode, Json<IngestReport>)> {
     const FORMAT: &str = "hikvision";
     let bad = async |payload: &[u8], reason: String| {
+        let reason = ingest::printable_reason(reason);
         refuse(&state, feed.id, FORMAT, payload, StatusCode::BAD_REQUEST, reason).await
     };
     let (xml, plate_picture, overview) = match body {
@@ -494,7 +498,8 @@ async fn hikvision(
             let mut xml = None;
             let mut plate_picture = None;
             let mut overview: Option<(u8, Bytes)> = None;
-            for part in parts {
+            // An empty picture part is no picture.
+            for part in parts.into_iter().filter(|p| !p.bytes.is_empty()) {
                 let kind = hikvision::picture_kind(&part.name)
                     .or_else(|| part.file_name.as_deref().and_then(hikvision::picture_kind));
                 let is_xml = part.named(hikvision::ALERT_PART)

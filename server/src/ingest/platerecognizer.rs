@@ -265,6 +265,7 @@ fn to_read(
         overview_image: overview.map(str::to_owned),
     };
     read.check()?;
+    super::printable(&read)?;
     Ok(Some(read))
 }
 
@@ -421,6 +422,7 @@ mod tests {
         assert!(refused(&|h| h["data"]["timestamp"] = json!("yesterday")).contains("not an ISO 8601 time"));
         assert!(refused(&|h| h["data"].as_object_mut().unwrap().clear()).contains("missing field `results`"));
         assert!(refused(&|h| h["hook"]["id"] = Value::Null).contains("names no camera"));
+        assert!(refused(&|h| h["data"]["camera_id"] = json!("CAM\u{0}A")).ends_with("camera holds a control character"));
         assert!(parse("[1, 2]", None).unwrap_err().starts_with("the body is not a Plate Recognizer webhook"));
         // A time with an offset is taken in UTC.
         let mut offset = snapshot();
@@ -475,7 +477,7 @@ mod tests {
     fn answered(json: &str, upload: Option<&[u8]>) {
         if let Ok(Hook::Results { reads, .. }) = parse(json, upload) {
             for read in reads.into_iter().filter_map(|(_, _, r)| r.ok()) {
-                assert_eq!(read.check(), Ok(()));
+                assert_eq!((read.check(), super::super::printable(&read)), (Ok(()), Ok(())));
                 assert!(read.plate.as_str().chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
             }
         }
