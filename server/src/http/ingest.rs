@@ -323,7 +323,11 @@ impl Media {
             "application/x-www-form-urlencoded" => Some(Media::Form),
             "multipart/form-data" => Some(Media::Multipart),
             "application/xml" | "text/xml" => Some(Media::Xml),
-            other if other.starts_with("application/") && other.len() > "application/+xml".len() && other.ends_with("+xml") => {
+            other
+                if other.starts_with("application/")
+                    && other.len() > "application/+xml".len()
+                    && other.ends_with("+xml") =>
+            {
                 Some(Media::Xml)
             }
             _ => None,
@@ -339,7 +343,8 @@ async fn engine_body(
     accepted: &[Media],
     expected: &str,
 ) -> Result<EngineBody, AppError> {
-    let declared = request.headers().get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let declared =
+        request.headers().get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let Some(media) = declared.as_deref().and_then(Media::of).filter(|m| accepted.contains(m)) else {
         let given = match declared {
             Some(t) => format!("`{}`", t.chars().take(80).collect::<String>()),
@@ -366,9 +371,11 @@ async fn engine_body(
                 message: format!("the multipart/form-data body cannot be read: {}", e.body_text()),
             },
         };
-        let mut multipart = axum::extract::Multipart::from_request(request, state).await.map_err(|e| {
-            AppError::Rejected { status: StatusCode::BAD_REQUEST, message: format!("the multipart/form-data body cannot be read: {}", e.body_text()) }
-        })?;
+        let mut multipart =
+            axum::extract::Multipart::from_request(request, state).await.map_err(|e| AppError::Rejected {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("the multipart/form-data body cannot be read: {}", e.body_text()),
+            })?;
         let mut parts = Vec::new();
         while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
             let name = field.name().unwrap_or_default().to_owned();
@@ -475,7 +482,12 @@ async fn platerecognizer(
     }
     let submitted = reads
         .into_iter()
-        .map(|(index, raw, read)| Submitted { index, read: read.map_err(ingest::printable_reason), raw, sighting: None })
+        .map(|(index, raw, read)| Submitted {
+            index,
+            read: read.map_err(ingest::printable_reason),
+            raw,
+            sighting: None,
+        })
         .collect();
     answer(ingest::ingest(&state.intake(), &feed, FORMAT, submitted).await?)
 }
@@ -507,13 +519,12 @@ async fn hikvision(
                     || part.content_type.as_deref().is_some_and(|t| t.to_ascii_lowercase().contains("xml"));
                 match kind {
                     Some((ImageKind::Plate, _)) => plate_picture = plate_picture.or(Some(part.bytes)),
-                    Some((ImageKind::Overview, rank)) => {
-                        if overview.as_ref().is_none_or(|(held, _)| rank < *held) {
-                            overview = Some((rank, part.bytes));
-                        }
+                    // The detection picture, else the vehicle picture.
+                    Some((ImageKind::Overview, rank)) if overview.as_ref().is_none_or(|(held, _)| rank < *held) => {
+                        overview = Some((rank, part.bytes));
                     }
                     None if is_xml && xml.is_none() => xml = Some(part.bytes),
-                    None => {}
+                    _ => {}
                 }
             }
             match xml {

@@ -275,7 +275,12 @@ pub(crate) mod tests {
         let patch = cut(&image, 20.0, 30.0, 120.0, 55.0).unwrap();
         assert_eq!(dims(&patch), (100, 25));
         assert_eq!(dims(&cut(&image, -10.0, 90.0, 500.0, 400.0).unwrap()), (200, 10), "clipped to the image");
-        for (l, t, r, b) in [(50.0, 10.0, 50.0, 20.0), (60.0, 10.0, 40.0, 20.0), (300.0, 0.0, 400.0, 10.0), (f64::NAN, 0.0, f64::NAN, 9.0)] {
+        for (l, t, r, b) in [
+            (50.0, 10.0, 50.0, 20.0),
+            (60.0, 10.0, 40.0, 20.0),
+            (300.0, 0.0, 400.0, 10.0),
+            (f64::NAN, 0.0, f64::NAN, 9.0),
+        ] {
             assert_eq!(cut(&image, l, t, r, b), None, "{l} {t} {r} {b}");
         }
         let conformed = conform(ImageKind::Plate, &cut(&image, 0.0, 0.0, 200.0, 100.0).unwrap()).unwrap();

@@ -237,7 +237,10 @@ mod tests {
         assert_eq!(read.camera, "bc:ba:c2:00:11:22", "the MAC address, lower-case; channel 1 is the camera");
         assert_eq!(read.captured_at.to_rfc3339(), "2026-03-02T08:40:00+00:00", "in UTC");
         assert!((read.confidence - 0.97).abs() < 1e-9);
-        assert_eq!((read.direction.as_deref(), read.lane, read.colour.as_deref()), (Some("forward"), Some(2), Some("white")));
+        assert_eq!(
+            (read.direction.as_deref(), read.lane, read.colour.as_deref()),
+            (Some("forward"), Some(2), Some("white"))
+        );
         assert_eq!((read.make, read.model), (None, None));
         assert_eq!((read.plate_image.as_deref(), read.overview_image.as_deref()), (Some("cGF0Y2g="), Some("c2NlbmU=")));
     }
@@ -301,7 +304,15 @@ mod tests {
 
     /// The elements a mutation rewrites the text of.
     const ELEMENTS: [&str; 9] = [
-        "licensePlate", "confidenceLevel", "dateTime", "eventType", "macAddress", "ipAddress", "channelID", "line", "color",
+        "licensePlate",
+        "confidenceLevel",
+        "dateTime",
+        "eventType",
+        "macAddress",
+        "ipAddress",
+        "channelID",
+        "line",
+        "color",
     ];
 
     proptest! {

@@ -461,7 +461,8 @@ mod tests {
 
     /// A valid hook with one of its values (anywhere) replaced.
     fn mutated_hook() -> impl Strategy<Value = String> {
-        let hooks = prop_oneof![Just(snapshot()), Just(stream_vehicle(detected("ab12cde"))), Just(stream_vehicle(Value::Null))];
+        let hooks =
+            prop_oneof![Just(snapshot()), Just(stream_vehicle(detected("ab12cde"))), Just(stream_vehicle(Value::Null))];
         (hooks, any::<prop::sample::Index>(), any_json()).prop_map(|(mut hook, at, with)| {
             let mut all = Vec::new();
             pointers(&hook, String::new(), &mut all);

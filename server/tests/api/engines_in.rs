@@ -426,7 +426,14 @@ async fn hikvision_without_a_valid_key_is_refused_401(app: TestApp) {
     assert!(app.stored_reads().await.is_empty());
     // Other ingest routes do not take a password.
     let read = json!({ "reads": [crate::helpers::read("AB12CDE", "CAM-A", "2026-03-02T08:00:00Z")] });
-    let r = app.client().post(app.api("/ingest/reads")).header("authorization", basic(&net.key)).json(&read).send().await.unwrap();
+    let r = app
+        .client()
+        .post(app.api("/ingest/reads"))
+        .header("authorization", basic(&net.key))
+        .json(&read)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(!r.headers().contains_key("www-authenticate"));
     // And the right one is let in.
@@ -446,7 +453,10 @@ async fn what_cannot_be_read_is_refused_and_kept(app: TestApp) {
     // Its confidence out of range (R1: refused, not clamped).
     let over = alert("KE19XYZ", "2026-03-02T08:40:00Z", "ANPR").replace(">94<", ">940<");
     let r = post(&app, HIKVISION, Some(&net.key), &multipart_type(), alarm(&over, b"", b"")).await;
-    assert_eq!((r.status(), error_of(r).await.as_str()), (StatusCode::BAD_REQUEST, "ANPR/confidenceLevel 940 is not between 0 and 100"));
+    assert_eq!(
+        (r.status(), error_of(r).await.as_str()),
+        (StatusCode::BAD_REQUEST, "ANPR/confidenceLevel 940 is not between 0 and 100")
+    );
     // No alert at all; a body the route does not take.
     let pictures_only = multipart(&[("licensePlatePicture.jpg", Some("licensePlatePicture.jpg"), "image/jpeg", b"x")]);
     let r = post(&app, HIKVISION, Some(&net.key), &multipart_type(), pictures_only).await;
@@ -461,7 +471,10 @@ async fn what_cannot_be_read_is_refused_and_kept(app: TestApp) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(error_of(r).await.starts_with("the body is not a Plate Recognizer webhook"));
     let r = post(&app, PLATE_RECOGNIZER, Some(&net.key), "application/x-www-form-urlencoded", "upload=x").await;
-    assert_eq!((r.status(), error_of(r).await.as_str()), (StatusCode::BAD_REQUEST, "the form holds no `json` field (the hook)"));
+    assert_eq!(
+        (r.status(), error_of(r).await.as_str()),
+        (StatusCode::BAD_REQUEST, "the form holds no `json` field (the hook)")
+    );
     let mut timeless = stream(plate_object("ab12cde"), "", "CAM-A");
     timeless["data"].as_object_mut().unwrap().remove("timestamp");
     let r = post(&app, PLATE_RECOGNIZER, Some(&net.key), "application/json", timeless.to_string()).await;
@@ -482,7 +495,9 @@ async fn what_cannot_be_read_is_refused_and_kept(app: TestApp) {
         letters.iter().map(|l| (l["format"].as_str().unwrap(), l["reason"].as_str().unwrap())).collect();
     assert_eq!(kept.len(), 7, "{kept:?}");
     assert_eq!(kept.iter().filter(|(f, _)| *f == "hikvision").count(), 3, "{kept:?}");
-    assert!(kept.iter().any(|(f, why)| *f == "hikvision" && why.starts_with("anpr.xml is not an EventNotificationAlert")));
+    assert!(kept
+        .iter()
+        .any(|(f, why)| *f == "hikvision" && why.starts_with("anpr.xml is not an EventNotificationAlert")));
     assert!(kept.iter().any(|(f, why)| *f == "platerecognizer" && *why == "data.timestamp is missing"));
     for letter in &letters {
         let payload = letter["payload"].as_str().unwrap();
@@ -570,17 +585,30 @@ fn cases(image: Vec<u8>) -> impl Strategy<Value = (&'static str, String, Vec<u8>
     prop_oneof![
         // Plate Recognizer: arbitrary bytes as each type it takes.
         (bytes.clone(), 0..3usize).prop_map(|(b, t)| {
-            let content_type = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=MIME_boundary_anpr"][t];
+            let content_type = [
+                "application/json",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=MIME_boundary_anpr",
+            ][t];
             (PLATE_RECOGNIZER, content_type.to_owned(), b)
         }),
         // Plate Recognizer: a mutated hook, as JSON, as a form, or with an image.
         (mutated_hook, 0..3usize, bytes.clone()).prop_map(move |(hook, t, junk)| {
             let (content_type, body) = match t {
                 0 => ("application/json".to_owned(), hook.into_bytes()),
-                1 => ("application/x-www-form-urlencoded".to_owned(), serde_urlencoded::to_string([("json", hook)]).unwrap().into_bytes()),
+                1 => (
+                    "application/x-www-form-urlencoded".to_owned(),
+                    serde_urlencoded::to_string([("json", hook)]).unwrap().into_bytes(),
+                ),
                 _ => {
                     let upload = if junk.len() % 2 == 0 { image_part.clone() } else { junk };
-                    (multipart_type(), multipart(&[("json", None, "text/plain", hook.as_bytes()), ("upload", Some("car.jpg"), "image/jpeg", &upload[..])]))
+                    (
+                        multipart_type(),
+                        multipart(&[
+                            ("json", None, "text/plain", hook.as_bytes()),
+                            ("upload", Some("car.jpg"), "image/jpeg", &upload[..]),
+                        ]),
+                    )
                 }
             };
             (PLATE_RECOGNIZER, content_type, body)
