@@ -20,6 +20,11 @@ on_both_backends!(
     hikvision_alarms_are_stored_with_their_pictures,
     hikvision_without_a_valid_key_is_refused_401,
     what_cannot_be_read_is_refused_and_kept,
+    the_door_is_the_same_limits_and_size_as_other_ingest with |c: &mut server::config::Config| {
+        c.ingest_max_body_mib = 1;
+        c.limits.unauthenticated_ingest_per_minute_per_address = 6;
+        c.limits.unauthenticated_ingest_burst_per_address = 3;
+    },
     arbitrary_and_mutated_bodies_are_answered_never_with_a_server_error,
 );
 
@@ -504,6 +509,50 @@ async fn what_cannot_be_read_is_refused_and_kept(app: TestApp) {
         assert!(!payload.contains("KE19XYZ") && !payload.contains("ab12cde"), "a plate kept: {payload}");
         assert_eq!(letter["feed_id"], net.feed_id);
     }
+}
+
+/// The new routes keep the ingest body limit (413, as JSON) and count attempts without a valid
+/// key, Basic passwords included, against the address's allowance (429 beyond it).
+async fn the_door_is_the_same_limits_and_size_as_other_ingest(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = app.network(&admin, "engines").await;
+    hikvision_camera(&app, &admin, &net).await;
+    let big = vec![0xAB_u8; 1024 * 1024];
+    let xml = alert("KE19XYZ", "2026-03-02T08:40:00Z", "ANPR");
+    let r = post(&app, HIKVISION, Some(&net.key), &multipart_type(), alarm(&xml, &big, b"")).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(error_of(r).await.contains("larger than the 1 MiB"));
+    let hook = multipart(&[("json", None, "text/plain", b"{}"), ("upload", Some("car.jpg"), "image/jpeg", &big[..])]);
+    let r = post(&app, PLATE_RECOGNIZER, Some(&net.key), &multipart_type(), hook).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(error_of(r).await.contains("larger than the 1 MiB"));
+    let mut padded = stream(plate_object("ab12cde"), "2026-03-02T08:40:00Z", "CAM-A").to_string();
+    padded.push_str(&" ".repeat(1024 * 1024));
+    let r = post(&app, PLATE_RECOGNIZER, Some(&net.key), "application/json", padded).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Three attempts without a valid key from this address, by header and by password...
+    let with_password = |password: &str| {
+        app.client()
+            .post(app.api(HIKVISION))
+            .header("authorization", basic(password))
+            .header("content-type", multipart_type())
+            .body(alarm(&xml, b"", b""))
+            .send()
+    };
+    for password in ["anpr_guess1", "anpr_guess2"] {
+        assert_eq!(with_password(password).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = post(&app, PLATE_RECOGNIZER, Some("anpr_guess3"), "application/json", "{}").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // ...and the fourth is 429, on either route.
+    let r = with_password("anpr_guess4").await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(error_of(r).await.contains("too many ingest attempts without a valid feed key"));
+    // The feed's key still opens the door.
+    let r = with_password(&net.key).await.unwrap();
+    assert_eq!(counts(&report(r, StatusCode::OK).await), (1, 0, 0));
 }
 
 /// Arbitrary bytes, and valid hooks and alarms mutated, as each route takes them: every one
