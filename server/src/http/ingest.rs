@@ -362,39 +362,44 @@ async fn engine_body(
             state.config.ingest_max_body_mib
         ),
     };
-    if media == Media::Multipart {
-        let unreadable = |e: axum::extract::multipart::MultipartError| match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-            // Whatever else is wrong with it is the sender's.
-            _ => AppError::Rejected {
-                status: StatusCode::BAD_REQUEST,
-                message: format!("the multipart/form-data body cannot be read: {}", e.body_text()),
-            },
-        };
-        let mut multipart =
-            axum::extract::Multipart::from_request(request, state).await.map_err(|e| AppError::Rejected {
-                status: StatusCode::BAD_REQUEST,
-                message: format!("the multipart/form-data body cannot be read: {}", e.body_text()),
-            })?;
-        let mut parts = Vec::new();
-        while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-            let name = field.name().unwrap_or_default().to_owned();
-            let file_name = field.file_name().map(str::to_owned);
-            let content_type = field.content_type().map(str::to_owned);
-            let bytes = field.bytes().await.map_err(unreadable)?;
-            parts.push(Part { name, file_name, content_type, bytes });
-        }
-        return Ok(EngineBody::Multipart(parts));
-    }
-    let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection.status() {
+    let whole: fn(Bytes) -> EngineBody = match media {
+        Media::Json => EngineBody::Json,
+        Media::Form => EngineBody::Form,
+        Media::Xml => EngineBody::Xml,
+        Media::Multipart => return parts(request, state, too_large).await.map(EngineBody::Multipart),
+    };
+    Bytes::from_request(request, state).await.map(whole).map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         status => AppError::Rejected { status, message: rejection.body_text() },
-    })?;
-    Ok(match media {
-        Media::Json => EngineBody::Json(bytes),
-        Media::Form => EngineBody::Form(bytes),
-        Media::Xml | Media::Multipart => EngineBody::Xml(bytes),
     })
+}
+
+/// Every part of a `multipart/form-data` body, read in full: 413 past the size limit, 400 for
+/// whatever else keeps it from being read (it is the sender's).
+async fn parts(
+    request: axum::extract::Request,
+    state: &AppState,
+    too_large: impl Fn() -> AppError,
+) -> Result<Vec<Part>, AppError> {
+    let unreadable = |status: StatusCode, why: String| match status {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        _ => AppError::Rejected {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("the multipart/form-data body cannot be read: {why}"),
+        },
+    };
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| unreadable(e.status(), e.body_text()))?;
+    let mut parts = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| unreadable(e.status(), e.body_text()))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| unreadable(e.status(), e.body_text()))?;
+        parts.push(Part { name, file_name, content_type, bytes });
+    }
+    Ok(parts)
 }
 
 /// A Plate Recognizer hook's body: JSON, a form with the hook in its `json` field, or
