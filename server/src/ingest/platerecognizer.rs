@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use shared::{NativeRead, Plate};
+use shared::{ImageKind, NativeRead, Plate};
 
 /// The events that carry recognitions: Snapshot's and Stream's.
 pub const RECOGNITION_EVENTS: [&str; 2] = ["image.done", "recognition"];
@@ -136,6 +136,11 @@ struct Guess {
     name: String,
 }
 
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// A guess worth keeping: not empty, not the engine's "unknown".
 fn known(value: Option<&str>) -> Option<String> {
     value.map(str::trim).filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("unknown")).map(str::to_owned)
@@ -174,15 +179,21 @@ pub fn parse(json: &str, upload: Option<&[u8]>) -> Result<Hook, String> {
         return Ok(Hook::Other(envelope.hook.event));
     }
     let data: Data = serde_json::from_str(envelope.data.get()).map_err(|e| format!("data: {e}"))?;
+    if data.results.is_empty() {
+        // An image without a plate: nothing to store, whatever else the hook says.
+        return Ok(Hook::Results { reads: Vec::new(), without_plate: 0 });
+    }
     let camera = camera_of(&data.camera_id, &envelope.hook.id)?;
     let stamp = data.timestamp.ok_or("data.timestamp is missing")?;
     let captured_at = parse_time(&stamp)?;
 
-    // The image is decoded once, and only if a result gives a box to cut.
-    let overview = upload.map(|bytes| {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    });
+    // The overview is brought within its limit once, for every read of the hook (R2; ingest's
+    // own check then keeps it as it is): a hook of many plates does not copy a large image for
+    // each. One that cannot be goes as sent with the first read only, for ingest to name its
+    // problem.
+    let mut overview: Option<Option<String>> = None;
+    let mut unusable: Option<String> = None;
+    // The image is decoded for cutting once, and only if a result gives a box to cut.
     let mut decoded: Option<Option<image::DynamicImage>> = None;
     let mut reads = Vec::new();
     let mut without_plate = 0;
@@ -201,12 +212,25 @@ pub fn parse(json: &str, upload: Option<&[u8]>) -> Result<Hook, String> {
                         crate::imagery::cut(image, region.xmin, region.ymin, region.xmax, region.ymax)
                     })
                 };
-                match to_read(result, &camera, captured_at, overview.as_deref(), &mut cut) {
+                match to_read(result, &camera, captured_at, &mut cut) {
                     Ok(None) => {
                         without_plate += 1;
                         continue;
                     }
-                    Ok(Some(read)) => Ok(read),
+                    Ok(Some(mut read)) => {
+                        let conformed = overview.get_or_insert_with(|| {
+                            match upload.map(|u| crate::imagery::conform(ImageKind::Overview, u)) {
+                                None => None,
+                                Some(Ok(image)) => Some(base64(&image.bytes)),
+                                Some(Err(_)) => {
+                                    unusable = upload.map(base64);
+                                    None
+                                }
+                            }
+                        });
+                        read.overview_image = conformed.clone().or_else(|| unusable.take());
+                        Ok(read)
+                    }
                     Err(why) => Err(format!("result {index}: {why}")),
                 }
             }
@@ -221,7 +245,6 @@ fn to_read(
     result: Recognition,
     camera: &str,
     captured_at: DateTime<Utc>,
-    overview: Option<&str>,
     cut: &mut dyn FnMut(Region) -> Option<Vec<u8>>,
 ) -> Result<Option<NativeRead>, String> {
     let (text, score, region) = match result.plate {
@@ -247,10 +270,7 @@ fn to_read(
     let colours = result.color.unwrap_or(props.color);
     let orientations = result.orientation.unwrap_or(props.orientation);
     let best = make_model.first();
-    let plate_image = region.and_then(cut).map(|png| {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(png)
-    });
+    let plate_image = region.and_then(cut).map(|png| base64(&png));
     let read = NativeRead {
         plate,
         captured_at,
@@ -262,7 +282,7 @@ fn to_read(
         model: known(best.and_then(|m| m.model.as_deref())),
         colour: known(colours.first().map(|g| g.name.as_str())),
         plate_image,
-        overview_image: overview.map(str::to_owned),
+        overview_image: None,
     };
     read.check()?;
     super::printable(&read)?;
@@ -372,6 +392,24 @@ mod tests {
         let (reads, _) = reads_of(parse(&snapshot().to_string(), Some(b"not an image")).unwrap());
         let read = reads[0].as_ref().unwrap();
         assert!(read.plate_image.is_none() && read.overview_image.is_some());
+    }
+
+    #[test]
+    fn the_overview_is_brought_within_its_limit_once_for_every_plate() {
+        let mut two = snapshot();
+        let mut other = two["data"]["results"][0].clone();
+        other["plate"] = json!("xy99zzz");
+        two["data"]["results"].as_array_mut().unwrap().push(other);
+        let large = crate::imagery::tests::noisy(640, 480, ImageFormat::Jpeg);
+        assert!(large.len() > crate::imagery::OVERVIEW_MAX_BYTES);
+        let (reads, _) = reads_of(parse(&two.to_string(), Some(&large)).unwrap());
+        let overviews: Vec<_> = reads.iter().map(|r| r.as_ref().unwrap().overview_image.clone().unwrap()).collect();
+        assert_eq!(overviews[0], overviews[1]);
+        assert!(unbase64(&overviews[0]).len() <= crate::imagery::OVERVIEW_MAX_BYTES, "R2, once");
+        // One that cannot be read goes with the first read only, for ingest to name it.
+        let (reads, _) = reads_of(parse(&two.to_string(), Some(b"not an image")).unwrap());
+        let kept: Vec<bool> = reads.iter().map(|r| r.as_ref().unwrap().overview_image.is_some()).collect();
+        assert_eq!(kept, [true, false]);
     }
 
     #[test]
