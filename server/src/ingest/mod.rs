@@ -205,17 +205,6 @@ pub async fn ingest(
     Ok(report)
 }
 
-/// Refuses a read from an engine whose text holds a control character: no camera names itself
-/// so, and a store may not keep one (PostgreSQL's text refuses NUL).
-pub fn printable(read: &NativeRead) -> Result<(), String> {
-    let fields = [("camera", Some(&read.camera)), ("direction", read.direction.as_ref()), ("make", read.make.as_ref())];
-    let more = [("model", read.model.as_ref()), ("colour", read.colour.as_ref())];
-    match fields.into_iter().chain(more).find(|(_, v)| v.is_some_and(|v| v.chars().any(char::is_control))) {
-        Some((name, _)) => Err(format!("{name} holds a control character")),
-        None => Ok(()),
-    }
-}
-
 /// A reason as it can be kept: what it quotes of a payload may hold control characters, shown
 /// as U+FFFD.
 pub fn printable_reason(reason: String) -> String {
