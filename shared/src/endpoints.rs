@@ -57,6 +57,8 @@ pub const SEARCH_CAMERAS: &str = "/searches/{id}/cameras";
 pub const DEAD_LETTERS: &str = "/ingest/dead-letters";
 pub const INGEST_READS: &str = "/ingest/reads";
 pub const INGEST_OPENALPR: &str = "/ingest/openalpr";
+pub const INGEST_PLATERECOGNIZER: &str = "/ingest/platerecognizer";
+pub const INGEST_HIKVISION: &str = "/ingest/hikvision";
 
 // hotlists
 pub const HOTLISTS: &str = "/hotlists";

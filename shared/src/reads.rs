@@ -44,14 +44,22 @@ impl NativeRead {
         if self.camera.trim().is_empty() || self.camera.len() > 64 {
             return Err("camera must be 1 to 64 characters".into());
         }
+        let camera = Some(self.camera.clone());
         for (name, value, max) in [
+            ("camera", &camera, 64),
             ("direction", &self.direction, 16),
             ("make", &self.make, 40),
             ("model", &self.model, 40),
             ("colour", &self.colour, 24),
         ] {
-            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            let Some(value) = value else { continue };
+            if value.chars().count() > max {
                 return Err(format!("{name} is longer than {max} characters"));
+            }
+            // No camera names itself so, and a store may not keep one (PostgreSQL's text
+            // refuses NUL): refused here, for every format, before anything is written.
+            if value.chars().any(char::is_control) {
+                return Err(format!("{name} holds a control character"));
             }
         }
         Ok(())

@@ -72,6 +72,43 @@ impl StoredFormat {
 
 /// Checks `data` is a whole JPEG or PNG and brings it within the limits for `kind`.
 pub fn conform(kind: ImageKind, data: &[u8]) -> Result<Conformed, ImageError> {
+    let (decoded, format) = decode_checked(data)?;
+    let (w, h) = decoded.dimensions();
+    let complies = match kind {
+        ImageKind::Plate => w <= PATCH_MAX_WIDTH && h <= PATCH_MAX_HEIGHT && data.len() <= PATCH_MAX_BYTES,
+        ImageKind::Overview => data.len() <= OVERVIEW_MAX_BYTES,
+    };
+    if complies {
+        return Ok(Conformed { bytes: data.to_vec(), format, downgraded: false });
+    }
+    downgrade(kind, decoded).map(|bytes| Conformed { bytes, format: StoredFormat::Jpeg, downgraded: true })
+}
+
+/// Decodes a whole JPEG or PNG, with the checks and limits `conform` applies.
+pub fn decode(data: &[u8]) -> Result<DynamicImage, ImageError> {
+    decode_checked(data).map(|(image, _)| image)
+}
+
+/// Cuts the box from `left`, `top` to `right`, `bottom` (pixels, the right and bottom edges
+/// excluded) out of `image`, clipped to the image, as a PNG: a plate patch an engine located in
+/// its overview, to be brought within the limits by `conform` like any other (R2). Nothing when
+/// the box holds no pixel of the image.
+pub fn cut(image: &DynamicImage, left: f64, top: f64, right: f64, bottom: f64) -> Option<Vec<u8>> {
+    let (w, h) = image.dimensions();
+    // NaN becomes 0; the casts saturate.
+    let clip = |v: f64, max: u32| (v.max(0.0).round() as u64).min(u64::from(max)) as u32;
+    let (x0, y0, x1, y1) = (clip(left, w), clip(top, h), clip(right, w), clip(bottom, h));
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let patch = image.crop_imm(x0, y0, x1 - x0, y1 - y0);
+    let mut out = Cursor::new(Vec::new());
+    patch.write_to(&mut out, ImageFormat::Png).ok()?;
+    Some(out.into_inner())
+}
+
+/// The image and its format, once it has been checked whole and within the input limits.
+fn decode_checked(data: &[u8]) -> Result<(DynamicImage, StoredFormat), ImageError> {
     if data.len() > MAX_INPUT_BYTES {
         return Err(ImageError::TooLarge);
     }
@@ -95,15 +132,7 @@ pub fn conform(kind: ImageKind, data: &[u8]) -> Result<Conformed, ImageError> {
     reader.limits(limits);
     // Decoding the whole image is what finds truncated or corrupt data.
     let decoded = reader.decode().map_err(|e| ImageError::Corrupt(e.to_string()))?;
-    let (w, h) = decoded.dimensions();
-    let complies = match kind {
-        ImageKind::Plate => w <= PATCH_MAX_WIDTH && h <= PATCH_MAX_HEIGHT && data.len() <= PATCH_MAX_BYTES,
-        ImageKind::Overview => data.len() <= OVERVIEW_MAX_BYTES,
-    };
-    if complies {
-        return Ok(Conformed { bytes: data.to_vec(), format, downgraded: false });
-    }
-    downgrade(kind, decoded).map(|bytes| Conformed { bytes, format: StoredFormat::Jpeg, downgraded: true })
+    Ok((decoded, format))
 }
 
 /// Whether a JPEG ends with its end-of-image marker (some cameras pad with zero bytes after it).
@@ -238,6 +267,26 @@ pub(crate) mod tests {
         assert!(out.downgraded && out.bytes.len() <= OVERVIEW_MAX_BYTES, "{} bytes", out.bytes.len());
         let again = conform(ImageKind::Overview, &out.bytes).unwrap();
         assert!(!again.downgraded, "a compliant overview is stored as it is");
+    }
+
+    #[test]
+    fn a_box_is_cut_from_its_image_clipped_to_it() {
+        let image = image::load_from_memory(&noisy(200, 100, ImageFormat::Png)).unwrap();
+        let patch = cut(&image, 20.0, 30.0, 120.0, 55.0).unwrap();
+        assert_eq!(dims(&patch), (100, 25));
+        assert_eq!(dims(&cut(&image, -10.0, 90.0, 500.0, 400.0).unwrap()), (200, 10), "clipped to the image");
+        for (l, t, r, b) in [
+            (50.0, 10.0, 50.0, 20.0),
+            (60.0, 10.0, 40.0, 20.0),
+            (300.0, 0.0, 400.0, 10.0),
+            (f64::NAN, 0.0, f64::NAN, 9.0),
+        ] {
+            assert_eq!(cut(&image, l, t, r, b), None, "{l} {t} {r} {b}");
+        }
+        let conformed = conform(ImageKind::Plate, &cut(&image, 0.0, 0.0, 200.0, 100.0).unwrap()).unwrap();
+        let (w, h) = dims(&conformed.bytes);
+        assert!(w <= PATCH_MAX_WIDTH && h <= PATCH_MAX_HEIGHT && conformed.bytes.len() <= PATCH_MAX_BYTES);
+        assert!(decode(b"not an image").is_err());
     }
 
     #[test]

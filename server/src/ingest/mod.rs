@@ -4,7 +4,9 @@
 //! it refused in the dead-letter store.
 
 pub mod group;
+pub mod hikvision;
 pub mod openalpr;
+pub mod platerecognizer;
 #[cfg(test)]
 pub(crate) mod fuzz;
 
@@ -203,6 +205,16 @@ pub async fn ingest(
         }
     }
     Ok(report)
+}
+
+/// A reason as it can be kept: what it quotes of a payload may hold control characters, shown
+/// as U+FFFD.
+pub fn printable_reason(reason: String) -> String {
+    if reason.chars().any(char::is_control) {
+        reason.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
+    } else {
+        reason
+    }
 }
 
 /// Decodes and conforms every image, spread over the blocking pool. A bad image costs the

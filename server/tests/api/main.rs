@@ -10,6 +10,7 @@ mod bad_input_is_named;
 mod bounded_soak;
 mod csv_cells_are_inert;
 mod each_source_for_its_purpose;
+mod engines_in;
 mod every_read_behind_a_grant;
 mod evidence_verified_kept_and_disclosed;
 mod exports_lifecycle;

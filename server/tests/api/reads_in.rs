@@ -12,6 +12,7 @@ use shared::Role;
 
 on_both_backends!(
     a_batch_stores_its_good_reads_and_names_the_bad_ones,
+    a_control_character_in_a_read_is_refused_by_name_and_costs_no_other_read,
     a_retried_batch_creates_no_duplicates,
     an_openalpr_group_is_stored_as_a_read,
     an_openalpr_final_replaces_its_preview,
@@ -233,6 +234,32 @@ async fn a_batch_stores_its_good_reads_and_names_the_bad_ones(app: TestApp) {
     let ingested = app.audit_rows("reads_ingested").await;
     assert_eq!(ingested[0].details["accepted"], 2);
     assert_eq!(ingested[0].details["refused"], 6);
+}
+
+/// A NUL or other control character in a read's text is refused by name at the door (R1) —
+/// PostgreSQL would refuse it at the insert, failing the reads written with it.
+async fn a_control_character_in_a_read_is_refused_by_name_and_costs_no_other_read(app: TestApp) {
+    let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
+    let net = app.network(&admin, "tfl").await;
+    let mut nul_direction = read("CD12EFG", "CAM-A", "2026-03-02T08:59:03Z");
+    nul_direction["direction"] = json!("N\u{0}");
+    let batch = vec![
+        read("AB12CDE", "CAM-A\u{0}", "2026-03-02T08:59:00Z"),
+        nul_direction,
+        read("XY99ZZZ", "CAM-A", "2026-03-02T08:59:02Z"),
+    ];
+    // Sent beside another request, whose read is written with the same group.
+    let (report, other) = tokio::join!(
+        app.ingest(&net.key, batch),
+        app.ingest(&net.key, vec![read("EF12GHJ", "CAM-A", "2026-03-02T08:59:04Z")])
+    );
+    assert_eq!((report["accepted"].as_u64(), other["accepted"].as_u64()), (Some(1), Some(1)), "{report}");
+    let reasons: Vec<&str> = report["refused"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["camera holds a control character", "direction holds a control character"]);
+    let mut plates: Vec<String> =
+        app.stored_reads().await.iter().map(|r| r["plate"].as_str().unwrap().to_owned()).collect();
+    plates.sort();
+    assert_eq!(plates, ["EF12GHJ", "XY99ZZZ"]);
 }
 
 async fn a_retried_batch_creates_no_duplicates(app: TestApp) {
