@@ -115,3 +115,5 @@ mod tests {
         assert_eq!(skeleton("GZ26"), "6226");
     }
 }
+
+string_schema!(Plate, "A VRM: letters A-Z and digits 0-9 (spaces and dashes are dropped, case is ignored).");

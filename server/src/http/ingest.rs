@@ -12,20 +12,20 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, State};
 use axum::http::{header, StatusCode};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::value::RawValue;
 use shared::endpoints::{INGEST_OPENALPR, INGEST_READS};
 use shared::reads::MAX_BATCH;
 use shared::{IngestReport, NativeRead};
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-pub fn router(state: AppState, max_body_bytes: usize) -> Router<AppState> {
-    Router::new()
-        .route(INGEST_READS, post(native))
-        .route(INGEST_OPENALPR, post(alpr))
+pub fn router(state: AppState, max_body_bytes: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(native))
+        .routes(routes!(alpr))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         // The key is checked before the body is read: an unauthenticated request is answered at
         // once, whatever it carries.
@@ -149,6 +149,13 @@ async fn items(
 
 /// `{"reads": [NativeRead, …]}`: each read is checked on its own, so one bad read does not cost
 /// the others.
+#[utoipa::path(
+    post,
+    path = INGEST_READS,
+    request_body(content = shared::reads::NativeBatch<NativeRead>, description = "`{\"reads\": [NativeRead, …]}`"),
+    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Every read was refused: why, read by read", body = IngestReport)),
+    security(("api_key" = []))
+)]
 async fn native(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
@@ -176,6 +183,13 @@ async fn native(
 }
 
 /// One `alpr_group` object, or an array of them.
+#[utoipa::path(
+    post,
+    path = INGEST_OPENALPR,
+    request_body(content = serde_json::Value, description = "One OpenALPR `alpr_group` object, or an array of them."),
+    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Every read was refused: why, read by read", body = IngestReport)),
+    security(("api_key" = []))
+)]
 async fn alpr(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
