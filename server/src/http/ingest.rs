@@ -153,7 +153,7 @@ async fn items(
     post,
     path = INGEST_READS,
     request_body(content = shared::reads::NativeBatch<NativeRead>, description = "`{\"reads\": [NativeRead, …]}`"),
-    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Every read was refused: why, read by read", body = IngestReport)),
+    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Refused: every read, each with why (the report), or the payload whole (the error)", body = crate::http::openapi::IngestRefusal)),
     security(("api_key" = []))
 )]
 async fn native(
@@ -187,7 +187,7 @@ async fn native(
     post,
     path = INGEST_OPENALPR,
     request_body(content = serde_json::Value, description = "One OpenALPR `alpr_group` object, or an array of them."),
-    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Every read was refused: why, read by read", body = IngestReport)),
+    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Refused: every read, each with why (the report), or the payload whole (the error)", body = crate::http::openapi::IngestRefusal)),
     security(("api_key" = []))
 )]
 async fn alpr(

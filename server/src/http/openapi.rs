@@ -17,8 +17,8 @@ use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::ToSchema;
 
 /// The security scheme of a signed-in user: the session cookie.
 pub const SESSION: &str = super::SESSION_COOKIE;
@@ -59,9 +59,32 @@ pub fn document(api: OpenApi) -> OpenApi {
             "A feed's API key, given once when a system admin creates the feed.",
         ))),
     );
-    let mut schemas = vec![(shared::ErrorBody::name().into_owned(), shared::ErrorBody::schema())];
-    shared::ErrorBody::schemas(&mut schemas);
+    let mut schemas = Vec::new();
+    schema::<shared::ErrorBody>(&mut schemas);
+    // What the query parameters name (their derive refers to these without adding them).
+    schema::<shared::AuditAction>(&mut schemas);
+    schema::<shared::requests::RequestList>(&mut schemas);
+    schema::<shared::export::StatementList>(&mut schemas);
+    schema::<shared::export::ExportList>(&mut schemas);
+    schema::<shared::oversight::ReportFormat>(&mut schemas);
+    schema::<shared::flags::FlagKind>(&mut schemas);
+    schema::<IngestRefusal>(&mut schemas);
     components.schemas.extend(schemas);
+    for (name, status, description) in ERRORS {
+        let mut response = ResponseBuilder::new()
+            .description(*description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build());
+        if *status == "429" || *status == "503" {
+            response = response.header(
+                "Retry-After",
+                utoipa::openapi::HeaderBuilder::new()
+                    .schema(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::Integer))
+                    .description(Some("Seconds to wait before trying again."))
+                    .build(),
+            );
+        }
+        components.responses.insert((*name).to_owned(), response.build().into());
+    }
 
     for (path, item) in doc.paths.paths.iter_mut() {
         let tag = path.trim_start_matches(BASE).split('/').find(|s| !s.is_empty()).unwrap_or("api").to_owned();
@@ -99,12 +122,46 @@ fn requirements(operation: &Operation) -> Vec<(String, Vec<String>)> {
     out
 }
 
-fn error(description: &str) -> RefOr<Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
-        .build()
-        .into()
+/// The error answers an operation may give, each the API's JSON error: (name, status, what it
+/// means), kept once under `components.responses`.
+const ERRORS: &[(&str, &str, &str)] = &[
+    ("BadRequest", "400", "The request could not be read (a malformed path, query or body)."),
+    ("Unauthorized", "401", "No valid session: sign in first."),
+    ("NoApiKey", "401", "No valid `X-Api-Key`."),
+    (
+        "Forbidden",
+        "403",
+        "The signed-in user may not do this (the role it takes, a restriction of theirs, or a cross-site \
+         request); each refusal is on the audit record.",
+    ),
+    ("NotFound", "404", "No such thing, or none the caller may see."),
+    ("TooLarge", "413", "The body is larger than this endpoint takes."),
+    ("UnsupportedMediaType", "415", "The body was not declared as JSON."),
+    (
+        "Unprocessable",
+        "422",
+        "The request was read but is not acceptable: the error says why, and `fields` names each form \
+         field's problem.",
+    ),
+    ("TooManyRequests", "429", "Too many requests from this address, user or feed: `Retry-After` says when to try again."),
+    ("Refused", "4XX", "Any other refusal, with the same JSON error."),
+    ("Unavailable", "503", "The server is too busy to take this now: `Retry-After` says when to try again."),
+    ("ServerError", "5XX", "The server could not complete the request (what went wrong is logged, not sent)."),
+];
+
+fn schema<T: ToSchema>(schemas: &mut Vec<(String, RefOr<utoipa::openapi::schema::Schema>)>) {
+    schemas.push((T::name().into_owned(), T::schema()));
+    T::schemas(schemas);
+}
+
+/// The answer to an ingest request refused with 422: the report, when every read was refused
+/// read by read, or the API's error, when the payload was refused whole.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum IngestRefusal {
+    Report(shared::IngestReport),
+    Error(shared::ErrorBody),
 }
 
 fn finish(path: &str, method: &str, tag: &str, operation: &mut Operation) {
@@ -146,32 +203,35 @@ fn finish(path: &str, method: &str, tag: &str, operation: &mut Operation) {
     });
     let has_path = path.contains('{');
     let responses = &mut operation.responses.responses;
-    let mut add = |status: &str, description: &str| {
-        responses.entry(status.to_owned()).or_insert_with(|| error(description));
+    let mut add = |name: &str| {
+        let status = ERRORS.iter().find(|(n, _, _)| *n == name).map(|(_, status, _)| *status).unwrap_or("4XX");
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
     };
     if has_body || has_query || has_path {
-        add("400", "The request could not be read (a malformed path, query or body).");
-        add("422", "The request was read but is not acceptable; the error names why, and `fields` each form field's problem.");
+        add("BadRequest");
+        add("Unprocessable");
     }
     if has_body {
-        add("413", "The body is larger than this endpoint takes.");
-        add("415", "The body was not declared as JSON.");
+        add("TooLarge");
+        add("UnsupportedMediaType");
     }
     if by_session {
-        add("401", "No valid session: sign in first.");
+        add("Unauthorized");
     }
     if by_key {
-        add("401", "No valid `X-Api-Key`.");
+        add("NoApiKey");
     }
-    if (by_session && !roles.is_empty()) || (by_session && changes) {
-        add("403", "The signed-in user may not do this (the role it takes, a restriction, or a cross-site request); refusals are audited.");
+    if by_session && (!roles.is_empty() || changes) {
+        add("Forbidden");
     }
     if has_path {
-        add("404", "No such thing, or none the caller may see.");
+        add("NotFound");
     }
-    add("429", "Too many requests from this address, user or feed: `Retry-After` says when to try again.");
-    add("4XX", "Any other refusal, with the same JSON error.");
-    add("5XX", "The server could not complete the request (its details are logged, not sent).");
+    add("TooManyRequests");
+    add("Refused");
+    add("ServerError");
 }
 
 /// A file's bytes (an image, a CSV, PDF or XLSX download), in the document.
