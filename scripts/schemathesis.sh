@@ -16,11 +16,11 @@ cd "$(dirname "$0")/.."
 
 server=${1:-target/release/server}
 users=${SCHEMATHESIS_USERS:-"investigator analyst inspector hotlists auditor admin"}
-per_user_seconds=${SCHEMATHESIS_SECONDS:-30}
+per_user_seconds=${SCHEMATHESIS_SECONDS:-25}
 port=${SCHEMATHESIS_PORT:-3117}
 base="http://127.0.0.1:$port"
 password="schemathesis demo password"
-venv=target/tools/schemathesis
+venv="$PWD/target/tools/schemathesis"
 
 if [ ! -x "$venv/bin/st" ]; then
   echo "== installing schemathesis 4.32.5 (PyPI) into $venv"
@@ -64,13 +64,14 @@ for user in $users; do
   echo "== schemathesis as $user (${per_user_seconds}s)"
   cookie=$(session "$user")
   [ -n "$cookie" ] || { echo "could not sign in as $user" >&2; status=1; continue; }
-  timeout $((per_user_seconds + 90)) "$venv/bin/st" run "$base/api/v1/openapi.json" \
+  # Run from the temporary folder: schemathesis keeps its example database where it runs.
+  (cd "$data" && timeout $((per_user_seconds + 90)) "$venv/bin/st" run "$base/api/v1/openapi.json" \
     --checks not_a_server_error,response_schema_conformance \
     --phases examples,coverage,fuzzing \
     --max-examples 10 --max-time "$per_user_seconds" --request-timeout 10 --workers 1 \
     --exclude-path /api/v1/auth/logout --exclude-path-regex '/live$' \
     -H "Cookie: anpr_session=$cookie" -H "Sec-Fetch-Site: same-origin" -H "X-Api-Key: $api_key" \
-    --no-color || status=1
+    --no-color) || status=1
 done
 
 if grep -q 'request failed' "$data/server.log"; then
