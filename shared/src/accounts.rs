@@ -413,4 +413,7 @@ mod tests {
     }
 }
 
-string_schema!(Username, "A login name: 3 to 64 characters, lower-case letters, digits, `.`, `_` or `-`, starting with a letter.");
+string_schema!(
+    Username,
+    "A login name: 3 to 64 characters, lower-case letters, digits, `.`, `_` or `-`, starting with a letter."
+);

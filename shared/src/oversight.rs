@@ -242,7 +242,11 @@ impl utoipa::PartialSchema for Count {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
         OneOfBuilder::new()
-            .item(ObjectBuilder::new().schema_type(Type::Integer).format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64))))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64))),
+            )
             .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^fewer than [0-9]+$")))
             .description(Some("An exact count, or `\"fewer than k\"` for a count withheld as too small (R23)."))
             .into()

@@ -541,4 +541,7 @@ mod tests {
     }
 }
 
-string_schema!(Capability, "A kind of search: `plate_exact`, `plate_partial`, `plate_misread`, `area`, or an analysis's name.");
+string_schema!(
+    Capability,
+    "A kind of search: `plate_exact`, `plate_partial`, `plate_misread`, `area`, or an analysis's name."
+);

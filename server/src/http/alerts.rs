@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::hotlists;
 use crate::http::extract::{ApiJson, ApiPath, Investigator};
 use crate::http::limits::Limits;
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -24,15 +25,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tower_sessions::Session;
-use crate::http::openapi::Binary;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(alerts))
-        .routes(routes!(live))
-        .routes(routes!(decide))
-        .routes(routes!(image))
+    OpenApiRouter::new().routes(routes!(alerts)).routes(routes!(live)).routes(routes!(decide)).routes(routes!(image))
 }
 
 /// The alerts of the lists whose audience the investigator is in; nobody else's (R8). Which

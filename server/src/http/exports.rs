@@ -6,6 +6,7 @@ use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, lifecycle, ExportFile};
 use crate::http::extract::{needs_role, ApiJson, ApiPath, ApiQuery, Auditor, Capability, Investigator, Involved};
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -15,14 +16,10 @@ use serde_json::json;
 use shared::endpoints::{EXPORTS, EXPORT_REVIEW, SEARCH_EXPORT};
 use shared::export::{ExportList, ExportReview, ExportView, ExportsQuery, NewExport};
 use shared::AuditAction;
-use crate::http::openapi::Binary;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(export_results))
-        .routes(routes!(exports_out))
-        .routes(routes!(review))
+    OpenApiRouter::new().routes(routes!(export_results)).routes(routes!(exports_out)).routes(routes!(review))
 }
 
 /// A file download that no cache keeps (R1: personal data).

@@ -6,6 +6,7 @@
 use crate::audit::{self, Actor, Event};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiPath, Auditor, Investigator, Involved, Supervisor};
+use crate::http::openapi::Binary;
 use crate::locker;
 use crate::state::AppState;
 use axum::extract::State;
@@ -19,7 +20,6 @@ use shared::endpoints::{
 };
 use shared::locker::{CaseView, ItemView, NewCase, NewReview, People, Person, Preserve};
 use shared::{AuditAction, ImageKind, Role, UserView};
-use crate::http::openapi::Binary;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

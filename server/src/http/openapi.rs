@@ -71,9 +71,10 @@ pub fn document(api: OpenApi) -> OpenApi {
     schema::<IngestRefusal>(&mut schemas);
     components.schemas.extend(schemas);
     for (name, status, description) in ERRORS {
-        let mut response = ResponseBuilder::new()
-            .description(*description)
-            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build());
+        let mut response = ResponseBuilder::new().description(*description).content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+        );
         if *status == "429" || *status == "503" {
             response = response.header(
                 "Retry-After",
@@ -143,7 +144,11 @@ const ERRORS: &[(&str, &str, &str)] = &[
         "The request was read but is not acceptable: the error says why, and `fields` names each form \
          field's problem.",
     ),
-    ("TooManyRequests", "429", "Too many requests from this address, user or feed: `Retry-After` says when to try again."),
+    (
+        "TooManyRequests",
+        "429",
+        "Too many requests from this address, user or feed: `Retry-After` says when to try again.",
+    ),
     ("Refused", "4XX", "Any other refusal, with the same JSON error."),
     ("Unavailable", "503", "The server is too busy to take this now: `Retry-After` says when to try again."),
     ("ServerError", "5XX", "The server could not complete the request (what went wrong is logged, not sent)."),
@@ -167,12 +172,14 @@ pub enum IngestRefusal {
 fn finish(path: &str, method: &str, tag: &str, operation: &mut Operation) {
     operation.tags.get_or_insert_with(Vec::new).push(tag.to_owned());
     // Handlers' own names repeat across resources (`list`, `review`): the method and path do not.
-    let words: Vec<&str> = path.trim_start_matches(BASE).split(['/', '-', '{', '}']).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> =
+        path.trim_start_matches(BASE).split(['/', '-', '{', '}']).filter(|w| !w.is_empty()).collect();
     operation.operation_id = Some(format!("{method}_{}", words.join("_")));
     let requirements = requirements(operation);
     let by_session = requirements.iter().any(|(s, _)| s == SESSION);
     let by_key = requirements.iter().any(|(s, _)| s == API_KEY);
-    let mut roles: Vec<String> = requirements.iter().filter(|(s, _)| s == SESSION).flat_map(|(_, r)| r.clone()).collect();
+    let mut roles: Vec<String> =
+        requirements.iter().filter(|(s, _)| s == SESSION).flat_map(|(_, r)| r.clone()).collect();
     roles.dedup();
     let who = if by_key {
         "Who: a feed, by its `X-Api-Key`.".to_owned()
@@ -253,10 +260,7 @@ pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 /// The reference page (Swagger UI, its files built into the server) at [`DOCS`], reading the
 /// document at [`OPENAPI`]. It sets its own policy for what it may load.
 pub fn docs<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    let config = utoipa_swagger_ui::Config::from(format!("{BASE}{OPENAPI}"))
-        .validator_url("none");
-    Router::from(utoipa_swagger_ui::SwaggerUi::new(DOCS).config(config)).layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(DOCS_CSP),
-    ))
+    let config = utoipa_swagger_ui::Config::from(format!("{BASE}{OPENAPI}")).validator_url("none");
+    Router::from(utoipa_swagger_ui::SwaggerUi::new(DOCS).config(config))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP)))
 }

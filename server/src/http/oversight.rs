@@ -6,6 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::export::ExportFile;
 use crate::http::exports::download;
 use crate::http::extract::{ApiQuery, Auditor, Overseer};
+use crate::http::openapi::Binary;
 use crate::oversight::{self, Period};
 use crate::state::AppState;
 use axum::extract::State;
@@ -16,14 +17,10 @@ use shared::endpoints::{OVERSIGHT_EXTRACT, OVERSIGHT_INTENSITY, OVERSIGHT_REPORT
 use shared::export::ExportFormat;
 use shared::oversight::{Intensity, PeriodQuery, ReportFormat};
 use shared::{AuditAction, UserView};
-use crate::http::openapi::Binary;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(report))
-        .routes(routes!(intensity))
-        .routes(routes!(extract))
+    OpenApiRouter::new().routes(routes!(report)).routes(routes!(intensity)).routes(routes!(extract))
 }
 
 /// The report for the period asked: JSON for the page's preview, or the PDF or the CSV.

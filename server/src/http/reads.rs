@@ -6,6 +6,7 @@
 use crate::error::AppResult;
 use crate::gate;
 use crate::http::extract::{ApiPath, Investigator};
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use crate::verification;
 use axum::extract::State;
@@ -14,7 +15,6 @@ use axum::Json;
 use shared::endpoints::{SEARCH_READ, SEARCH_READ_IMAGE};
 use shared::verification::VerifiedRead;
 use shared::ImageKind;
-use crate::http::openapi::Binary;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

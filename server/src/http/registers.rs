@@ -15,10 +15,7 @@ use shared::AuditAction;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, record))
-        .routes(routes!(update))
-        .routes(routes!(search))
+    OpenApiRouter::new().routes(routes!(list, record)).routes(routes!(update)).routes(routes!(search))
 }
 
 fn register(slug: &str) -> AppResult<Register> {

@@ -7,6 +7,7 @@ use crate::error::AppResult;
 use crate::export::statements;
 use crate::http::exports::download;
 use crate::http::extract::{needs_role, ApiJson, ApiPath, ApiQuery, Capability, CurrentUser, Investigator, Supervisor};
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +17,6 @@ use serde_json::json;
 use shared::endpoints::{STATEMENTS, STATEMENT_DECISION, STATEMENT_PDF, STATEMENT_READS};
 use shared::export::{NewStatement, Recipient, StatementDecision, StatementList, StatementView, StatementsQuery};
 use shared::AuditAction;
-use crate::http::openapi::Binary;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

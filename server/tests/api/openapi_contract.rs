@@ -121,7 +121,8 @@ async fn every_documented_operation_is_served() {
     let mut missing = Vec::new();
     for (path, method, _) in operations(&doc) {
         let url = app.url(&filled(&path));
-        let r = client.request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), url).send().await.unwrap();
+        let r =
+            client.request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), url).send().await.unwrap();
         if let Some(why) = unrouted(r).await {
             missing.push(format!("{method} {path} ({why})"));
         }
