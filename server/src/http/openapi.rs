@@ -252,10 +252,13 @@ pub async fn json(axum::Extension(doc): axum::Extension<Arc<String>>) -> impl In
 }
 
 /// What the reference page may load: its own scripts, styles, images and fonts, and the
-/// document from this server. Nothing from elsewhere.
-pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                            font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
-                            frame-ancestors 'none'";
+/// document from this server; nothing from elsewhere, and no inline script. The one inline style
+/// allowed is the `<style>` element Swagger UI's bundle adds as it starts, by its hash (the
+/// vendored files are pinned in Cargo.lock; a browser names the hash of one that changed).
+pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
+                            style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; \
+                            img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
+                            form-action 'none'; frame-ancestors 'none'";
 
 /// The reference page (Swagger UI, its files built into the server) at [`DOCS`], reading the
 /// document at [`OPENAPI`]. It sets its own policy for what it may load.
