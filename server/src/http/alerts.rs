@@ -173,6 +173,7 @@ async fn live(
 #[utoipa::path(
     post,
     path = ALERT_DECISION,
+    summary = "Decide an alert: accepted or rejected, with a reason; the first decision stands",
     params(("id" = i64, Path, description = "The id")),
     request_body = AlertDecision,
     responses((status = 200, description = "OK", body = AlertView)),

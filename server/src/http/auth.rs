@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post,
     path = SIGN_IN,
+    summary = "Sign in: the user, and a session cookie",
     request_body = LoginRequest,
     responses((status = 200, description = "Signed in: the `anpr_session` cookie is set", body = UserView), (status = 503, description = "The server is too busy checking passwords: try again after `Retry-After`.", body = shared::ErrorBody))
 )]
@@ -107,6 +108,7 @@ pub async fn sign_in_form(
 #[utoipa::path(
     post,
     path = SIGN_OUT,
+    summary = "Sign out: end the session",
     responses((status = 204, description = "Done")),
     security(("anpr_session" = []))
 )]
@@ -119,6 +121,7 @@ async fn sign_out(State(state): State<AppState>, session: Session, user: Current
 #[utoipa::path(
     get,
     path = ME,
+    summary = "The signed-in user",
     responses((status = 200, description = "OK", body = UserView)),
     security(("anpr_session" = []))
 )]

@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = FEEDS,
+    summary = "Feeds, with the purposes their reads may serve and every act on them",
     responses((status = 200, description = "OK", body = Vec<FeedView>)),
     security(("anpr_session" = ["system_admin"]))
 )]
@@ -64,6 +65,7 @@ async fn change_purposes(
 #[utoipa::path(
     post,
     path = FEEDS,
+    summary = "Create a feed; its API key is given once, now",
     request_body = NewFeed,
     responses((status = 201, description = "Created, with its API key (shown only now)", body = FeedCreated)),
     security(("anpr_session" = ["system_admin"]))
@@ -80,6 +82,7 @@ async fn create_feed(
 #[utoipa::path(
     get,
     path = CAMERAS,
+    summary = "Cameras, with status and refusal counts",
     responses((status = 200, description = "OK", body = Vec<CameraView>)),
     security(("anpr_session" = ["investigator"]), ("anpr_session" = ["hotlist_admin"]), ("anpr_session" = ["system_admin"]))
 )]
@@ -90,6 +93,7 @@ async fn list_cameras(State(state): State<AppState>, _: MapViewer) -> AppResult<
 #[utoipa::path(
     post,
     path = CAMERAS,
+    summary = "Register a camera (pending until approved)",
     request_body = NewCamera,
     responses((status = 201, description = "Created", body = CameraView)),
     security(("anpr_session" = ["system_admin"]))
@@ -107,6 +111,7 @@ async fn create_camera(
 #[utoipa::path(
     patch,
     path = CAMERA_STATUS,
+    summary = "Set a camera's status, with a reason",
     params(("id" = i64, Path, description = "The id")),
     request_body = StatusChange,
     responses((status = 200, description = "OK", body = CameraView)),
@@ -126,6 +131,7 @@ async fn set_status(
 #[utoipa::path(
     post,
     path = ZONE_STATUS,
+    summary = "Set the status of every camera in a zone",
     request_body = ZoneStatusChange,
     responses((status = 200, description = "OK", body = ZoneStatusChanged)),
     security(("anpr_session" = ["system_admin"]))

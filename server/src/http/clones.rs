@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = SEARCH_CLONES,
+    summary = "Cloned-plate pairs among a search's results",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = Vec<ClonePair>)),
     security(("anpr_session" = ["investigator"]))

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = DEAD_LETTERS,
+    summary = "Refused ingest payloads, for diagnosis (plates masked, images dropped)",
     params(shared::reads::DeadLettersQuery),
     responses((status = 200, description = "OK", body = Vec<DeadLetter>)),
     security(("anpr_session" = ["system_admin"]))

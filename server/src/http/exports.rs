@@ -40,6 +40,7 @@ pub(crate) fn download(file: ExportFile) -> AppResult<Response> {
 #[utoipa::path(
     post,
     path = SEARCH_EXPORT,
+    summary = "Export a search's results as a file (CSV, XLSX or PDF)",
     params(("id" = i64, Path, description = "The id")),
     request_body = NewExport,
     responses((status = 200, description = "The file, in the format asked.", content((Binary = "text/csv"), (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Binary = "application/pdf")))),

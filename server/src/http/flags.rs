@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = AUDIT_FLAGS,
+    summary = "Unusual use flagged for the audit unit: open ones, or those reviewed",
     params(FlagsQuery),
     responses((status = 200, description = "OK", body = Vec<FlagView>)),
     security(("anpr_session" = ["auditor"]))

@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = HOTLISTS,
+    summary = "Hotlists",
     responses((status = 200, description = "OK", body = Vec<HotlistView>)),
     security(("anpr_session" = ["hotlist_admin"]))
 )]
@@ -49,6 +50,7 @@ async fn lists(State(state): State<AppState>, _: HotlistAdmin) -> AppResult<Json
 #[utoipa::path(
     post,
     path = HOTLISTS,
+    summary = "Create a hotlist",
     request_body = NewHotlist,
     responses((status = 201, description = "Created", body = HotlistView)),
     security(("anpr_session" = ["hotlist_admin"]))
@@ -92,6 +94,7 @@ async fn change_audience(
 #[utoipa::path(
     get,
     path = HOTLIST_ENTRIES,
+    summary = "A list's entries",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = Vec<EntryView>)),
     security(("anpr_session" = ["hotlist_admin"]))
@@ -107,6 +110,7 @@ async fn entries(
 #[utoipa::path(
     post,
     path = HOTLIST_ENTRIES,
+    summary = "Add an entry to a list",
     params(("id" = i64, Path, description = "The id")),
     request_body = NewEntry,
     responses((status = 201, description = "Created", body = EntryView)),
@@ -142,6 +146,7 @@ async fn entries_added(state: &AppState, added: &[EntryView]) -> AppResult<()> {
 #[utoipa::path(
     patch,
     path = HOTLIST_ENTRY,
+    summary = "Change an entry's intelligence reference, reason, markers or action",
     params(("id" = i64, Path, description = "The id")),
     request_body = EntryUpdate,
     responses((status = 200, description = "OK", body = EntryView)),
@@ -162,6 +167,7 @@ async fn edit_entry(
 #[utoipa::path(
     post,
     path = HOTLIST_ENTRY_REMOVE,
+    summary = "Remove an entry, with a reason",
     params(("id" = i64, Path, description = "The id")),
     request_body = RemoveEntry,
     responses((status = 204, description = "Done")),
@@ -182,6 +188,7 @@ async fn remove_entry(
 #[utoipa::path(
     post,
     path = HOTLIST_ENTRY_REVIEW,
+    summary = "Review an entry: why it is still needed",
     params(("id" = i64, Path, description = "The id")),
     request_body = ReviewEntry,
     responses((status = 200, description = "OK", body = EntryView)),

@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = LOCKER_CASES,
+    summary = "Evidence locker cases the caller is part of",
     responses((status = 200, description = "OK", body = Vec<CaseView>)),
     security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
 )]
@@ -48,6 +49,7 @@ async fn cases(State(state): State<AppState>, viewer: Involved) -> AppResult<Jso
 #[utoipa::path(
     post,
     path = LOCKER_CASES,
+    summary = "Open a locker case",
     request_body = NewCase,
     responses((status = 201, description = "Created", body = CaseView)),
     security(("anpr_session" = ["investigator"]))
@@ -106,6 +108,7 @@ async fn noting<T>(state: &AppState, user: &UserView, result: AppResult<T>, aske
 #[utoipa::path(
     get,
     path = LOCKER_CASE_ITEMS,
+    summary = "A case's preserved items",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = Vec<ItemView>)),
     security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
@@ -146,6 +149,7 @@ async fn item(State(state): State<AppState>, viewer: Involved, ApiPath(id): ApiP
 #[utoipa::path(
     post,
     path = LOCKER_CASE_ITEMS,
+    summary = "Preserve reads in a case as evidence",
     params(("id" = i64, Path, description = "The id")),
     request_body = Preserve,
     responses((status = 201, description = "Created", body = Vec<ItemView>)),
@@ -168,6 +172,7 @@ async fn preserve(
 #[utoipa::path(
     get,
     path = LOCKER_DUE,
+    summary = "Locker items due for the audit unit's review",
     responses((status = 200, description = "OK", body = Vec<ItemView>)),
     security(("anpr_session" = ["auditor"]))
 )]
@@ -179,6 +184,7 @@ async fn due(State(state): State<AppState>, auditor: Auditor) -> AppResult<Json<
 #[utoipa::path(
     get,
     path = LOCKER_ESCALATED,
+    summary = "Locker items escalated to the caller",
     responses((status = 200, description = "OK", body = Vec<ItemView>)),
     security(("anpr_session" = ["supervisor"]))
 )]
@@ -190,6 +196,7 @@ async fn escalated(State(state): State<AppState>, supervisor: Supervisor) -> App
 #[utoipa::path(
     post,
     path = LOCKER_ITEM_REVIEWS,
+    summary = "The audit unit's review of a preserved item",
     params(("id" = i64, Path, description = "The id")),
     request_body = NewReview,
     responses((status = 200, description = "OK", body = ItemView)),
@@ -235,6 +242,7 @@ async fn answer(
 #[utoipa::path(
     get,
     path = LOCKER_ITEM_IMAGE,
+    summary = "A preserved item's image",
     params(("id" = i64, Path, description = "The id"), ("kind" = ImageKind, Path, description = "Which image: the plate patch or the overview")),
     responses((status = 200, description = "The image.", content((Binary = "image/jpeg"), (Binary = "image/png")))),
     security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))

@@ -35,6 +35,7 @@ async fn period(state: &AppState, user: &UserView, what: &str, query: &PeriodQue
 #[utoipa::path(
     get,
     path = OVERSIGHT_REPORT,
+    summary = "The annual report for a period: JSON, PDF or CSV",
     params(PeriodQuery),
     responses((status = 200, description = "The report: JSON (`format=json`, the default), or a PDF or CSV download.", content((shared::oversight::Report = "application/json"), (Binary = "application/pdf"), (Binary = "text/csv")))),
     security(("anpr_session" = ["auditor"]))

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = SEARCH_READ,
+    summary = "A read from a search or watch, with its verification history",
     params(("search" = i64, Path, description = "The search's id"), ("read" = i64, Path, description = "The read's id")),
     responses((status = 200, description = "OK", body = VerifiedRead)),
     security(("anpr_session" = ["investigator"]))
@@ -43,6 +44,7 @@ async fn detail(
 #[utoipa::path(
     get,
     path = SEARCH_READ_IMAGE,
+    summary = "A read's image",
     params(("search" = i64, Path, description = "The search's id"), ("read" = i64, Path, description = "The read's id"), ("kind" = ImageKind, Path, description = "Which image: the plate patch or the overview")),
     responses((status = 200, description = "The image.", content((Binary = "image/jpeg"), (Binary = "image/png")))),
     security(("anpr_session" = ["investigator"]))

@@ -26,6 +26,7 @@ fn register(slug: &str) -> AppResult<Register> {
 #[utoipa::path(
     get,
     path = REGISTER,
+    summary = "A register's entries (breaches or subject access)",
     params(("register" = String, Path, description = "Which register: `breaches` or `subject-access`")),
     responses((status = 200, description = "OK", body = Vec<EntryView>)),
     security(("anpr_session" = ["auditor"]))
@@ -47,6 +48,7 @@ async fn noted<T>(state: &AppState, auditor: &Auditor, asked: serde_json::Value,
 #[utoipa::path(
     post,
     path = REGISTER,
+    summary = "Record a register entry",
     params(("register" = String, Path, description = "Which register: `breaches` or `subject-access`")),
     request_body = NewEntry,
     responses((status = 201, description = "Created", body = EntryView)),
@@ -70,6 +72,7 @@ async fn record(
 #[utoipa::path(
     patch,
     path = REGISTER_ENTRY,
+    summary = "Update or close a register entry",
     params(("register" = String, Path, description = "Which register: `breaches` or `subject-access`"), ("id" = i64, Path, description = "The id")),
     request_body = EntryUpdate,
     responses((status = 200, description = "OK", body = EntryView)),

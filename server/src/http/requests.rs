@@ -86,6 +86,7 @@ async fn list(
 #[utoipa::path(
     post,
     path = REQUESTS,
+    summary = "Submit a search request",
     request_body = NewRequest,
     responses((status = 201, description = "Created", body = RequestView)),
     security(("anpr_session" = ["investigator"]))
@@ -123,6 +124,7 @@ async fn detail(
 #[utoipa::path(
     post,
     path = REQUEST_DECISION,
+    summary = "Approve or reject a request",
     params(("id" = i64, Path, description = "The id")),
     request_body = RequestDecision,
     responses((status = 200, description = "OK", body = RequestView)),
@@ -145,6 +147,7 @@ async fn decide(
 #[utoipa::path(
     post,
     path = REQUEST_WITHDRAW,
+    summary = "Withdraw one's own request",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = RequestView)),
     security(("anpr_session" = ["investigator"]))

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post,
     path = SEARCHES,
+    summary = "Run a search under an approved request: its first page",
     request_body = NewSearch,
     responses((status = 201, description = "Created", body = SearchPage)),
     security(("anpr_session" = ["investigator"]))
@@ -51,6 +52,7 @@ async fn run(
 #[utoipa::path(
     get,
     path = SEARCH,
+    summary = "A page of a search's results",
     params(("id" = i64, Path, description = "The id"), PageQuery),
     responses((status = 200, description = "OK", body = SearchPage)),
     security(("anpr_session" = ["investigator"]))
@@ -103,6 +105,7 @@ async fn refused_noted<T>(
 #[utoipa::path(
     get,
     path = AUDIT_SAMPLES,
+    summary = "The audit sample of searches: open, or reviewed",
     params(SamplesQuery),
     responses((status = 200, description = "OK", body = Vec<SampleView>)),
     security(("anpr_session" = ["auditor"]))
@@ -126,6 +129,7 @@ async fn samples(
 #[utoipa::path(
     post,
     path = AUDIT_SAMPLE_FINDING,
+    summary = "Record the audit unit's finding on a sampled search",
     params(("id" = i64, Path, description = "The id")),
     request_body = SampleFinding,
     responses((status = 200, description = "OK", body = SampleView)),

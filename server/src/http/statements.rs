@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = STATEMENTS,
+    summary = "Evidential statements: the caller's, or those awaiting a supervisor",
     params(StatementsQuery),
     responses((status = 200, description = "OK", body = Vec<StatementView>)),
     security(("anpr_session" = []))
@@ -58,6 +59,7 @@ async fn statement_list(
 #[utoipa::path(
     post,
     path = STATEMENTS,
+    summary = "Ask for an evidential statement",
     request_body = NewStatement,
     responses((status = 201, description = "Created", body = StatementView)),
     security(("anpr_session" = ["investigator"]))
@@ -95,6 +97,7 @@ async fn statement_reads(
 #[utoipa::path(
     post,
     path = STATEMENT_DECISION,
+    summary = "Approve or refuse a statement",
     params(("id" = i64, Path, description = "The id")),
     request_body = StatementDecision,
     responses((status = 200, description = "OK", body = StatementView)),
@@ -117,6 +120,7 @@ async fn statement_decide(
 #[utoipa::path(
     post,
     path = STATEMENT_PDF,
+    summary = "An approved statement, as PDF, for a named recipient",
     params(("id" = i64, Path, description = "The id")),
     request_body = Recipient,
     responses((status = 200, description = "The statement, as PDF.", content((Binary = "application/pdf")))),

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = USERS,
+    summary = "All users",
     responses((status = 200, description = "OK", body = Vec<UserView>)),
     security(("anpr_session" = ["system_admin"]))
 )]
@@ -126,6 +127,7 @@ async fn pending_one(
 #[utoipa::path(
     post,
     path = USER_CHANGE_APPROVE,
+    summary = "Approve a change held for a second system admin",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = UserView)),
     security(("anpr_session" = ["system_admin"]))
@@ -143,6 +145,7 @@ async fn approve(
 #[utoipa::path(
     post,
     path = USER_CHANGE_REJECT,
+    summary = "Reject a change held for a second system admin",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = UserView)),
     security(("anpr_session" = ["system_admin"]))
@@ -196,6 +199,7 @@ async fn restrictions(
 #[utoipa::path(
     put,
     path = USER_RESTRICTIONS,
+    summary = "Set a user's search restrictions",
     params(("id" = i64, Path, description = "The id")),
     request_body = Restrictions,
     responses((status = 200, description = "OK", body = Restrictions)),

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post,
     path = SEARCH_READ_VERIFICATIONS,
+    summary = "Verify a read: confirmed, misread, cloned or unreadable",
     params(("search" = i64, Path, description = "The search's id"), ("read" = i64, Path, description = "The read's id")),
     request_body = NewVerification,
     responses((status = 201, description = "Created", body = VerifiedRead)),

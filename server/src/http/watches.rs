@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post,
     path = WATCHES,
+    summary = "Open a live-time watch under an approved request",
     request_body = NewWatch,
     responses((status = 201, description = "Created", body = WatchView)),
     security(("anpr_session" = ["investigator"]))
@@ -57,6 +58,7 @@ async fn open(
 #[utoipa::path(
     get,
     path = WATCHES,
+    summary = "The caller's watches",
     responses((status = 200, description = "OK", body = Vec<WatchView>)),
     security(("anpr_session" = ["investigator"]))
 )]
@@ -74,6 +76,7 @@ async fn noting<T>(state: &AppState, user: &UserView, id: i64, result: AppResult
 #[utoipa::path(
     get,
     path = WATCH,
+    summary = "A watch",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = WatchView)),
     security(("anpr_session" = ["investigator"]))
@@ -90,6 +93,7 @@ async fn detail(
 #[utoipa::path(
     post,
     path = WATCH_CLOSE,
+    summary = "Close a watch",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, description = "OK", body = WatchView)),
     security(("anpr_session" = ["investigator"]))
