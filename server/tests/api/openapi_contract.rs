@@ -109,6 +109,13 @@ async fn the_contract_is_openapi_3_1_with_roles_and_the_error_shape() {
     let decide = &doc["paths"][format!("{BASE}/requests/{{id}}/decision")]["post"];
     assert_eq!(decide["x-roles"], serde_json::json!(["supervisor"]));
     assert!(decide["description"].as_str().unwrap().contains("Role: supervisor."));
+    // A feed's batch refused with 422 is either the report (every read refused, each with why)
+    // or the error (the payload refused whole).
+    let refused = &doc["paths"][format!("{BASE}/ingest/reads")]["post"]["responses"]["422"];
+    let refusal = resolved(&doc, &refused["content"]["application/json"]["schema"]);
+    let kinds: Vec<&Value> =
+        refusal["oneOf"].as_array().expect("one of two shapes").iter().map(|s| &s["$ref"]).collect();
+    assert_eq!(kinds, ["#/components/schemas/IngestReport", "#/components/schemas/ErrorBody"]);
     let live = &doc["paths"][format!("{BASE}/alerts/live")]["get"];
     assert!(live["responses"]["200"]["content"]["text/event-stream"].is_object());
 }
