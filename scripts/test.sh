@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (on SQLite, and on PostgreSQL too when
 # ANPR_TEST_POSTGRES_URL names a server, e.g. postgres://postgres@127.0.0.1:5432/postgres),
-# then the Playwright browser tests in Debian's Chromium against the release build.
+# then a bounded schema-driven run of the API's contract (schemathesis) and the Playwright
+# browser tests in Debian's Chromium, both against the release build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-site.sh --browser || exit 1
@@ -24,6 +25,14 @@ rust_status=${PIPESTATUS[0]}
 rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{ s += $1 } END { print s + 0 }')
 rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{ s += $1 } END { print s + 0 }')
 
+# The API's contract exercised against a live release server (scripts/schemathesis.sh): requests
+# generated from the OpenAPI document as each demo account; no 5xx, every answer as documented.
+# A few minutes at most.
+echo "== Schema-driven API run (schemathesis, bounded)"
+timeout 600 scripts/schemathesis.sh target/release/server
+schema_status=$?
+schema_failed=$(( schema_status == 0 ? 0 : 1 ))
+
 echo "== Browser tests (Playwright + /usr/bin/chromium)"
 (cd end2end && PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/results.json npx playwright test --reporter=list,json)
 e2e_status=$?
@@ -36,6 +45,7 @@ read -r e2e_passed e2e_failed < <(node -e '
 echo
 echo "rust tests: $rust_passed passed, $rust_failed failed"
 echo "browser tests: $e2e_passed passed, $e2e_failed failed"
-echo "all tests: $((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
+if [ "$schema_status" -eq 0 ]; then echo "schema-driven run: passed"; else echo "schema-driven run: failed"; fi
+echo "all tests: $((rust_passed + e2e_passed + 1 - schema_failed)) passed, $((rust_failed + e2e_failed + schema_failed)) failed"
 [ "$clippy_status" -eq 0 ] || echo "clippy: failed"
-[ "$clippy_status" -eq 0 ] && [ "$rust_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]
+[ "$clippy_status" -eq 0 ] && [ "$rust_status" -eq 0 ] && [ "$schema_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]

@@ -98,6 +98,7 @@ pub fn check_display_name(name: &str) -> Result<(), AccountError> {
 /// The role-dependent attributes of an account, checked together: an investigator has a tier,
 /// a supervisor a rank, and nobody has an attribute of a role they do not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Authority {
     pub roles: BTreeSet<Role>,
     pub tier: Option<AccessTier>,
@@ -200,6 +201,7 @@ impl SignInFailure {
 
 /// A change to an account that waits for a second system admin (separation of duties).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingUserChange {
     pub id: i64,
     pub user_id: i64,
@@ -213,6 +215,7 @@ pub struct PendingUserChange {
 
 /// A user as the API shows it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: i64,
     pub username: Username,
@@ -235,6 +238,7 @@ impl UserView {
 
 /// A user as others may look them up (to name them in an audience).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DirectoryEntry {
     pub id: i64,
     pub username: Username,
@@ -242,6 +246,7 @@ pub struct DirectoryEntry {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
@@ -262,6 +267,7 @@ impl LoginRequest {
 
 /// A new account, created by a system admin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: Username,
@@ -295,6 +301,7 @@ impl NewUser {
 /// A change to an account by a system admin. Absent fields stay as they are; `tier` and `rank`
 /// are replaced whenever `roles` is given (so a role and its attribute change together).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     #[serde(default)]
@@ -405,3 +412,8 @@ mod tests {
         assert!(err.to_string().contains("unknown field `is_admin`"), "{err}");
     }
 }
+
+string_schema!(
+    Username,
+    "A login name: 3 to 64 characters, lower-case letters, digits, `.`, `_` or `-`, starting with a letter."
+);

@@ -20,6 +20,7 @@ pub const MAX_VEHICLES: usize = 100;
 
 /// A kind of analysis a request is made for (`scope.analysis`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Analysis {
     /// Vehicles travelling with a target plate.
@@ -72,6 +73,7 @@ impl Analysis {
 
 /// One place-and-time window of a several-places analysis: a drawn area and/or chosen cameras.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlaceWindow {
     #[serde(default)]
@@ -85,6 +87,7 @@ pub struct PlaceWindow {
 /// What a vehicle-description analysis looks for: any of make, model and colour, as a person
 /// says them ("VW", "grey"), matched against what cameras report ("Volkswagen", "silver").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Description {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,6 +178,7 @@ impl Description {
 
 /// A vehicle that travelled with the convoy target, and why it ranks where it does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Associate {
     pub plate: String,
     /// The sum of the weights of the distinct places it shared with the target.
@@ -189,6 +193,7 @@ pub struct Associate {
 /// One camera at which an associate passed near the target: how crowded it was there, and
 /// what sharing it is worth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SharedPlace {
     pub camera_id: i64,
     pub camera_name: String,
@@ -203,6 +208,7 @@ pub struct SharedPlace {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadPair {
     pub target: i64,
     pub other: i64,
@@ -210,6 +216,7 @@ pub struct ReadPair {
 
 /// Vehicles travelling with a target: those that shared the most unusual places first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConvoyResult {
     pub target: String,
     pub window_seconds: u32,
@@ -222,6 +229,7 @@ pub struct ConvoyResult {
 
 /// A vehicle seen in at least K of several windows, with its reads in each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlacesVehicle {
     pub plate: String,
     /// In how many of the windows it was seen.
@@ -231,6 +239,7 @@ pub struct PlacesVehicle {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlacesResult {
     pub min_windows: usize,
     /// Cameras read in each window, in the order given.
@@ -240,6 +249,7 @@ pub struct PlacesResult {
 
 /// Where and when one vehicle is seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatternResult {
     pub plate: String,
     pub sightings: i64,
@@ -256,6 +266,7 @@ pub struct PatternResult {
 
 /// What an analysis found beyond its reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnalysisResult {
     Convoy(ConvoyResult),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The body of every error the API returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: String,
     /// For a refused form: what is wrong with each field, all at once.
@@ -15,6 +16,7 @@ pub struct ErrorBody {
 /// What the server tells the UI shell when it renders a page: who is signed in and how to draw
 /// the map. Rendered into the page so hydration sees the same values as the server did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShellData {
     pub user: Option<UserView>,
     pub map: MapSettings,
@@ -26,6 +28,7 @@ pub struct ShellData {
 /// How far back each tier reaches (R12), what counts as beyond the standard window, and the
 /// audit sample's rates (R22), as configured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Policy {
     pub local_days: i64,
     pub central_months: u32,
@@ -49,6 +52,7 @@ impl Default for Policy {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MapSettings {
     /// A slippy-map tile URL template (`{z}/{x}/{y}`), e.g. the force's own tile server.
     pub tile_url: String,

@@ -8,6 +8,7 @@ macro_rules! actions {
     ($($variant:ident => $name:literal,)*) => {
         /// What an audit row records; the names are stable because auditors query by them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum AuditAction { $($variant,)* }
 
@@ -142,6 +143,7 @@ impl AuditAction {
 
 /// Which entries of the log to show, newest first (`GET /audit/entries`): every field narrows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     /// Entries before this sequence number (the next page).
@@ -173,6 +175,7 @@ pub struct AuditFilter {
 
 /// One row of the log, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// The row's place in the whole log.
     pub seq: i64,
@@ -198,6 +201,7 @@ pub struct AuditEntry {
 /// The outcome of checking every chain of the log from its first row to its last, and the
 /// latest anchor against the chains.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainReport {
     pub rows_checked: i64,
     #[serde(default)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether a camera's reads are accepted (R3): only `Approved` ones are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CameraStatus {
     /// Known but not yet approved through governance; new zones start here.
@@ -30,6 +31,7 @@ impl CameraStatus {
 
 /// A machine client that submits reads with its own API key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedView {
     pub id: i64,
     pub name: String,
@@ -55,6 +57,7 @@ fn all_purposes() -> Vec<Purpose> {
 /// zone of it. It applies to reads captured from `effective_from` on; reads captured earlier
 /// keep the basis they were collected under, unless the act dates itself back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceBasis {
     pub id: i64,
     /// The zone it governs; `None` for the whole feed (a zone with bases of its own follows them).
@@ -73,6 +76,7 @@ pub const MAX_LEGAL_BASIS: usize = 200;
 /// A change of the purposes a feed's (or one of its zones') reads may serve: a governance act,
 /// with who made it, why and under which reference (R3, R21).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PurposesChange {
     pub purposes: Vec<Purpose>,
@@ -114,12 +118,14 @@ impl PurposesChange {
 
 /// A new feed's one showing of its API key (only its hash is kept).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedCreated {
     pub feed: FeedView,
     pub api_key: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewFeed {
     pub name: String,
@@ -132,6 +138,7 @@ impl NewFeed {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CameraView {
     pub id: i64,
     pub feed_id: i64,
@@ -151,6 +158,7 @@ pub struct CameraView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCamera {
     pub feed_id: i64,
@@ -189,6 +197,7 @@ pub fn check_position(lat: f64, lon: f64) -> Result<(), String> {
 
 /// A governance decision on one camera or a whole zone: the new status and why.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     pub status: CameraStatus,
@@ -206,6 +215,7 @@ impl StatusChange {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ZoneStatusChange {
     pub zone: String,
@@ -214,6 +224,7 @@ pub struct ZoneStatusChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ZoneStatusChanged {
     pub zone: String,
     pub cameras_changed: i64,
@@ -221,6 +232,7 @@ pub struct ZoneStatusChanged {
 
 /// How a camera is doing, as figures (no plates): what a system admin's map shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CameraHealth {
     pub camera: CameraView,
     pub reads_last_hour: i64,
@@ -260,6 +272,7 @@ impl CameraHealth {
 
 /// Why a camera counts as out (R23's technical difficulties).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutageKind {
     /// Silent for longer than is usual for it at those hours.
@@ -284,6 +297,7 @@ impl OutageKind {
 /// A camera's outage: from its last read (silent) or the first look that found its reads
 /// refused, to its next accepted read; open while `ended_at` is empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutageView {
     pub id: i64,
     pub camera_id: i64,
@@ -304,6 +318,7 @@ pub struct OutageView {
 
 /// The query of `GET /cameras/outages`: the open ones, or those overlapping a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct OutagesQuery {
     #[serde(default)]
@@ -316,6 +331,7 @@ pub struct OutagesQuery {
 
 /// A camera's reads per hour, oldest first, from `from` (an hour's start): its health chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CameraHours {
     pub camera_id: i64,
     pub from: chrono::DateTime<chrono::Utc>,
@@ -324,6 +340,7 @@ pub struct CameraHours {
 
 /// The query of `GET /cameras/{id}/hours`: how many days back (1 to 31).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct HoursQuery {
     pub days: i64,

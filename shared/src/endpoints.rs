@@ -8,6 +8,11 @@ use std::fmt::Display;
 /// Where the API is mounted.
 pub const BASE: &str = "/api/v1";
 
+/// The API's contract, an OpenAPI 3.1 document (public).
+pub const OPENAPI: &str = "/openapi.json";
+/// The contract's reference page, outside [`BASE`] (public; its files are the server's own).
+pub const DOCS: &str = "/api/docs";
+
 // alerts
 pub const ALERTS: &str = "/alerts";
 pub const ALERTS_LIVE: &str = "/alerts/live";
@@ -122,6 +127,94 @@ pub const WATCH: &str = "/watches/{id}";
 pub const WATCH_LIVE: &str = "/watches/{id}/live";
 pub const WATCH_CLOSE: &str = "/watches/{id}/close";
 
+/// Every path of the API's operations (not the contract's own two), so that a check can ask that
+/// the contract names each one; a unit test keeps this list whole.
+pub const ALL: &[&str] = &[
+    ALERTS,
+    ALERTS_LIVE,
+    ALERT_DECISION,
+    ALERT_IMAGE,
+    AUDIT_ENTRIES,
+    AUDIT_VERIFY,
+    AUDIT_SAMPLES,
+    AUDIT_SAMPLE_FINDING,
+    AUDIT_FLAGS,
+    AUDIT_FLAG_REVIEW,
+    SIGN_IN,
+    SIGN_OUT,
+    ME,
+    FEEDS,
+    FEED_PURPOSES,
+    CAMERAS,
+    CAMERA_STATUS,
+    ZONE_STATUS,
+    CAMERA_HEALTH,
+    CAMERA_OUTAGES,
+    CAMERA_HOURS,
+    EXPORTS,
+    EXPORT_REVIEW,
+    SEARCH_CLONES,
+    SEARCH_EXPORT,
+    SEARCH_READ,
+    SEARCH_READ_IMAGE,
+    SEARCH_READ_VERIFICATIONS,
+    SEARCHES,
+    SEARCH,
+    SEARCH_CAMERAS,
+    DEAD_LETTERS,
+    INGEST_READS,
+    INGEST_OPENALPR,
+    INGEST_PLATERECOGNIZER,
+    INGEST_HIKVISION,
+    HOTLISTS,
+    HOTLIST_AUDIENCE,
+    HOTLIST_ENTRIES,
+    HOTLIST_IMPORT,
+    HOTLIST_ENTRY,
+    HOTLIST_ENTRY_REMOVE,
+    HOTLIST_ENTRY_REVIEW,
+    HOTLIST_ENTRY_APPROVE,
+    HOTLIST_REVIEWS_DUE,
+    HOTLIST_APPROVALS_DUE,
+    LOCKER_CASES,
+    LOCKER_CASE_ITEMS,
+    LOCKER_PEOPLE,
+    LOCKER_DUE,
+    LOCKER_ESCALATED,
+    LOCKER_ITEM,
+    LOCKER_ITEM_REVIEWS,
+    LOCKER_ITEM_ANSWER,
+    LOCKER_ITEM_IMAGE,
+    OVERSIGHT_REPORT,
+    OVERSIGHT_INTENSITY,
+    OVERSIGHT_EXTRACT,
+    REGISTER,
+    REGISTER_ENTRY,
+    SUBJECT_ACCESS_SEARCH,
+    REQUESTS,
+    REQUEST,
+    REQUEST_DECISION,
+    REQUEST_WITHDRAW,
+    REQUEST_REVOKE,
+    REQUEST_OUTCOME,
+    STATEMENTS,
+    STATEMENT_READS,
+    STATEMENT_DECISION,
+    STATEMENT_PDF,
+    USERS,
+    USER,
+    USER_RESTRICTIONS,
+    USER_CHANGES,
+    USER_CHANGE,
+    USER_CHANGE_APPROVE,
+    USER_CHANGE_REJECT,
+    USER_DIRECTORY,
+    WATCHES,
+    WATCH,
+    WATCH_LIVE,
+    WATCH_CLOSE,
+];
+
 /// `template` with its parameters filled in, in order: `path(SEARCH_READ, &[&7, &42])` is
 /// `/searches/7/reads/42`.
 pub fn path(template: &str, values: &[&dyn Display]) -> String {
@@ -153,6 +246,25 @@ pub fn with_query(path: &str, query: &impl Serialize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_path_constant_is_in_the_list_of_all() {
+        let source = include_str!("endpoints.rs");
+        let source = &source[..source.find("#[cfg(test)]").unwrap_or(source.len())];
+        let mut declared = Vec::new();
+        for line in source.lines() {
+            let Some(rest) = line.strip_prefix("pub const ") else { continue };
+            let Some((name, value)) = rest.split_once(": &str = \"") else { continue };
+            if value.starts_with('/') && !["BASE", "OPENAPI", "DOCS"].contains(&name) {
+                declared.push(value.trim_end_matches("\";").to_owned());
+            }
+        }
+        assert!(declared.len() > 50, "found only {} path constants", declared.len());
+        let mut all: Vec<String> = ALL.iter().map(|p| p.to_string()).collect();
+        all.sort();
+        declared.sort();
+        assert_eq!(all, declared, "ALL must list every path constant, once");
+    }
 
     #[test]
     fn parameters_are_filled_in_order() {

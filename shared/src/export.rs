@@ -17,6 +17,7 @@ when no longer needed. The recipient is responsible for this data and its onward
 pub const MAX_STATEMENT_READS: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     Csv,
@@ -44,6 +45,7 @@ impl ExportFormat {
 
 /// Who receives an export: recorded as a disclosure (R20, R21).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     /// The person or unit the data goes to.
@@ -55,6 +57,7 @@ pub struct Recipient {
 
 /// An intelligence export of a search's results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewExport {
     pub format: ExportFormat,
@@ -98,6 +101,7 @@ impl NewExport {
 
 /// A request for an evidential statement covering some reads of a search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewStatement {
     pub search_id: i64,
@@ -122,6 +126,7 @@ impl NewStatement {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StatementStatus {
     Pending,
@@ -146,6 +151,7 @@ impl StatementStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementView {
     pub id: i64,
     pub search_id: i64,
@@ -161,6 +167,7 @@ pub struct StatementView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StatementDecision {
     pub approve: bool,
@@ -175,6 +182,7 @@ impl StatementDecision {
 
 /// Which statements a listing shows (`GET /statements?which=…`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StatementList {
     /// The caller's own statements (investigators).
@@ -186,6 +194,7 @@ pub enum StatementList {
 
 /// The query of `GET /statements`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct StatementsQuery {
     #[serde(default)]
@@ -198,6 +207,7 @@ pub const REVIEW_BY: &str = "Review by (UTC)";
 /// What was exported (R20): an intelligence spreadsheet, an evidential statement, or a subject
 /// access disclosure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportKind {
     Spreadsheet,
@@ -231,6 +241,7 @@ impl ExportKind {
 
 /// Where an export still out stands at the moment it is listed (R20).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportState {
     /// Its keeper has not answered within the days allowed: asked of whom it escalated to.
@@ -253,6 +264,7 @@ impl ExportState {
 
 /// Why an export fell due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DueBecause {
     /// Its review date.
@@ -263,6 +275,7 @@ pub enum DueBecause {
 
 /// An export still out, as its keeper, whom it escalated to, and auditors see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportView {
     pub id: i64,
     pub kind: ExportKind,
@@ -294,6 +307,7 @@ pub struct ExportView {
 
 /// Which exports a listing shows (`GET /exports?which=…`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportList {
     /// The caller's own exports still out, and those escalated to them.
@@ -305,6 +319,7 @@ pub enum ExportList {
 
 /// The query of `GET /exports`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct ExportsQuery {
     #[serde(default)]
@@ -313,6 +328,7 @@ pub struct ExportsQuery {
 
 /// What the keeper (or whom it escalated to) says of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportAnswer {
     /// It was deleted: it is no longer out.
@@ -332,6 +348,7 @@ impl ExportAnswer {
 
 /// An answer about an export (`POST /exports/{id}/review`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExportReview {
     pub answer: ExportAnswer,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Why a search was flagged. The stored names are stable: auditors filter by them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FlagKind {
     /// Run at an hour of the day the user rarely searches at.
@@ -68,6 +69,7 @@ impl FlagKind {
 
 /// An auditor's review of a flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagReview {
     pub note: String,
     pub reviewed_by: String,
@@ -76,6 +78,7 @@ pub struct FlagReview {
 
 /// A flag as the auditors' page lists it: enough to find the search in the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagView {
     pub id: i64,
     pub search_id: i64,
@@ -97,6 +100,7 @@ pub struct FlagView {
 /// Which flags to list (`GET /audit/flags`): open ones (oldest first, so none waits forever)
 /// or reviewed ones (the most recently reviewed first).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct FlagsQuery {
     #[serde(default)]
@@ -112,6 +116,7 @@ pub const MAX_NOTE: usize = 2000;
 
 /// An auditor's review of a flag: what they found, in plain text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewFlag {
     pub note: String,

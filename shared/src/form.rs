@@ -6,6 +6,7 @@ use std::fmt::Display;
 
 /// One field's problem. `field` is the name the form and the JSON body give it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProblem {
     pub field: String,
     pub message: String,

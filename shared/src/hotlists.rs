@@ -24,6 +24,7 @@ impl EntryPattern {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HotlistKind {
     /// Vehicles of interest.
@@ -55,6 +56,7 @@ impl HotlistKind {
 
 /// Who receives a list's alerts (R8): everyone holding a role, or named users only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Audience {
     Role { role: Role },
@@ -159,6 +161,7 @@ pub fn glob(pattern: &[char], text: &[char], same: &impl Fn(char, char) -> bool)
 
 /// How sure a hit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchKind {
     /// The read is the entry's plate, or fits its pattern.
@@ -308,6 +311,7 @@ impl<E: Clone> MatchIndex<E> {
 
 /// A hotlist as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HotlistView {
     pub id: i64,
     pub name: String,
@@ -325,6 +329,7 @@ fn default_purpose() -> Purpose {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewHotlist {
     pub name: String,
@@ -343,6 +348,7 @@ impl NewHotlist {
 
 /// An entry (R6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryView {
     pub id: i64,
     pub hotlist_id: i64,
@@ -385,6 +391,7 @@ impl EntryView {
 
 /// An inspector's approval of a partial plate, with why it is necessary and proportionate.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApproveEntry {
     pub rationale: String,
@@ -392,6 +399,7 @@ pub struct ApproveEntry {
 
 /// A change of a list's audience, with why (audited).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AudienceChange {
     pub audience: Audience,
@@ -405,6 +413,7 @@ impl AudienceChange {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
     pub vrm: EntryPattern,
@@ -439,6 +448,7 @@ impl Validate for NewEntry {
 /// A change to an entry's particulars (its VRM is its identity: to change it, remove the entry
 /// and add another). Absent fields stay as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EntryUpdate {
     #[serde(default)]
@@ -470,6 +480,7 @@ impl EntryUpdate {
 /// A hit, as its audience sees it: the list, the entry's markers and action, and only the read
 /// that hit — nothing else about the vehicle (R8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertView {
     pub id: i64,
     pub hotlist_id: i64,
@@ -526,6 +537,7 @@ pub fn actions_gravest_first<'a>(actions: impl IntoIterator<Item = &'a str>) -> 
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Accepted,
@@ -547,6 +559,7 @@ impl Outcome {
 
 /// A recipient's decision on a hit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionView {
     pub outcome: Outcome,
     pub reason: String,
@@ -555,6 +568,7 @@ pub struct DecisionView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertDecision {
     pub outcome: Outcome,
@@ -570,12 +584,14 @@ impl AlertDecision {
 
 /// What a CSV import did: how many entries it added, and each refused row with its line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub added: usize,
     pub refused: Vec<RefusedRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefusedRow {
     /// The line of the file (the header is line 1).
     pub line: u64,
@@ -584,6 +600,7 @@ pub struct RefusedRow {
 
 /// The query of `GET /hotlists/reviews/due`: entries due within this many days.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct DueQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -592,6 +609,7 @@ pub struct DueQuery {
 
 /// A review of an entry (R9): why it is still needed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewEntry {
     pub justification: String,
@@ -604,6 +622,7 @@ impl ReviewEntry {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemoveEntry {
     pub reason: String,
@@ -798,3 +817,5 @@ mod tests {
         assert_eq!(parts.iter().map(|p| p.rows).sum::<usize>(), 100);
     }
 }
+
+string_schema!(EntryPattern, "A whole plate, or a pattern with `?` (one character) and `*` (any run of characters).");

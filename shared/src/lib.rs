@@ -2,6 +2,24 @@
 //! (the server), so both sides agree on every shape and check. Rule numbers (R1–R23) refer to
 //! the domain rules in the project's documentation.
 
+/// A schema for the API's contract (feature `openapi`, the server's only) of a type that travels
+/// as a string it is parsed from: `string_schema!(Plate, "…")`.
+macro_rules! string_schema {
+    ($ty:ty, $description:expr) => {
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
 pub mod accounts;
 pub mod analysis;
 pub mod api;

@@ -12,6 +12,7 @@ pub const MAX_UNANSWERED: i64 = 3;
 
 /// A case opened to hold preserved reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
     /// The investigation's name or crime reference.
@@ -59,6 +60,7 @@ impl NewCase {
 
 /// Reads from a search the user ran, to preserve into a case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Preserve {
     pub search_id: i64,
@@ -76,6 +78,7 @@ impl Preserve {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseView {
     pub id: i64,
     pub title: String,
@@ -93,6 +96,7 @@ pub struct CaseView {
 
 /// Why an item left the locker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeletedWhy {
     /// The OIC (or their supervisor) said it is no longer needed.
@@ -115,6 +119,7 @@ impl DeletedWhy {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemView {
     pub id: i64,
     pub case_id: i64,
@@ -136,6 +141,7 @@ pub struct ItemView {
 
 /// What the person asked at a review said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewAnswer {
     StillNeeded,
@@ -155,6 +161,7 @@ impl ReviewAnswer {
 
 /// An auditor's record of one review of an item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewReview {
     pub answer: ReviewAnswer,
@@ -173,12 +180,14 @@ impl NewReview {
 
 /// A user as the case form offers them: officers in charge and their supervisors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: i64,
     pub display_name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct People {
     pub investigators: Vec<Person>,
     pub supervisors: Vec<Person>,

@@ -76,6 +76,7 @@ impl<'de> Deserialize<'de> for Count {
 
 /// One line of the figures: a section, what is counted, and how many.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figure {
     pub section: String,
     pub item: String,
@@ -109,6 +110,7 @@ pub const USEFULNESS: &str = "Usefulness";
 /// The period a report, the intensity map or the extract covers: a calendar `year`, or the days
 /// `from` to `to` (both included). `format` picks the report's download.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +125,7 @@ pub struct PeriodQuery {
 
 /// How the report is given: JSON (the page's preview), PDF, or CSV beside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReportFormat {
     Json,
@@ -133,6 +136,7 @@ pub enum ReportFormat {
 /// One audit chain's head when the report was drawn: anyone holding the log can check that the
 /// figures were drawn from it as it then stood.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainHead {
     pub chain: String,
     pub seq: i64,
@@ -141,6 +145,7 @@ pub struct ChainHead {
 
 /// The report for a period, as drawn at `drawn_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     /// The first day and the last day covered (UTC).
     pub from: chrono::NaiveDate,
@@ -166,6 +171,7 @@ impl Report {
 /// Reads over a period at one camera, or in one area: how intensely it is watched. Figures
 /// only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Intensity {
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
@@ -178,6 +184,7 @@ pub struct Intensity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CameraIntensity {
     pub camera_id: i64,
     pub name: String,
@@ -189,6 +196,7 @@ pub struct CameraIntensity {
 
 /// A grid cell: its south-west corner and what its cameras read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CellIntensity {
     pub south: f64,
     pub west: f64,
@@ -197,6 +205,7 @@ pub struct CellIntensity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ZoneIntensity {
     pub zone: String,
     pub cameras: i64,
@@ -227,3 +236,21 @@ mod tests {
         assert!(serde_json::from_value::<Count>(serde_json::json!("many")).is_err());
     }
 }
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Count {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64))),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^fewer than [0-9]+$")))
+            .description(Some("An exact count, or `\"fewer than k\"` for a count withheld as too small (R23)."))
+            .into()
+    }
+}
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Count {}

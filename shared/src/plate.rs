@@ -163,3 +163,5 @@ mod tests {
         }
     }
 }
+
+string_schema!(Plate, "A VRM: letters A-Z and digits 0-9 (spaces and dashes are dropped, case is ignored).");

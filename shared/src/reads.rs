@@ -9,6 +9,7 @@ pub const MAX_BATCH: usize = 1000;
 
 /// One read in the native JSON format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NativeRead {
     pub plate: Plate,
@@ -68,6 +69,7 @@ impl NativeRead {
 
 /// A batch in the native format.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NativeBatch<R = NativeRead> {
     pub reads: Vec<R>,
@@ -75,6 +77,7 @@ pub struct NativeBatch<R = NativeRead> {
 
 /// Which image of a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImageKind {
     /// The plate patch: at most 120×60 px and 3 KB (R2).
@@ -95,6 +98,7 @@ impl ImageKind {
 /// What became of an ingest request: reads stored, reads already held, reads refused (with the
 /// position in the batch and why), and images refused from reads that were otherwise stored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestReport {
     pub accepted: usize,
     /// Previews replaced by their final read (OpenALPR's `is_preview` groups).
@@ -106,12 +110,14 @@ pub struct IngestReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     pub index: usize,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageProblem {
     pub index: usize,
     pub image: ImageKind,
@@ -120,6 +126,7 @@ pub struct ImageProblem {
 
 /// A stored read as the workbench shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadView {
     pub id: i64,
     pub plate: String,
@@ -159,6 +166,7 @@ impl ReadView {
 
 /// A refused payload kept for an admin to inspect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeadLetter {
     pub id: i64,
     pub feed_id: Option<i64>,
@@ -171,6 +179,7 @@ pub struct DeadLetter {
 
 /// The query of `GET /ingest/dead-letters`: the newest this many.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct DeadLettersQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Register {
     Breach,
@@ -60,6 +61,7 @@ impl Register {
 
 /// How a subject access request was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Answer {
     /// What the system holds for the plate was disclosed.
@@ -108,6 +110,7 @@ impl Answer {
 /// happened or what was asked, and for a subject access request the plate it is about, if
 /// it names one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = NewRegisterEntry))]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
     pub happened_on: NaiveDate,
@@ -119,6 +122,7 @@ pub struct NewEntry {
 /// A change to an open entry: what was found, what was disclosed, the answer given (subject
 /// access), and whether it closes now. A closed entry is not changed again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RegisterEntryUpdate))]
 #[serde(deny_unknown_fields)]
 pub struct EntryUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,6 +185,7 @@ impl Validate for EntryUpdate {
 
 /// An entry as the registers show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RegisterEntryView))]
 pub struct EntryView {
     pub id: i64,
     pub register: Register,
@@ -203,6 +208,7 @@ pub struct EntryView {
 /// One read disclosed to a data subject: when and where their vehicle was seen (no images, no
 /// other vehicle).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisclosedRead {
     pub captured_at: DateTime<Utc>,
     pub plate: String,
@@ -214,6 +220,7 @@ pub struct DisclosedRead {
 
 /// What the system holds for a subject access request's plate, as found under the entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Disclosure {
     pub reference: String,
     pub plate: String,

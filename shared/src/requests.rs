@@ -14,6 +14,7 @@ pub const MAX_SCOPE_CAMERAS: usize = 500;
 
 /// The lawful purpose a search serves (R10); oversight figures group searches by it (R23).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// Prevention and detection of crime, apprehension and prosecution of offenders.
@@ -55,6 +56,7 @@ impl Purpose {
 
 /// Serious crime may reach beyond 90 days; volume crime needs an inspector's approval (R11, R12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Seriousness {
     Serious,
@@ -76,6 +78,7 @@ impl Seriousness {
 
 /// A rectangle on the map, in degrees (WGS84).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Area {
     pub south: f64,
@@ -109,6 +112,7 @@ impl Area {
 
 /// What a request asks to search: plates or partial plates, an area or cameras, a time window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestScope {
     #[serde(default)]
@@ -165,6 +169,7 @@ impl RequestScope {
 
 /// A request as an investigator submits it (R10).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     pub purpose: Purpose,
@@ -242,6 +247,7 @@ pub enum RequestError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestStatus {
     Pending,
@@ -265,6 +271,7 @@ impl RequestStatus {
 
 /// A stored request with its decision, as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestView {
     pub id: i64,
     pub reference: String,
@@ -306,6 +313,7 @@ pub struct RequestView {
 /// A supervisor's revocation of an approval, with why: searches, watches and analyses under it
 /// stop at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeApproval {
     pub rationale: String,
@@ -347,6 +355,7 @@ impl RequestView {
 /// A supervisor's decision (R10, R11). An approval may name its expiry; by default it lasts the
 /// deployment's standard approval period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestDecision {
     pub approve: bool,
@@ -454,6 +463,7 @@ mod tests {
 
 /// Which requests a listing shows (`GET /requests?which=…`): each takes its own role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestList {
     /// The caller's own requests (investigators).
@@ -471,6 +481,7 @@ pub enum RequestList {
 
 /// The query of `GET /requests`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct RequestsQuery {
     pub which: RequestList,
@@ -487,6 +498,7 @@ impl RequestsQuery {
 /// What a request was worth (R23, the annual report's usefulness), as its officer records it on
 /// closing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RequestOutcomeKind))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     SuspectIdentified,
@@ -536,6 +548,7 @@ impl Outcome {
 
 /// The body of `POST /requests/{id}/outcome`: closes the request with what it was worth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestOutcome {
     pub outcome: Outcome,

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 /// A role a user may hold; a user may hold several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Searches reads under approved requests, verifies reads, receives alerts (R10, R12, R15).
@@ -47,6 +48,7 @@ impl Role {
 
 /// An investigator's tier: how far back its searches may reach (R12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessTier {
     /// Up to 90 days by default.
@@ -66,6 +68,7 @@ impl AccessTier {
 
 /// A supervisor's rank; volume-crime requests need an inspector (R11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rank {
     Sergeant,

@@ -19,6 +19,7 @@ pub const PLATE_ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// How a plate search compares plates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlateMode {
     /// The plate exactly.
@@ -97,6 +98,7 @@ impl From<Capability> for &'static str {
 
 /// What is searched for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SearchQuery {
     /// A vehicle's history by plate.
@@ -313,6 +315,7 @@ pub fn partial_prefixes(pattern: &str) -> Result<Vec<String>, SearchError> {
 
 /// A search as an investigator asks for it: under which request, what, and over which time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSearch {
     pub request_id: i64,
@@ -332,6 +335,7 @@ impl NewSearch {
 
 /// One page of a search's results, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchPage {
     pub search_id: i64,
     pub reference: String,
@@ -353,6 +357,7 @@ pub struct SearchPage {
 /// (R3, R10): "reads from the TfL feed are available for national security only: 3 cameras
 /// left out".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeftOut {
     pub feed: String,
     /// The zone, when only a zone of the feed is limited.
@@ -376,6 +381,7 @@ pub struct LeftOut {
 /// Where a search's reads were taken: one camera's share of all of them, for the map (an area
 /// search finds thousands, more than any page).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CameraCount {
     pub camera_id: i64,
     pub camera_name: String,
@@ -388,6 +394,7 @@ pub struct CameraCount {
 
 /// The query of `GET /searches/{id}`: the page after the cursor a page gave as `next`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -396,6 +403,7 @@ pub struct PageQuery {
 
 /// The query of `GET /audit/samples`: open samples, or those reviewed, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct SamplesQuery {
     #[serde(default)]
@@ -406,6 +414,7 @@ pub struct SamplesQuery {
 
 /// What a user may not search (R13), set by a system admin.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Restrictions {
     #[serde(default)]
@@ -416,6 +425,7 @@ pub struct Restrictions {
 
 /// An auditor's finding on a sampled search (R22).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SampleFinding {
     pub necessary: bool,
@@ -435,6 +445,7 @@ impl SampleFinding {
 
 /// A recorded finding with who recorded it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SampleReview {
     #[serde(flatten)]
     pub finding: SampleFinding,
@@ -444,6 +455,7 @@ pub struct SampleReview {
 
 /// A search drawn into the audit sample, with what an auditor needs to judge it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SampleView {
     pub search_id: i64,
     pub searched_at: DateTime<Utc>,
@@ -528,3 +540,8 @@ mod tests {
             .contains("unknown capability"));
     }
 }
+
+string_schema!(
+    Capability,
+    "A kind of search: `plate_exact`, `plate_partial`, `plate_misread`, `area`, or an analysis's name."
+);

@@ -10,6 +10,7 @@ pub const MAX_REASON: usize = 1000;
 
 /// What an investigator found on checking a read against its images (R15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The plate as read is right.
@@ -50,6 +51,7 @@ impl Verdict {
 
 /// A verification as submitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewVerification {
     pub verdict: Verdict,
@@ -103,6 +105,7 @@ impl NewVerification {
 
 /// One entry of a read's verification history (R16).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerificationView {
     pub id: i64,
     pub read_id: i64,
@@ -118,6 +121,7 @@ pub struct VerificationView {
 
 /// A read with its history, as the verification panel shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifiedRead {
     pub read: ReadView,
     pub history: Vec<VerificationView>,
@@ -125,6 +129,7 @@ pub struct VerifiedRead {
 
 /// Two sightings of one plate too far apart for the time between them (R17).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClonePair {
     pub id: i64,
     pub plate: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A watch as an investigator opens it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewWatch {
     pub request_id: i64,
@@ -17,6 +18,7 @@ pub struct NewWatch {
 
 /// Why a watch ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WatchEnd {
     /// Its user closed it.
@@ -59,6 +61,7 @@ impl WatchEnd {
 /// A watch as the API shows it. Its id is the id of the search it is, so its reads are
 /// reached at `/searches/{id}/reads/{read}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WatchView {
     pub id: i64,
     pub request_id: i64,
@@ -78,6 +81,7 @@ pub struct WatchView {
 
 /// The event that ends a watch's stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WatchEnded {
     pub ended: WatchEnd,
     pub delivered: i64,

@@ -9,12 +9,12 @@ use crate::error::{AppError, AppResult};
 use crate::hotlists;
 use crate::http::extract::{ApiJson, ApiPath, Investigator};
 use crate::http::limits::Limits;
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::Stream;
 use serde_json::json;
 use shared::endpoints::{ALERTS, ALERTS_LIVE, ALERT_DECISION, ALERT_IMAGE};
@@ -25,17 +25,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tower_sessions::Session;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(ALERTS, get(alerts))
-        .route(ALERTS_LIVE, get(live))
-        .route(ALERT_DECISION, post(decide))
-        .route(ALERT_IMAGE, get(image))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(alerts)).routes(routes!(live)).routes(routes!(decide)).routes(routes!(image))
 }
 
 /// The alerts of the lists whose audience the investigator is in; nobody else's (R8). Which
 /// alerts were shown is recorded.
+#[utoipa::path(
+    get,
+    path = ALERTS,
+    responses((status = 200, description = "OK", body = Vec<AlertView>)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn alerts(State(state): State<AppState>, user: Investigator) -> AppResult<Json<Vec<AlertView>>> {
     let now = state.clock.now();
     let cutoff = retention_cutoff(&state.config.access, now);
@@ -140,6 +143,12 @@ impl Listening {
 
 /// Server-sent events, one `alert` event per hit of a list whose audience the user is in at the
 /// moment it is sent (R8). Opening the stream, each alert it carries and its end are audited.
+#[utoipa::path(
+    get,
+    path = ALERTS_LIVE,
+    responses((status = 200, description = "Server-sent events: an `alert` event per hit, as JSON (an AlertView).", content_type = "text/event-stream", body = String)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn live(
     State(state): State<AppState>,
     axum::Extension(limits): axum::Extension<Arc<Limits>>,
@@ -161,6 +170,15 @@ async fn live(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+#[utoipa::path(
+    post,
+    path = ALERT_DECISION,
+    summary = "Decide an alert: accepted or rejected, with a reason; the first decision stands",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = AlertDecision,
+    responses((status = 200, description = "OK", body = AlertView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn decide(
     State(state): State<AppState>,
     user: Investigator,
@@ -176,6 +194,13 @@ async fn decide(
 
 /// An alert's image, for its audience only (who may hold no other right to reads), not from a
 /// camera the user is restricted from, and not past retention (R8, R12, R13).
+#[utoipa::path(
+    get,
+    path = ALERT_IMAGE,
+    params(("id" = i64, Path, description = "The id"), ("kind" = ImageKind, Path, description = "Which image: the plate patch or the overview")),
+    responses((status = 200, description = "The image.", content((Binary = "image/jpeg"), (Binary = "image/png")))),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn image(
     State(state): State<AppState>,
     user: Investigator,

@@ -5,17 +5,24 @@ use crate::error::AppResult;
 use crate::http::extract::{ApiQuery, Auditor};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{AUDIT_ENTRIES, AUDIT_VERIFY};
 use shared::{AuditAction, AuditEntry, AuditFilter, ChainReport};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(AUDIT_ENTRIES, get(entries)).route(AUDIT_VERIFY, get(verify))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(entries)).routes(routes!(verify))
 }
 
 /// The newest entries; each read of the log is itself recorded (R21).
+#[utoipa::path(
+    get,
+    path = AUDIT_ENTRIES,
+    params(AuditFilter),
+    responses((status = 200, description = "OK", body = Vec<AuditEntry>)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn entries(
     State(state): State<AppState>,
     auditor: Auditor,
@@ -38,6 +45,12 @@ async fn entries(
 }
 
 /// Verifies the chain, then records that it was verified and with what result.
+#[utoipa::path(
+    get,
+    path = AUDIT_VERIFY,
+    responses((status = 200, description = "OK", body = ChainReport)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn verify(State(state): State<AppState>, auditor: Auditor) -> AppResult<Json<ChainReport>> {
     let report = audit::verify(&state.db).await?;
     audit::record_alone(

@@ -10,18 +10,25 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Redirect;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use shared::accounts::SignInFailure;
 use shared::endpoints::{ME, SIGN_IN, SIGN_OUT};
 use shared::{AuditAction, LoginRequest, UserView};
 use std::sync::Arc;
 use tower_sessions::Session;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(SIGN_IN, post(sign_in)).route(SIGN_OUT, post(sign_out)).route(ME, get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sign_in)).routes(routes!(sign_out)).routes(routes!(me))
 }
 
+#[utoipa::path(
+    post,
+    path = SIGN_IN,
+    summary = "Sign in: the user, and a session cookie",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in: the `anpr_session` cookie is set", body = UserView), (status = 503, description = "The server is too busy checking passwords: try again after `Retry-After`.", body = shared::ErrorBody))
+)]
 async fn sign_in(
     State(state): State<AppState>,
     axum::Extension(limits): axum::Extension<Arc<Limits>>,
@@ -98,12 +105,26 @@ pub async fn sign_in_form(
     Redirect::to(&format!("{}?error={}", app::LOGIN_PATH, failed.as_str()))
 }
 
+#[utoipa::path(
+    post,
+    path = SIGN_OUT,
+    summary = "Sign out: end the session",
+    responses((status = 204, description = "Done")),
+    security(("anpr_session" = []))
+)]
 async fn sign_out(State(state): State<AppState>, session: Session, user: CurrentUser) -> AppResult<StatusCode> {
     session.flush().await.map_err(AppError::internal)?;
     audit::record_alone(&state.db, state.clock.now(), Event::new(Actor::user(&user.0), AuditAction::Logout)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = ME,
+    summary = "The signed-in user",
+    responses((status = 200, description = "OK", body = UserView)),
+    security(("anpr_session" = []))
+)]
 async fn me(user: CurrentUser) -> Json<UserView> {
     Json(user.0)
 }

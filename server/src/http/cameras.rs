@@ -7,33 +7,48 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery, MapViewer, Overseer, Syst
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use shared::cameras::{CameraHours, HoursQuery, OutageView, OutagesQuery};
 use shared::cameras::{FeedCreated, NewCamera, NewFeed, StatusChange, ZoneStatusChange, ZoneStatusChanged};
 use shared::cameras::{PurposesChange, SourceBasis};
 use shared::endpoints::ZONE_STATUS;
 use shared::endpoints::{CAMERAS, CAMERA_HEALTH, CAMERA_HOURS, CAMERA_OUTAGES, CAMERA_STATUS, FEEDS, FEED_PURPOSES};
 use shared::{AuditAction, CameraHealth, CameraView, FeedView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(FEEDS, get(list_feeds).post(create_feed))
-        .route(FEED_PURPOSES, put(change_purposes))
-        .route(CAMERAS, get(list_cameras).post(create_camera))
-        .route(CAMERA_STATUS, patch(set_status))
-        .route(ZONE_STATUS, post(set_zone_status))
-        .route(CAMERA_HEALTH, get(health))
-        .route(CAMERA_OUTAGES, get(outages))
-        .route(CAMERA_HOURS, get(hours))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_feeds, create_feed))
+        .routes(routes!(change_purposes))
+        .routes(routes!(list_cameras, create_camera))
+        .routes(routes!(set_status))
+        .routes(routes!(set_zone_status))
+        .routes(routes!(health))
+        .routes(routes!(outages))
+        .routes(routes!(hours))
 }
 
+#[utoipa::path(
+    get,
+    path = FEEDS,
+    summary = "Feeds, with the purposes their reads may serve and every act on them",
+    responses((status = 200, description = "OK", body = Vec<FeedView>)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn list_feeds(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<FeedView>>> {
     Ok(Json(cameras::feeds(&state.db, state.clock.now()).await?))
 }
 
 /// A governance act on the purposes a feed's (or one zone's) reads may serve (R3, R10); a
 /// refused one is audited as well.
+#[utoipa::path(
+    put,
+    path = FEED_PURPOSES,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = PurposesChange,
+    responses((status = 200, description = "OK", body = SourceBasis)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn change_purposes(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -47,6 +62,14 @@ async fn change_purposes(
     Ok(Json(crate::audit::noting_refusal(changed, db, now, Actor::user(&admin), refused, asked).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = FEEDS,
+    summary = "Create a feed; its API key is given once, now",
+    request_body = NewFeed,
+    responses((status = 201, description = "Created, with its API key (shown only now)", body = FeedCreated)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn create_feed(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -56,10 +79,25 @@ async fn create_feed(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    get,
+    path = CAMERAS,
+    summary = "Cameras, with status and refusal counts",
+    responses((status = 200, description = "OK", body = Vec<CameraView>)),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["hotlist_admin"]), ("anpr_session" = ["system_admin"]))
+)]
 async fn list_cameras(State(state): State<AppState>, _: MapViewer) -> AppResult<Json<Vec<CameraView>>> {
     Ok(Json(cameras::cameras(&state.db).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = CAMERAS,
+    summary = "Register a camera (pending until approved)",
+    request_body = NewCamera,
+    responses((status = 201, description = "Created", body = CameraView)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn create_camera(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -70,6 +108,15 @@ async fn create_camera(
     Ok((StatusCode::CREATED, Json(camera)))
 }
 
+#[utoipa::path(
+    patch,
+    path = CAMERA_STATUS,
+    summary = "Set a camera's status, with a reason",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = StatusChange,
+    responses((status = 200, description = "OK", body = CameraView)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn set_status(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -81,6 +128,14 @@ async fn set_status(
     Ok(Json(camera))
 }
 
+#[utoipa::path(
+    post,
+    path = ZONE_STATUS,
+    summary = "Set the status of every camera in a zone",
+    request_body = ZoneStatusChange,
+    responses((status = 200, description = "OK", body = ZoneStatusChanged)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn set_zone_status(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -93,12 +148,25 @@ async fn set_zone_status(
 
 /// The camera network's health as figures, no plates (system admins): status, reads in the last
 /// hour and day, the last read's time, refusals, and whether it is silent for longer than usual.
+#[utoipa::path(
+    get,
+    path = CAMERA_HEALTH,
+    responses((status = 200, description = "OK", body = Vec<CameraHealth>)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn health(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<CameraHealth>>> {
     Ok(Json(cameras::health(&state.db, state.clock.now()).await?))
 }
 
 /// The cameras' outages: those open now (the admins' tray), or those overlapping a period
 /// (R23's technical difficulties). Figures and places, no reads.
+#[utoipa::path(
+    get,
+    path = CAMERA_OUTAGES,
+    params(OutagesQuery),
+    responses((status = 200, description = "OK", body = Vec<OutageView>)),
+    security(("anpr_session" = ["system_admin"]), ("anpr_session" = ["auditor"]))
+)]
 async fn outages(
     State(state): State<AppState>,
     _: Overseer,
@@ -117,6 +185,13 @@ async fn outages(
 }
 
 /// A camera's reads per hour over the last `days` days: its health chart.
+#[utoipa::path(
+    get,
+    path = CAMERA_HOURS,
+    params(("id" = i64, Path, description = "The id"), HoursQuery),
+    responses((status = 200, description = "OK", body = CameraHours)),
+    security(("anpr_session" = ["system_admin"]), ("anpr_session" = ["auditor"]))
+)]
 async fn hours(
     State(state): State<AppState>,
     _: Overseer,

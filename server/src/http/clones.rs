@@ -8,17 +8,25 @@ use crate::http::extract::{ApiPath, Investigator};
 use crate::search;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::SEARCH_CLONES;
 use shared::verification::ClonePair;
 use shared::AuditAction;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(SEARCH_CLONES, get(clone_pairs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(clone_pairs))
 }
 
+#[utoipa::path(
+    get,
+    path = SEARCH_CLONES,
+    summary = "Cloned-plate pairs among a search's results",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = Vec<ClonePair>)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn clone_pairs(
     State(state): State<AppState>,
     user: Investigator,

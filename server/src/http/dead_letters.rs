@@ -8,17 +8,25 @@ use crate::http::extract::{ApiQuery, SystemAdmin};
 use crate::ingest;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::DEAD_LETTERS;
 use shared::reads::DeadLetter;
 use shared::AuditAction;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(DEAD_LETTERS, get(dead_letters))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dead_letters))
 }
 
+#[utoipa::path(
+    get,
+    path = DEAD_LETTERS,
+    summary = "Refused ingest payloads, for diagnosis (plates masked, images dropped)",
+    params(shared::reads::DeadLettersQuery),
+    responses((status = 200, description = "OK", body = Vec<DeadLetter>)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn dead_letters(
     State(state): State<AppState>,
     admin: SystemAdmin,

@@ -6,22 +6,20 @@ use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, lifecycle, ExportFile};
 use crate::http::extract::{needs_role, ApiJson, ApiPath, ApiQuery, Auditor, Capability, Investigator, Involved};
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{EXPORTS, EXPORT_REVIEW, SEARCH_EXPORT};
 use shared::export::{ExportList, ExportReview, ExportView, ExportsQuery, NewExport};
 use shared::AuditAction;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(SEARCH_EXPORT, post(export_results))
-        .route(EXPORTS, get(exports_out))
-        .route(EXPORT_REVIEW, post(review))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(export_results)).routes(routes!(exports_out)).routes(routes!(review))
 }
 
 /// A file download that no cache keeps (R1: personal data).
@@ -39,6 +37,15 @@ pub(crate) fn download(file: ExportFile) -> AppResult<Response> {
         .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = SEARCH_EXPORT,
+    summary = "Export a search's results as a file (CSV, XLSX or PDF)",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = NewExport,
+    responses((status = 200, description = "The file, in the format asked.", content((Binary = "text/csv"), (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Binary = "application/pdf")))),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn export_results(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -53,6 +60,13 @@ async fn export_results(
 
 /// The caller's exports still out and those escalated to them (`which=mine`); every export
 /// still out, for auditors (`which=out`), the longest overdue first (R20).
+#[utoipa::path(
+    get,
+    path = EXPORTS,
+    params(ExportsQuery),
+    responses((status = 200, description = "OK", body = Vec<ExportView>)),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
+)]
 async fn exports_out(
     State(state): State<AppState>,
     user: Involved,
@@ -70,6 +84,14 @@ async fn exports_out(
 
 /// The keeper's answer about an export (or, once escalated, its supervisor's or the audit
 /// unit's): deleted, or still needed until a new date (R20).
+#[utoipa::path(
+    post,
+    path = EXPORT_REVIEW,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = ExportReview,
+    responses((status = 200, description = "OK", body = ExportView)),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
+)]
 async fn review(
     State(state): State<AppState>,
     user: Involved,

@@ -6,17 +6,25 @@ use crate::flags;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auditor};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{AUDIT_FLAGS, AUDIT_FLAG_REVIEW};
 use shared::flags::{FlagView, FlagsQuery, ReviewFlag};
 use shared::AuditAction;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(AUDIT_FLAGS, get(list)).route(AUDIT_FLAG_REVIEW, post(review))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(review))
 }
 
+#[utoipa::path(
+    get,
+    path = AUDIT_FLAGS,
+    summary = "Unusual use flagged for the audit unit: open ones, or those reviewed",
+    params(FlagsQuery),
+    responses((status = 200, description = "OK", body = Vec<FlagView>)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn list(
     State(state): State<AppState>,
     auditor: Auditor,
@@ -34,6 +42,14 @@ async fn list(
 }
 
 /// A review, or its refusal (no such flag, reviewed already, no note) on the record (R21).
+#[utoipa::path(
+    post,
+    path = AUDIT_FLAG_REVIEW,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = ReviewFlag,
+    responses((status = 200, description = "OK", body = FlagView)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn review(
     State(state): State<AppState>,
     auditor: Auditor,

@@ -9,8 +9,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery, HotlistAdmin, Inspector};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{
     HOTLISTS, HOTLIST_APPROVALS_DUE, HOTLIST_AUDIENCE, HOTLIST_ENTRIES, HOTLIST_ENTRY, HOTLIST_ENTRY_APPROVE,
@@ -21,25 +20,41 @@ use shared::hotlists::{
     ReviewEntry,
 };
 use shared::{AuditAction, UserView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(HOTLISTS, get(lists).post(create))
-        .route(HOTLIST_AUDIENCE, put(change_audience))
-        .route(HOTLIST_ENTRIES, get(entries).post(add_entry))
-        .route(HOTLIST_IMPORT, post(import))
-        .route(HOTLIST_ENTRY, patch(edit_entry))
-        .route(HOTLIST_ENTRY_REMOVE, post(remove_entry))
-        .route(HOTLIST_ENTRY_REVIEW, post(review))
-        .route(HOTLIST_ENTRY_APPROVE, post(approve))
-        .route(HOTLIST_REVIEWS_DUE, get(due))
-        .route(HOTLIST_APPROVALS_DUE, get(awaiting_approval))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(lists, create))
+        .routes(routes!(change_audience))
+        .routes(routes!(entries, add_entry))
+        .routes(routes!(import))
+        .routes(routes!(edit_entry))
+        .routes(routes!(remove_entry))
+        .routes(routes!(review))
+        .routes(routes!(approve))
+        .routes(routes!(due))
+        .routes(routes!(awaiting_approval))
 }
 
+#[utoipa::path(
+    get,
+    path = HOTLISTS,
+    summary = "Hotlists",
+    responses((status = 200, description = "OK", body = Vec<HotlistView>)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn lists(State(state): State<AppState>, _: HotlistAdmin) -> AppResult<Json<Vec<HotlistView>>> {
     Ok(Json(hotlists::lists(&state.db).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = HOTLISTS,
+    summary = "Create a hotlist",
+    request_body = NewHotlist,
+    responses((status = 201, description = "Created", body = HotlistView)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn create(
     State(state): State<AppState>,
     admin: HotlistAdmin,
@@ -57,6 +72,14 @@ async fn noting<T>(state: &AppState, by: &UserView, result: AppResult<T>, asked:
 }
 
 /// Replaces a list's audience, with why (R8, R21).
+#[utoipa::path(
+    put,
+    path = HOTLIST_AUDIENCE,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = AudienceChange,
+    responses((status = 200, description = "OK", body = HotlistView)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn change_audience(
     State(state): State<AppState>,
     admin: HotlistAdmin,
@@ -68,6 +91,14 @@ async fn change_audience(
     Ok(Json(noting(&state, &admin, changed, asked).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = HOTLIST_ENTRIES,
+    summary = "A list's entries",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = Vec<EntryView>)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn entries(
     State(state): State<AppState>,
     _: HotlistAdmin,
@@ -76,6 +107,15 @@ async fn entries(
     Ok(Json(hotlists::entries(&state.db, &state.config.hotlists, id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = HOTLIST_ENTRIES,
+    summary = "Add an entry to a list",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = NewEntry,
+    responses((status = 201, description = "Created", body = EntryView)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn add_entry(
     State(state): State<AppState>,
     admin: HotlistAdmin,
@@ -103,6 +143,15 @@ async fn entries_added(state: &AppState, added: &[EntryView]) -> AppResult<()> {
     Ok(())
 }
 
+#[utoipa::path(
+    patch,
+    path = HOTLIST_ENTRY,
+    summary = "Change an entry's intelligence reference, reason, markers or action",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = EntryUpdate,
+    responses((status = 200, description = "OK", body = EntryView)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn edit_entry(
     State(state): State<AppState>,
     admin: HotlistAdmin,
@@ -115,6 +164,15 @@ async fn edit_entry(
     Ok(Json(noting(&state, &admin, edited, asked).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = HOTLIST_ENTRY_REMOVE,
+    summary = "Remove an entry, with a reason",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = RemoveEntry,
+    responses((status = 204, description = "Done")),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn remove_entry(
     State(state): State<AppState>,
     admin: HotlistAdmin,
@@ -127,6 +185,15 @@ async fn remove_entry(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = HOTLIST_ENTRY_REVIEW,
+    summary = "Review an entry: why it is still needed",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = ReviewEntry,
+    responses((status = 200, description = "OK", body = EntryView)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn review(
     State(state): State<AppState>,
     admin: HotlistAdmin,
@@ -141,6 +208,14 @@ async fn review(
 }
 
 /// An inspector approves a partial plate (R10, R11): from then until it lapses it matches.
+#[utoipa::path(
+    post,
+    path = HOTLIST_ENTRY_APPROVE,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = ApproveEntry,
+    responses((status = 200, description = "OK", body = EntryView)),
+    security(("anpr_session" = ["inspector"]))
+)]
 async fn approve(
     State(state): State<AppState>,
     inspector: Inspector,
@@ -155,11 +230,24 @@ async fn approve(
 }
 
 /// Partial plates awaiting an inspector's approval, oldest first.
+#[utoipa::path(
+    get,
+    path = HOTLIST_APPROVALS_DUE,
+    responses((status = 200, description = "OK", body = Vec<EntryView>)),
+    security(("anpr_session" = ["inspector"]))
+)]
 async fn awaiting_approval(State(state): State<AppState>, _: Inspector) -> AppResult<Json<Vec<EntryView>>> {
     Ok(Json(hotlists::awaiting_approval(&state.db, &state.config.hotlists).await?))
 }
 
 /// Entries due for review within `within_days` (default 3), overdue ones first.
+#[utoipa::path(
+    get,
+    path = HOTLIST_REVIEWS_DUE,
+    params(shared::hotlists::DueQuery),
+    responses((status = 200, description = "OK", body = Vec<EntryView>)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn due(
     State(state): State<AppState>,
     _: HotlistAdmin,
@@ -172,6 +260,14 @@ async fn due(
 
 /// A CSV file of whole plates (`vrm,intelligence_ref,reason,warning_markers,action`), with a
 /// report of each refused row.
+#[utoipa::path(
+    post,
+    path = HOTLIST_IMPORT,
+    params(("id" = i64, Path, description = "The id")),
+    request_body(content = String, content_type = "text/csv", description = "A CSV file of whole plates: `vrm,intelligence_ref,reason,warning_markers,action`."),
+    responses((status = 200, description = "OK", body = ImportReport)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn import(
     State(state): State<AppState>,
     admin: HotlistAdmin,

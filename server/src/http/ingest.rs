@@ -17,30 +17,30 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::value::RawValue;
 use shared::endpoints::{INGEST_HIKVISION, INGEST_OPENALPR, INGEST_PLATERECOGNIZER, INGEST_READS};
 use shared::reads::MAX_BATCH;
 use shared::{ImageKind, IngestReport, NativeRead};
 use std::net::IpAddr;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 
 /// Asked of a client answered 401 on a route that takes the key as a password.
 const BASIC_CHALLENGE: &str = r#"Basic realm="ANPR workbench ingest", charset="UTF-8""#;
 
-pub fn router(state: AppState, max_body_bytes: usize) -> Router<AppState> {
-    let by_header = Router::new()
-        .route(INGEST_READS, post(native))
-        .route(INGEST_OPENALPR, post(alpr))
-        .route(INGEST_PLATERECOGNIZER, post(platerecognizer))
+pub fn router(state: AppState, max_body_bytes: usize) -> OpenApiRouter<AppState> {
+    let by_header = OpenApiRouter::new()
+        .routes(routes!(native))
+        .routes(routes!(alpr))
+        .routes(routes!(platerecognizer))
         // The key is checked before the body is read: an unauthenticated request is answered at
         // once, whatever it carries.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate_feed));
-    let by_header_or_password = Router::new()
-        .route(INGEST_HIKVISION, post(hikvision))
+    let by_header_or_password = OpenApiRouter::new()
+        .routes(routes!(hikvision))
         .route_layer(axum::middleware::from_fn_with_state(state, authenticate_camera));
     by_header.merge(by_header_or_password).layer(DefaultBodyLimit::max(max_body_bytes))
 }
@@ -219,6 +219,13 @@ async fn items(
 
 /// `{"reads": [NativeRead, …]}`: each read is checked on its own, so one bad read does not cost
 /// the others.
+#[utoipa::path(
+    post,
+    path = INGEST_READS,
+    request_body(content = shared::reads::NativeBatch<NativeRead>, description = "`{\"reads\": [NativeRead, …]}`"),
+    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Refused: every read, each with why (the report), or the payload whole (the error)", body = crate::http::openapi::IngestRefusal)),
+    security(("api_key" = []))
+)]
 async fn native(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
@@ -246,6 +253,13 @@ async fn native(
 }
 
 /// One `alpr_group` object, or an array of them.
+#[utoipa::path(
+    post,
+    path = INGEST_OPENALPR,
+    request_body(content = serde_json::Value, description = "One OpenALPR `alpr_group` object, or an array of them."),
+    responses((status = 200, description = "Taken: what became of each read", body = IngestReport), (status = 422, description = "Refused: every read, each with why (the report), or the payload whole (the error)", body = crate::http::openapi::IngestRefusal)),
+    security(("api_key" = []))
+)]
 async fn alpr(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
@@ -435,6 +449,22 @@ impl FromRequest<AppState> for HikvisionBody {
 /// A Plate Recognizer webhook, Snapshot's or Stream's: each result naming a plate is a read. A
 /// hook without a plate, another event, or a read held already is answered 200 (Plate
 /// Recognizer drops a webhook that keeps failing).
+#[utoipa::path(
+    post,
+    path = INGEST_PLATERECOGNIZER,
+    request_body(
+        description = "A Plate Recognizer webhook (Snapshot `image.done` or Stream `recognition`): the hook as \
+                       JSON; or a form, or `multipart/form-data`, with the hook in its `json` field and the \
+                       image in `upload`.",
+        content(
+            (serde_json::Value = "application/json"),
+            (serde_json::Value = "multipart/form-data"),
+            (serde_json::Value = "application/x-www-form-urlencoded")
+        )
+    ),
+    responses((status = 200, description = "Taken: what became of each plate (nothing, for a hook without one)", body = IngestReport), (status = 422, description = "Refused: every read, each with why (the report), or the payload whole (the error)", body = crate::http::openapi::IngestRefusal)),
+    security(("api_key" = []))
+)]
 async fn platerecognizer(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,
@@ -499,6 +529,18 @@ async fn platerecognizer(
 
 /// A Hikvision camera's ISAPI alarm: an ANPR event is a read; a heartbeat, another event, an
 /// ANPR event without a plate, or a read held already is answered 200.
+#[utoipa::path(
+    post,
+    path = INGEST_HIKVISION,
+    request_body(
+        description = "A Hikvision ANPR alarm: `multipart/form-data` with its `anpr.xml` \
+                       (`EventNotificationAlert`) and pictures (`licensePlatePicture.jpg`, `detectionPicture.jpg` \
+                       or `vehiclePicture.jpg`), or the XML alone (heartbeats).",
+        content((String = "multipart/form-data"), (String = "application/xml"))
+    ),
+    responses((status = 200, description = "Taken: what became of the read (nothing, for a heartbeat or another event)", body = IngestReport), (status = 422, description = "Refused: the read, with why (the report), or the payload whole (the error)", body = crate::http::openapi::IngestRefusal)),
+    security(("api_key" = []), ("feed_password" = []))
+)]
 async fn hikvision(
     State(state): State<AppState>,
     Extension(feed): Extension<cameras::Feed>,

@@ -6,13 +6,13 @@
 use crate::audit::{self, Actor, Event};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiPath, Auditor, Investigator, Involved, Supervisor};
+use crate::http::openapi::Binary;
 use crate::locker;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{
     LOCKER_CASES, LOCKER_CASE_ITEMS, LOCKER_DUE, LOCKER_ESCALATED, LOCKER_ITEM, LOCKER_ITEM_ANSWER, LOCKER_ITEM_IMAGE,
@@ -20,24 +20,40 @@ use shared::endpoints::{
 };
 use shared::locker::{CaseView, ItemView, NewCase, NewReview, People, Person, Preserve};
 use shared::{AuditAction, ImageKind, Role, UserView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(LOCKER_CASES, get(cases).post(open_case))
-        .route(LOCKER_CASE_ITEMS, get(case_items).post(preserve))
-        .route(LOCKER_PEOPLE, get(people))
-        .route(LOCKER_DUE, get(due))
-        .route(LOCKER_ESCALATED, get(escalated))
-        .route(LOCKER_ITEM, get(item))
-        .route(LOCKER_ITEM_REVIEWS, post(review))
-        .route(LOCKER_ITEM_ANSWER, post(answer))
-        .route(LOCKER_ITEM_IMAGE, get(locker_image))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(cases, open_case))
+        .routes(routes!(case_items, preserve))
+        .routes(routes!(people))
+        .routes(routes!(due))
+        .routes(routes!(escalated))
+        .routes(routes!(item))
+        .routes(routes!(review))
+        .routes(routes!(answer))
+        .routes(routes!(locker_image))
 }
 
+#[utoipa::path(
+    get,
+    path = LOCKER_CASES,
+    summary = "Evidence locker cases the caller is part of",
+    responses((status = 200, description = "OK", body = Vec<CaseView>)),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
+)]
 async fn cases(State(state): State<AppState>, viewer: Involved) -> AppResult<Json<Vec<CaseView>>> {
     Ok(Json(locker::cases(&state.db, &viewer).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = LOCKER_CASES,
+    summary = "Open a locker case",
+    request_body = NewCase,
+    responses((status = 201, description = "Created", body = CaseView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn open_case(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -47,6 +63,12 @@ async fn open_case(
 }
 
 /// Active investigators and supervisors, for naming a case's OIC and the OIC's supervisor.
+#[utoipa::path(
+    get,
+    path = LOCKER_PEOPLE,
+    responses((status = 200, description = "OK", body = People)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn people(State(state): State<AppState>, _: Investigator) -> AppResult<Json<People>> {
     let mut people = People::default();
     for u in crate::access::users::list(&state.db).await?.into_iter().filter(|u| !u.disabled) {
@@ -83,6 +105,14 @@ async fn noting<T>(state: &AppState, user: &UserView, result: AppResult<T>, aske
     audit::noting_refusal(result, db, now, Actor::user(user), AuditAction::LockerRefused, asked).await
 }
 
+#[utoipa::path(
+    get,
+    path = LOCKER_CASE_ITEMS,
+    summary = "A case's preserved items",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = Vec<ItemView>)),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
+)]
 async fn case_items(
     State(state): State<AppState>,
     viewer: Involved,
@@ -95,6 +125,13 @@ async fn case_items(
 }
 
 /// One item, if the caller may see it.
+#[utoipa::path(
+    get,
+    path = LOCKER_ITEM,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = ItemView)),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
+)]
 async fn item(State(state): State<AppState>, viewer: Involved, ApiPath(id): ApiPath<i64>) -> AppResult<Json<ItemView>> {
     let item = locker::visible_item(&state.db, &viewer, id).await;
     let item = noting(&state, &viewer, item, json!({ "item_id": id })).await?;
@@ -109,6 +146,15 @@ async fn item(State(state): State<AppState>, viewer: Involved, ApiPath(id): ApiP
     Ok(Json(item))
 }
 
+#[utoipa::path(
+    post,
+    path = LOCKER_CASE_ITEMS,
+    summary = "Preserve reads in a case as evidence",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = Preserve,
+    responses((status = 201, description = "Created", body = Vec<ItemView>)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn preserve(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -123,16 +169,39 @@ async fn preserve(
     Ok((StatusCode::CREATED, Json(added)))
 }
 
+#[utoipa::path(
+    get,
+    path = LOCKER_DUE,
+    summary = "Locker items due for the audit unit's review",
+    responses((status = 200, description = "OK", body = Vec<ItemView>)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn due(State(state): State<AppState>, auditor: Auditor) -> AppResult<Json<Vec<ItemView>>> {
     let items = locker::due(&state.db, &auditor, state.clock.now()).await?;
     audited_items(&state, &auditor, "due for review", items).await
 }
 
+#[utoipa::path(
+    get,
+    path = LOCKER_ESCALATED,
+    summary = "Locker items escalated to the caller",
+    responses((status = 200, description = "OK", body = Vec<ItemView>)),
+    security(("anpr_session" = ["supervisor"]))
+)]
 async fn escalated(State(state): State<AppState>, supervisor: Supervisor) -> AppResult<Json<Vec<ItemView>>> {
     let items = locker::escalated_to(&state.db, &supervisor).await?;
     audited_items(&state, &supervisor, "escalated to me", items).await
 }
 
+#[utoipa::path(
+    post,
+    path = LOCKER_ITEM_REVIEWS,
+    summary = "The audit unit's review of a preserved item",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = NewReview,
+    responses((status = 200, description = "OK", body = ItemView)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn review(
     State(state): State<AppState>,
     auditor: Auditor,
@@ -147,6 +216,14 @@ async fn review(
 }
 
 /// The supervisor an item was escalated to answers for themselves: still needed, or not (R19).
+#[utoipa::path(
+    post,
+    path = LOCKER_ITEM_ANSWER,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = NewReview,
+    responses((status = 200, description = "OK", body = ItemView)),
+    security(("anpr_session" = ["supervisor"]))
+)]
 async fn answer(
     State(state): State<AppState>,
     supervisor: Supervisor,
@@ -162,6 +239,14 @@ async fn answer(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = LOCKER_ITEM_IMAGE,
+    summary = "A preserved item's image",
+    params(("id" = i64, Path, description = "The id"), ("kind" = ImageKind, Path, description = "Which image: the plate patch or the overview")),
+    responses((status = 200, description = "The image.", content((Binary = "image/jpeg"), (Binary = "image/png")))),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
+)]
 async fn locker_image(
     State(state): State<AppState>,
     viewer: Involved,

@@ -14,6 +14,7 @@ pub mod hotlists;
 pub mod ingest;
 pub mod limits;
 pub mod locker;
+pub mod openapi;
 pub mod origin;
 pub mod oversight;
 pub mod pages;
@@ -37,6 +38,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
+use utoipa_axum::router::OpenApiRouter;
 
 /// Largest request body the API reads (ingest, which takes images, sets its own).
 pub const API_BODY_LIMIT: usize = 64 * 1024;
@@ -44,7 +46,9 @@ pub const SESSION_COOKIE: &str = "anpr_session";
 
 /// The workbench's routes; `limits` are the HTTP layer's own (per address, feed and user).
 pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router {
-    let api = Router::new()
+    // Each resource's router is built from its handlers' declarations, so the contract names
+    // every route it serves (`openapi`).
+    let (resources, resources_doc) = OpenApiRouter::new()
         .merge(auth::router())
         .merge(users::router())
         .merge(audit::router())
@@ -64,11 +68,20 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
         .merge(flags::router())
         .merge(watches::router())
         .merge(dead_letters::router())
+        .split_for_parts();
+    // Ingest takes batches with images: its own, larger limit.
+    let (ingest, ingest_doc) =
+        ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024).split_for_parts();
+    let mut doc = resources_doc;
+    doc.merge(ingest_doc);
+    let contract = std::sync::Arc::new(openapi::document(doc).to_json().expect("the API's contract serialises"));
+
+    let api = resources
+        .route(shared::endpoints::OPENAPI, get(openapi::json).layer(axum::Extension(contract)))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(axum::middleware::from_fn(origin::same_origin_only))
         .layer(axum::middleware::from_fn_with_state(limits.clone(), limits::per_address))
-        // Ingest takes batches with images: its own, larger limit.
-        .merge(ingest::router(state.clone(), state.config.ingest_max_body_mib * 1024 * 1024))
+        .merge(ingest)
         .fallback(pages::api_not_found)
         .method_not_allowed_fallback(pages::wrong_method)
         .layer(axum::Extension(limits.clone()))
@@ -90,6 +103,8 @@ pub fn router(state: AppState, limits: std::sync::Arc<limits::Limits>) -> Router
     Router::new()
         .nest(shared::endpoints::BASE, api)
         .merge(pages::files(&state.config.site_root))
+        // The contract's reference page: public, its files the server's own.
+        .merge(openapi::docs())
         .route("/healthz", get(health))
         // The sign-in form posted before the page is interactive (GET /login is the page).
         .route(app::LOGIN_PATH, axum::routing::post(auth::sign_in_form))

@@ -6,23 +6,21 @@ use crate::error::{AppError, AppResult};
 use crate::export::ExportFile;
 use crate::http::exports::download;
 use crate::http::extract::{ApiQuery, Auditor, Overseer};
+use crate::http::openapi::Binary;
 use crate::oversight::{self, Period};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{OVERSIGHT_EXTRACT, OVERSIGHT_INTENSITY, OVERSIGHT_REPORT};
 use shared::export::ExportFormat;
 use shared::oversight::{Intensity, PeriodQuery, ReportFormat};
 use shared::{AuditAction, UserView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(OVERSIGHT_REPORT, get(report))
-        .route(OVERSIGHT_INTENSITY, get(intensity))
-        .route(OVERSIGHT_EXTRACT, get(extract))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(report)).routes(routes!(intensity)).routes(routes!(extract))
 }
 
 /// The report for the period asked: JSON for the page's preview, or the PDF or the CSV.
@@ -34,6 +32,14 @@ async fn period(state: &AppState, user: &UserView, what: &str, query: &PeriodQue
     audit::noting_refusal(Period::of(query, now), &state.db, now, actor, AuditAction::OversightRefused, asked).await
 }
 
+#[utoipa::path(
+    get,
+    path = OVERSIGHT_REPORT,
+    summary = "The annual report for a period: JSON, PDF or CSV",
+    params(PeriodQuery),
+    responses((status = 200, description = "The report: JSON (`format=json`, the default), or a PDF or CSV download.", content((shared::oversight::Report = "application/json"), (Binary = "application/pdf"), (Binary = "text/csv")))),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn report(
     State(state): State<AppState>,
     auditor: Auditor,
@@ -69,6 +75,13 @@ async fn viewed(state: &AppState, user: &UserView, what: &str, period: Period) -
 }
 
 /// Reads per camera, grid cell and zone over the period.
+#[utoipa::path(
+    get,
+    path = OVERSIGHT_INTENSITY,
+    params(PeriodQuery),
+    responses((status = 200, description = "OK", body = Intensity)),
+    security(("anpr_session" = ["system_admin"]), ("anpr_session" = ["auditor"]))
+)]
 async fn intensity(
     State(state): State<AppState>,
     overseer: Overseer,
@@ -81,6 +94,13 @@ async fn intensity(
 }
 
 /// The de-identified aggregates of at most a year, as CSV.
+#[utoipa::path(
+    get,
+    path = OVERSIGHT_EXTRACT,
+    params(PeriodQuery),
+    responses((status = 200, description = "The de-identified aggregates, as CSV.", content((Binary = "text/csv")))),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn extract(
     State(state): State<AppState>,
     auditor: Auditor,

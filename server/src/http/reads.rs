@@ -6,20 +6,29 @@
 use crate::error::AppResult;
 use crate::gate;
 use crate::http::extract::{ApiPath, Investigator};
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use crate::verification;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use shared::endpoints::{SEARCH_READ, SEARCH_READ_IMAGE};
 use shared::verification::VerifiedRead;
 use shared::ImageKind;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(SEARCH_READ, get(detail)).route(SEARCH_READ_IMAGE, get(image))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(detail)).routes(routes!(image))
 }
 
+#[utoipa::path(
+    get,
+    path = SEARCH_READ,
+    summary = "A read from a search or watch, with its verification history",
+    params(("search" = i64, Path, description = "The search's id"), ("read" = i64, Path, description = "The read's id")),
+    responses((status = 200, description = "OK", body = VerifiedRead)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn detail(
     State(state): State<AppState>,
     user: Investigator,
@@ -32,6 +41,14 @@ async fn detail(
     Ok(Json(VerifiedRead { read, history }))
 }
 
+#[utoipa::path(
+    get,
+    path = SEARCH_READ_IMAGE,
+    summary = "A read's image",
+    params(("search" = i64, Path, description = "The search's id"), ("read" = i64, Path, description = "The read's id"), ("kind" = ImageKind, Path, description = "Which image: the plate patch or the overview")),
+    responses((status = 200, description = "The image.", content((Binary = "image/jpeg"), (Binary = "image/png")))),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn image(
     State(state): State<AppState>,
     user: Investigator,

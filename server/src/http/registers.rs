@@ -7,18 +7,15 @@ use crate::registers;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{REGISTER, REGISTER_ENTRY, SUBJECT_ACCESS_SEARCH};
 use shared::registers::{Disclosure, EntryUpdate, EntryView, NewEntry, Register};
 use shared::AuditAction;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(REGISTER, get(list).post(record))
-        .route(REGISTER_ENTRY, patch(update))
-        .route(SUBJECT_ACCESS_SEARCH, post(search))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, record)).routes(routes!(update)).routes(routes!(search))
 }
 
 fn register(slug: &str) -> AppResult<Register> {
@@ -26,6 +23,14 @@ fn register(slug: &str) -> AppResult<Register> {
         .ok_or_else(|| AppError::NotFound(format!("no register `{slug}`: there are breaches and subject-access")))
 }
 
+#[utoipa::path(
+    get,
+    path = REGISTER,
+    summary = "A register's entries (breaches or subject access)",
+    params(("register" = String, Path, description = "Which register: `breaches` or `subject-access`")),
+    responses((status = 200, description = "OK", body = Vec<EntryView>)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn list(
     State(state): State<AppState>,
     _: Auditor,
@@ -40,6 +45,15 @@ async fn noted<T>(state: &AppState, auditor: &Auditor, asked: serde_json::Value,
     crate::audit::noting_refusal(result, &state.db, state.clock.now(), actor, AuditAction::RegisterRefused, asked).await
 }
 
+#[utoipa::path(
+    post,
+    path = REGISTER,
+    summary = "Record a register entry",
+    params(("register" = String, Path, description = "Which register: `breaches` or `subject-access`")),
+    request_body = NewEntry,
+    responses((status = 201, description = "Created", body = EntryView)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn record(
     State(state): State<AppState>,
     auditor: Auditor,
@@ -55,6 +69,15 @@ async fn record(
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
+#[utoipa::path(
+    patch,
+    path = REGISTER_ENTRY,
+    summary = "Update or close a register entry",
+    params(("register" = String, Path, description = "Which register: `breaches` or `subject-access`"), ("id" = i64, Path, description = "The id")),
+    request_body = EntryUpdate,
+    responses((status = 200, description = "OK", body = EntryView)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn update(
     State(state): State<AppState>,
     auditor: Auditor,
@@ -70,6 +93,13 @@ async fn update(
 }
 
 /// What the system holds for the entry's plate, through the read gate, under the entry.
+#[utoipa::path(
+    post,
+    path = SUBJECT_ACCESS_SEARCH,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = Disclosure)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn search(
     State(state): State<AppState>,
     auditor: Auditor,

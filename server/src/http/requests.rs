@@ -9,24 +9,31 @@ use crate::requests::{self, Listing};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use shared::endpoints::{REQUEST, REQUESTS, REQUEST_DECISION, REQUEST_OUTCOME, REQUEST_REVOKE, REQUEST_WITHDRAW};
 use shared::requests::{NewRequest, RequestDecision, RequestList, RequestOutcome, RequestView, RevokeApproval};
 use shared::{AuditAction, Role};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(REQUESTS, get(list).post(submit))
-        .route(REQUEST, get(detail))
-        .route(REQUEST_DECISION, post(decide))
-        .route(REQUEST_WITHDRAW, post(withdraw))
-        .route(REQUEST_REVOKE, post(revoke))
-        .route(REQUEST_OUTCOME, post(close))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, submit))
+        .routes(routes!(detail))
+        .routes(routes!(decide))
+        .routes(routes!(withdraw))
+        .routes(routes!(revoke))
+        .routes(routes!(close))
 }
 
 /// Each listing takes its own role: an investigator's own, a supervisor's queue, an auditor's
 /// all. A listing the caller may not have is refused and recorded (R21).
+#[utoipa::path(
+    get,
+    path = REQUESTS,
+    params(shared::requests::RequestsQuery),
+    responses((status = 200, description = "OK", body = Vec<RequestView>)),
+    security(("anpr_session" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -76,6 +83,14 @@ async fn list(
     Ok(Json(list))
 }
 
+#[utoipa::path(
+    post,
+    path = REQUESTS,
+    summary = "Submit a search request",
+    request_body = NewRequest,
+    responses((status = 201, description = "Created", body = RequestView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn submit(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -87,6 +102,13 @@ async fn submit(
 
 /// One request, for its requester, supervisors and auditors; anyone else's attempt is recorded
 /// (R21) and answered as for a request that does not exist.
+#[utoipa::path(
+    get,
+    path = REQUEST,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = RequestView)),
+    security(("anpr_session" = ["investigator"]), ("anpr_session" = ["supervisor"]), ("anpr_session" = ["auditor"]))
+)]
 async fn detail(
     State(state): State<AppState>,
     viewer: Involved,
@@ -99,6 +121,15 @@ async fn detail(
     Ok(Json(crate::audit::noting_refusal(found, db, now, actor, shared::AuditAction::AccessRefused, asked).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = REQUEST_DECISION,
+    summary = "Approve or reject a request",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = RequestDecision,
+    responses((status = 200, description = "OK", body = RequestView)),
+    security(("anpr_session" = ["supervisor"]))
+)]
 async fn decide(
     State(state): State<AppState>,
     supervisor: Supervisor,
@@ -113,6 +144,14 @@ async fn decide(
     Ok(Json(crate::audit::noting_refusal(decided, &state.db, now, actor, action, asked).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = REQUEST_WITHDRAW,
+    summary = "Withdraw one's own request",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = RequestView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn withdraw(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -126,6 +165,14 @@ async fn withdraw(
 }
 
 /// A supervisor revokes an approval in force, with a rationale (R10).
+#[utoipa::path(
+    post,
+    path = REQUEST_REVOKE,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = RevokeApproval,
+    responses((status = 200, description = "OK", body = RequestView)),
+    security(("anpr_session" = ["supervisor"]))
+)]
 async fn revoke(
     State(state): State<AppState>,
     supervisor: Supervisor,
@@ -136,6 +183,14 @@ async fn revoke(
 }
 
 /// The requester closes their request with what it was worth (R23); its watches end with it.
+#[utoipa::path(
+    post,
+    path = REQUEST_OUTCOME,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = RequestOutcome,
+    responses((status = 200, description = "OK", body = RequestView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn close(
     State(state): State<AppState>,
     investigator: Investigator,

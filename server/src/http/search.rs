@@ -7,22 +7,30 @@ use crate::search::{self, sample, Cursor, Grant};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{AUDIT_SAMPLES, AUDIT_SAMPLE_FINDING, SEARCH, SEARCHES, SEARCH_CAMERAS};
 use shared::search::{CameraCount, NewSearch, PageQuery, SampleFinding, SampleView, SamplesQuery, SearchPage};
 use shared::AuditAction;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(SEARCHES, post(run))
-        .route(SEARCH, get(next_page))
-        .route(SEARCH_CAMERAS, get(cameras))
-        .route(AUDIT_SAMPLES, get(samples))
-        .route(AUDIT_SAMPLE_FINDING, post(review))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(run))
+        .routes(routes!(next_page))
+        .routes(routes!(cameras))
+        .routes(routes!(samples))
+        .routes(routes!(review))
 }
 
+#[utoipa::path(
+    post,
+    path = SEARCHES,
+    summary = "Run a search under an approved request: its first page",
+    request_body = NewSearch,
+    responses((status = 201, description = "Created", body = SearchPage)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn run(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -41,6 +49,14 @@ async fn run(
     Ok((StatusCode::CREATED, Json(page)))
 }
 
+#[utoipa::path(
+    get,
+    path = SEARCH,
+    summary = "A page of a search's results",
+    params(("id" = i64, Path, description = "The id"), PageQuery),
+    responses((status = 200, description = "OK", body = SearchPage)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn next_page(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -57,6 +73,13 @@ async fn next_page(
 }
 
 /// The whole result of a search counted per camera, for the map.
+#[utoipa::path(
+    get,
+    path = SEARCH_CAMERAS,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = Vec<CameraCount>)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn cameras(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -79,6 +102,14 @@ async fn refused_noted<T>(
     audit::noting_refusal(result, &state.db, state.clock.now(), actor, AuditAction::SearchRefused, asked).await
 }
 
+#[utoipa::path(
+    get,
+    path = AUDIT_SAMPLES,
+    summary = "The audit sample of searches: open, or reviewed",
+    params(SamplesQuery),
+    responses((status = 200, description = "OK", body = Vec<SampleView>)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn samples(
     State(state): State<AppState>,
     auditor: Auditor,
@@ -95,6 +126,15 @@ async fn samples(
     Ok(Json(list))
 }
 
+#[utoipa::path(
+    post,
+    path = AUDIT_SAMPLE_FINDING,
+    summary = "Record the audit unit's finding on a sampled search",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = SampleFinding,
+    responses((status = 200, description = "OK", body = SampleView)),
+    security(("anpr_session" = ["auditor"]))
+)]
 async fn review(
     State(state): State<AppState>,
     auditor: Auditor,

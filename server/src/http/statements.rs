@@ -7,25 +7,34 @@ use crate::error::AppResult;
 use crate::export::statements;
 use crate::http::exports::download;
 use crate::http::extract::{needs_role, ApiJson, ApiPath, ApiQuery, Capability, CurrentUser, Investigator, Supervisor};
+use crate::http::openapi::Binary;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use shared::endpoints::{STATEMENTS, STATEMENT_DECISION, STATEMENT_PDF, STATEMENT_READS};
 use shared::export::{NewStatement, Recipient, StatementDecision, StatementList, StatementView, StatementsQuery};
 use shared::AuditAction;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(STATEMENTS, get(statement_list).post(statement_request))
-        .route(STATEMENT_READS, get(statement_reads))
-        .route(STATEMENT_DECISION, post(statement_decide))
-        .route(STATEMENT_PDF, post(statement_pdf))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(statement_list, statement_request))
+        .routes(routes!(statement_reads))
+        .routes(routes!(statement_decide))
+        .routes(routes!(statement_pdf))
 }
 
+#[utoipa::path(
+    get,
+    path = STATEMENTS,
+    summary = "Evidential statements: the caller's, or those awaiting a supervisor",
+    params(StatementsQuery),
+    responses((status = 200, description = "OK", body = Vec<StatementView>)),
+    security(("anpr_session" = []))
+)]
 async fn statement_list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -47,6 +56,14 @@ async fn statement_list(
     Ok(Json(audit::noting_refusal(listed, db, now, Actor::user(&user), AuditAction::StatementRefused, asked).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = STATEMENTS,
+    summary = "Ask for an evidential statement",
+    request_body = NewStatement,
+    responses((status = 201, description = "Created", body = StatementView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn statement_request(
     State(state): State<AppState>,
     investigator: Investigator,
@@ -61,6 +78,13 @@ async fn statement_request(
 }
 
 /// The reads a pending statement would attest, for a supervisor deciding it (R14).
+#[utoipa::path(
+    get,
+    path = STATEMENT_READS,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = Vec<shared::ReadView>)),
+    security(("anpr_session" = ["supervisor"]))
+)]
 async fn statement_reads(
     State(state): State<AppState>,
     supervisor: Supervisor,
@@ -70,6 +94,15 @@ async fn statement_reads(
     Ok(Json(crate::gate::in_statement_to_decide(&state.db, now, &state.config.access, &supervisor, id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = STATEMENT_DECISION,
+    summary = "Approve or refuse a statement",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = StatementDecision,
+    responses((status = 200, description = "OK", body = StatementView)),
+    security(("anpr_session" = ["supervisor"]))
+)]
 async fn statement_decide(
     State(state): State<AppState>,
     supervisor: Supervisor,
@@ -84,6 +117,15 @@ async fn statement_decide(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = STATEMENT_PDF,
+    summary = "An approved statement, as PDF, for a named recipient",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = Recipient,
+    responses((status = 200, description = "The statement, as PDF.", content((Binary = "application/pdf")))),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn statement_pdf(
     State(state): State<AppState>,
     investigator: Investigator,

@@ -9,8 +9,7 @@ use crate::http::extract::{ApiJson, ApiPath, SystemAdmin};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use shared::accounts::PendingUserChange;
 use shared::endpoints::{
     path, BASE, USER, USERS, USER_CHANGE, USER_CHANGES, USER_CHANGE_APPROVE, USER_CHANGE_REJECT, USER_DIRECTORY,
@@ -18,19 +17,27 @@ use shared::endpoints::{
 };
 use shared::search::Restrictions;
 use shared::{NewUser, UserUpdate, UserView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(USERS, get(list).post(create))
-        .route(USER, patch(update))
-        .route(USER_RESTRICTIONS, get(restrictions).put(set_restrictions))
-        .route(USER_CHANGES, get(pending))
-        .route(USER_CHANGE, get(pending_one))
-        .route(USER_CHANGE_APPROVE, post(approve))
-        .route(USER_CHANGE_REJECT, post(reject))
-        .route(USER_DIRECTORY, get(directory))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update))
+        .routes(routes!(restrictions, set_restrictions))
+        .routes(routes!(pending))
+        .routes(routes!(pending_one))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(directory))
 }
 
+#[utoipa::path(
+    get,
+    path = USERS,
+    summary = "All users",
+    responses((status = 200, description = "OK", body = Vec<UserView>)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn list(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<UserView>>> {
     Ok(Json(users::list(&state.db).await?))
 }
@@ -46,6 +53,13 @@ fn pending_at(change: &PendingUserChange) -> HeaderMap {
 
 /// 201 with the account; one with authority that needs a second admin is created disabled, its
 /// enabling held (`Location` names the held change).
+#[utoipa::path(
+    post,
+    path = USERS,
+    request_body = NewUser,
+    responses((status = 201, description = "Created; an account whose authority needs a second admin is created disabled, `Location` naming the held change.", body = UserView, headers(("Location" = String, description = "The held change, if any")))),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn create(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -58,6 +72,14 @@ async fn create(
 
 /// 200 with the account changed, or 202 with it as it stands and the change held for a second
 /// system admin (`Location` names the held change).
+#[utoipa::path(
+    patch,
+    path = USER,
+    params(("id" = i64, Path, description = "The id")),
+    request_body = UserUpdate,
+    responses((status = 200, description = "Changed", body = UserView), (status = 202, description = "Held for a second system admin (`Location` names the change); the account as it stands.", body = UserView, headers(("Location" = String, description = "The held change")))),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn update(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -74,11 +96,24 @@ async fn update(
 }
 
 /// Changes held for a second system admin.
+#[utoipa::path(
+    get,
+    path = USER_CHANGES,
+    responses((status = 200, description = "OK", body = Vec<PendingUserChange>)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn pending(State(state): State<AppState>, _: SystemAdmin) -> AppResult<Json<Vec<PendingUserChange>>> {
     Ok(Json(users::pending_changes(&state.db).await?))
 }
 
 /// One change held for a second admin, while it waits.
+#[utoipa::path(
+    get,
+    path = USER_CHANGE,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = PendingUserChange)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn pending_one(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -89,6 +124,14 @@ async fn pending_one(
     Ok(Json(refused_noted(&state, &admin, serde_json::json!({ "change_id": id }), held).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = USER_CHANGE_APPROVE,
+    summary = "Approve a change held for a second system admin",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = UserView)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn approve(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -99,6 +142,14 @@ async fn approve(
     Ok(Json(refused_noted(&state, &admin, asked, decided).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = USER_CHANGE_REJECT,
+    summary = "Reject a change held for a second system admin",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = UserView)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn reject(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -128,6 +179,13 @@ fn redacted(change: &UserUpdate) -> UserUpdate {
 }
 
 /// A user's search restrictions (R13).
+#[utoipa::path(
+    get,
+    path = USER_RESTRICTIONS,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = Restrictions)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn restrictions(
     State(state): State<AppState>,
     _: SystemAdmin,
@@ -138,6 +196,15 @@ async fn restrictions(
     Ok(Json(restrictions::of(&mut conn, id).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = USER_RESTRICTIONS,
+    summary = "Set a user's search restrictions",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = Restrictions,
+    responses((status = 200, description = "OK", body = Restrictions)),
+    security(("anpr_session" = ["system_admin"]))
+)]
 async fn set_restrictions(
     State(state): State<AppState>,
     admin: SystemAdmin,
@@ -151,6 +218,12 @@ async fn set_restrictions(
 
 /// Who can be named in a restricted hotlist's audience: active investigators who do not manage
 /// hotlists (R8), ids and names only. For hotlist admins.
+#[utoipa::path(
+    get,
+    path = USER_DIRECTORY,
+    responses((status = 200, description = "OK", body = Vec<shared::accounts::DirectoryEntry>)),
+    security(("anpr_session" = ["hotlist_admin"]))
+)]
 async fn directory(
     State(state): State<AppState>,
     _: HotlistAdmin,

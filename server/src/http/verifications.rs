@@ -8,15 +8,24 @@ use crate::state::AppState;
 use crate::verification;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use shared::endpoints::SEARCH_READ_VERIFICATIONS;
 use shared::verification::{NewVerification, VerifiedRead};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(SEARCH_READ_VERIFICATIONS, post(verify))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(verify))
 }
 
+#[utoipa::path(
+    post,
+    path = SEARCH_READ_VERIFICATIONS,
+    summary = "Verify a read: confirmed, misread, cloned or unreadable",
+    params(("search" = i64, Path, description = "The search's id"), ("read" = i64, Path, description = "The read's id")),
+    request_body = NewVerification,
+    responses((status = 201, description = "Created", body = VerifiedRead)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn verify(
     State(state): State<AppState>,
     user: Investigator,

@@ -11,8 +11,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::Stream;
 use shared::endpoints::{WATCH, WATCHES, WATCH_CLOSE, WATCH_LIVE};
 use shared::watch::{NewWatch, WatchEnd, WatchEnded, WatchView};
@@ -22,15 +21,24 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tower_sessions::Session;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(WATCHES, get(list).post(open))
-        .route(WATCH, get(detail))
-        .route(WATCH_LIVE, get(live))
-        .route(WATCH_CLOSE, post(close))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, open))
+        .routes(routes!(detail))
+        .routes(routes!(live))
+        .routes(routes!(close))
 }
 
+#[utoipa::path(
+    post,
+    path = WATCHES,
+    summary = "Open a live-time watch under an approved request",
+    request_body = NewWatch,
+    responses((status = 201, description = "Created", body = WatchView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn open(
     State(state): State<AppState>,
     user: Investigator,
@@ -47,6 +55,13 @@ async fn open(
     Ok((StatusCode::CREATED, Json(watch)))
 }
 
+#[utoipa::path(
+    get,
+    path = WATCHES,
+    summary = "The caller's watches",
+    responses((status = 200, description = "OK", body = Vec<WatchView>)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn list(State(state): State<AppState>, user: Investigator) -> AppResult<Json<Vec<WatchView>>> {
     Ok(Json(watch::list(&state.db, state.clock.now(), &state.config.access, &user).await?))
 }
@@ -58,6 +73,14 @@ async fn noting<T>(state: &AppState, user: &UserView, id: i64, result: AppResult
     crate::audit::noting_refusal(result, &state.db, state.clock.now(), actor, AuditAction::AccessRefused, asked).await
 }
 
+#[utoipa::path(
+    get,
+    path = WATCH,
+    summary = "A watch",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = WatchView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn detail(
     State(state): State<AppState>,
     user: Investigator,
@@ -67,6 +90,14 @@ async fn detail(
     Ok(Json(noting(&state, &user, id, found).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = WATCH_CLOSE,
+    summary = "Close a watch",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "OK", body = WatchView)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn close(
     State(state): State<AppState>,
     user: Investigator,
@@ -184,6 +215,13 @@ impl Watching {
 
 /// Server-sent events: a `read` event for each stored read the watch covers, and an `end`
 /// event when the watch ends (closed, its window or approval over, its request withdrawn).
+#[utoipa::path(
+    get,
+    path = WATCH_LIVE,
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, description = "Server-sent events: a `read` event per stored read the watch covers (JSON), and `end` when the watch ends.", content_type = "text/event-stream", body = String)),
+    security(("anpr_session" = ["investigator"]))
+)]
 async fn live(
     State(state): State<AppState>,
     axum::Extension(limits): axum::Extension<Arc<Limits>>,

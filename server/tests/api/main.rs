@@ -18,6 +18,7 @@ mod hotlists_and_alerts;
 mod ingest_at_the_door;
 mod locker_edges;
 mod no_side_doors;
+mod openapi_contract;
 mod pages_need_a_session;
 mod rate_limits;
 mod reads_in;
