@@ -212,6 +212,24 @@ pub struct ZoneIntensity {
     pub reads: Count,
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Count {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64))),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^fewer than [0-9]+$")))
+            .description(Some("An exact count, or `\"fewer than k\"` for a count withheld as too small (R23)."))
+            .into()
+    }
+}
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Count {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,21 +254,3 @@ mod tests {
         assert!(serde_json::from_value::<Count>(serde_json::json!("many")).is_err());
     }
 }
-
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for Count {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
-        OneOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64))),
-            )
-            .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^fewer than [0-9]+$")))
-            .description(Some("An exact count, or `\"fewer than k\"` for a count withheld as too small (R23)."))
-            .into()
-    }
-}
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Count {}
