@@ -58,9 +58,10 @@ impl NativeRead {
                 return Err(format!("{name} is longer than {max} characters"));
             }
             // No camera names itself so, and a store may not keep one (PostgreSQL's text
-            // refuses NUL): refused here, for every format, before anything is written.
-            if value.chars().any(char::is_control) {
-                return Err(format!("{name} holds a control character"));
+            // refuses NUL): refused here, for every format, before anything is written. Line
+            // breaks and tabs are text (exports keep them inert).
+            if !crate::form::plain_text(value) {
+                return Err(format!("{name} holds a control or invisible format character"));
             }
         }
         Ok(())

@@ -363,7 +363,10 @@ fn CsvImport(list_id: i64, on_done: impl Fn() + Copy + Send + Sync + 'static) ->
                     Ok(report) => {
                         added += report.added;
                         refused.extend(
-                            report.refused.into_iter().map(|r| format!("line {}: {}", part.line_in_file(r.line), r.reason)),
+                            report
+                                .refused
+                                .into_iter()
+                                .map(|r| format!("line {}: {}", part.line_in_file(r.line), r.reason)),
                         );
                     }
                     Err(e) => {

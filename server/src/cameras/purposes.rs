@@ -136,7 +136,14 @@ impl Sources {
 
     /// The purposes an act on `feed_id` (or its `zone`) taking effect at `from` would give reads
     /// already captured, up to `until`, that the bases then in force did not allow (R3).
-    pub fn widened(&self, feed_id: i64, zone: Option<&str>, from: i64, until: i64, purposes: &[Purpose]) -> Vec<Purpose> {
+    pub fn widened(
+        &self,
+        feed_id: i64,
+        zone: Option<&str>,
+        from: i64,
+        until: i64,
+        purposes: &[Purpose],
+    ) -> Vec<Purpose> {
         let affected: BTreeSet<Source> = self
             .cameras
             .values()
@@ -145,7 +152,10 @@ impl Sources {
             .collect();
         let mut out: Vec<Purpose> = Vec::new();
         for source in &affected {
-            let later = self.bases.iter().filter(|b| self.governs(b, source) && b.effective_from > from && b.effective_from <= until);
+            let later = self
+                .bases
+                .iter()
+                .filter(|b| self.governs(b, source) && b.effective_from > from && b.effective_from <= until);
             for basis in self.basis_at(source, from).into_iter().chain(later) {
                 out.extend(purposes.iter().filter(|p| !basis.purposes.contains(p)));
             }
@@ -169,12 +179,8 @@ impl Sources {
         let mut out = BTreeMap::new();
         for source in sources {
             // The basis can change only where an act on the feed or on this zone takes effect.
-            let mut changes: Vec<i64> = self
-                .bases
-                .iter()
-                .filter(|b| self.governs(b, &source))
-                .map(|b| b.effective_from)
-                .collect();
+            let mut changes: Vec<i64> =
+                self.bases.iter().filter(|b| self.governs(b, &source)).map(|b| b.effective_from).collect();
             changes.sort_unstable();
             changes.dedup();
             let mut spans: Vec<Span> = Vec::new();

@@ -484,9 +484,9 @@ pub async fn awaiting_approval(db: &Db, policy: &HotlistConfig) -> Result<Vec<En
 #[cfg(test)]
 mod tests {
     use super::parse_csv;
-    use shared::Validate;
     use crate::error::AppError;
     use proptest::prelude::*;
+    use shared::Validate;
 
     const GOOD: &str = "vrm,intelligence_ref,reason,warning_markers,action\n\
                         AB12CDE,INT-1,stolen vehicle,FIREARMS;VIOLENT,stop\n\

@@ -79,7 +79,7 @@ async fn exports_out(
         (ExportList::Out, _) => Err(needs_role(&[Auditor::ROLE])),
     };
     let asked = json!({ "which": q.which });
-    Ok(Json(audit::noting_refusal(listed, db, now, Actor::user(&user), AuditAction::ExportReviewRefused, asked).await?))
+    Ok(Json(audit::noting_refusal(listed, db, now, Actor::user(&user), AuditAction::AccessRefused, asked).await?))
 }
 
 /// The keeper's answer about an export (or, once escalated, its supervisor's or the audit

@@ -3,12 +3,12 @@
 //! stores the good ones durably — the response is sent only after the commit — and keeps what
 //! it refused in the dead-letter store.
 
+#[cfg(test)]
+pub(crate) mod fuzz;
 pub mod group;
 pub mod hikvision;
 pub mod openalpr;
 pub mod platerecognizer;
-#[cfg(test)]
-pub(crate) mod fuzz;
 
 use crate::audit::{self, Actor, Event};
 use crate::cameras::{CameraCache, Feed};

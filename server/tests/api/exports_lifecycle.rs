@@ -218,7 +218,7 @@ async fn auditors_see_every_export_out_the_longest_overdue_first(app: TestApp) {
 
     // Only auditors list every export out; the refusal is audited.
     refused(app.get(&ivy, "/exports?which=out").await, StatusCode::FORBIDDEN, "Auditor").await;
-    let refusals = app.audit_rows("export_review_refused").await;
+    let refusals = app.audit_rows("access_refused").await;
     assert_eq!((refusals[0].actor.as_str(), refusals[0].details["asked"]["which"].as_str()), ("ivy", Some("out")));
     assert_eq!(listed(&app, &ivy, "mine").await.len(), 1);
 

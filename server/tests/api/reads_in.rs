@@ -254,8 +254,15 @@ async fn a_control_character_in_a_read_is_refused_by_name_and_costs_no_other_rea
         app.ingest(&net.key, vec![read("EF12GHJ", "CAM-A", "2026-03-02T08:59:04Z")])
     );
     assert_eq!((report["accepted"].as_u64(), other["accepted"].as_u64()), (Some(1), Some(1)), "{report}");
-    let reasons: Vec<&str> = report["refused"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
-    assert_eq!(reasons, ["camera holds a control character", "direction holds a control character"]);
+    let reasons: Vec<&str> =
+        report["refused"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "camera holds a control or invisible format character",
+            "direction holds a control or invisible format character"
+        ]
+    );
     let mut plates: Vec<String> =
         app.stored_reads().await.iter().map(|r| r["plate"].as_str().unwrap().to_owned()).collect();
     plates.sort();
