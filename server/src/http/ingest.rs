@@ -184,6 +184,8 @@ async fn refuse(
     status: StatusCode,
     reason: String,
 ) -> AppError {
+    // What a reason quotes of a payload is kept printable, whatever the format.
+    let reason = ingest::printable_reason(reason);
     if let Err(e) = ingest::dead_letter_alone(&state.db, Some(feed_id), state.clock.now(), format, &reason, body).await
     {
         return AppError::internal(e);
@@ -472,7 +474,6 @@ async fn platerecognizer(
 ) -> AppResult<(StatusCode, Json<IngestReport>)> {
     const FORMAT: &str = "platerecognizer";
     let bad = async |payload: &[u8], reason: String| {
-        let reason = ingest::printable_reason(reason);
         refuse(&state, feed.id, FORMAT, payload, StatusCode::BAD_REQUEST, reason).await
     };
     let (json, upload) = match body {
@@ -515,15 +516,8 @@ async fn platerecognizer(
         let reason = format!("a hook holds at most {MAX_BATCH} plates; this one holds {}", reads.len());
         return Err(refuse(&state, feed.id, FORMAT, &json, StatusCode::PAYLOAD_TOO_LARGE, reason).await);
     }
-    let submitted = reads
-        .into_iter()
-        .map(|(index, raw, read)| Submitted {
-            index,
-            read: read.map_err(ingest::printable_reason),
-            raw,
-            sighting: None,
-        })
-        .collect();
+    let submitted =
+        reads.into_iter().map(|(index, raw, read)| Submitted { index, read, raw, sighting: None }).collect();
     answer(ingest::ingest(&state.intake(), &feed, FORMAT, submitted).await?)
 }
 
@@ -548,7 +542,6 @@ async fn hikvision(
 ) -> AppResult<(StatusCode, Json<IngestReport>)> {
     const FORMAT: &str = "hikvision";
     let bad = async |payload: &[u8], reason: String| {
-        let reason = ingest::printable_reason(reason);
         refuse(&state, feed.id, FORMAT, payload, StatusCode::BAD_REQUEST, reason).await
     };
     let (xml, plate_picture, overview) = match body {

@@ -150,6 +150,8 @@ pub async fn ingest(
         match verdict {
             Ok(candidate) => candidates.push(candidate),
             Err(reason) => {
+                // What a reason quotes of a payload is kept printable, whatever the format.
+                let reason = printable_reason(reason);
                 if !counted_only {
                     dead.push((reason.clone(), raw));
                 }
