@@ -3,6 +3,7 @@
 use gloo::net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use shared::export::FILE_LENGTH_HEADER;
 use shared::ErrorBody;
 
 /// Where the API is mounted (the paths themselves are in `shared::endpoints`).
@@ -109,26 +110,51 @@ pub fn reload_at(path: &str) {
     }
 }
 
-/// POSTs `body` and saves the answer as a file, named as the server names it (exports).
-pub async fn download<B: Serialize>(path: &str, body: &B) -> Result<String, String> {
+/// How far a download has come: bytes received, of the file's length where the server says it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub received: u64,
+    pub total: Option<u64>,
+}
+
+/// POSTs `body` and saves the answer as a file, named as the server names it (exports);
+/// `progress` is told of each part of the file as it arrives.
+pub async fn download<B: Serialize>(path: &str, body: &B, progress: impl Fn(Progress)) -> Result<String, String> {
     let response = send(Request::post(&url(path)).json(body)).await?;
     let name = response
         .headers()
         .get("content-disposition")
         .and_then(|d| d.split("filename=\"").nth(1).map(|n| n.trim_end_matches('"').to_owned()))
         .unwrap_or_else(|| "export".into());
-    let bytes = response.binary().await.map_err(|e| e.to_string())?;
-    save(&name, &bytes, &response.headers().get("content-type").unwrap_or_default())?;
+    let total = response.headers().get(FILE_LENGTH_HEADER).and_then(|l| l.parse().ok());
+    save(&name, response, &mut |received| progress(Progress { received, total })).await?;
     Ok(name)
 }
 
 #[cfg(feature = "hydrate")]
-fn save(name: &str, bytes: &[u8], content_type: &str) -> Result<(), String> {
+async fn save(name: &str, response: Response, progress: &mut dyn FnMut(u64)) -> Result<(), String> {
     use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
     let fail = |e: wasm_bindgen::JsValue| format!("{e:?}");
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let field = |object: &wasm_bindgen::JsValue, name: &str| js_sys::Reflect::get(object, &name.into()).map_err(fail);
+    // Read part by part, so the progress is known; the parts go into the file as they are.
+    let parts = js_sys::Array::new();
+    if let Some(stream) = response.body() {
+        let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+        let mut received = 0u64;
+        loop {
+            let next = JsFuture::from(reader.read()).await.map_err(fail)?;
+            if field(&next, "done")?.as_bool().unwrap_or(true) {
+                break;
+            }
+            let part: js_sys::Uint8Array = field(&next, "value")?.unchecked_into();
+            received += u64::from(part.length());
+            progress(received);
+            parts.push(&part);
+        }
+    }
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type(content_type);
+    options.set_type(&response.headers().get("content-type").unwrap_or_default());
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(fail)?;
     let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
@@ -147,7 +173,7 @@ fn save(name: &str, bytes: &[u8], content_type: &str) -> Result<(), String> {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn save(_name: &str, _bytes: &[u8], _content_type: &str) -> Result<(), String> {
+async fn save(_name: &str, _response: Response, _progress: &mut dyn FnMut(u64)) -> Result<(), String> {
     Err("downloads happen in the browser".into())
 }
 

@@ -82,8 +82,9 @@ export async function decideThroughApi(id: number, approve: boolean) {
   await inspector.dispose();
 }
 
-/** A feed of its own with two approved cameras in central London, set up by the demo admin. */
-export async function testFeed(): Promise<{ key: string; cameras: string[]; names: string[]; ids: number[] }> {
+/** A feed of its own with `sites` approved cameras (two unless said) in central London, set up
+ *  by the demo admin. */
+export async function testFeed(sites = 2): Promise<{ key: string; cameras: string[]; names: string[]; ids: number[] }> {
   const admin = await request.newContext({ baseURL: BASE_URL });
   const login = await admin.post('/api/v1/auth/login', { data: { username: 'admin', password: DEMO_PASSWORD } });
   expect(login.ok()).toBeTruthy();
@@ -92,7 +93,10 @@ export async function testFeed(): Promise<{ key: string; cameras: string[]; name
   const cameras: string[] = [];
   const names: string[] = [];
   const ids: number[] = [];
-  for (const [n, lat, lon] of [[1, 51.513, -0.092], [2, 51.507, -0.075]] as const) {
+  // The first two sites as ever; any more on a grid around them, a few hundred metres apart.
+  const places: [number, number, number][] = [[1, 51.513, -0.092], [2, 51.507, -0.075]];
+  for (let n = 3; n <= sites; n++) places.push([n, 51.49 + 0.004 * (n % 10), -0.12 + 0.006 * Math.floor(n / 10)]);
+  for (const [n, lat, lon] of places) {
     const camera = await (await admin.post('/api/v1/cameras', {
       data: { feed_id: created.feed.id, external_id: `E2E-${n}`, name: `${name} site ${n}`, lat, lon, zone: 'e2e' },
     })).json();

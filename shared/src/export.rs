@@ -392,3 +392,7 @@ impl crate::Validate for ExportReview {
         p.into_vec()
     }
 }
+
+/// The header in which a download's answer gives the file's length before any compression on
+/// its way (the browser counts the file's bytes as they come, to show its progress).
+pub const FILE_LENGTH_HEADER: &str = "x-file-length";

@@ -2,7 +2,7 @@
 //! (R14, R20), preserve chosen reads in the evidence locker (R19), or ask for an evidential
 //! statement over them, which a supervisor must approve (R14).
 
-use crate::api;
+use crate::api::{self, Progress};
 use crate::components::outcome::{sendable, Message, Outcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,19 +16,28 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
     let message: Message = RwSignal::new(None);
     let recipient = RwSignal::new(String::new());
     let transfer = RwSignal::new(false);
+    // How far the file has come while an export runs.
+    let exporting = RwSignal::new(None::<Progress>);
     let export = move |format: ExportFormat| {
         let Some(id) = search_id.get_untracked() else { return };
         let body = NewExport { format, recipient: recipient.get_untracked(), transfer: transfer.get_untracked() };
         if !sendable(message, body.check()) {
             return;
         }
+        message.set(None);
+        exporting.set(Some(Progress::default()));
         spawn_local(async move {
-            match api::download(&path(SEARCH_EXPORT, &[&id]), &body).await {
-                Ok(name) => {
-                    message.set(Some(Ok(format!("Exported {name}: recorded as a disclosure to {}", body.recipient))))
-                }
-                Err(e) => message.set(Some(Err(e))),
-            }
+            // The page may be left while the file comes: the download goes on and is saved.
+            let answer = match api::download(&path(SEARCH_EXPORT, &[&id]), &body, move |p| {
+                let _ = exporting.try_set(Some(p));
+            })
+            .await
+            {
+                Ok(name) => Ok(format!("Exported {name}: recorded as a disclosure to {}", body.recipient)),
+                Err(e) => Err(e),
+            };
+            let _ = exporting.try_set(None);
+            let _ = message.try_set(Some(answer));
         });
     };
 
@@ -123,9 +132,14 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             <label>"Recipient" <input name="recipient" bind:value=recipient placeholder="Who receives the data"/></label>
             <label class="check"><input type="checkbox" name="transfer" bind:checked=transfer/>" Transfer to another agency"</label>
             <div class="row">
-                <button type="button" on:click=move |_| export(ExportFormat::Csv)>"Export CSV"</button>
-                <button type="button" on:click=move |_| export(ExportFormat::Xlsx)>"Export XLSX"</button>
+                <button type="button" on:click=move |_| export(ExportFormat::Csv) prop:disabled=move || exporting.get().is_some()>
+                    "Export CSV"
+                </button>
+                <button type="button" on:click=move |_| export(ExportFormat::Xlsx) prop:disabled=move || exporting.get().is_some()>
+                    "Export XLSX"
+                </button>
             </div>
+            {move || exporting.get().map(|p| view! { <ExportProgress progress=p/> })}
             <h3>{move || format!("Chosen reads: {}", chosen.with(|c| c.len()))}</h3>
             <label>"Evidence locker case"
                 <select name="case" on:change=move |ev| case.set(event_target_value(&ev)) prop:value=move || case.get()>
@@ -162,4 +176,19 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
             <Outcome message=message/>
         </div>
     }
+}
+
+/// An export on its way: made on the server (no bytes yet), then received part by part.
+#[component]
+fn ExportProgress(progress: Progress) -> impl IntoView {
+    let kb = |bytes: u64| bytes.div_ceil(1000);
+    let (bar, said) = match (progress.received, progress.total) {
+        (0, _) => (view! { <progress></progress> }.into_any(), "Preparing the file…".to_owned()),
+        (received, Some(total)) => (
+            view! { <progress max=total value=received></progress> }.into_any(),
+            format!("Received {} of {} KB…", kb(received), kb(total)),
+        ),
+        (received, None) => (view! { <progress></progress> }.into_any(), format!("Received {} KB…", kb(received))),
+    };
+    view! { <p role="status" data-testid="export-progress">{bar}" "{said}</p> }
 }

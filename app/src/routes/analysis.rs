@@ -271,14 +271,14 @@ pub fn AnalysisPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             use crate::components::journey::{CameraCounts, Journey};
-            let journey = StoredValue::new_local(Journey::new(&handle));
+            let journey = Journey::new(&handle, selected);
             let layer = StoredValue::new_local(None::<CameraCounts>);
             // A pattern of life is drawn as its cameras' counts, not as one long journey.
             Effect::new(move |_| {
                 let pattern = ran
                     .with(|r| matches!(r.as_ref().and_then(|r| r.analysis.as_ref()), Some(AnalysisResult::Pattern(_))));
                 let shown = if pattern && history.with(Option::is_none) { Vec::new() } else { drawn.get() };
-                journey.update_value(|j| j.draw(&shown, shown.len().saturating_sub(1), !shown.is_empty(), selected));
+                journey.draw(&shown, shown.len().saturating_sub(1), !shown.is_empty());
             });
             let handle = handle.clone();
             Effect::new(move |_| {

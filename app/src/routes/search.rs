@@ -21,6 +21,9 @@ use shared::search::{CameraCount, NewSearch, PlateMode, SearchPage as Page, Sear
 use shared::ReadView;
 use std::collections::BTreeSet;
 
+/// Rows the results table lists at a time (as many as a page the server sends).
+const TABLE_ROWS: usize = shared::search::PAGE_SIZE;
+
 /// The result set shown: the search's first page and any further pages fetched.
 #[derive(Clone, Debug, Default)]
 struct Shown {
@@ -175,28 +178,28 @@ pub fn SearchPage() -> impl IntoView {
         {
             use crate::components::journey::{draw_area, CameraCounts, Journey};
             draw_area(&handle, drawing, area.into(), Callback::new(move |a| area.set(Some(a))), false);
-            let journey = StoredValue::new_local(Journey::new(&handle));
+            let journey = StoredValue::new_local(Journey::new(&handle, selected));
             let layer = StoredValue::new_local(None::<CameraCounts>);
             // A plate search draws its journeys; an area search its counts per camera, with
             // only the read at the slider's position marked.
             Effect::new(move |_| {
                 let all = results.get();
                 if counts.with_untracked(Option::is_none) {
-                    journey.update_value(|j| j.draw(&all, all.len().saturating_sub(1), true, selected));
+                    journey.with_value(|j| j.draw(&all, all.len().saturating_sub(1), true));
                 }
             });
             Effect::new(move |_| {
                 let upto = position.get();
-                results.with_untracked(|all| match counts.with_untracked(Option::is_some) {
-                    true => journey.update_value(|j| j.mark(all.get(upto), selected)),
-                    false => journey.update_value(|j| j.draw(all, upto, false, selected)),
-                });
+                match counts.with_untracked(Option::is_some) {
+                    true => results.with_untracked(|all| journey.with_value(|j| j.mark(all.get(upto)))),
+                    false => journey.with_value(|j| j.show_upto(upto)),
+                }
             });
             let handle = handle.clone();
             Effect::new(move |_| {
                 let drawn = counts.with(|c| c.as_ref().map(|list| CameraCounts::draw(&handle, list)));
                 if drawn.is_some() {
-                    journey.update_value(|j| j.mark(None, selected));
+                    journey.with_value(|j| j.mark(None));
                 }
                 layer.set_value(drawn);
             });
@@ -268,6 +271,9 @@ pub fn SearchPage() -> impl IntoView {
         });
     });
     let search_id = Signal::derive(move || shown.with(|s| s.as_ref().map(|s| s.search_id)));
+    // The table lists the rows around the slider's position, a page at a time: ten thousand
+    // rows at once would make the page slow; the map shows them all.
+    let table_page = Memo::new(move |_| position.get() / TABLE_ROWS);
 
     view! {
         <section class="page map-page search-page">
@@ -318,7 +324,10 @@ pub fn SearchPage() -> impl IntoView {
                 <table class="grid reads" data-testid="search-results">
                     <thead><tr><th>"Choose"</th><th>"#"</th><th>"Time (UTC)"</th><th>"Plate"</th><th>"Camera"</th><th>"Check"</th></tr></thead>
                     <tbody>
-                        {move || results.get().into_iter().enumerate().map(|(i, r)| {
+                        {move || results.with(|all| {
+                            let start = table_page.get() * TABLE_ROWS;
+                            all.iter().enumerate().skip(start).take(TABLE_ROWS).map(|(i, r)| (i, r.clone())).collect::<Vec<_>>()
+                        }).into_iter().map(|(i, r)| {
                             let pick = r.clone();
                             let id = r.id;
                             let check = match (r.verdict, &r.corrected_plate) {
@@ -349,6 +358,19 @@ pub fn SearchPage() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                {move || (results.with(|r| r.len()) > TABLE_ROWS).then(|| {
+                    let len = results.with(|r| r.len());
+                    let start = table_page.get() * TABLE_ROWS;
+                    let last_page = (len - 1) / TABLE_ROWS;
+                    let to_page = move |page: usize| { halt(); position.set(page * TABLE_ROWS); };
+                    view! {
+                        <div class="row pager" data-testid="results-pager">
+                            <button type="button" disabled={table_page.get() == 0} on:click=move |_| to_page(table_page.get_untracked() - 1)>"Earlier rows"</button>
+                            <span>{format!("Rows {}–{} of {len}", start + 1, (start + TABLE_ROWS).min(len))}</span>
+                            <button type="button" disabled={table_page.get() >= last_page} on:click=move |_| to_page(table_page.get_untracked() + 1)>"Later rows"</button>
+                        </div>
+                    }
+                })}
                 {move || shown.get().filter(|s| s.next.is_some()).map(|s| view! {
                     <button type="button" on:click=more>{format!("More results ({} shown of {}{})", results.with(|r| r.len()), s.total, if s.capped { "+" } else { "" })}</button>
                 })}

@@ -65,7 +65,7 @@ fn Own(statement: StatementView) -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            match api::download(&path(STATEMENT_PDF, &[&id]), &body).await {
+            match api::download(&path(STATEMENT_PDF, &[&id]), &body, |_| {}).await {
                 Ok(name) => message.set(Some(Ok(format!("Produced {name}")))),
                 Err(e) => message.set(Some(Err(e))),
             }

@@ -9,12 +9,12 @@ use crate::http::extract::{needs_role, ApiJson, ApiPath, ApiQuery, Auditor, Capa
 use crate::http::openapi::Binary;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use shared::endpoints::{EXPORTS, EXPORT_REVIEW, SEARCH_EXPORT};
-use shared::export::{ExportList, ExportReview, ExportView, ExportsQuery, NewExport};
+use shared::export::{ExportList, ExportReview, ExportView, ExportsQuery, NewExport, FILE_LENGTH_HEADER};
 use shared::AuditAction;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -22,7 +22,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_results)).routes(routes!(exports_out)).routes(routes!(review))
 }
 
-/// A file download that no cache keeps (R1: personal data).
+/// A file download that no cache keeps (R1: personal data). Its length is said in
+/// `x-file-length` too: the answer may be compressed on its way, and the browser shows how much
+/// of the file has come.
 pub(crate) fn download(file: ExportFile) -> AppResult<Response> {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.filename.replace('"', "")))
         .map_err(AppError::internal)?;
@@ -31,6 +33,7 @@ pub(crate) fn download(file: ExportFile) -> AppResult<Response> {
             (header::CONTENT_TYPE, HeaderValue::from_static(file.format.content_type())),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+            (HeaderName::from_static(FILE_LENGTH_HEADER), HeaderValue::from(file.bytes.len())),
         ],
         file.bytes,
     )
