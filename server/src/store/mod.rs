@@ -1,6 +1,7 @@
 //! Storage: one sqlx `Any` pool over SQLite (the embedded default, WAL) or PostgreSQL
 //! (selected by a `postgres://` URL). Every query is written once, in SQL both accept; the
-//! migrations are kept per backend.
+//! migrations are kept per backend. A PostgreSQL URL may name a Citus coordinator: the same
+//! SQL, with the tables laid out across the cluster after the migrations ([`citus`]).
 //!
 //! Only a transaction writes: every connection of the pool that [`Db::pool`] hands out is
 //! read-only (SQLite `query_only`, PostgreSQL `default_transaction_read_only`), so an INSERT,
