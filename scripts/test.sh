@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and integration tests (on SQLite, and on PostgreSQL too when
-# ANPR_TEST_POSTGRES_URL names a server, e.g. postgres://postgres@127.0.0.1:5432/postgres),
+# Runs every test: Rust unit and integration tests (on SQLite, on PostgreSQL too when
+# ANPR_TEST_POSTGRES_URL names a server, e.g. postgres://postgres@127.0.0.1:5432/postgres, and on
+# Citus when ANPR_TEST_CITUS_URL names a cluster's coordinator: .ci/run starts one),
 # then a bounded schema-driven run of the API's contract (schemathesis) and the Playwright
 # browser tests in Debian's Chromium, both against the release build.
 set -uo pipefail
@@ -11,6 +12,11 @@ if [ -n "${ANPR_TEST_POSTGRES_URL:-}" ]; then
   echo "== Rust tests on SQLite and PostgreSQL"
 else
   echo "== Rust tests on SQLite (set ANPR_TEST_POSTGRES_URL to add PostgreSQL)"
+fi
+if [ -n "${ANPR_TEST_CITUS_URL:-}" ]; then
+  echo "== … and on Citus ($ANPR_TEST_CITUS_URL)"
+else
+  echo "== The Citus backend is NOT tested (set ANPR_TEST_CITUS_URL to a Citus coordinator to add it)"
 fi
 echo "== Lints (clippy, warnings are errors)"
 cargo clippy --workspace -- -D warnings

@@ -412,8 +412,15 @@ impl Default for Config {
 }
 
 /// `ANPR_*` variables that are read elsewhere, not configuration keys.
-const NOT_CONFIG: [&str; 6] =
-    ["config", "demo_password", "admin_password", "test_postgres_url", "test_rclone", "simulate_rate"];
+const NOT_CONFIG: [&str; 7] = [
+    "config",
+    "demo_password",
+    "admin_password",
+    "test_postgres_url",
+    "test_citus_url",
+    "test_rclone",
+    "simulate_rate",
+];
 
 /// A map whose values are taken as text, whatever they look like: an environment variable's
 /// `true` or `9000` is read as a boolean or a number before it reaches here.

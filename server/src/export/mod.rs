@@ -171,10 +171,16 @@ pub(crate) struct Disclosure<'a> {
 /// unanswered, to the supervisor who approved its request (none: the audit unit). Returns its
 /// id.
 pub(crate) async fn keep(tx: &mut Tx, now: DateTime<Utc>, keeper_id: i64, d: &Disclosure<'_>) -> AppResult<i64> {
+    // Asked first: Citus takes no subquery in an INSERT's values.
+    let approver: Option<i64> = sqlx::query_scalar("SELECT decided_by FROM requests WHERE id = $1")
+        .bind(d.request_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .flatten();
     let id = sqlx::query(
         "INSERT INTO exports (user_id, search_id, format, recipient, transfer, row_count, at, kind, request_id, \
-         reference, review_at, escalate_to, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         (SELECT decided_by FROM requests WHERE id = $12), 'out') RETURNING id",
+         reference, review_at, escalate_to, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'out') \
+         RETURNING id",
     )
     .bind(keeper_id)
     .bind(d.search_id)
@@ -187,7 +193,7 @@ pub(crate) async fn keep(tx: &mut Tx, now: DateTime<Utc>, keeper_id: i64, d: &Di
     .bind(d.request_id)
     .bind(d.reference)
     .bind(to_millis(d.review_by))
-    .bind(d.request_id)
+    .bind(approver)
     .fetch_one(tx.conn())
     .await?
     .try_get("id")?;

@@ -16,10 +16,15 @@ use std::sync::Arc;
 /// each subscriber takes only those whose audience they are in.
 pub type AlertStream = tokio::sync::broadcast::Sender<Arc<AlertView>>;
 
-const ALERT_SELECT: &str = "SELECT a.id AS alert_id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, \
+/// An alert with its list, entry and read. The alert's part — coordinator tables on Citus —
+/// is a subquery of its own, narrowed by `{ALERT_WHERE}`, which is joined to the read: Citus
+/// joins the coordinator's tables to `reads` only as a whole result, not row by row.
+const ALERT_SELECT: &str = "SELECT a.alert_id, a.hotlist_id, a.hotlist_name, a.kind, a.match_kind, a.raised_at, \
+     a.decision, a.decision_reason, a.decided_by, a.decided_at, a.entry_vrm, a.warning_markers, a.action, {READ} \
+     FROM (SELECT a.id AS alert_id, a.read_id, a.hotlist_id, h.name AS hotlist_name, h.kind, a.match_kind, \
      a.raised_at, a.decision, a.decision_reason, a.decided_by, a.decided_at, e.vrm AS entry_vrm, e.warning_markers, \
-     e.action, {READ} FROM alerts a JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
-     JOIN reads r ON r.id = a.read_id JOIN cameras c ON c.id = r.camera_id";
+     e.action FROM alerts a JOIN hotlists h ON h.id = a.hotlist_id JOIN hotlist_entries e ON e.id = a.entry_id \
+     WHERE {ALERT_WHERE}) a JOIN reads r ON r.id = a.read_id JOIN cameras c ON c.id = r.camera_id";
 
 /// Whether `user_id`, as they are now, is in the audience of `hotlist_id` (R8): an active
 /// investigator — the people who act on alerts — who holds the list's role or is one of its
@@ -81,16 +86,17 @@ fn alert_from_row(row: &AnyRow) -> Result<AlertView, sqlx::Error> {
     })
 }
 
-fn alert_select() -> String {
-    ALERT_SELECT.replace("{READ}", crate::reads::READ_COLUMNS)
+/// [`ALERT_SELECT`] with the alert's part narrowed by `alert_where`.
+fn alert_select(alert_where: &str) -> String {
+    ALERT_SELECT.replace("{READ}", crate::reads::READ_COLUMNS).replace("{ALERT_WHERE}", alert_where)
 }
 
 /// The alerts `user_id` received and is still in the audience of (R8), newest first, on reads captured since
 /// `cutoff` (R12, R18: nothing past retention, whatever the purge has done).
 pub async fn alerts_for(db: &Db, user_id: i64, cutoff: DateTime<Utc>, limit: i64) -> AppResult<Vec<AlertView>> {
     let rows = sqlx::query(&format!(
-        "{} WHERE {IN_AUDIENCE} AND {RECEIVED} AND {NOT_RESTRICTED} AND r.captured_at >= $3 ORDER BY a.id DESC LIMIT $2",
-        alert_select()
+        "{} WHERE {NOT_RESTRICTED} AND r.captured_at >= $3 ORDER BY a.alert_id DESC LIMIT $2",
+        alert_select(&format!("{IN_AUDIENCE} AND {RECEIVED}"))
     ))
     .bind(user_id)
     .bind(limit)
@@ -127,8 +133,8 @@ async fn open_to_their_purpose(db: &Db, alerts: Vec<AlertView>) -> AppResult<Vec
 /// learns of an alert outside their audience.
 pub async fn alert_for(db: &Db, user_id: i64, alert_id: i64) -> Result<Option<AlertView>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "{} WHERE {IN_AUDIENCE} AND {RECEIVED} AND {NOT_RESTRICTED} AND a.id = $2",
-        alert_select()
+        "{} WHERE {NOT_RESTRICTED}",
+        alert_select(&format!("{IN_AUDIENCE} AND {RECEIVED} AND a.id = $2"))
     ))
     .bind(user_id)
     .bind(alert_id)
@@ -142,7 +148,7 @@ pub async fn alerts_by_id(db: &Db, ids: &[i64]) -> Result<Vec<AlertView>, sqlx::
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let list = (1..=chunk.len()).map(|i| db.backend().parameter(i)).collect::<Vec<_>>().join(",");
-        let query_text = format!("{} WHERE a.id IN ({list}) ORDER BY a.id", alert_select());
+        let query_text = format!("{} ORDER BY a.alert_id", alert_select(&format!("a.id IN ({list})")));
         let mut query = sqlx::query(&query_text);
         for id in chunk {
             query = query.bind(id);
@@ -220,18 +226,18 @@ pub async fn publish(db: &Db, stream: &AlertStream, ids: &[i64]) -> Result<(), s
 /// Deletes the alerts on reads captured before `cutoff` (R18), ahead of the reads themselves.
 /// Returns how many.
 pub(crate) async fn purge_before(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    // Uncorrelated subqueries: on Citus each is worked out across the shards first, and the
+    // coordinator's own tables are then deleted from (a correlated one cannot join them).
     sqlx::query(
-        "DELETE FROM alert_recipients WHERE EXISTS (SELECT 1 FROM alerts a JOIN reads r ON r.id = a.read_id \
-         WHERE a.id = alert_recipients.alert_id AND r.captured_at < $1)",
+        "DELETE FROM alert_recipients WHERE alert_id IN (SELECT a.id FROM alerts a JOIN reads r ON r.id = a.read_id \
+         WHERE r.captured_at < $1)",
     )
     .bind(to_millis(cutoff))
     .execute(tx.conn())
     .await?;
-    Ok(sqlx::query(
-        "DELETE FROM alerts WHERE EXISTS (SELECT 1 FROM reads r WHERE r.id = alerts.read_id AND r.captured_at < $1)",
-    )
-    .bind(to_millis(cutoff))
-    .execute(tx.conn())
-    .await?
-    .rows_affected())
+    Ok(sqlx::query("DELETE FROM alerts WHERE read_id IN (SELECT r.id FROM reads r WHERE r.captured_at < $1)")
+        .bind(to_millis(cutoff))
+        .execute(tx.conn())
+        .await?
+        .rows_affected())
 }

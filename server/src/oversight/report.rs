@@ -199,9 +199,12 @@ pub async fn figures(db: &Db, now: DateTime<Utc>, period: Period, min_count: i64
     c.count(
         s,
         "Cloned-plate indicators confirmed by verification",
+        // A read's verdict is its latest verification's (R15): asked of the verifications, kept
+        // beside the pairs (on Citus both on the coordinator, where `reads` is not).
         &format!(
-            "SELECT COUNT(*) AS n {pairs} AND EXISTS (SELECT 1 FROM reads r WHERE r.id IN (p.first_read_id, p.second_read_id) \
-             AND r.verdict = 'cloned')"
+            "SELECT COUNT(*) AS n {pairs} AND EXISTS (SELECT 1 FROM verifications v \
+             WHERE v.read_id IN (p.first_read_id, p.second_read_id) AND v.verdict = 'cloned' \
+             AND NOT EXISTS (SELECT 1 FROM verifications later WHERE later.read_id = v.read_id AND later.id > v.id))"
         ),
     )
     .await?;

@@ -5,7 +5,7 @@
 
 use crate::clock::to_millis;
 use crate::reads::days;
-use crate::store::{Db, Tx};
+use crate::store::{Backend, Db, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::plate::Plate;
 use shared::verification::Verdict;
@@ -100,6 +100,8 @@ pub async fn insert(tx: &mut Tx, reads: &[NewRead<'_>]) -> Result<Vec<(usize, i6
             }
         }
     }
+    // In the order sent: Citus returns each shard's rows in turn, not the rows' order.
+    inserted.sort_unstable_by_key(|(place, _)| *place);
     days::note_seen(tx, inserted.iter().map(|(place, _)| reads[*place].seen())).await?;
     Ok(inserted)
 }
@@ -135,22 +137,49 @@ pub async fn held_sighting(db: &Db, feed_id: i64, frames: &[String]) -> Result<O
 /// preview find the final), unless it would collide with another stored read; notes its day.
 /// Whether it did.
 pub async fn replace_preview(tx: &mut Tx, id: i64, new: &NewRead<'_>) -> Result<bool, sqlx::Error> {
-    let done = bind_read(
-        sqlx::query(
+    let r = new.read;
+    let collides: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM reads WHERE plate = $1 AND camera_id = $2 AND captured_at = $3 AND feed_id = $4 AND id <> $5 \
+         LIMIT 1",
+    )
+    .bind(r.plate.as_str())
+    .bind(new.camera_id)
+    .bind(to_millis(r.captured_at))
+    .bind(new.feed_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    if collides.is_some() {
+        return Ok(false);
+    }
+    // On PostgreSQL a final that reads the plate otherwise than its preview moves the read:
+    // copied under its id, then the preview deleted. On Citus a read's plate places it on its
+    // shard and is never updated (the final may belong on another shard); one path for both.
+    let postgres = tx.backend() == Backend::Postgres;
+    let mut replaced = false;
+    if postgres {
+        let copy = sqlx::query(
+            "INSERT INTO reads (id, feed_id, camera_id, plate, captured_at, received_at, confidence, direction, lane, \
+             make, model, colour, plate_image, overview_image, plate_skeleton, verdict, corrected_plate, \
+             corrected_skeleton, source_key, provisional) \
+             SELECT id, feed_id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, verdict, corrected_plate, \
+             corrected_skeleton, source_key, 0 FROM reads WHERE id = $14 AND provisional = 1 AND plate <> $2",
+        );
+        replaced = bind_read(copy, new).bind(id).execute(tx.conn()).await?.rows_affected() == 1;
+        if replaced {
+            sqlx::query("DELETE FROM reads WHERE id = $1 AND provisional = 1").bind(id).execute(tx.conn()).await?;
+        }
+    }
+    if !replaced {
+        // The plate as it is (PostgreSQL: what is left to update holds it already).
+        let same_plate = if postgres { " AND plate = $2" } else { "" };
+        let update = format!(
             "UPDATE reads SET camera_id = $1, plate = $2, captured_at = $3, received_at = $4, confidence = $5, \
              direction = $6, lane = $7, make = $8, model = $9, colour = $10, plate_image = $11, overview_image = $12, \
-             plate_skeleton = $13, provisional = 0 \
-             WHERE id = $14 AND provisional = 1 AND NOT EXISTS (SELECT 1 FROM reads other \
-               WHERE other.camera_id = $1 AND other.captured_at = $3 AND other.plate = $2 AND other.feed_id = $15 \
-               AND other.id <> $14)",
-        ),
-        new,
-    )
-    .bind(id)
-    .bind(new.feed_id)
-    .execute(tx.conn())
-    .await?;
-    let replaced = done.rows_affected() == 1;
+             plate_skeleton = $13, provisional = 0 WHERE id = $14 AND provisional = 1{same_plate}"
+        );
+        replaced = bind_read(sqlx::query(&update), new).bind(id).execute(tx.conn()).await?.rows_affected() == 1;
+    }
     if replaced {
         days::note_seen(tx, [new.seen()]).await?;
     }

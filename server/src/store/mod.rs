@@ -1,12 +1,15 @@
 //! Storage: one sqlx `Any` pool over SQLite (the embedded default, WAL) or PostgreSQL
 //! (selected by a `postgres://` URL). Every query is written once, in SQL both accept; the
-//! migrations are kept per backend.
+//! migrations are kept per backend. A PostgreSQL URL may name a Citus coordinator: the same
+//! SQL, with the tables laid out across the cluster after the migrations ([`citus`]).
 //!
 //! Only a transaction writes: every connection of the pool that [`Db::pool`] hands out is
 //! read-only (SQLite `query_only`, PostgreSQL `default_transaction_read_only`), so an INSERT,
 //! UPDATE or DELETE outside [`Db::begin`] fails instead of landing without its audit row. A
 //! write transaction declares itself READ WRITE on PostgreSQL; on SQLite, which writes one at a
 //! time anyway, it takes the one writing connection.
+
+pub mod citus;
 
 use sha2::Digest;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -39,6 +42,8 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Citus(#[from] citus::CitusError),
 }
 
 #[derive(Clone)]
@@ -46,6 +51,8 @@ pub struct Db {
     /// Read-only connections (see the module's note).
     pool: AnyPool,
     backend: Backend,
+    /// A Citus coordinator (PostgreSQL to every query; see [`citus`]).
+    citus: bool,
     /// SQLite's one writing connection, and the lock writers queue on for it: taken before a
     /// write transaction, it makes them wait here instead of failing with SQLITE_BUSY when a
     /// transaction that began by reading later writes. PostgreSQL needs neither.
@@ -94,6 +101,7 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
+        let mut citus = false;
         let (pool, sqlite_writer) = match backend {
             Backend::Sqlite => {
                 let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
@@ -114,6 +122,10 @@ impl Db {
             Backend::Postgres => {
                 let mut conn = AnyConnection::connect(url).await?;
                 POSTGRES_MIGRATIONS.run(&mut conn).await?;
+                citus = citus::is_coordinator(&mut conn).await?;
+                if citus {
+                    citus::lay_out(&mut conn).await?;
+                }
                 conn.close().await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
@@ -128,7 +140,7 @@ impl Db {
                 (pool, None)
             }
         };
-        Ok(Db { pool, backend, sqlite_writer, node: Arc::from("server"), url: Arc::from(url) })
+        Ok(Db { pool, backend, citus, sqlite_writer, node: Arc::from("server"), url: Arc::from(url) })
     }
 
     /// Names this server among those sharing the database.
@@ -190,6 +202,11 @@ impl Db {
         self.backend
     }
 
+    /// True on a Citus coordinator (whose SQL is PostgreSQL's: [`Db::backend`] says `Postgres`).
+    pub fn is_citus(&self) -> bool {
+        self.citus
+    }
+
     /// Begins a transaction that will write: the only way to write (see the module's note).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let (tx, writer) = match &self.sqlite_writer {
@@ -200,6 +217,12 @@ impl Db {
             None => {
                 let mut tx = self.pool.begin().await?;
                 tx.execute("SET TRANSACTION READ WRITE").await?;
+                if self.citus {
+                    // One connection per worker for the whole transaction: it may read or write
+                    // many shards and then write the coordinator's tables that refer to
+                    // reference tables, which Citus allows only after sequential work.
+                    tx.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'").await?;
+                }
                 (tx, None)
             }
         };

@@ -3,14 +3,14 @@
 //! under the analysis that found them, audited and sampled like searches (R21, R22).
 
 use crate::helpers::{approval, read, refused, request, ts, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 
-on_both_backends!(
+on_every_backend!(
     the_simulators_convoy_partners_are_found_first,
     convoy_partners_rank_above_a_vehicle_beside_the_target_once,
     an_analysis_needs_a_request_made_for_it_and_an_inspector,

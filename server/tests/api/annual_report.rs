@@ -4,7 +4,7 @@
 //! network watches, and the de-identified extract.
 
 use crate::helpers::{plate, plates_scope, read, refused, request, start_time, ts, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{Duration, Months};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -12,7 +12,7 @@ use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 use sqlx::Row;
 
-on_both_backends!(
+on_every_backend!(
     a_request_closes_with_what_it_was_worth,
     the_registers_are_kept_and_audited,
     a_subject_access_search_runs_only_under_its_entry,

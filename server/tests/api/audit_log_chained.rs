@@ -1,12 +1,14 @@
 //! The audit log (R21): append-only, hash-chained, and a break is found and named.
 
 use crate::helpers::{plates_scope, read, request, ts, Backend, TestApp, PASSWORD};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{ChainReport, Role};
 
-on_both_backends!(
+crate::on_postgres_and_citus!(two_servers_append_at_once_each_to_its_own_chains);
+
+on_every_backend!(
     the_chain_holds_after_ordinary_work,
     rows_cannot_be_changed_or_removed_through_the_database,
     a_tampered_row_is_found_and_named,
@@ -44,9 +46,7 @@ async fn the_chain_holds_while_acts_are_appended_during_a_check(app: TestApp) {
 /// Failed sign-ins on two servers of one database at once: each server appends to its own
 /// sign-in chain (no lock between them), and every chain holds. Several servers share a
 /// PostgreSQL database; a SQLite file has one server.
-#[tokio::test]
-async fn two_servers_append_at_once_each_to_its_own_chains() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn two_servers_append_at_once_each_to_its_own_chains(app: TestApp) {
     let auditor = some_activity(&app).await;
     let before = verify(&app, &auditor).await;
     let other = app.another_server("second").await;
@@ -258,7 +258,7 @@ async fn tamper(app: &TestApp, sql: &str) {
             "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;".to_owned(),
             None::<String>,
         ),
-        Backend::Postgres => (
+        Backend::Postgres | Backend::Citus => (
             "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change".to_owned(),
             Some("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change".to_owned()),
         ),

@@ -2,12 +2,12 @@
 //! the right role.
 
 use crate::helpers::{error_of, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use shared::Role;
 
-on_both_backends!(
+on_every_backend!(
     malformed_bodies_are_refused_with_the_reason,
     every_api_route_needs_a_session,
     each_role_is_refused_what_it_may_not_reach,

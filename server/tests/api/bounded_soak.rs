@@ -4,8 +4,8 @@
 //! cut half way through (as a database restart does). No 5xx but in the seconds after the cut,
 //! and no read acknowledged and lost.
 
-use crate::helpers::{read, request, ts, Backend, TestApp, PASSWORD};
-use crate::on_both_backends;
+use crate::helpers::{read, request, ts, TestApp, PASSWORD};
+use crate::on_every_backend;
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-on_both_backends!(a_short_soak_loses_nothing_and_fails_no_one);
+on_every_backend!(a_short_soak_loses_nothing_and_fails_no_one);
 
 /// How long the soak runs.
 const SOAK: std::time::Duration = std::time::Duration::from_secs(12);
@@ -40,7 +40,7 @@ async fn a_short_soak_loses_nothing_and_fails_no_one(app: TestApp) {
 
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
     let during_cut = Arc::new(Mutex::new(Vec::<String>::new()));
-    let cuts = app.backend == Backend::Postgres;
+    let cuts = app.backend.is_postgres();
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let sent = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();

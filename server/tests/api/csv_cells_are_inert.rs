@@ -3,14 +3,14 @@
 //! where a cell could begin, even after a character it might split cells on.
 
 use crate::helpers::{plate, plates_scope, read, request, ts, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{Duration, Months};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Role};
 
-on_both_backends!(every_csv_quotes_every_cell_and_begins_no_cell_with_a_formula);
+on_every_backend!(every_csv_quotes_every_cell_and_begins_no_cell_with_a_formula);
 
 const OPENERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 const SPLITS: [char; 6] = [',', ';', '\t', '|', '\r', '\n'];

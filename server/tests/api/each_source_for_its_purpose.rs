@@ -4,7 +4,7 @@
 //! governance act, audited, and a refused one too.
 
 use crate::helpers::{plate, plates_scope, read, refused, request, ts, Desk, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -12,7 +12,7 @@ use server::clock::Clock;
 use shared::{AccessTier, Role};
 use sqlx::Row;
 
-on_both_backends!(
+on_every_backend!(
     a_national_security_feed_is_left_out_of_a_crime_search_and_named,
     a_change_of_purposes_applies_from_its_date,
     a_hotlist_matches_only_reads_its_purpose_may_use,

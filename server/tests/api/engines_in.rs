@@ -5,7 +5,7 @@
 //! with a 4xx naming why and kept as a dead letter; and whatever arrives answered, never 5xx.
 
 use crate::helpers::{encode, error_of, Network, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use base64::Engine;
 use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Rgb};
 use proptest::strategy::{Strategy, ValueTree};
@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shared::Role;
 
-on_both_backends!(
+on_every_backend!(
     plate_recognizer_hooks_are_stored_as_they_arrive,
     hooks_without_a_plate_and_retries_are_answered_200_and_store_nothing_new,
     hikvision_alarms_are_stored_with_their_pictures,

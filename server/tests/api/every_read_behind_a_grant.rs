@@ -3,7 +3,7 @@
 //! alerts and camera restrictions; pages' security headers.
 
 use crate::helpers::{next_event, read, refused, request, small_png_b64, ts, Desk, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use crate::with_images_in_s3;
 use chrono::{DateTime, Duration, Months, Utc};
 use reqwest::{Client, Method, StatusCode};
@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 
-on_both_backends!(
+crate::on_postgres_and_citus!(a_watch_on_one_server_is_sent_the_reads_another_takes);
+
+on_every_backend!(
     no_route_hands_a_read_to_a_caller_without_a_right_to_it,
     a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window,
     a_withdrawn_request_ends_its_watches,
@@ -294,9 +296,7 @@ async fn a_watch_sends_the_reads_in_its_scope_and_ends_with_its_window(app: Test
 
 /// Several servers of one force (PostgreSQL): a watch open on one server is sent the reads
 /// another server takes, still only those its grant covers (R4, R13).
-#[tokio::test]
-async fn a_watch_on_one_server_is_sent_the_reads_another_takes() {
-    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else { return };
+async fn a_watch_on_one_server_is_sent_the_reads_another_takes(app: TestApp) {
     let other = app.another_server("second").await;
     let d = app.desk().await;
     let (inv, req) = app.watcher(&d, &["WATCH1"]).await;

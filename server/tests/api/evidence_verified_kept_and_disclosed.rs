@@ -2,7 +2,7 @@
 //! evidence locker (R19), exports (R14, R20) and the yearly figures (R23).
 
 use crate::helpers::{found, plate, plates_scope, read, refused, request, ts, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use crate::with_images_in_s3;
 use base64::Engine;
 use chrono::{DateTime, Duration, Months, Utc};
@@ -12,7 +12,7 @@ use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 use std::io::Read;
 
-on_both_backends!(
+on_every_backend!(
     a_misread_is_corrected_and_found_by_either_plate,
     only_reads_within_reach_may_be_verified,
     clone_pairs_are_flagged_beyond_the_speed_limit with |c: &mut server::config::Config| {

@@ -6,14 +6,14 @@
 //! audited.
 
 use crate::helpers::{plate, plates_scope, read, refused, request, start_time, ts, Backend, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Role};
 
-on_both_backends!(
+on_every_backend!(
     an_export_falls_due_at_its_review_date_and_escalates_unanswered with |c: &mut server::config::Config| {
         c.exports.review_days = 14;
     },
@@ -274,7 +274,7 @@ async fn exports_made_before_survive_the_migration(backend: Backend) {
                     }
                     pool.close().await;
                 }
-                Backend::Postgres => {
+                Backend::Postgres | Backend::Citus => {
                     let pool = sqlx::PgPool::connect(url).await.unwrap();
                     before_0018(&sqlx::migrate!("./migrations/postgres")).run(&pool).await.unwrap();
                     for sql in BEFORE {
@@ -312,4 +312,9 @@ async fn exports_made_before_survive_the_migration_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_made_before_survive_the_migration_on_postgres() {
     exports_made_before_survive_the_migration(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_made_before_survive_the_migration_on_citus() {
+    exports_made_before_survive_the_migration(Backend::Citus).await
 }

@@ -20,12 +20,33 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// A Citus cluster's coordinator (`ANPR_TEST_CITUS_URL`): PostgreSQL to the server's SQL,
+    /// its reads distributed across the workers.
+    Citus,
 }
 
-/// Runs each named test (an `async fn(TestApp)`) once per backend, as `<test>::sqlite` and
-/// `<test>::postgres`; `test with |config| …` changes the configuration first.
+impl Backend {
+    /// The variable naming the server the tests make their databases on (none for SQLite).
+    pub fn url_variable(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("ANPR_TEST_POSTGRES_URL"),
+            Backend::Citus => Some("ANPR_TEST_CITUS_URL"),
+        }
+    }
+
+    /// PostgreSQL's SQL, on one server or on Citus.
+    pub fn is_postgres(self) -> bool {
+        self != Backend::Sqlite
+    }
+}
+
+/// Runs each named test (an `async fn(TestApp)`) once per backend, as `<test>::sqlite`,
+/// `<test>::postgres` and `<test>::citus`; `test with |config| …` changes the configuration
+/// first. A backend whose server is not named (`ANPR_TEST_POSTGRES_URL`, `ANPR_TEST_CITUS_URL`)
+/// is skipped with a line saying so.
 #[macro_export]
-macro_rules! on_both_backends {
+macro_rules! on_every_backend {
     ($($test:ident $(with $configure:expr)?),* $(,)?) => {$(
         mod $test {
             #[allow(unused_variables)]
@@ -45,6 +66,38 @@ macro_rules! on_both_backends {
                 match spawn($crate::helpers::Backend::Postgres).await {
                     Some(app) => super::$test(app).await,
                     None => eprintln!("skipped: ANPR_TEST_POSTGRES_URL is not set"),
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn citus() {
+                match spawn($crate::helpers::Backend::Citus).await {
+                    Some(app) => super::$test(app).await,
+                    None => eprintln!("skipped on Citus: ANPR_TEST_CITUS_URL is not set"),
+                }
+            }
+        }
+    )*};
+}
+
+/// Runs each named test (an `async fn(TestApp)`) on the PostgreSQL backends only, one server
+/// and Citus, as `<test>::postgres` and `<test>::citus`: what SQLite has no counterpart of
+/// (several servers on one database, day partitions).
+#[macro_export]
+macro_rules! on_postgres_and_citus {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                    Some(app) => super::$test(app).await,
+                    None => eprintln!("skipped: ANPR_TEST_POSTGRES_URL is not set"),
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn citus() {
+                match $crate::helpers::TestApp::spawn($crate::helpers::Backend::Citus).await {
+                    Some(app) => super::$test(app).await,
+                    None => eprintln!("skipped on Citus: ANPR_TEST_CITUS_URL is not set"),
                 }
             }
         }
@@ -196,20 +249,20 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres_cleanup) = match backend {
             Backend::Sqlite => (format!("sqlite://{}", dir.path().join("anpr.db").display()), None),
-            Backend::Postgres => {
-                let admin_url = std::env::var("ANPR_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+            Backend::Postgres | Backend::Citus => {
+                let variable = backend.url_variable().expect("a server's variable");
+                let admin_url = std::env::var(variable).ok().filter(|u| !u.is_empty())?;
                 let name = format!(
                     "anpr_test_{}_{}_{}",
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::Relaxed),
                     rand_suffix()
                 );
-                sqlx::any::install_default_drivers();
-                let mut admin = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
-                admin.close().await.ok();
-                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-                (format!("{base}/{name}"), Some((admin_url.clone(), name)))
+                let url = match backend {
+                    Backend::Citus => crate::citus::create_database(&admin_url, &name).await,
+                    _ => create_postgres_database(&admin_url, &name).await,
+                };
+                (url, Some((admin_url.clone(), name)))
             }
         };
         let mut config = Config {
@@ -455,6 +508,21 @@ impl TestApp {
     }
 }
 
+/// A fresh database `name` on the PostgreSQL server of `admin_url`; its URL.
+async fn create_postgres_database(admin_url: &str, name: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(admin_url).await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+    admin.close().await.ok();
+    database_url(admin_url, name)
+}
+
+/// `admin_url` with its database replaced by `name`.
+pub fn database_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
 fn rand_suffix() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -468,11 +536,14 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
         if let Some((admin_url, name)) = self.postgres_cleanup.take() {
+            let citus = self.backend == Backend::Citus;
             // Dropped from a thread of its own: Drop cannot await, and may run during a panic.
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
-                    if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
+                    if citus {
+                        crate::citus::drop_database(&admin_url, &name).await;
+                    } else if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
                         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                             .execute(&mut admin)
                             .await;

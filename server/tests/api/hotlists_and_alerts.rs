@@ -1,14 +1,14 @@
 //! Hotlists and alerts (R5–R9): matching as reads arrive, audiences, reviews.
 
 use crate::helpers::{read, small_png_b64, Network, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::Role;
 
-on_both_backends!(
+on_every_backend!(
     a_restricted_lists_alert_reaches_its_members_and_nobody_else,
     misreads_and_wildcards_raise_alerts_of_their_kind,
     an_entry_lapses_at_day_14_not_day_13_and_then_stops_matching,

@@ -3,12 +3,12 @@
 //! (429) — each answered with the JSON error every API answer has.
 
 use crate::helpers::{error_of, read, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shared::Role;
 
-on_both_backends!(
+on_every_backend!(
     a_body_not_declared_json_is_refused_with_415,
     an_over_size_body_is_refused_with_a_json_413 with |c: &mut server::config::Config| {
         c.ingest_max_body_mib = 1;

@@ -4,7 +4,7 @@
 //! store with their item, a failed deletion being recorded and tried again.
 
 use crate::helpers::{plate, plates_scope, read, refused, request, small_png_b64, ts, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{Duration, Months};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -12,7 +12,7 @@ use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 use sqlx::Row;
 
-on_both_backends!(
+on_every_backend!(
     a_viewer_kept_from_a_camera_is_shown_no_locker_item_from_it,
     reads_are_preserved_only_into_a_case_one_opened_or_is_oic_of,
     locker_copies_are_named_without_plates_and_leave_with_their_item,

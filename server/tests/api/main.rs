@@ -1,6 +1,8 @@
-//! Integration tests through the HTTP API. Each test runs on SQLite, and on PostgreSQL as well
-//! when `ANPR_TEST_POSTGRES_URL` names a server (a fresh database is made per test).
+//! Integration tests through the HTTP API. Each test runs on SQLite, on PostgreSQL as well
+//! when `ANPR_TEST_POSTGRES_URL` names a server, and on Citus when `ANPR_TEST_CITUS_URL` names a
+//! cluster's coordinator (a fresh database is made per test).
 
+mod citus;
 mod helpers;
 
 mod analyses_beyond_one_plate;

@@ -1,15 +1,17 @@
 //! No side doors (R3, R8–R14, R18–R22): hotlists, streams, dead letters, admins and approvals
 //! hold the same line as searches, and every refusal is on the record.
 
-use crate::helpers::{error_of, next_event, read, refused, small_png_b64, ts, Backend, TestApp};
-use crate::on_both_backends;
+use crate::helpers::{error_of, next_event, read, refused, small_png_b64, ts, TestApp};
+use crate::on_every_backend;
 use chrono::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 
-on_both_backends!(
+crate::on_postgres_and_citus!(an_alert_stream_on_another_server_ends_when_its_user_is_disabled);
+
+on_every_backend!(
     a_list_is_heard_by_investigators_never_by_its_managers,
     an_alert_reaches_only_those_in_its_audience_when_it_was_raised,
     a_partial_plate_needs_five_characters_an_inspector_and_lapses_in_a_week,
@@ -482,9 +484,7 @@ async fn a_refusal_by_role_is_on_the_record(app: TestApp) {
 }
 
 /// On two servers: a user disabled through one loses the alert stream open on the other.
-#[tokio::test]
-async fn an_alert_stream_on_another_server_ends_when_its_user_is_disabled() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn an_alert_stream_on_another_server_ends_when_its_user_is_disabled(app: TestApp) {
     let other = app.another_server("second").await;
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let officer = app.signed_in("otto", &[Role::Investigator]).await;

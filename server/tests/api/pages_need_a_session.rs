@@ -1,11 +1,11 @@
 //! The server-rendered shell: pages need a session, and the page carries the signed-in user.
 
 use crate::helpers::TestApp;
-use crate::on_both_backends;
+use crate::on_every_backend;
 use reqwest::StatusCode;
 use shared::Role;
 
-on_both_backends!(pages_need_a_session_and_render_the_signed_in_user);
+on_every_backend!(pages_need_a_session_and_render_the_signed_in_user);
 
 /// The site's files go compressed when the browser accepts it, and are revalidated (a 304 for
 /// an unchanged file) unless named by their hash, without a session; a missing file is a plain 404.

@@ -10,6 +10,12 @@ use server::reads::days::{partition_name, DAYS_AHEAD};
 use shared::Role;
 use sqlx::Row;
 
+crate::on_postgres_and_citus!(
+    partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog,
+    the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row,
+    a_plate_search_meeting_the_purge_of_one_of_its_days_looks_again,
+);
+
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -26,11 +32,21 @@ async fn partitions(app: &TestApp) -> Vec<String> {
 
 /// The partition that holds the read of `plate`.
 async fn home_of(app: &TestApp, plate: &str) -> String {
-    sqlx::query_scalar::<_, String>("SELECT tableoid::regclass::text FROM reads WHERE plate = $1")
+    let home = sqlx::query_scalar::<_, String>("SELECT tableoid::regclass::text FROM reads WHERE plate = $1")
         .bind(plate)
         .fetch_one(app.db.pool())
         .await
-        .unwrap()
+        .unwrap();
+    partition_of(app, home)
+}
+
+/// The day partition of a row's `tableoid::regclass`: on Citus that names the partition's shard
+/// on a worker, `<partition>_<shard id>`.
+fn partition_of(app: &TestApp, home: String) -> String {
+    match app.backend {
+        Backend::Citus => home.rsplit_once('_').map(|(partition, _)| partition.to_owned()).unwrap_or(home),
+        _ => home,
+    }
 }
 
 fn day(t: DateTime<Utc>) -> NaiveDate {
@@ -60,9 +76,7 @@ async fn ingest_at(app: &TestApp, key: &str, plate: &str, at: DateTime<Utc>) {
     app.clock.set(now);
 }
 
-#[tokio::test]
-async fn partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog(app: TestApp) {
     let today = day(start_time());
     let held = partitions(&app).await;
     let ahead: Vec<String> = (0..=DAYS_AHEAD).map(|n| partition_name(today + Duration::days(n))).collect();
@@ -88,9 +102,7 @@ async fn partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog() {
     );
 }
 
-#[tokio::test]
-async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(app: TestApp) {
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let net = app.network(&admin, "tfl").await;
     let now = start_time();
@@ -134,6 +146,13 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
     assert_eq!((report.reads, report.days_dropped, report.alerts), (4, 2, 1));
     let held = partitions(&app).await;
     assert_eq!(held.first(), Some(&partition_name(day(cutoff))), "the cutoff's day stays: {held:?}");
+    if app.backend == Backend::Citus {
+        // Dropped from every worker's shards too; the cutoff's day is still on every worker.
+        let gone = partition_name(day(cutoff) - Duration::days(1));
+        assert_eq!(crate::citus::workers_holding(&app, &format!("{gone}\\_%")).await, 0);
+        let kept = partition_name(day(cutoff));
+        assert!(crate::citus::workers_holding(&app, &format!("{kept}\\_%")).await > 0);
+    }
     // The days past go from the plates' days too; the cutoff's own day stays noted until the
     // next day's purge.
     let mut expected: Vec<_> = ["DAYSTART", "JUSTAFTER", "JUSTBEFORE"].map(|p| noted(p, day(cutoff))).into();
@@ -154,11 +173,22 @@ async fn the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row(
     app.ingest(&net.key, vec![read("AFTERPURGE", "CAM-A", &ts(now))]).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
+    moved_into_days_in_place(Backend::Postgres).await
+}
+
+/// On Citus the single-node database is restored into the coordinator as it was: the migration
+/// moves its reads into days there, and the server then moves them onto the workers' shards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_from_before_day_partitions_is_moved_into_days_and_shards_in_place_on_citus() {
+    moved_into_days_in_place(Backend::Citus).await
+}
+
+async fn moved_into_days_in_place(backend: Backend) {
     let before: std::sync::Arc<std::sync::Mutex<Vec<(i64, String, i64)>>> = Default::default();
     let kept = before.clone();
-    let prepared = TestApp::spawn_prepared(Backend::Postgres, |_| {}, async move |url: &str| {
+    let prepared = TestApp::spawn_prepared(backend, |_| {}, async move |url: &str| {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
         let all = sqlx::migrate!("./migrations/postgres");
         let old = sqlx::migrate::Migrator {
@@ -214,9 +244,10 @@ async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
     assert_eq!(after, before);
     for r in &rows {
         let at = server::clock::from_millis(r.get::<i64, _>("captured_at"));
-        assert_eq!(r.get::<String, _>("home"), partition_name(day(at)));
+        assert_eq!(partition_of(&app, r.get::<String, _>("home")), partition_name(day(at)));
     }
-    let days: std::collections::BTreeSet<String> = rows.iter().map(|r| r.get::<String, _>("home")).collect();
+    let days: std::collections::BTreeSet<String> =
+        rows.iter().map(|r| partition_of(&app, r.get::<String, _>("home"))).collect();
     assert_eq!(days.len(), 4, "{days:?}");
     // New reads take ids after the old ones, and a retried one is still a duplicate.
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
@@ -239,9 +270,7 @@ async fn a_database_from_before_day_partitions_is_moved_into_days_in_place() {
 /// A plate search reads the day partitions its plate was read on by name. A purge that drops
 /// one of them while the search runs (R18) makes that name undefined: the search looks up the
 /// plate's days again and answers with what is left, instead of failing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plate_search_meeting_the_purge_of_one_of_its_days_looks_again() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn a_plate_search_meeting_the_purge_of_one_of_its_days_looks_again(app: TestApp) {
     let d = app.desk().await;
     let now = app.clock.now();
     let (old, recent) = (now - Duration::days(5), now - Duration::days(1));

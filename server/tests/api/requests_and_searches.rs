@@ -1,14 +1,14 @@
 //! Requests, approvals and access windows (R10–R13), searches (R5) and their audit (R21, R22).
 
 use crate::helpers::{approval, found, plate, plates_scope, read, refused, request, test_area, ts, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{Duration, Months, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Rank, Role};
 
-on_both_backends!(
+on_every_backend!(
     a_request_window_reaches_something_kept_and_ends_within_an_approval,
     requests_are_decided_by_another_supervisor_of_the_right_rank,
     a_local_investigator_reaches_back_90_days_and_no_further,

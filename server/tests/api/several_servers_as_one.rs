@@ -3,11 +3,17 @@
 //! raised on one reaches its audience connected to the other, and a background job runs on one
 //! server at a time.
 
-use crate::helpers::{read, Backend, TestApp};
+use crate::helpers::{read, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shared::Role;
 use std::time::{Duration, Instant};
+
+crate::on_postgres_and_citus!(
+    changes_and_alerts_on_one_server_reach_the_other,
+    a_background_job_runs_on_one_server_at_a_time,
+    a_node_name_is_held_by_one_live_server_at_a_time,
+);
 
 /// Sends one read to `server` until `done` says its effect is there, for at most a second;
 /// returns how long that took.
@@ -27,9 +33,7 @@ where
     unreachable!()
 }
 
-#[tokio::test]
-async fn changes_and_alerts_on_one_server_reach_the_other() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn changes_and_alerts_on_one_server_reach_the_other(app: TestApp) {
     let other = app.another_server("second").await;
     let admin = app.signed_in("root", &[Role::SystemAdmin]).await;
     let net = app.network(&admin, "tfl").await;
@@ -123,9 +127,7 @@ async fn changes_and_alerts_on_one_server_reach_the_other() {
     .await;
 }
 
-#[tokio::test]
-async fn a_background_job_runs_on_one_server_at_a_time() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn a_background_job_runs_on_one_server_at_a_time(app: TestApp) {
     let first = server::store::Db::connect(&app.database_url).await.unwrap();
     let second = server::store::Db::connect(&app.database_url).await.unwrap();
     let overlapped = first
@@ -144,9 +146,7 @@ async fn a_background_job_runs_on_one_server_at_a_time() {
 /// A server refuses a node name another live server of its database holds (their audit chains
 /// would be one chain written from two places, R21); the name is free again once that server
 /// has gone.
-#[tokio::test]
-async fn a_node_name_is_held_by_one_live_server_at_a_time() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn a_node_name_is_held_by_one_live_server_at_a_time(app: TestApp) {
     let first = app.another_server("alpha").await;
     let config = server::config::Config { node: "alpha".into(), ..app.config.clone() };
     let db = server::store::Db::connect(&app.database_url).await.unwrap();

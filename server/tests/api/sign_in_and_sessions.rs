@@ -1,12 +1,12 @@
 use crate::helpers::{error_of, Backend, TestApp, PASSWORD};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::Role;
 
-on_both_backends!(
+on_every_backend!(
     sign_in_sets_a_strict_http_only_session_cookie_and_sign_out_ends_it,
     wrong_password_and_unknown_user_are_refused_alike_and_audited,
     fifth_failure_locks_the_username_until_the_lockout_ends,

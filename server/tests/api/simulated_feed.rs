@@ -1,13 +1,13 @@
 //! The simulated London feed, through the real ingest API.
 
 use crate::helpers::TestApp;
-use crate::on_both_backends;
+use crate::on_every_backend;
 use serde_json::Value;
 use server::clock::Clock;
 use server::sim;
 use shared::Role;
 
-on_both_backends!(the_simulator_feeds_reads_with_images_through_ingest);
+on_every_backend!(the_simulator_feeds_reads_with_images_through_ingest);
 
 async fn the_simulator_feeds_reads_with_images_through_ingest(app: TestApp) {
     // The simulator stamps reads with the real time; the server's clock must agree, as ingest

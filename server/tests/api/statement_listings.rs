@@ -2,12 +2,12 @@
 //! for them; the queue only for supervisors. Every refused listing is recorded as a refusal.
 
 use crate::helpers::{refused, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{AccessTier, Rank, Role};
 
-on_both_backends!(only_investigators_list_their_own_statements);
+on_every_backend!(only_investigators_list_their_own_statements);
 
 async fn only_investigators_list_their_own_statements(app: TestApp) {
     let sup = app.supervisor("sup", Rank::Sergeant).await;

@@ -4,7 +4,7 @@
 //! report's audit section.
 
 use crate::helpers::{plate, plates_scope, read, request, start_time, test_area, ts, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -14,7 +14,7 @@ use shared::requests::Area;
 use shared::{AccessTier, Role};
 use sqlx::Row;
 
-on_both_backends!(
+on_every_backend!(
     outside_usual_hours_from_min_history_and_below_the_rare_share,
     many_more_than_usual_from_the_factor_once_a_day,
     the_same_plate_from_the_third_request,

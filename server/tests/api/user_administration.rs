@@ -1,10 +1,10 @@
 use crate::helpers::{error_of, TestApp, PASSWORD};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shared::Role;
 
-on_both_backends!(
+on_every_backend!(
     an_admin_creates_a_user_who_can_then_sign_in,
     a_taken_username_is_a_conflict,
     account_rules_are_enforced_with_a_reason,

@@ -3,14 +3,14 @@
 //! only as "fewer than k", in JSON and in the CSV; 0 and counts of k or more are exact.
 
 use crate::helpers::{plate, plates_scope, request, TestApp};
-use crate::on_both_backends;
+use crate::on_every_backend;
 use chrono::Months;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::clock::Clock;
 use shared::{AccessTier, Role};
 
-on_both_backends!(
+on_every_backend!(
     figures_cover_the_years_from_2000_to_this_one,
     counts_below_five_are_shown_as_fewer_than_five,
     the_smallest_count_shown_is_configured with |c: &mut server::config::Config| {
