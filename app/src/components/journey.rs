@@ -82,7 +82,8 @@ impl Journey {
                 let Some((layer, index)) = read_of(&event) else { return };
                 let Some(drawn) = drawn.upgrade() else { return };
                 let drawn = drawn.borrow();
-                let has_tip = js_sys::Reflect::get(&layer, &"_tooltip".into()).is_ok_and(|t| !t.is_undefined() && !t.is_null());
+                let has_tip =
+                    js_sys::Reflect::get(&layer, &"_tooltip".into()).is_ok_and(|t| !t.is_undefined() && !t.is_null());
                 if !has_tip {
                     let r = &drawn.reads[index];
                     let tip = format!(
