@@ -32,6 +32,9 @@ type Handler = Closure<dyn FnMut(JsValue)>;
 pub struct Journey {
     map: leaflet::Map,
     drawn: Rc<RefCell<Drawn>>,
+    /// The one canvas long journeys are drawn on (made once: a map keeps every renderer it was
+    /// given, and redraws each of them on every pan and zoom).
+    canvas: Rc<std::cell::OnceCell<JsValue>>,
     /// One click handler and one hover handler for every sighting (each marker carries its
     /// read's index in its options), instead of two closures a sighting.
     handlers: Rc<[Handler; 2]>,
@@ -98,7 +101,7 @@ impl Journey {
                 }
             })
         };
-        Journey { map: handle.map.clone(), drawn, handlers: Rc::new([click, hover]) }
+        Journey { map: handle.map.clone(), drawn, canvas: Rc::default(), handlers: Rc::new([click, hover]) }
     }
 
     /// Draws `reads` (in time order), one line per plate, shown up to and including index
@@ -116,7 +119,7 @@ impl Journey {
             group.on("mouseover", self.handlers[1].as_ref().unchecked_ref());
             group.add_to(&self.map);
             d.group = Some(group);
-            d.renderer = (reads.len() > SVG_UP_TO).then(canvas_renderer);
+            d.renderer = (reads.len() > SVG_UP_TO).then(|| self.canvas.get_or_init(canvas_renderer).clone());
             d.reads = reads.to_vec();
             let mut by_plate: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             let mut numbers = Vec::with_capacity(reads.len());
