@@ -28,14 +28,11 @@ pub fn SearchActions(search_id: Signal<Option<i64>>, chosen: RwSignal<BTreeSet<i
         exporting.set(Some(Progress::default()));
         spawn_local(async move {
             // The page may be left while the file comes: the download goes on and is saved.
-            let answer = match api::download(&path(SEARCH_EXPORT, &[&id]), &body, move |p| {
+            let answer = api::download(&path(SEARCH_EXPORT, &[&id]), &body, move |p| {
                 let _ = exporting.try_set(Some(p));
             })
             .await
-            {
-                Ok(name) => Ok(format!("Exported {name}: recorded as a disclosure to {}", body.recipient)),
-                Err(e) => Err(e),
-            };
+            .map(|name| format!("Exported {name}: recorded as a disclosure to {}", body.recipient));
             let _ = exporting.try_set(None);
             let _ = message.try_set(Some(answer));
         });
