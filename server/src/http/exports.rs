@@ -46,7 +46,7 @@ pub(crate) fn download(file: ExportFile) -> AppResult<Response> {
     summary = "Export a search's results as a file (CSV, XLSX or PDF)",
     params(("id" = i64, Path, description = "The id")),
     request_body = NewExport,
-    responses((status = 200, description = "The file, in the format asked.", content((Binary = "text/csv"), (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Binary = "application/pdf")))),
+    responses((status = 200, description = "The file, in the format asked.", headers(("x-file-length" = u64, description = "The file's length in bytes (the answer may be compressed on its way)")), content((Binary = "text/csv"), (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Binary = "application/pdf")))),
     security(("anpr_session" = ["investigator"]))
 )]
 async fn export_results(

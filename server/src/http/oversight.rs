@@ -37,7 +37,7 @@ async fn period(state: &AppState, user: &UserView, what: &str, query: &PeriodQue
     path = OVERSIGHT_REPORT,
     summary = "The annual report for a period: JSON, PDF or CSV",
     params(PeriodQuery),
-    responses((status = 200, description = "The report: JSON (`format=json`, the default), or a PDF or CSV download.", content((shared::oversight::Report = "application/json"), (Binary = "application/pdf"), (Binary = "text/csv")))),
+    responses((status = 200, description = "The report: JSON (`format=json`, the default), or a PDF or CSV download.", headers(("x-file-length" = u64, description = "With a download: the file's length in bytes (the answer may be compressed on its way)")), content((shared::oversight::Report = "application/json"), (Binary = "application/pdf"), (Binary = "text/csv")))),
     security(("anpr_session" = ["auditor"]))
 )]
 async fn report(
@@ -98,7 +98,7 @@ async fn intensity(
     get,
     path = OVERSIGHT_EXTRACT,
     params(PeriodQuery),
-    responses((status = 200, description = "The de-identified aggregates, as CSV.", content((Binary = "text/csv")))),
+    responses((status = 200, description = "The de-identified aggregates, as CSV.", headers(("x-file-length" = u64, description = "The file's length in bytes (the answer may be compressed on its way)")), content((Binary = "text/csv")))),
     security(("anpr_session" = ["auditor"]))
 )]
 async fn extract(

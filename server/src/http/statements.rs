@@ -123,7 +123,7 @@ async fn statement_decide(
     summary = "An approved statement, as PDF, for a named recipient",
     params(("id" = i64, Path, description = "The id")),
     request_body = Recipient,
-    responses((status = 200, description = "The statement, as PDF.", content((Binary = "application/pdf")))),
+    responses((status = 200, description = "The statement, as PDF.", headers(("x-file-length" = u64, description = "The file's length in bytes (the answer may be compressed on its way)")), content((Binary = "application/pdf")))),
     security(("anpr_session" = ["investigator"]))
 )]
 async fn statement_pdf(

@@ -13,7 +13,7 @@ use crate::clock::to_millis;
 use crate::store::{Backend, Db, Tx};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::Row;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// Days of partitions kept ready beyond today.
@@ -23,6 +23,10 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Pairs written by one statement: two parameters each, well inside PostgreSQL's 65,535.
 const SEEN_PER_STATEMENT: usize = 10_000;
+
+/// The most recent days whose noted plates a server remembers, and how many plates a day.
+const NOTED_DAYS: usize = 3;
+const NOTED_PER_DAY: usize = 4_000_000;
 
 /// The partition holding `day`'s reads.
 pub fn partition_name(day: NaiveDate) -> String {
@@ -109,14 +113,62 @@ pub async fn partitions(tx: &mut Tx) -> Result<Vec<NaiveDate>, sqlx::Error> {
     Ok(days)
 }
 
+/// The plates' days (skeleton, day) that this server has seen committed to `read_skeleton_days`,
+/// for its [`NOTED_DAYS`] most recent days: noting one again would change nothing. A vehicle is
+/// read several times a day, so most of a day's reads need no noting (R4: a force's day is
+/// about ten million reads of a few million vehicles). Learnt only after the commit that wrote
+/// them, so a group that rolls back teaches nothing; a skeleton longer than eight bytes is
+/// always noted. Another server's purge forgets only days past retention, which no reach goes
+/// back to (R12, R18).
+#[derive(Clone, Default)]
+pub struct NotedDays {
+    days: Arc<Mutex<BTreeMap<i64, HashSet<u64>>>>,
+}
+
+impl NotedDays {
+    /// `skeleton` as one number, its ASCII bytes in order: unique for up to eight bytes (a
+    /// skeleton holds no NUL).
+    fn key(skeleton: &str) -> Option<u64> {
+        (skeleton.len() <= 8 && skeleton.is_ascii())
+            .then(|| skeleton.bytes().fold(0u64, |k, b| (k << 8) | u64::from(b)) << (8 * (8 - skeleton.len())))
+    }
+
+    fn holds(&self, skeleton: &str, day: i64) -> bool {
+        let Some(key) = Self::key(skeleton) else { return false };
+        self.days.lock().expect("noted days lock").get(&day).is_some_and(|keys| keys.contains(&key))
+    }
+
+    fn learn(&self, noted: Vec<(String, i64)>) {
+        let mut days = self.days.lock().expect("noted days lock");
+        for (skeleton, day) in noted {
+            if let Some(key) = Self::key(&skeleton) {
+                let keys = days.entry(day).or_default();
+                if keys.len() < NOTED_PER_DAY {
+                    keys.insert(key);
+                }
+            }
+        }
+        while days.len() > NOTED_DAYS {
+            days.pop_first();
+        }
+    }
+
+    fn forget_before(&self, day: i64) {
+        self.days.lock().expect("noted days lock").retain(|d, _| *d >= day);
+    }
+}
+
 /// Notes, in the transaction that stores or corrects reads, the day each `(skeleton, captured_at
-/// ms)` was read (PostgreSQL). Written in key order, so two writers meeting on the same keys
-/// wait for each other in one direction only, never in a circle.
+/// ms)` was read (PostgreSQL), unless this server has seen it noted ([`NotedDays`]). Written in
+/// key order, so two writers meeting on the same keys wait for each other in one direction
+/// only, never in a circle.
 pub async fn note_seen(tx: &mut Tx, seen: impl IntoIterator<Item = (String, i64)>) -> Result<(), sqlx::Error> {
     if tx.backend() != Backend::Postgres {
         return Ok(());
     }
-    let keys: BTreeSet<(String, i64)> = seen.into_iter().map(|(s, at)| (s, at.div_euclid(DAY_MS))).collect();
+    let noted = tx.noted_days().clone();
+    let keys: BTreeSet<(String, i64)> =
+        seen.into_iter().map(|(s, at)| (s, at.div_euclid(DAY_MS))).filter(|(s, day)| !noted.holds(s, *day)).collect();
     let keys: Vec<_> = keys.into_iter().collect();
     for chunk in keys.chunks(SEEN_PER_STATEMENT) {
         let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
@@ -130,6 +182,7 @@ pub async fn note_seen(tx: &mut Tx, seen: impl IntoIterator<Item = (String, i64)
         }
         query.execute(tx.conn()).await?;
     }
+    tx.after_commit(move || noted.learn(keys));
     Ok(())
 }
 
@@ -160,6 +213,8 @@ pub async fn forget_seen_before(tx: &mut Tx, day: NaiveDate) -> Result<(), sqlx:
     }
     let (start, _) = bounds(day);
     sqlx::query("DELETE FROM read_skeleton_days WHERE day < $1").bind(start / DAY_MS).execute(tx.conn()).await?;
+    let noted = tx.noted_days().clone();
+    tx.after_commit(move || noted.forget_before(start / DAY_MS));
     Ok(())
 }
 
@@ -174,6 +229,22 @@ pub async fn drop_day(tx: &mut Tx, day: NaiveDate) -> Result<(), sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noted_days_hold_what_was_learnt_for_the_latest_days_only() {
+        let noted = NotedDays::default();
+        noted.learn(vec![("AB12CDE".into(), 10), ("AB12CD".into(), 11), ("ABCDEFGHI".into(), 11)]);
+        assert!(noted.holds("AB12CDE", 10));
+        assert!(!noted.holds("AB12CDE", 11), "another day");
+        assert!(noted.holds("AB12CD", 11));
+        assert!(!noted.holds("AB12C", 11), "a prefix is another skeleton");
+        assert!(!noted.holds("ABCDEFGHI", 11), "nine bytes are always noted");
+        noted.learn(vec![("X1".into(), 12), ("X1".into(), 13)]);
+        assert!(!noted.holds("AB12CDE", 10), "only the latest {NOTED_DAYS} days are kept");
+        assert!(noted.holds("X1", 13) && noted.holds("AB12CD", 11));
+        noted.forget_before(13);
+        assert!(!noted.holds("AB12CD", 11) && noted.holds("X1", 13));
+    }
 
     #[test]
     fn a_day_has_one_partition_covering_its_milliseconds() {

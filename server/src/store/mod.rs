@@ -11,6 +11,7 @@
 
 pub mod citus;
 
+use crate::reads::days::NotedDays;
 use sha2::Digest;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -60,6 +61,8 @@ pub struct Db {
     /// This server's name among those sharing the database: its audit chains carry it (R21).
     node: Arc<str>,
     url: Arc<str>,
+    /// The plates' days this server has seen committed (see [`NotedDays`]).
+    noted: NotedDays,
 }
 
 /// A write transaction. On SQLite it holds the writer lock until it ends.
@@ -67,6 +70,9 @@ pub struct Tx {
     tx: Transaction<'static, Any>,
     backend: Backend,
     node: Arc<str>,
+    noted: NotedDays,
+    /// What this server learns once the transaction has committed (and forgets if it does not).
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
@@ -84,8 +90,22 @@ impl Tx {
         &self.node
     }
 
+    /// The plates' days this server has seen committed.
+    pub fn noted_days(&self) -> &NotedDays {
+        &self.noted
+    }
+
+    /// Runs `learn` once the transaction has committed; never if it rolls back.
+    pub fn after_commit(&mut self, learn: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(learn));
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        for learn in self.after_commit {
+            learn();
+        }
+        Ok(())
     }
 }
 
@@ -140,7 +160,8 @@ impl Db {
                 (pool, None)
             }
         };
-        Ok(Db { pool, backend, citus, sqlite_writer, node: Arc::from("server"), url: Arc::from(url) })
+        let noted = NotedDays::default();
+        Ok(Db { pool, backend, citus, sqlite_writer, node: Arc::from("server"), url: Arc::from(url), noted })
     }
 
     /// Names this server among those sharing the database.
@@ -226,7 +247,14 @@ impl Db {
                 (tx, None)
             }
         };
-        Ok(Tx { tx, backend: self.backend, node: self.node.clone(), _writer: writer })
+        Ok(Tx {
+            tx,
+            backend: self.backend,
+            node: self.node.clone(),
+            noted: self.noted.clone(),
+            after_commit: Vec::new(),
+            _writer: writer,
+        })
     }
 
     pub async fn close(&self) {

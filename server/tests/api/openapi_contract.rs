@@ -228,3 +228,37 @@ async fn the_reference_page_and_its_files_are_served_by_the_server() {
         }
     }
 }
+
+/// Each operation that names its roles (`x-roles`) refuses a signed-in user holding only another
+/// role, before reading its parameters or body: 403 in the error shape (who may call is in the
+/// signature, and the document says it truly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_refuses_the_roles_it_does_not_list() {
+    let app = app().await;
+    let doc = contract(&app).await;
+    let mut clients = Vec::new();
+    for role in shared::Role::ALL {
+        clients.push((role, app.signed_in(&format!("only-{}", role.as_str().replace('_', "-")), &[role]).await));
+    }
+    let mut wrong = Vec::new();
+    let mut tried = 0;
+    for (path, method, op) in operations(&doc) {
+        let Some(listed) = op["x-roles"].as_array() else { continue };
+        let listed: Vec<&str> = listed.iter().filter_map(Value::as_str).collect();
+        for (role, client) in clients.iter().filter(|(role, _)| !listed.contains(&role.as_str())) {
+            let request = client
+                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), app.url(&filled(&path)))
+                .timeout(std::time::Duration::from_secs(10));
+            let request = if method == "get" || method == "delete" { request } else { request.json(&Value::Null) };
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            tried += 1;
+            if status != StatusCode::FORBIDDEN || !body["error"].is_string() {
+                wrong.push(format!("{method} {path} as {}: {status} {body}", role.as_str()));
+            }
+        }
+    }
+    assert!(tried > 200, "only {tried} calls");
+    assert!(wrong.is_empty(), "not refused: {wrong:#?}");
+}

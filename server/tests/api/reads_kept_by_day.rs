@@ -14,6 +14,7 @@ crate::on_postgres_and_citus!(
     partitions_are_made_a_week_ahead_and_on_demand_for_a_backlog,
     the_purge_drops_whole_days_and_deletes_only_the_cutoffs_day_row_by_row,
     a_plate_search_meeting_the_purge_of_one_of_its_days_looks_again,
+    a_plates_day_is_noted_once_committed_and_not_before,
 );
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -305,4 +306,40 @@ async fn a_plate_search_meeting_the_purge_of_one_of_its_days_looks_again(app: Te
     let left: Vec<&str> =
         page["results"].as_array().unwrap().iter().map(|r| r["camera_name"].as_str().unwrap()).collect();
     assert_eq!(left, ["N2"], "{page}");
+}
+
+/// A plate's day is noted in the transaction that stores its read, and a server notes each
+/// (skeleton, day) only until it has seen one committed (R16: a search finds the read by the
+/// day noted). Noted in a transaction that rolled back (a failed ingest group), it is noted
+/// again by the next; once committed, the server sends it no more.
+async fn a_plates_day_is_noted_once_committed_and_not_before(app: TestApp) {
+    use server::reads::days::note_seen;
+    let day = start_time().timestamp_millis();
+    let seen = || vec![("6C00A8C".to_owned(), day)];
+    let held = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM read_skeleton_days WHERE skeleton = '6C00A8C'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    note_seen(&mut tx, seen()).await.unwrap();
+    drop(tx);
+    assert_eq!(held().await, 0, "rolled back");
+    let mut tx = app.db.begin().await.unwrap();
+    note_seen(&mut tx, seen()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(held().await, 1, "noted again after the rollback");
+
+    // Taken away behind the server's back, it is not noted again: the server remembers it.
+    sqlx::query("DELETE FROM read_skeleton_days").execute(&mut app.raw_conn().await).await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    note_seen(&mut tx, seen()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(held().await, 0, "the server sent what it had seen committed");
+    // Another day of the same skeleton is noted.
+    let mut tx = app.db.begin().await.unwrap();
+    note_seen(&mut tx, vec![("6C00A8C".to_owned(), day + 86_400_000)]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(held().await, 1);
 }

@@ -19,6 +19,9 @@ pub struct LoadPlan {
     pub batch: usize,
     pub concurrency: usize,
     pub with_images: bool,
+    /// The vehicles the reads are drawn from, each with its own plate.
+    pub vehicles: u64,
+    pub seed: u64,
 }
 
 pub struct LoadResult {
@@ -32,10 +35,15 @@ pub struct LoadResult {
     pub request_ms: (f64, f64, f64),
 }
 
-/// Builds the request bodies: distinct reads at approved sites, with images from a small pool
-/// of rendered ones when asked for.
+/// The plate of vehicle `i`: the same in every run.
+fn plate_of(vehicle: u64) -> Plate {
+    Plate::parse(&traffic::random_plate(&mut StdRng::seed_from_u64(vehicle))).expect("valid")
+}
+
+/// Builds the request bodies: reads of vehicles drawn uniformly from the plan's, at approved
+/// sites, with images from a small pool of rendered ones when asked for.
 pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
-    let mut rng = StdRng::seed_from_u64(99);
+    let mut rng = StdRng::seed_from_u64(plan.seed);
     let approved: Vec<&Site> = sites.iter().filter(|s| s.zone != EXPANSION).collect();
     let pool: Vec<(String, String)> = if plan.with_images {
         (0..64)
@@ -55,7 +63,7 @@ pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
             let site = approved[rng.gen_range(0..approved.len())];
             let images = pool.get(i % pool.len().max(1));
             NativeRead {
-                plate: Plate::parse(&traffic::random_plate(&mut rng)).expect("valid"),
+                plate: plate_of(rng.gen_range(0..plan.vehicles)),
                 captured_at: start + Duration::milliseconds(i as i64),
                 camera: site.external_id.clone(),
                 confidence: 0.9,

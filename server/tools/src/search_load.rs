@@ -177,14 +177,15 @@ async fn account(db: &Db, now: DateTime<Utc>, new: NewUser) -> anyhow::Result<sh
 }
 
 /// Times `queries` searches of each kind (exact vehicle history, misread-tolerant) over the
-/// last 12 months, for plates of vehicles that exist, one after another.
+/// last 12 months, for plates of vehicles that exist, one after another; then as many area
+/// searches (ten cameras, six hours of the last 30 days: where and when an offence was).
 pub async fn measure(
     db: &Db,
     config: &Config,
     now: DateTime<Utc>,
     target: u64,
     queries: usize,
-) -> anyhow::Result<(Timing, Timing)> {
+) -> anyhow::Result<(Timing, Timing, Timing)> {
     let (analyst, inspector) = accounts(db, now, "search-load").await?;
     let tags = tags();
     let request = requests::submit(
@@ -242,7 +243,68 @@ pub async fn measure(
     }
     let misread = timings.pop().expect("two");
     let exact = timings.pop().expect("two");
-    Ok((exact, misread))
+    Ok((exact, misread, measure_area(db, config, now, &analyst, &inspector, queries).await?))
+}
+
+/// Times `queries` area searches: the reads of ten cameras in six hours of the last 30 days.
+async fn measure_area(
+    db: &Db,
+    config: &Config,
+    now: DateTime<Utc>,
+    analyst: &Investigator,
+    inspector: &Supervisor,
+    queries: usize,
+) -> anyhow::Result<Timing> {
+    let (_, cameras) = feed_cameras(db).await?;
+    let cameras = cameras[..10.min(cameras.len())].to_vec();
+    let scope = RequestScope {
+        plates: vec![],
+        area: None,
+        cameras: cameras.clone(),
+        from: now - Duration::days(30),
+        to: now,
+        analysis: None,
+    };
+    let request = requests::submit(
+        db,
+        now,
+        &config.access,
+        analyst,
+        NewRequest {
+            purpose: Purpose::CrimeInvestigation,
+            reason: "Measuring area search latency at scale".into(),
+            crime_type: "Measurement".into(),
+            seriousness: Seriousness::Serious,
+            scope,
+            handling: "Discarded after measuring".into(),
+            surveillance: Some(false),
+            dsa_reference: None,
+        },
+    )
+    .await?;
+    let decision =
+        RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
+    requests::decide(db, now, &config.access, inspector, request.id, decision).await?;
+    let mut rng = StdRng::seed_from_u64(11);
+    let (mut ms, mut results) = (Vec::with_capacity(queries), 0usize);
+    for _ in 0..queries {
+        let from = now - Duration::hours(rng.gen_range(6..30 * 24));
+        let started = Instant::now();
+        let grant = Grant::issue(db, &config.access, now, analyst, request.id).await?;
+        let query = SearchQuery::Area { area: None, cameras: cameras.clone() };
+        let search = NewSearch { request_id: request.id, query, from, to: from + Duration::hours(6) };
+        let permitted = grant.permit(db, search).await?;
+        let page = search::run(db, now, &config.audit_sample, analyst, &permitted).await?;
+        ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        results += page.results.len();
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(Timing {
+        p50_ms: percentile(&ms, 0.50),
+        p95_ms: percentile(&ms, 0.95),
+        p99_ms: percentile(&ms, 0.99),
+        mean_results: results as f64 / queries as f64,
+    })
 }
 
 #[cfg(test)]
