@@ -2,7 +2,7 @@
 //! measured) and prints reads a second.
 
 use bytes::Bytes;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures_util::{stream, StreamExt};
 use image::Rgb;
 use rand::rngs::StdRng;
@@ -22,6 +22,10 @@ pub struct LoadPlan {
     /// The vehicles the reads are drawn from, each with its own plate.
     pub vehicles: u64,
     pub seed: u64,
+    /// When the first read was captured (by default so that the last was an hour ago), and the
+    /// milliseconds between reads.
+    pub start: Option<DateTime<Utc>>,
+    pub step_ms: i64,
 }
 
 pub struct LoadResult {
@@ -56,15 +60,16 @@ pub fn bodies(plan: &LoadPlan, sites: &[Site]) -> Vec<Bytes> {
     } else {
         Vec::new()
     };
-    // All in the recent past (ingest refuses reads from the future), a millisecond apart.
-    let start = Utc::now() - Duration::hours(1) - Duration::milliseconds(plan.reads as i64);
+    // All in the past (ingest refuses reads from the future), `step_ms` apart.
+    let step = Duration::milliseconds(plan.step_ms.max(1));
+    let start = plan.start.unwrap_or_else(|| Utc::now() - Duration::hours(1) - step * plan.reads as i32);
     let reads: Vec<NativeRead> = (0..plan.reads)
         .map(|i| {
             let site = approved[rng.gen_range(0..approved.len())];
             let images = pool.get(i % pool.len().max(1));
             NativeRead {
                 plate: plate_of(rng.gen_range(0..plan.vehicles)),
-                captured_at: start + Duration::milliseconds(i as i64),
+                captured_at: start + step * i as i32,
                 camera: site.external_id.clone(),
                 confidence: 0.9,
                 direction: Some("towards".into()),

@@ -79,6 +79,13 @@ enum Command {
         /// sends other reads).
         #[arg(long)]
         seed: Option<u64>,
+        /// When the first read was captured (RFC 3339; by default so that the last read was an
+        /// hour ago): runs that make up one day each take their part of it.
+        #[arg(long)]
+        start: Option<chrono::DateTime<chrono::Utc>>,
+        /// Milliseconds between one read's capture and the next's.
+        #[arg(long, default_value_t = 1)]
+        step_ms: i64,
     },
     /// Measure the reference for SQLite ingest: a naive loop of 1,000-row transactions into a
     /// table with two indexes, in a new database file at `--path`, printing rows a second.
@@ -232,7 +239,7 @@ async fn main() -> anyhow::Result<()> {
             println!("sqlite-reference: {rows} rows in 1,000-row transactions, two indexes: {rate:.0} rows/s");
             Ok(())
         }
-        Command::Load { url, reads, batch, concurrency, images, vehicles, seed } => {
+        Command::Load { url, reads, batch, concurrency, images, vehicles, seed, start, step_ms } => {
             let config = config()?;
             let db = open(&config).await?;
             let sites = sim::sites();
@@ -245,6 +252,8 @@ async fn main() -> anyhow::Result<()> {
                 with_images: images,
                 vehicles: vehicles.unwrap_or(reads as u64 / 3).max(1),
                 seed: seed.unwrap_or_else(|| clock.now().timestamp_micros() as u64),
+                start,
+                step_ms,
             };
             let bodies = load::bodies(&plan, &sites);
             let r = load::run(&url, &key, &plan, bodies).await?;
