@@ -126,10 +126,10 @@ pub struct NotedDays {
 }
 
 impl NotedDays {
-    /// `skeleton` as one number, its ASCII bytes in order: unique for up to eight bytes (a
+    /// `skeleton` as one number, its ASCII bytes in order: unique for one to eight bytes (a
     /// skeleton holds no NUL).
     fn key(skeleton: &str) -> Option<u64> {
-        (skeleton.len() <= 8 && skeleton.is_ascii())
+        ((1..=8).contains(&skeleton.len()) && skeleton.is_ascii())
             .then(|| skeleton.bytes().fold(0u64, |k, b| (k << 8) | u64::from(b)) << (8 * (8 - skeleton.len())))
     }
 
@@ -239,6 +239,8 @@ mod tests {
         assert!(noted.holds("AB12CD", 11));
         assert!(!noted.holds("AB12C", 11), "a prefix is another skeleton");
         assert!(!noted.holds("ABCDEFGHI", 11), "nine bytes are always noted");
+        noted.learn(vec![(String::new(), 11)]);
+        assert!(!noted.holds("", 11));
         noted.learn(vec![("X1".into(), 12), ("X1".into(), 13)]);
         assert!(!noted.holds("AB12CDE", 10), "only the latest {NOTED_DAYS} days are kept");
         assert!(noted.holds("X1", 13) && noted.holds("AB12CD", 11));

@@ -127,20 +127,22 @@ async fn changes_and_alerts_on_one_server_reach_the_other(app: TestApp) {
     .await;
 }
 
+/// A job runs on one server of a database at a time, by its name. (Named apart from the jobs the
+/// test's own server runs on its intervals — clone scan, purge — which could hold them.)
 async fn a_background_job_runs_on_one_server_at_a_time(app: TestApp) {
     let first = server::store::Db::connect(&app.database_url).await.unwrap();
     let second = server::store::Db::connect(&app.database_url).await.unwrap();
     let overlapped = first
-        .as_only_runner("retention purge", async {
-            // While the first server purges, the second's turn finds it taken.
-            second.as_only_runner("retention purge", async {}).await.unwrap()
+        .as_only_runner("test job", async {
+            // While the first server runs it, the second's turn finds it taken.
+            second.as_only_runner("test job", async {}).await.unwrap()
         })
         .await
         .unwrap();
     assert_eq!(overlapped, Some(None));
     // Another job is not held up, and once the first is done the second may run it.
-    assert_eq!(second.as_only_runner("clone scan", async { 1 }).await.unwrap(), Some(1));
-    assert_eq!(second.as_only_runner("retention purge", async { 2 }).await.unwrap(), Some(2));
+    assert_eq!(second.as_only_runner("another test job", async { 1 }).await.unwrap(), Some(1));
+    assert_eq!(second.as_only_runner("test job", async { 2 }).await.unwrap(), Some(2));
 }
 
 /// A server refuses a node name another live server of its database holds (their audit chains
