@@ -188,33 +188,15 @@ pub async fn measure(
 ) -> anyhow::Result<(Timing, Timing, Timing)> {
     let (analyst, inspector) = accounts(db, now, "search-load").await?;
     let tags = tags();
-    let request = requests::submit(
-        db,
-        now,
-        &config.access,
-        &analyst,
-        NewRequest {
-            purpose: Purpose::CrimeInvestigation,
-            reason: "Measuring search latency at scale".into(),
-            crime_type: "Measurement".into(),
-            seriousness: Seriousness::Serious,
-            scope: RequestScope {
-                plates: tags.iter().map(|t| EntryPattern::parse(&format!("{t}*")).expect("valid")).collect(),
-                area: None,
-                cameras: vec![],
-                from: now - Duration::days(400),
-                to: now + Duration::days(1),
-                analysis: None,
-            },
-            handling: "Discarded after measuring".into(),
-            surveillance: Some(false),
-            dsa_reference: None,
-        },
-    )
-    .await?;
-    let decision =
-        RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
-    requests::decide(db, now, &config.access, &inspector, request.id, decision).await?;
+    let scope = RequestScope {
+        plates: tags.iter().map(|t| EntryPattern::parse(&format!("{t}*")).expect("valid")).collect(),
+        area: None,
+        cameras: vec![],
+        from: now - Duration::days(400),
+        to: now + Duration::days(1),
+        analysis: None,
+    };
+    let request = approved(db, config, now, (&analyst, &inspector), "Measuring search latency at scale", scope).await?;
 
     let vehicles = (target / 10).max(1);
     let mut rng = StdRng::seed_from_u64(7);
@@ -225,9 +207,9 @@ pub async fn measure(
         for _ in 0..queries {
             let plate = plate_of(&tags, rng.gen_range(0..vehicles));
             let started = Instant::now();
-            let grant = Grant::issue(db, &config.access, now, &analyst, request.id).await?;
+            let grant = Grant::issue(db, &config.access, now, &analyst, request).await?;
             let from = now.checked_sub_months(Months::new(12)).expect("in range").max(grant.earliest());
-            let search = NewSearch { request_id: request.id, query: SearchQuery::Plate { plate, mode }, from, to: now };
+            let search = NewSearch { request_id: request, query: SearchQuery::Plate { plate, mode }, from, to: now };
             let permitted = grant.permit(db, search).await?;
             let page = search::run(db, now, &config.audit_sample, &analyst, &permitted).await?;
             ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -265,34 +247,16 @@ async fn measure_area(
         to: now,
         analysis: None,
     };
-    let request = requests::submit(
-        db,
-        now,
-        &config.access,
-        analyst,
-        NewRequest {
-            purpose: Purpose::CrimeInvestigation,
-            reason: "Measuring area search latency at scale".into(),
-            crime_type: "Measurement".into(),
-            seriousness: Seriousness::Serious,
-            scope,
-            handling: "Discarded after measuring".into(),
-            surveillance: Some(false),
-            dsa_reference: None,
-        },
-    )
-    .await?;
-    let decision =
-        RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
-    requests::decide(db, now, &config.access, inspector, request.id, decision).await?;
+    let request =
+        approved(db, config, now, (analyst, inspector), "Measuring area search latency at scale", scope).await?;
     let mut rng = StdRng::seed_from_u64(11);
     let (mut ms, mut results) = (Vec::with_capacity(queries), 0usize);
     for _ in 0..queries {
         let from = now - Duration::hours(rng.gen_range(6..30 * 24));
         let started = Instant::now();
-        let grant = Grant::issue(db, &config.access, now, analyst, request.id).await?;
+        let grant = Grant::issue(db, &config.access, now, analyst, request).await?;
         let query = SearchQuery::Area { area: None, cameras: cameras.clone() };
-        let search = NewSearch { request_id: request.id, query, from, to: from + Duration::hours(6) };
+        let search = NewSearch { request_id: request, query, from, to: from + Duration::hours(6) };
         let permitted = grant.permit(db, search).await?;
         let page = search::run(db, now, &config.audit_sample, analyst, &permitted).await?;
         ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -305,6 +269,32 @@ async fn measure_area(
         p99_ms: percentile(&ms, 0.99),
         mean_results: results as f64 / queries as f64,
     })
+}
+
+/// A request of `analyst`'s for `scope`, approved by `inspector`: its id.
+async fn approved(
+    db: &Db,
+    config: &Config,
+    now: DateTime<Utc>,
+    (analyst, inspector): (&Investigator, &Supervisor),
+    reason: &str,
+    scope: RequestScope,
+) -> anyhow::Result<i64> {
+    let new = NewRequest {
+        purpose: Purpose::CrimeInvestigation,
+        reason: reason.into(),
+        crime_type: "Measurement".into(),
+        seriousness: Seriousness::Serious,
+        scope,
+        handling: "Discarded after measuring".into(),
+        surveillance: Some(false),
+        dsa_reference: None,
+    };
+    let request = requests::submit(db, now, &config.access, analyst, new).await?;
+    let decision =
+        RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
+    requests::decide(db, now, &config.access, inspector, request.id, decision).await?;
+    Ok(request.id)
 }
 
 #[cfg(test)]
