@@ -5,19 +5,18 @@
 //! same question, timed in the same run.
 
 use crate::latency::percentile;
-use crate::search_load::{accounts, feed_cameras, plate_of, tags, Timing};
+use crate::search_load::{accounts, approved, feed_cameras, plate_of, tags, Timing};
 use chrono::{DateTime, Duration, Months, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::access::{Investigator, Supervisor};
 use server::clock::to_millis;
 use server::config::Config;
-use server::requests;
 use server::search::{self, Grant};
 use server::store::Db;
 use shared::analysis::{Analysis, PlaceWindow};
 use shared::hotlists::EntryPattern;
-use shared::requests::{NewRequest, Purpose, RequestDecision, RequestScope, Seriousness};
+use shared::requests::RequestScope;
 use shared::search::{NewSearch, SearchQuery};
 use std::future::Future;
 use std::time::Instant;
@@ -51,7 +50,7 @@ where
 }
 
 /// A request for `analysis` over `plates` or `cameras`, approved by an inspector.
-async fn approved(
+async fn approved_for(
     db: &Db,
     config: &Config,
     now: DateTime<Utc>,
@@ -60,28 +59,15 @@ async fn approved(
     plates: &[String],
     cameras: &[i64],
 ) -> anyhow::Result<i64> {
-    let new = NewRequest {
-        purpose: Purpose::CrimeInvestigation,
-        reason: "Measuring analysis latency at scale".into(),
-        crime_type: "Measurement".into(),
-        seriousness: Seriousness::Serious,
-        scope: RequestScope {
-            plates: plates.iter().map(|p| EntryPattern::parse(p).expect("a plate")).collect(),
-            area: None,
-            cameras: cameras.to_vec(),
-            from: now - Duration::days(400),
-            to: now + Duration::days(1),
-            analysis: Some(analysis),
-        },
-        handling: "Discarded after measuring".into(),
-        surveillance: Some(false),
-        dsa_reference: None,
+    let scope = RequestScope {
+        plates: plates.iter().map(|p| EntryPattern::parse(p).expect("a plate")).collect(),
+        area: None,
+        cameras: cameras.to_vec(),
+        from: now - Duration::days(400),
+        to: now + Duration::days(1),
+        analysis: Some(analysis),
     };
-    let request = requests::submit(db, now, &config.access, analyst, new).await?;
-    let decision =
-        RequestDecision { approve: true, rationale: "Load measurement on synthetic data".into(), expires_at: None };
-    requests::decide(db, now, &config.access, inspector, request.id, decision).await?;
-    Ok(request.id)
+    approved(db, config, now, (analyst, inspector), "Measuring analysis latency at scale", scope).await
 }
 
 /// Runs `query` from `from` to now under `request_id` as the API would; the reads it found.
@@ -132,7 +118,7 @@ pub async fn measure(
     let mut out = Vec::new();
 
     // Convoy over 30 days.
-    let convoy = approved(db, config, now, who, Analysis::Convoy, &targets, &[]).await?;
+    let convoy = approved_for(db, config, now, who, Analysis::Convoy, &targets, &[]).await?;
     let month = now - Duration::days(30);
     let analysis = timed(queries, |i| {
         let q = SearchQuery::Convoy { plate: targets[i % targets.len()].clone(), window_seconds: 60 };
@@ -157,7 +143,7 @@ pub async fn measure(
     out.push(Measured { name: "convoy, 30 days, ±60 s", analysis, reference });
 
     // Several places: three windows of an hour at the borough's cameras on three days.
-    let places = approved(db, config, now, who, Analysis::Places, &[], &cameras[..cameras.len().min(500)]).await?;
+    let places = approved_for(db, config, now, who, Analysis::Places, &[], &cameras[..cameras.len().min(500)]).await?;
     let windows = |i: usize| -> Vec<PlaceWindow> {
         (0..3)
             .map(|w| {
@@ -191,7 +177,7 @@ pub async fn measure(
     out.push(Measured { name: "several places, 3 windows of 1 hour, 20 cameras each", analysis, reference });
 
     // Vehicle description over one day at the borough's cameras.
-    let described = approved(db, config, now, who, Analysis::Description, &[], &borough).await?;
+    let described = approved_for(db, config, now, who, Analysis::Description, &[], &borough).await?;
     let day = now - Duration::days(1);
     let analysis = timed(queries, |_| {
         let q = SearchQuery::Description {
@@ -219,7 +205,7 @@ pub async fn measure(
     out.push(Measured { name: "vehicle description, 1 day, 20 cameras", analysis, reference });
 
     // Pattern of life over 12 months.
-    let pattern = approved(db, config, now, who, Analysis::Pattern, &targets, &[]).await?;
+    let pattern = approved_for(db, config, now, who, Analysis::Pattern, &targets, &[]).await?;
     let year = now.checked_sub_months(Months::new(12)).expect("in range");
     let analysis = timed(queries, |i| {
         run(

@@ -272,7 +272,7 @@ async fn measure_area(
 }
 
 /// A request of `analyst`'s for `scope`, approved by `inspector`: its id.
-async fn approved(
+pub async fn approved(
     db: &Db,
     config: &Config,
     now: DateTime<Utc>,
