@@ -4,7 +4,6 @@
 //! the stored search with what it found and its audit row — each beside the bare SQL of the
 //! same question, timed in the same run.
 
-use crate::latency::percentile;
 use crate::search_load::{accounts, approved, feed_cameras, plate_of, tags, Timing};
 use chrono::{DateTime, Duration, Months, Utc};
 use rand::rngs::StdRng;
@@ -40,13 +39,7 @@ where
         found += each(i).await?;
         ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    ms.sort_by(f64::total_cmp);
-    Ok(Timing {
-        p50_ms: percentile(&ms, 0.50),
-        p95_ms: percentile(&ms, 0.95),
-        p99_ms: percentile(&ms, 0.99),
-        mean_results: found as f64 / queries as f64,
-    })
+    Ok(Timing::of(ms, found))
 }
 
 /// A request for `analysis` over `plates` or `cameras`, approved by an inspector.

@@ -147,6 +147,19 @@ pub struct Timing {
     pub mean_results: f64,
 }
 
+impl Timing {
+    /// The percentiles of `ms` (one time a run, in milliseconds) and the results a run found.
+    pub fn of(mut ms: Vec<f64>, results: usize) -> Timing {
+        ms.sort_by(f64::total_cmp);
+        Timing {
+            p50_ms: percentile(&ms, 0.50),
+            p95_ms: percentile(&ms, 0.95),
+            p99_ms: percentile(&ms, 0.99),
+            mean_results: results as f64 / ms.len().max(1) as f64,
+        }
+    }
+}
+
 /// A load tool's central-tier investigator `{name}` and inspector `{name}-insp`, created the
 /// first time.
 pub async fn accounts(db: &Db, now: DateTime<Utc>, name: &str) -> anyhow::Result<(Investigator, Supervisor)> {
@@ -215,13 +228,7 @@ pub async fn measure(
             ms.push(started.elapsed().as_secs_f64() * 1000.0);
             results += page.results.len();
         }
-        ms.sort_by(f64::total_cmp);
-        timings.push(Timing {
-            p50_ms: percentile(&ms, 0.50),
-            p95_ms: percentile(&ms, 0.95),
-            p99_ms: percentile(&ms, 0.99),
-            mean_results: results as f64 / queries as f64,
-        });
+        timings.push(Timing::of(ms, results));
     }
     let misread = timings.pop().expect("two");
     let exact = timings.pop().expect("two");
@@ -262,13 +269,7 @@ async fn measure_area(
         ms.push(started.elapsed().as_secs_f64() * 1000.0);
         results += page.results.len();
     }
-    ms.sort_by(f64::total_cmp);
-    Ok(Timing {
-        p50_ms: percentile(&ms, 0.50),
-        p95_ms: percentile(&ms, 0.95),
-        p99_ms: percentile(&ms, 0.99),
-        mean_results: results as f64 / queries as f64,
-    })
+    Ok(Timing::of(ms, results))
 }
 
 /// A request of `analyst`'s for `scope`, approved by `inspector`: its id.
