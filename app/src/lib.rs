@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::Lazy;
 use shared::ShellData;
 
 pub const LOGIN_PATH: &str = "/login";
@@ -53,43 +54,77 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // Absent only when the server lists the routes without rendering a request.
     let user = session::signed_in_user();
-    provide_context(components::alerts::MapFocus(RwSignal::new(None)));
-    provide_context(components::alerts::AlertFeed(RwSignal::new(Vec::new())));
+    // Shared with the trays: the browser provides them before hydrating.
+    if use_context::<components::alerts::MapFocus>().is_none() {
+        provide_context(components::alerts::MapFocus(RwSignal::new(None)));
+    }
+    if use_context::<components::alerts::AlertFeed>().is_none() {
+        provide_context(components::alerts::AlertFeed(RwSignal::new(Vec::new())));
+    }
     view! {
         <Title text="ANPR workbench"/>
         <Router>
             <components::nav::NavBar user=user.clone()/>
-            // Alerts go to investigators only (R8): nobody else is ever a list's audience.
-            {user.as_ref().is_some_and(|u| u.has(shared::Role::Investigator)).then(|| view! { <components::alerts::AlertTray/> })}
-            {user.as_ref().is_some_and(|u| u.has(shared::Role::SystemAdmin)).then(|| view! { <components::outages::OutageTray/> })}
-            {user.as_ref().filter(|u| u.has_any(&[shared::Role::Investigator, shared::Role::Supervisor])).map(|u| view! {
-                <components::request_notices::RequestNotices
-                    mine=u.has(shared::Role::Investigator) queue=u.has(shared::Role::Supervisor)/>
-            })}
+            // A signed-in user's trays, put here by the browser once the page is interactive.
+            <div class="trays" id=TRAYS></div>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"There is no such page."</p> }>
-                    <Route path=path!("/") view=routes::home::HomePage/>
-                    <Route path=path!("/login") view=routes::login::LoginPage/>
-                    <Route path=path!("/map") view=routes::map::MapPage/>
-                    <Route path=path!("/admin/users") view=routes::users::UsersPage/>
-                    <Route path=path!("/admin/cameras") view=routes::cameras::CamerasPage/>
-                    <Route path=path!("/hotlists") view=routes::hotlists::HotlistsPage/>
-                    <Route path=path!("/audit") view=routes::audit::AuditPage/>
-                    <Route path=path!("/audit/sample") view=routes::sample::SamplePage/>
-                    <Route path=path!("/audit/flags") view=routes::flags::FlagsPage/>
-                    <Route path=path!("/requests") view=routes::requests::RequestsPage/>
-                    <Route path=path!("/search") view=routes::search::SearchPage/>
-                    <Route path=path!("/analysis") view=routes::analysis::AnalysisPage/>
-                    <Route path=path!("/clones") view=routes::clones::ClonesPage/>
-                    <Route path=path!("/locker") view=routes::locker::LockerPage/>
-                    <Route path=path!("/statements") view=routes::statements::StatementsPage/>
-                    <Route path=path!("/exports") view=routes::exports::ExportsPage/>
-                    <Route path=path!("/oversight") view=routes::oversight::OversightPage/>
-                    <Route path=path!("/registers") view=routes::registers::RegistersPage/>
+                    <Route path=path!("/") view={Lazy::<routes::Home>::new()}/>
+                    <Route path=path!("/login") view={Lazy::<routes::Login>::new()}/>
+                    <Route path=path!("/map") view={Lazy::<routes::Map>::new()}/>
+                    <Route path=path!("/admin/users") view={Lazy::<routes::Users>::new()}/>
+                    <Route path=path!("/admin/cameras") view={Lazy::<routes::Cameras>::new()}/>
+                    <Route path=path!("/hotlists") view={Lazy::<routes::Hotlists>::new()}/>
+                    <Route path=path!("/audit") view={Lazy::<routes::Audit>::new()}/>
+                    <Route path=path!("/audit/sample") view={Lazy::<routes::Sample>::new()}/>
+                    <Route path=path!("/audit/flags") view={Lazy::<routes::Flags>::new()}/>
+                    <Route path=path!("/requests") view={Lazy::<routes::Requests>::new()}/>
+                    <Route path=path!("/search") view={Lazy::<routes::Search>::new()}/>
+                    <Route path=path!("/analysis") view={Lazy::<routes::Analysis>::new()}/>
+                    <Route path=path!("/clones") view={Lazy::<routes::Clones>::new()}/>
+                    <Route path=path!("/locker") view={Lazy::<routes::Locker>::new()}/>
+                    <Route path=path!("/statements") view={Lazy::<routes::Statements>::new()}/>
+                    <Route path=path!("/exports") view={Lazy::<routes::Exports>::new()}/>
+                    <Route path=path!("/oversight") view={Lazy::<routes::Oversight>::new()}/>
+                    <Route path=path!("/registers") view={Lazy::<routes::Registers>::new()}/>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The element holding a signed-in user's trays.
+const TRAYS: &str = "trays";
+
+/// Puts in `place` what a signed-in user is told whatever page is open: alerts (to investigators
+/// only, R8: nobody else is ever a list's audience), cameras' outages (system admins) and
+/// requests decided or awaiting a decision. Browser only, once the page is interactive; the
+/// trays fetch what they show. Their code is a piece of the WASM of its own (see `routes`), so
+/// the sign-in page does without it.
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+fn mount_trays(
+    place: web_sys::HtmlElement,
+    data: ShellData,
+    focus: components::alerts::MapFocus,
+    feed: components::alerts::AlertFeed,
+) {
+    use shared::Role;
+    let Some(user) = data.user.clone() else { return };
+    leptos::mount::mount_to(place, move || {
+        provide_context(data);
+        provide_context(focus);
+        provide_context(feed);
+        view! {
+            {user.has(Role::Investigator).then(|| view! { <components::alerts::AlertTray/> })}
+            {user.has(Role::SystemAdmin).then(|| view! { <components::outages::OutageTray/> })}
+            {user.has_any(&[Role::Investigator, Role::Supervisor]).then(|| view! {
+                <components::request_notices::RequestNotices
+                    mine=user.has(Role::Investigator) queue=user.has(Role::Supervisor)/>
+            })}
+        }
+    })
+    .forget();
 }
 
 /// Asks the user to confirm (browser only; elsewhere nothing is confirmed).
@@ -129,11 +164,26 @@ pub fn hydrate() {
         .and_then(|m| m.get_attribute("content"))
         .and_then(|json| serde_json::from_str(&json).ok())
         .expect("the server renders the shell data");
-    leptos::mount::hydrate_body(move || {
-        provide_context(data.clone());
-        view! { <App/> }
-    });
-    if let Some(body) = document.body() {
+    let focus = components::alerts::MapFocus(RwSignal::new(None));
+    let feed = components::alerts::AlertFeed(RwSignal::new(Vec::new()));
+    // Lazily: the first page's code is fetched before it hydrates; the body says when the page
+    // is interactive; then come the trays.
+    wasm_bindgen_futures::spawn_local(async move {
+        use wasm_bindgen::JsCast;
+        let Some(body) = document.body() else { return };
+        let shell = data.clone();
+        let app = leptos::mount::hydrate_from_async(body.clone(), move || {
+            provide_context(shell);
+            provide_context(focus);
+            provide_context(feed);
+            view! { <App/> }
+        })
+        .await;
+        app.forget();
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+        let place = document.get_element_by_id(TRAYS).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let (Some(place), Some(_)) = (place, &data.user) {
+            mount_trays(place, data, focus, feed).await;
+        }
+    });
 }
