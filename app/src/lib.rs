@@ -183,7 +183,28 @@ pub fn hydrate() {
         let _ = body.set_attribute("data-hydrated", "true");
         let place = document.get_element_by_id(TRAYS).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
         if let (Some(place), Some(_)) = (place, &data.user) {
+            // After the page's own first work (a map's cameras, say), within a second.
+            idle(1000).await;
             mount_trays(place, data, focus, feed).await;
         }
     });
+}
+
+/// Resolves when the browser is next idle, or after `timeout_ms` at the latest.
+#[cfg(feature = "hydrate")]
+async fn idle(timeout_ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let window: wasm_bindgen::JsValue = web_sys::window().map(Into::into).unwrap_or_default();
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"timeout".into(), &timeout_ms.into());
+        match js_sys::Reflect::get(&window, &"requestIdleCallback".into()) {
+            Ok(request) if request.is_function() => {
+                let _ = js_sys::Function::from(request).call2(&window, &resolve, &options);
+            }
+            _ => {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
