@@ -194,16 +194,11 @@ pub fn hydrate() {
 #[cfg(feature = "hydrate")]
 async fn idle(timeout_ms: u32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let window: wasm_bindgen::JsValue = web_sys::window().map(Into::into).unwrap_or_default();
-        let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"timeout".into(), &timeout_ms.into());
-        match js_sys::Reflect::get(&window, &"requestIdleCallback".into()) {
-            Ok(request) if request.is_function() => {
-                let _ = js_sys::Function::from(request).call2(&window, &resolve, &options);
-            }
-            _ => {
-                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
-            }
+        let options = web_sys::IdleRequestOptions::new();
+        options.set_timeout(timeout_ms);
+        let asked = web_sys::window().map(|w| w.request_idle_callback_with_options(&resolve, &options));
+        if !matches!(asked, Some(Ok(_))) {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
