@@ -36,3 +36,23 @@ for (const role of ROLES) {
     expect(errors, errors.join('\n')).toEqual([]);
   });
 }
+
+// Moving between the pages that hold a map, in the page (no reload): each page opens a map of
+// its own, ready and drawn, and the one it left is gone.
+test('moving between the map pages in the browser opens each one its own map', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'investigator');
+  await page.goto('/map');
+  await expect(page.locator('body[data-hydrated]')).toBeAttached();
+  const nav = page.getByRole('navigation');
+  for (const [label, path] of [['Search', '/search'], ['Analysis', '/analysis'], ['Map', '/map'], ['Search', '/search']]) {
+    await nav.getByRole('link', { name: label, exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`${path}$`));
+    const map = page.getByTestId('map');
+    await expect(map, `${path}: one map`).toHaveCount(1);
+    await expect(map, `${path}: its map is open`).toHaveAttribute('data-map-ready', 'true');
+    // Leaflet has laid out its panes in this page's own container.
+    await expect(map.locator('.leaflet-map-pane'), `${path}: the map is drawn`).toHaveCount(1);
+  }
+  expect(errors, errors.join('\n')).toEqual([]);
+});

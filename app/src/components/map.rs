@@ -2,6 +2,8 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use shared::requests::Area;
 use shared::{CameraView, MapSettings};
+#[cfg(feature = "hydrate")]
+use wasm_bindgen::JsCast;
 
 /// A Leaflet map once it is open in the browser (never on the server).
 #[derive(Clone)]
@@ -12,6 +14,11 @@ pub struct MapHandle {
 
 /// A Leaflet map. Leaflet itself is served by the server (`/vendor/leaflet`), never from a CDN.
 /// `on_ready` runs once, in the browser, when the map is open.
+///
+/// The map lives in an element of its own, made in the browser inside the one rendered here:
+/// moving from one page with a map to another, the router may keep the rendered element and
+/// hand it to the new page before the old page has closed its map, so each map must have its
+/// own container to open and to take away.
 #[component]
 pub fn LeafletMap(
     settings: MapSettings,
@@ -22,36 +29,43 @@ pub fn LeafletMap(
     {
         let map = StoredValue::new_local(None::<leaflet::Map>);
         Effect::new(move |_| {
-            if let Some(el) = node.get() {
-                if map.with_value(|m| m.is_none()) {
-                    match open(&el, &settings) {
-                        Ok(m) => {
-                            map.set_value(Some(m.clone()));
-                            if let Some(ready) = on_ready {
-                                ready.run(MapHandle { map: m });
-                            }
-                        }
-                        Err(e) => leptos::logging::error!("could not open the map: {e:?}"),
+            let Some(place) = node.get() else { return };
+            if map.with_value(|m| m.is_some()) {
+                return;
+            }
+            match open(&place, &settings) {
+                Ok(m) => {
+                    map.set_value(Some(m.clone()));
+                    if let Some(ready) = on_ready {
+                        ready.run(MapHandle { map: m });
                     }
                 }
+                Err(e) => leptos::logging::error!("could not open the map: {e:?}"),
             }
         });
         on_cleanup(move || {
             map.with_value(|m| {
                 if let Some(m) = m {
                     m.remove();
+                    m.get_container().remove();
                 }
             })
         });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (settings, on_ready);
-    view! { <div class="map" node_ref=node data-testid="map"></div> }
+    view! { <div class="map" node_ref=node></div> }
 }
 
+/// Opens a map in a new element inside `place` (the `map` test id is on that element, with
+/// what the layers say of themselves for whoever checks from outside).
 #[cfg(feature = "hydrate")]
-fn open(el: &web_sys::HtmlDivElement, settings: &MapSettings) -> Result<leaflet::Map, wasm_bindgen::JsValue> {
-    let map = leaflet::Map::new_with_element(el, &leaflet::MapOptions::default())?;
+fn open(place: &web_sys::HtmlDivElement, settings: &MapSettings) -> Result<leaflet::Map, wasm_bindgen::JsValue> {
+    let el: web_sys::HtmlElement = document().create_element("div")?.unchecked_into();
+    el.set_class_name("map-view");
+    el.set_attribute("data-testid", "map")?;
+    place.append_child(&el)?;
+    let map = leaflet::Map::new_with_element(&el, &leaflet::MapOptions::default())?;
     map.set_view(&leaflet::LatLng::new(settings.centre[0], settings.centre[1]), settings.zoom.into());
     let tiles = leaflet::TileLayerOptions::new();
     tiles.set_attribution(settings.attribution.clone());
