@@ -44,8 +44,11 @@ test('10,000 sightings on the map, scrubbed, played, zoomed and panned; a 10,000
     w.step = 'fetching the pages';
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
-        const scripts = (entry as unknown as { scripts: { invoker: string; duration: number }[] }).scripts;
-        w.frames_over_50.push({ step: w.step, ms: entry.duration, scripts: scripts.map((s) => `${s.invoker} ${Math.round(s.duration)} ms`).join(', ') });
+        const frame = entry as unknown as { scripts: { invoker: string; duration: number }[]; renderStart: number; styleAndLayoutStart: number };
+        const end = entry.startTime + entry.duration;
+        const drawing = frame.renderStart ? `; rendering ${Math.round(end - frame.renderStart)} ms, of it style and layout ${Math.round(end - frame.styleAndLayoutStart)} ms` : '';
+        const scripts = frame.scripts.map((s) => `${s.invoker} ${Math.round(s.duration)} ms`).join(', ');
+        w.frames_over_50.push({ step: w.step, ms: entry.duration, scripts: scripts + drawing });
       }
     }).observe({ type: 'long-animation-frame' });
   });
@@ -62,8 +65,8 @@ test('10,000 sightings on the map, scrubbed, played, zoomed and panned; a 10,000
   const map = page.getByTestId('map');
   await expect(map).toHaveAttribute('data-sightings', String(SIGHTINGS), { timeout: 30_000 });
   // The table lists a page of rows at a time; the map holds them all.
-  await expect(page.getByTestId('search-results').locator('tbody tr')).toHaveCount(500);
-  await expect(page.getByTestId('results-pager')).toHaveText(/Rows 9501–10000 of 10000/);
+  await expect(page.getByTestId('search-results').locator('tbody tr')).toHaveCount(100);
+  await expect(page.getByTestId('results-pager')).toHaveText(/Rows 9901–10000 of 10000/);
 
   await step('scrubbing and playing');
   // Back through the journey, and played for a while.
@@ -75,7 +78,7 @@ test('10,000 sightings on the map, scrubbed, played, zoomed and panned; a 10,000
   await page.getByRole('button', { name: 'Play journey' }).click();
   await page.waitForTimeout(2_000);
   await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('results-pager')).toHaveText(/Rows 5001–5500 of 10000/);
+  await expect(page.getByTestId('results-pager')).toHaveText(/Rows 5001–5100 of 10000/);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(map).toHaveAttribute('data-sightings', String(SIGHTINGS));
   await step('zooming and panning');

@@ -9,7 +9,7 @@ use shared::requests::Area;
 use shared::search::CameraCount;
 use shared::ReadView;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -17,17 +17,22 @@ use wasm_bindgen::JsCast;
 const COLOURS: [&str; 6] = ["#0b5cad", "#b42318", "#1a7f37", "#7a3db8", "#c4661f", "#0f7b8a"];
 
 /// Journeys of more sightings than this are drawn on one canvas: thousands of SVG elements
-/// would make every pan and zoom slow. (Fewer stay SVG, each sighting an element of its own.)
+/// would make every pan and zoom slow. (Fewer stay SVG, each place an element of its own.)
 const SVG_UP_TO: usize = 1_000;
 
-/// Sightings made in one animation frame while a long journey is drawn, so that no frame is
-/// long: ten thousand are on the map within a few frames and the page answers throughout.
+/// Places made, put on or taken off the map in one animation frame, so that no frame is long
+/// however many places a journey has: the map catches up over a few frames and the page
+/// answers throughout.
 const PER_FRAME: usize = 1_000;
 
-/// The journey layer of a map: every sighting made once when the reads change, then shown up
-/// to the slider's position by adding or taking away only those that moved past it.
 type Handler = Closure<dyn FnMut(JsValue)>;
 
+/// The journey layer of a map. A vehicle seen many times at one camera is one marker there,
+/// standing for its latest sighting up to the slider's position (ten thousand sightings of a
+/// vehicle that keeps to its roads are a few dozen places, not ten thousand circles drawn on
+/// one another), and its line joins each pair of places once. Reads are added as they arrive
+/// (a search's further pages add to what is drawn instead of drawing it again) and shown up to
+/// the slider's position, changing only the places and lines that the move touched.
 #[derive(Clone)]
 pub struct Journey {
     map: leaflet::Map,
@@ -35,27 +40,68 @@ pub struct Journey {
     /// The one canvas long journeys are drawn on (made once: a map keeps every renderer it was
     /// given, and redraws each of them on every pan and zoom).
     canvas: Rc<std::cell::OnceCell<JsValue>>,
-    /// One click handler and one hover handler for every sighting (each marker carries its
-    /// read's index in its options), instead of two closures a sighting.
+    /// One click handler and one hover handler for every place (each marker carries the index
+    /// of the read it stands for), instead of two closures a place.
     handlers: Rc<[Handler; 2]>,
+}
+
+/// One vehicle's line: each pair of places it went between, once, in the order first driven.
+struct Line {
+    line: leaflet::Polyline,
+    segments: js_sys::Array,
+    /// The read that first drove each segment (in time order, as the segments are).
+    firsts: Vec<usize>,
+    driven: HashSet<(usize, usize)>,
+    last_place: Option<usize>,
+    /// How many reads of this vehicle are drawn; how many segments are on the map.
+    reads: usize,
+    shown: usize,
+}
+
+/// Where one vehicle was seen, once or many times.
+struct Place {
+    line: usize,
+    lat: f64,
+    lon: f64,
+    /// The reads seen here, in time order.
+    reads: Vec<usize>,
+    marker: Option<leaflet::CircleMarker>,
+    on_map: bool,
+    /// The read the marker stands for: the latest here up to the slider's position.
+    stands_for: usize,
 }
 
 #[derive(Default)]
 struct Drawn {
-    /// The reads drawn, in time order, and each one's number in its plate's journey (from 1).
+    /// The reads drawn, in time order; each one's number in its plate's journey (from 1) and
+    /// the place it was seen.
     reads: Vec<ReadView>,
     numbers: Vec<usize>,
+    place_of_read: Vec<usize>,
     group: Option<leaflet::FeatureGroup>,
     renderer: Option<JsValue>,
-    /// Each plate's line and its points (with the index of the read each is).
-    lines: Vec<(leaflet::Polyline, js_sys::Array, Vec<usize>)>,
-    /// The sightings made so far (made in frames for a long journey); `shown` are on the map.
-    markers: Vec<leaflet::CircleMarker>,
+    /// Each plate's line, in the order the plates first appear.
+    lines: Vec<Line>,
+    line_of: HashMap<String, usize>,
+    places: Vec<Place>,
+    place_at: HashMap<(usize, u64, u64), usize>,
+    /// A place's options in each plate colour (Leaflet copies options into each marker).
+    styles: Vec<JsValue>,
+    /// South, west, north, east of every read drawn.
+    bounds: Option<[f64; 4]>,
+    /// How many places have their marker made (in order).
+    made: usize,
+    /// How many sightings the places on the map stand for.
     shown: usize,
+    /// The slider's position: the map catches up to show the reads up to and including it.
     upto: usize,
     current: Option<leaflet::CircleMarker>,
-    /// Bumped by each drawing, so that frames still making an earlier one stop.
+    /// Bumped by each drawing afresh, so that frames still at work on an earlier one stop.
     generation: u64,
+    /// Whether frames are at work catching the map up.
+    busy: bool,
+    /// Whether this is a journey that further reads may go on from (not one marked read).
+    continued: bool,
 }
 
 impl Journey {
@@ -65,8 +111,7 @@ impl Journey {
             let drawn = Rc::downgrade(&drawn);
             move |event: &JsValue| -> Option<(JsValue, usize)> {
                 let layer = js_sys::Reflect::get(event, &"propagatedFrom".into()).ok().filter(|l| !l.is_undefined())?;
-                let options = js_sys::Reflect::get(&layer, &"options".into()).ok()?;
-                let index = js_sys::Reflect::get(&options, &"read".into()).ok()?.as_f64()? as usize;
+                let index = js_sys::Reflect::get(&layer, &READ.into()).ok()?.as_f64()? as usize;
                 drawn.upgrade()?.borrow().reads.get(index).is_some().then_some((layer, index))
             }
         };
@@ -78,144 +123,167 @@ impl Journey {
                 selected.set(read);
             })
         };
-        // Each sighting's tooltip (its number, time and camera) is made when first hovered.
+        // A place's tooltip (the number, time and camera of the sighting it stands for, and how
+        // often the vehicle was seen there until then) is made as the pointer comes to it.
         let hover = {
             let drawn = Rc::downgrade(&drawn);
             Handler::new(move |event: JsValue| {
                 let Some((layer, index)) = read_of(&event) else { return };
                 let Some(drawn) = drawn.upgrade() else { return };
                 let drawn = drawn.borrow();
-                let has_tip =
-                    js_sys::Reflect::get(&layer, &"_tooltip".into()).is_ok_and(|t| !t.is_undefined() && !t.is_null());
-                if !has_tip {
-                    let r = &drawn.reads[index];
-                    let tip = format!(
-                        "#{} · {} · {} · {}",
-                        drawn.numbers[index],
-                        r.plate,
-                        r.captured_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                        r.camera_name
-                    );
-                    text_tooltip(&layer, &tip);
-                    layer.unchecked_ref::<leaflet::Layer>().open_tooltip(&leaflet::LatLng::new(r.lat, r.lon));
-                }
+                let r = &drawn.reads[index];
+                let place = &drawn.places[drawn.place_of_read[index]];
+                let times = place.reads.partition_point(|&i| i <= index);
+                let tip = format!(
+                    "#{} · {} · {} · {}{}",
+                    drawn.numbers[index],
+                    r.plate,
+                    r.captured_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    r.camera_name,
+                    if times > 1 { format!(" · seen here {times} times by then") } else { String::new() }
+                );
+                text_tooltip(&layer, &tip);
+                layer.unchecked_ref::<leaflet::Layer>().open_tooltip(&leaflet::LatLng::new(r.lat, r.lon));
             })
         };
         Journey { map: handle.map.clone(), drawn, canvas: Rc::default(), handlers: Rc::new([click, hover]) }
     }
 
-    /// Draws `reads` (in time order), one line per plate, shown up to and including index
-    /// `upto`, the newest shown sighting marked. Fits the map to all reads when `fit` is set.
-    pub fn draw(&self, reads: &[ReadView], upto: usize, fit: bool) {
-        let generation = {
+    /// Draws `reads` (in time order), one line per plate, shown up to the newest, which is
+    /// marked; the map is fitted to them. Where `reads` goes on from what is drawn (the same
+    /// reads first: a search's next page), only the new ones are added, and the map is fitted
+    /// again only if they lie outside what it was fitted to; the same reads again (one of them
+    /// checked since) are taken as they are now and leave the drawing be.
+    pub fn draw(&self, reads: &[ReadView]) {
+        let goes_on = {
+            let d = self.drawn.borrow();
+            let had = d.reads.len();
+            d.continued
+                && had <= reads.len()
+                && d.reads.first().map(|r| r.id) == reads.first().map(|r| r.id)
+                && d.reads.last().map(|r| r.id) == reads.get(had.wrapping_sub(1)).map(|r| r.id)
+                // A journey that grows long moves onto the canvas: drawn afresh, once.
+                && (d.renderer.is_some() || reads.len() <= SVG_UP_TO)
+        };
+        if !goes_on {
+            self.start(reads, true);
+            self.drawn.borrow_mut().continued = true;
+            return;
+        }
+        let grew = {
+            let mut d = self.drawn.borrow_mut();
+            let had = d.reads.len();
+            if had == reads.len() {
+                d.reads.clone_from_slice(reads);
+                return;
+            }
+            let before = d.bounds;
+            d.add(&reads[had..]);
+            d.upto = reads.len() - 1;
+            d.bounds != before
+        };
+        if grew {
+            self.fit();
+        }
+        self.catch_up();
+    }
+
+    /// Draws `reads` afresh (fitting the map to them if `fit`).
+    fn start(&self, reads: &[ReadView], fit: bool) {
+        {
             let mut d = self.drawn.borrow_mut();
             if let Some(old) = d.group.take() {
                 self.map.remove_layer(&old);
             }
-            let generation = d.generation + 1;
-            *d = Drawn { generation, ..Drawn::default() };
+            *d = Drawn { generation: d.generation + 1, ..Drawn::default() };
             let group = leaflet::FeatureGroup::new();
             group.on("click", self.handlers[0].as_ref().unchecked_ref());
             group.on("mouseover", self.handlers[1].as_ref().unchecked_ref());
             group.add_to(&self.map);
             d.group = Some(group);
             d.renderer = (reads.len() > SVG_UP_TO).then(|| self.canvas.get_or_init(canvas_renderer).clone());
-            d.reads = reads.to_vec();
-            let mut by_plate: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-            let mut numbers = Vec::with_capacity(reads.len());
-            for (i, r) in reads.iter().enumerate() {
-                let journey = by_plate.entry(r.plate.as_str()).or_default();
-                journey.push(i);
-                numbers.push(journey.len());
-            }
-            d.numbers = numbers;
-            for (n, indexes) in by_plate.into_values().enumerate() {
-                let colour = COLOURS[n % COLOURS.len()];
-                let points: js_sys::Array =
-                    indexes.iter().map(|&i| JsValue::from(leaflet::LatLng::new(reads[i].lat, reads[i].lon))).collect();
-                // Vehicles that drove the same road stay apart: the first a broad line, each
-                // after it narrower and dashed over it.
-                let line = leaflet::Polyline::new_with_options(
-                    &js_sys::Array::new(),
-                    &d.options(&[
-                        ("color", colour.into()),
-                        ("weight", if n == 0 { 6 } else { 3 }.into()),
-                        ("dashArray", if n == 0 { "" } else { "8 6" }.into()),
-                        ("opacity", 0.75.into()),
-                        ("className", "journey".into()),
-                        ("interactive", false.into()),
-                    ])
-                    .unchecked_into(),
-                );
-                d.group.as_ref().map(|g| g.add_layer(&line));
-                d.lines.push((line, points, indexes));
-            }
-            d.upto = upto;
-            generation
-        };
-        if fit && !reads.is_empty() {
-            let points: js_sys::Array =
-                reads.iter().map(|r| JsValue::from(leaflet::LatLng::new(r.lat, r.lon))).collect();
-            self.map.fit_bounds_with_options(
-                &leaflet::LatLngBounds::new_from_list(&points),
-                &options(&[("padding", js_sys::Array::of2(&40.into(), &40.into()).into()), ("maxZoom", 15.into())]),
-            );
+            d.styles = COLOURS.iter().map(|colour| d.style(colour, false)).collect();
+            d.add(reads);
+            d.upto = reads.len().saturating_sub(1);
         }
-        // The sightings are made a frame's worth at a time; each frame shows what is made.
-        if !self.make_and_show(generation) {
-            return;
+        if fit {
+            self.fit();
         }
-        let journey = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            next_frame().await;
-            while journey.make_and_show(generation) {
-                next_frame().await;
-            }
-        });
+        self.catch_up();
     }
 
-    /// Makes a frame's worth of the sightings of drawing `generation` and shows them; whether
-    /// more are left to make (none once another drawing began).
-    fn make_and_show(&self, generation: u64) -> bool {
-        let mut d = self.drawn.borrow_mut();
-        if d.generation != generation {
-            return false;
-        }
-        d.make(PER_FRAME);
-        let upto = d.upto;
-        d.show(upto);
-        self.say_shown(d.shown);
-        d.markers.len() < d.reads.len()
-    }
-
-    /// How many sightings are on the map, on its element (`data-sightings`), for whoever
-    /// checks the drawing from outside.
-    fn say_shown(&self, shown: usize) {
-        if let Some(el) = self.map.get_container().dyn_ref::<web_sys::Element>() {
-            let _ = el.set_attribute("data-sightings", &shown.to_string());
-        }
+    /// Fits the map to every read drawn.
+    fn fit(&self) {
+        let Some([south, west, north, east]) = self.drawn.borrow().bounds else { return };
+        self.map.fit_bounds_with_options(
+            &leaflet::LatLngBounds::new(&leaflet::LatLng::new(south, west), &leaflet::LatLng::new(north, east)),
+            &options(&[("padding", js_sys::Array::of2(&40.into(), &40.into()).into()), ("maxZoom", 15.into())]),
+        );
     }
 
     /// Shows the journey up to and including index `upto`, that sighting marked.
     pub fn show_upto(&self, upto: usize) {
-        let mut d = self.drawn.borrow_mut();
-        d.upto = upto;
-        d.show(upto);
-        self.say_shown(d.shown);
+        self.drawn.borrow_mut().upto = upto;
+        self.catch_up();
     }
 
     /// Only the read at the slider's position, marked (an area search, whose reads are many
     /// vehicles': its whole result is drawn as [`CameraCounts`]).
     pub fn mark(&self, read: Option<&ReadView>) {
-        self.draw(&[], 0, false);
-        if let Some(r) = read {
-            let mut d = self.drawn.borrow_mut();
-            d.reads = vec![r.clone()];
-            d.numbers = vec![1];
-            d.show(0);
+        self.start(read.map(std::slice::from_ref).unwrap_or_default(), false);
+        // One vehicle's read among many: no line.
+        let d = self.drawn.borrow();
+        if let Some(group) = &d.group {
+            for line in &d.lines {
+                group.remove_layer(&line.line);
+            }
         }
     }
+
+    /// Brings the map up to date a frame's worth at a time: the places not yet made, and those
+    /// to put on or take off the map for the slider's position. Does one frame's worth now and
+    /// leaves the rest to the next frames, unless frames are already at it.
+    fn catch_up(&self) {
+        let generation = {
+            let d = self.drawn.borrow();
+            if d.busy {
+                return;
+            }
+            d.generation
+        };
+        if !self.frame(generation) {
+            return;
+        }
+        let journey = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            next_frame().await;
+            while journey.frame(generation) {
+                next_frame().await;
+            }
+        });
+    }
+
+    /// One frame's worth of catching up with drawing `generation`; whether more is left (none
+    /// once another drawing began).
+    fn frame(&self, generation: u64) -> bool {
+        let mut d = self.drawn.borrow_mut();
+        if d.generation != generation {
+            return false;
+        }
+        d.make(PER_FRAME);
+        let left = d.show(PER_FRAME);
+        // How many sightings are on the map, on its element (`data-sightings`), for whoever
+        // checks the drawing from outside.
+        if let Some(el) = self.map.get_container().dyn_ref::<web_sys::Element>() {
+            let _ = el.set_attribute("data-sightings", &d.shown.to_string());
+        }
+        d.busy = left || d.made < d.places.len();
+        d.busy
+    }
 }
+
+/// The property of a place's marker that holds the index of the read it stands for.
+const READ: &str = "read";
 
 #[wasm_bindgen]
 extern "C" {
@@ -244,10 +312,9 @@ impl Drawn {
         object
     }
 
-    /// Sighting `index`'s marker in `colour`; `current` is the one at the slider's position
+    /// A place's options in `colour`; `current` for the sighting at the slider's position
     /// (always an SVG element of its own, drawn above the rest).
-    fn marker(&self, index: usize, colour: &str, current: bool) -> leaflet::CircleMarker {
-        let r = &self.reads[index];
+    fn style(&self, colour: &str, current: bool) -> JsValue {
         let pairs = [
             ("radius", if current { 9 } else { 5 }.into()),
             ("color", colour.into()),
@@ -255,53 +322,156 @@ impl Drawn {
             ("fillOpacity", if current { 0.9 } else { 0.6 }.into()),
             ("weight", 1.into()),
             ("className", if current { "sighting current" } else { "sighting" }.into()),
-            ("read", (index as f64).into()),
         ];
-        let options = if current { options(&pairs) } else { self.options(&pairs) };
-        leaflet::CircleMarker::new_with_options(&leaflet::LatLng::new(r.lat, r.lon), &options.unchecked_into())
+        if current {
+            options(&pairs)
+        } else {
+            self.options(&pairs)
+        }
     }
 
-    /// Makes up to `count` more sightings' markers (not yet on the map), each in its plate's
+    /// A marker at (`lat`, `lon`) with `style`, standing for read `index`.
+    fn marker(lat: f64, lon: f64, index: usize, style: &JsValue) -> leaflet::CircleMarker {
+        let marker = leaflet::CircleMarker::new_with_options(&leaflet::LatLng::new(lat, lon), style.unchecked_ref());
+        let _ = js_sys::Reflect::set(&marker, &READ.into(), &(index as f64).into());
+        marker
+    }
+
+    /// Adds `reads` (later than those drawn) to the journeys: each to its plate's line (a new
+    /// line for a plate not seen before) and its place, a new segment where the vehicle went
+    /// between two places it had not gone between before. Markers are made by [`Drawn::make`].
+    fn add(&mut self, reads: &[ReadView]) {
+        let from = self.reads.len();
+        self.reads.extend_from_slice(reads);
+        for index in from..self.reads.len() {
+            let (lat, lon) = (self.reads[index].lat, self.reads[index].lon);
+            let n = match self.line_of.get(&self.reads[index].plate) {
+                Some(&n) => n,
+                None => self.new_line(index),
+            };
+            let places = &mut self.places;
+            let place = *self.place_at.entry((n, lat.to_bits(), lon.to_bits())).or_insert_with(|| {
+                places.push(Place {
+                    line: n,
+                    lat,
+                    lon,
+                    reads: Vec::new(),
+                    marker: None,
+                    on_map: false,
+                    stands_for: index,
+                });
+                places.len() - 1
+            });
+            places[place].reads.push(index);
+            self.place_of_read.push(place);
+            let line = &mut self.lines[n];
+            line.reads += 1;
+            self.numbers.push(line.reads);
+            if let Some(last) = line.last_place.filter(|&last| last != place) {
+                if line.driven.insert((last.min(place), last.max(place))) {
+                    let ends =
+                        [&places[last], &places[place]].map(|p| JsValue::from(leaflet::LatLng::new(p.lat, p.lon)));
+                    line.segments.push(&js_sys::Array::of2(&ends[0], &ends[1]));
+                    line.firsts.push(index);
+                }
+            }
+            line.last_place = Some(place);
+            let [south, west, north, east] = self.bounds.get_or_insert([lat, lon, lat, lon]);
+            (*south, *west, *north, *east) = (south.min(lat), west.min(lon), north.max(lat), east.max(lon));
+        }
+    }
+
+    /// A line for the plate of read `index`, in the next colour; its number.
+    fn new_line(&mut self, index: usize) -> usize {
+        let n = self.lines.len();
+        // Vehicles that drove the same road stay apart: the first a broad line, each after it
+        // narrower and dashed over it.
+        let line = leaflet::Polyline::new_with_options(
+            &js_sys::Array::new(),
+            &self
+                .options(&[
+                    ("color", COLOURS[n % COLOURS.len()].into()),
+                    ("weight", if n == 0 { 6 } else { 3 }.into()),
+                    ("dashArray", if n == 0 { "" } else { "8 6" }.into()),
+                    ("opacity", 0.75.into()),
+                    ("className", "journey".into()),
+                    ("interactive", false.into()),
+                ])
+                .unchecked_into(),
+        );
+        if let Some(group) = &self.group {
+            group.add_layer(&line);
+        }
+        self.lines.push(Line {
+            line,
+            segments: js_sys::Array::new(),
+            firsts: Vec::new(),
+            driven: HashSet::new(),
+            last_place: None,
+            reads: 0,
+            shown: 0,
+        });
+        self.line_of.insert(self.reads[index].plate.clone(), n);
+        n
+    }
+
+    /// Makes up to `count` more places' markers (not yet on the map), each in its plate's
     /// colour.
     fn make(&mut self, count: usize) {
-        let from = self.markers.len();
-        let to = (from + count).min(self.reads.len());
-        let mut colours = vec![COLOURS[0]; to - from];
-        for (n, (_, _, indexes)) in self.lines.iter().enumerate() {
-            let start = indexes.partition_point(|&i| i < from);
-            for &i in indexes[start..].iter().take_while(|&&i| i < to) {
-                colours[i - from] = COLOURS[n % COLOURS.len()];
-            }
+        let to = (self.made + count).min(self.places.len());
+        for place in &mut self.places[self.made..to] {
+            let style = &self.styles[place.line % COLOURS.len()];
+            place.marker = Some(Drawn::marker(place.lat, place.lon, place.stands_for, style));
         }
-        let made: Vec<_> = (from..to).zip(colours).map(|(index, colour)| self.marker(index, colour, false)).collect();
-        self.markers.extend(made);
+        self.made = to;
     }
 
-    /// Puts the sightings up to `upto` (those made so far) on the map and takes the rest off;
-    /// each line runs to its last shown point; the sighting at `upto` is marked.
-    fn show(&mut self, upto: usize) {
-        let Some(group) = self.group.clone() else { return };
-        let target = (upto + 1).min(self.markers.len());
-        for marker in &self.markers[self.shown.min(target)..self.shown.max(target)] {
-            if target > self.shown {
-                group.add_layer(marker);
-            } else {
-                group.remove_layer(marker);
+    /// Puts up to `count` places on the map or takes them off, for the slider's position; each
+    /// place stands for its latest sighting up to it, each line runs through the segments
+    /// driven by then, and the sighting at the position is marked. Whether changes are left
+    /// for the next frame.
+    fn show(&mut self, count: usize) -> bool {
+        let Some(group) = self.group.clone() else { return false };
+        let upto = self.upto;
+        let (mut changes, mut shown) = (0, 0);
+        for place in &mut self.places[..self.made] {
+            let Some(marker) = &place.marker else { continue };
+            let seen = place.reads.partition_point(|&i| i <= upto);
+            if (seen > 0) != place.on_map && changes < count {
+                if seen > 0 {
+                    group.add_layer(marker);
+                } else {
+                    group.remove_layer(marker);
+                }
+                place.on_map = seen > 0;
+                changes += 1;
+            }
+            if place.on_map && seen > 0 {
+                let stands_for = place.reads[seen - 1];
+                if stands_for != place.stands_for {
+                    let _ = js_sys::Reflect::set(marker, &READ.into(), &(stands_for as f64).into());
+                    place.stands_for = stands_for;
+                }
+                shown += seen;
             }
         }
-        self.shown = target;
-        for (line, points, indexes) in &self.lines {
-            let shown = indexes.partition_point(|&i| i <= upto);
-            line.set_lat_lngs(&points.slice(0, shown as u32));
+        self.shown = shown;
+        for line in &mut self.lines {
+            let driven = line.firsts.partition_point(|&i| i <= upto);
+            if driven != line.shown {
+                line.line.set_lat_lngs(&line.segments.slice(0, driven as u32));
+                line.shown = driven;
+            }
         }
         if let Some(old) = self.current.take() {
             group.remove_layer(&old);
         }
-        if upto < self.reads.len() {
-            let current = self.marker(upto, "#111111", true);
+        if let Some(r) = self.reads.get(upto) {
+            let current = Drawn::marker(r.lat, r.lon, upto, &self.style("#111111", true));
             group.add_layer(&current);
             self.current = Some(current);
         }
+        changes >= count
     }
 }
 

@@ -278,7 +278,7 @@ pub fn AnalysisPage() -> impl IntoView {
                 let pattern = ran
                     .with(|r| matches!(r.as_ref().and_then(|r| r.analysis.as_ref()), Some(AnalysisResult::Pattern(_))));
                 let shown = if pattern && history.with(Option::is_none) { Vec::new() } else { drawn.get() };
-                journey.draw(&shown, shown.len().saturating_sub(1), !shown.is_empty());
+                journey.draw(&shown);
             });
             let handle = handle.clone();
             Effect::new(move |_| {

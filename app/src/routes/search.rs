@@ -21,8 +21,9 @@ use shared::search::{CameraCount, NewSearch, PlateMode, SearchPage as Page, Sear
 use shared::ReadView;
 use std::collections::BTreeSet;
 
-/// Rows the results table lists at a time (as many as a page the server sends).
-const TABLE_ROWS: usize = shared::search::PAGE_SIZE;
+/// Rows the results table lists at a time: a screenful or two to check, cheap to swap when the
+/// slider moves (the map holds all the reads fetched).
+const TABLE_ROWS: usize = 100;
 
 /// The result set shown: the search's first page and any further pages fetched.
 #[derive(Clone, Debug, Default)]
@@ -183,10 +184,11 @@ pub fn SearchPage() -> impl IntoView {
             // A plate search draws its journeys; an area search its counts per camera, with
             // only the read at the slider's position marked.
             Effect::new(move |_| {
-                let all = results.get();
-                if counts.with_untracked(Option::is_none) {
-                    journey.with_value(|j| j.draw(&all, all.len().saturating_sub(1), true));
-                }
+                results.with(|all| {
+                    if counts.with_untracked(Option::is_none) {
+                        journey.with_value(|j| j.draw(all));
+                    }
+                });
             });
             Effect::new(move |_| {
                 let upto = position.get();
@@ -377,7 +379,7 @@ pub fn SearchPage() -> impl IntoView {
                 {move || counts.get().map(|c| view! {
                     <p class="notice" data-testid="camera-counts">
                         {format!("All {} reads are on the map, counted at {} cameras; the table lists them {} at a time.",
-                            c.iter().map(|c| c.reads).sum::<i64>(), c.len(), shared::search::PAGE_SIZE)}
+                            c.iter().map(|c| c.reads).sum::<i64>(), c.len(), TABLE_ROWS)}
                     </p>
                 })}
                 {move || shown.get().map(|s| view! { <p class="notice">"Search " {s.search_id} " under " {s.reference} " is recorded in the audit log."</p> })}
