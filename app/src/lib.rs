@@ -37,8 +37,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/vendor/leaflet.markercluster/MarkerCluster.Default.css"/>
                 // Named by its content's hash in a release build, so it may be cached for good.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <script src="/vendor/leaflet/leaflet.js"></script>
-                <script src="/vendor/leaflet.markercluster/leaflet.markercluster.js"></script>
+                // Deferred: they run in order once the page is parsed, before the app (a module,
+                // deferred too) hydrates, instead of holding up the parsing.
+                <script defer src="/vendor/leaflet/leaflet.js"></script>
+                <script defer src="/vendor/leaflet.markercluster/leaflet.markercluster.js"></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -71,13 +71,39 @@ fn dot(lat: f64, lon: f64, radius: i32, colour: &str, fill: &str, class: &str) -
     )
 }
 
+/// A camera's marker, its tooltip `tip` made when first hovered (in a [`camera_layer`]).
 fn camera_marker(c: &CameraView, silent: bool, tip: &str) -> leaflet::CircleMarker {
     let colour = status_colour(c.status);
     let edge = if silent { "#111111" } else { colour };
     let class = format!("camera camera-{}{}", c.status.as_str(), if silent { " camera-silent" } else { "" });
     let marker = dot(c.lat, c.lon, if silent { 6 } else { 4 }, edge, colour, &class);
-    text_tooltip(&marker, tip);
+    let _ = js_sys::Reflect::set(&marker, &TIP.into(), &tip.into());
     marker
+}
+
+/// The property of a camera's marker holding its tooltip's text.
+const TIP: &str = "tip";
+
+/// A layer for camera markers. Each marker's tooltip is made the first time the pointer rests
+/// on it, by one handler for them all: hundreds of tooltips made up front would hold back the
+/// map's first drawing.
+fn camera_layer() -> leaflet::FeatureGroup {
+    thread_local! {
+        static HOVER: Closure<dyn Fn(JsValue)> = Closure::new(|event: JsValue| {
+            let Ok(marker) = js_sys::Reflect::get(&event, &"propagatedFrom".into()) else { return };
+            let has_tip =
+                js_sys::Reflect::get(&marker, &"_tooltip".into()).is_ok_and(|t| !t.is_undefined() && !t.is_null());
+            let tip = js_sys::Reflect::get(&marker, &TIP.into()).ok().and_then(|t| t.as_string());
+            if let (false, Some(tip)) = (has_tip, tip) {
+                text_tooltip(&marker, &tip);
+                let at = marker.unchecked_ref::<leaflet::CircleMarker>().get_lat_lng();
+                marker.unchecked_ref::<leaflet::Layer>().open_tooltip(&at);
+            }
+        });
+    }
+    let layer = leaflet::FeatureGroup::new();
+    HOVER.with(|hover| layer.on("mouseover", hover.as_ref().unchecked_ref()));
+    layer
 }
 
 /// Camera sites by status; for system admins, with each camera's health as figures, silent
@@ -85,7 +111,7 @@ fn camera_marker(c: &CameraView, silent: bool, tip: &str) -> leaflet::CircleMark
 pub fn show_cameras(handle: &MapHandle, health: Option<RwSignal<Vec<CameraHealth>>>) {
     let map = handle.map.clone();
     leptos::task::spawn_local(async move {
-        let layer = leaflet::LayerGroup::new();
+        let layer = camera_layer();
         match health {
             Some(list) => match api::get::<Vec<CameraHealth>>(CAMERA_HEALTH).await {
                 Ok(all) => {
@@ -267,7 +293,7 @@ pub struct CameraPicks {
 /// Cameras as markers coloured by status that answer a click with their camera, the map fitted
 /// to them (picking cameras on the map, and finding one on the cameras page).
 pub fn pickable_cameras(handle: &MapHandle, cameras: &[CameraView], on_pick: Callback<CameraView>) -> CameraPicks {
-    let layer = leaflet::LayerGroup::new();
+    let layer = camera_layer();
     let mut handlers = Vec::with_capacity(cameras.len());
     for c in cameras {
         let tip = format!("{} · {} · feed id {} · {}", c.name, c.zone, c.external_id, c.status.as_str());
