@@ -4,7 +4,8 @@ import { freshPlate, requestThroughApi, searchUnder, signIn, testFeed } from './
 
 // A vehicle history of 10,000 sightings (the most a search counts): drawn on the map, played
 // back and exported, the export's progress shown while it comes, even when the page is left.
-// The longest frames are printed: none over 100 ms is the aim, not yet met.
+// The longest frames are printed against the aim of none over 100 ms (a figure for
+// docs/PERFORMANCE.md, not a timed test: a shared machine's hiccups would decide it).
 const SIGHTINGS = 10_000;
 const LONGEST_FRAME_MS = 100;
 
@@ -97,7 +98,6 @@ test('10,000 sightings on the map, scrubbed, played, zoomed and panned; a 10,000
   const frames: { step: string; ms: number; scripts: string }[] =
     await page.evaluate(() => (window as unknown as { frames_over_50: { step: string; ms: number; scripts: string }[] }).frames_over_50);
   const longest = Math.max(0, ...frames.map((f) => f.ms));
-  // Recorded, not yet held to: the 100 ms frame is the aim (docs/PERFORMANCE.md has the figure).
   console.log(`10,000 sightings: ${frames.length} frames of 50 ms or more, the longest ${Math.round(longest)} ms (aim: none over ${LONGEST_FRAME_MS} ms)`);
   for (const name of new Set(frames.map((f) => f.step))) {
     const these = frames.filter((f) => f.step === name);
