@@ -26,8 +26,17 @@ test('a request is approved, the journey searched on the map, and the search sam
   // Each sighting on the map is numbered, with its time and camera on hover.
   await page.locator('path.sighting:not(.current)').first().hover();
   await expect(page.locator('.leaflet-tooltip')).toContainText(new RegExp(`^#1 · ${plate} · \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC · `));
-  await rows.first().click();
+  // Choosing a sighting on the map checks that read, and the slider and the table go to it;
+  // moving the slider away from the read being checked closes the check (a verdict goes only
+  // to the read the map and the table point at).
   const detail = page.getByTestId('verify-panel');
+  await page.locator('path.sighting:not(.current)').first().click();
+  await expect(page.getByTestId('slider-time')).toContainText(/^#1 /);
+  await expect(detail.locator('.plate')).toHaveText(plate);
+  await expect(rows.first()).toHaveClass(/current/);
+  await page.getByTestId('time-slider').fill('1');
+  await expect(detail).toHaveCount(0);
+  await rows.first().click();
   await expect(detail.locator('.plate')).toHaveText(plate);
   await expect.poll(async () => detail.locator('img.verify-overview').evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
   // The plate patch, the overview and the verdicts are in view together on common screens.

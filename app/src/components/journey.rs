@@ -146,6 +146,12 @@ impl Journey {
                 layer.unchecked_ref::<leaflet::Layer>().open_tooltip(&leaflet::LatLng::new(r.lat, r.lon));
             })
         };
+        // The sighting at the slider's position goes above everything else drawn, an area
+        // search's count markers included (the pane's place is in the style sheet:
+        // `.leaflet-current-sighting-pane`).
+        if handle.map.get_pane_by_name(CURRENT_PANE).is_undefined() {
+            handle.map.create_pane_by_name(CURRENT_PANE);
+        }
         Journey { map: handle.map.clone(), drawn, canvas: Rc::default(), handlers: Rc::new([click, hover]) }
     }
 
@@ -282,6 +288,9 @@ impl Journey {
     }
 }
 
+/// The map pane of the sighting at the slider's position.
+const CURRENT_PANE: &str = "current-sighting";
+
 /// The property of a place's marker that holds the index of the read it stands for.
 const READ: &str = "read";
 
@@ -324,7 +333,9 @@ impl Drawn {
             ("className", if current { "sighting current" } else { "sighting" }.into()),
         ];
         if current {
-            options(&pairs)
+            let object = options(&pairs);
+            let _ = js_sys::Reflect::set(&object, &"pane".into(), &CURRENT_PANE.into());
+            object
         } else {
             self.options(&pairs)
         }

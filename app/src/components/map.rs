@@ -98,17 +98,18 @@ pub fn CameraMap(cameras: Vec<CameraView>, on_pick: Callback<CameraView>) -> imp
     }
 }
 
-/// What the map's colours mean: cameras by status and, on the live map, alerts, a watch's reads
-/// and silent cameras.
+/// What the map's colours mean: cameras by status and, on the live map, silent cameras (to
+/// system admins, who see the network's health) and alerts and a watch's reads (to
+/// investigators, who receive them).
 #[component]
-pub fn MapLegend(#[prop(optional)] live: bool) -> impl IntoView {
+pub fn MapLegend(#[prop(optional)] silent: bool, #[prop(optional)] reads: bool) -> impl IntoView {
     view! {
         <ul class="legend" aria-label="Map legend">
             <li><span class="swatch approved"></span>"approved camera"</li>
             <li><span class="swatch pending"></span>"pending"</li>
             <li><span class="swatch suspended"></span>"suspended"</li>
-            {live.then(|| view! {
-                <li><span class="swatch silent"></span>"silent (admins)"</li>
+            {silent.then(|| view! { <li><span class="swatch silent"></span>"silent"</li> })}
+            {reads.then(|| view! {
                 <li><span class="swatch alert"></span>"alert"</li>
                 <li><span class="swatch read"></span>"watch read"</li>
             })}

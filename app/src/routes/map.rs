@@ -119,7 +119,7 @@ pub fn MapPage() -> impl IntoView {
             {(!admin).then(|| view! { <link rel="preload" href={api::url(CAMERAS)} as="fetch" crossorigin="anonymous"/> })}
             <LeafletMap settings=crate::session::map_settings() on_ready=on_ready/>
             <aside class="side">
-                <MapLegend live=true/>
+                <MapLegend silent=admin reads=investigator/>
                 {if investigator {
                     view! {
                         <WatchPanel active=active ended=ended/>

@@ -265,6 +265,24 @@ pub fn SearchPage() -> impl IntoView {
         position.set(next);
         selected.set(results.with_untracked(|r| r.get(next).cloned()));
     });
+    // The read in the verification panel is the one at the slider's position, so that a
+    // verdict goes to the read the map and the table point at: a sighting chosen on the map
+    // moves the slider to it, and moving the slider (or playing) away from the read being
+    // checked closes the panel.
+    Effect::new(move |_| {
+        let Some(id) = selected.with(|s| s.as_ref().map(|r| r.id)) else { return };
+        if let Some(at) = results.with_untracked(|r| r.iter().position(|x| x.id == id)) {
+            if position.get_untracked() != at {
+                position.set(at);
+            }
+        }
+    });
+    Effect::new(move |_| {
+        let here = results.with_untracked(|r| r.get(position.get()).map(|x| x.id));
+        if selected.with_untracked(|s| s.as_ref().is_some_and(|s| Some(s.id) != here)) {
+            selected.set(None);
+        }
+    });
     let recorded = Callback::new(move |read: ReadView| {
         results.update(|r| {
             if let Some(slot) = r.iter_mut().find(|x| x.id == read.id) {
