@@ -105,7 +105,8 @@ struct Drawn {
 }
 
 impl Journey {
-    pub fn new(handle: &MapHandle, selected: RwSignal<Option<ReadView>>) -> Journey {
+    /// `chosen` is given the read of a sighting clicked on the map.
+    pub fn new(handle: &MapHandle, chosen: Callback<ReadView>) -> Journey {
         let drawn = Rc::new(RefCell::new(Drawn::default()));
         let read_of = {
             let drawn = Rc::downgrade(&drawn);
@@ -120,7 +121,9 @@ impl Journey {
             Handler::new(move |event: JsValue| {
                 let Some((_, index)) = read_of(&event) else { return };
                 let read = drawn.upgrade().and_then(|d| d.borrow().reads.get(index).cloned());
-                selected.set(read);
+                if let Some(read) = read {
+                    chosen.run(read);
+                }
             })
         };
         // A place's tooltip (the number, time and camera of the sighting it stands for, and how
@@ -237,13 +240,6 @@ impl Journey {
     /// vehicles': its whole result is drawn as [`CameraCounts`]).
     pub fn mark(&self, read: Option<&ReadView>) {
         self.start(read.map(std::slice::from_ref).unwrap_or_default(), false);
-        // One vehicle's read among many: no line.
-        let d = self.drawn.borrow();
-        if let Some(group) = &d.group {
-            for line in &d.lines {
-                group.remove_layer(&line.line);
-            }
-        }
     }
 
     /// Brings the map up to date a frame's worth at a time: the places not yet made, and those
@@ -410,9 +406,6 @@ impl Drawn {
                 ])
                 .unchecked_into(),
         );
-        if let Some(group) = &self.group {
-            group.add_layer(&line);
-        }
         self.lines.push(Line {
             line,
             segments: js_sys::Array::new(),
@@ -467,10 +460,16 @@ impl Drawn {
             }
         }
         self.shown = shown;
+        // A line is on the map while it has a segment to draw (one place is no journey).
         for line in &mut self.lines {
             let driven = line.firsts.partition_point(|&i| i <= upto);
             if driven != line.shown {
                 line.line.set_lat_lngs(&line.segments.slice(0, driven as u32));
+                match (line.shown, driven) {
+                    (0, _) => _ = group.add_layer(&line.line),
+                    (_, 0) => _ = group.remove_layer(&line.line),
+                    _ => {}
+                }
                 line.shown = driven;
             }
         }

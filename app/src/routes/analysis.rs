@@ -271,7 +271,7 @@ pub fn AnalysisPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             use crate::components::journey::{CameraCounts, Journey};
-            let journey = Journey::new(&handle, selected);
+            let journey = Journey::new(&handle, Callback::new(move |read| selected.set(Some(read))));
             let layer = StoredValue::new_local(None::<CameraCounts>);
             // A pattern of life is drawn as its cameras' counts, not as one long journey.
             Effect::new(move |_| {

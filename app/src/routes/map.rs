@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::endpoints::{path, with_query, CAMERAS, REQUESTS, WATCHES, WATCH_CLOSE};
+use shared::endpoints::{path, with_query, CAMERAS, CAMERA_HEALTH, REQUESTS, WATCHES, WATCH_CLOSE};
 use shared::requests::RequestView;
 use shared::requests::{RequestList, RequestsQuery};
 use shared::search::{PlateMode, SearchQuery};
@@ -114,9 +114,9 @@ pub fn MapPage() -> impl IntoView {
 
     view! {
         <section class="page map-page">
-            // The cameras are fetched while the page's code loads, not after: the map draws them
-            // as soon as it is open.
-            {(!admin).then(|| view! { <link rel="preload" href={api::url(CAMERAS)} as="fetch" crossorigin="anonymous"/> })}
+            // The cameras (with their health, for admins) are fetched while the page's code
+            // loads, not after: the map draws them as soon as it is open.
+            <link rel="preload" href={api::url(if admin { CAMERA_HEALTH } else { CAMERAS })} as="fetch" crossorigin="anonymous"/>
             <LeafletMap settings=crate::session::map_settings() on_ready=on_ready/>
             <aside class="side">
                 <MapLegend silent=admin reads=investigator/>

@@ -174,41 +174,6 @@ pub fn SearchPage() -> impl IntoView {
         });
     };
 
-    let on_ready = move |handle: MapHandle| {
-        #[cfg(feature = "hydrate")]
-        {
-            use crate::components::journey::{draw_area, CameraCounts, Journey};
-            draw_area(&handle, drawing, area.into(), Callback::new(move |a| area.set(Some(a))), false);
-            let journey = StoredValue::new_local(Journey::new(&handle, selected));
-            let layer = StoredValue::new_local(None::<CameraCounts>);
-            // A plate search draws its journeys; an area search its counts per camera, with
-            // only the read at the slider's position marked.
-            Effect::new(move |_| {
-                results.with(|all| {
-                    if counts.with_untracked(Option::is_none) {
-                        journey.with_value(|j| j.draw(all));
-                    }
-                });
-            });
-            Effect::new(move |_| {
-                let upto = position.get();
-                match counts.with_untracked(Option::is_some) {
-                    true => results.with_untracked(|all| journey.with_value(|j| j.mark(all.get(upto)))),
-                    false => journey.with_value(|j| j.show_upto(upto)),
-                }
-            });
-            let handle = handle.clone();
-            Effect::new(move |_| {
-                let drawn = counts.with(|c| c.as_ref().map(|list| CameraCounts::draw(&handle, list)));
-                if drawn.is_some() {
-                    journey.with_value(|j| j.mark(None));
-                }
-                layer.set_value(drawn);
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = handle;
-    };
     // Playback: play and pause, stop (back to the whole journey); the user's own choice of a
     // row or of the slider stops it.
     let playing = RwSignal::new(false);
@@ -250,6 +215,23 @@ pub fn SearchPage() -> impl IntoView {
     };
     on_cleanup(halt);
 
+    // The read in the verification panel is the one at the slider's position, so that a
+    // verdict goes to the read the map and the table point at: a read chosen in the table or on
+    // the map moves the slider to it, and moving the slider (or playing) away from the read
+    // being checked closes the panel.
+    let choose_read = Callback::new(move |read: ReadView| {
+        halt();
+        if let Some(at) = results.with_untracked(|r| r.iter().position(|x| x.id == read.id)) {
+            position.set(at);
+        }
+        selected.set(Some(read));
+    });
+    Effect::new(move |_| {
+        let here = results.with_untracked(|r| r.get(position.get()).map(|x| x.id));
+        if selected.with_untracked(|s| s.as_ref().is_some_and(|s| Some(s.id) != here)) {
+            selected.set(None);
+        }
+    });
     // Moving through the results for verification follows the table and the map.
     let step = Callback::new(move |delta: i64| {
         let len = results.with_untracked(|r| r.len()) as i64;
@@ -262,27 +244,45 @@ pub fn SearchPage() -> impl IntoView {
             Some(i) => (i as i64 + delta).clamp(0, len - 1) as usize,
             None => 0,
         };
-        position.set(next);
-        selected.set(results.with_untracked(|r| r.get(next).cloned()));
-    });
-    // The read in the verification panel is the one at the slider's position, so that a
-    // verdict goes to the read the map and the table point at: a sighting chosen on the map
-    // moves the slider to it, and moving the slider (or playing) away from the read being
-    // checked closes the panel.
-    Effect::new(move |_| {
-        let Some(id) = selected.with(|s| s.as_ref().map(|r| r.id)) else { return };
-        if let Some(at) = results.with_untracked(|r| r.iter().position(|x| x.id == id)) {
-            if position.get_untracked() != at {
-                position.set(at);
-            }
+        if let Some(read) = results.with_untracked(|r| r.get(next).cloned()) {
+            choose_read.run(read);
         }
     });
-    Effect::new(move |_| {
-        let here = results.with_untracked(|r| r.get(position.get()).map(|x| x.id));
-        if selected.with_untracked(|s| s.as_ref().is_some_and(|s| Some(s.id) != here)) {
-            selected.set(None);
+    let on_ready = move |handle: MapHandle| {
+        #[cfg(feature = "hydrate")]
+        {
+            use crate::components::journey::{draw_area, CameraCounts, Journey};
+            draw_area(&handle, drawing, area.into(), Callback::new(move |a| area.set(Some(a))), false);
+            let journey = StoredValue::new_local(Journey::new(&handle, choose_read));
+            let layer = StoredValue::new_local(None::<CameraCounts>);
+            // A plate search draws its journeys; an area search its counts per camera, with
+            // only the read at the slider's position marked.
+            Effect::new(move |_| {
+                results.with(|all| {
+                    if counts.with_untracked(Option::is_none) {
+                        journey.with_value(|j| j.draw(all));
+                    }
+                });
+            });
+            Effect::new(move |_| {
+                let upto = position.get();
+                match counts.with_untracked(Option::is_some) {
+                    true => results.with_untracked(|all| journey.with_value(|j| j.mark(all.get(upto)))),
+                    false => journey.with_value(|j| j.show_upto(upto)),
+                }
+            });
+            let handle = handle.clone();
+            Effect::new(move |_| {
+                let drawn = counts.with(|c| c.as_ref().map(|list| CameraCounts::draw(&handle, list)));
+                if drawn.is_some() {
+                    journey.with_value(|j| j.mark(None));
+                }
+                layer.set_value(drawn);
+            });
         }
-    });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = handle;
+    };
     let recorded = Callback::new(move |read: ReadView| {
         results.update(|r| {
             if let Some(slot) = r.iter_mut().find(|x| x.id == read.id) {
@@ -358,7 +358,7 @@ pub fn SearchPage() -> impl IntoView {
                             view! {
                                 <tr class="pick" class:current=move || position.get() == i
                                     class:selected=move || selected.with(|s| s.as_ref().is_some_and(|s| s.id == id))
-                                    on:click=move |_| { halt(); position.set(i); selected.set(Some(pick.clone())); }>
+                                    on:click=move |_| choose_read.run(pick.clone())>
                                     <td on:click=|ev| ev.stop_propagation()>
                                         <input type="checkbox" aria-label=format!("choose read {id}")
                                             prop:checked=move || chosen.with(|c| c.contains(&id))
