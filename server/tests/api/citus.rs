@@ -71,12 +71,24 @@ async fn add_nodes(url: &str, nodes: &[Node]) {
     let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect to the new database");
     for node in nodes {
         let add = if node.coordinator { "citus_set_coordinator_host" } else { "citus_add_node" };
-        sqlx::query(&format!("SELECT 1 FROM {add}($1, CAST($2 AS INT))"))
-            .bind(&node.host)
-            .bind(node.port)
-            .execute(&mut conn)
-            .await
-            .expect("add a node");
+        // Adding a worker opens connections to it, which a cluster busy with the other tests'
+        // databases may drop ("failure on connection marked as essential"): tried again a few
+        // times (adding a node already added is answered with its id).
+        for attempt in 1.. {
+            let added = sqlx::query(&format!("SELECT 1 FROM {add}($1, CAST($2 AS INT))"))
+                .bind(&node.host)
+                .bind(node.port)
+                .execute(&mut conn)
+                .await;
+            match added {
+                Ok(_) => break,
+                Err(e) if attempt < 5 => {
+                    eprintln!("adding {}:{} failed ({e}); trying again", node.host, node.port);
+                    tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                }
+                Err(e) => panic!("add a node: {e}"),
+            }
+        }
     }
     conn.close().await.ok();
 }
