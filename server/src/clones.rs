@@ -12,6 +12,7 @@ use futures_util::TryStreamExt;
 use shared::verification::{distance_m, ClonePair};
 use shared::{AuditAction, ReadView};
 use sqlx::Row;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 /// Reads stored less than this long ago are left to the next scan, so that a batch still being
@@ -125,12 +126,15 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<S
     let mut scanning: BTreeMap<i64, Option<Scanning>> = BTreeMap::new();
     while let Some(row) = found.try_next().await? {
         let id: i64 = row.try_get("id")?;
-        if !scanning.contains_key(&id) {
-            let read = place(id, row.try_get("captured_at")?, row.try_get("camera_id")?);
-            let plate = row.try_get("plate")?;
-            scanning.insert(id, read.map(|read| Scanning { read, plate, earlier: None, later: None }));
-        }
-        if let (Some(Some(read)), Some(n_id)) = (scanning.get_mut(&id), row.try_get::<Option<i64>, _>("n_id")?) {
+        let held = match scanning.entry(id) {
+            Entry::Occupied(held) => held.into_mut(),
+            Entry::Vacant(new) => {
+                let read = place(id, row.try_get("captured_at")?, row.try_get("camera_id")?);
+                let plate = row.try_get("plate")?;
+                new.insert(read.map(|read| Scanning { read, plate, earlier: None, later: None }))
+            }
+        };
+        if let (Some(read), Some(n_id)) = (held, row.try_get::<Option<i64>, _>("n_id")?) {
             if let Some(other) = place(n_id, row.try_get("n_at")?, row.try_get("n_camera")?) {
                 read.consider(other);
             }
