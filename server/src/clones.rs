@@ -145,7 +145,7 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, config: &CloneConfig) -> Result<S
     let mut tx = db.begin().await?;
     let mut flagged = 0;
     let mut plates = Vec::new();
-    let high = scanning.keys().next_back().copied().unwrap_or(last).max(last);
+    let high = scanning.keys().next_back().copied().unwrap_or(last);
     for Scanning { read, plate, earlier, later } in scanning.values().flatten() {
         for (first, second) in [earlier.map(|b| (b, *read)), later.map(|a| (*read, a))].into_iter().flatten() {
             let distance = distance_m(first.lat, first.lon, second.lat, second.lon);
